@@ -1,0 +1,53 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config';
+import { createApi } from './http/api';
+import { createStaticHandler } from './http/static';
+import { ensureSeeded, type SeedResult } from './seed';
+import { openSqliteStore } from './store/sqlite';
+import type { Store } from './store/types';
+import { createSyncHub } from './sync/hub';
+
+export interface RunningServer {
+  url: string;
+  store: Store;
+  seed: SeedResult;
+  close(): Promise<void>;
+}
+
+/** One process: the built PWA, the REST API and the sync hub on one port. */
+export async function startServer(config: Config, store: Store = openSqliteStore(config.dataDir)): Promise<RunningServer> {
+  const seed = await ensureSeeded(store, config.county);
+  const api = createApi(store, config);
+  const serveStatic = config.staticDir ? createStaticHandler(config.staticDir) : null;
+  const hub = createSyncHub(store);
+
+  const server: Server = createServer((req, res) => {
+    if (req.url?.startsWith('/api/')) return void api(req, res);
+    if (serveStatic && (req.method === 'GET' || req.method === 'HEAD')) return serveStatic(req, res);
+    res.writeHead(404).end();
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (new URL(req.url ?? '/', 'http://local').pathname === '/sync') return hub.handleUpgrade(req, socket, head);
+    socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
+    store,
+    seed,
+    close: () =>
+      new Promise<void>((resolve) => {
+        hub.close();
+        server.close(() => {
+          store.close();
+          resolve();
+        });
+        server.closeAllConnections();
+      }),
+  };
+}

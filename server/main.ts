@@ -1,0 +1,17 @@
+import { startServer } from './app';
+import { ConfigError, loadConfig } from './config';
+import { formatLogins } from './seed';
+
+try {
+  const config = loadConfig();
+  const server = await startServer(config);
+  if (server.seed.seededNow) console.log(`Seeded ${config.dataDir}`);
+  console.log(formatLogins(server.seed));
+  console.log(`Minsheng is running at ${server.url}  (data: ${config.dataDir})`);
+  const stop = () => void server.close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+} catch (err) {
+  console.error(err instanceof ConfigError ? `Configuration error: ${err.message}` : err);
+  process.exit(1);
+}

@@ -1,0 +1,196 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { AppealProjection } from '../../src/core/projection';
+import type { Region, RegionLevel } from '../../src/core/regions';
+import type { Role, Scope } from '../../src/core/roles';
+import type { NewUser, PushTx, Store, StoredUpdate, UserRecord } from './types';
+
+// Versioned migrations, applied in order at start; never edit one that has shipped.
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE regions (
+    code TEXT PRIMARY KEY, name TEXT NOT NULL, level TEXT NOT NULL, parent TEXT
+  );
+  CREATE INDEX regions_parent ON regions(parent);
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL,
+    role TEXT NOT NULL, scope TEXT NOT NULL, password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL
+  );
+  CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
+    created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL
+  );
+  CREATE TABLE updates (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL, device_id TEXT NOT NULL, client_seq INTEGER NOT NULL,
+    user_id TEXT NOT NULL, bytes BLOB NOT NULL, received_at INTEGER NOT NULL,
+    UNIQUE (device_id, client_seq)
+  );
+  CREATE INDEX updates_doc ON updates(doc_id, seq);
+  CREATE TABLE appeals (
+    id TEXT PRIMARY KEY, status TEXT NOT NULL, tier TEXT NOT NULL,
+    village TEXT NOT NULL, town TEXT NOT NULL, urgency TEXT NOT NULL,
+    category TEXT NOT NULL, channel TEXT NOT NULL, kind TEXT NOT NULL, dept TEXT,
+    created_by TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+    due_at INTEGER, title TEXT NOT NULL, anonymous INTEGER NOT NULL,
+    conflicts INTEGER NOT NULL, reopen_count INTEGER NOT NULL,
+    received_at INTEGER NOT NULL, last_seq INTEGER NOT NULL
+  );
+  CREATE INDEX appeals_town_status ON appeals(town, status);
+  CREATE INDEX appeals_village_status ON appeals(village, status);
+  CREATE INDEX appeals_due ON appeals(due_at);
+  `,
+];
+
+interface UserRow {
+  id: string;
+  username: string;
+  display_name: string;
+  role: string;
+  scope: string;
+  password_hash: string;
+  disabled: number;
+}
+
+function toUser(r: UserRow | undefined): UserRecord | null {
+  if (!r) return null;
+  return {
+    id: r.id,
+    username: r.username,
+    displayName: r.display_name,
+    role: r.role as Role,
+    scope: JSON.parse(r.scope) as Scope,
+    passwordHash: r.password_hash,
+    disabled: r.disabled !== 0,
+  };
+}
+
+export function openSqliteStore(dataDir: string | ':memory:'): Store {
+  let file = ':memory:';
+  if (dataDir !== ':memory:') {
+    mkdirSync(dataDir, { recursive: true });
+    file = path.join(dataDir, 'minsheng.sqlite');
+  }
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  // FULL: an ack promises the update survives power loss, not just a process crash.
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+
+  const migrate = () => {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    const done = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+    MIGRATIONS.forEach((sql, i) => {
+      const version = i + 1;
+      if (done.has(version)) return;
+      db.transaction(() => {
+        db.exec(sql);
+        db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, Date.now());
+      })();
+    });
+  };
+  migrate();
+
+  const q = {
+    getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+    setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+    regionCount: db.prepare('SELECT count(*) AS n FROM regions'),
+    insertRegion: db.prepare('INSERT INTO regions (code, name, level, parent) VALUES (@code, @name, @level, @parent)'),
+    regionsLike: db.prepare('SELECT code, name, level, parent FROM regions WHERE code LIKE ? ORDER BY code'),
+    isVillage: db.prepare("SELECT 1 FROM regions WHERE code = ? AND level = 'village'"),
+    userCount: db.prepare('SELECT count(*) AS n FROM users'),
+    insertUser: db.prepare(
+      'INSERT INTO users (id, username, display_name, role, scope, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    userByName: db.prepare('SELECT * FROM users WHERE username = ?'),
+    userById: db.prepare('SELECT * FROM users WHERE id = ?'),
+    createSession: db.prepare('INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)'),
+    sessionUser: db.prepare('SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?'),
+    deleteSession: db.prepare('DELETE FROM sessions WHERE token_hash = ?'),
+    seen: db.prepare('SELECT 1 FROM updates WHERE device_id = ? AND client_seq = ?'),
+    docUpdates: db.prepare('SELECT bytes FROM updates WHERE doc_id = ? ORDER BY seq'),
+    insertUpdate: db.prepare(
+      'INSERT INTO updates (doc_id, device_id, client_seq, user_id, bytes, received_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    upsertAppeal: db.prepare(`
+      INSERT INTO appeals (id, status, tier, village, town, urgency, category, channel, kind, dept, created_by,
+        created_at, updated_at, due_at, title, anonymous, conflicts, reopen_count, received_at, last_seq)
+      VALUES (@id, @status, @tier, @village, @town, @urgency, @category, @channel, @kind, @dept, @createdBy,
+        @createdAt, @updatedAt, @dueAt, @title, @anonymous, @conflicts, @reopenCount, @receivedAt, @lastSeq)
+      ON CONFLICT(id) DO UPDATE SET status = excluded.status, tier = excluded.tier, village = excluded.village,
+        town = excluded.town, urgency = excluded.urgency, category = excluded.category, channel = excluded.channel,
+        kind = excluded.kind, dept = excluded.dept, updated_at = excluded.updated_at, due_at = excluded.due_at,
+        title = excluded.title, anonymous = excluded.anonymous, conflicts = excluded.conflicts,
+        reopen_count = excluded.reopen_count, last_seq = excluded.last_seq`),
+    appealRows: db.prepare('SELECT * FROM appeals ORDER BY id'),
+    updateCount: db.prepare('SELECT count(*) AS n FROM updates'),
+  };
+
+  const pushTx: PushTx = {
+    seen: (deviceId, clientSeq) => q.seen.get(deviceId, clientSeq) !== undefined,
+    docUpdates: (docId) => (q.docUpdates.all(docId) as { bytes: Buffer }[]).map((r) => new Uint8Array(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength)),
+    insertUpdate: (u: StoredUpdate, receivedAt) =>
+      Number(q.insertUpdate.run(u.docId, u.deviceId, u.clientSeq, u.userId, Buffer.from(u.bytes), receivedAt).lastInsertRowid),
+    upsertProjection: (p: AppealProjection, lastSeq, receivedAt) => {
+      q.upsertAppeal.run({ ...p, anonymous: p.anonymous ? 1 : 0, receivedAt, lastSeq });
+    },
+  };
+
+  return {
+    migrate,
+    close: () => db.close(),
+    getMeta: (key) => (q.getMeta.get(key) as { value: string } | undefined)?.value ?? null,
+    setMeta: (key, value) => void q.setMeta.run(key, value),
+
+    regionCount: () => (q.regionCount.get() as { n: number }).n,
+    insertRegions: (regions) => db.transaction(() => regions.forEach((r) => q.insertRegion.run(r)))(),
+    regionsUnder: (prefixes) => {
+      const seen = new Map<string, Region>();
+      for (const p of prefixes) {
+        for (const r of q.regionsLike.all(`${p}%`) as { code: string; name: string; level: RegionLevel; parent: string | null }[]) {
+          seen.set(r.code, r);
+        }
+      }
+      return [...seen.values()].sort((a, b) => (a.code < b.code ? -1 : 1));
+    },
+    isVillage: (code) => q.isVillage.get(code) !== undefined,
+
+    userCount: () => (q.userCount.get() as { n: number }).n,
+    insertUser: (u: NewUser, now) => void q.insertUser.run(u.id, u.username, u.displayName, u.role, JSON.stringify(u.scope), u.passwordHash, now),
+    userByUsername: (username) => toUser(q.userByName.get(username) as UserRow | undefined),
+    userById: (id) => toUser(q.userById.get(id) as UserRow | undefined),
+
+    createSession: (hash, userId, now, expiresAt) => void q.createSession.run(hash, userId, now, expiresAt),
+    sessionUser: (hash, now) => toUser(q.sessionUser.get(hash, now) as UserRow | undefined),
+    deleteSession: (hash) => void q.deleteSession.run(hash),
+
+    inPushTx: (fn) => db.transaction(() => fn(pushTx))(),
+
+    appealRows: () =>
+      (q.appealRows.all() as Record<string, unknown>[]).map((r) => ({
+        id: r.id,
+        status: r.status,
+        tier: r.tier,
+        village: r.village,
+        town: r.town,
+        urgency: r.urgency,
+        category: r.category,
+        channel: r.channel,
+        kind: r.kind,
+        dept: r.dept,
+        createdBy: r.created_by,
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+        dueAt: r.due_at,
+        title: r.title,
+        anonymous: r.anonymous === 1,
+        conflicts: r.conflicts,
+        reopenCount: r.reopen_count,
+      }) as AppealProjection),
+    updateCount: () => (q.updateCount.get() as { n: number }).n,
+  };
+}

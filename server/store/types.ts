@@ -1,0 +1,66 @@
+import type { AppealProjection } from '../../src/core/projection';
+import type { Region } from '../../src/core/regions';
+import type { Role, Scope, SessionUser } from '../../src/core/roles';
+
+export interface UserRecord extends SessionUser {
+  passwordHash: string;
+  disabled: boolean;
+}
+
+export interface NewUser {
+  id: string;
+  username: string;
+  displayName: string;
+  role: Role;
+  scope: Scope;
+  passwordHash: string;
+}
+
+export interface StoredUpdate {
+  docId: string;
+  deviceId: string;
+  clientSeq: number;
+  userId: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * Work done inside one database transaction while a push is validated. Everything a
+ * batch writes commits together, and the ack is sent only after that commit.
+ */
+export interface PushTx {
+  /** True when this (device, seq) was already stored: a resend to acknowledge again. */
+  seen(deviceId: string, clientSeq: number): boolean;
+  /** All stored updates of a document, oldest first (V1 encoding). */
+  docUpdates(docId: string): Uint8Array[];
+  insertUpdate(u: StoredUpdate, receivedAt: number): number;
+  upsertProjection(p: AppealProjection, lastSeq: number, receivedAt: number): void;
+}
+
+/** The server's storage. SQLite is the embedded default; PostgreSQL comes later behind the same shape. */
+export interface Store {
+  migrate(): void;
+  close(): void;
+  getMeta(key: string): string | null;
+  setMeta(key: string, value: string): void;
+
+  regionCount(): number;
+  insertRegions(regions: Region[]): void;
+  regionsUnder(prefixes: string[]): Region[];
+  isVillage(code: string): boolean;
+
+  userCount(): number;
+  insertUser(u: NewUser, now: number): void;
+  userByUsername(username: string): UserRecord | null;
+  userById(id: string): UserRecord | null;
+
+  createSession(tokenHash: string, userId: string, now: number, expiresAt: number): void;
+  sessionUser(tokenHash: string, now: number): UserRecord | null;
+  deleteSession(tokenHash: string): void;
+
+  /** Runs `fn` in one transaction; it commits when `fn` returns. */
+  inPushTx<T>(fn: (tx: PushTx) => T): T;
+
+  appealRows(): AppealProjection[];
+  updateCount(): number;
+}

@@ -1,0 +1,112 @@
+import * as Y from 'yjs';
+import { validateStoredFields } from './appeal';
+import { ROOT_NAMES, readAppeal, type AppealSnapshot } from './doc';
+import { isAppealEvent } from './events';
+import { MAX_DESCRIPTION_CHARS, MAX_EVENTS_PER_APPEAL, MAX_UPDATE_BYTES } from './limits';
+import { regionInScope, type SessionUser } from './roles';
+
+// Whole-update validation: the server applies a pushed update to a scratch copy of the
+// stored document and keeps it only if the result passes every rule here.
+
+export type RejectReason =
+  | 'too_large'
+  | 'malformed_update'
+  | 'missing_dependencies'
+  | 'unknown_root'
+  | 'invalid_fields'
+  | 'not_recorded'
+  | 'not_creator'
+  | 'out_of_scope'
+  | 'events_removed'
+  | 'malformed_event'
+  | 'foreign_author'
+  | 'too_many_events'
+  | 'description_too_long'
+  | 'fields_rewritten';
+
+export type UpdateCheck =
+  | { ok: true; doc: Y.Doc; snapshot: AppealSnapshot; changed: boolean }
+  | { ok: false; reason: RejectReason; detail: string };
+
+export interface CheckContext {
+  user: SessionUser;
+  /** Whether a village code exists in the county. */
+  knownVillage: (code: string) => boolean;
+}
+
+const reject = (reason: RejectReason, detail: string): UpdateCheck => ({ ok: false, reason, detail });
+
+function eventKey(e: unknown): string {
+  return JSON.stringify(e);
+}
+
+/**
+ * Checks `update` against the current state of document `docId` (null when new).
+ * Returns the merged doc on success so the caller can project it without re-applying.
+ */
+export function checkUpdate(docId: string, current: Y.Doc | null, update: Uint8Array, ctx: CheckContext): UpdateCheck {
+  if (update.byteLength > MAX_UPDATE_BYTES) return reject('too_large', `${update.byteLength} bytes > ${MAX_UPDATE_BYTES}`);
+  const before = current ? readAppeal(current, docId) : null;
+  const doc = new Y.Doc();
+  try {
+    if (current) Y.applyUpdate(doc, Y.encodeStateAsUpdate(current));
+    const sv = Y.encodeStateVector(doc);
+    Y.applyUpdate(doc, update);
+    if (doc.store.pendingStructs || doc.store.pendingDs) {
+      return reject('missing_dependencies', 'update depends on changes the server does not have');
+    }
+    const changed = !equalBytes(sv, Y.encodeStateVector(doc)) || !before;
+    for (const name of doc.share.keys()) {
+      if (!ROOT_NAMES.includes(name)) return reject('unknown_root', `unexpected root "${name}"`);
+    }
+    const after = readAppeal(doc, docId);
+    const why = checkSnapshots(before, after, ctx);
+    return why ?? { ok: true, doc, snapshot: after, changed };
+  } catch (err) {
+    return reject('malformed_update', err instanceof Error ? err.message : String(err));
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+export function checkSnapshots(before: AppealSnapshot | null, after: AppealSnapshot, ctx: CheckContext): UpdateCheck | null {
+  const { user } = ctx;
+  const fields = validateStoredFields(after.fields, after.description, ctx.knownVillage);
+  if (after.description.length > MAX_DESCRIPTION_CHARS) return reject('description_too_long', `${after.description.length} chars`);
+  if (!fields.ok) return reject('invalid_fields', Object.entries(fields.errors).map(([k, v]) => `${k}: ${v}`).join(', '));
+  if (!regionInScope(user.scope, fields.value.villageCode)) return reject('out_of_scope', `village ${fields.value.villageCode}`);
+  if (after.events.length > MAX_EVENTS_PER_APPEAL) return reject('too_many_events', `${after.events.length}`);
+
+  const first = after.events[0];
+  if (!isAppealEvent(first) || first.type !== 'recorded') return reject('not_recorded', 'the first event must be "recorded"');
+
+  if (before) {
+    // Events are append-only: every earlier event survives, unchanged and in order.
+    const keys = after.events.map(eventKey);
+    let at = 0;
+    for (const e of before.events) {
+      const k = eventKey(e);
+      while (at < keys.length && keys[at] !== k) at++;
+      if (at === keys.length) return reject('events_removed', `event ${(e as { id?: string }).id ?? '?'} was removed or changed`);
+      at++;
+    }
+    const prev = before.fields;
+    if (prev.createdBy !== after.fields.createdBy || prev.createdAt !== after.fields.createdAt) {
+      return reject('fields_rewritten', 'createdBy/createdAt are immutable');
+    }
+    const fieldsChanged = Object.keys({ ...prev, ...after.fields }).some((k) => JSON.stringify(prev[k]) !== JSON.stringify(after.fields[k]));
+    if (fieldsChanged && prev.createdBy !== user.id) return reject('not_creator', 'only the recorder may change the fields');
+  } else if (fields.value.createdBy !== user.id || first.actor !== user.id) {
+    return reject('not_creator', 'a new appeal must be recorded by the pushing user');
+  }
+
+  const old = new Set((before?.events ?? []).map(eventKey));
+  for (const e of after.events) {
+    if (old.has(eventKey(e))) continue;
+    if (!isAppealEvent(e)) return reject('malformed_event', JSON.stringify(e).slice(0, 200));
+    if (e.actor !== user.id || e.role !== user.role) return reject('foreign_author', `event ${e.id} is not by ${user.username}`);
+  }
+  return null;
+}

@@ -1,0 +1,152 @@
+import { isCategory } from './categories';
+import { MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS } from './limits';
+import { isRegionCode, levelOf } from './regions';
+
+export const CHANNELS = [
+  'grid_patrol',
+  'bench_meeting',
+  'walk_in',
+  'hotline_12345',
+  'linkage_110',
+  'petition',
+  'online_opinion',
+  'self_report',
+] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const KINDS = ['consultation', 'help', 'complaint', 'suggestion', 'special'] as const;
+export type Kind = (typeof KINDS)[number];
+
+export const URGENCIES = ['red', 'orange', 'yellow'] as const;
+export type Urgency = (typeof URGENCIES)[number];
+
+/** WGS84, as the browser's Geolocation API reports it. */
+export interface Gps {
+  lat: number;
+  lng: number;
+  accuracy?: number;
+}
+
+export interface Citizen {
+  anonymous: boolean;
+  name?: string;
+  phone?: string;
+}
+
+/** What the person recording an appeal fills in. */
+export interface AppealInput {
+  channel: Channel;
+  category: string;
+  kind: Kind;
+  urgency: Urgency;
+  villageCode: string;
+  description: string;
+  citizen: Citizen;
+  gps?: Gps | null;
+}
+
+/** The single-writer fields kept in the document's `fields` map. */
+export interface AppealFields extends Omit<AppealInput, 'description'> {
+  createdBy: string;
+  createdAt: number;
+}
+
+export type FieldError =
+  | 'required'
+  | 'too_long'
+  | 'invalid_choice'
+  | 'unknown_village'
+  | 'invalid_phone'
+  | 'invalid_gps'
+  | 'name_or_phone';
+
+export type FieldErrors = Partial<Record<'channel' | 'category' | 'kind' | 'urgency' | 'villageCode' | 'description' | 'citizenName' | 'citizenPhone' | 'gps' | 'meta', FieldError>>;
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors };
+
+const MOBILE = /^1[3-9]\d{9}$/;
+const LANDLINE = /^0\d{2,3}-?\d{7,8}$/;
+
+export function isPhone(s: string): boolean {
+  const compact = s.replace(/\s+/g, '');
+  return MOBILE.test(compact) || LANDLINE.test(compact);
+}
+
+function oneOf<T extends string>(list: readonly T[], v: unknown): v is T {
+  return typeof v === 'string' && (list as readonly string[]).includes(v);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkGps(v: unknown): v is Gps | null | undefined {
+  if (v === undefined || v === null) return true;
+  if (!isRecord(v)) return false;
+  const { lat, lng, accuracy } = v;
+  return (
+    typeof lat === 'number' && Number.isFinite(lat) && Math.abs(lat) <= 90 &&
+    typeof lng === 'number' && Number.isFinite(lng) && Math.abs(lng) <= 180 &&
+    (accuracy === undefined || (typeof accuracy === 'number' && Number.isFinite(accuracy) && accuracy >= 0))
+  );
+}
+
+/**
+ * Checks what a user submits. `knownVillage` answers whether a code is a village the
+ * user may record in, so the form and the server share one rule.
+ */
+export function validateAppealInput(raw: unknown, knownVillage: (code: string) => boolean): Checked<AppealInput> {
+  const errors: FieldErrors = {};
+  const r = isRecord(raw) ? raw : {};
+  if (!oneOf(CHANNELS, r.channel)) errors.channel = r.channel ? 'invalid_choice' : 'required';
+  if (!isCategory(r.category)) errors.category = r.category ? 'invalid_choice' : 'required';
+  if (!oneOf(KINDS, r.kind)) errors.kind = r.kind ? 'invalid_choice' : 'required';
+  if (!oneOf(URGENCIES, r.urgency)) errors.urgency = r.urgency ? 'invalid_choice' : 'required';
+
+  const village = r.villageCode;
+  if (!village) errors.villageCode = 'required';
+  else if (!isRegionCode(village) || levelOf(village) !== 'village' || !knownVillage(village)) errors.villageCode = 'unknown_village';
+
+  const description = typeof r.description === 'string' ? r.description.trim() : '';
+  if (!description) errors.description = 'required';
+  else if (description.length > MAX_DESCRIPTION_CHARS) errors.description = 'too_long';
+
+  const c = isRecord(r.citizen) ? r.citizen : {};
+  const anonymous = c.anonymous === true;
+  const name = typeof c.name === 'string' ? c.name.trim() : '';
+  const phone = typeof c.phone === 'string' ? c.phone.replace(/\s+/g, '') : '';
+  if (!anonymous) {
+    if (!name && !phone) errors.citizenName = 'name_or_phone';
+    if (name.length > MAX_NAME_CHARS) errors.citizenName = 'too_long';
+    if (phone && !isPhone(phone)) errors.citizenPhone = 'invalid_phone';
+  }
+  if (!checkGps(r.gps)) errors.gps = 'invalid_gps';
+
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  const citizen: Citizen = anonymous ? { anonymous: true } : { anonymous: false, ...(name && { name }), ...(phone && { phone }) };
+  return {
+    ok: true,
+    value: {
+      channel: r.channel as Channel,
+      category: r.category as string,
+      kind: r.kind as Kind,
+      urgency: r.urgency as Urgency,
+      villageCode: village as string,
+      description,
+      citizen,
+      gps: (r.gps as Gps | null | undefined) ?? null,
+    },
+  };
+}
+
+/** Checks fields read back from a document (e.g. one pushed by a client). */
+export function validateStoredFields(raw: unknown, description: string, knownVillage: (code: string) => boolean): Checked<AppealFields> {
+  const r = isRecord(raw) ? raw : {};
+  const input = validateAppealInput({ ...r, description }, knownVillage);
+  const errors: FieldErrors = input.ok ? {} : { ...input.errors };
+  if (typeof r.createdBy !== 'string' || !r.createdBy) errors.meta = 'required';
+  if (typeof r.createdAt !== 'number' || !Number.isFinite(r.createdAt)) errors.meta = 'required';
+  if (!input.ok || Object.keys(errors).length > 0) return { ok: false, errors };
+  const { description: _d, ...fields } = input.value;
+  return { ok: true, value: { ...fields, createdBy: r.createdBy as string, createdAt: r.createdAt as number } };
+}

@@ -1,0 +1,68 @@
+import * as Y from 'yjs';
+import type { AppealFields, AppealInput } from './appeal';
+import type { AppealEvent } from './events';
+import type { Role } from './roles';
+
+// One Y.Doc per appeal. Root names are part of the wire format: never rename them.
+export const ROOT_FIELDS = 'fields';
+export const ROOT_TEXT = 'text';
+export const ROOT_EVENTS = 'events';
+export const ROOT_NAMES: readonly string[] = [ROOT_FIELDS, ROOT_TEXT, ROOT_EVENTS];
+
+export interface Actor {
+  id: string;
+  role: Role;
+}
+
+/** A plain read of a document, detached from Yjs. */
+export interface AppealSnapshot {
+  id: string;
+  fields: Record<string, unknown>;
+  description: string;
+  events: unknown[];
+}
+
+export function fieldsOf(doc: Y.Doc): Y.Map<unknown> {
+  return doc.getMap(ROOT_FIELDS);
+}
+export function textOf(doc: Y.Doc): Y.Text {
+  return doc.getText(ROOT_TEXT);
+}
+export function eventsOf(doc: Y.Doc): Y.Array<unknown> {
+  return doc.getArray(ROOT_EVENTS);
+}
+
+/** Fills an empty doc with a new appeal and its `recorded` event, in one transaction. */
+export function writeNewAppeal(doc: Y.Doc, input: AppealInput, actor: Actor, at: number, eventId: string): void {
+  const { description, ...rest } = input;
+  const fields: AppealFields = { ...rest, gps: rest.gps ?? null, createdBy: actor.id, createdAt: at };
+  doc.transact(() => {
+    const map = fieldsOf(doc);
+    for (const [k, v] of Object.entries(fields)) map.set(k, v);
+    textOf(doc).insert(0, description);
+    const recorded: AppealEvent = { id: eventId, type: 'recorded', actor: actor.id, role: actor.role, at };
+    eventsOf(doc).push([recorded]);
+  });
+}
+
+export function appendEvent(doc: Y.Doc, event: AppealEvent): void {
+  eventsOf(doc).push([event]);
+}
+
+export function readAppeal(doc: Y.Doc, id: string): AppealSnapshot {
+  return {
+    id,
+    fields: fieldsOf(doc).toJSON(),
+    description: textOf(doc).toString(),
+    events: eventsOf(doc).toArray(),
+  };
+}
+
+/** Builds a doc from stored updates (V1 encoding, as on the wire). */
+export function docFromUpdates(updates: Iterable<Uint8Array>): Y.Doc {
+  const doc = new Y.Doc();
+  doc.transact(() => {
+    for (const u of updates) Y.applyUpdate(doc, u);
+  });
+  return doc;
+}

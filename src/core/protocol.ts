@@ -1,0 +1,176 @@
+import * as v from 'valibot';
+import { isUuidV7 } from './id';
+import { MAX_FRAME_BYTES, MAX_PUSH_ITEMS, MAX_UPDATE_BYTES } from './limits';
+import { ROLES } from './roles';
+import type { RejectReason } from './accept';
+
+// The sync protocol: a discriminated union on `t`, sent as binary WebSocket frames.
+//
+// Frame: [u8 version][u32 BE header length][header JSON, UTF-8][blob 0][blob 1]...
+// Uint8Array values in a message are moved out of the JSON into the blob section and
+// replaced by {"$b": index}; the header lists blob lengths in "$blobs". Yjs updates
+// therefore travel as raw bytes, not base64.
+
+export const PROTOCOL_VERSION = 1;
+
+const docId = v.pipe(v.string(), v.check((s: string) => isUuidV7(s), 'docId must be a UUIDv7'));
+const bytes = (max: number) =>
+  v.pipe(
+    v.custom<Uint8Array>((x) => x instanceof Uint8Array, 'must be binary'),
+    v.check((b) => b.byteLength > 0 && b.byteLength <= max, `must be 1..${max} bytes`),
+  );
+const seq = v.pipe(v.number(), v.integer(), v.minValue(1));
+const cursor = v.pipe(v.number(), v.integer(), v.minValue(0));
+
+const Scope = v.object({ regions: v.array(v.string()), departments: v.array(v.string()) });
+const User = v.object({
+  id: v.string(),
+  username: v.string(),
+  displayName: v.string(),
+  role: v.picklist(ROLES),
+  scope: Scope,
+});
+
+export const ClientMessage = v.variant('t', [
+  v.object({
+    t: v.literal('hello'),
+    token: v.pipe(v.string(), v.minLength(1), v.maxLength(2048)),
+    deviceId: v.pipe(v.string(), v.check((s: string) => isUuidV7(s), 'deviceId must be a UUIDv7')),
+    cursor,
+  }),
+  v.object({
+    t: v.literal('push'),
+    batch: seq,
+    items: v.pipe(
+      v.array(v.object({ docId, seq, update: bytes(MAX_UPDATE_BYTES) })),
+      v.minLength(1),
+      v.maxLength(MAX_PUSH_ITEMS),
+    ),
+  }),
+]);
+
+export const ERROR_CODES = ['bad_frame', 'bad_message', 'unauthorized', 'not_ready', 'too_large', 'server_error'] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export const ServerMessage = v.variant('t', [
+  v.object({ t: v.literal('welcome'), user: User, serverTime: v.number() }),
+  v.object({
+    t: v.literal('ack'),
+    batch: seq,
+    accepted: v.array(seq),
+    rejected: v.array(v.object({ seq, reason: v.string(), detail: v.string() })),
+  }),
+  v.object({
+    t: v.literal('changes'),
+    items: v.array(v.object({ docId, update: bytes(MAX_FRAME_BYTES) })),
+    cursor,
+  }),
+  v.object({ t: v.literal('error'), code: v.picklist(ERROR_CODES), message: v.string() }),
+]);
+
+export type ClientMessage = v.InferOutput<typeof ClientMessage>;
+export type ServerMessage = v.InferOutput<typeof ServerMessage>;
+export type Rejection = { seq: number; reason: RejectReason | 'out_of_scope_doc'; detail: string };
+
+export class FrameError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// Typed locally: src/core compiles without DOM or Node type libraries, yet both runtimes have these.
+const codecs = globalThis as unknown as {
+  TextEncoder: new () => { encode(s: string): Uint8Array };
+  TextDecoder: new (label: string, options: { fatal: boolean }) => { decode(b: Uint8Array): string };
+};
+const encoder = new codecs.TextEncoder();
+const decoder = new codecs.TextDecoder('utf-8', { fatal: true });
+
+export function encodeFrame(msg: ClientMessage | ServerMessage): Uint8Array {
+  const blobs: Uint8Array[] = [];
+  const json = JSON.stringify(msg, (_k, value: unknown) => {
+    if (value instanceof Uint8Array) {
+      blobs.push(value);
+      return { $b: blobs.length - 1 };
+    }
+    return value;
+  });
+  const header = encoder.encode(json.slice(0, -1) + (json === '{}' ? '' : ',') + `"$blobs":[${blobs.map((b) => b.byteLength).join(',')}]}`);
+  const total = 5 + header.byteLength + blobs.reduce((n, b) => n + b.byteLength, 0);
+  const out = new Uint8Array(total);
+  out[0] = PROTOCOL_VERSION;
+  new DataView(out.buffer).setUint32(1, header.byteLength);
+  out.set(header, 5);
+  let at = 5 + header.byteLength;
+  for (const b of blobs) {
+    out.set(b, at);
+    at += b.byteLength;
+  }
+  return out;
+}
+
+/** Splits a frame into its header object with blobs restored; throws FrameError. */
+function decodeRaw(frame: Uint8Array): unknown {
+  if (frame.byteLength > MAX_FRAME_BYTES) throw new FrameError('too_large', `frame of ${frame.byteLength} bytes exceeds ${MAX_FRAME_BYTES}`);
+  if (frame.byteLength < 5) throw new FrameError('bad_frame', 'frame shorter than its header');
+  if (frame[0] !== PROTOCOL_VERSION) throw new FrameError('bad_frame', `unsupported protocol version ${frame[0]}`);
+  const headerLength = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(1);
+  if (5 + headerLength > frame.byteLength) throw new FrameError('bad_frame', 'header length exceeds frame');
+  let header: unknown;
+  try {
+    header = JSON.parse(decoder.decode(frame.subarray(5, 5 + headerLength)));
+  } catch {
+    throw new FrameError('bad_frame', 'header is not valid UTF-8 JSON');
+  }
+  if (typeof header !== 'object' || header === null || !Array.isArray((header as { $blobs?: unknown }).$blobs)) {
+    throw new FrameError('bad_frame', 'header has no blob table');
+  }
+  const lengths = (header as { $blobs: unknown[] }).$blobs;
+  const blobs: Uint8Array[] = [];
+  let at = 5 + headerLength;
+  for (const len of lengths) {
+    if (typeof len !== 'number' || !Number.isInteger(len) || len < 0 || at + len > frame.byteLength) {
+      throw new FrameError('bad_frame', 'blob table does not match frame length');
+    }
+    blobs.push(frame.slice(at, at + len));
+    at += len;
+  }
+  if (at !== frame.byteLength) throw new FrameError('bad_frame', 'trailing bytes after blobs');
+  delete (header as { $blobs?: unknown }).$blobs;
+  const restore = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(restore);
+    if (typeof value === 'object' && value !== null) {
+      const keys = Object.keys(value);
+      if (keys.length === 1 && keys[0] === '$b') {
+        const blob = blobs[(value as { $b: number }).$b];
+        if (!blob) throw new FrameError('bad_frame', 'reference to a missing blob');
+        return blob;
+      }
+      return Object.fromEntries(Object.entries(value).map(([k, x]) => [k, restore(x)]));
+    }
+    return value;
+  };
+  return restore(header);
+}
+
+function parseWith<S extends typeof ClientMessage | typeof ServerMessage>(schema: S, frame: Uint8Array): v.InferOutput<S> {
+  const raw = decodeRaw(frame);
+  const result = v.safeParse(schema, raw);
+  if (!result.success) {
+    const issue = result.issues[0];
+    const path = issue.path?.map((p) => String(p.key)).join('.') ?? '';
+    throw new FrameError('bad_message', `${path ? path + ': ' : ''}${issue.message}`);
+  }
+  return result.output;
+}
+
+export function decodeClientFrame(frame: Uint8Array): ClientMessage {
+  return parseWith(ClientMessage, frame);
+}
+
+export function decodeServerFrame(frame: Uint8Array): ServerMessage {
+  return parseWith(ServerMessage, frame);
+}

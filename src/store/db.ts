@@ -1,0 +1,61 @@
+import { Dexie, type EntityTable, type Table } from 'dexie';
+import yDexie from 'y-dexie';
+import type * as Y from 'yjs';
+import type { AppealProjection } from '../core/projection';
+import type { Region } from '../core/regions';
+
+/** A local appeal row: the indexed projection plus the CRDT, which y-dexie stores apart. */
+export interface AppealRow extends AppealProjection {
+  doc: Y.Doc;
+}
+
+/** A local change not yet acknowledged by the server. `seq` only grows on this device. */
+export interface OutboxRow {
+  seq: number;
+  docId: string;
+  /** Yjs update, V1 encoding as on the wire. */
+  update: Uint8Array;
+  createdAt: number;
+}
+
+/** A change the server refused: kept, with its reason, until the user deals with it. */
+export interface QuarantineRow {
+  seq: number;
+  docId: string;
+  update: Uint8Array;
+  reason: string;
+  detail: string;
+  at: number;
+}
+
+export interface MetaRow {
+  key: string;
+  value: unknown;
+}
+
+export type MinshengDB = Dexie & {
+  appeals: EntityTable<AppealRow, 'id'>;
+  outbox: EntityTable<OutboxRow, 'seq'>;
+  quarantine: EntityTable<QuarantineRow, 'seq'>;
+  meta: EntityTable<MetaRow, 'key'>;
+  regions: EntityTable<Region, 'code'>;
+};
+
+export const APPEAL_UPDATES_TABLE = '$appeals.doc_updates';
+
+export function openDb(name = 'minsheng'): MinshengDB {
+  const db = new Dexie(name, { addons: [yDexie] }) as MinshengDB;
+  db.version(1).stores({
+    appeals: 'id, status, village, town, urgency, updatedAt, dueAt, createdBy, doc: Y.Doc',
+    outbox: '++seq, docId',
+    quarantine: 'seq, docId',
+    meta: 'key',
+    regions: 'code, parent, level',
+  });
+  return db;
+}
+
+/** y-dexie's own table of document updates; writes that touch a doc must include it. */
+export function updatesTable(db: MinshengDB): Table {
+  return db.table(APPEAL_UPDATES_TABLE);
+}

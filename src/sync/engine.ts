@@ -1,0 +1,219 @@
+import { MAX_FRAME_BYTES, MAX_PUSH_ITEMS } from '../core/limits';
+import { decodeServerFrame, encodeFrame, FrameError, type ServerMessage } from '../core/protocol';
+import type { SessionUser } from '../core/roles';
+import type { MinshengDB, OutboxRow } from '../store/db';
+import { getMeta } from '../store/meta';
+import { backoffDelay } from './backoff';
+
+export type LinkState = 'offline' | 'connecting' | 'online';
+
+export interface SyncStatus {
+  link: LinkState;
+  lastSyncedAt: number | null;
+  /** Last problem worth showing (server error frame, auth failure). */
+  error: string | null;
+  /** The server refused our session: the user must log in again; the outbox is kept. */
+  needsLogin: boolean;
+}
+
+export interface SyncOptions {
+  db: MinshengDB;
+  url: string;
+  token: string;
+  deviceId: string;
+  onWelcome?: (user: SessionUser) => void;
+  WebSocketImpl?: typeof WebSocket;
+  random?: () => number;
+  ackTimeoutMs?: number;
+}
+
+type Listener = (s: SyncStatus) => void;
+
+// Leave room in a frame for the JSON header around the updates.
+const BATCH_BYTES = MAX_FRAME_BYTES - 64 * 1024;
+
+/**
+ * One WebSocket per client carrying every appeal. Pushes the outbox in batches, one
+ * batch in flight, and deletes an entry only when the server has acknowledged it as
+ * durably stored. Connection state comes from the socket, never from navigator.onLine.
+ */
+export class SyncEngine {
+  private status: SyncStatus = { link: 'offline', lastSyncedAt: null, error: null, needsLogin: false };
+  private listeners = new Set<Listener>();
+  private ws: WebSocket | null = null;
+  private attempt = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private ackTimer: ReturnType<typeof setTimeout> | null = null;
+  private inflight: { batch: number; seqs: number[] } | null = null;
+  private nextBatch = 1;
+  private stopped = true;
+  private flushing = false;
+
+  constructor(private readonly opts: SyncOptions) {}
+
+  subscribe(fn: Listener): () => void {
+    this.listeners.add(fn);
+    fn(this.status);
+    return () => this.listeners.delete(fn);
+  }
+
+  get current(): SyncStatus {
+    return this.status;
+  }
+
+  private set(patch: Partial<SyncStatus>): void {
+    this.status = { ...this.status, ...patch };
+    for (const fn of this.listeners) fn(this.status);
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clearTimers();
+    this.ws?.close();
+    this.ws = null;
+    this.inflight = null;
+    this.set({ link: 'offline' });
+  }
+
+  /** Try now: after a local write, or when the browser thinks the network is back. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.status.link === 'online') void this.flush();
+    else if (this.status.link === 'offline' && !this.status.needsLogin) {
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+      this.connect();
+    }
+  }
+
+  private clearTimers(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.retryTimer = this.ackTimer = null;
+  }
+
+  private connect(): void {
+    if (this.stopped || this.ws) return;
+    this.set({ link: 'connecting' });
+    const Impl = this.opts.WebSocketImpl ?? WebSocket;
+    let ws: WebSocket;
+    try {
+      ws = new Impl(this.opts.url);
+    } catch (err) {
+      this.set({ error: String(err) });
+      return this.scheduleRetry();
+    }
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    ws.onopen = async () => {
+      const cursor = (await getMeta<number>(this.opts.db, 'cursor')) ?? 0;
+      if (this.ws === ws) ws.send(encodeFrame({ t: 'hello', token: this.opts.token, deviceId: this.opts.deviceId, cursor }));
+    };
+    ws.onmessage = (ev) => {
+      if (this.ws !== ws) return;
+      if (!(ev.data instanceof ArrayBuffer)) return this.set({ error: 'server sent a text frame' });
+      let msg: ServerMessage;
+      try {
+        msg = decodeServerFrame(new Uint8Array(ev.data));
+      } catch (err) {
+        // A frame we cannot read: drop the link and start clean rather than guess.
+        this.set({ error: err instanceof FrameError ? err.message : String(err) });
+        return ws.close();
+      }
+      void this.onMessage(msg);
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.inflight = null;
+      if (this.ackTimer) clearTimeout(this.ackTimer);
+      this.set({ link: 'offline' });
+      this.scheduleRetry();
+    };
+    ws.onerror = () => ws.close();
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped || this.status.needsLogin || this.retryTimer) return;
+    const delay = backoffDelay(this.attempt++, this.opts.random);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.connect();
+    }, delay);
+  }
+
+  private async onMessage(msg: ServerMessage): Promise<void> {
+    switch (msg.t) {
+      case 'welcome':
+        this.attempt = 0;
+        this.nextBatch = 1;
+        this.set({ link: 'online', error: null, lastSyncedAt: Date.now() });
+        this.opts.onWelcome?.(msg.user);
+        return this.flush();
+      case 'ack':
+        return this.onAck(msg);
+      case 'changes':
+        // Catch-up and fan-out arrive with the full sync engine; nothing is sent yet.
+        return;
+      case 'error':
+        if (msg.code === 'unauthorized') {
+          this.set({ needsLogin: true, error: msg.message });
+          this.clearTimers();
+          return;
+        }
+        this.set({ error: `${msg.code}: ${msg.message}` });
+        return;
+    }
+  }
+
+  private async onAck(msg: Extract<ServerMessage, { t: 'ack' }>): Promise<void> {
+    const inflight = this.inflight;
+    if (!inflight || inflight.batch !== msg.batch) return;
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    const { db } = this.opts;
+    const rejected = new Map(msg.rejected.map((r) => [r.seq, r]));
+    await db.transaction('rw', db.outbox, db.quarantine, async () => {
+      const rows = await db.outbox.bulkGet(inflight.seqs);
+      for (const row of rows) {
+        if (!row) continue;
+        const r = rejected.get(row.seq);
+        if (r) await db.quarantine.put({ seq: row.seq, docId: row.docId, update: row.update, reason: r.reason, detail: r.detail, at: Date.now() });
+      }
+      // Only what the server named is settled; anything it skipped stays and is resent.
+      await db.outbox.bulkDelete([...msg.accepted, ...rejected.keys()].filter((s) => inflight.seqs.includes(s)));
+    });
+    this.inflight = null;
+    this.set({ lastSyncedAt: Date.now() });
+    await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing || this.inflight || this.status.link !== 'online') return;
+    this.flushing = true;
+    try {
+      const ws = this.ws;
+      if (!ws) return;
+      const rows: OutboxRow[] = [];
+      let bytes = 0;
+      for (const row of await this.opts.db.outbox.orderBy('seq').limit(MAX_PUSH_ITEMS).toArray()) {
+        if (rows.length > 0 && bytes + row.update.byteLength > BATCH_BYTES) break;
+        rows.push(row);
+        bytes += row.update.byteLength;
+      }
+      if (rows.length === 0 || this.ws !== ws) return;
+      const batch = this.nextBatch++;
+      this.inflight = { batch, seqs: rows.map((r) => r.seq) };
+      ws.send(encodeFrame({ t: 'push', batch, items: rows.map((r) => ({ docId: r.docId, seq: r.seq, update: r.update })) }));
+      // A silent link (2G dead zone) never closes by itself: give up on it and reconnect.
+      this.ackTimer = setTimeout(() => ws.close(), this.opts.ackTimeoutMs ?? 30_000);
+    } finally {
+      this.flushing = false;
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import type { Region } from '../core/regions';
+import type { SessionUser } from '../core/roles';
+import { openDb } from '../store/db';
+import { deviceId, getMeta, setMeta } from '../store/meta';
+import { SyncEngine, type SyncStatus } from '../sync/engine';
+
+export interface Session {
+  token: string;
+  expiresAt: number;
+  user: SessionUser;
+}
+
+export const db = openDb();
+
+/** App-wide state the components read. */
+export const app = $state({
+  ready: false,
+  session: null as Session | null,
+  sync: { link: 'offline', lastSyncedAt: null, error: null, needsLogin: false } as SyncStatus,
+  persisted: null as boolean | null,
+});
+
+let engine: SyncEngine | null = null;
+
+function syncUrl(): string {
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/sync`;
+}
+
+async function startEngine(session: Session): Promise<void> {
+  engine?.stop();
+  engine = new SyncEngine({ db, url: syncUrl(), token: session.token, deviceId: await deviceId(db) });
+  engine.subscribe((s) => (app.sync = s));
+  engine.start();
+}
+
+/** Restores the last session from IndexedDB: a grid worker offline keeps working with it. */
+export async function boot(): Promise<void> {
+  app.session = (await getMeta<Session>(db, 'session')) ?? null;
+  if (app.session) await startEngine(app.session);
+  app.ready = true;
+  // Ask the browser not to evict our data under storage pressure.
+  if (navigator.storage?.persist) app.persisted = await navigator.storage.persist().catch(() => false);
+  window.addEventListener('online', () => engine?.kick());
+}
+
+export class LoginError extends Error {}
+
+export async function login(username: string, password: string): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch('/api/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  } catch {
+    throw new LoginError('offline');
+  }
+  if (res.status === 401) throw new LoginError('failed');
+  if (!res.ok) throw new LoginError('offline');
+  const session = (await res.json()) as Session;
+  const regions = await fetch('/api/regions', { headers: { authorization: `Bearer ${session.token}` } });
+  if (!regions.ok) throw new LoginError('offline');
+  const { regions: list } = (await regions.json()) as { regions: Region[] };
+  await db.transaction('rw', db.regions, db.meta, async () => {
+    await db.regions.clear();
+    await db.regions.bulkPut(list);
+    await setMeta(db, 'session', session);
+  });
+  app.session = session;
+  await startEngine(session);
+}
+
+/** Ends the session on this device. Unsent records stay in the outbox for the next login. */
+export async function logout(): Promise<void> {
+  const token = app.session?.token;
+  engine?.stop();
+  engine = null;
+  await db.meta.delete('session');
+  app.session = null;
+  if (token) fetch('/api/logout', { method: 'POST', headers: { authorization: `Bearer ${token}` } }).catch(() => {});
+}
+
+/** Nudges the engine after a local write so it is pushed at once when online. */
+export function kickSync(): void {
+  engine?.kick();
+}

@@ -1,0 +1,122 @@
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/browser';
+import { startProxy, type CuttableProxy } from '../helpers/proxy';
+import { spawnServer, type ServerProcess } from '../helpers/server';
+
+// A grid worker loses signal, records an appeal, reloads the app with no network,
+// then gets a link back: the appeal must reach the server's SQLite exactly once.
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const OUT = path.join(ROOT, 'test-output');
+const DESCRIPTION = '村西桥头路灯坏了三个月，晚上孩子放学很危险，请尽快修复。';
+
+let server: ServerProcess;
+let proxy: CuttableProxy;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+
+const pendingCount = async () => Number(await page.getByTestId('sync-pending').getAttribute('data-count'));
+const waitForLink = (text: string) => page.getByTestId('sync-link').filter({ hasText: text }).waitFor({ timeout: 30_000 });
+
+async function goOffline() {
+  await context.setOffline(true);
+  proxy.cut();
+}
+
+async function goOnline() {
+  proxy.restore();
+  await context.setOffline(false);
+}
+
+beforeAll(async () => {
+  if (!existsSync(path.join(ROOT, 'dist/index.html'))) throw new Error('Build the app first: npm run build (npm test does it)');
+  mkdirSync(OUT, { recursive: true });
+  server = await spawnServer({ MINSHENG_STATIC_DIR: path.join(ROOT, 'dist') });
+  proxy = await startProxy(server.port);
+  browser = await launchChromium();
+  context = await browser.newContext({ serviceWorkers: 'allow', viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
+  page = await context.newPage();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await proxy?.close();
+  await server?.stop();
+});
+
+describe('recording an appeal offline', () => {
+  it('logs in and installs the offline shell', async () => {
+    await page.goto(proxy.url);
+    await page.locator('input[name=username]').fill('grid');
+    await page.locator('input[name=password]').fill('demo1234');
+    await page.getByRole('button', { name: '登录' }).click();
+    await waitForLink('在线');
+    // The service worker must control the page before the network goes away.
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    await page.reload();
+    expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+    await waitForLink('在线');
+  });
+
+  it('refuses an empty description with a message and saves nothing', async () => {
+    await page.getByRole('link', { name: /登记诉求/ }).click();
+    await page.locator('select[name=category]').selectOption('infra.power');
+    await page.locator('select[name=kind]').selectOption('help');
+    await page.locator('input[name=citizenName]').fill('王大爷');
+    await page.getByRole('button', { name: '保存' }).click();
+    await expect.poll(() => page.getByTestId('form-error').textContent()).toContain('请修改');
+    await expect.poll(() => page.locator('#err-description').textContent()).toBe('必填');
+    expect(await pendingCount()).toBe(0);
+  });
+
+  it('records while offline and keeps it across an offline reload', async () => {
+    await goOffline();
+    await waitForLink('离线');
+
+    await page.locator('textarea[name=description]').fill(DESCRIPTION);
+    await page.locator('input[name=citizenPhone]').fill('13905391234');
+    await page.locator('input[name=urgency][value=orange]').check();
+    await page.getByRole('button', { name: '保存' }).click();
+
+    const list = page.getByTestId('appeal-list');
+    await list.getByText(DESCRIPTION.slice(0, 20)).waitFor();
+    await expect.poll(pendingCount).toBe(1);
+
+    // No network at all: the shell must come from the service worker.
+    await page.reload();
+    await list.getByText(DESCRIPTION.slice(0, 20)).waitFor();
+    await expect.poll(pendingCount).toBe(1);
+    await waitForLink('离线');
+    await page.screenshot({ path: path.join(OUT, 'e2e-offline-recorded.png'), fullPage: true });
+  });
+
+  it('sends it when the link returns, and the server stores it once', async () => {
+    await goOnline();
+    await waitForLink('在线');
+    await expect.poll(pendingCount, { timeout: 30_000 }).toBe(0);
+    await page.screenshot({ path: path.join(OUT, 'e2e-online-synced.png'), fullPage: true });
+
+    const db = new Database(path.join(server.dataDir, 'minsheng.sqlite'), { readonly: true });
+    try {
+      const appeals = db.prepare('SELECT title, village, urgency, category, status FROM appeals').all() as Record<string, string>[];
+      expect(appeals).toHaveLength(1);
+      expect(appeals[0]).toMatchObject({ title: DESCRIPTION, urgency: 'orange', category: 'infra.power', status: 'new' });
+      expect(appeals[0]!.village).toMatch(/^371324\d{6}$/);
+      expect((db.prepare('SELECT count(*) AS n FROM updates').get() as { n: number }).n).toBe(1);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('switches the interface to English and back', async () => {
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('link', { name: 'My appeals' }).waitFor();
+    await page.getByRole('button', { name: '中文' }).click();
+    await page.getByRole('link', { name: '我的诉求' }).waitFor();
+  });
+});
