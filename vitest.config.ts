@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Browser tests share one Chromium and one server build; run files one at a time on 2 cores.
     fileParallelism: false,
+    // y-dexie announces every released document on console.debug.
+    onConsoleLog: (log) => !/^Y\.Doc \S+ was destroyed/.test(log),
   },
 });

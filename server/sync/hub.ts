@@ -56,7 +56,14 @@ export function applyPush(store: Store, session: Session, msg: PushMessage, now:
 export function createSyncHub(store: Store) {
   // A little headroom over the protocol limit so an oversize frame gets a clear error frame
   // from the decoder; far larger ones are cut by ws itself (close 1009).
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES + 64 * 1024 });
+  // permessage-deflate, which browsers negotiate natively: Yjs updates carry text
+  // uncompressed, and on 2G the compressed frame is what matters. Context takeover lets
+  // a stream of small frames share one window.
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_FRAME_BYTES + 64 * 1024,
+    perMessageDeflate: { threshold: 128, zlibDeflateOptions: { level: 6 } },
+  });
 
   wss.on('connection', (ws: WebSocket) => {
     let session: Session | null = null;

@@ -3,6 +3,8 @@ import net from 'node:net';
 export interface CuttableProxy {
   port: number;
   url: string;
+  /** Bytes that crossed the proxy since start: client → server, server → client. */
+  bytes: { up: number; down: number };
   /** Drops every open connection and refuses new ones: the link is gone. */
   cut(): void;
   restore(): void;
@@ -16,6 +18,7 @@ export interface CuttableProxy {
 export async function startProxy(targetPort: number): Promise<CuttableProxy> {
   const sockets = new Set<net.Socket>();
   let open = true;
+  const bytes = { up: 0, down: 0 };
   const server = net.createServer((client) => {
     if (!open) return client.destroy();
     const upstream = net.connect(targetPort, '127.0.0.1');
@@ -28,6 +31,8 @@ export async function startProxy(targetPort: number): Promise<CuttableProxy> {
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
+    client.on('data', (d: Buffer) => (bytes.up += d.length));
+    upstream.on('data', (d: Buffer) => (bytes.down += d.length));
     client.pipe(upstream).pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -35,6 +40,7 @@ export async function startProxy(targetPort: number): Promise<CuttableProxy> {
   return {
     port,
     url: `http://127.0.0.1:${port}`,
+    bytes,
     cut() {
       open = false;
       for (const s of sockets) s.destroy();
