@@ -18,6 +18,7 @@ const TYPES: Record<string, string> = {
 };
 
 interface Cached {
+  mtimeMs: number;
   body: Buffer;
   gzip: Buffer | null;
   type: string;
@@ -31,13 +32,15 @@ interface Cached {
 export function createStaticHandler(root: string) {
   const cache = new Map<string, Cached>();
   const load = (file: string): Cached | null => {
+    const stat = existsSync(file) ? statSync(file) : null;
+    if (!stat?.isFile()) return null;
     const hit = cache.get(file);
-    if (hit) return hit;
-    if (!existsSync(file) || !statSync(file).isFile()) return null;
+    // One stat per request keeps a rebuilt dist/ served without a restart.
+    if (hit && hit.mtimeMs === stat.mtimeMs) return hit;
     const body = readFileSync(file);
     const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
     const compressible = /text|javascript|json|svg|manifest/.test(type) && body.length > 512;
-    const entry = { body, gzip: compressible ? gzipSync(body, { level: 9 }) : null, type };
+    const entry = { mtimeMs: stat.mtimeMs, body, gzip: compressible ? gzipSync(body, { level: 9 }) : null, type };
     cache.set(file, entry);
     return entry;
   };
