@@ -6,7 +6,7 @@ import { createStaticHandler } from './http/static';
 import { ensureSeeded, type SeedResult } from './seed';
 import { openSqliteStore } from './store/sqlite';
 import type { Store } from './store/types';
-import { createSyncHub } from './sync/hub';
+import { createSyncHub, type HubOptions } from './sync/hub';
 
 export interface RunningServer {
   url: string;
@@ -16,11 +16,11 @@ export interface RunningServer {
 }
 
 /** One process: the built PWA, the REST API and the sync hub on one port. */
-export async function startServer(config: Config, store: Store = openSqliteStore(config.dataDir)): Promise<RunningServer> {
+export async function startServer(config: Config, store: Store = openSqliteStore(config.dataDir), hubOptions: HubOptions = {}): Promise<RunningServer> {
   const seed = await ensureSeeded(store, config.county);
   const api = createApi(store, config);
   const serveStatic = config.staticDir ? createStaticHandler(config.staticDir) : null;
-  const hub = createSyncHub(store);
+  const hub = createSyncHub(store, hubOptions);
 
   const server: Server = createServer((req, res) => {
     if (req.url?.startsWith('/api/')) return void api(req, res);

@@ -23,13 +23,19 @@ const MIGRATIONS: string[] = [
     token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
     created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL
   );
+  -- seq is the global sequence: clients' catch-up cursors point into it.
   CREATE TABLE updates (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     doc_id TEXT NOT NULL, device_id TEXT NOT NULL, client_seq INTEGER NOT NULL,
-    user_id TEXT NOT NULL, bytes BLOB NOT NULL, received_at INTEGER NOT NULL,
-    UNIQUE (device_id, client_seq)
+    user_id TEXT NOT NULL, bytes BLOB NOT NULL, received_at INTEGER NOT NULL
   );
   CREATE INDEX updates_doc ON updates(doc_id, seq);
+  -- Idempotency keys outlive the update rows that compaction folds into snapshots.
+  CREATE TABLE receipts (
+    device_id TEXT NOT NULL, client_seq INTEGER NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (device_id, client_seq)
+  ) WITHOUT ROWID;
+  CREATE TABLE snapshots (doc_id TEXT PRIMARY KEY, state BLOB NOT NULL, upto_seq INTEGER NOT NULL);
   CREATE TABLE appeals (
     id TEXT PRIMARY KEY, status TEXT NOT NULL, tier TEXT NOT NULL,
     village TEXT NOT NULL, town TEXT NOT NULL, urgency TEXT NOT NULL,
@@ -42,6 +48,7 @@ const MIGRATIONS: string[] = [
   CREATE INDEX appeals_town_status ON appeals(town, status);
   CREATE INDEX appeals_village_status ON appeals(village, status);
   CREATE INDEX appeals_due ON appeals(due_at);
+  CREATE INDEX appeals_last_seq ON appeals(last_seq);
   `,
 ];
 
@@ -53,6 +60,10 @@ interface UserRow {
   scope: string;
   password_hash: string;
   disabled: number;
+}
+
+function bytesOf(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function toUser(r: UserRow | undefined): UserRecord | null {
@@ -111,11 +122,20 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     createSession: db.prepare('INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)'),
     sessionUser: db.prepare('SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?'),
     deleteSession: db.prepare('DELETE FROM sessions WHERE token_hash = ?'),
-    seen: db.prepare('SELECT 1 FROM updates WHERE device_id = ? AND client_seq = ?'),
-    docUpdates: db.prepare('SELECT bytes FROM updates WHERE doc_id = ? ORDER BY seq'),
+    seen: db.prepare('SELECT 1 FROM receipts WHERE device_id = ? AND client_seq = ?'),
+    docRows: db.prepare('SELECT seq, bytes FROM updates WHERE doc_id = ? ORDER BY seq'),
+    docRowsAfter: db.prepare('SELECT seq, bytes FROM updates WHERE doc_id = ? AND seq > ? ORDER BY seq'),
+    snapshot: db.prepare('SELECT state, upto_seq FROM snapshots WHERE doc_id = ?'),
+    putSnapshot: db.prepare(
+      'INSERT INTO snapshots (doc_id, state, upto_seq) VALUES (?, ?, ?) ON CONFLICT(doc_id) DO UPDATE SET state = excluded.state, upto_seq = excluded.upto_seq',
+    ),
+    deleteRowsUpTo: db.prepare('DELETE FROM updates WHERE doc_id = ? AND seq <= ?'),
     insertUpdate: db.prepare(
       'INSERT INTO updates (doc_id, device_id, client_seq, user_id, bytes, received_at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
+    insertReceipt: db.prepare('INSERT INTO receipts (device_id, client_seq, seq) VALUES (?, ?, ?)'),
+    head: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'updates'"),
+    receiptCount: db.prepare('SELECT count(*) AS n FROM receipts'),
     upsertAppeal: db.prepare(`
       INSERT INTO appeals (id, status, tier, village, town, urgency, category, channel, kind, dept, created_by,
         created_at, updated_at, due_at, title, anonymous, conflicts, reopen_count, received_at, last_seq)
@@ -130,11 +150,22 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     updateCount: db.prepare('SELECT count(*) AS n FROM updates'),
   };
 
+  type Row = { seq: number; bytes: Buffer };
+  const snapshotOf = (docId: string) => q.snapshot.get(docId) as { state: Buffer; upto_seq: number } | undefined;
+  const docParts = (docId: string): Uint8Array[] => {
+    const snap = snapshotOf(docId);
+    const rows = (q.docRows.all(docId) as Row[]).map((r) => bytesOf(r.bytes));
+    return snap ? [bytesOf(snap.state), ...rows] : rows;
+  };
+
   const pushTx: PushTx = {
     seen: (deviceId, clientSeq) => q.seen.get(deviceId, clientSeq) !== undefined,
-    docUpdates: (docId) => (q.docUpdates.all(docId) as { bytes: Buffer }[]).map((r) => new Uint8Array(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength)),
-    insertUpdate: (u: StoredUpdate, receivedAt) =>
-      Number(q.insertUpdate.run(u.docId, u.deviceId, u.clientSeq, u.userId, Buffer.from(u.bytes), receivedAt).lastInsertRowid),
+    docParts,
+    insertUpdate: (u: StoredUpdate, receivedAt) => {
+      const seq = Number(q.insertUpdate.run(u.docId, u.deviceId, u.clientSeq, u.userId, Buffer.from(u.bytes), receivedAt).lastInsertRowid);
+      q.insertReceipt.run(u.deviceId, u.clientSeq, seq);
+      return seq;
+    },
     upsertProjection: (p: AppealProjection, lastSeq, receivedAt) => {
       q.upsertAppeal.run({ ...p, anonymous: p.anonymous ? 1 : 0, receivedAt, lastSeq });
     },
@@ -170,6 +201,37 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
 
     inPushTx: (fn) => db.transaction(() => fn(pushTx))(),
 
+    head: () => (q.head.get() as { seq: number } | undefined)?.seq ?? 0,
+    changedDocs: (cursor, prefixes, limit) => {
+      if (prefixes.length === 0) return [];
+      const where = prefixes.map(() => 'substr(village, 1, ?) = ?').join(' OR ');
+      const args = prefixes.flatMap((p) => [p.length, p]);
+      return (
+        db.prepare(`SELECT id, village, last_seq FROM appeals WHERE last_seq > ? AND (${where}) ORDER BY last_seq LIMIT ?`).all(cursor, ...args, limit) as {
+          id: string;
+          village: string;
+          last_seq: number;
+        }[]
+      ).map((r) => ({ docId: r.id, village: r.village, lastSeq: r.last_seq }));
+    },
+    docPartsSince: (docId, cursor) => {
+      const snap = snapshotOf(docId);
+      if (snap && snap.upto_seq > cursor) return docParts(docId);
+      return (q.docRowsAfter.all(docId, cursor) as Row[]).map((r) => bytesOf(r.bytes));
+    },
+    docParts,
+    compact: (docId, minRows, merge) =>
+      db.transaction(() => {
+        const rows = q.docRows.all(docId) as Row[];
+        if (rows.length < minRows) return false;
+        const snap = snapshotOf(docId);
+        const parts = [...(snap ? [bytesOf(snap.state)] : []), ...rows.map((r) => bytesOf(r.bytes))];
+        const upto = rows[rows.length - 1]!.seq;
+        q.putSnapshot.run(docId, Buffer.from(merge(parts)), upto);
+        q.deleteRowsUpTo.run(docId, upto);
+        return true;
+      })(),
+
     appealRows: () =>
       (q.appealRows.all() as Record<string, unknown>[]).map((r) => ({
         id: r.id,
@@ -192,5 +254,6 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
         reopenCount: r.reopen_count,
       }) as AppealProjection),
     updateCount: () => (q.updateCount.get() as { n: number }).n,
+    receiptCount: () => (q.receiptCount.get() as { n: number }).n,
   };
 }

@@ -31,8 +31,8 @@ export interface StoredUpdate {
 export interface PushTx {
   /** True when this (device, seq) was already stored: a resend to acknowledge again. */
   seen(deviceId: string, clientSeq: number): boolean;
-  /** All stored updates of a document, oldest first (V1 encoding). */
-  docUpdates(docId: string): Uint8Array[];
+  /** Everything stored of a document: its snapshot (if any), then later updates (V1). */
+  docParts(docId: string): Uint8Array[];
   insertUpdate(u: StoredUpdate, receivedAt: number): number;
   upsertProjection(p: AppealProjection, lastSeq: number, receivedAt: number): void;
 }
@@ -61,6 +61,21 @@ export interface Store {
   /** Runs `fn` in one transaction; it commits when `fn` returns. */
   inPushTx<T>(fn: (tx: PushTx) => T): T;
 
+  /** Global sequence of the last committed update (0 when none). */
+  head(): number;
+  /** Documents in scope changed after `cursor`, in commit order. */
+  changedDocs(cursor: number, regionPrefixes: string[], limit: number): { docId: string; village: string; lastSeq: number }[];
+  /** What a client at `cursor` lacks of one document: the snapshot if it holds newer changes, then later updates. */
+  docPartsSince(docId: string, cursor: number): Uint8Array[];
+  docParts(docId: string): Uint8Array[];
+  /**
+   * Folds a document's update rows into its snapshot once there are at least `minRows`.
+   * `merge` builds the compacted state; idempotency receipts are kept.
+   */
+  compact(docId: string, minRows: number, merge: (parts: Uint8Array[]) => Uint8Array): boolean;
+
   appealRows(): AppealProjection[];
+  /** Update rows still stored (compaction removes folded ones). */
   updateCount(): number;
+  receiptCount(): number;
 }

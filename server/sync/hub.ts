@@ -1,12 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import * as Y from 'yjs';
 import { checkUpdate } from '../../src/core/accept';
-import { docFromUpdates } from '../../src/core/doc';
+import { compactParts, docFromUpdates } from '../../src/core/doc';
 import { MAX_FRAME_BYTES } from '../../src/core/limits';
 import { project } from '../../src/core/projection';
 import { decodeClientFrame, encodeFrame, FrameError, type ClientMessage, type Rejection, type ServerMessage } from '../../src/core/protocol';
-import type { SessionUser } from '../../src/core/roles';
+import { regionInScope, type SessionUser } from '../../src/core/roles';
 import { publicUser, userForToken } from '../http/api';
 import type { Store } from '../store/types';
 
@@ -16,6 +17,27 @@ interface Session {
 }
 
 type PushMessage = Extract<ClientMessage, { t: 'push' }>;
+type AckMessage = Extract<ServerMessage, { t: 'ack' }>;
+
+export interface HubOptions {
+  /** Update rows of one document before they are folded into its snapshot. */
+  compactAfterRows?: number;
+  /** Documents per catch-up page. */
+  pageDocs?: number;
+  heartbeatMs?: number;
+}
+
+/** A committed update, as fan-out needs it. */
+interface Committed {
+  docId: string;
+  seq: number;
+  village: string;
+  update: Uint8Array;
+}
+
+const PAGE_BYTES = MAX_FRAME_BYTES / 2;
+/** Pause catch-up while this much is still queued for a slow socket (2G). */
+const HIGH_WATER = 512 * 1024;
 
 function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
@@ -24,38 +46,59 @@ function toBytes(data: RawData): Uint8Array {
 }
 
 /**
- * Applies one push batch in a single transaction and returns the ack. Every item is
- * checked against a scratch copy of its document; a rejected item stores nothing.
- * Called only after the previous batch of this socket has been answered.
+ * Applies one push batch in a single transaction. Every item is checked against a
+ * scratch copy of its document; a rejected item stores nothing and carries the
+ * server's state of the document back so the client can rebuild without it.
  */
-export function applyPush(store: Store, session: Session, msg: PushMessage, now: number): Extract<ServerMessage, { t: 'ack' }> {
+export function applyPush(store: Store, session: Session, msg: PushMessage, now: number): { ack: AckMessage; committed: Committed[] } {
   const accepted: number[] = [];
   const rejected: Rejection[] = [];
-  const ctx = { user: session.user, knownVillage: (code: string) => store.isVillage(code) };
+  const committed: Committed[] = [];
+  const { user } = session;
+  const ctx = { user, knownVillage: (code: string) => store.isVillage(code) };
   store.inPushTx((tx) => {
     for (const item of msg.items) {
       if (tx.seen(session.deviceId, item.seq)) {
         accepted.push(item.seq);
         continue;
       }
-      const stored = tx.docUpdates(item.docId);
-      const current = stored.length > 0 ? docFromUpdates(stored) : null;
+      const parts = tx.docParts(item.docId);
+      const current = parts.length > 0 ? docFromUpdates(parts) : null;
       const check = checkUpdate(item.docId, current, item.update, ctx);
       if (!check.ok) {
-        rejected.push({ seq: item.seq, reason: check.reason, detail: check.detail });
+        rejected.push({ seq: item.seq, docId: item.docId, reason: check.reason, detail: check.detail });
         continue;
       }
-      const seq = tx.insertUpdate({ docId: item.docId, deviceId: session.deviceId, clientSeq: item.seq, userId: session.user.id, bytes: item.update }, now);
-      tx.upsertProjection(project(check.snapshot), seq, now);
+      const seq = tx.insertUpdate({ docId: item.docId, deviceId: session.deviceId, clientSeq: item.seq, userId: user.id, bytes: item.update }, now);
+      const projection = project(check.snapshot);
+      tx.upsertProjection(projection, seq, now);
+      committed.push({ docId: item.docId, seq, village: projection.village, update: item.update });
       accepted.push(item.seq);
     }
+    // Bases are taken after the whole batch, so they include updates accepted after the refused one.
+    for (const r of rejected) {
+      const parts = tx.docParts(r.docId);
+      if (parts.length === 0) continue;
+      const doc = docFromUpdates(parts);
+      if (regionInScope(user.scope, String(doc.getMap('fields').get('villageCode') ?? ''))) r.base = Y.encodeStateAsUpdate(doc);
+      doc.destroy();
+    }
   });
-  return { t: 'ack', batch: msg.batch, accepted, rejected };
+  return { ack: { t: 'ack', batch: msg.batch, accepted, rejected }, committed };
 }
 
-export function createSyncHub(store: Store) {
-  // A little headroom over the protocol limit so an oversize frame gets a clear error frame
-  // from the decoder; far larger ones are cut by ws itself (close 1009).
+interface Conn {
+  ws: WebSocket;
+  session: Session | null;
+  /** Live fan-out goes only to connections whose catch-up has finished. */
+  caughtUp: boolean;
+  alive: boolean;
+}
+
+export function createSyncHub(store: Store, options: HubOptions = {}) {
+  const compactAfterRows = options.compactAfterRows ?? 64;
+  const pageDocs = options.pageDocs ?? 200;
+  const conns = new Set<Conn>();
   // permessage-deflate, which browsers negotiate natively: Yjs updates carry text
   // uncompressed, and on 2G the compressed frame is what matters. Context takeover lets
   // a stream of small frames share one window.
@@ -65,48 +108,137 @@ export function createSyncHub(store: Store) {
     perMessageDeflate: { threshold: 128, zlibDeflateOptions: { level: 6 } },
   });
 
+  const send = (conn: Conn, msg: ServerMessage) => conn.ws.readyState === conn.ws.OPEN && conn.ws.send(encodeFrame(msg));
+  const fail = (conn: Conn, code: Extract<ServerMessage, { t: 'error' }>['code'], message: string) => send(conn, { t: 'error', code, message });
+
+  const drained = (ws: WebSocket) =>
+    new Promise<void>((resolve) => {
+      const poll = () => (ws.readyState !== ws.OPEN || ws.bufferedAmount < HIGH_WATER ? resolve() : setTimeout(poll, 25));
+      poll();
+    });
+
+  /** Sends everything in the user's scope after `cursor`, merged per document, in pages. */
+  async function catchUp(conn: Conn, session: Session, from: number): Promise<void> {
+    let cursor = from;
+    for (;;) {
+      if (conn.session !== session || conn.ws.readyState !== conn.ws.OPEN) return;
+      const docs = store.changedDocs(cursor, session.user.scope.regions, pageDocs);
+      const items: { docId: string; update: Uint8Array }[] = [];
+      let bytes = 0;
+      let next = cursor;
+      for (const d of docs) {
+        // The SQL filter narrows; this check is the rule.
+        if (!regionInScope(session.user.scope, d.village)) continue;
+        const update = Y.mergeUpdates(store.docPartsSince(d.docId, cursor));
+        if (items.length > 0 && bytes + update.byteLength > PAGE_BYTES) break;
+        items.push({ docId: d.docId, update });
+        bytes += update.byteLength;
+        next = d.lastSeq;
+      }
+      if (docs.length > 0 && next === cursor) next = docs[docs.length - 1]!.lastSeq;
+      const more = docs.length === pageDocs || items.length < docs.filter((d) => regionInScope(session.user.scope, d.village)).length;
+      // Set before sending: nothing commits between this and the send (one thread), so no
+      // live update can fall between the last page and the first fan-out.
+      if (!more) conn.caughtUp = true;
+      send(conn, { t: 'changes', items, cursor: next, more });
+      if (!more) return;
+      cursor = next;
+      await drained(conn.ws);
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  function fanOut(from: Conn, committed: Committed[]): void {
+    if (committed.length === 0) return;
+    const top = committed[committed.length - 1]!.seq;
+    for (const conn of conns) {
+      if (conn === from || !conn.session || !conn.caughtUp) continue;
+      const scope = conn.session.user.scope;
+      const items = committed.filter((c) => regionInScope(scope, c.village)).map((c) => ({ docId: c.docId, update: c.update }));
+      // One process commits in sequence, so `top` skips only updates this client may not see.
+      if (items.length > 0) send(conn, { t: 'changes', items, cursor: top, more: false });
+    }
+  }
+
+  function onPush(conn: Conn, session: Session, msg: PushMessage): void {
+    let result: ReturnType<typeof applyPush>;
+    try {
+      result = applyPush(store, session, msg, Date.now());
+    } catch (err) {
+      // Nothing was committed: the client keeps the batch and resends it.
+      console.error('push failed', err);
+      return void fail(conn, 'server_error', 'the server could not store this batch; it will be retried');
+    }
+    const { ack, committed } = result;
+    if (conn.caughtUp && committed.length > 0) ack.cursor = committed[committed.length - 1]!.seq;
+    send(conn, ack);
+    fanOut(conn, committed);
+    for (const docId of new Set(committed.map((c) => c.docId))) {
+      try {
+        store.compact(docId, compactAfterRows, compactParts);
+      } catch (err) {
+        console.error('compaction failed', docId, err);
+      }
+    }
+  }
+
   wss.on('connection', (ws: WebSocket) => {
-    let session: Session | null = null;
-    const send = (msg: ServerMessage) => ws.readyState === ws.OPEN && ws.send(encodeFrame(msg));
-    const fail = (code: Extract<ServerMessage, { t: 'error' }>['code'], message: string) => send({ t: 'error', code, message });
+    const conn: Conn = { ws, session: null, caughtUp: false, alive: true };
+    conns.add(conn);
+    ws.on('pong', () => (conn.alive = true));
+    ws.on('close', () => conns.delete(conn));
+    ws.on('error', () => ws.terminate());
 
     ws.on('message', (data, isBinary) => {
-      if (!isBinary) return fail('bad_frame', 'text frames are not part of the protocol; send binary frames');
+      if (!isBinary) return fail(conn, 'bad_frame', 'text frames are not part of the protocol; send binary frames');
       let msg: ClientMessage;
       try {
         msg = decodeClientFrame(toBytes(data));
       } catch (err) {
-        if (err instanceof FrameError) return fail(err.code, err.message);
+        if (err instanceof FrameError) return fail(conn, err.code, err.message);
         throw err;
       }
       if (msg.t === 'hello') {
         const user = userForToken(store, msg.token);
         if (!user) {
-          fail('unauthorized', 'session expired or invalid: log in again');
+          fail(conn, 'unauthorized', 'session expired or invalid: log in again');
           ws.close(4401, 'unauthorized');
           return;
         }
-        session = { user: publicUser(user), deviceId: msg.deviceId };
-        send({ t: 'welcome', user: session.user, serverTime: Date.now() });
+        const session: Session = { user: publicUser(user), deviceId: msg.deviceId };
+        conn.session = session;
+        conn.caughtUp = false;
+        send(conn, { t: 'welcome', user: session.user, serverTime: Date.now(), head: store.head() });
+        void catchUp(conn, session, msg.cursor).catch((err) => {
+          console.error('catch-up failed', err);
+          fail(conn, 'server_error', 'catch-up failed; reconnect to resume');
+        });
         return;
       }
-      if (!session) return fail('not_ready', 'send hello before push');
-      try {
-        send(applyPush(store, session, msg, Date.now()));
-      } catch (err) {
-        // Nothing was committed: the client keeps the batch and resends it.
-        console.error('push failed', err);
-        fail('server_error', 'the server could not store this batch; it will be retried');
-      }
+      if (!conn.session) return fail(conn, 'not_ready', 'send hello before push');
+      onPush(conn, conn.session, msg);
     });
-    ws.on('error', () => ws.terminate());
   });
+
+  // Phones vanish without closing (2G dead zones): ping, and drop sockets that stay silent.
+  const heartbeat = setInterval(() => {
+    for (const conn of conns) {
+      if (!conn.alive) {
+        conn.ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+    }
+  }, options.heartbeatMs ?? 30_000);
+  heartbeat.unref();
 
   return {
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     },
     close() {
+      clearInterval(heartbeat);
       for (const ws of wss.clients) ws.terminate();
       wss.close();
     },

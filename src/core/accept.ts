@@ -79,10 +79,9 @@ export function checkSnapshots(before: AppealSnapshot | null, after: AppealSnaps
   if (!regionInScope(user.scope, fields.value.villageCode)) return reject('out_of_scope', `village ${fields.value.villageCode}`);
   if (after.events.length > MAX_EVENTS_PER_APPEAL) return reject('too_many_events', `${after.events.length}`);
 
-  const first = after.events[0];
-  if (!isAppealEvent(first) || first.type !== 'recorded') return reject('not_recorded', 'the first event must be "recorded"');
-
   if (before) {
+    // Moving an appeal into one's scope is no way to reach it.
+    if (!regionInScope(user.scope, String(before.fields.villageCode ?? ''))) return reject('out_of_scope', `village ${String(before.fields.villageCode)}`);
     // Events are append-only: every earlier event survives, unchanged and in order.
     const keys = after.events.map(eventKey);
     let at = 0;
@@ -98,7 +97,12 @@ export function checkSnapshots(before: AppealSnapshot | null, after: AppealSnaps
     }
     const fieldsChanged = Object.keys({ ...prev, ...after.fields }).some((k) => JSON.stringify(prev[k]) !== JSON.stringify(after.fields[k]));
     if (fieldsChanged && prev.createdBy !== user.id) return reject('not_creator', 'only the recorder may change the fields');
-  } else if (fields.value.createdBy !== user.id || first.actor !== user.id) {
+  }
+
+  const first = after.events[0];
+  if (!isAppealEvent(first) || first.type !== 'recorded') return reject('not_recorded', 'the first event must be "recorded"');
+
+  if (!before && (fields.value.createdBy !== user.id || first.actor !== user.id)) {
     return reject('not_creator', 'a new appeal must be recorded by the pushing user');
   }
 

@@ -66,3 +66,16 @@ export function docFromUpdates(updates: Iterable<Uint8Array>): Y.Doc {
   });
   return doc;
 }
+
+/**
+ * Compacts stored parts of one document into a single update. Unlike Y.mergeUpdates this
+ * goes through a Y.Doc, so deleted text is garbage-collected out of the snapshot.
+ */
+export function compactParts(parts: Iterable<Uint8Array>): Uint8Array {
+  const doc = docFromUpdates(parts);
+  try {
+    return Y.encodeStateAsUpdate(doc);
+  } finally {
+    doc.destroy();
+  }
+}

@@ -53,24 +53,33 @@ export const ERROR_CODES = ['bad_frame', 'bad_message', 'unauthorized', 'not_rea
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export const ServerMessage = v.variant('t', [
-  v.object({ t: v.literal('welcome'), user: User, serverTime: v.number() }),
+  /** `head` is the server's newest sequence number: with the cursor it measures catch-up. */
+  v.object({ t: v.literal('welcome'), user: User, serverTime: v.number(), head: cursor }),
   v.object({
     t: v.literal('ack'),
     batch: seq,
     accepted: v.array(seq),
-    rejected: v.array(v.object({ seq, reason: v.string(), detail: v.string() })),
+    /** Present when the client is caught up: it may move its cursor past its own updates. */
+    cursor: v.optional(cursor),
+    /** `base`: the server's state of the document, so the client can rebuild without the rejected update. */
+    rejected: v.array(v.object({ seq, docId, reason: v.string(), detail: v.string(), base: v.optional(bytes(MAX_FRAME_BYTES)) })),
   }),
+  /**
+   * Catch-up pages (`more` until the last) and live fan-out. Only a frame with a cursor
+   * moves the client's cursor: live frames sent during catch-up carry none.
+   */
   v.object({
     t: v.literal('changes'),
     items: v.array(v.object({ docId, update: bytes(MAX_FRAME_BYTES) })),
-    cursor,
+    cursor: v.optional(cursor),
+    more: v.boolean(),
   }),
   v.object({ t: v.literal('error'), code: v.picklist(ERROR_CODES), message: v.string() }),
 ]);
 
 export type ClientMessage = v.InferOutput<typeof ClientMessage>;
 export type ServerMessage = v.InferOutput<typeof ServerMessage>;
-export type Rejection = { seq: number; reason: RejectReason | 'out_of_scope_doc'; detail: string };
+export type Rejection = { seq: number; docId: string; reason: RejectReason; detail: string; base?: Uint8Array };
 
 export class FrameError extends Error {
   constructor(

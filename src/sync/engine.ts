@@ -1,8 +1,9 @@
 import { MAX_FRAME_BYTES, MAX_PUSH_ITEMS } from '../core/limits';
 import { decodeServerFrame, encodeFrame, FrameError, type ServerMessage } from '../core/protocol';
 import type { SessionUser } from '../core/roles';
-import type { MinshengDB, OutboxRow } from '../store/db';
-import { getMeta } from '../store/meta';
+import { updatesTable, type MinshengDB, type OutboxRow } from '../store/db';
+import { applyRemoteChanges, rebuildDoc } from '../store/docs';
+import { getMeta, setMeta } from '../store/meta';
 import { backoffDelay } from './backoff';
 
 export type LinkState = 'offline' | 'connecting' | 'online';
@@ -14,6 +15,8 @@ export interface SyncStatus {
   error: string | null;
   /** The server refused our session: the user must log in again; the outbox is kept. */
   needsLogin: boolean;
+  /** Catch-up progress in server sequence numbers, while pages are still arriving. */
+  catchUp: { done: number; total: number } | null;
 }
 
 export interface SyncOptions {
@@ -38,7 +41,7 @@ const BATCH_BYTES = MAX_FRAME_BYTES - 64 * 1024;
  * durably stored. Connection state comes from the socket, never from navigator.onLine.
  */
 export class SyncEngine {
-  private status: SyncStatus = { link: 'offline', lastSyncedAt: null, error: null, needsLogin: false };
+  private status: SyncStatus = { link: 'offline', lastSyncedAt: null, error: null, needsLogin: false, catchUp: null };
   private listeners = new Set<Listener>();
   private ws: WebSocket | null = null;
   private attempt = 0;
@@ -48,6 +51,9 @@ export class SyncEngine {
   private nextBatch = 1;
   private stopped = true;
   private flushing = false;
+  /** Frames are handled one after another: a later page must never commit before an earlier one. */
+  private queue: Promise<void> = Promise.resolve();
+  private catchUpFrom = 0;
 
   constructor(private readonly opts: SyncOptions) {}
 
@@ -113,6 +119,7 @@ export class SyncEngine {
     this.ws = ws;
     ws.onopen = async () => {
       const cursor = (await getMeta<number>(this.opts.db, 'cursor')) ?? 0;
+      this.catchUpFrom = cursor;
       if (this.ws === ws) ws.send(encodeFrame({ t: 'hello', token: this.opts.token, deviceId: this.opts.deviceId, cursor }));
     };
     ws.onmessage = (ev) => {
@@ -126,14 +133,20 @@ export class SyncEngine {
         this.set({ error: err instanceof FrameError ? err.message : String(err) });
         return ws.close();
       }
-      void this.onMessage(msg);
+      this.queue = this.queue
+        .then(() => (this.ws === ws ? this.onMessage(msg) : undefined))
+        .catch((err) => {
+          // Could not store what arrived (e.g. storage full): drop the link, resume later from the cursor.
+          this.set({ error: err instanceof Error ? err.message : String(err) });
+          ws.close();
+        });
     };
     ws.onclose = () => {
       if (this.ws !== ws) return;
       this.ws = null;
       this.inflight = null;
       if (this.ackTimer) clearTimeout(this.ackTimer);
-      this.set({ link: 'offline' });
+      this.set({ link: 'offline', catchUp: null });
       this.scheduleRetry();
     };
     ws.onerror = () => ws.close();
@@ -153,13 +166,24 @@ export class SyncEngine {
       case 'welcome':
         this.attempt = 0;
         this.nextBatch = 1;
-        this.set({ link: 'online', error: null, lastSyncedAt: Date.now() });
+        this.set({
+          link: 'online',
+          error: null,
+          lastSyncedAt: Date.now(),
+          catchUp: msg.head > this.catchUpFrom ? { done: 0, total: msg.head - this.catchUpFrom } : null,
+        });
         this.opts.onWelcome?.(msg.user);
         return this.flush();
       case 'ack':
         return this.onAck(msg);
       case 'changes':
-        // Catch-up and fan-out arrive with the full sync engine; nothing is sent yet.
+        await applyRemoteChanges(this.opts.db, msg.items, msg.cursor);
+        if (this.status.catchUp) {
+          const done = (msg.cursor ?? this.catchUpFrom) - this.catchUpFrom;
+          this.set({ catchUp: msg.more ? { ...this.status.catchUp, done: Math.max(this.status.catchUp.done, done) } : null, lastSyncedAt: Date.now() });
+        } else {
+          this.set({ lastSyncedAt: Date.now() });
+        }
         return;
       case 'error':
         if (msg.code === 'unauthorized') {
@@ -177,16 +201,17 @@ export class SyncEngine {
     if (!inflight || inflight.batch !== msg.batch) return;
     if (this.ackTimer) clearTimeout(this.ackTimer);
     const { db } = this.opts;
-    const rejected = new Map(msg.rejected.map((r) => [r.seq, r]));
-    await db.transaction('rw', db.outbox, db.quarantine, async () => {
-      const rows = await db.outbox.bulkGet(inflight.seqs);
-      for (const row of rows) {
-        if (!row) continue;
-        const r = rejected.get(row.seq);
+    const rejected = new Map(msg.rejected.filter((r) => inflight.seqs.includes(r.seq)).map((r) => [r.seq, r]));
+    await db.transaction('rw', [db.outbox, db.quarantine, db.appeals, updatesTable(db), db.meta], async () => {
+      for (const row of await db.outbox.bulkGet([...rejected.keys()])) {
+        const r = row && rejected.get(row.seq);
         if (r) await db.quarantine.put({ seq: row.seq, docId: row.docId, update: row.update, reason: r.reason, detail: r.detail, at: Date.now() });
       }
       // Only what the server named is settled; anything it skipped stays and is resent.
       await db.outbox.bulkDelete([...msg.accepted, ...rejected.keys()].filter((s) => inflight.seqs.includes(s)));
+      // Rebuild each document without the refused update: server state plus what is still pending.
+      for (const [docId, r] of new Map([...rejected.values()].map((r) => [r.docId, r]))) await rebuildDoc(db, docId, r.base);
+      if (msg.cursor !== undefined && msg.cursor > ((await getMeta<number>(db, 'cursor')) ?? 0)) await setMeta(db, 'cursor', msg.cursor);
     });
     this.inflight = null;
     this.set({ lastSyncedAt: Date.now() });

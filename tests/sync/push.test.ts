@@ -45,9 +45,23 @@ async function rawClient() {
     while (inbox.length === 0) await new Promise<void>((r) => waiters.push(r));
     return inbox.shift()!;
   };
+  const send = (m: ClientMessage) => ws.send(encodeFrame(m));
   return {
     ws,
-    send: (m: ClientMessage) => ws.send(encodeFrame(m)),
+    send,
+    /** hello, then welcome and every catch-up page up to the last. */
+    async hello(token: string, deviceId = newId(), cursor = 0) {
+      send({ t: 'hello', token, deviceId, cursor });
+      const welcome = await next();
+      expect(welcome.t).toBe('welcome');
+      const pages: Extract<ServerMessage, { t: 'changes' }>[] = [];
+      for (;;) {
+        const m = await next();
+        expect(m.t).toBe('changes');
+        pages.push(m as never);
+        if (!(m as { more: boolean }).more) return { welcome, pages };
+      }
+    },
     sendRaw: (data: Uint8Array | string) => ws.send(data),
     next,
     closed: () => new Promise<number>((r) => ws.once('close', (code) => r(code))),
@@ -152,14 +166,13 @@ describe('the hub at the protocol level', () => {
     const { token, user } = await login('grid');
     const c = await rawClient();
     const device = newId();
-    c.send({ t: 'hello', token, deviceId: device, cursor: 0 });
-    expect((await c.next()).t).toBe('welcome');
+    await c.hello(token, device);
     const { docId, update } = newAppealUpdate(user, user.scope.regions[0]!);
     const before = server.store.updateCount();
     c.send({ t: 'push', batch: 1, items: [{ docId, seq: 7, update }] });
-    expect(await c.next()).toEqual({ t: 'ack', batch: 1, accepted: [7], rejected: [] });
+    expect(await c.next()).toMatchObject({ t: 'ack', batch: 1, accepted: [7], rejected: [] });
     c.send({ t: 'push', batch: 2, items: [{ docId, seq: 7, update }] });
-    expect(await c.next()).toEqual({ t: 'ack', batch: 2, accepted: [7], rejected: [] });
+    expect(await c.next()).toMatchObject({ t: 'ack', batch: 2, accepted: [7], rejected: [] });
     expect(server.store.updateCount()).toBe(before + 1);
     c.ws.close();
   });
@@ -167,8 +180,7 @@ describe('the hub at the protocol level', () => {
   it('rejects appeals outside the user’s scope and stores nothing', async () => {
     const { token, user } = await login('grid');
     const c = await rawClient();
-    c.send({ t: 'hello', token, deviceId: newId(), cursor: 0 });
-    await c.next();
+    await c.hello(token);
     const otherVillage = server.store.regionsUnder([user.scope.regions[0]!.slice(0, 9)]).find((r) => r.level === 'village' && r.code !== user.scope.regions[0]);
     const { docId, update } = newAppealUpdate(user, otherVillage!.code);
     const before = server.store.updateCount();
@@ -182,8 +194,7 @@ describe('the hub at the protocol level', () => {
   it('answers malformed frames with an error frame and keeps serving', async () => {
     const { token, user } = await login('grid');
     const bystander = await rawClient();
-    bystander.send({ t: 'hello', token, deviceId: newId(), cursor: 0 });
-    await bystander.next();
+    await bystander.hello(token);
 
     const c = await rawClient();
     c.sendRaw(new Uint8Array([1, 2, 3]));
@@ -196,8 +207,7 @@ describe('the hub at the protocol level', () => {
     c.send({ t: 'push', batch: 1, items: [{ docId, seq: 1, update }] });
     expect(await c.next()).toMatchObject({ t: 'error', code: 'not_ready' });
     // Truncated Yjs update after a proper hello: rejected, nothing stored.
-    c.send({ t: 'hello', token, deviceId: newId(), cursor: 0 });
-    expect((await c.next()).t).toBe('welcome');
+    await c.hello(token);
     const before = server.store.updateCount();
     c.send({ t: 'push', batch: 2, items: [{ docId, seq: 1, update: update.slice(0, update.length >> 1) }] });
     expect(await c.next()).toMatchObject({ t: 'ack', rejected: [{ seq: 1, reason: 'malformed_update' }] });

@@ -1,0 +1,101 @@
+import * as Y from 'yjs';
+import { readAppeal } from '../core/doc';
+import { project } from '../core/projection';
+import { updatesTable, type AppealRow, type MinshengDB } from './db';
+import { asStorageError } from './errors';
+import { getMeta, setMeta } from './meta';
+
+// Writes to appeal documents that bypass a live Y.Doc: each builds a scratch doc from
+// y-dexie's stored updates, changes it, and writes the update row, the outbox entry
+// (for local changes) and the re-derived projection in one transaction.
+
+interface UpdateRow {
+  i?: number;
+  k: string;
+  u: Uint8Array;
+  f?: number;
+}
+
+async function scratchDoc(db: MinshengDB, docId: string): Promise<Y.Doc> {
+  const rows = (await updatesTable(db).where('k').equals(docId).toArray()) as UpdateRow[];
+  const doc = new Y.Doc();
+  doc.transact(() => rows.forEach((r) => Y.applyUpdateV2(doc, r.u)));
+  return doc;
+}
+
+async function putProjection(db: MinshengDB, docId: string, doc: Y.Doc): Promise<void> {
+  // A plain object without `doc`: y-dexie keeps the CRDT rows we wrote ourselves.
+  await db.appeals.put(project(readAppeal(doc, docId)) as AppealRow);
+}
+
+/** Merges updates from the server. The cursor moves in the same transaction as the data. */
+export async function applyRemoteChanges(db: MinshengDB, items: { docId: string; update: Uint8Array }[], cursor?: number): Promise<void> {
+  try {
+    await db.transaction('rw', [db.appeals, updatesTable(db), db.meta], async () => {
+      for (const { docId, update } of items) {
+        const doc = await scratchDoc(db, docId);
+        const before = Y.encodeStateVector(doc);
+        Y.applyUpdate(doc, update);
+        const changed = !sameBytes(before, Y.encodeStateVector(doc));
+        if (changed) {
+          await updatesTable(db).add({ k: docId, u: Y.convertUpdateFormatV1ToV2(update) });
+          await putProjection(db, docId, doc);
+        }
+        doc.destroy();
+      }
+      if (cursor !== undefined && cursor > ((await getMeta<number>(db, 'cursor')) ?? 0)) await setMeta(db, 'cursor', cursor);
+    });
+  } catch (err) {
+    throw asStorageError(err);
+  }
+}
+
+/**
+ * Applies a local change made by `mutate` and queues it for the server. Returns false
+ * when the change turned out to be a no-op.
+ */
+export async function applyLocalChange(db: MinshengDB, docId: string, mutate: (doc: Y.Doc) => void, now = Date.now()): Promise<boolean> {
+  try {
+    return await db.transaction('rw', [db.appeals, updatesTable(db), db.outbox], async () => {
+      if (!(await db.appeals.get(docId))) throw new Error(`No appeal ${docId} on this device`);
+      const doc = await scratchDoc(db, docId);
+      const captured: Uint8Array[] = [];
+      doc.on('update', (u: Uint8Array) => captured.push(u));
+      doc.transact(() => mutate(doc));
+      if (captured.length === 0) return false;
+      const update = Y.mergeUpdates(captured);
+      await updatesTable(db).add({ k: docId, u: Y.convertUpdateFormatV1ToV2(update), f: 1 });
+      await db.outbox.add({ docId, update, createdAt: now } as never);
+      await putProjection(db, docId, doc);
+      doc.destroy();
+      return true;
+    });
+  } catch (err) {
+    throw asStorageError(err);
+  }
+}
+
+/**
+ * Rebuilds a document after the server rejected one of our updates: the server's state
+ * (if it has the document) plus our updates still pending. Call inside a transaction
+ * that covers appeals, the updates table and the outbox.
+ */
+export async function rebuildDoc(db: MinshengDB, docId: string, base: Uint8Array | undefined): Promise<void> {
+  const pending = await db.outbox.where('docId').equals(docId).sortBy('seq');
+  await updatesTable(db).where('k').equals(docId).delete();
+  const parts = [...(base ? [base] : []), ...pending.map((p) => p.update)];
+  if (parts.length === 0) {
+    // Nothing of it survives on the server or in the outbox; the quarantine keeps the bytes.
+    await db.appeals.delete(docId);
+    return;
+  }
+  const doc = new Y.Doc();
+  doc.transact(() => parts.forEach((u) => Y.applyUpdate(doc, u)));
+  await updatesTable(db).add({ k: docId, u: Y.encodeStateAsUpdateV2(doc) });
+  await putProjection(db, docId, doc);
+  doc.destroy();
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

@@ -1,0 +1,67 @@
+import 'fake-indexeddb/auto';
+import WebSocket from 'ws';
+import type { Region } from '../../src/core/regions';
+import type { Role, SessionUser } from '../../src/core/roles';
+import { hashPassword } from '../../server/auth';
+import type { RunningServer } from '../../server/app';
+import { newId } from '../../src/core/id';
+import { openDb, type MinshengDB } from '../../src/store/db';
+import { deviceId } from '../../src/store/meta';
+import { SyncEngine, type SyncStatus } from '../../src/sync/engine';
+
+export interface Login {
+  token: string;
+  user: SessionUser;
+}
+
+export async function login(server: RunningServer, username: string, password = 'demo1234'): Promise<Login> {
+  const res = await fetch(`${server.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  if (res.status !== 200) throw new Error(`login ${username}: ${res.status}`);
+  return (await res.json()) as Login;
+}
+
+/** Adds a user straight to the store (the admin page comes later). */
+export async function addUser(server: RunningServer, username: string, role: Role, regions: string[]): Promise<void> {
+  server.store.insertUser({ id: newId(), username, displayName: username, role, scope: { regions, departments: [] }, passwordHash: await hashPassword('demo1234') }, Date.now());
+}
+
+export async function until(cond: () => Promise<boolean> | boolean, ms = 15_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`${what} not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 15));
+  }
+}
+
+/** A device: its own IndexedDB (fake-indexeddb), its regions, and a sync engine. */
+export interface Device {
+  db: MinshengDB;
+  session: Login;
+  engine: SyncEngine;
+  status: () => SyncStatus;
+  who: { id: string; role: Role; scope: SessionUser['scope'] };
+  /** Resolves once connected, caught up and with an empty outbox. */
+  settled(ms?: number): Promise<void>;
+  close(): void;
+}
+
+export async function device(server: RunningServer, session: Login, url = server.url): Promise<Device> {
+  const db = openDb(`dev-${newId()}`);
+  const res = await fetch(`${server.url}/api/regions`, { headers: { authorization: `Bearer ${session.token}` } });
+  await db.regions.bulkPut(((await res.json()) as { regions: Region[] }).regions);
+  const engine = new SyncEngine({ db, url: url.replace('http', 'ws') + '/sync', token: session.token, deviceId: await deviceId(db), WebSocketImpl: WebSocket as never, random: () => 0 });
+  let status!: SyncStatus;
+  engine.subscribe((s) => (status = s));
+  return {
+    db,
+    session,
+    engine,
+    status: () => status,
+    who: { id: session.user.id, role: session.user.role, scope: session.user.scope },
+    settled: (ms) => until(async () => status.link === 'online' && status.catchUp === null && (await db.outbox.count()) === 0, ms, 'device settled'),
+    close() {
+      engine.stop();
+      db.close();
+    },
+  };
+}
