@@ -1,4 +1,4 @@
-import { buildRegionTree, codePrefix, shortVillageName, type RegionTree } from '../src/core/regions';
+import { buildRegionTree, codePrefix, levelOf, shortVillageName, townOf, type RegionTree } from '../src/core/regions';
 import { newId } from '../src/core/id';
 import type { Role } from '../src/core/roles';
 import { hashPassword } from './auth';
@@ -54,11 +54,11 @@ export async function ensureSeeded(store: Store, county: string): Promise<SeedRe
   if (existing && existing !== county) {
     throw new Error(`The data directory holds county ${existing}, not ${county}: use another MINSHENG_DATA_DIR or MINSHENG_COUNTY=${existing}`);
   }
+  if (existing) return { ...describeSeeded(store, county), seededNow: false };
   const tree = buildRegionTree(await loadCountyDivision(county));
   const users = demoUsers(tree);
   const logins = users.map(({ username, role, displayName, scopeName }) => ({ username, role, displayName, scopeName }));
   const result = { county, countyName: tree.city.name, towns: tree.towns.length, villages: tree.villages.length, logins };
-  if (existing) return { ...result, seededNow: false };
 
   store.insertRegions([tree.city, ...tree.towns, ...tree.villages]);
   const now = Date.now();
@@ -70,6 +70,33 @@ export async function ensureSeeded(store: Store, county: string): Promise<SeedRe
   }
   store.setMeta('county', county);
   return { ...result, seededNow: true };
+}
+
+function regionLabel(names: Map<string, string>, prefix: string): string {
+  const code = prefix.padEnd(12, '0');
+  const name = names.get(code) ?? prefix;
+  return levelOf(code) === 'village' ? `${names.get(townOf(code)) ?? ''}${shortVillageName(name)}` : name;
+}
+
+/** The same summary, read back from a seeded store (restarts must not re-read the 37 MB package file). */
+function describeSeeded(store: Store, county: string): Omit<SeedResult, 'seededNow'> {
+  const regions = store.regionsUnder([county]);
+  const names = new Map(regions.map((r) => [r.code, r.name]));
+  const cityName = names.get(county + '000000') ?? county;
+  const logins = store
+    .users()
+    .filter((u) => !u.disabled)
+    .map((u) => {
+      const scopeName = u.scope.regions.map((p) => regionLabel(names, p)).join('、');
+      return { username: u.username, role: u.role, displayName: u.displayName, scopeName };
+    });
+  return {
+    county,
+    countyName: cityName,
+    towns: regions.filter((r) => r.level === 'town').length,
+    villages: regions.filter((r) => r.level === 'village').length,
+    logins,
+  };
 }
 
 export function formatLogins(r: SeedResult): string {

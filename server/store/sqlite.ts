@@ -119,6 +119,7 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     ),
     userByName: db.prepare('SELECT * FROM users WHERE username = ?'),
     userById: db.prepare('SELECT * FROM users WHERE id = ?'),
+    users: db.prepare('SELECT * FROM users ORDER BY rowid'),
     createSession: db.prepare('INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)'),
     sessionUser: db.prepare('SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?'),
     deleteSession: db.prepare('DELETE FROM sessions WHERE token_hash = ?'),
@@ -194,6 +195,7 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     insertUser: (u: NewUser, now) => void q.insertUser.run(u.id, u.username, u.displayName, u.role, JSON.stringify(u.scope), u.passwordHash, now),
     userByUsername: (username) => toUser(q.userByName.get(username) as UserRow | undefined),
     userById: (id) => toUser(q.userById.get(id) as UserRow | undefined),
+    users: () => (q.users.all() as UserRow[]).map((r) => toUser(r)!),
 
     createSession: (hash, userId, now, expiresAt) => void q.createSession.run(hash, userId, now, expiresAt),
     sessionUser: (hash, now) => toUser(q.sessionUser.get(hash, now) as UserRow | undefined),

@@ -53,6 +53,7 @@ export interface Store {
   insertUser(u: NewUser, now: number): void;
   userByUsername(username: string): UserRecord | null;
   userById(id: string): UserRecord | null;
+  users(): UserRecord[];
 
   createSession(tokenHash: string, userId: string, now: number, expiresAt: number): void;
   sessionUser(tokenHash: string, now: number): UserRecord | null;

@@ -99,6 +99,7 @@ export function createSyncHub(store: Store, options: HubOptions = {}) {
   const compactAfterRows = options.compactAfterRows ?? 64;
   const pageDocs = options.pageDocs ?? 200;
   const conns = new Set<Conn>();
+  let closed = false;
   // permessage-deflate, which browsers negotiate natively: Yjs updates carry text
   // uncompressed, and on 2G the compressed frame is what matters. Context takeover lets
   // a stream of small frames share one window.
@@ -108,8 +109,10 @@ export function createSyncHub(store: Store, options: HubOptions = {}) {
     perMessageDeflate: { threshold: 128, zlibDeflateOptions: { level: 6 } },
   });
 
-  const send = (conn: Conn, msg: ServerMessage) => conn.ws.readyState === conn.ws.OPEN && conn.ws.send(encodeFrame(msg));
-  const fail = (conn: Conn, code: Extract<ServerMessage, { t: 'error' }>['code'], message: string) => send(conn, { t: 'error', code, message });
+  const send = (conn: Conn, msg: ServerMessage): void => {
+    if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(encodeFrame(msg));
+  };
+  const fail = (conn: Conn, code: Extract<ServerMessage, { t: 'error' }>['code'], message: string): void => send(conn, { t: 'error', code, message });
 
   const drained = (ws: WebSocket) =>
     new Promise<void>((resolve) => {
@@ -129,7 +132,9 @@ export function createSyncHub(store: Store, options: HubOptions = {}) {
       for (const d of docs) {
         // The SQL filter narrows; this check is the rule.
         if (!regionInScope(session.user.scope, d.village)) continue;
-        const update = Y.mergeUpdates(store.docPartsSince(d.docId, cursor));
+        // Relative to where the client started, not to this page: a document listed here
+        // by its latest change may also hold older changes the client lacks.
+        const update = Y.mergeUpdates(store.docPartsSince(d.docId, from));
         if (items.length > 0 && bytes + update.byteLength > PAGE_BYTES) break;
         items.push({ docId: d.docId, update });
         bytes += update.byteLength;
@@ -190,35 +195,46 @@ export function createSyncHub(store: Store, options: HubOptions = {}) {
     ws.on('error', () => ws.terminate());
 
     ws.on('message', (data, isBinary) => {
-      if (!isBinary) return fail(conn, 'bad_frame', 'text frames are not part of the protocol; send binary frames');
-      let msg: ClientMessage;
+      // Inflating a compressed frame is asynchronous: it can finish after close().
+      if (closed) return;
       try {
-        msg = decodeClientFrame(toBytes(data));
+        onMessage(conn, data, isBinary);
       } catch (err) {
-        if (err instanceof FrameError) return fail(conn, err.code, err.message);
-        throw err;
+        console.error('sync message failed', err);
+        fail(conn, 'server_error', 'internal error');
       }
-      if (msg.t === 'hello') {
-        const user = userForToken(store, msg.token);
-        if (!user) {
-          fail(conn, 'unauthorized', 'session expired or invalid: log in again');
-          ws.close(4401, 'unauthorized');
-          return;
-        }
-        const session: Session = { user: publicUser(user), deviceId: msg.deviceId };
-        conn.session = session;
-        conn.caughtUp = false;
-        send(conn, { t: 'welcome', user: session.user, serverTime: Date.now(), head: store.head() });
-        void catchUp(conn, session, msg.cursor).catch((err) => {
-          console.error('catch-up failed', err);
-          fail(conn, 'server_error', 'catch-up failed; reconnect to resume');
-        });
-        return;
-      }
-      if (!conn.session) return fail(conn, 'not_ready', 'send hello before push');
-      onPush(conn, conn.session, msg);
     });
   });
+
+  function onMessage(conn: Conn, data: RawData, isBinary: boolean): void {
+    if (!isBinary) return fail(conn, 'bad_frame', 'text frames are not part of the protocol; send binary frames');
+    let msg: ClientMessage;
+    try {
+      msg = decodeClientFrame(toBytes(data));
+    } catch (err) {
+      if (err instanceof FrameError) return fail(conn, err.code, err.message);
+      throw err;
+    }
+    if (msg.t === 'hello') {
+      const user = userForToken(store, msg.token);
+      if (!user) {
+        fail(conn, 'unauthorized', 'session expired or invalid: log in again');
+        conn.ws.close(4401, 'unauthorized');
+        return;
+      }
+      const session: Session = { user: publicUser(user), deviceId: msg.deviceId };
+      conn.session = session;
+      conn.caughtUp = false;
+      send(conn, { t: 'welcome', user: session.user, serverTime: Date.now(), head: store.head() });
+      void catchUp(conn, session, msg.cursor).catch((err) => {
+        console.error('catch-up failed', err);
+        fail(conn, 'server_error', 'catch-up failed; reconnect to resume');
+      });
+      return;
+    }
+    if (!conn.session) return fail(conn, 'not_ready', 'send hello before push');
+    onPush(conn, conn.session, msg);
+  }
 
   // Phones vanish without closing (2G dead zones): ping, and drop sockets that stay silent.
   const heartbeat = setInterval(() => {
@@ -238,6 +254,7 @@ export function createSyncHub(store: Store, options: HubOptions = {}) {
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     },
     close() {
+      closed = true;
       clearInterval(heartbeat);
       for (const ws of wss.clients) ws.terminate();
       wss.close();

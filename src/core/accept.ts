@@ -106,9 +106,15 @@ export function checkSnapshots(before: AppealSnapshot | null, after: AppealSnaps
     return reject('not_creator', 'a new appeal must be recorded by the pushing user');
   }
 
-  const old = new Set((before?.events ?? []).map(eventKey));
+  // Each earlier event excuses one identical event: a copy of someone else's event is new.
+  const old = new Map<string, number>();
+  for (const e of before?.events ?? []) old.set(eventKey(e), (old.get(eventKey(e)) ?? 0) + 1);
   for (const e of after.events) {
-    if (old.has(eventKey(e))) continue;
+    const seen = old.get(eventKey(e)) ?? 0;
+    if (seen > 0) {
+      old.set(eventKey(e), seen - 1);
+      continue;
+    }
     if (!isAppealEvent(e)) return reject('malformed_event', JSON.stringify(e).slice(0, 200));
     if (e.actor !== user.id || e.role !== user.role) return reject('foreign_author', `event ${e.id} is not by ${user.username}`);
   }

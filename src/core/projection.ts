@@ -34,8 +34,11 @@ export interface AppealProjection {
 const TITLE_CHARS = 80;
 
 export function titleOf(description: string): string {
-  const line = description.trim().split('\n', 1)[0] ?? '';
-  return line.length > TITLE_CHARS ? line.slice(0, TITLE_CHARS - 1) + '…' : line;
+  // CRLF or lone CR end a line too; a cut never splits a surrogate pair (emoji).
+  const line = (description.trim().split(/\r\n|\r|\n/, 1)[0] ?? '').trimEnd();
+  if (line.length <= TITLE_CHARS) return line;
+  const cut = /[\uD800-\uDBFF]/.test(line.charAt(TITLE_CHARS - 2)) ? TITLE_CHARS - 2 : TITLE_CHARS - 1;
+  return line.slice(0, cut) + '…';
 }
 
 export function project(snapshot: AppealSnapshot, state: AppealState = fold(snapshot.events)): AppealProjection {

@@ -100,9 +100,11 @@ const decoder = new codecs.TextDecoder('utf-8', { fatal: true });
 
 export function encodeFrame(msg: ClientMessage | ServerMessage): Uint8Array {
   const blobs: Uint8Array[] = [];
-  const json = JSON.stringify(msg, (_k, value: unknown) => {
-    if (value instanceof Uint8Array) {
-      blobs.push(value);
+  // Check the holder's raw value: JSON.stringify calls toJSON (Node's Buffer has one) before the replacer.
+  const json = JSON.stringify(msg, function (this: Record<string, unknown>, k: string, value: unknown) {
+    const raw = this[k];
+    if (raw instanceof Uint8Array) {
+      blobs.push(raw);
       return { $b: blobs.length - 1 };
     }
     return value;
@@ -120,6 +122,8 @@ export function encodeFrame(msg: ClientMessage | ServerMessage): Uint8Array {
   }
   return out;
 }
+
+const MAX_HEADER_DEPTH = 32;
 
 /** Splits a frame into its header object with blobs restored; throws FrameError. */
 function decodeRaw(frame: Uint8Array): unknown {
@@ -149,20 +153,23 @@ function decodeRaw(frame: Uint8Array): unknown {
   }
   if (at !== frame.byteLength) throw new FrameError('bad_frame', 'trailing bytes after blobs');
   delete (header as { $blobs?: unknown }).$blobs;
-  const restore = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(restore);
+  // Messages nest a few levels; a deeper header would only overflow the stack.
+  const restore = (value: unknown, depth: number): unknown => {
+    if (depth > MAX_HEADER_DEPTH) throw new FrameError('bad_frame', 'header nested too deeply');
+    if (Array.isArray(value)) return value.map((x) => restore(x, depth + 1));
     if (typeof value === 'object' && value !== null) {
       const keys = Object.keys(value);
       if (keys.length === 1 && keys[0] === '$b') {
-        const blob = blobs[(value as { $b: number }).$b];
+        const index = (value as { $b: unknown }).$b;
+        const blob = typeof index === 'number' && Number.isInteger(index) ? blobs[index] : undefined;
         if (!blob) throw new FrameError('bad_frame', 'reference to a missing blob');
         return blob;
       }
-      return Object.fromEntries(Object.entries(value).map(([k, x]) => [k, restore(x)]));
+      return Object.fromEntries(Object.entries(value).map(([k, x]) => [k, restore(x, depth + 1)]));
     }
     return value;
   };
-  return restore(header);
+  return restore(header, 0);
 }
 
 function parseWith<S extends typeof ClientMessage | typeof ServerMessage>(schema: S, frame: Uint8Array): v.InferOutput<S> {

@@ -33,14 +33,12 @@ export async function applyRemoteChanges(db: MinshengDB, items: { docId: string;
   try {
     await db.transaction('rw', [db.appeals, updatesTable(db), db.meta], async () => {
       for (const { docId, update } of items) {
+        // Stored even when it adds nothing visible: a pure deletion leaves the state vector
+        // unchanged, and an update waiting on missing parts must be kept until they arrive.
         const doc = await scratchDoc(db, docId);
-        const before = Y.encodeStateVector(doc);
         Y.applyUpdate(doc, update);
-        const changed = !sameBytes(before, Y.encodeStateVector(doc));
-        if (changed) {
-          await updatesTable(db).add({ k: docId, u: Y.convertUpdateFormatV1ToV2(update) });
-          await putProjection(db, docId, doc);
-        }
+        await updatesTable(db).add({ k: docId, u: Y.convertUpdateFormatV1ToV2(update) });
+        if (doc.getMap('fields').size > 0) await putProjection(db, docId, doc);
         doc.destroy();
       }
       if (cursor !== undefined && cursor > ((await getMeta<number>(db, 'cursor')) ?? 0)) await setMeta(db, 'cursor', cursor);
@@ -94,8 +92,4 @@ export async function rebuildDoc(db: MinshengDB, docId: string, base: Uint8Array
   await updatesTable(db).add({ k: docId, u: Y.encodeStateAsUpdateV2(doc) });
   await putProjection(db, docId, doc);
   doc.destroy();
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -28,6 +28,8 @@ export interface SyncOptions {
   WebSocketImpl?: typeof WebSocket;
   random?: () => number;
   ackTimeoutMs?: number;
+  /** First reconnect delay; doubles per failed attempt up to 30 s. */
+  retryBaseMs?: number;
 }
 
 type Listener = (s: SyncStatus) => void;
@@ -154,7 +156,7 @@ export class SyncEngine {
 
   private scheduleRetry(): void {
     if (this.stopped || this.status.needsLogin || this.retryTimer) return;
-    const delay = backoffDelay(this.attempt++, this.opts.random);
+    const delay = backoffDelay(this.attempt++, this.opts.random, this.opts.retryBaseMs);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.connect();

@@ -45,11 +45,33 @@ export interface Device {
   close(): void;
 }
 
-export async function device(server: RunningServer, session: Login, url = server.url): Promise<Device> {
+export interface DeviceOptions {
+  url?: string;
+  regions?: Region[];
+  WebSocketImpl?: typeof WebSocket;
+  ackTimeoutMs?: number;
+  retryBaseMs?: number;
+}
+
+export async function fetchRegions(url: string, session: Login): Promise<Region[]> {
+  const res = await fetch(`${url}/api/regions`, { headers: { authorization: `Bearer ${session.token}` } });
+  return ((await res.json()) as { regions: Region[] }).regions;
+}
+
+export async function device(server: RunningServer, session: Login, options: DeviceOptions = {}): Promise<Device> {
   const db = openDb(`dev-${newId()}`);
-  const res = await fetch(`${server.url}/api/regions`, { headers: { authorization: `Bearer ${session.token}` } });
-  await db.regions.bulkPut(((await res.json()) as { regions: Region[] }).regions);
-  const engine = new SyncEngine({ db, url: url.replace('http', 'ws') + '/sync', token: session.token, deviceId: await deviceId(db), WebSocketImpl: WebSocket as never, random: () => 0 });
+  await db.regions.bulkPut(options.regions ?? (await fetchRegions(server.url, session)));
+  const url = options.url ?? server.url;
+  const engine = new SyncEngine({
+    db,
+    url: url.replace('http', 'ws') + '/sync',
+    token: session.token,
+    deviceId: await deviceId(db),
+    WebSocketImpl: (options.WebSocketImpl ?? WebSocket) as never,
+    random: () => 0,
+    ...(options.ackTimeoutMs && { ackTimeoutMs: options.ackTimeoutMs }),
+    ...(options.retryBaseMs && { retryBaseMs: options.retryBaseMs }),
+  });
   let status!: SyncStatus;
   engine.subscribe((s) => (status = s));
   return {

@@ -1,0 +1,68 @@
+// Shared builders for the core unit tests (not a test file itself).
+import { newId } from '../../src/core/id';
+import type { AppealInput } from '../../src/core/appeal';
+import type { AppealEvent, EventType } from '../../src/core/events';
+import type { Role } from '../../src/core/roles';
+import type { SessionUser } from '../../src/core/roles';
+
+export const VILLAGE = '371324102201';
+export const OTHER_TOWN_VILLAGE = '371324103201';
+export const KNOWN_VILLAGES = new Set([VILLAGE, '371324102202', OTHER_TOWN_VILLAGE]);
+export const knownVillage = (code: string): boolean => KNOWN_VILLAGES.has(code);
+
+export function validInput(over: Partial<AppealInput> = {}): AppealInput {
+  return {
+    channel: 'grid_patrol',
+    category: 'infra.roads',
+    kind: 'complaint',
+    urgency: 'yellow',
+    villageCode: VILLAGE,
+    description: '村东头的路坏了，雨天无法通行。\n请尽快修复。',
+    citizen: { anonymous: false, name: '张三', phone: '13812345678' },
+    gps: null,
+    ...over,
+  };
+}
+
+export const gridWorker: SessionUser = {
+  id: 'u-grid',
+  username: 'grid1',
+  displayName: 'Grid One',
+  role: 'grid_worker',
+  scope: { regions: ['371324102'], departments: [] },
+};
+
+export const townOfficial: SessionUser = {
+  id: 'u-town',
+  username: 'town1',
+  displayName: 'Town One',
+  role: 'town_official',
+  scope: { regions: ['371324102'], departments: [] },
+};
+
+/** Minimal valid payload for each event type. */
+export const PAYLOAD: { [K in EventType]: Omit<Extract<AppealEvent, { type: K }>, 'id' | 'actor' | 'role' | 'at' | 'type'> } = {
+  recorded: {},
+  accepted: {},
+  assigned: { tier: 'village' },
+  escalated: { reason: 'beyond the village' },
+  replied: { note: 'fixed' },
+  extended: { days: 3, reason: 'needs materials' },
+  supervised: { level: 1 },
+  visited: { satisfaction: 'satisfied' },
+  reopened: { reason: 'still broken' },
+  closed: {},
+  merged: { into: '01890a5d-ac96-774b-bcce-b302099a8057' },
+  commented: { note: 'noted' },
+};
+
+let clock = 1_700_000_000_000;
+
+/** A well-formed event; `over` may replace any field (including the payload). */
+export function ev<T extends EventType>(
+  type: T,
+  over: Partial<Extract<AppealEvent, { type: T }>> = {},
+  actor: { id: string; role: Role } = { id: townOfficial.id, role: townOfficial.role },
+): AppealEvent {
+  return { id: newId(), type, actor: actor.id, role: actor.role, at: clock++, ...PAYLOAD[type], ...over } as AppealEvent;
+}

@@ -1,0 +1,130 @@
+import fc from 'fast-check';
+import * as Y from 'yjs';
+import { describe, expect, it } from 'vitest';
+import { appendEvent, readAppeal, writeNewAppeal, type AppealSnapshot } from '../../src/core/doc';
+import { fold } from '../../src/core/fold';
+import { newId } from '../../src/core/id';
+import { project, titleOf } from '../../src/core/projection';
+import { ev, gridWorker, validInput, VILLAGE } from './fixtures';
+
+/** No lone surrogates (String.prototype.isWellFormed is ES2024, beyond the project's lib). */
+const wellFormed = (s: string) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+
+function snapshotOf(description = validInput().description, events: unknown[] = [], citizen = validInput().citizen): AppealSnapshot {
+  const doc = new Y.Doc();
+  const id = newId();
+  writeNewAppeal(doc, validInput({ description, citizen }), { id: gridWorker.id, role: gridWorker.role }, 1_700_000_000_000, newId());
+  for (const e of events) appendEvent(doc, e as never);
+  return readAppeal(doc, id);
+}
+
+describe('titleOf', () => {
+  it('takes the first line of the trimmed description', () => {
+    expect(titleOf('\n\n  路灯不亮  \n第二行')).toBe('路灯不亮');
+    expect(titleOf('one line')).toBe('one line');
+    expect(titleOf('')).toBe('');
+    expect(titleOf('   ')).toBe('');
+  });
+
+  it('ends the first line at CRLF and CR too', () => {
+    expect(titleOf('路灯不亮\r\n第二行')).toBe('路灯不亮');
+    expect(titleOf('路灯不亮\r第二行')).toBe('路灯不亮');
+  });
+
+  it('keeps 80 characters whole and cuts longer lines to 79 plus an ellipsis', () => {
+    const eighty = '路'.repeat(80);
+    expect(titleOf(eighty)).toBe(eighty);
+    const long = '路'.repeat(79) + '灯不亮';
+    expect(titleOf(long)).toBe('路'.repeat(79) + '…');
+    expect(titleOf(long)).toHaveLength(80);
+    // Only the first line counts towards the limit.
+    expect(titleOf(`短\n${'长'.repeat(500)}`)).toBe('短');
+  });
+
+  it('never splits a surrogate pair when cutting', () => {
+    const line = 'a'.repeat(78) + '😀'.repeat(5); // the emoji straddles the cut
+    const t = titleOf(line);
+    expect(t).toBe('a'.repeat(78) + '…');
+    expect(wellFormed(t)).toBe(true);
+  });
+
+  it('property: titles are one well-formed line of at most 80 chars, a prefix of the description', () => {
+    const piece = fc.oneof(fc.constantFrom('\n', '\r', '\r\n', ' ', '\t', '😀', '路', '…'), fc.string({ unit: 'grapheme', maxLength: 4 }));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 120 }).map((p) => p.join('')), (d) => {
+        const t = titleOf(d);
+        const trimmed = d.trim();
+        expect(t.length).toBeLessThanOrEqual(80);
+        expect(t).not.toMatch(/[\r\n]/);
+        expect(t).toBe(t.trimEnd());
+        if (wellFormed(d)) expect(wellFormed(t)).toBe(true);
+        expect(trimmed.startsWith(t) || (t.endsWith('…') && trimmed.startsWith(t.slice(0, -1)))).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('project', () => {
+  it('projects a freshly recorded appeal from its fields and fold', () => {
+    const snap = snapshotOf('村东头的路坏了。\n请尽快修复。');
+    const p = project(snap);
+    expect(p).toEqual({
+      id: snap.id,
+      status: 'new',
+      tier: 'village',
+      village: VILLAGE,
+      town: '371324102000',
+      urgency: 'yellow',
+      category: 'infra.roads',
+      channel: 'grid_patrol',
+      kind: 'complaint',
+      dept: null,
+      createdBy: gridWorker.id,
+      createdAt: 1_700_000_000_000,
+      updatedAt: 1_700_000_000_000,
+      dueAt: null,
+      title: '村东头的路坏了。',
+      anonymous: false,
+      conflicts: 0,
+      reopenCount: 0,
+    });
+  });
+
+  it('derives the town from the village code', () => {
+    const snap = snapshotOf();
+    expect(project({ ...snap, fields: { ...snap.fields, villageCode: '511781105210' } }).town).toBe('511781105000');
+    expect(project({ ...snap, fields: { ...snap.fields, villageCode: undefined } })).toMatchObject({ village: '', town: '' });
+  });
+
+  it('takes status, tier, dept, conflicts and reopens from the fold of the events', () => {
+    const events = [
+      ev('escalated', { at: 1_700_000_000_100 }),
+      ev('assigned', { tier: 'town', dept: 'water', at: 1_700_000_000_200 }),
+      ev('replied', { at: 1_700_000_000_300 }),
+      ev('visited', { satisfaction: 'unsatisfied', at: 1_700_000_000_400 }),
+      ev('closed', { at: 1_700_000_009_999 }), // refused: unsatisfied
+      ev('reopened', { at: 1_700_000_000_500 }),
+    ];
+    const snap = snapshotOf(undefined, events);
+    const p = project(snap);
+    expect(p).toMatchObject({ status: 'assigned', tier: 'town', dept: 'water', conflicts: 1, reopenCount: 1 });
+    expect(p.updatedAt).toBe(1_700_000_000_500); // the refused close does not move it
+    expect(project(snap, fold(snap.events))).toEqual(p);
+  });
+
+  it('marks anonymous appeals', () => {
+    expect(project(snapshotOf(undefined, [], { anonymous: true })).anonymous).toBe(true);
+  });
+
+  it('never reports updatedAt before createdAt', () => {
+    const p = project(snapshotOf(undefined, [ev('accepted', { at: 5 })]));
+    expect(p.updatedAt).toBe(1_700_000_000_000);
+  });
+
+  it('reads as "new" when no recorded event has applied', () => {
+    const snap = snapshotOf();
+    const p = project({ ...snap, events: [] });
+    expect(p.status).toBe('new');
+    expect(p.conflicts).toBe(0);
+  });
+});
