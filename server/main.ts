@@ -1,10 +1,12 @@
 import { startServer } from './app';
 import { ConfigError, loadConfig } from './config';
+import { faultFromEnv } from './fault';
 import { formatLogins } from './seed';
 
 try {
   const config = loadConfig();
-  const server = await startServer(config);
+  const fault = faultFromEnv(process.env.MINSHENG_FAULT);
+  const server = await startServer(config, undefined, fault ? { fault } : {});
   if (server.seed.seededNow) console.log(`Seeded ${config.dataDir}`);
   console.log(formatLogins(server.seed));
   console.log(`Minsheng is running at ${server.url}  (data: ${config.dataDir})`);

@@ -25,6 +25,11 @@ export interface HubOptions {
   /** Documents per catch-up page. */
   pageDocs?: number;
   heartbeatMs?: number;
+  /**
+   * Test-only fault injection: called at named points of a push. The crash tests kill
+   * the process here to prove an ack always follows a commit and a resend is idempotent.
+   */
+  fault?: (point: 'before-commit' | 'after-commit') => void;
 }
 
 /** A committed update, as fan-out needs it. */
@@ -50,7 +55,7 @@ function toBytes(data: RawData): Uint8Array {
  * scratch copy of its document; a rejected item stores nothing and carries the
  * server's state of the document back so the client can rebuild without it.
  */
-export function applyPush(store: Store, session: Session, msg: PushMessage, now: number): { ack: AckMessage; committed: Committed[] } {
+export function applyPush(store: Store, session: Session, msg: PushMessage, now: number, fault?: HubOptions['fault']): { ack: AckMessage; committed: Committed[] } {
   const accepted: number[] = [];
   const rejected: Rejection[] = [];
   const committed: Committed[] = [];
@@ -75,6 +80,7 @@ export function applyPush(store: Store, session: Session, msg: PushMessage, now:
       committed.push({ docId: item.docId, seq, village: projection.village, update: item.update });
       accepted.push(item.seq);
     }
+    fault?.('before-commit');
     // Bases are taken after the whole batch, so they include updates accepted after the refused one.
     for (const r of rejected) {
       const parts = tx.docParts(r.docId);
@@ -168,7 +174,8 @@ export function createSyncHub(store: Store, options: HubOptions = {}) {
   function onPush(conn: Conn, session: Session, msg: PushMessage): void {
     let result: ReturnType<typeof applyPush>;
     try {
-      result = applyPush(store, session, msg, Date.now());
+      result = applyPush(store, session, msg, Date.now(), options.fault);
+      options.fault?.('after-commit');
     } catch (err) {
       // Nothing was committed: the client keeps the batch and resends it.
       console.error('push failed', err);
