@@ -1,11 +1,13 @@
 import * as Y from 'yjs';
 import { DexieYProvider } from 'y-dexie';
 import { validateAppealInput, type Checked, type AppealInput } from '../core/appeal';
-import { readAppeal, writeNewAppeal, type Actor, type AppealSnapshot } from '../core/doc';
+import { appendEvent, readAppeal, writeNewAppeal, type Actor, type AppealSnapshot } from '../core/doc';
+import { MAX_EVENT_NOTE_CHARS } from '../core/limits';
 import { newId } from '../core/id';
 import { project } from '../core/projection';
 import { regionInScope, type Scope } from '../core/roles';
 import { updatesTable, type AppealRow, type MinshengDB } from './db';
+import { applyLocalChange } from './docs';
 import { asStorageError } from './errors';
 
 export interface Recorder extends Actor {
@@ -57,4 +59,11 @@ export async function loadAppeal(db: MinshengDB, id: string): Promise<AppealSnap
 
 export function myAppeals(db: MinshengDB): Promise<AppealRow[]> {
   return db.appeals.orderBy('updatedAt').reverse().toArray();
+}
+
+/** Appends a comment by `who`. Returns false when the note is empty or too long. */
+export async function addComment(db: MinshengDB, id: string, who: Actor, note: string, now = Date.now()): Promise<boolean> {
+  const text = note.trim();
+  if (!text || text.length > MAX_EVENT_NOTE_CHARS) return false;
+  return applyLocalChange(db, id, (doc) => appendEvent(doc, { id: newId(), type: 'commented', actor: who.id, role: who.role, at: now, note: text }), now);
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browser';
 import { startProxy, type CuttableProxy } from '../helpers/proxy';
 import { spawnServer, type ServerProcess } from '../helpers/server';
+import { appPage } from './app-page';
 
 // A grid worker loses signal, records an appeal, reloads the app with no network,
 // then gets a link back: the appeal must reach the server's SQLite exactly once.
@@ -20,8 +21,9 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 
-const pendingCount = async () => Number(await page.getByTestId('sync-pending').getAttribute('data-count'));
-const waitForLink = (text: string) => page.getByTestId('sync-link').filter({ hasText: text }).waitFor({ timeout: 30_000 });
+let app: ReturnType<typeof appPage>;
+const pendingCount = () => app.pendingCount();
+const waitForLink = (text: string) => app.waitForLink(text);
 
 async function goOffline() {
   await context.setOffline(true);
@@ -41,6 +43,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   context = await browser.newContext({ serviceWorkers: 'allow', viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
   page = await context.newPage();
+  app = appPage(page);
 });
 
 afterAll(async () => {
@@ -52,15 +55,10 @@ afterAll(async () => {
 describe('recording an appeal offline', () => {
   it('logs in and installs the offline shell', async () => {
     await page.goto(proxy.url);
-    await page.locator('input[name=username]').fill('grid');
-    await page.locator('input[name=password]').fill('demo1234');
-    await page.getByRole('button', { name: '登录' }).click();
-    await waitForLink('在线');
+    await app.login('grid');
     // The service worker must control the page before the network goes away.
-    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
-    await page.reload();
+    await app.installShell();
     expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
-    await waitForLink('在线');
   });
 
   it('refuses an empty description with a message and saves nothing', async () => {
