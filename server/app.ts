@@ -6,7 +6,10 @@ import { createStaticHandler } from './http/static';
 import { ensureSeeded, type SeedResult } from './seed';
 import { openSqliteStore } from './store/sqlite';
 import type { Store } from './store/types';
+import { createCommitBus } from './sync/bus';
 import { createSyncHub, type HubOptions } from './sync/hub';
+import { createRooms } from './sync/rooms';
+import { createTickets } from './sync/tickets';
 
 export interface RunningServer {
   url: string;
@@ -18,9 +21,12 @@ export interface RunningServer {
 /** One process: the built PWA, the REST API and the sync hub on one port. */
 export async function startServer(config: Config, store: Store = openSqliteStore(config.dataDir), hubOptions: HubOptions = {}): Promise<RunningServer> {
   const seed = await ensureSeeded(store, config.county);
-  const api = createApi(store, config);
+  const tickets = createTickets();
+  const bus = createCommitBus();
+  const api = createApi(store, config, tickets);
   const serveStatic = config.staticDir ? createStaticHandler(config.staticDir) : null;
-  const hub = createSyncHub(store, hubOptions);
+  const hub = createSyncHub(store, hubOptions, bus);
+  const rooms = createRooms(store, bus, tickets);
 
   const server: Server = createServer((req, res) => {
     if (req.url?.startsWith('/api/')) return void api(req, res);
@@ -28,7 +34,9 @@ export async function startServer(config: Config, store: Store = openSqliteStore
     res.writeHead(404).end();
   });
   server.on('upgrade', (req, socket, head) => {
-    if (new URL(req.url ?? '/', 'http://local').pathname === '/sync') return hub.handleUpgrade(req, socket, head);
+    const path = new URL(req.url ?? '/', 'http://local').pathname;
+    if (path === '/sync') return hub.handleUpgrade(req, socket, head);
+    if (path.startsWith('/room/')) return rooms.handleUpgrade(req, socket, head);
     socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
@@ -43,6 +51,7 @@ export async function startServer(config: Config, store: Store = openSqliteStore
     close: () =>
       new Promise<void>((resolve) => {
         hub.close();
+        rooms.close();
         server.close(() => {
           store.close();
           resolve();

@@ -5,8 +5,13 @@ import type { SessionUser } from '../../src/core/roles';
 import { newSessionToken, tokenHash, verifyPassword } from '../auth';
 import type { Config } from '../config';
 import type { Store, UserRecord } from '../store/types';
+import type { Tickets } from '../sync/tickets';
+import { isUuidV7 } from '../../src/core/id';
+import { regionInScope } from '../../src/core/roles';
 
 const MAX_BODY_BYTES = 16 * 1024;
+
+const TicketBody = v.object({ docId: v.pipe(v.string(), v.check((s: string) => isUuidV7(s), 'docId must be a UUIDv7')) });
 
 const LoginBody = v.object({
   username: v.pipe(v.string(), v.trim(), v.minLength(1, 'username is required'), v.maxLength(64)),
@@ -79,7 +84,7 @@ export function regionsForUser(store: Store, user: SessionUser): Region[] {
   return [...store.regionsUnder(missing), ...scoped].sort((a, b) => (a.code < b.code ? -1 : 1));
 }
 
-export function createApi(store: Store, config: Config) {
+export function createApi(store: Store, config: Config, tickets: Tickets) {
   const authed = (req: IncomingMessage): UserRecord => {
     const m = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''));
     const user = m ? userForToken(store, m[1]!) : null;
@@ -109,6 +114,14 @@ export function createApi(store: Store, config: Config) {
     },
     'GET /api/me': async (req) => [200, { user: publicUser(authed(req)) }],
     'GET /api/regions': async (req) => [200, { regions: regionsForUser(store, authed(req)) }],
+    /** A one-time ticket to join an appeal's live room (see server/sync/tickets.ts). */
+    'POST /api/room-ticket': async (req) => {
+      const user = authed(req);
+      const { docId } = parse(TicketBody, await readJson(req));
+      const village = store.appealVillage(docId);
+      if (!village || !regionInScope(user.scope, village)) throw new HttpError(404, 'not_found', 'No such appeal in your area');
+      return [200, { ticket: tickets.issue(user.id, docId) }];
+    },
   };
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

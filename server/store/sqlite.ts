@@ -148,6 +148,7 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
         title = excluded.title, anonymous = excluded.anonymous, conflicts = excluded.conflicts,
         reopen_count = excluded.reopen_count, last_seq = excluded.last_seq`),
     appealRows: db.prepare('SELECT * FROM appeals ORDER BY id'),
+    appealVillage: db.prepare('SELECT village FROM appeals WHERE id = ?'),
     updateCount: db.prepare('SELECT count(*) AS n FROM updates'),
   };
 
@@ -255,6 +256,7 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
         conflicts: r.conflicts,
         reopenCount: r.reopen_count,
       }) as AppealProjection),
+    appealVillage: (docId) => (q.appealVillage.get(docId) as { village: string } | undefined)?.village ?? null,
     updateCount: () => (q.updateCount.get() as { n: number }).n,
     receiptCount: () => (q.receiptCount.get() as { n: number }).n,
   };

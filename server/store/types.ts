@@ -76,6 +76,8 @@ export interface Store {
   compact(docId: string, minRows: number, merge: (parts: Uint8Array[]) => Uint8Array): boolean;
 
   appealRows(): AppealProjection[];
+  /** The village of a stored appeal, or null when the server does not have it. */
+  appealVillage(docId: string): string | null;
   /** Update rows still stored (compaction removes folded ones). */
   updateCount(): number;
   receiptCount(): number;

@@ -10,6 +10,7 @@ import { decodeClientFrame, encodeFrame, FrameError, type ClientMessage, type Re
 import { regionInScope, type SessionUser } from '../../src/core/roles';
 import { publicUser, userForToken } from '../http/api';
 import type { Store } from '../store/types';
+import { createCommitBus, type CommitBus, type Committed } from './bus';
 
 interface Session {
   user: SessionUser;
@@ -30,14 +31,6 @@ export interface HubOptions {
    * the process here to prove an ack always follows a commit and a resend is idempotent.
    */
   fault?: (point: 'before-commit' | 'after-commit') => void;
-}
-
-/** A committed update, as fan-out needs it. */
-interface Committed {
-  docId: string;
-  seq: number;
-  village: string;
-  update: Uint8Array;
 }
 
 const PAGE_BYTES = MAX_FRAME_BYTES / 2;
@@ -101,7 +94,7 @@ interface Conn {
   alive: boolean;
 }
 
-export function createSyncHub(store: Store, options: HubOptions = {}) {
+export function createSyncHub(store: Store, options: HubOptions = {}, bus: CommitBus = createCommitBus()) {
   const compactAfterRows = options.compactAfterRows ?? 64;
   const pageDocs = options.pageDocs ?? 200;
   const conns = new Set<Conn>();
@@ -159,8 +152,7 @@ export function createSyncHub(store: Store, options: HubOptions = {}) {
     }
   }
 
-  function fanOut(from: Conn, committed: Committed[]): void {
-    if (committed.length === 0) return;
+  function fanOut(committed: Committed[], from: unknown): void {
     const top = committed[committed.length - 1]!.seq;
     for (const conn of conns) {
       if (conn === from || !conn.session || !conn.caughtUp) continue;
@@ -184,7 +176,7 @@ export function createSyncHub(store: Store, options: HubOptions = {}) {
     const { ack, committed } = result;
     if (conn.caughtUp && committed.length > 0) ack.cursor = committed[committed.length - 1]!.seq;
     send(conn, ack);
-    fanOut(conn, committed);
+    bus.publish(committed, conn);
     for (const docId of new Set(committed.map((c) => c.docId))) {
       try {
         store.compact(docId, compactAfterRows, compactParts);
@@ -193,6 +185,8 @@ export function createSyncHub(store: Store, options: HubOptions = {}) {
       }
     }
   }
+
+  const unsubscribe = bus.subscribe(fanOut);
 
   wss.on('connection', (ws: WebSocket) => {
     const conn: Conn = { ws, session: null, caughtUp: false, alive: true };
@@ -262,6 +256,7 @@ export function createSyncHub(store: Store, options: HubOptions = {}) {
     },
     close() {
       closed = true;
+      unsubscribe();
       clearInterval(heartbeat);
       for (const ws of wss.clients) ws.terminate();
       wss.close();

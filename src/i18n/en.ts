@@ -169,4 +169,11 @@ export const en: Record<MessageKey, string> = {
   'reject.too_many_events': 'too many timeline entries',
   'reject.description_too_long': 'description too long',
   'reject.fields_rewritten': 'record metadata cannot be rewritten',
+  'coedit.open': 'Co-edit the description',
+  'coedit.connected': 'Co-editing',
+  'coedit.connecting': 'Connecting…',
+  'coedit.others': '{names} editing too',
+  'coedit.refused': 'This edit was not saved: {reason}. The text stays above so you can copy it.',
+  'coedit.close': 'Stop co-editing',
+  'coedit.onlineOnly': 'Co-editing needs a connection',
 };

@@ -168,6 +168,13 @@ export const zhCN = {
   'reject.too_many_events': '办理记录过多',
   'reject.description_too_long': '诉求内容过长',
   'reject.fields_rewritten': '登记信息不能改写',
+  'coedit.open': '多人协同编辑内容',
+  'coedit.connected': '协同编辑中',
+  'coedit.connecting': '正在连接…',
+  'coedit.others': '{names} 也在编辑',
+  'coedit.refused': '这次修改未被保存：{reason}。内容仍显示在上方，可复制后重新填写。',
+  'coedit.close': '结束协同编辑',
+  'coedit.onlineOnly': '协同编辑需要联网',
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

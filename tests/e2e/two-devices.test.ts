@@ -85,4 +85,19 @@ describe('two devices, one offline', () => {
     await grid.page.screenshot({ path: path.join(OUT, 'e2e-two-devices-grid.png'), fullPage: true });
     await town.page.screenshot({ path: path.join(OUT, 'e2e-two-devices-town.png') });
   });
+
+  it('co-edits the description live on both screens, with presence', async () => {
+    // Both are on the shared appeal's page; each opens the co-editor.
+    await town.page.getByTestId('appeal-list').getByText(EXISTING.slice(0, 12)).click();
+    for (const p of [grid.page, town.page]) await p.getByRole('button', { name: '多人协同编辑内容' }).click();
+    await town.page.getByTestId('coedit-others').filter({ hasText: '王芳' }).waitFor({ timeout: 15_000 });
+    await grid.page.getByTestId('coedit-others').filter({ hasText: '刘洋' }).waitFor({ timeout: 15_000 });
+
+    const editor = (p: typeof grid.page) => p.getByTestId('coedit').locator('textarea');
+    await editor(grid.page).click();
+    await editor(grid.page).press('End');
+    await editor(grid.page).pressSequentially('已通知保洁员。');
+    await expect.poll(() => editor(town.page).inputValue(), { timeout: 15_000 }).toBe(EXISTING + '已通知保洁员。');
+    await town.page.screenshot({ path: path.join(OUT, 'e2e-coedit-town.png') });
+  });
 });

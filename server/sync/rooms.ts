@@ -1,0 +1,209 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as syncProtocol from 'y-protocols/sync';
+import { WebSocketServer, type WebSocket } from 'ws';
+import * as Y from 'yjs';
+import { checkUpdate } from '../../src/core/accept';
+import { docFromUpdates } from '../../src/core/doc';
+import { newId } from '../../src/core/id';
+import { MAX_FRAME_BYTES } from '../../src/core/limits';
+import { project } from '../../src/core/projection';
+import { regionInScope, type SessionUser } from '../../src/core/roles';
+import { publicUser } from '../http/api';
+import type { Store } from '../store/types';
+import type { CommitBus } from './bus';
+import type { Tickets } from './tickets';
+
+// Live rooms speak y-websocket's protocol (y-protocols sync + awareness) so an appeal open
+// on two screens co-edits with presence. Every update a room receives is validated and
+// committed exactly like a pushed one before anyone else sees it.
+
+const MESSAGE_SYNC = 0;
+const MESSAGE_AWARENESS = 1;
+const MESSAGE_AUTH = 2;
+const MESSAGE_QUERY_AWARENESS = 3;
+/** Close code when an update is refused; the reason travels in the close frame. */
+export const ROOM_REFUSED = 4403;
+
+interface RoomConn {
+  ws: WebSocket;
+  user: SessionUser;
+  /** Receipts need (device, seq): each room connection is its own "device". */
+  deviceId: string;
+  seq: number;
+  awarenessIds: Set<number>;
+}
+
+interface Room {
+  docId: string;
+  doc: Y.Doc;
+  awareness: awarenessProtocol.Awareness;
+  conns: Set<RoomConn>;
+}
+
+function frame(write: (e: encoding.Encoder) => void): Uint8Array {
+  const e = encoding.createEncoder();
+  write(e);
+  return encoding.toUint8Array(e);
+}
+
+export function createRooms(store: Store, bus: CommitBus, tickets: Tickets) {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  const rooms = new Map<string, Room>();
+
+  const broadcast = (room: Room, data: Uint8Array, except?: RoomConn) => {
+    for (const c of room.conns) if (c !== except && c.ws.readyState === c.ws.OPEN) c.ws.send(data);
+  };
+
+  function openRoom(docId: string): Room | null {
+    const existing = rooms.get(docId);
+    if (existing) return existing;
+    const parts = store.docParts(docId);
+    if (parts.length === 0) return null;
+    const doc = docFromUpdates(parts);
+    const awareness = new awarenessProtocol.Awareness(doc);
+    awareness.setLocalState(null);
+    const room: Room = { docId, doc, awareness, conns: new Set() };
+    doc.on('update', (update: Uint8Array, origin: unknown) => {
+      const data = frame((e) => {
+        encoding.writeVarUint(e, MESSAGE_SYNC);
+        syncProtocol.writeUpdate(e, update);
+      });
+      broadcast(room, data, origin as RoomConn | undefined);
+    });
+    awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+      const changed = [...added, ...updated, ...removed];
+      const conn = origin as RoomConn | undefined;
+      if (conn?.awarenessIds) {
+        added.forEach((id) => conn.awarenessIds.add(id));
+        removed.forEach((id) => conn.awarenessIds.delete(id));
+      }
+      broadcast(room, frame((e) => {
+        encoding.writeVarUint(e, MESSAGE_AWARENESS);
+        encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(awareness, changed));
+      }));
+    });
+    rooms.set(docId, room);
+    return room;
+  }
+
+  /** Validates and commits one update from a room member, then shares it. */
+  function commit(room: Room, conn: RoomConn, update: Uint8Array): void {
+    const check = checkUpdate(room.docId, room.doc, update, { user: conn.user, knownVillage: (c) => store.isVillage(c) });
+    if (!check.ok) {
+      // y-websocket only logs "permission denied"; the close frame carries the reason to our UI.
+      conn.ws.send(frame((e) => {
+        encoding.writeVarUint(e, MESSAGE_AUTH);
+        encoding.writeVarUint(e, 0);
+        encoding.writeVarString(e, check.reason);
+      }));
+      conn.ws.close(ROOM_REFUSED, `${check.reason}: ${check.detail}`.slice(0, 120));
+      return;
+    }
+    if (!check.changed) return;
+    const now = Date.now();
+    const projection = project(check.snapshot);
+    const seq = store.inPushTx((tx) => {
+      const s = tx.insertUpdate({ docId: room.docId, deviceId: conn.deviceId, clientSeq: ++conn.seq, userId: conn.user.id, bytes: update }, now);
+      tx.upsertProjection(projection, s, now);
+      return s;
+    });
+    Y.applyUpdate(room.doc, update, conn);
+    bus.publish([{ docId: room.docId, seq, village: projection.village, update }], conn);
+  }
+
+  function onMessage(room: Room, conn: RoomConn, data: Uint8Array): void {
+    const decoder = decoding.createDecoder(data);
+    const type = decoding.readVarUint(decoder);
+    if (type === MESSAGE_SYNC) {
+      const syncType = decoding.readVarUint(decoder);
+      if (syncType === syncProtocol.messageYjsSyncStep1) {
+        const sv = decoding.readVarUint8Array(decoder);
+        conn.ws.send(frame((e) => {
+          encoding.writeVarUint(e, MESSAGE_SYNC);
+          syncProtocol.writeSyncStep2(e, room.doc, sv);
+        }));
+      } else if (syncType === syncProtocol.messageYjsSyncStep2 || syncType === syncProtocol.messageYjsUpdate) {
+        commit(room, conn, decoding.readVarUint8Array(decoder));
+      }
+    } else if (type === MESSAGE_AWARENESS) {
+      awarenessProtocol.applyAwarenessUpdate(room.awareness, decoding.readVarUint8Array(decoder), conn);
+    } else if (type === MESSAGE_QUERY_AWARENESS) {
+      conn.ws.send(frame((e) => {
+        encoding.writeVarUint(e, MESSAGE_AWARENESS);
+        encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(room.awareness, [...room.awareness.getStates().keys()]));
+      }));
+    }
+  }
+
+  function join(room: Room, ws: WebSocket, user: SessionUser): void {
+    const conn: RoomConn = { ws, user, deviceId: newId(), seq: 0, awarenessIds: new Set() };
+    room.conns.add(conn);
+    ws.on('message', (data: Buffer) => {
+      try {
+        onMessage(room, conn, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      } catch (err) {
+        ws.close(1007, 'malformed message');
+        void err;
+      }
+    });
+    ws.on('close', () => {
+      room.conns.delete(conn);
+      awarenessProtocol.removeAwarenessStates(room.awareness, [...conn.awarenessIds], null);
+      if (room.conns.size === 0) {
+        rooms.delete(room.docId);
+        room.awareness.destroy();
+        room.doc.destroy();
+      }
+    });
+    // Start the y-websocket handshake: our state vector, and who is here.
+    ws.send(frame((e) => {
+      encoding.writeVarUint(e, MESSAGE_SYNC);
+      syncProtocol.writeSyncStep1(e, room.doc);
+    }));
+    if (room.awareness.getStates().size > 0) {
+      ws.send(frame((e) => {
+        encoding.writeVarUint(e, MESSAGE_AWARENESS);
+        encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(room.awareness, [...room.awareness.getStates().keys()]));
+      }));
+    }
+  }
+
+  // Updates committed through the sync hub reach open rooms too.
+  bus.subscribe((committed, origin) => {
+    for (const c of committed) {
+      const room = rooms.get(c.docId);
+      if (room && ![...room.conns].includes(origin as RoomConn)) Y.applyUpdate(room.doc, c.update, 'hub');
+    }
+  });
+
+  const refuse = (socket: Duplex, status: string) => {
+    socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+    socket.destroy();
+  };
+
+  return {
+    /** `/room/<docId>?ticket=…` */
+    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+      const url = new URL(req.url ?? '/', 'http://local');
+      const docId = url.pathname.slice('/room/'.length);
+      const userId = tickets.take(url.searchParams.get('ticket') ?? '', docId);
+      const user = userId ? store.userById(userId) : null;
+      if (!user || user.disabled) return refuse(socket, '401 Unauthorized');
+      const room = openRoom(docId);
+      const village = room ? String(room.doc.getMap('fields').get('villageCode') ?? '') : '';
+      if (!room || !regionInScope(user.scope, village)) {
+        if (room && room.conns.size === 0) rooms.delete(docId);
+        return refuse(socket, '404 Not Found');
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => join(room, ws, publicUser(user)));
+    },
+    close(): void {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+    },
+  };
+}
