@@ -13,22 +13,14 @@ import { openDb, type MinshengDB } from '../../src/store/db';
 import { deviceId } from '../../src/store/meta';
 import { SyncEngine } from '../../src/sync/engine';
 import { tempDir } from '../helpers/server';
+import { login as loginAs, until, type Login } from '../helpers/clients';
+
+const login = (username: string): Promise<Login> => loginAs(server, username);
 
 // Real server, real sockets, real SQLite: the push path from outbox to durable ack.
 
 let server: RunningServer;
 let wsUrl: string;
-
-interface Login {
-  token: string;
-  user: SessionUser;
-}
-
-async function login(username: string): Promise<Login> {
-  const res = await fetch(`${server.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: 'demo1234' }) });
-  expect(res.status).toBe(200);
-  return (await res.json()) as Login;
-}
 
 /** A bare protocol client: sends frames, collects decoded replies. */
 async function rawClient() {
@@ -78,14 +70,6 @@ function newAppealUpdate(user: SessionUser, villageCode: string): { docId: strin
     newId(),
   );
   return { docId: newId(), update: Y.encodeStateAsUpdate(doc) };
-}
-
-async function until(cond: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 beforeAll(async () => {
