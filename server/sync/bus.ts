@@ -1,9 +1,24 @@
+import type { AppealSnapshot } from '../../src/core/doc';
+import { project } from '../../src/core/projection';
+import type { PushTx, StoredUpdate } from '../store/types';
+
 /** A committed update, as fan-out needs it. */
 export interface Committed {
   docId: string;
   seq: number;
   village: string;
   update: Uint8Array;
+}
+
+/**
+ * Stores one validated update with its re-derived projection, inside the caller's
+ * transaction. The one write path for pushes and live rooms alike.
+ */
+export function storeUpdate(tx: PushTx, u: StoredUpdate, snapshot: AppealSnapshot, now: number): Committed {
+  const seq = tx.insertUpdate(u, now);
+  const projection = project(snapshot);
+  tx.upsertProjection(projection, seq, now);
+  return { docId: u.docId, seq, village: projection.village, update: u.bytes };
 }
 
 type Listener = (committed: Committed[], origin: unknown) => void;

@@ -5,12 +5,11 @@ import * as Y from 'yjs';
 import { checkUpdate } from '../../src/core/accept';
 import { compactParts, docFromUpdates } from '../../src/core/doc';
 import { MAX_FRAME_BYTES } from '../../src/core/limits';
-import { project } from '../../src/core/projection';
 import { decodeClientFrame, encodeFrame, FrameError, type ClientMessage, type Rejection, type ServerMessage } from '../../src/core/protocol';
 import { regionInScope, type SessionUser } from '../../src/core/roles';
 import { publicUser, userForToken } from '../http/api';
 import type { Store } from '../store/types';
-import { createCommitBus, type CommitBus, type Committed } from './bus';
+import { createCommitBus, storeUpdate, type CommitBus, type Committed } from './bus';
 
 interface Session {
   user: SessionUser;
@@ -67,10 +66,7 @@ export function applyPush(store: Store, session: Session, msg: PushMessage, now:
         rejected.push({ seq: item.seq, docId: item.docId, reason: check.reason, detail: check.detail });
         continue;
       }
-      const seq = tx.insertUpdate({ docId: item.docId, deviceId: session.deviceId, clientSeq: item.seq, userId: user.id, bytes: item.update }, now);
-      const projection = project(check.snapshot);
-      tx.upsertProjection(projection, seq, now);
-      committed.push({ docId: item.docId, seq, village: projection.village, update: item.update });
+      committed.push(storeUpdate(tx, { docId: item.docId, deviceId: session.deviceId, clientSeq: item.seq, userId: user.id, bytes: item.update }, check.snapshot, now));
       accepted.push(item.seq);
     }
     fault?.('before-commit');
@@ -128,19 +124,23 @@ export function createSyncHub(store: Store, options: HubOptions = {}, bus: Commi
       const items: { docId: string; update: Uint8Array }[] = [];
       let bytes = 0;
       let next = cursor;
+      let full = false;
       for (const d of docs) {
         // The SQL filter narrows; this check is the rule.
-        if (!regionInScope(session.user.scope, d.village)) continue;
-        // Relative to where the client started, not to this page: a document listed here
-        // by its latest change may also hold older changes the client lacks.
-        const update = Y.mergeUpdates(store.docPartsSince(d.docId, from));
-        if (items.length > 0 && bytes + update.byteLength > PAGE_BYTES) break;
-        items.push({ docId: d.docId, update });
-        bytes += update.byteLength;
+        if (regionInScope(session.user.scope, d.village)) {
+          // Relative to where the client started, not to this page: a document listed here
+          // by its latest change may also hold older changes the client lacks.
+          const update = Y.mergeUpdates(store.docPartsSince(d.docId, from));
+          if (items.length > 0 && bytes + update.byteLength > PAGE_BYTES) {
+            full = true;
+            break;
+          }
+          items.push({ docId: d.docId, update });
+          bytes += update.byteLength;
+        }
         next = d.lastSeq;
       }
-      if (docs.length > 0 && next === cursor) next = docs[docs.length - 1]!.lastSeq;
-      const more = docs.length === pageDocs || items.length < docs.filter((d) => regionInScope(session.user.scope, d.village)).length;
+      const more = full || docs.length === pageDocs;
       // Set before sending: nothing commits between this and the send (one thread), so no
       // live update can fall between the last page and the first fan-out.
       if (!more) conn.caughtUp = true;

@@ -10,11 +10,10 @@ import { checkUpdate } from '../../src/core/accept';
 import { docFromUpdates } from '../../src/core/doc';
 import { newId } from '../../src/core/id';
 import { MAX_FRAME_BYTES } from '../../src/core/limits';
-import { project } from '../../src/core/projection';
 import { regionInScope, type SessionUser } from '../../src/core/roles';
 import { publicUser } from '../http/api';
 import type { Store } from '../store/types';
-import type { CommitBus } from './bus';
+import { storeUpdate, type CommitBus } from './bus';
 import type { Tickets } from './tickets';
 
 // Live rooms speak y-websocket's protocol (y-protocols sync + awareness) so an appeal open
@@ -104,15 +103,11 @@ export function createRooms(store: Store, bus: CommitBus, tickets: Tickets) {
       return;
     }
     if (!check.changed) return;
-    const now = Date.now();
-    const projection = project(check.snapshot);
-    const seq = store.inPushTx((tx) => {
-      const s = tx.insertUpdate({ docId: room.docId, deviceId: conn.deviceId, clientSeq: ++conn.seq, userId: conn.user.id, bytes: update }, now);
-      tx.upsertProjection(projection, s, now);
-      return s;
-    });
+    const committed = store.inPushTx((tx) =>
+      storeUpdate(tx, { docId: room.docId, deviceId: conn.deviceId, clientSeq: ++conn.seq, userId: conn.user.id, bytes: update }, check.snapshot, Date.now()),
+    );
     Y.applyUpdate(room.doc, update, conn);
-    bus.publish([{ docId: room.docId, seq, village: projection.village, update }], conn);
+    bus.publish([committed], conn);
   }
 
   function onMessage(room: Room, conn: RoomConn, data: Uint8Array): void {
