@@ -6,14 +6,17 @@ import { createStaticHandler } from './http/static';
 import { ensureSeeded, type SeedResult } from './seed';
 import { openSqliteStore } from './store/sqlite';
 import type { Store } from './store/types';
-import { createCommitBus } from './sync/bus';
+import { createCommitBus, type CommitBus } from './sync/bus';
 import { createSyncHub, type HubOptions } from './sync/hub';
 import { createRooms } from './sync/rooms';
 import { createTickets } from './sync/tickets';
+import { startDeadlineScanner } from './jobs/deadlines';
+import { reprojectIfPolicyChanged } from './jobs/reproject';
 
 export interface RunningServer {
   url: string;
   store: Store;
+  bus: CommitBus;
   seed: SeedResult;
   close(): Promise<void>;
 }
@@ -25,8 +28,10 @@ export async function startServer(config: Config, store: Store = openSqliteStore
   const bus = createCommitBus();
   const api = createApi(store, config, tickets);
   const serveStatic = config.staticDir ? createStaticHandler(config.staticDir) : null;
-  const hub = createSyncHub(store, hubOptions, bus);
-  const rooms = createRooms(store, bus, tickets);
+  reprojectIfPolicyChanged(store, config.policy);
+  const hub = createSyncHub(store, config.policy, hubOptions, bus);
+  const rooms = createRooms(store, bus, tickets, config.policy);
+  const stopScanner = startDeadlineScanner(store, bus, config.policy, config.scanIntervalMs);
 
   const server: Server = createServer((req, res) => {
     if (req.url?.startsWith('/api/')) return void api(req, res);
@@ -47,9 +52,11 @@ export async function startServer(config: Config, store: Store = openSqliteStore
   return {
     url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
     store,
+    bus,
     seed,
     close: () =>
       new Promise<void>((resolve) => {
+        stopScanner();
         hub.close();
         rooms.close();
         server.close(() => {

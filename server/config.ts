@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parsePolicy, type DeadlinePolicy, type PresetName } from '../src/core/deadline';
 
 export interface Config {
   host: string;
@@ -9,6 +11,28 @@ export interface Config {
   /** Built PWA to serve; absent in tests that only need the API. */
   staticDir: string | null;
   sessionDays: number;
+  /** The county's deadline policy: a preset, or a JSON file of the same shape. */
+  policy: DeadlinePolicy;
+  /** How often the deadline scanner runs; 0 turns it off. */
+  scanIntervalMs: number;
+}
+
+/** Each seeded county's own rules by default; any other county gets Linyi 12345's. */
+const COUNTY_PRESET: Record<string, PresetName> = { '371324': 'lanling', '511781': 'wanyuan' };
+
+function loadPolicy(setting: string | undefined, county: string): DeadlinePolicy {
+  const value = setting ?? COUNTY_PRESET[county] ?? 'linyi';
+  let input: unknown = value;
+  if (value.endsWith('.json')) {
+    try {
+      input = JSON.parse(readFileSync(value, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`MINSHENG_DEADLINE_POLICY: cannot read ${value}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const parsed = parsePolicy(input);
+  if (!parsed.ok) throw new ConfigError(`MINSHENG_DEADLINE_POLICY: ${parsed.error}`);
+  return parsed.policy;
 }
 
 export class ConfigError extends Error {}
@@ -21,6 +45,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!/^\d{6}$/.test(county)) throw new ConfigError(`MINSHENG_COUNTY must be a 6-digit GB/T 2260 county code, got "${county}"`);
   const sessionDays = Number(env.MINSHENG_SESSION_DAYS ?? 30);
   if (!Number.isFinite(sessionDays) || sessionDays <= 0) throw new ConfigError(`MINSHENG_SESSION_DAYS must be a positive number`);
+  const scanIntervalMs = Number(env.MINSHENG_SCAN_INTERVAL_MS ?? 5 * 60_000);
+  if (!Number.isInteger(scanIntervalMs) || scanIntervalMs < 0) throw new ConfigError('MINSHENG_SCAN_INTERVAL_MS must be a whole number of milliseconds (0 turns the scanner off)');
   const staticDir = env.MINSHENG_STATIC_DIR === '' ? null : path.resolve(env.MINSHENG_STATIC_DIR ?? 'dist');
   return {
     host: env.HOST ?? '127.0.0.1',
@@ -29,5 +55,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     county,
     staticDir,
     sessionDays,
+    policy: loadPolicy(env.MINSHENG_DEADLINE_POLICY, county),
+    scanIntervalMs,
   };
 }

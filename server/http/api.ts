@@ -104,7 +104,7 @@ export function createApi(store: Store, config: Config, tickets: Tickets) {
       const now = Date.now();
       const expiresAt = now + config.sessionDays * 86_400_000;
       store.createSession(tokenHash(token), user.id, now, expiresAt);
-      return [200, { token, expiresAt, user: publicUser(user) }];
+      return [200, { token, expiresAt, user: publicUser(user), policy: config.policy }];
     },
     'POST /api/logout': async (req) => {
       authed(req);
@@ -114,6 +114,8 @@ export function createApi(store: Store, config: Config, tickets: Tickets) {
     },
     'GET /api/me': async (req) => [200, { user: publicUser(authed(req)) }],
     'GET /api/regions': async (req) => [200, { regions: regionsForUser(store, authed(req)) }],
+    /** The county's deadline policy, so devices compute the same due dates offline. */
+    'GET /api/policy': async (req) => (authed(req), [200, { policy: config.policy }]),
     /** A one-time ticket to join an appeal's live room (see server/sync/tickets.ts). */
     'POST /api/room-ticket': async (req) => {
       const user = authed(req);

@@ -50,6 +50,16 @@ const MIGRATIONS: string[] = [
   CREATE INDEX appeals_due ON appeals(due_at);
   CREATE INDEX appeals_last_seq ON appeals(last_seq);
   `,
+  // The pipeline's columns: who holds it, which clock runs, how far supervision climbed.
+  `
+  ALTER TABLE appeals ADD COLUMN handler TEXT;
+  ALTER TABLE appeals ADD COLUMN stage TEXT;
+  ALTER TABLE appeals ADD COLUMN supervision_level INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE appeals ADD COLUMN satisfaction TEXT;
+  ALTER TABLE appeals ADD COLUMN merged_into TEXT;
+  CREATE INDEX appeals_dept_status ON appeals(dept, status);
+  CREATE INDEX appeals_tier_status ON appeals(tier, status);
+  `,
 ];
 
 interface UserRow {
@@ -138,15 +148,21 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     head: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'updates'"),
     receiptCount: db.prepare('SELECT count(*) AS n FROM receipts'),
     upsertAppeal: db.prepare(`
-      INSERT INTO appeals (id, status, tier, village, town, urgency, category, channel, kind, dept, created_by,
-        created_at, updated_at, due_at, title, anonymous, conflicts, reopen_count, received_at, last_seq)
-      VALUES (@id, @status, @tier, @village, @town, @urgency, @category, @channel, @kind, @dept, @createdBy,
-        @createdAt, @updatedAt, @dueAt, @title, @anonymous, @conflicts, @reopenCount, @receivedAt, @lastSeq)
+      INSERT INTO appeals (id, status, tier, village, town, urgency, category, channel, kind, dept, handler, created_by,
+        created_at, updated_at, due_at, stage, supervision_level, satisfaction, merged_into, title, anonymous, conflicts,
+        reopen_count, received_at, last_seq)
+      VALUES (@id, @status, @tier, @village, @town, @urgency, @category, @channel, @kind, @dept, @handler, @createdBy,
+        @createdAt, @updatedAt, @dueAt, @stage, @supervisionLevel, @satisfaction, @mergedInto, @title, @anonymous, @conflicts,
+        @reopenCount, @receivedAt, @lastSeq)
       ON CONFLICT(id) DO UPDATE SET status = excluded.status, tier = excluded.tier, village = excluded.village,
         town = excluded.town, urgency = excluded.urgency, category = excluded.category, channel = excluded.channel,
         kind = excluded.kind, dept = excluded.dept, updated_at = excluded.updated_at, due_at = excluded.due_at,
         title = excluded.title, anonymous = excluded.anonymous, conflicts = excluded.conflicts,
-        reopen_count = excluded.reopen_count, last_seq = excluded.last_seq`),
+        reopen_count = excluded.reopen_count, handler = excluded.handler, stage = excluded.stage,
+        supervision_level = excluded.supervision_level, satisfaction = excluded.satisfaction,
+        merged_into = excluded.merged_into, last_seq = max(last_seq, excluded.last_seq)`),
+    dueBy: db.prepare("SELECT id FROM appeals WHERE due_at IS NOT NULL AND due_at <= ? AND status NOT IN ('closed', 'merged') ORDER BY due_at"),
+    nextClientSeq: db.prepare('SELECT coalesce(max(client_seq), 0) + 1 AS n FROM receipts WHERE device_id = ?'),
     appealRows: db.prepare('SELECT * FROM appeals ORDER BY id'),
     appealVillage: db.prepare('SELECT village FROM appeals WHERE id = ?'),
     updateCount: db.prepare('SELECT count(*) AS n FROM updates'),
@@ -168,6 +184,7 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
       q.insertReceipt.run(u.deviceId, u.clientSeq, seq);
       return seq;
     },
+    nextClientSeq: (deviceId) => (q.nextClientSeq.get(deviceId) as { n: number }).n,
     upsertProjection: (p: AppealProjection, lastSeq, receivedAt) => {
       q.upsertAppeal.run({ ...p, anonymous: p.anonymous ? 1 : 0, receivedAt, lastSeq });
     },
@@ -247,15 +264,21 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
         channel: r.channel,
         kind: r.kind,
         dept: r.dept,
+        handler: r.handler,
         createdBy: r.created_by,
         createdAt: r.created_at,
         updatedAt: r.updated_at,
         dueAt: r.due_at,
+        stage: r.stage,
+        supervisionLevel: r.supervision_level,
+        satisfaction: r.satisfaction,
+        mergedInto: r.merged_into,
         title: r.title,
         anonymous: r.anonymous === 1,
         conflicts: r.conflicts,
         reopenCount: r.reopen_count,
       }) as AppealProjection),
+    dueBy: (instant) => (q.dueBy.all(instant) as { id: string }[]).map((r) => r.id),
     appealVillage: (docId) => (q.appealVillage.get(docId) as { village: string } | undefined)?.village ?? null,
     updateCount: () => (q.updateCount.get() as { n: number }).n,
     receiptCount: () => (q.receiptCount.get() as { n: number }).n,

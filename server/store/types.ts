@@ -34,6 +34,8 @@ export interface PushTx {
   /** Everything stored of a document: its snapshot (if any), then later updates (V1). */
   docParts(docId: string): Uint8Array[];
   insertUpdate(u: StoredUpdate, receivedAt: number): number;
+  /** The next unused idempotency seq of a server-side writer (the deadline scanner). */
+  nextClientSeq(deviceId: string): number;
   upsertProjection(p: AppealProjection, lastSeq: number, receivedAt: number): void;
 }
 
@@ -76,6 +78,8 @@ export interface Store {
   compact(docId: string, minRows: number, merge: (parts: Uint8Array[]) => Uint8Array): boolean;
 
   appealRows(): AppealProjection[];
+  /** Open appeals whose running deadline falls at or before `instant`, soonest first. */
+  dueBy(instant: number): string[];
   /** The village of a stored appeal, or null when the server does not have it. */
   appealVillage(docId: string): string | null;
   /** Update rows still stored (compaction removes folded ones). */

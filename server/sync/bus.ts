@@ -1,4 +1,5 @@
 import type { AppealSnapshot } from '../../src/core/doc';
+import type { DeadlinePolicy } from '../../src/core/deadline';
 import { project } from '../../src/core/projection';
 import type { PushTx, StoredUpdate } from '../store/types';
 
@@ -14,9 +15,9 @@ export interface Committed {
  * Stores one validated update with its re-derived projection, inside the caller's
  * transaction. The one write path for pushes and live rooms alike.
  */
-export function storeUpdate(tx: PushTx, u: StoredUpdate, snapshot: AppealSnapshot, now: number): Committed {
+export function storeUpdate(tx: PushTx, u: StoredUpdate, snapshot: AppealSnapshot, now: number, policy: DeadlinePolicy): Committed {
   const seq = tx.insertUpdate(u, now);
-  const projection = project(snapshot);
+  const projection = project(snapshot, policy);
   tx.upsertProjection(projection, seq, now);
   return { docId: u.docId, seq, village: projection.village, update: u.bytes };
 }

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import * as Y from 'yjs';
 import { checkUpdate } from '../../src/core/accept';
+import type { DeadlinePolicy } from '../../src/core/deadline';
 import { compactParts, docFromUpdates } from '../../src/core/doc';
 import { MAX_FRAME_BYTES } from '../../src/core/limits';
 import { decodeClientFrame, encodeFrame, FrameError, type ClientMessage, type Rejection, type ServerMessage } from '../../src/core/protocol';
@@ -47,12 +48,12 @@ function toBytes(data: RawData): Uint8Array {
  * scratch copy of its document; a rejected item stores nothing and carries the
  * server's state of the document back so the client can rebuild without it.
  */
-export function applyPush(store: Store, session: Session, msg: PushMessage, now: number, fault?: HubOptions['fault']): { ack: AckMessage; committed: Committed[] } {
+export function applyPush(store: Store, session: Session, msg: PushMessage, now: number, policy: DeadlinePolicy, fault?: HubOptions['fault']): { ack: AckMessage; committed: Committed[] } {
   const accepted: number[] = [];
   const rejected: Rejection[] = [];
   const committed: Committed[] = [];
   const { user } = session;
-  const ctx = { user, knownVillage: (code: string) => store.isVillage(code) };
+  const ctx = { user, policy, knownVillage: (code: string) => store.isVillage(code) };
   store.inPushTx((tx) => {
     for (const item of msg.items) {
       if (tx.seen(session.deviceId, item.seq)) {
@@ -66,7 +67,7 @@ export function applyPush(store: Store, session: Session, msg: PushMessage, now:
         rejected.push({ seq: item.seq, docId: item.docId, reason: check.reason, detail: check.detail });
         continue;
       }
-      committed.push(storeUpdate(tx, { docId: item.docId, deviceId: session.deviceId, clientSeq: item.seq, userId: user.id, bytes: item.update }, check.snapshot, now));
+      committed.push(storeUpdate(tx, { docId: item.docId, deviceId: session.deviceId, clientSeq: item.seq, userId: user.id, bytes: item.update }, check.snapshot, now, policy));
       accepted.push(item.seq);
     }
     fault?.('before-commit');
@@ -90,7 +91,7 @@ interface Conn {
   alive: boolean;
 }
 
-export function createSyncHub(store: Store, options: HubOptions = {}, bus: CommitBus = createCommitBus()) {
+export function createSyncHub(store: Store, policy: DeadlinePolicy, options: HubOptions = {}, bus: CommitBus = createCommitBus()) {
   const compactAfterRows = options.compactAfterRows ?? 64;
   const pageDocs = options.pageDocs ?? 200;
   const conns = new Set<Conn>();
@@ -166,7 +167,7 @@ export function createSyncHub(store: Store, options: HubOptions = {}, bus: Commi
   function onPush(conn: Conn, session: Session, msg: PushMessage): void {
     let result: ReturnType<typeof applyPush>;
     try {
-      result = applyPush(store, session, msg, Date.now(), options.fault);
+      result = applyPush(store, session, msg, Date.now(), policy, options.fault);
       options.fault?.('after-commit');
     } catch (err) {
       // Nothing was committed: the client keeps the batch and resends it.
@@ -226,7 +227,7 @@ export function createSyncHub(store: Store, options: HubOptions = {}, bus: Commi
       const session: Session = { user: publicUser(user), deviceId: msg.deviceId };
       conn.session = session;
       conn.caughtUp = false;
-      send(conn, { t: 'welcome', user: session.user, serverTime: Date.now(), head: store.head() });
+      send(conn, { t: 'welcome', user: session.user, serverTime: Date.now(), head: store.head(), policy });
       void catchUp(conn, session, msg.cursor).catch((err) => {
         console.error('catch-up failed', err);
         fail(conn, 'server_error', 'catch-up failed; reconnect to resume');

@@ -7,6 +7,7 @@ import * as syncProtocol from 'y-protocols/sync';
 import { WebSocketServer, type WebSocket } from 'ws';
 import * as Y from 'yjs';
 import { checkUpdate } from '../../src/core/accept';
+import type { DeadlinePolicy } from '../../src/core/deadline';
 import { docFromUpdates } from '../../src/core/doc';
 import { newId } from '../../src/core/id';
 import { MAX_FRAME_BYTES } from '../../src/core/limits';
@@ -49,7 +50,7 @@ function frame(write: (e: encoding.Encoder) => void): Uint8Array {
   return encoding.toUint8Array(e);
 }
 
-export function createRooms(store: Store, bus: CommitBus, tickets: Tickets) {
+export function createRooms(store: Store, bus: CommitBus, tickets: Tickets, policy: DeadlinePolicy) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   const rooms = new Map<string, Room>();
 
@@ -91,7 +92,7 @@ export function createRooms(store: Store, bus: CommitBus, tickets: Tickets) {
 
   /** Validates and commits one update from a room member, then shares it. */
   function commit(room: Room, conn: RoomConn, update: Uint8Array): void {
-    const check = checkUpdate(room.docId, room.doc, update, { user: conn.user, knownVillage: (c) => store.isVillage(c) });
+    const check = checkUpdate(room.docId, room.doc, update, { user: conn.user, policy, knownVillage: (c) => store.isVillage(c) });
     if (!check.ok) {
       // y-websocket only logs "permission denied"; the close frame carries the reason to our UI.
       conn.ws.send(frame((e) => {
@@ -104,7 +105,7 @@ export function createRooms(store: Store, bus: CommitBus, tickets: Tickets) {
     }
     if (!check.changed) return;
     const committed = store.inPushTx((tx) =>
-      storeUpdate(tx, { docId: room.docId, deviceId: conn.deviceId, clientSeq: ++conn.seq, userId: conn.user.id, bytes: update }, check.snapshot, Date.now()),
+      storeUpdate(tx, { docId: room.docId, deviceId: conn.deviceId, clientSeq: ++conn.seq, userId: conn.user.id, bytes: update }, check.snapshot, Date.now(), policy),
     );
     Y.applyUpdate(room.doc, update, conn);
     bus.publish([committed], conn);

@@ -4,6 +4,8 @@ import { ROOT_NAMES, readAppeal, type AppealSnapshot } from './doc';
 import { isAppealEvent } from './events';
 import { MAX_DESCRIPTION_CHARS, MAX_EVENTS_PER_APPEAL, MAX_UPDATE_BYTES } from './limits';
 import { regionInScope, type SessionUser } from './roles';
+import type { DeadlinePolicy } from './deadline';
+import { checkNewEvents } from './workflow';
 
 // Whole-update validation: the server applies a pushed update to a scratch copy of the
 // stored document and keeps it only if the result passes every rule here.
@@ -22,7 +24,9 @@ export type RejectReason =
   | 'foreign_author'
   | 'too_many_events'
   | 'description_too_long'
-  | 'fields_rewritten';
+  | 'fields_rewritten'
+  | 'forbidden'
+  | 'invalid_transition';
 
 export type UpdateCheck =
   | { ok: true; doc: Y.Doc; snapshot: AppealSnapshot; changed: boolean }
@@ -30,6 +34,7 @@ export type UpdateCheck =
 
 export interface CheckContext {
   user: SessionUser;
+  policy: DeadlinePolicy;
   /** Whether a village code exists in the county. */
   knownVillage: (code: string) => boolean;
 }
@@ -109,14 +114,24 @@ export function checkSnapshots(before: AppealSnapshot | null, after: AppealSnaps
   // Each earlier event excuses one identical event: a copy of someone else's event is new.
   const old = new Map<string, number>();
   for (const e of before?.events ?? []) old.set(eventKey(e), (old.get(eventKey(e)) ?? 0) + 1);
-  for (const e of after.events) {
+  const added = new Set<number>();
+  for (const [index, e] of after.events.entries()) {
     const seen = old.get(eventKey(e)) ?? 0;
     if (seen > 0) {
       old.set(eventKey(e), seen - 1);
       continue;
     }
     if (!isAppealEvent(e)) return reject('malformed_event', JSON.stringify(e).slice(0, 200));
-    if (e.actor !== user.id || e.role !== user.role) return reject('foreign_author', `event ${e.id} is not by ${user.username}`);
+    if (e.actor !== user.id || e.role !== user.role || (e.by !== undefined && e.by !== user.displayName)) {
+      return reject('foreign_author', `event ${e.id} is not by ${user.username}`);
+    }
+    added.add(index);
   }
+  if (added.size === 0) return null;
+  const { villageCode, kind, urgency } = fields.value;
+  const appeal = { villageCode, kind, urgency };
+  const refused = checkNewEvents(after.events, (i) => added.has(i), after.id, user, appeal, ctx.policy);
+  if (refused?.kind === 'denied') return reject('forbidden', `${refused.event.type}: ${refused.denial}`);
+  if (refused) return reject('invalid_transition', `${refused.event.type}: ${refused.reason}`);
   return null;
 }

@@ -12,6 +12,8 @@ export const ROOT_NAMES: readonly string[] = [ROOT_FIELDS, ROOT_TEXT, ROOT_EVENT
 export interface Actor {
   id: string;
   role: Role;
+  /** Display name, written into the events this actor appends. */
+  name?: string;
 }
 
 /** A plain read of a document, detached from Yjs. */
@@ -40,7 +42,7 @@ export function writeNewAppeal(doc: Y.Doc, input: AppealInput, actor: Actor, at:
     const map = fieldsOf(doc);
     for (const [k, v] of Object.entries(fields)) map.set(k, v);
     textOf(doc).insert(0, description);
-    const recorded: AppealEvent = { id: eventId, type: 'recorded', actor: actor.id, role: actor.role, at };
+    const recorded: AppealEvent = { id: eventId, type: 'recorded', actor: actor.id, role: actor.role, at, ...(actor.name ? { by: actor.name } : {}) };
     eventsOf(doc).push([recorded]);
   });
 }

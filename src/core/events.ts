@@ -1,5 +1,7 @@
 import { isUuidV7 } from './id';
-import { MAX_EVENT_NOTE_CHARS } from './limits';
+import { MAX_EVENT_NOTE_CHARS, MAX_NAME_CHARS } from './limits';
+import { CHANNELS, type Channel } from './appeal';
+import { isDepartment } from './departments';
 import { isRole, type Role } from './roles';
 
 export const TIERS = ['village', 'town', 'city'] as const;
@@ -8,13 +10,32 @@ export type Tier = (typeof TIERS)[number];
 export const SATISFACTION = ['satisfied', 'basically_satisfied', 'unsatisfied'] as const;
 export type Satisfaction = (typeof SATISFACTION)[number];
 
+/** Events the server's deadline scanner appends carry this actor and role. */
+export const SYSTEM = 'system';
+export type EventRole = Role | typeof SYSTEM;
+
+export const WARNING_STAGES = ['due_soon', 'overdue', 'severe'] as const;
+export type WarningStage = (typeof WARNING_STAGES)[number];
+
+/** Who a warning goes to: the handler before the deadline, handler and leader after it. */
+export const NOTIFY = ['handler', 'leader'] as const;
+export type Notify = (typeof NOTIFY)[number];
+
 interface EventBase {
   /** UUIDv7 made by the device that appended the event. */
   id: string;
   actor: string;
-  role: Role;
+  role: EventRole;
   /** Device clock, Unix ms. Ordering never depends on it: the array order does. */
   at: number;
+  /**
+   * The last event the author's device had applied when it appended this one. The server
+   * uses it to tell an honest offline race (kept, folded as a conflict note) from a
+   * transition that was already impossible on the author's own screen (refused).
+   */
+  basis?: string;
+  /** The author's display name when they acted, so timelines read offline without a directory. */
+  by?: string;
 }
 
 export type AppealEvent =
@@ -22,8 +43,11 @@ export type AppealEvent =
   | (EventBase & { type: 'accepted' })
   | (EventBase & { type: 'assigned'; tier: Tier; dept?: string; handler?: string; note?: string })
   | (EventBase & { type: 'escalated'; reason: string })
-  | (EventBase & { type: 'replied'; note: string })
-  | (EventBase & { type: 'extended'; days: number; reason: string })
+  | (EventBase & { type: 'started'; note?: string })
+  | (EventBase & { type: 'replied'; note: string; via: Channel })
+  | (EventBase & { type: 'extension_requested'; days: number; reason: string })
+  | (EventBase & { type: 'extension_decided'; approved: boolean; days: number; note?: string })
+  | (EventBase & { type: 'warned'; stage: WarningStage; dueAt: number; notify: Notify[] })
   | (EventBase & { type: 'supervised'; level: number; note?: string })
   | (EventBase & { type: 'visited'; satisfaction: Satisfaction; note?: string })
   | (EventBase & { type: 'reopened'; reason: string })
@@ -33,10 +57,17 @@ export type AppealEvent =
 
 export type EventType = AppealEvent['type'];
 
+/** What the author of an event supplies; identity, time and basis are filled in for them. */
+export type EventInput<E = AppealEvent> = E extends unknown ? Omit<E, 'id' | 'actor' | 'role' | 'at' | 'basis' | 'by'> : never;
+
 export const EVENT_TYPES: readonly EventType[] = [
-  'recorded', 'accepted', 'assigned', 'escalated', 'replied', 'extended',
-  'supervised', 'visited', 'reopened', 'closed', 'merged', 'commented',
+  'recorded', 'accepted', 'assigned', 'started', 'escalated', 'replied', 'extension_requested',
+  'extension_decided', 'warned', 'supervised', 'visited', 'reopened', 'closed', 'merged', 'commented',
 ];
+
+/** The supervision ladder, level 1 to 5. */
+export const SUPERVISION_LADDER = ['hotline', 'media', 'government', 'congress', 'discipline'] as const;
+export const MAX_EXTENSION_DAYS = 10;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -44,26 +75,44 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 const text = (v: unknown, required: boolean) =>
   v === undefined ? !required : typeof v === 'string' && v.length <= MAX_EVENT_NOTE_CHARS && (!required || v.trim().length > 0);
 const oneOf = (list: readonly string[], v: unknown) => typeof v === 'string' && list.includes(v);
+const extensionDays = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= MAX_EXTENSION_DAYS;
 
 /** Shape check of one event as read from a document; anything else is malformed. */
 export function isAppealEvent(v: unknown): v is AppealEvent {
   if (!isRecord(v)) return false;
-  if (!isUuidV7(v.id) || typeof v.actor !== 'string' || !v.actor || !isRole(v.role)) return false;
+  if (!isUuidV7(v.id) || typeof v.actor !== 'string' || !v.actor) return false;
+  // Only the scanner writes as the system, and only warnings and supervision.
+  const system = v.role === SYSTEM && v.actor === SYSTEM;
+  if (!system && (!isRole(v.role) || v.actor === SYSTEM)) return false;
+  if (system && v.type !== 'warned' && v.type !== 'supervised') return false;
+  if (!system && v.type === 'warned') return false;
   if (typeof v.at !== 'number' || !Number.isFinite(v.at)) return false;
+  if (v.basis !== undefined && !isUuidV7(v.basis)) return false;
+  if (v.by !== undefined && (typeof v.by !== 'string' || v.by.length > MAX_NAME_CHARS)) return false;
   switch (v.type) {
     case 'recorded':
     case 'accepted':
       return true;
+    case 'started':
+      return text(v.note, false);
     case 'assigned':
-      return oneOf(TIERS, v.tier) && text(v.dept, false) && text(v.handler, false) && text(v.note, false);
+      return oneOf(TIERS, v.tier) && (v.dept === undefined || isDepartment(v.dept)) && (v.handler === undefined || isUuidV7(v.handler)) && text(v.note, false);
     case 'escalated':
     case 'reopened':
       return text(v.reason, true);
     case 'replied':
+      return text(v.note, true) && oneOf(CHANNELS, v.via);
     case 'commented':
       return text(v.note, true);
-    case 'extended':
-      return typeof v.days === 'number' && Number.isInteger(v.days) && v.days > 0 && v.days <= 10 && text(v.reason, true);
+    case 'extension_requested':
+      return extensionDays(v.days) && text(v.reason, true);
+    case 'extension_decided':
+      return typeof v.approved === 'boolean' && extensionDays(v.days) && text(v.note, false);
+    case 'warned':
+      return (
+        oneOf(WARNING_STAGES, v.stage) && typeof v.dueAt === 'number' && Number.isFinite(v.dueAt) &&
+        Array.isArray(v.notify) && v.notify.length > 0 && v.notify.length <= NOTIFY.length && v.notify.every((n) => oneOf(NOTIFY, n))
+      );
     case 'supervised':
       return typeof v.level === 'number' && Number.isInteger(v.level) && v.level >= 1 && v.level <= 5 && text(v.note, false);
     case 'visited':

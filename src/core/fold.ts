@@ -1,6 +1,6 @@
-import { isAppealEvent, type AppealEvent, type EventType, type Satisfaction, type Tier } from './events';
+import { isAppealEvent, type AppealEvent, type EventType, type Satisfaction, type Tier, type WarningStage } from './events';
 
-export const STATUSES = ['new', 'accepted', 'assigned', 'replied', 'visited', 'closed', 'merged'] as const;
+export const STATUSES = ['new', 'accepted', 'assigned', 'in_progress', 'replied', 'visited', 'closed', 'merged'] as const;
 export type Status = (typeof STATUSES)[number];
 
 export type ConflictReason =
@@ -10,7 +10,11 @@ export type ConflictReason =
   | 'invalid_transition'
   | 'top_tier'
   | 'unsatisfied_cannot_close'
-  | 'satisfied_cannot_reopen';
+  | 'satisfied_cannot_reopen'
+  | 'no_extension_request'
+  | 'extension_pending'
+  | 'merge_into_self'
+  | 'supervision_not_higher';
 
 export interface Conflict {
   /** Position in the events array. */
@@ -23,7 +27,12 @@ export interface Conflict {
   status: Status | null;
 }
 
+/** Which clock runs: dispatching (until assigned), handling (until replied), the return visit. */
+export type Stage = 'dispatch' | 'handle' | 'visit';
+
 export interface AppealState {
+  /** Needed by the merge rule; set by `fold`. */
+  id: string | null;
   status: Status | null;
   tier: Tier;
   dept: string | null;
@@ -31,35 +40,52 @@ export interface AppealState {
   reopenCount: number;
   satisfaction: Satisfaction | null;
   supervisionLevel: number;
+  /** Approved extension in working days for the running handling stage. */
   extensionDays: number;
+  /** Days asked for and not yet decided. */
+  extensionRequested: number | null;
   mergedInto: string | null;
+  stage: Stage | null;
+  /** When the running stage's clock started (event time). */
+  stageStartedAt: number | null;
+  /** Warnings already given, as `${stage}@${dueAt}`, so the scanner never repeats one. */
+  warned: string[];
   recordedAt: number | null;
+  repliedAt: number | null;
+  closedAt: number | null;
   lastEventAt: number | null;
+  /** The last event applied: new events name it as their basis. */
+  lastAppliedId: string | null;
   applied: number;
   conflicts: Conflict[];
 }
 
-const OPEN: readonly Status[] = ['new', 'accepted', 'assigned', 'replied', 'visited'];
+export const OPEN_STATUSES: readonly Status[] = ['new', 'accepted', 'assigned', 'in_progress', 'replied', 'visited'];
+const WORKING: readonly Status[] = ['assigned', 'in_progress'];
 
 /** Statuses from which each event may apply. `recorded` is handled on its own. */
 const ALLOWED_FROM: Record<Exclude<EventType, 'recorded'>, readonly Status[]> = {
   accepted: ['new'],
   assigned: ['new', 'accepted'],
-  escalated: ['new', 'accepted', 'assigned'],
-  replied: ['assigned'],
-  extended: ['assigned'],
-  supervised: OPEN,
+  started: ['assigned'],
+  escalated: ['new', 'accepted', 'assigned', 'in_progress'],
+  replied: WORKING,
+  extension_requested: WORKING,
+  extension_decided: WORKING,
+  warned: OPEN_STATUSES,
+  supervised: OPEN_STATUSES,
   visited: ['replied'],
   reopened: ['visited'],
   closed: ['visited'],
-  merged: OPEN,
-  commented: [...OPEN, 'closed', 'merged'],
+  merged: OPEN_STATUSES,
+  commented: STATUSES,
 };
 
-const NEXT_TIER: Record<Tier, Tier | null> = { village: 'town', town: 'city', city: null };
+export const NEXT_TIER: Record<Tier, Tier | null> = { village: 'town', town: 'city', city: null };
 
-export function initialState(): AppealState {
+export function initialState(id: string | null = null): AppealState {
   return {
+    id,
     status: null,
     tier: 'village',
     dept: null,
@@ -68,26 +94,57 @@ export function initialState(): AppealState {
     satisfaction: null,
     supervisionLevel: 0,
     extensionDays: 0,
+    extensionRequested: null,
     mergedInto: null,
+    stage: null,
+    stageStartedAt: null,
+    warned: [],
     recordedAt: null,
+    repliedAt: null,
+    closedAt: null,
     lastEventAt: null,
+    lastAppliedId: null,
     applied: 0,
     conflicts: [],
   };
 }
 
+export function warningKey(stage: WarningStage, dueAt: number): string {
+  return `${stage}@${dueAt}`;
+}
+
 /**
- * Why `event` cannot apply to `state`, or null when it can. Used by the fold and by
- * the UI to decide which actions to offer, so both answer the same.
+ * Why `event` cannot apply to `state`, or null when it can. The state machine only:
+ * who may do it is `authorize` in workflow.ts. The fold, the server and the buttons the
+ * UI offers all ask here, so they always agree.
  */
 export function refusal(state: AppealState, event: AppealEvent): ConflictReason | null {
   if (event.type === 'recorded') return state.status === null ? null : 'invalid_transition';
   if (state.status === null) return 'not_recorded';
   if (!ALLOWED_FROM[event.type].includes(state.status)) return 'invalid_transition';
-  if (event.type === 'escalated' && NEXT_TIER[state.tier] === null) return 'top_tier';
-  if (event.type === 'closed' && state.satisfaction === 'unsatisfied') return 'unsatisfied_cannot_close';
-  if (event.type === 'reopened' && state.satisfaction !== 'unsatisfied') return 'satisfied_cannot_reopen';
-  return null;
+  switch (event.type) {
+    case 'escalated':
+      return NEXT_TIER[state.tier] === null ? 'top_tier' : null;
+    case 'closed':
+      return state.satisfaction === 'unsatisfied' ? 'unsatisfied_cannot_close' : null;
+    case 'reopened':
+      return state.satisfaction !== 'unsatisfied' ? 'satisfied_cannot_reopen' : null;
+    case 'extension_requested':
+      return state.extensionRequested !== null ? 'extension_pending' : null;
+    case 'extension_decided':
+      return state.extensionRequested === null ? 'no_extension_request' : null;
+    case 'merged':
+      return event.into === state.id ? 'merge_into_self' : null;
+    case 'supervised':
+      return event.level <= state.supervisionLevel ? 'supervision_not_higher' : null;
+    default:
+      return null;
+  }
+}
+
+function startStage(s: AppealState, stage: Stage | null, at: number): void {
+  s.stage = stage;
+  s.stageStartedAt = stage ? at : null;
 }
 
 function apply(s: AppealState, e: AppealEvent): void {
@@ -95,6 +152,7 @@ function apply(s: AppealState, e: AppealEvent): void {
     case 'recorded':
       s.status = 'new';
       s.recordedAt = e.at;
+      startStage(s, 'dispatch', e.at);
       break;
     case 'accepted':
       s.status = 'accepted';
@@ -104,49 +162,76 @@ function apply(s: AppealState, e: AppealEvent): void {
       s.tier = e.tier;
       s.dept = e.dept ?? null;
       s.handler = e.handler ?? null;
+      s.extensionDays = 0;
+      s.extensionRequested = null;
+      startStage(s, 'handle', e.at);
+      break;
+    case 'started':
+      s.status = 'in_progress';
       break;
     case 'escalated':
       s.tier = NEXT_TIER[s.tier]!;
       s.status = 'accepted';
       s.dept = null;
       s.handler = null;
+      s.extensionRequested = null;
+      startStage(s, 'dispatch', e.at);
       break;
     case 'replied':
       s.status = 'replied';
+      s.repliedAt = e.at;
+      s.extensionRequested = null;
+      startStage(s, 'visit', e.at);
       break;
-    case 'extended':
-      s.extensionDays += e.days;
+    case 'extension_requested':
+      s.extensionRequested = e.days;
+      break;
+    case 'extension_decided':
+      if (e.approved) s.extensionDays += e.days;
+      s.extensionRequested = null;
+      break;
+    case 'warned':
+      s.warned.push(warningKey(e.stage, e.dueAt));
       break;
     case 'supervised':
-      s.supervisionLevel = Math.max(s.supervisionLevel, e.level);
+      s.supervisionLevel = e.level;
       break;
     case 'visited':
       s.status = 'visited';
       s.satisfaction = e.satisfaction;
+      startStage(s, null, e.at);
       break;
     case 'reopened':
       s.status = 'assigned';
       s.reopenCount++;
       s.satisfaction = null;
+      s.extensionDays = 0;
+      startStage(s, 'handle', e.at);
       break;
     case 'closed':
       s.status = 'closed';
+      s.closedAt = e.at;
+      startStage(s, null, e.at);
       break;
     case 'merged':
       s.status = 'merged';
       s.mergedInto = e.into;
+      startStage(s, null, e.at);
       break;
     case 'commented':
       break;
   }
 }
 
+/** Called for each well-formed event with the state just before it. */
+export type FoldVisitor = (event: AppealEvent, before: AppealState, index: number, refused: ConflictReason | null) => void;
+
 /**
  * Status is never stored: it is this pure walk over the events in array order, which
  * Yjs makes identical on every replica. Events that cannot apply are kept as conflicts.
  */
-export function fold(events: readonly unknown[]): AppealState {
-  const s = initialState();
+export function fold(events: readonly unknown[], id: string | null = null, visit?: FoldVisitor): AppealState {
+  const s = initialState(id);
   const seen = new Set<string>();
   events.forEach((raw, index) => {
     const conflict = (reason: ConflictReason, e?: AppealEvent) =>
@@ -155,14 +240,27 @@ export function fold(events: readonly unknown[]): AppealState {
     if (seen.has(raw.id)) return conflict('duplicate_id', raw);
     seen.add(raw.id);
     const why = refusal(s, raw);
+    visit?.(raw, s, index, why);
     if (why) return conflict(why, raw);
-    apply(s, raw);
-    s.applied++;
-    s.lastEventAt = Math.max(s.lastEventAt ?? raw.at, raw.at);
+    applyCounted(s, raw);
   });
   return s;
 }
 
+function applyCounted(s: AppealState, e: AppealEvent): void {
+  apply(s, e);
+  s.applied++;
+  s.lastAppliedId = e.id;
+  s.lastEventAt = Math.max(s.lastEventAt ?? e.at, e.at);
+}
+
+/** A new state: `state` with `event` (already known to be allowed) applied. */
+export function step(state: AppealState, event: AppealEvent): AppealState {
+  const s = { ...state, warned: [...state.warned], conflicts: [...state.conflicts] };
+  applyCounted(s, event);
+  return s;
+}
+
 export function isOpen(status: Status | null): boolean {
-  return status !== null && OPEN.includes(status);
+  return status !== null && OPEN_STATUSES.includes(status);
 }

@@ -1,6 +1,7 @@
 import type { Channel, Kind, Urgency } from './appeal';
-import type { Tier } from './events';
-import { fold, type AppealState, type Status } from './fold';
+import { deadlineOf, type DeadlinePolicy } from './deadline';
+import type { Satisfaction, Tier } from './events';
+import { fold, type AppealState, type Stage, type Status } from './fold';
 import type { AppealSnapshot } from './doc';
 import { townOf } from './regions';
 
@@ -19,11 +20,16 @@ export interface AppealProjection {
   channel: Channel;
   kind: Kind;
   dept: string | null;
+  handler: string | null;
   createdBy: string;
   createdAt: number;
   updatedAt: number;
-  /** Unix ms; null until the deadline policy assigns one. */
+  /** When the running stage is due (Unix ms); null when no clock runs. */
   dueAt: number | null;
+  stage: Stage | null;
+  supervisionLevel: number;
+  satisfaction: Satisfaction | null;
+  mergedInto: string | null;
   /** First line of the description, for lists. */
   title: string;
   anonymous: boolean;
@@ -41,7 +47,7 @@ export function titleOf(description: string): string {
   return line.slice(0, cut) + '…';
 }
 
-export function project(snapshot: AppealSnapshot, state: AppealState = fold(snapshot.events)): AppealProjection {
+export function project(snapshot: AppealSnapshot, policy: DeadlinePolicy, state: AppealState = fold(snapshot.events, snapshot.id)): AppealProjection {
   const f = snapshot.fields;
   const village = String(f.villageCode ?? '');
   const createdAt = typeof f.createdAt === 'number' ? f.createdAt : 0;
@@ -57,10 +63,15 @@ export function project(snapshot: AppealSnapshot, state: AppealState = fold(snap
     channel: f.channel as Channel,
     kind: f.kind as Kind,
     dept: state.dept,
+    handler: state.handler,
     createdBy: String(f.createdBy ?? ''),
     createdAt,
     updatedAt: Math.max(createdAt, state.lastEventAt ?? 0),
-    dueAt: null,
+    dueAt: deadlineOf(state, { kind: f.kind as Kind, urgency: f.urgency as Urgency }, policy)?.dueAt ?? null,
+    stage: state.stage,
+    supervisionLevel: state.supervisionLevel,
+    satisfaction: state.satisfaction,
+    mergedInto: state.mergedInto,
     title: titleOf(snapshot.description),
     anonymous: citizen?.anonymous === true,
     conflicts: state.conflicts.length,

@@ -3,6 +3,7 @@ import { isUuidV7 } from './id';
 import { MAX_FRAME_BYTES, MAX_PUSH_ITEMS, MAX_UPDATE_BYTES } from './limits';
 import { ROLES } from './roles';
 import type { RejectReason } from './accept';
+import { DeadlinePolicySchema } from './deadline';
 
 // The sync protocol: a discriminated union on `t`, sent as binary WebSocket frames.
 //
@@ -54,7 +55,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export const ServerMessage = v.variant('t', [
   /** `head` is the server's newest sequence number: with the cursor it measures catch-up. */
-  v.object({ t: v.literal('welcome'), user: User, serverTime: v.number(), head: cursor }),
+  v.object({ t: v.literal('welcome'), user: User, serverTime: v.number(), head: cursor, policy: DeadlinePolicySchema }),
   v.object({
     t: v.literal('ack'),
     batch: seq,

@@ -1,6 +1,10 @@
 import * as Y from 'yjs';
 import { DexieYProvider } from 'y-dexie';
 import { validateAppealInput, type Checked, type AppealInput } from '../core/appeal';
+import { isAppealEvent, type AppealEvent, type EventInput } from '../core/events';
+import { fold, refusal } from '../core/fold';
+import { appealContext, authorize, type Action } from '../core/workflow';
+import type { SessionUser } from '../core/roles';
 import { appendEvent, readAppeal, writeNewAppeal, type Actor, type AppealSnapshot } from '../core/doc';
 import { MAX_EVENT_NOTE_CHARS } from '../core/limits';
 import { newId } from '../core/id';
@@ -8,6 +12,7 @@ import { project } from '../core/projection';
 import { regionInScope, type Scope } from '../core/roles';
 import { updatesTable, type AppealRow, type MinshengDB } from './db';
 import { applyLocalChange } from './docs';
+import { currentPolicy } from './policy';
 import { asStorageError } from './errors';
 
 export interface Recorder extends Actor {
@@ -30,7 +35,7 @@ export async function recordAppeal(db: MinshengDB, raw: unknown, who: Recorder, 
   const id = newId();
   const doc = new Y.Doc();
   writeNewAppeal(doc, checked.value as AppealInput, who, now, newId());
-  const row = { ...project(readAppeal(doc, id)), doc } as AppealRow;
+  const row = { ...project(readAppeal(doc, id), currentPolicy(db)), doc } as AppealRow;
   try {
     await db.transaction('rw', [db.appeals, updatesTable(db), db.outbox], async () => {
       await db.appeals.add(row);
@@ -65,5 +70,31 @@ export function myAppeals(db: MinshengDB): Promise<AppealRow[]> {
 export async function addComment(db: MinshengDB, id: string, who: Actor, note: string, now = Date.now()): Promise<boolean> {
   const text = note.trim();
   if (!text || text.length > MAX_EVENT_NOTE_CHARS) return false;
-  return applyLocalChange(db, id, (doc) => appendEvent(doc, { id: newId(), type: 'commented', actor: who.id, role: who.role, at: now, note: text }), now);
+  return applyLocalChange(db, id, (doc) => appendEvent(doc, { id: newId(), type: 'commented', actor: who.id, role: who.role, at: now, note: text, ...(who.name ? { by: who.name } : {}) }), now);
+}
+
+export type ActionInput = EventInput<Extract<AppealEvent, { type: Action }>>;
+export type ActResult = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Appends a pipeline event by `user`, checked here with the same rules the server applies,
+ * and naming as its basis the last event this device had applied.
+ */
+export async function act(db: MinshengDB, id: string, user: SessionUser, input: ActionInput, now = Date.now()): Promise<ActResult> {
+  let refused: string | null = null;
+  const changed = await applyLocalChange(
+    db,
+    id,
+    (doc) => {
+      const snapshot = readAppeal(doc, id);
+      const state = fold(snapshot.events, id);
+      const event = { ...input, id: newId(), actor: user.id, role: user.role, by: user.displayName, at: now, ...(state.lastAppliedId ? { basis: state.lastAppliedId } : {}) };
+      if (!isAppealEvent(event)) refused = 'malformed';
+      else refused = refusal(state, event) ?? authorize(user, appealContext(snapshot.fields), state, event, currentPolicy(db));
+      if (!refused) appendEvent(doc, event as AppealEvent);
+    },
+    now,
+  );
+  if (refused) return { ok: false, reason: refused };
+  return changed ? { ok: true } : { ok: false, reason: 'unchanged' };
 }

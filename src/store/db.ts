@@ -52,6 +52,11 @@ export function openDb(name = 'minsheng'): MinshengDB {
     meta: 'key',
     regions: 'code, parent, level',
   });
+  // Pipeline queues look appeals up by department and tier. Rows gain their new columns
+  // when policy.ts re-derives them on the next boot.
+  db.version(2).stores({
+    appeals: 'id, status, village, town, urgency, updatedAt, dueAt, createdBy, dept, tier, doc: Y.Doc',
+  });
   return db;
 }
 

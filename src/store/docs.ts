@@ -4,6 +4,7 @@ import { project } from '../core/projection';
 import { updatesTable, type AppealRow, type MinshengDB } from './db';
 import { asStorageError } from './errors';
 import { getMeta, setMeta } from './meta';
+import { currentPolicy } from './policy';
 
 // Writes to appeal documents that bypass a live Y.Doc: each builds a scratch doc from
 // y-dexie's stored updates, changes it, and writes the update row, the outbox entry
@@ -16,7 +17,7 @@ interface UpdateRow {
   f?: number;
 }
 
-async function scratchDoc(db: MinshengDB, docId: string): Promise<Y.Doc> {
+export async function scratchDoc(db: MinshengDB, docId: string): Promise<Y.Doc> {
   const rows = (await updatesTable(db).where('k').equals(docId).toArray()) as UpdateRow[];
   const doc = new Y.Doc();
   doc.transact(() => rows.forEach((r) => Y.applyUpdateV2(doc, r.u)));
@@ -25,7 +26,7 @@ async function scratchDoc(db: MinshengDB, docId: string): Promise<Y.Doc> {
 
 async function putProjection(db: MinshengDB, docId: string, doc: Y.Doc): Promise<void> {
   // A plain object without `doc`: y-dexie keeps the CRDT rows we wrote ourselves.
-  await db.appeals.put(project(readAppeal(doc, docId)) as AppealRow);
+  await db.appeals.put(project(readAppeal(doc, docId), currentPolicy(db)) as AppealRow);
 }
 
 /** Merges updates from the server. The cursor moves in the same transaction as the data. */

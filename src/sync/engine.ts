@@ -5,6 +5,8 @@ import { updatesTable, type MinshengDB, type OutboxRow } from '../store/db';
 import { applyRemoteChanges, rebuildDoc } from '../store/docs';
 import { getMeta, setMeta } from '../store/meta';
 import { backoffDelay } from './backoff';
+import { adoptPolicy } from '../store/policy';
+import type { DeadlinePolicy } from '../core/deadline';
 
 export type LinkState = 'offline' | 'connecting' | 'online';
 
@@ -175,6 +177,7 @@ export class SyncEngine {
           catchUp: msg.head > this.catchUpFrom ? { done: 0, total: msg.head - this.catchUpFrom } : null,
         });
         this.opts.onWelcome?.(msg.user);
+        await adoptPolicy(this.opts.db, msg.policy as DeadlinePolicy);
         return this.flush();
       case 'ack':
         return this.onAck(msg);

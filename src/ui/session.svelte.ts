@@ -2,6 +2,8 @@ import type { Region } from '../core/regions';
 import type { SessionUser } from '../core/roles';
 import { openDb } from '../store/db';
 import { deviceId, getMeta, setMeta } from '../store/meta';
+import { adoptPolicy, loadPolicy } from '../store/policy';
+import { parsePolicy } from '../core/deadline';
 import { SyncEngine, type SyncStatus } from '../sync/engine';
 
 export interface Session {
@@ -36,6 +38,7 @@ async function startEngine(session: Session): Promise<void> {
 /** Restores the last session from IndexedDB: a grid worker offline keeps working with it. */
 export async function boot(): Promise<void> {
   app.session = (await getMeta<Session>(db, 'session')) ?? null;
+  await loadPolicy(db);
   if (app.session) await startEngine(app.session);
   app.ready = true;
   // Ask the browser not to evict our data under storage pressure.
@@ -54,7 +57,8 @@ export async function login(username: string, password: string): Promise<void> {
   }
   if (res.status === 401) throw new LoginError('failed');
   if (!res.ok) throw new LoginError('offline');
-  const session = (await res.json()) as Session;
+  const { policy, ...session } = (await res.json()) as Session & { policy: unknown };
+  const parsed = parsePolicy(policy);
   const regions = await fetch('/api/regions', { headers: { authorization: `Bearer ${session.token}` } });
   if (!regions.ok) throw new LoginError('offline');
   const { regions: list } = (await regions.json()) as { regions: Region[] };
@@ -63,6 +67,7 @@ export async function login(username: string, password: string): Promise<void> {
     await db.regions.bulkPut(list);
     await setMeta(db, 'session', session);
   });
+  if (parsed.ok) await adoptPolicy(db, parsed.policy);
   app.session = session;
   await startEngine(session);
 }

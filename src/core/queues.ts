@@ -1,0 +1,89 @@
+import { URGENCIES } from './appeal';
+import { isOpen, type Status } from './fold';
+import type { AppealProjection } from './projection';
+import type { Role, SessionUser } from './roles';
+
+// The work queues each role opens the app to. A queue is a named filter over the local
+// projection; special governance is a view of its own (repeats.ts), listed here as a tab.
+
+export const QUEUE_IDS = [
+  'mine', 'village_open', 'village_todo', 'awaiting_visit', 'new', 'assigned', 'overdue',
+  'dept_todo', 'dept_done', 'unassigned', 'escalated', 'supervised', 'special', 'all',
+] as const;
+export type QueueId = (typeof QUEUE_IDS)[number];
+
+export const ROLE_QUEUES: Record<Role, readonly QueueId[]> = {
+  grid_worker: ['village_open', 'awaiting_visit', 'mine', 'all'],
+  bench_facilitator: ['mine', 'village_open', 'all'],
+  village_station: ['village_todo', 'awaiting_visit', 'overdue', 'all'],
+  town_official: ['new', 'assigned', 'overdue', 'awaiting_visit', 'all'],
+  dept_handler: ['dept_todo', 'overdue', 'dept_done'],
+  city_dispatcher: ['unassigned', 'escalated', 'supervised', 'overdue', 'special', 'all'],
+  leader: ['supervised', 'overdue', 'special', 'all'],
+  admin: ['all', 'overdue', 'special'],
+};
+
+type Row = Pick<AppealProjection, 'status' | 'tier' | 'dept' | 'handler' | 'createdBy' | 'dueAt' | 'supervisionLevel'>;
+
+const WAITING: readonly Status[] = ['new', 'accepted'];
+const WORKING: readonly Status[] = ['assigned', 'in_progress'];
+
+function deptRow(row: Row, user: SessionUser): boolean {
+  return row.dept !== null && user.scope.departments.includes(row.dept);
+}
+
+/** Whether `row` belongs in `queue` for `user` at `now`. Scope is already applied by sync. */
+export function inQueue(queue: QueueId, row: Row, user: SessionUser, now: number): boolean {
+  const open = isOpen(row.status);
+  switch (queue) {
+    case 'mine':
+      return row.createdBy === user.id;
+    case 'village_open':
+      return open;
+    case 'village_todo':
+      // What the station handles itself: village-tier work not sent to a department.
+      return open && row.tier === 'village' && (WAITING.includes(row.status) || (WORKING.includes(row.status) && row.dept === null));
+    case 'awaiting_visit':
+      return row.status === 'replied' || row.status === 'visited';
+    case 'new':
+      return WAITING.includes(row.status) && row.tier !== 'city';
+    case 'assigned':
+      return WORKING.includes(row.status);
+    case 'overdue':
+      return open && row.dueAt !== null && row.dueAt < now && (user.role !== 'dept_handler' || deptRow(row, user));
+    case 'dept_todo':
+      return WORKING.includes(row.status) && deptRow(row, user);
+    case 'dept_done':
+      return !WORKING.includes(row.status) && deptRow(row, user);
+    case 'unassigned':
+      return WAITING.includes(row.status);
+    case 'escalated':
+      return open && row.tier === 'city';
+    case 'supervised':
+      return open && row.supervisionLevel > 0;
+    case 'special':
+      return false;
+    case 'all':
+      return user.role !== 'dept_handler' || deptRow(row, user);
+  }
+}
+
+export const SORTS = ['due', 'urgency', 'updated', 'village'] as const;
+export type SortKey = (typeof SORTS)[number];
+
+type SortRow = Pick<AppealProjection, 'id' | 'dueAt' | 'urgency' | 'updatedAt' | 'village'>;
+
+/** Orders rows for a queue; ties fall back to the soonest deadline, then the id. */
+export function compareRows(key: SortKey): (a: SortRow, b: SortRow) => number {
+  const due = (a: SortRow, b: SortRow) => (a.dueAt ?? Infinity) - (b.dueAt ?? Infinity) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  switch (key) {
+    case 'due':
+      return due;
+    case 'urgency':
+      return (a, b) => URGENCIES.indexOf(a.urgency) - URGENCIES.indexOf(b.urgency) || due(a, b);
+    case 'updated':
+      return (a, b) => b.updatedAt - a.updatedAt || due(a, b);
+    case 'village':
+      return (a, b) => (a.village < b.village ? -1 : a.village > b.village ? 1 : due(a, b));
+  }
+}

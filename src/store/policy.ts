@@ -1,0 +1,51 @@
+import { parsePolicy, POLICY_PRESETS, type DeadlinePolicy } from '../core/deadline';
+import { readAppeal } from '../core/doc';
+import { project } from '../core/projection';
+import { updatesTable, type AppealRow, type MinshengDB } from './db';
+import { scratchDoc } from './docs';
+import { getMeta, setMeta } from './meta';
+
+// The county's deadline policy arrives from the server (login, welcome) and is kept in
+// meta so due dates are right offline. Projections are derived with it, so a new policy
+// or a projection that gained columns re-derives every local row.
+
+/** Bumped when projection columns change, so old rows are re-derived on boot. */
+const PROJECTION_VERSION = 2;
+const FALLBACK = POLICY_PRESETS.linyi;
+const cache = new WeakMap<MinshengDB, DeadlinePolicy>();
+
+export function currentPolicy(db: MinshengDB): DeadlinePolicy {
+  return cache.get(db) ?? FALLBACK;
+}
+
+function fingerprint(policy: DeadlinePolicy): string {
+  return `${PROJECTION_VERSION}:${JSON.stringify(policy)}`;
+}
+
+/** Loads the stored policy and re-derives rows if they were projected differently. */
+export async function loadPolicy(db: MinshengDB): Promise<DeadlinePolicy> {
+  const parsed = parsePolicy(await getMeta(db, 'policy'));
+  const policy = parsed.ok ? parsed.policy : FALLBACK;
+  cache.set(db, policy);
+  if ((await getMeta(db, 'projectedWith')) !== fingerprint(policy)) await reproject(db, policy);
+  return policy;
+}
+
+/** Adopts the policy the server sent; a no-op when it is the one in use. */
+export async function adoptPolicy(db: MinshengDB, policy: DeadlinePolicy): Promise<void> {
+  if (JSON.stringify(policy) === JSON.stringify(cache.get(db)) && (await getMeta(db, 'projectedWith')) === fingerprint(policy)) return;
+  cache.set(db, policy);
+  await setMeta(db, 'policy', policy);
+  await reproject(db, policy);
+}
+
+async function reproject(db: MinshengDB, policy: DeadlinePolicy): Promise<void> {
+  await db.transaction('rw', [db.appeals, updatesTable(db), db.meta], async () => {
+    for (const id of await db.appeals.toCollection().primaryKeys()) {
+      const doc = await scratchDoc(db, id);
+      if (doc.getMap('fields').size > 0) await db.appeals.put(project(readAppeal(doc, id), policy) as AppealRow);
+      doc.destroy();
+    }
+    await setMeta(db, 'projectedWith', fingerprint(policy));
+  });
+}
