@@ -1,4 +1,5 @@
-import { isWorkday } from 'chinese-days';
+// The default export is the one shape both Node (CommonJS build) and Vite (ES build) share.
+import chineseDays from 'chinese-days';
 
 // Working time on the PRC statutory calendar (holidays and make-up workdays come from
 // `chinese-days`), always in China Standard Time. CST has had no daylight saving since
@@ -37,7 +38,7 @@ const workdayCache = new Map<number, boolean>();
 export function isWorkingDay(day: number): boolean {
   let known = workdayCache.get(day);
   if (known === undefined) {
-    known = isWorkday(cstDate(day));
+    known = chineseDays.isWorkday(cstDate(day));
     workdayCache.set(day, known);
   }
   return known;

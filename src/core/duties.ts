@@ -1,5 +1,5 @@
 import { deadlineOf, supervisionDue, warningLevel, type AppealTerms, type DeadlinePolicy } from './deadline';
-import { SUPERVISION_LADDER, SYSTEM, type AppealEvent, type EventInput, type Notify } from './events';
+import { SYSTEM, type AppealEvent, type EventInput, type Notify } from './events';
 import { warningKey, type AppealState } from './fold';
 
 export type Duty = EventInput<Extract<AppealEvent, { type: 'warned' } | { type: 'supervised' }>>;
@@ -19,7 +19,7 @@ export function deadlineDuties(state: AppealState, terms: AppealTerms, policy: D
     duties.push({ type: 'warned', stage: level, dueAt: deadline.dueAt, notify });
   }
   const rung = supervisionDue(deadline.dueAt, now, policy);
-  if (rung > state.supervisionLevel) duties.push({ type: 'supervised', level: rung, note: SUPERVISION_LADDER[rung - 1] });
+  if (rung > state.supervisionLevel) duties.push({ type: 'supervised', level: rung });
   return duties;
 }
 

@@ -24,4 +24,4 @@ export function supervisionLabel(level: number): string {
 
 export const URGENCY_ICON = { red: '▲', orange: '◆', yellow: '●' } as const;
 /** Warning icons, so colour is never the only signal. */
-export const WARNING_ICON: Record<WarningLevel, string> = { none: '', due_soon: '⏳', overdue: '⚠', severe: '⛔' };
+export const WARNING_ICON: Record<WarningLevel, string> = { none: '', due_soon: '!', overdue: '!!', severe: '!!!' };

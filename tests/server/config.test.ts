@@ -1,0 +1,41 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { POLICY_PRESETS } from '../../src/core/deadline';
+import { ConfigError, loadConfig } from '../../server/config';
+import { tempDir } from '../helpers/server';
+
+describe('deadline policy configuration', () => {
+  it('defaults to the seeded county’s own rules', () => {
+    expect(loadConfig({}).policy.name).toBe('lanling');
+    expect(loadConfig({ MINSHENG_COUNTY: '511781' }).policy.name).toBe('wanyuan');
+    expect(loadConfig({ MINSHENG_COUNTY: '370402' }).policy.name).toBe('linyi');
+  });
+
+  it('takes a preset by name and refuses an unknown one', () => {
+    expect(loadConfig({ MINSHENG_DEADLINE_POLICY: 'wanyuan' }).policy).toEqual(POLICY_PRESETS.wanyuan);
+    expect(() => loadConfig({ MINSHENG_DEADLINE_POLICY: 'fast' })).toThrow(/unknown deadline preset "fast"/);
+  });
+
+  it('reads a JSON file and names the field that is wrong', () => {
+    const dir = tempDir();
+    const good = path.join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify({ ...POLICY_PRESETS.linyi, name: 'county-x', dispatchDays: 0.5 }));
+    expect(loadConfig({ MINSHENG_DEADLINE_POLICY: good }).policy).toMatchObject({ name: 'county-x', dispatchDays: 0.5 });
+
+    const bad = path.join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ...POLICY_PRESETS.linyi, hours: { start: 600, end: 540 } }));
+    expect(() => loadConfig({ MINSHENG_DEADLINE_POLICY: bad })).toThrow(ConfigError);
+    expect(() => loadConfig({ MINSHENG_DEADLINE_POLICY: bad })).toThrow(/hours/);
+
+    const broken = path.join(dir, 'broken.json');
+    writeFileSync(broken, '{ "name": ');
+    expect(() => loadConfig({ MINSHENG_DEADLINE_POLICY: broken })).toThrow(/cannot read/);
+  });
+
+  it('refuses a malformed scan interval', () => {
+    expect(loadConfig({}).scanIntervalMs).toBe(300_000);
+    expect(loadConfig({ MINSHENG_SCAN_INTERVAL_MS: '0' }).scanIntervalMs).toBe(0);
+    expect(() => loadConfig({ MINSHENG_SCAN_INTERVAL_MS: 'soon' })).toThrow(/MINSHENG_SCAN_INTERVAL_MS/);
+  });
+});
