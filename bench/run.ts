@@ -4,11 +4,13 @@
 console.debug = () => {};
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pipeline } from './pipeline';
 import { syncWire } from './sync-wire';
 import { printTable, type BenchRow } from './table';
 
 const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   'sync-wire': syncWire,
+  pipeline,
 };
 
 const wanted = process.argv.slice(2);

@@ -5,7 +5,7 @@ import { appendEvent, docFromUpdates, readAppeal } from '../../src/core/doc';
 import { deadlineDuties, dutyEvent } from '../../src/core/duties';
 import { fold } from '../../src/core/fold';
 import { newId } from '../../src/core/id';
-import type { Store } from '../store/types';
+import type { PushTx, Store } from '../store/types';
 import { storeUpdate, type CommitBus, type Committed } from '../sync/bus';
 
 /** The idempotency identity of the scanner's writes in the receipts table. */
@@ -13,6 +13,7 @@ export const SCANNER_DEVICE = 'server:deadline-scanner';
 
 /** Calendar days ahead worth reading: every warning threshold falls well within it. */
 const LOOKAHEAD_MS = 14 * 86_400_000;
+const DOCS_PER_TX = 100;
 
 export interface ScanResult {
   scanned: number;
@@ -21,45 +22,54 @@ export interface ScanResult {
 }
 
 /**
- * Appends the warnings and supervision each due appeal has earned by `now`. Each document
- * is read and written in one transaction, so a push landing meanwhile cannot be missed,
- * and what was appended once is never owed again: a second run appends nothing.
+ * Appends the warnings and supervision each due appeal has earned by `now`. What was
+ * appended once is never owed again (it is derived from the events): a second run appends nothing.
  */
 export function scanDeadlines(store: Store, bus: CommitBus, policy: DeadlinePolicy, now: number): ScanResult {
   const result: ScanResult = { scanned: 0, warned: 0, supervised: 0 };
-  const committed: Committed[] = [];
-  for (const docId of store.dueBy(now + LOOKAHEAD_MS)) {
-    result.scanned++;
-    const c = store.inPushTx((tx) => {
-      const doc = docFromUpdates(tx.docParts(docId));
-      try {
-        const snapshot = readAppeal(doc, docId);
-        const state = fold(snapshot.events, docId);
-        const terms = { kind: snapshot.fields.kind as Kind, urgency: snapshot.fields.urgency as Urgency };
-        const duties = deadlineDuties(state, terms, policy, now);
-        if (duties.length === 0) return null;
-        const sv = Y.encodeStateVector(doc);
-        let basis = state.lastAppliedId;
-        doc.transact(() => {
-          for (const duty of duties) {
-            const event = dutyEvent(duty, newId(), now, basis);
-            appendEvent(doc, event);
-            basis = event.id;
-            if (duty.type === 'warned') result.warned++;
-            else result.supervised++;
-          }
-        });
-        const bytes = Y.encodeStateAsUpdate(doc, sv);
-        const update = { docId, deviceId: SCANNER_DEVICE, clientSeq: tx.nextClientSeq(SCANNER_DEVICE), userId: 'system', bytes };
-        return storeUpdate(tx, update, readAppeal(doc, docId), now, policy);
-      } finally {
-        doc.destroy();
+  const due = store.dueBy(now + LOOKAHEAD_MS);
+  for (let at = 0; at < due.length; at += DOCS_PER_TX) {
+    // Each document is read and written inside one transaction, so a push landing
+    // between the read and the write is impossible; batching saves a sync per document.
+    const committed = store.inPushTx((tx) => {
+      const out: Committed[] = [];
+      for (const docId of due.slice(at, at + DOCS_PER_TX)) {
+        result.scanned++;
+        const c = appendDuties(tx, docId, policy, now, result);
+        if (c) out.push(c);
+      }
+      return out;
+    });
+    bus.publish(committed, null);
+  }
+  return result;
+}
+
+function appendDuties(tx: PushTx, docId: string, policy: DeadlinePolicy, now: number, result: ScanResult): Committed | null {
+  const doc = docFromUpdates(tx.docParts(docId));
+  try {
+    const snapshot = readAppeal(doc, docId);
+    const state = fold(snapshot.events, docId);
+    const terms = { kind: snapshot.fields.kind as Kind, urgency: snapshot.fields.urgency as Urgency };
+    const duties = deadlineDuties(state, terms, policy, now);
+    if (duties.length === 0) return null;
+    const sv = Y.encodeStateVector(doc);
+    let basis = state.lastAppliedId;
+    doc.transact(() => {
+      for (const duty of duties) {
+        const event = dutyEvent(duty, newId(), now, basis);
+        appendEvent(doc, event);
+        basis = event.id;
+        if (duty.type === 'warned') result.warned++;
+        else result.supervised++;
       }
     });
-    if (c) committed.push(c);
+    const bytes = Y.encodeStateAsUpdate(doc, sv);
+    const update = { docId, deviceId: SCANNER_DEVICE, clientSeq: tx.nextClientSeq(SCANNER_DEVICE), userId: 'system', bytes };
+    return storeUpdate(tx, update, readAppeal(doc, docId), now, policy);
+  } finally {
+    doc.destroy();
   }
-  bus.publish(committed, null);
-  return result;
 }
 
 /** Runs the scanner every `intervalMs` (and once at start); errors are logged, never fatal. */
