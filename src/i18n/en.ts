@@ -264,6 +264,7 @@ export const en: Record<MessageKey, string> = {
   'action.done': "Recorded: {action}",
   'action.refused': "Not done: {reason}",
   'action.note': "Note",
+  'action.replyText': 'Reply to the citizen',
   'action.reason': "Reason",
   'action.tier': "Tier",
   'action.dept': "Department",

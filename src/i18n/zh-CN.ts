@@ -263,6 +263,7 @@ export const zhCN = {
   'action.done': "已记录：{action}",
   'action.refused': "未执行：{reason}",
   'action.note': "说明",
+  'action.replyText': '答复内容',
   'action.reason': "理由",
   'action.tier': "办理层级",
   'action.dept': "承办部门",
