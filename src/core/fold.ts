@@ -42,8 +42,9 @@ export interface AppealState {
   supervisionLevel: number;
   /** Approved extension in working days for the running handling stage. */
   extensionDays: number;
-  /** Days asked for and not yet decided. */
+  /** Days asked for and not yet decided, and who asked (they may not decide it). */
   extensionRequested: number | null;
+  extensionRequestedBy: string | null;
   mergedInto: string | null;
   stage: Stage | null;
   /** When the running stage's clock started (event time). */
@@ -95,6 +96,7 @@ export function initialState(id: string | null = null): AppealState {
     supervisionLevel: 0,
     extensionDays: 0,
     extensionRequested: null,
+    extensionRequestedBy: null,
     mergedInto: null,
     stage: null,
     stageStartedAt: null,
@@ -185,6 +187,7 @@ function apply(s: AppealState, e: AppealEvent): void {
       break;
     case 'extension_requested':
       s.extensionRequested = e.days;
+      s.extensionRequestedBy = e.actor;
       break;
     case 'extension_decided':
       if (e.approved) s.extensionDays += e.days;

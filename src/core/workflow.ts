@@ -14,7 +14,8 @@ export type Denial =
   | 'not_assignee'
   | 'assign_above_role'
   | 'extension_not_allowed'
-  | 'extension_too_long';
+  | 'extension_too_long'
+  | 'own_request';
 
 /** Actions a person takes (the scanner's `warned` is the system's alone). */
 export const ACTIONS = [
@@ -84,6 +85,7 @@ export function authorize(user: SessionUser, appeal: AppealContext, state: Appea
   if (rule.rule === 'tier' && !worksAtTier(user.role, state.tier)) return 'wrong_tier';
   if (rule.rule === 'assignee' && !isAssignee(user, state)) return 'not_assignee';
   if (event.type === 'assigned' && !worksAtTier(user.role, event.tier)) return 'assign_above_role';
+  if (event.type === 'extension_decided' && state.extensionRequestedBy === user.id) return 'own_request';
   if (event.type === 'extension_requested' || (event.type === 'extension_decided' && event.approved)) {
     const room = extensionRoom(policy, appeal, state);
     if (room === 0) return 'extension_not_allowed';

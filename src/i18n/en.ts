@@ -191,6 +191,7 @@ export const en: Record<MessageKey, string> = {
   'denial.assign_above_role': "you cannot assign to that tier",
   'denial.extension_not_allowed': "no extension possible for this appeal",
   'denial.extension_too_long': "more days than allowed",
+  'denial.own_request': 'you cannot decide your own request',
   'reject.forbidden': "not permitted",
   'reject.invalid_transition': "the appeal has moved on; this step no longer applies",
   'queue.mine': "Recorded by me",

@@ -190,6 +190,7 @@ export const zhCN = {
   'denial.assign_above_role': "不能转办到该层级",
   'denial.extension_not_allowed': "此类诉求不能延期或已达上限",
   'denial.extension_too_long': "延期天数超过允许范围",
+  'denial.own_request': '不能审批自己的申请',
   'reject.forbidden': "无权执行此操作",
   'reject.invalid_transition': "诉求状态已变化，此操作不再适用",
   'queue.mine': "我登记的",
