@@ -128,8 +128,8 @@ export function checkSnapshots(before: AppealSnapshot | null, after: AppealSnaps
     added.add(index);
   }
   if (added.size === 0) return null;
-  const { villageCode, kind, urgency } = fields.value;
-  const appeal = { villageCode, kind, urgency };
+  const { villageCode, kind, urgency, channel } = fields.value;
+  const appeal = { villageCode, kind, urgency, channel };
   const refused = checkNewEvents(after.events, (i) => added.has(i), after.id, user, appeal, ctx.policy);
   if (refused?.kind === 'denied') return reject('forbidden', `${refused.event.type}: ${refused.denial}`);
   if (refused) return reject('invalid_transition', `${refused.event.type}: ${refused.reason}`);

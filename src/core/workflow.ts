@@ -1,4 +1,4 @@
-import type { Kind, Urgency } from './appeal';
+import type { Channel, Kind, Urgency } from './appeal';
 import { extensionRoom, type AppealTerms, type DeadlinePolicy } from './deadline';
 import type { AppealEvent, EventType, Tier } from './events';
 import { fold, refusal, step, type AppealState, type ConflictReason } from './fold';
@@ -15,7 +15,8 @@ export type Denial =
   | 'assign_above_role'
   | 'extension_not_allowed'
   | 'extension_too_long'
-  | 'own_request';
+  | 'own_request'
+  | 'not_original_channel';
 
 /** Actions a person takes (the scanner's `warned` is the system's alone). */
 export const ACTIONS = [
@@ -67,11 +68,13 @@ function worksAtTier(role: Role, tier: Tier): boolean {
 
 export interface AppealContext extends AppealTerms {
   villageCode: string;
+  /** Replies go back through the channel the appeal came in by. */
+  channel: Channel;
 }
 
 /** The parts of an appeal's fields the rules read. */
 export function appealContext(fields: Record<string, unknown>): AppealContext {
-  return { villageCode: String(fields.villageCode ?? ''), kind: fields.kind as Kind, urgency: fields.urgency as Urgency };
+  return { villageCode: String(fields.villageCode ?? ''), kind: fields.kind as Kind, urgency: fields.urgency as Urgency, channel: fields.channel as Channel };
 }
 
 /** Why `user` may not append `event` to an appeal in `state`, or null when they may. */
@@ -86,6 +89,7 @@ export function authorize(user: SessionUser, appeal: AppealContext, state: Appea
   if (rule.rule === 'assignee' && !isAssignee(user, state)) return 'not_assignee';
   if (event.type === 'assigned' && !worksAtTier(user.role, event.tier)) return 'assign_above_role';
   if (event.type === 'extension_decided' && state.extensionRequestedBy === user.id) return 'own_request';
+  if (event.type === 'replied' && event.via !== appeal.channel) return 'not_original_channel';
   if (event.type === 'extension_requested' || (event.type === 'extension_decided' && event.approved)) {
     const room = extensionRoom(policy, appeal, state);
     if (room === 0) return 'extension_not_allowed';
@@ -95,7 +99,7 @@ export function authorize(user: SessionUser, appeal: AppealContext, state: Appea
 }
 
 /** A stand-in event for asking "could this user do X now?" before they fill in the form. */
-function probe(type: Action, user: SessionUser, state: AppealState): AppealEvent {
+function probe(type: Action, user: SessionUser, appeal: AppealContext, state: AppealState): AppealEvent {
   const base = { id: '00000000-0000-7000-8000-000000000000', actor: user.id, role: user.role, at: 0 };
   switch (type) {
     case 'assigned':
@@ -104,7 +108,7 @@ function probe(type: Action, user: SessionUser, state: AppealState): AppealEvent
     case 'reopened':
       return { ...base, type, reason: '-' };
     case 'replied':
-      return { ...base, type, note: '-', via: 'walk_in' };
+      return { ...base, type, note: '-', via: appeal.channel };
     case 'extension_requested':
       return { ...base, type, days: 1, reason: '-' };
     case 'extension_decided':
@@ -125,7 +129,7 @@ function probe(type: Action, user: SessionUser, state: AppealState): AppealEvent
 /** The actions to offer `user` on this appeal: allowed by the state machine and by the matrix. */
 export function availableActions(user: SessionUser, appeal: AppealContext, state: AppealState, policy: DeadlinePolicy): Action[] {
   return ACTIONS.filter((type) => {
-    const e = probe(type, user, state);
+    const e = probe(type, user, appeal, state);
     return refusal(state, e) === null && authorize(user, appeal, state, e, policy) === null;
   });
 }

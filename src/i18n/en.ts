@@ -192,6 +192,7 @@ export const en: Record<MessageKey, string> = {
   'denial.extension_not_allowed': "no extension possible for this appeal",
   'denial.extension_too_long': "more days than allowed",
   'denial.own_request': 'you cannot decide your own request',
+  'denial.not_original_channel': 'the reply must use the original channel',
   'reject.forbidden': "not permitted",
   'reject.invalid_transition': "the appeal has moved on; this step no longer applies",
   'queue.mine': "Recorded by me",

@@ -191,6 +191,7 @@ export const zhCN = {
   'denial.extension_not_allowed': "此类诉求不能延期或已达上限",
   'denial.extension_too_long': "延期天数超过允许范围",
   'denial.own_request': '不能审批自己的申请',
+  'denial.not_original_channel': '须通过原渠道反馈',
   'reject.forbidden': "无权执行此操作",
   'reject.invalid_transition': "诉求状态已变化，此操作不再适用",
   'queue.mine': "我登记的",
