@@ -3,6 +3,7 @@ import { KINDS, URGENCIES, type Kind, type Urgency } from './appeal';
 import { addWorkingMinutes, dayLength, workingMinutesBetween, type WorkingHours } from './calendar';
 import { MAX_EXTENSION_DAYS, SUPERVISION_LADDER, type WarningStage } from './events';
 import type { AppealState, Stage } from './fold';
+import { DEFAULT_REPEAT_RULE, type RepeatRule } from './repeats';
 
 /**
  * How long each stage may take, in working days (fractions allowed: Lanling answers a
@@ -25,6 +26,8 @@ export interface DeadlinePolicy {
   severeAfterDays: number;
   /** Working days overdue at which supervision climbs to level 1, 2, … (one per ladder rung). */
   supervisionAfterDays: number[];
+  /** When the same problem becomes a special-governance item. */
+  repeat: RepeatRule;
 }
 
 const common = {
@@ -33,6 +36,7 @@ const common = {
   dueSoonHours: 4,
   severeAfterDays: 3,
   supervisionAfterDays: [1, 3, 5, 10, 15],
+  repeat: DEFAULT_REPEAT_RULE,
 };
 
 export const POLICY_PRESETS = {
@@ -89,6 +93,10 @@ export const DeadlinePolicySchema = v.pipe(
       v.maxLength(SUPERVISION_LADDER.length),
       v.check((a) => a.every((d, i) => i === 0 || d > a[i - 1]!), 'supervisionAfterDays must increase'),
     ),
+    repeat: v.strictObject({
+      threshold: v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(100)),
+      windowDays: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(3660)),
+    }),
   }),
 );
 
