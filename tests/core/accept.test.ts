@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import * as Y from 'yjs';
 import { describe, expect, it } from 'vitest';
 import { checkUpdate, type CheckContext, type UpdateCheck } from '../../src/core/accept';
+import { POLICY_PRESETS } from '../../src/core/deadline';
 import type { AppealInput } from '../../src/core/appeal';
 import { appendEvent, eventsOf, fieldsOf, textOf, writeNewAppeal, type Actor } from '../../src/core/doc';
 import type { AppealEvent } from '../../src/core/events';
@@ -11,7 +12,7 @@ import type { SessionUser } from '../../src/core/roles';
 import { OTHER_TOWN_VILLAGE, ev, gridWorker, knownVillage, townOfficial, validInput } from './fixtures';
 
 const asActor = (u: SessionUser): Actor => ({ id: u.id, role: u.role });
-const ctxFor = (user: SessionUser): CheckContext => ({ user, knownVillage });
+const ctxFor = (user: SessionUser): CheckContext => ({ user, knownVillage, policy: POLICY_PRESETS.lanling });
 
 /** A user who may see the whole county. */
 const dispatcher: SessionUser = { ...townOfficial, id: 'u-city', username: 'city1', role: 'city_dispatcher', scope: { regions: ['371324'], departments: [] } };

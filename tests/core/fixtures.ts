@@ -1,8 +1,7 @@
 // Shared builders for the core unit tests (not a test file itself).
 import { newId } from '../../src/core/id';
 import type { AppealInput } from '../../src/core/appeal';
-import type { AppealEvent, EventType } from '../../src/core/events';
-import type { Role } from '../../src/core/roles';
+import { SYSTEM, type AppealEvent, type EventRole, type EventType } from '../../src/core/events';
 import type { SessionUser } from '../../src/core/roles';
 
 export const VILLAGE = '371324102201';
@@ -41,13 +40,16 @@ export const townOfficial: SessionUser = {
 };
 
 /** Minimal valid payload for each event type. */
-export const PAYLOAD: { [K in EventType]: Omit<Extract<AppealEvent, { type: K }>, 'id' | 'actor' | 'role' | 'at' | 'type'> } = {
+export const PAYLOAD: { [K in EventType]: Omit<Extract<AppealEvent, { type: K }>, 'id' | 'actor' | 'role' | 'at' | 'type' | 'basis' | 'by'> } = {
   recorded: {},
   accepted: {},
   assigned: { tier: 'village' },
   escalated: { reason: 'beyond the village' },
-  replied: { note: 'fixed' },
-  extended: { days: 3, reason: 'needs materials' },
+  started: {},
+  replied: { note: 'fixed', via: 'grid_patrol' },
+  extension_requested: { days: 3, reason: 'needs materials' },
+  extension_decided: { approved: true, days: 3 },
+  warned: { stage: 'overdue', dueAt: 1_700_000_000_000, notify: ['handler', 'leader'] },
   supervised: { level: 1 },
   visited: { satisfaction: 'satisfied' },
   reopened: { reason: 'still broken' },
@@ -62,7 +64,7 @@ let clock = 1_700_000_000_000;
 export function ev<T extends EventType>(
   type: T,
   over: Partial<Extract<AppealEvent, { type: T }>> = {},
-  actor: { id: string; role: Role } = { id: townOfficial.id, role: townOfficial.role },
+  actor: { id: string; role: EventRole } = type === 'warned' ? { id: SYSTEM, role: SYSTEM } : { id: townOfficial.id, role: townOfficial.role },
 ): AppealEvent {
   return { id: newId(), type, actor: actor.id, role: actor.role, at: clock++, ...PAYLOAD[type], ...over } as AppealEvent;
 }

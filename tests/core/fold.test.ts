@@ -10,13 +10,17 @@ import { ROLES } from '../../src/core/roles';
 import { PAYLOAD, ev, gridWorker, townOfficial, validInput } from './fixtures';
 
 // The transition table as fold.ts states it (ALLOWED_FROM), restated here as the spec.
-const OPEN: Status[] = ['new', 'accepted', 'assigned', 'replied', 'visited'];
+const OPEN: Status[] = ['new', 'accepted', 'assigned', 'in_progress', 'replied', 'visited'];
+const WORKING: Status[] = ['assigned', 'in_progress'];
 const ALLOWED_FROM: Record<Exclude<EventType, 'recorded'>, Status[]> = {
   accepted: ['new'],
   assigned: ['new', 'accepted'],
-  escalated: ['new', 'accepted', 'assigned'],
-  replied: ['assigned'],
-  extended: ['assigned'],
+  started: ['assigned'],
+  escalated: ['new', 'accepted', 'assigned', 'in_progress'],
+  replied: WORKING,
+  extension_requested: WORKING,
+  extension_decided: WORKING,
+  warned: OPEN,
   supervised: OPEN,
   visited: ['replied'],
   reopened: ['visited'],
@@ -28,9 +32,12 @@ const ALLOWED_FROM: Record<Exclude<EventType, 'recorded'>, Status[]> = {
 const NEXT: Record<Exclude<EventType, 'recorded'>, Status | null> = {
   accepted: 'accepted',
   assigned: 'assigned',
+  started: 'in_progress',
   escalated: 'accepted',
   replied: 'replied',
-  extended: null,
+  extension_requested: null,
+  extension_decided: null,
+  warned: null,
   supervised: null,
   visited: 'visited',
   reopened: 'assigned',
@@ -50,6 +57,8 @@ function pathTo(status: Status, satisfaction: 'satisfied' | 'unsatisfied' = 'sat
       return [recorded, ev('accepted')];
     case 'assigned':
       return [recorded, ev('assigned')];
+    case 'in_progress':
+      return [recorded, ev('assigned'), ev('started')];
     case 'replied':
       return [recorded, ev('assigned'), ev('replied')];
     case 'visited':
@@ -76,6 +85,8 @@ describe('fold: transition table', () => {
 
   it.each(cases)('%s from %s: allowed=%s', (type, from, allowed) => {
     const path = pathTo(from, type === 'reopened' ? 'unsatisfied' : 'satisfied');
+    // A decision needs a request to decide.
+    if (type === 'extension_decided' && WORKING.includes(from)) path.push(ev('extension_requested'));
     const before = fold(path);
     const e = ev(type);
     const s = fold([...path, e]);
@@ -114,7 +125,7 @@ describe('fold: transition table', () => {
 
   it('recorded sets status new and recordedAt', () => {
     const r = ev('recorded', { at: 1234 });
-    expect(fold([r])).toEqual({ ...initialState(), status: 'new', recordedAt: 1234, lastEventAt: 1234, applied: 1 });
+    expect(fold([r])).toEqual({ ...initialState(), status: 'new', recordedAt: 1234, lastEventAt: 1234, applied: 1, stage: 'dispatch', stageStartedAt: 1234, lastAppliedId: r.id });
   });
 
   it('an empty event list is the initial state', () => {
@@ -126,7 +137,7 @@ describe('fold: escalation', () => {
   it('climbs village → town → city, then refuses with top_tier', () => {
     const esc = [ev('escalated'), ev('escalated'), ev('escalated')];
     const tiers: string[] = [];
-    const events = [ev('recorded'), ev('assigned', { tier: 'village', dept: 'roads', handler: 'h1' })];
+    const events = [ev('recorded'), ev('assigned', { tier: 'village', dept: 'transport', handler: newId() })];
     for (const e of esc) {
       events.push(e);
       tiers.push(fold(events).tier);
@@ -151,8 +162,9 @@ describe('fold: escalation', () => {
   });
 
   it('assignment records tier, department and handler', () => {
-    const s = fold([ev('recorded'), ev('assigned', { tier: 'town', dept: 'water', handler: 'h9' })]);
-    expect(s).toMatchObject({ status: 'assigned', tier: 'town', dept: 'water', handler: 'h9' });
+    const handler = newId();
+    const s = fold([ev('recorded'), ev('assigned', { tier: 'town', dept: 'water', handler })]);
+    expect(s).toMatchObject({ status: 'assigned', tier: 'town', dept: 'water', handler });
     const bare = fold([ev('recorded'), ev('assigned', { tier: 'village' })]);
     expect(bare).toMatchObject({ dept: null, handler: null });
   });
@@ -209,16 +221,55 @@ describe('fold: return visit, reopen and close', () => {
 });
 
 describe('fold: other effects', () => {
-  it('extensions add up; supervision keeps its highest level', () => {
+  it('approved extensions add up, refused ones do not; supervision only climbs', () => {
     const s = fold([
       ev('recorded'),
       ev('assigned'),
-      ev('extended', { days: 3 }),
+      ev('extension_requested', { days: 3 }),
+      ev('extension_decided', { approved: true, days: 3 }),
       ev('supervised', { level: 3 }),
-      ev('extended', { days: 2 }),
+      ev('extension_requested', { days: 4 }),
+      ev('extension_decided', { approved: false, days: 4 }),
+      ev('extension_requested', { days: 2 }),
+      ev('extension_decided', { approved: true, days: 2 }),
       ev('supervised', { level: 1 }),
     ]);
-    expect(s).toMatchObject({ extensionDays: 5, supervisionLevel: 3, status: 'assigned', conflicts: [] });
+    expect(s).toMatchObject({ extensionDays: 5, extensionRequested: null, supervisionLevel: 3, status: 'assigned' });
+    expect(s.conflicts.map((c) => c.reason)).toEqual(['supervision_not_higher']);
+  });
+
+  it('one extension request at a time, and no decision without one', () => {
+    const s = fold([ev('recorded'), ev('assigned'), ev('extension_decided'), ev('extension_requested'), ev('extension_requested')]);
+    expect(s.conflicts.map((c) => c.reason)).toEqual(['no_extension_request', 'extension_pending']);
+    expect(s.extensionRequested).toBe(3);
+  });
+
+  it('an appeal cannot be merged into itself', () => {
+    const id = newId();
+    const s = fold([ev('recorded'), ev('merged', { into: id })], id);
+    expect(s.conflicts.map((c) => c.reason)).toEqual(['merge_into_self']);
+    expect(s.status).toBe('new');
+  });
+
+  it('stages: dispatch from recording, handling from assignment or reopening, the visit from the reply', () => {
+    const s = (events: AppealEvent[]) => fold(events);
+    const r = ev('recorded', { at: 10 });
+    const a = ev('assigned', { at: 20 });
+    const rep = ev('replied', { at: 30 });
+    const v = ev('visited', { at: 40, satisfaction: 'unsatisfied' });
+    const re = ev('reopened', { at: 50 });
+    expect(s([r])).toMatchObject({ stage: 'dispatch', stageStartedAt: 10 });
+    expect(s([r, a])).toMatchObject({ stage: 'handle', stageStartedAt: 20 });
+    expect(s([r, a, rep])).toMatchObject({ stage: 'visit', stageStartedAt: 30, repliedAt: 30 });
+    expect(s([r, a, rep, v])).toMatchObject({ stage: null, stageStartedAt: null });
+    expect(s([r, a, rep, v, re])).toMatchObject({ stage: 'handle', stageStartedAt: 50, reopenCount: 1 });
+    expect(s([r, a, ev('escalated', { at: 60 })])).toMatchObject({ stage: 'dispatch', stageStartedAt: 60, tier: 'town' });
+  });
+
+  it('warnings are remembered by stage and due date', () => {
+    const s = fold([ev('recorded'), ev('warned', { stage: 'due_soon', dueAt: 5 }), ev('warned', { stage: 'overdue', dueAt: 5 })]);
+    expect(s.warned).toEqual(['due_soon@5', 'overdue@5']);
+    expect(s.status).toBe('new');
   });
 
   it('merge records the target and ends the appeal', () => {
@@ -288,9 +339,21 @@ describe('fold: duplicates and malformed events', () => {
     ['too long note', { ...base, note: 'x'.repeat(MAX_EVENT_NOTE_CHARS + 1) }],
     ['blank escalation reason', ev('escalated', { reason: '   ' })],
     ['missing reply note', { ...ev('replied'), note: undefined }],
-    ['zero extension', ev('extended', { days: 0 })],
-    ['11-day extension', ev('extended', { days: 11 })],
-    ['fractional extension', ev('extended', { days: 1.5 })],
+    ['zero extension', ev('extension_requested', { days: 0 })],
+    ['11-day extension', ev('extension_requested', { days: 11 })],
+    ['fractional extension', ev('extension_decided', { days: 1.5 })],
+    ['decision without a verdict', { ...ev('extension_decided'), approved: undefined }],
+    ['reply without its channel', { ...ev('replied'), via: undefined }],
+    ['reply through an unknown channel', ev('replied', { via: 'wechat' as never })],
+    ['unknown department', ev('assigned', { dept: 'roads' })],
+    ['non-UUID handler', ev('assigned', { handler: 'h1' })],
+    ['non-UUID basis', ev('accepted', { basis: 'last' })],
+    ['overlong author name', ev('accepted', { by: 'x'.repeat(51) })],
+    ['a warning by a person', ev('warned', {}, { id: townOfficial.id, role: townOfficial.role })],
+    ['the system closing', ev('closed', {}, { id: 'system', role: 'system' })],
+    ['a person posing as the system', ev('commented', {}, { id: 'system', role: 'town_official' })],
+    ['warning without anyone to notify', ev('warned', { notify: [] })],
+    ['warning at an unknown stage', ev('warned', { stage: 'late' as never })],
     ['supervision level 6', ev('supervised', { level: 6 })],
     ['supervision level 0', ev('supervised', { level: 0 })],
     ['unknown satisfaction', ev('visited', { satisfaction: 'meh' as never })],
@@ -308,8 +371,10 @@ describe('fold: duplicates and malformed events', () => {
   it('well-formed events of every type pass the shape check, with optional fields', () => {
     for (const type of EVENT_TYPES) expect(isAppealEvent(ev(type)), type).toBe(true);
     for (const role of ROLES) expect(isAppealEvent(ev('commented', {}, { id: 'x', role }))).toBe(true);
-    for (const tier of TIERS) expect(isAppealEvent(ev('assigned', { tier, dept: 'd', handler: 'h', note: '' }))).toBe(true);
-    expect(isAppealEvent(ev('extended', { days: 10 }))).toBe(true);
+    for (const tier of TIERS) expect(isAppealEvent(ev('assigned', { tier, dept: 'water', handler: newId(), note: '' }))).toBe(true);
+    expect(isAppealEvent(ev('extension_requested', { days: 10 }))).toBe(true);
+    expect(isAppealEvent(ev('supervised', { level: 2 }, { id: 'system', role: 'system' }))).toBe(true);
+    expect(isAppealEvent(ev('accepted', { basis: newId(), by: '镇干部 刘洋' }))).toBe(true);
     expect(isAppealEvent(ev('supervised', { level: 5, note: 'n' }))).toBe(true);
     expect(isAppealEvent(ev('closed', { note: 'done' }))).toBe(true);
     expect(isAppealEvent(ev('replied', { note: 'x'.repeat(MAX_EVENT_NOTE_CHARS) }))).toBe(true);

@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { appendEvent, readAppeal, writeNewAppeal, type AppealSnapshot } from '../../src/core/doc';
 import { fold } from '../../src/core/fold';
 import { newId } from '../../src/core/id';
-import { project, titleOf } from '../../src/core/projection';
+import { POLICY_PRESETS } from '../../src/core/deadline';
+import { project as projectWith, titleOf } from '../../src/core/projection';
+import type { AppealState } from '../../src/core/fold';
+import { addWorkingMinutes } from '../../src/core/calendar';
 import { ev, gridWorker, validInput, VILLAGE } from './fixtures';
 
 /** No lone surrogates (String.prototype.isWellFormed is ES2024, beyond the project's lib). */
@@ -17,6 +20,9 @@ function snapshotOf(description = validInput().description, events: unknown[] = 
   for (const e of events) appendEvent(doc, e as never);
   return readAppeal(doc, id);
 }
+
+const POLICY = POLICY_PRESETS.wanyuan;
+const project = (snap: AppealSnapshot, state?: AppealState) => projectWith(snap, POLICY, state);
 
 describe('titleOf', () => {
   it('takes the first line of the trimmed description', () => {
@@ -79,10 +85,16 @@ describe('project', () => {
       channel: 'grid_patrol',
       kind: 'complaint',
       dept: null,
+      handler: null,
       createdBy: gridWorker.id,
       createdAt: 1_700_000_000_000,
       updatedAt: 1_700_000_000_000,
-      dueAt: null,
+      // Wanyuan dispatches within one working day of recording.
+      dueAt: addWorkingMinutes(1_700_000_000_000, 480, POLICY.hours),
+      stage: 'dispatch',
+      supervisionLevel: 0,
+      satisfaction: null,
+      mergedInto: null,
       title: '村东头的路坏了。',
       anonymous: false,
       conflicts: 0,
@@ -109,7 +121,7 @@ describe('project', () => {
     const p = project(snap);
     expect(p).toMatchObject({ status: 'assigned', tier: 'town', dept: 'water', conflicts: 1, reopenCount: 1 });
     expect(p.updatedAt).toBe(1_700_000_000_500); // the refused close does not move it
-    expect(project(snap, fold(snap.events))).toEqual(p);
+    expect(project(snap, fold(snap.events, snap.id))).toEqual(p);
   });
 
   it('marks anonymous appeals', () => {

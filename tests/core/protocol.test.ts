@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { POLICY_PRESETS } from '../../src/core/deadline';
 import { newId } from '../../src/core/id';
 import { MAX_FRAME_BYTES, MAX_PUSH_ITEMS, MAX_UPDATE_BYTES } from '../../src/core/limits';
 import {
@@ -98,7 +99,7 @@ describe('protocol: round trips', () => {
   });
 
   it('welcome', () => {
-    const m: ServerMessage = { t: 'welcome', user: gridWorker, serverTime: 1_700_000_000_000, head: 42 };
+    const m: ServerMessage = { t: 'welcome', user: gridWorker, serverTime: 1_700_000_000_000, head: 42, policy: POLICY_PRESETS.linyi };
     expect(decodeServerFrame(encodeFrame(m))).toEqual(m);
   });
 

@@ -7,6 +7,7 @@ import { docFromUpdates, readAppeal } from '../../src/core/doc';
 import { openDb, type MinshengDB } from '../../src/store/db';
 import { loadAppeal, myAppeals, recordAppeal, type Recorder } from '../../src/store/appeals';
 import { deviceId } from '../../src/store/meta';
+import { currentPolicy } from '../../src/store/policy';
 
 const VILLAGE = '371324101201';
 const OTHER_VILLAGE = '371324101202';
@@ -62,7 +63,7 @@ describe('recordAppeal', () => {
     const [row] = await myAppeals(db);
     const snap = (await loadAppeal(db, id))!;
     const { doc: _doc, ...columns } = row!;
-    expect(columns).toEqual(project(snap));
+    expect(columns).toEqual(project(snap, currentPolicy(db)));
     expect(row!.status).toBe(fold(snap.events).status);
     expect(await db.appeals.where('town').equals('371324101000').count()).toBe(1);
     expect(await db.appeals.where('status').equals('new').count()).toBe(1);
