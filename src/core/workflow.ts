@@ -44,7 +44,8 @@ export const MATRIX: Record<Action, { roles: readonly Role[]; rule: 'any' | 'tie
   extension_decided: { roles: ['town_official', 'city_dispatcher', 'leader'], rule: 'tier' },
   supervised: { roles: ['city_dispatcher', 'leader'], rule: 'any' },
   visited: { roles: ['grid_worker', 'village_station', 'town_official', 'city_dispatcher'], rule: 'any' },
-  reopened: { roles: ['village_station', 'town_official', 'city_dispatcher'], rule: 'tier' },
+  // Whoever hears "unsatisfied" on the return visit sends it back for redo, at any tier.
+  reopened: { roles: ['village_station', 'town_official', 'city_dispatcher'], rule: 'any' },
   closed: { roles: ['village_station', 'town_official', 'city_dispatcher'], rule: 'tier' },
   merged: { roles: ['town_official', 'city_dispatcher'], rule: 'tier' },
   commented: { roles: ['grid_worker', 'bench_facilitator', 'village_station', 'town_official', 'dept_handler', 'city_dispatcher', 'leader', 'admin'], rule: 'any' },

@@ -53,7 +53,7 @@ const SPEC: Record<Action, { history: () => AppealEvent[]; event: () => AppealEv
   reopened: {
     history: () => [ev('recorded'), ev('assigned', { tier: 'town' }), ev('replied'), ev('visited', { satisfaction: 'unsatisfied' })],
     event: () => ev('reopened'),
-    roles: ['town_official', 'city_dispatcher'],
+    roles: ['village_station', 'town_official', 'city_dispatcher'],
   },
   closed: { history: () => [...replied(), ev('visited')], event: () => ev('closed'), roles: ['village_station', 'town_official', 'city_dispatcher'] },
   merged: { history: () => [ev('recorded')], event: () => ev('merged', { into: newId() }), roles: ['town_official', 'city_dispatcher'] },
