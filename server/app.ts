@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config';
 import { createApi } from './http/api';
+import { applySecurityHeaders } from './http/headers';
 import { createStaticHandler } from './http/static';
 import { ensureSeeded, type SeedResult } from './seed';
 import { openSqliteStore } from './store/sqlite';
@@ -11,6 +12,8 @@ import { createSyncHub, type HubOptions } from './sync/hub';
 import { createRooms } from './sync/rooms';
 import { createTickets } from './sync/tickets';
 import { startDeadlineScanner } from './jobs/deadlines';
+import { createRevocations } from './revocations';
+import { createTokenService } from './tokens';
 import { reprojectIfPolicyChanged } from './jobs/reproject';
 
 export interface RunningServer {
@@ -26,14 +29,17 @@ export async function startServer(config: Config, store: Store = openSqliteStore
   const seed = await ensureSeeded(store, config.county);
   const tickets = createTickets();
   const bus = createCommitBus();
-  const api = createApi(store, config, tickets);
+  const tokens = createTokenService(store, { accessMinutes: config.accessMinutes, sessionDays: config.sessionDays });
+  const revocations = createRevocations();
+  const api = createApi({ store, config, tickets, tokens, revocations });
   const serveStatic = config.staticDir ? createStaticHandler(config.staticDir) : null;
   reprojectIfPolicyChanged(store, config.policy);
-  const hub = createSyncHub(store, config.policy, hubOptions, bus);
-  const rooms = createRooms(store, bus, tickets, config.policy);
+  const hub = createSyncHub({ store, policy: config.policy, tokens, revocations, bus }, hubOptions);
+  const rooms = createRooms(store, bus, tickets, config.policy, revocations);
   const stopScanner = startDeadlineScanner(store, bus, config.policy, config.scanIntervalMs);
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
+    applySecurityHeaders(res);
     if (req.url?.startsWith('/api/')) return void api(req, res);
     if (serveStatic && (req.method === 'GET' || req.method === 'HEAD')) return serveStatic(req, res);
     res.writeHead(404).end();

@@ -11,6 +11,8 @@ export interface Config {
   /** Built PWA to serve; absent in tests that only need the API. */
   staticDir: string | null;
   sessionDays: number;
+  /** Lifetime of a signed access token; refresh tokens last `sessionDays`. */
+  accessMinutes: number;
   /** The county's deadline policy: a preset, or a JSON file of the same shape. */
   policy: DeadlinePolicy;
   /** How often the deadline scanner runs; 0 turns it off. */
@@ -45,6 +47,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!/^\d{6}$/.test(county)) throw new ConfigError(`MINSHENG_COUNTY must be a 6-digit GB/T 2260 county code, got "${county}"`);
   const sessionDays = Number(env.MINSHENG_SESSION_DAYS ?? 30);
   if (!Number.isFinite(sessionDays) || sessionDays <= 0) throw new ConfigError(`MINSHENG_SESSION_DAYS must be a positive number`);
+  const accessMinutes = Number(env.MINSHENG_ACCESS_MINUTES ?? 15);
+  if (!Number.isFinite(accessMinutes) || accessMinutes <= 0 || accessMinutes > 24 * 60) throw new ConfigError('MINSHENG_ACCESS_MINUTES must be a number of minutes between 0 and 1440');
   const scanIntervalMs = Number(env.MINSHENG_SCAN_INTERVAL_MS ?? 5 * 60_000);
   if (!Number.isInteger(scanIntervalMs) || scanIntervalMs < 0) throw new ConfigError('MINSHENG_SCAN_INTERVAL_MS must be a whole number of milliseconds (0 turns the scanner off)');
   const staticDir = env.MINSHENG_STATIC_DIR === '' ? null : path.resolve(env.MINSHENG_STATIC_DIR ?? 'dist');
@@ -55,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     county,
     staticDir,
     sessionDays,
+    accessMinutes,
     policy: loadPolicy(env.MINSHENG_DEADLINE_POLICY, county),
     scanIntervalMs,
   };

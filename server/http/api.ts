@@ -2,9 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as v from 'valibot';
 import { cityOf, townOf, type Region } from '../../src/core/regions';
 import type { SessionUser } from '../../src/core/roles';
-import { newSessionToken, tokenHash, verifyPassword } from '../auth';
+import { verifyPassword } from '../auth';
 import type { Config } from '../config';
+import type { Revocations } from '../revocations';
 import type { Store, UserRecord } from '../store/types';
+import type { IssuedSession, TokenService } from '../tokens';
+import { createAdminRoutes } from './admin';
+import { createWindowCounter } from './ratelimit';
 import type { Tickets } from '../sync/tickets';
 import { isUuidV7 } from '../../src/core/id';
 import { regionInScope } from '../../src/core/roles';
@@ -13,27 +17,35 @@ const MAX_BODY_BYTES = 16 * 1024;
 
 const TicketBody = v.object({ docId: v.pipe(v.string(), v.check((s: string) => isUuidV7(s), 'docId must be a UUIDv7')) });
 
+const RefreshBody = v.object({ refreshToken: v.pipe(v.string(), v.minLength(1), v.maxLength(128)) });
+
 const LoginBody = v.object({
   username: v.pipe(v.string(), v.trim(), v.minLength(1, 'username is required'), v.maxLength(64)),
   password: v.pipe(v.string(), v.minLength(1, 'password is required'), v.maxLength(256)),
 });
 
-class HttpError extends Error {
+export class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+export type Route = (req: IncomingMessage) => Promise<[number, unknown]>;
+
+/** Failed logins allowed before a pause: per account, and per address. */
+export const LOGIN_LIMITS = { account: { max: 5, windowMs: 15 * 60_000 }, ip: { max: 30, windowMs: 15 * 60_000 } };
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
   res.end(JSON.stringify(body));
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+export async function readJson(req: IncomingMessage): Promise<unknown> {
   if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
     throw new HttpError(415, 'unsupported_media_type', 'Send JSON with content-type application/json');
   }
@@ -51,7 +63,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function parse<S extends v.GenericSchema>(schema: S, body: unknown): v.InferOutput<S> {
+export function parse<S extends v.GenericSchema>(schema: S, body: unknown): v.InferOutput<S> {
   const r = v.safeParse(schema, body);
   if (!r.success) {
     const issue = r.issues[0];
@@ -65,10 +77,9 @@ export function publicUser(u: UserRecord): SessionUser {
   return { id: u.id, username: u.username, displayName: u.displayName, role: u.role, scope: u.scope };
 }
 
-/** Resolves a bearer token to an active user, or null. Shared with the sync hub. */
-export function userForToken(store: Store, token: string): UserRecord | null {
-  const user = store.sessionUser(tokenHash(token), Date.now());
-  return user && !user.disabled ? user : null;
+/** The client's address for rate limits and the audit log (no proxy is trusted). */
+export function clientIp(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? 'unknown';
 }
 
 /** The regions a user sees: everything under their scope, plus the ancestors needed to name it. */
@@ -84,57 +95,89 @@ export function regionsForUser(store: Store, user: SessionUser): Region[] {
   return [...store.regionsUnder(missing), ...scoped].sort((a, b) => (a.code < b.code ? -1 : 1));
 }
 
-export function createApi(store: Store, config: Config, tickets: Tickets) {
-  const authed = (req: IncomingMessage): UserRecord => {
-    const m = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''));
-    const user = m ? userForToken(store, m[1]!) : null;
-    if (!user) throw new HttpError(401, 'unauthorized', 'Log in again');
-    return user;
-  };
+export interface ApiDeps {
+  store: Store;
+  config: Config;
+  tickets: Tickets;
+  tokens: TokenService;
+  revocations: Revocations;
+}
 
-  const routes: Record<string, (req: IncomingMessage) => Promise<[number, unknown]>> = {
+export function createApi({ store, config, tickets, tokens, revocations }: ApiDeps) {
+  const perAccount = createWindowCounter(LOGIN_LIMITS.account);
+  const perIp = createWindowCounter(LOGIN_LIMITS.ip);
+
+  const authed = async (req: IncomingMessage): Promise<{ user: UserRecord; sid: string }> => {
+    const m = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''));
+    const found = m ? await tokens.verify(m[1]!) : null;
+    if (!found) throw new HttpError(401, 'unauthorized', 'Log in again');
+    return found;
+  };
+  const sessionBody = async (user: UserRecord, issued: IssuedSession) => ({ ...issued, user: publicUser(user), policy: config.policy });
+
+  const routes: Record<string, Route> = {
     'GET /api/health': async () => [200, { ok: true, county: store.getMeta('county') }],
     'POST /api/login': async (req) => {
       const { username, password } = parse(LoginBody, await readJson(req));
+      const ip = clientIp(req);
+      const wait = Math.max(perAccount.blockedFor(username), perIp.blockedFor(ip));
+      if (wait > 0) {
+        store.insertAudit({ at: Date.now(), action: 'login_throttled', target: username, ip });
+        throw new HttpError(429, 'too_many_attempts', `Too many failed logins: try again in ${Math.ceil(wait / 1000)} s`, { 'retry-after': String(Math.ceil(wait / 1000)) });
+      }
       const user = store.userByUsername(username);
       // Verify even for unknown users so timing does not reveal which names exist.
       const ok = await verifyPassword(password, user?.passwordHash ?? 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
-      if (!user || !ok || user.disabled) throw new HttpError(401, 'bad_credentials', 'Wrong username or password');
-      const token = newSessionToken();
-      const now = Date.now();
-      const expiresAt = now + config.sessionDays * 86_400_000;
-      store.createSession(tokenHash(token), user.id, now, expiresAt);
-      return [200, { token, expiresAt, user: publicUser(user), policy: config.policy }];
+      if (!user || !ok || user.disabled) {
+        perAccount.hit(username);
+        perIp.hit(ip);
+        store.insertAudit({ at: Date.now(), actor: user?.id ?? null, action: 'login_failed', target: username, ip, detail: { reason: !user ? 'unknown_user' : user.disabled ? 'disabled' : 'bad_password' } });
+        throw new HttpError(401, 'bad_credentials', 'Wrong username or password');
+      }
+      perAccount.reset(username);
+      store.insertAudit({ at: Date.now(), actor: user.id, action: 'login', target: user.username, ip });
+      return [200, await sessionBody(user, await tokens.open(user))];
+    },
+    'POST /api/refresh': async (req) => {
+      const { refreshToken } = parse(RefreshBody, await readJson(req));
+      const renewed = await tokens.refresh(refreshToken);
+      if (!renewed) throw new HttpError(401, 'unauthorized', 'Session ended: log in again');
+      const { user, ...issued } = renewed;
+      return [200, await sessionBody(user, issued)];
     },
     'POST /api/logout': async (req) => {
-      authed(req);
-      const token = String(req.headers.authorization).slice('Bearer '.length);
-      store.deleteSession(tokenHash(token));
+      const { user, sid } = await authed(req);
+      tokens.close(sid);
+      store.insertAudit({ at: Date.now(), actor: user.id, action: 'logout', target: user.username, ip: clientIp(req) });
       return [200, { ok: true }];
     },
-    'GET /api/me': async (req) => [200, { user: publicUser(authed(req)) }],
-    'GET /api/regions': async (req) => [200, { regions: regionsForUser(store, authed(req)) }],
+    'GET /api/me': async (req) => [200, { user: publicUser((await authed(req)).user) }],
+    'GET /api/regions': async (req) => [200, { regions: regionsForUser(store, (await authed(req)).user) }],
     /** The county's deadline policy, so devices compute the same due dates offline. */
-    'GET /api/policy': async (req) => (authed(req), [200, { policy: config.policy }]),
+    'GET /api/policy': async (req) => (await authed(req), [200, { policy: config.policy }]),
     /** A one-time ticket to join an appeal's live room (see server/sync/tickets.ts). */
     'POST /api/room-ticket': async (req) => {
-      const user = authed(req);
+      const { user } = await authed(req);
       const { docId } = parse(TicketBody, await readJson(req));
       const village = store.appealVillage(docId);
-      if (!village || !regionInScope(user.scope, village)) throw new HttpError(404, 'not_found', 'No such appeal in your area');
+      if (!village || !regionInScope(user.scope, village)) {
+        if (village) store.insertAudit({ at: Date.now(), actor: user.id, action: 'permission_refused', target: docId, ip: clientIp(req), detail: { what: 'room', village } });
+        throw new HttpError(404, 'not_found', 'No such appeal in your area');
+      }
       return [200, { ticket: tickets.issue(user.id, docId) }];
     },
   };
+  const admin = createAdminRoutes({ store, revocations, authed, readJson, parse });
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://local').pathname;
-    const route = routes[`${req.method} ${path}`];
+    const route = routes[`${req.method} ${path}`] ?? admin(req.method ?? 'GET', path);
     try {
       if (!route) throw new HttpError(404, 'not_found', `No route ${req.method} ${path}`);
       const [status, body] = await route(req);
       send(res, status, body);
     } catch (err) {
-      if (err instanceof HttpError) return send(res, err.status, { error: err.code, message: err.message });
+      if (err instanceof HttpError) return send(res, err.status, { error: err.code, message: err.message }, err.headers);
       console.error('API error', err);
       send(res, 500, { error: 'server_error', message: 'Internal error' });
     }

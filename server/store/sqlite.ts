@@ -60,6 +60,20 @@ const MIGRATIONS: string[] = [
   CREATE INDEX appeals_dept_status ON appeals(dept, status);
   CREATE INDEX appeals_tier_status ON appeals(tier, status);
   `,
+  // Signed access tokens name a session (sid) and the user's token version; refresh tokens
+  // rotate within the session. Opaque tokens of the first version cannot carry over.
+  `
+  DELETE FROM sessions;
+  ALTER TABLE sessions ADD COLUMN sid TEXT NOT NULL DEFAULT '';
+  CREATE UNIQUE INDEX sessions_sid ON sessions(sid);
+  CREATE INDEX sessions_user ON sessions(user_id);
+  ALTER TABLE users ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT, action TEXT NOT NULL,
+    target TEXT, ip TEXT, detail TEXT NOT NULL
+  );
+  CREATE INDEX audit_at ON audit(at);
+  `,
 ];
 
 interface UserRow {
@@ -70,6 +84,7 @@ interface UserRow {
   scope: string;
   password_hash: string;
   disabled: number;
+  token_version: number;
 }
 
 function bytesOf(b: Buffer): Uint8Array {
@@ -86,6 +101,7 @@ function toUser(r: UserRow | undefined): UserRecord | null {
     scope: JSON.parse(r.scope) as Scope,
     passwordHash: r.password_hash,
     disabled: r.disabled !== 0,
+    tokenVersion: r.token_version,
   };
 }
 
@@ -130,9 +146,16 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     userByName: db.prepare('SELECT * FROM users WHERE username = ?'),
     userById: db.prepare('SELECT * FROM users WHERE id = ?'),
     users: db.prepare('SELECT * FROM users ORDER BY rowid'),
-    createSession: db.prepare('INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)'),
-    sessionUser: db.prepare('SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?'),
-    deleteSession: db.prepare('DELETE FROM sessions WHERE token_hash = ?'),
+    createSession: db.prepare('INSERT INTO sessions (sid, token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)'),
+    sessionByRefresh: db.prepare('SELECT s.sid, u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?'),
+    rotateRefresh: db.prepare('UPDATE sessions SET token_hash = ?, expires_at = ? WHERE sid = ?'),
+    sessionAlive: db.prepare('SELECT 1 FROM sessions WHERE sid = ? AND expires_at > ?'),
+    deleteSession: db.prepare('DELETE FROM sessions WHERE sid = ?'),
+    deleteUserSessions: db.prepare('DELETE FROM sessions WHERE user_id = ?'),
+    updateUser: db.prepare(`UPDATE users SET display_name = @displayName, role = @role, scope = @scope, password_hash = @passwordHash,
+      disabled = @disabled, token_version = token_version + @bump WHERE id = @id`),
+    insertAudit: db.prepare('INSERT INTO audit (at, actor, action, target, ip, detail) VALUES (@at, @actor, @action, @target, @ip, @detail)'),
+    auditBefore: db.prepare('SELECT * FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?'),
     seen: db.prepare('SELECT 1 FROM receipts WHERE device_id = ? AND client_seq = ?'),
     docRows: db.prepare('SELECT seq, bytes FROM updates WHERE doc_id = ? ORDER BY seq'),
     docRowsAfter: db.prepare('SELECT seq, bytes FROM updates WHERE doc_id = ? AND seq > ? ORDER BY seq'),
@@ -215,9 +238,29 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     userById: (id) => toUser(q.userById.get(id) as UserRow | undefined),
     users: () => (q.users.all() as UserRow[]).map((r) => toUser(r)!),
 
-    createSession: (hash, userId, now, expiresAt) => void q.createSession.run(hash, userId, now, expiresAt),
-    sessionUser: (hash, now) => toUser(q.sessionUser.get(hash, now) as UserRow | undefined),
-    deleteSession: (hash) => void q.deleteSession.run(hash),
+    createSession: (sid, refreshHash, userId, now, expiresAt) => void q.createSession.run(sid, refreshHash, userId, now, expiresAt),
+    sessionByRefresh: (hash, now) => {
+      const row = q.sessionByRefresh.get(hash, now) as (UserRow & { sid: string }) | undefined;
+      return row ? { sid: row.sid, user: toUser(row)! } : null;
+    },
+    rotateRefresh: (sid, hash, expiresAt) => void q.rotateRefresh.run(hash, expiresAt, sid),
+    sessionAlive: (sid, now) => q.sessionAlive.get(sid, now) !== undefined,
+    deleteSession: (sid) => void q.deleteSession.run(sid),
+    deleteUserSessions: (userId) => void q.deleteUserSessions.run(userId),
+    updateUser: (id, change) =>
+      db.transaction(() => {
+        const current = toUser(q.userById.get(id) as UserRow | undefined);
+        if (!current) return null;
+        const next = { ...current, ...change };
+        // Anything that changes what a token stands for ends every session of the user.
+        const revoke = change.passwordHash !== undefined || change.disabled === true || change.role !== undefined || change.scope !== undefined;
+        q.updateUser.run({ id, displayName: next.displayName, role: next.role, scope: JSON.stringify(next.scope), passwordHash: next.passwordHash, disabled: next.disabled ? 1 : 0, bump: revoke ? 1 : 0 });
+        if (revoke) q.deleteUserSessions.run(id);
+        return { user: toUser(q.userById.get(id) as UserRow)!, revoked: revoke };
+      })(),
+    insertAudit: (e) => void q.insertAudit.run({ target: null, ip: null, actor: null, ...e, detail: JSON.stringify(e.detail ?? {}) }),
+    audit: (limit, before) =>
+      (q.auditBefore.all(before ?? Number.MAX_SAFE_INTEGER, limit) as { id: number; at: number; actor: string | null; action: string; target: string | null; ip: string | null; detail: string }[]).map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> })),
 
     inPushTx: (fn) => db.transaction(() => fn(pushTx))(),
 

@@ -5,6 +5,21 @@ import type { Role, Scope, SessionUser } from '../../src/core/roles';
 export interface UserRecord extends SessionUser {
   passwordHash: string;
   disabled: boolean;
+  /** Bumped whenever access must end (password, role, scope, disabling): older tokens stop working. */
+  tokenVersion: number;
+}
+
+export type UserChange = Partial<Pick<UserRecord, 'displayName' | 'role' | 'scope' | 'passwordHash' | 'disabled'>>;
+
+export interface AuditEntry {
+  id: number;
+  at: number;
+  /** The user who acted, or null (an unknown username at login). */
+  actor: string | null;
+  action: string;
+  target: string | null;
+  ip: string | null;
+  detail: Record<string, unknown>;
 }
 
 export interface NewUser {
@@ -57,9 +72,19 @@ export interface Store {
   userById(id: string): UserRecord | null;
   users(): UserRecord[];
 
-  createSession(tokenHash: string, userId: string, now: number, expiresAt: number): void;
-  sessionUser(tokenHash: string, now: number): UserRecord | null;
-  deleteSession(tokenHash: string): void;
+  /** A login session: `sid` is stable, the refresh token (stored by hash) rotates. */
+  createSession(sid: string, refreshHash: string, userId: string, now: number, expiresAt: number): void;
+  sessionByRefresh(refreshHash: string, now: number): { sid: string; user: UserRecord } | null;
+  rotateRefresh(sid: string, refreshHash: string, expiresAt: number): void;
+  sessionAlive(sid: string, now: number): boolean;
+  deleteSession(sid: string): void;
+  deleteUserSessions(userId: string): void;
+  /** Applies a change; `revoked` when it ended the user's sessions and tokens. */
+  updateUser(id: string, change: UserChange): { user: UserRecord; revoked: boolean } | null;
+
+  insertAudit(entry: Omit<AuditEntry, 'id' | 'detail' | 'target' | 'ip' | 'actor'> & Partial<Pick<AuditEntry, 'target' | 'ip' | 'actor' | 'detail'>>): void;
+  /** Newest first, `limit` entries with id below `before`. */
+  audit(limit: number, before?: number): AuditEntry[];
 
   /** Runs `fn` in one transaction; it commits when `fn` returns. */
   inPushTx<T>(fn: (tx: PushTx) => T): T;

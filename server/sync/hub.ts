@@ -8,7 +8,10 @@ import { compactParts, docFromUpdates } from '../../src/core/doc';
 import { MAX_FRAME_BYTES } from '../../src/core/limits';
 import { decodeClientFrame, encodeFrame, FrameError, type ClientMessage, type Rejection, type ServerMessage } from '../../src/core/protocol';
 import { regionInScope, type SessionUser } from '../../src/core/roles';
-import { publicUser, userForToken } from '../http/api';
+import { publicUser } from '../http/api';
+import { createBucket } from '../http/ratelimit';
+import type { Revocations } from '../revocations';
+import type { TokenService } from '../tokens';
 import type { Store } from '../store/types';
 import { createCommitBus, storeUpdate, type CommitBus, type Committed } from './bus';
 
@@ -86,12 +89,30 @@ export function applyPush(store: Store, session: Session, msg: PushMessage, now:
 interface Conn {
   ws: WebSocket;
   session: Session | null;
+  /** Set while the hello's token is being verified. */
+  authenticating: boolean;
+  rate: ReturnType<typeof createBucket>;
+  ip: string;
   /** Live fan-out goes only to connections whose catch-up has finished. */
   caughtUp: boolean;
   alive: boolean;
 }
 
-export function createSyncHub(store: Store, policy: DeadlinePolicy, options: HubOptions = {}, bus: CommitBus = createCommitBus()) {
+/** Frames one connection may send: sustained per second, and in a burst (a reconnecting phone's backlog). */
+export const SYNC_RATE = { perSecond: 20, burst: 60 };
+
+/** Refusals worth an audit line: someone tried to act outside what they may. */
+const AUDITED: readonly string[] = ['forbidden', 'out_of_scope', 'foreign_author', 'not_creator', 'fields_rewritten', 'events_removed'];
+
+export interface HubDeps {
+  store: Store;
+  policy: DeadlinePolicy;
+  tokens: TokenService;
+  revocations: Revocations;
+  bus?: CommitBus;
+}
+
+export function createSyncHub({ store, policy, tokens, revocations, bus = createCommitBus() }: HubDeps, options: HubOptions = {}) {
   const compactAfterRows = options.compactAfterRows ?? 64;
   const pageDocs = options.pageDocs ?? 200;
   const conns = new Set<Conn>();
@@ -175,6 +196,11 @@ export function createSyncHub(store: Store, policy: DeadlinePolicy, options: Hub
       return void fail(conn, 'server_error', 'the server could not store this batch; it will be retried');
     }
     const { ack, committed } = result;
+    for (const r of ack.rejected) {
+      if (AUDITED.includes(r.reason)) {
+        store.insertAudit({ at: Date.now(), actor: session.user.id, action: 'permission_refused', target: r.docId, ip: conn.ip, detail: { what: 'sync', reason: r.reason, detail: r.detail } });
+      }
+    }
     if (conn.caughtUp && committed.length > 0) ack.cursor = committed[committed.length - 1]!.seq;
     send(conn, ack);
     bus.publish(committed, conn);
@@ -189,8 +215,8 @@ export function createSyncHub(store: Store, policy: DeadlinePolicy, options: Hub
 
   const unsubscribe = bus.subscribe(fanOut);
 
-  wss.on('connection', (ws: WebSocket) => {
-    const conn: Conn = { ws, session: null, caughtUp: false, alive: true };
+  wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+    const conn: Conn = { ws, session: null, authenticating: false, caughtUp: false, alive: true, rate: createBucket(SYNC_RATE.perSecond, SYNC_RATE.burst), ip: req.socket.remoteAddress ?? 'unknown' };
     conns.add(conn);
     ws.on('pong', () => (conn.alive = true));
     ws.on('close', () => conns.delete(conn));
@@ -209,6 +235,11 @@ export function createSyncHub(store: Store, policy: DeadlinePolicy, options: Hub
   });
 
   function onMessage(conn: Conn, data: RawData, isBinary: boolean): void {
+    if (!conn.rate.take()) {
+      fail(conn, 'rate_limited', `more than ${SYNC_RATE.perSecond} frames a second; slow down`);
+      conn.ws.close(1008, 'rate limited');
+      return;
+    }
     if (!isBinary) return fail(conn, 'bad_frame', 'text frames are not part of the protocol; send binary frames');
     let msg: ClientMessage;
     try {
@@ -218,25 +249,43 @@ export function createSyncHub(store: Store, policy: DeadlinePolicy, options: Hub
       throw err;
     }
     if (msg.t === 'hello') {
-      const user = userForToken(store, msg.token);
-      if (!user) {
-        fail(conn, 'unauthorized', 'session expired or invalid: log in again');
-        conn.ws.close(4401, 'unauthorized');
-        return;
-      }
-      const session: Session = { user: publicUser(user), deviceId: msg.deviceId };
-      conn.session = session;
-      conn.caughtUp = false;
-      send(conn, { t: 'welcome', user: session.user, serverTime: Date.now(), head: store.head(), policy });
-      void catchUp(conn, session, msg.cursor).catch((err) => {
-        console.error('catch-up failed', err);
-        fail(conn, 'server_error', 'catch-up failed; reconnect to resume');
+      if (conn.session || conn.authenticating) return fail(conn, 'bad_message', 'hello is sent once per connection');
+      conn.authenticating = true;
+      // The token is checked in this first frame, never taken from the URL.
+      void tokens.verify(msg.token).then((found) => {
+        conn.authenticating = false;
+        if (conn.ws.readyState !== conn.ws.OPEN) return;
+        if (!found) {
+          fail(conn, 'unauthorized', 'session expired or invalid: log in again');
+          conn.ws.close(4401, 'unauthorized');
+          return;
+        }
+        welcome(conn, { user: publicUser(found.user), deviceId: msg.deviceId }, msg.cursor);
       });
       return;
     }
     if (!conn.session) return fail(conn, 'not_ready', 'send hello before push');
     onPush(conn, conn.session, msg);
   }
+
+  function welcome(conn: Conn, session: Session, cursor: number): void {
+    conn.session = session;
+    conn.caughtUp = false;
+    send(conn, { t: 'welcome', user: session.user, serverTime: Date.now(), head: store.head(), policy });
+    void catchUp(conn, session, cursor).catch((err) => {
+      console.error('catch-up failed', err);
+      fail(conn, 'server_error', 'catch-up failed; reconnect to resume');
+    });
+  }
+
+  // Disabling a user or changing their password or scope ends their open connections.
+  const unrevoke = revocations.subscribe((userId) => {
+    for (const conn of conns) {
+      if (conn.session?.user.id !== userId) continue;
+      fail(conn, 'unauthorized', 'your access has changed: log in again');
+      conn.ws.close(4401, 'revoked');
+    }
+  });
 
   // Phones vanish without closing (2G dead zones): ping, and drop sockets that stay silent.
   const heartbeat = setInterval(() => {
@@ -258,6 +307,7 @@ export function createSyncHub(store: Store, policy: DeadlinePolicy, options: Hub
     close() {
       closed = true;
       unsubscribe();
+      unrevoke();
       clearInterval(heartbeat);
       for (const ws of wss.clients) ws.terminate();
       wss.close();

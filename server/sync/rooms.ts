@@ -13,6 +13,8 @@ import { newId } from '../../src/core/id';
 import { MAX_FRAME_BYTES } from '../../src/core/limits';
 import { regionInScope, type SessionUser } from '../../src/core/roles';
 import { publicUser } from '../http/api';
+import { createBucket } from '../http/ratelimit';
+import type { Revocations } from '../revocations';
 import type { Store } from '../store/types';
 import { storeUpdate, type CommitBus } from './bus';
 import type { Tickets } from './tickets';
@@ -50,7 +52,10 @@ function frame(write: (e: encoding.Encoder) => void): Uint8Array {
   return encoding.toUint8Array(e);
 }
 
-export function createRooms(store: Store, bus: CommitBus, tickets: Tickets, policy: DeadlinePolicy) {
+/** Messages a room member may send: typing and cursor presence are chatty, but bounded. */
+export const ROOM_RATE = { perSecond: 60, burst: 200 };
+
+export function createRooms(store: Store, bus: CommitBus, tickets: Tickets, policy: DeadlinePolicy, revocations: Revocations) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   const rooms = new Map<string, Room>();
 
@@ -137,8 +142,10 @@ export function createRooms(store: Store, bus: CommitBus, tickets: Tickets, poli
 
   function join(room: Room, ws: WebSocket, user: SessionUser): void {
     const conn: RoomConn = { ws, user, deviceId: newId(), seq: 0, awarenessIds: new Set() };
+    const rate = createBucket(ROOM_RATE.perSecond, ROOM_RATE.burst);
     room.conns.add(conn);
     ws.on('message', (data: Buffer) => {
+      if (!rate.take()) return void ws.close(1008, 'rate limited');
       try {
         onMessage(room, conn, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       } catch (err) {
@@ -176,6 +183,10 @@ export function createRooms(store: Store, bus: CommitBus, tickets: Tickets, poli
     }
   });
 
+  const unrevoke = revocations.subscribe((userId) => {
+    for (const room of rooms.values()) for (const c of room.conns) if (c.user.id === userId) c.ws.close(4401, 'revoked');
+  });
+
   const refuse = (socket: Duplex, status: string) => {
     socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
     socket.destroy();
@@ -198,6 +209,7 @@ export function createRooms(store: Store, bus: CommitBus, tickets: Tickets, poli
       wss.handleUpgrade(req, socket, head, (ws) => join(room, ws, publicUser(user)));
     },
     close(): void {
+      unrevoke();
       for (const ws of wss.clients) ws.terminate();
       wss.close();
     },

@@ -50,7 +50,7 @@ export const ClientMessage = v.variant('t', [
   }),
 ]);
 
-export const ERROR_CODES = ['bad_frame', 'bad_message', 'unauthorized', 'not_ready', 'too_large', 'server_error'] as const;
+export const ERROR_CODES = ['bad_frame', 'bad_message', 'unauthorized', 'not_ready', 'too_large', 'rate_limited', 'server_error'] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export const ServerMessage = v.variant('t', [

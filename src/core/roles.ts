@@ -42,3 +42,8 @@ export function regionInScope(scope: Scope, code: string): boolean {
 export function scopeFor(code: string): string {
   return codePrefix(code);
 }
+
+/** Whether every region prefix and department of `inner` lies within `outer`: an admin manages only users inside their own scope. */
+export function scopeCovers(outer: Scope, inner: Scope): boolean {
+  return inner.regions.every((p) => outer.regions.some((o) => p.startsWith(o))) && (outer.departments.length === 0 || inner.departments.every((d) => outer.departments.includes(d)));
+}

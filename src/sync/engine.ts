@@ -27,6 +27,11 @@ export interface SyncOptions {
   token: string;
   deviceId: string;
   onWelcome?: (user: SessionUser) => void;
+  /**
+   * Called when the server refuses the access token: a new token, null when the session
+   * has ended (log in again), or undefined when the server could not be reached.
+   */
+  refresh?: () => Promise<string | null | undefined>;
   WebSocketImpl?: typeof WebSocket;
   random?: () => number;
   ackTimeoutMs?: number;
@@ -59,7 +64,7 @@ export class SyncEngine {
   private queue: Promise<void> = Promise.resolve();
   private catchUpFrom = 0;
 
-  constructor(private readonly opts: SyncOptions) {}
+  constructor(private opts: SyncOptions) {}
 
   subscribe(fn: Listener): () => void {
     this.listeners.add(fn);
@@ -192,6 +197,14 @@ export class SyncEngine {
         return;
       case 'error':
         if (msg.code === 'unauthorized') {
+          // Access tokens are short-lived: try the refresh token before asking for a login.
+          const renewed = await this.opts.refresh?.();
+          if (renewed) {
+            this.opts.token = renewed;
+            this.attempt = 0;
+            return;
+          }
+          if (renewed === undefined && this.opts.refresh) return;
           this.set({ needsLogin: true, error: msg.message });
           this.clearTimers();
           return;

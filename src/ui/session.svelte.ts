@@ -7,8 +7,12 @@ import { parsePolicy } from '../core/deadline';
 import { SyncEngine, type SyncStatus } from '../sync/engine';
 
 export interface Session {
+  /** Short-lived signed access token. */
   token: string;
   expiresAt: number;
+  /** Opaque, rotating; trades for a new access token while the session lasts. */
+  refreshToken: string;
+  refreshExpiresAt: number;
   user: SessionUser;
 }
 
@@ -28,9 +32,35 @@ function syncUrl(): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/sync`;
 }
 
+/** Trades the refresh token for a new session: the new access token, null if it ended, undefined when offline. */
+export async function refreshSession(): Promise<string | null | undefined> {
+  const current = app.session;
+  if (!current?.refreshToken) return null;
+  let res: Response;
+  try {
+    res = await fetch('/api/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: current.refreshToken }) });
+  } catch {
+    return undefined;
+  }
+  if (res.status === 401) return null;
+  if (!res.ok) return undefined;
+  const { policy: _policy, ...next } = (await res.json()) as Session & { policy: unknown };
+  await setMeta(db, 'session', next);
+  app.session = next;
+  return next.token;
+}
+
+/** REST with the access token, refreshed once when it has expired. */
+export async function authFetch(path: string, init: RequestInit = {}): Promise<Response> {
+  const call = () => fetch(path, { ...init, headers: { ...(init.headers ?? {}), authorization: `Bearer ${app.session?.token ?? ''}` } });
+  const res = await call();
+  if (res.status !== 401) return res;
+  return (await refreshSession()) ? call() : res;
+}
+
 async function startEngine(session: Session): Promise<void> {
   engine?.stop();
-  engine = new SyncEngine({ db, url: syncUrl(), token: session.token, deviceId: await deviceId(db) });
+  engine = new SyncEngine({ db, url: syncUrl(), token: session.token, deviceId: await deviceId(db), refresh: refreshSession });
   engine.subscribe((s) => (app.sync = s));
   engine.start();
 }

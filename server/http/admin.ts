@@ -1,0 +1,123 @@
+import type { IncomingMessage } from 'node:http';
+import * as v from 'valibot';
+import { DEPARTMENTS } from '../../src/core/departments';
+import { isUuidV7, newId } from '../../src/core/id';
+import { ROLES, scopeCovers, type Scope } from '../../src/core/roles';
+import { hashPassword } from '../auth';
+import type { Revocations } from '../revocations';
+import type { Store, UserChange, UserRecord } from '../store/types';
+import { clientIp, HttpError, type parse as parseFn, type readJson as readJsonFn, type Route } from './api';
+
+// The admin page's API: users within the admin's own scope, and the audit log. Every
+// change is audited; changes that end access close the user's sockets at once.
+
+const MIN_PASSWORD = 8;
+const regionPrefix = v.pipe(v.string(), v.regex(/^\d{6}(\d{3}){0,2}$/, 'a region prefix is 6, 9 or 12 digits'));
+const scopeFields = {
+  regions: v.pipe(v.array(regionPrefix), v.minLength(1, 'at least one region'), v.maxLength(50)),
+  departments: v.pipe(v.array(v.picklist(DEPARTMENTS)), v.maxLength(DEPARTMENTS.length)),
+};
+const password = v.pipe(v.string(), v.minLength(MIN_PASSWORD, `at least ${MIN_PASSWORD} characters`), v.maxLength(256));
+const displayName = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(50));
+
+const CreateBody = v.strictObject({
+  username: v.pipe(v.string(), v.regex(/^[a-z0-9_.-]{2,32}$/, 'username: 2–32 of a-z 0-9 _ . -')),
+  displayName,
+  role: v.picklist(ROLES),
+  password,
+  ...scopeFields,
+});
+const UpdateBody = v.strictObject({
+  displayName: v.optional(displayName),
+  role: v.optional(v.picklist(ROLES)),
+  password: v.optional(password),
+  disabled: v.optional(v.boolean()),
+  regions: v.optional(scopeFields.regions),
+  departments: v.optional(scopeFields.departments),
+});
+
+interface AdminDeps {
+  store: Store;
+  revocations: Revocations;
+  authed: (req: IncomingMessage) => Promise<{ user: UserRecord }>;
+  readJson: typeof readJsonFn;
+  parse: typeof parseFn;
+}
+
+export function listedUser(u: UserRecord) {
+  return { id: u.id, username: u.username, displayName: u.displayName, role: u.role, scope: u.scope, disabled: u.disabled };
+}
+
+export function createAdminRoutes({ store, revocations, authed, readJson, parse }: AdminDeps): (method: string, path: string) => Route | undefined {
+  const asAdmin = async (req: IncomingMessage): Promise<UserRecord> => {
+    const { user } = await authed(req);
+    if (user.role !== 'admin') {
+      store.insertAudit({ at: Date.now(), actor: user.id, action: 'permission_refused', target: new URL(req.url ?? '/', 'http://l').pathname, ip: clientIp(req), detail: { role: user.role } });
+      throw new HttpError(403, 'forbidden', 'Only an administrator may do this');
+    }
+    return user;
+  };
+  const checkScope = (admin: UserRecord, scope: Scope) => {
+    if (!scopeCovers(admin.scope, scope)) throw new HttpError(403, 'forbidden', 'That scope lies outside your own');
+    for (const prefix of scope.regions) {
+      if (store.regionsUnder([prefix]).length === 0) throw new HttpError(400, 'invalid_body', `regions: ${prefix} is not a region of this county`);
+    }
+  };
+  const managed = (admin: UserRecord, id: string): UserRecord => {
+    const target = isUuidV7(id) ? store.userById(id) : null;
+    if (!target || !scopeCovers(admin.scope, target.scope)) throw new HttpError(404, 'not_found', 'No such user in your scope');
+    return target;
+  };
+
+  const list: Route = async (req) => {
+    const admin = await asAdmin(req);
+    return [200, { users: store.users().filter((u) => scopeCovers(admin.scope, u.scope)).map(listedUser) }];
+  };
+  const create: Route = async (req) => {
+    const admin = await asAdmin(req);
+    const body = parse(CreateBody, await readJson(req));
+    const scope = { regions: body.regions, departments: body.departments };
+    checkScope(admin, scope);
+    if (store.userByUsername(body.username)) throw new HttpError(409, 'conflict', `username ${body.username} is taken`);
+    const id = newId();
+    store.insertUser({ id, username: body.username, displayName: body.displayName, role: body.role, scope, passwordHash: await hashPassword(body.password) }, Date.now());
+    store.insertAudit({ at: Date.now(), actor: admin.id, action: 'user_created', target: id, ip: clientIp(req), detail: { username: body.username, role: body.role, scope } });
+    return [201, { user: listedUser(store.userById(id)!) }];
+  };
+  const update = (id: string): Route => async (req) => {
+    const admin = await asAdmin(req);
+    const target = managed(admin, id);
+    const body = parse(UpdateBody, await readJson(req));
+    if (target.id === admin.id && (body.disabled || body.role !== undefined)) throw new HttpError(400, 'invalid_body', 'You cannot disable yourself or change your own role');
+    const change: UserChange = {};
+    if (body.displayName !== undefined) change.displayName = body.displayName;
+    if (body.role !== undefined) change.role = body.role;
+    if (body.disabled !== undefined) change.disabled = body.disabled;
+    if (body.password !== undefined) change.passwordHash = await hashPassword(body.password);
+    if (body.regions !== undefined || body.departments !== undefined) {
+      change.scope = { regions: body.regions ?? target.scope.regions, departments: body.departments ?? target.scope.departments };
+      checkScope(admin, change.scope);
+    }
+    const result = store.updateUser(target.id, change)!;
+    if (result.revoked) revocations.revoke(target.id);
+    // Never the password itself: only that it changed.
+    const detail = { ...body, ...(body.password !== undefined ? { password: 'reset' } : {}), revoked: result.revoked };
+    store.insertAudit({ at: Date.now(), actor: admin.id, action: 'user_updated', target: target.id, ip: clientIp(req), detail });
+    return [200, { user: listedUser(result.user) }];
+  };
+  const audit: Route = async (req) => {
+    await asAdmin(req);
+    const q = new URL(req.url ?? '/', 'http://l').searchParams;
+    const limit = Math.min(500, Math.max(1, Number(q.get('limit') ?? 100) || 100));
+    const before = q.get('before') ? Number(q.get('before')) : undefined;
+    return [200, { entries: store.audit(limit, Number.isFinite(before) ? before : undefined) }];
+  };
+
+  return (method, path) => {
+    if (path === '/api/admin/users') return method === 'GET' ? list : method === 'POST' ? create : undefined;
+    if (path === '/api/admin/audit' && method === 'GET') return audit;
+    const m = /^\/api\/admin\/users\/([0-9a-f-]{36})$/.exec(path);
+    if (m && method === 'PATCH') return update(m[1]!);
+    return undefined;
+  };
+}
