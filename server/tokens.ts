@@ -37,6 +37,7 @@ export function createTokenService(store: Store, config: TokenConfig) {
       .setProtectedHeader({ alg: ALG })
       .setIssuer(ISSUER)
       .setSubject(user.id)
+      .setJti(newSessionToken())
       .setIssuedAt(Math.floor(now / 1000))
       .setExpirationTime(Math.floor(expiresAt / 1000))
       .sign(secret);
