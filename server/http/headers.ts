@@ -1,12 +1,11 @@
 import type { ServerResponse } from 'node:http';
 
 // A strict policy the app runs under: only its own scripts, styles, sockets and workers.
-// Inline style attributes stay allowed (Svelte's style: bindings); inline scripts never.
+// No inline scripts or styles at all: the build emits every script and stylesheet as a file.
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
-  "style-src-attr 'unsafe-inline'",
   "img-src 'self' data: blob:",
   "media-src 'self' blob:",
   "font-src 'self'",

@@ -18,8 +18,9 @@ export function appPage(page: Page) {
       await page.reload();
       await self.waitForLink('在线');
     },
-    async record(description: string, fill: { category?: string; kind?: string; name?: string } = {}) {
+    async record(description: string, fill: { category?: string; kind?: string; name?: string; channel?: string } = {}) {
       await page.getByRole('link', { name: /登记诉求/ }).click();
+      if (fill.channel) await page.locator('select[name=channel]').selectOption(fill.channel);
       await page.locator('select[name=category]').selectOption(fill.category ?? 'infra.roads');
       await page.locator('select[name=kind]').selectOption(fill.kind ?? 'help');
       await page.locator('input[name=citizenName]').fill(fill.name ?? '村民');
