@@ -3,7 +3,7 @@ import { validateStoredFields } from './appeal';
 import { ROOT_NAMES, readAppeal, type AppealSnapshot } from './doc';
 import { isAppealEvent } from './events';
 import { MAX_DESCRIPTION_CHARS, MAX_EVENTS_PER_APPEAL, MAX_UPDATE_BYTES } from './limits';
-import { regionInScope, type SessionUser } from './roles';
+import { RECORDING_ROLES, regionInScope, type SessionUser } from './roles';
 import type { DeadlinePolicy } from './deadline';
 import { checkNewEvents } from './workflow';
 
@@ -110,6 +110,7 @@ export function checkSnapshots(before: AppealSnapshot | null, after: AppealSnaps
   if (!before && (fields.value.createdBy !== user.id || first.actor !== user.id)) {
     return reject('not_creator', 'a new appeal must be recorded by the pushing user');
   }
+  if (!before && !RECORDING_ROLES.includes(user.role)) return reject('forbidden', 'recorded: role_not_allowed');
 
   // Each earlier event excuses one identical event: a copy of someone else's event is new.
   const old = new Map<string, number>();

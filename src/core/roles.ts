@@ -26,8 +26,8 @@ export interface SessionUser {
   scope: Scope;
 }
 
-/** Roles that record appeals in the field. */
-export const RECORDING_ROLES: readonly Role[] = ['grid_worker', 'bench_facilitator', 'village_station', 'town_official', 'city_dispatcher', 'admin'];
+/** Roles that take in appeals: in the field, at the station or the hotline, and leaders on reception days. */
+export const RECORDING_ROLES: readonly Role[] = ['grid_worker', 'bench_facilitator', 'village_station', 'town_official', 'city_dispatcher', 'leader', 'admin'];
 
 export function isRole(s: unknown): s is Role {
   return typeof s === 'string' && (ROLES as readonly string[]).includes(s);
