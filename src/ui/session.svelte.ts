@@ -86,6 +86,7 @@ export async function login(username: string, password: string): Promise<void> {
     throw new LoginError('offline');
   }
   if (res.status === 401) throw new LoginError('failed');
+  if (res.status === 429) throw new LoginError('throttled');
   if (!res.ok) throw new LoginError('offline');
   const { policy, ...session } = (await res.json()) as Session & { policy: unknown };
   const parsed = parsePolicy(policy);

@@ -55,4 +55,28 @@ describe('content security policy', () => {
     expect(violations).toEqual([]);
     await context.close();
   });
+
+  it('lets an administrator create a user on the admin page, and shows it in the audit log', { timeout: 60_000 }, async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
+    });
+    await page.goto(server.url);
+    await appPage(page).login('admin');
+    await page.getByRole('link', { name: '用户管理' }).click();
+    await page.getByTestId('users').getByText('grid', { exact: true }).waitFor();
+    await page.getByRole('button', { name: /新建用户/ }).click();
+    const form = page.getByTestId('user-form');
+    await form.locator('input[name=username]').fill('grid3');
+    await form.locator('input[name=displayName]').fill('网格员 三');
+    await form.locator('input[name=regions]').fill('371324101');
+    await form.locator('input[name=password]').fill('a-long-password');
+    await form.getByRole('button', { name: '确认' }).click();
+    await page.getByTestId('users').getByText('grid3', { exact: true }).waitFor();
+    await page.getByTestId('audit').getByText('新建用户').first().waitFor();
+    expect(violations).toEqual([]);
+    await context.close();
+  });
 });

@@ -20,9 +20,9 @@ export async function login(server: RunningServer, username: string, password = 
   return (await res.json()) as Login;
 }
 
-/** Adds a user straight to the store (the admin page comes later). */
-export async function addUser(server: RunningServer, username: string, role: Role, regions: string[]): Promise<void> {
-  server.store.insertUser({ id: newId(), username, displayName: username, role, scope: { regions, departments: [] }, passwordHash: await hashPassword('demo1234') }, Date.now());
+/** Adds a user straight to the store (the admin page comes later); `departments` for department handlers. */
+export async function addUser(server: RunningServer, username: string, role: Role, regions: string[], departments: string[] = []): Promise<void> {
+  server.store.insertUser({ id: newId(), username, displayName: username, role, scope: { regions, departments }, passwordHash: await hashPassword('demo1234') }, Date.now());
 }
 
 export async function until(cond: () => Promise<boolean> | boolean, ms = 15_000, what = 'condition'): Promise<void> {
