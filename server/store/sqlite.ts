@@ -74,6 +74,12 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX audit_at ON audit(at);
   `,
+  // Citizens' names and phones, beside the documents: sent only to those who may see them.
+  `
+  CREATE TABLE contacts (
+    appeal_id TEXT PRIMARY KEY, name TEXT, phone TEXT, updated_by TEXT NOT NULL, updated_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 interface UserRow {
@@ -184,6 +190,9 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
         reopen_count = excluded.reopen_count, handler = excluded.handler, stage = excluded.stage,
         supervision_level = excluded.supervision_level, satisfaction = excluded.satisfaction,
         merged_into = excluded.merged_into, last_seq = max(last_seq, excluded.last_seq)`),
+    putContact: db.prepare(`INSERT INTO contacts (appeal_id, name, phone, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT(appeal_id) DO UPDATE SET name = excluded.name, phone = excluded.phone, updated_by = excluded.updated_by, updated_at = excluded.updated_at`),
+    contact: db.prepare('SELECT name, phone FROM contacts WHERE appeal_id = ?'),
     dueBy: db.prepare("SELECT id FROM appeals WHERE due_at IS NOT NULL AND due_at <= ? AND status NOT IN ('closed', 'merged') ORDER BY due_at"),
     nextClientSeq: db.prepare('SELECT coalesce(max(client_seq), 0) + 1 AS n FROM receipts WHERE device_id = ?'),
     appealRows: db.prepare('SELECT * FROM appeals ORDER BY id'),
@@ -207,6 +216,7 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
       q.insertReceipt.run(u.deviceId, u.clientSeq, seq);
       return seq;
     },
+    putContact: (appealId, c, userId, now) => void q.putContact.run(appealId, c.name ?? null, c.phone ?? null, userId, now),
     nextClientSeq: (deviceId) => (q.nextClientSeq.get(deviceId) as { n: number }).n,
     upsertProjection: (p: AppealProjection, lastSeq, receivedAt) => {
       q.upsertAppeal.run({ ...p, anonymous: p.anonymous ? 1 : 0, receivedAt, lastSeq });
@@ -270,12 +280,14 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
       const where = prefixes.map(() => 'substr(village, 1, ?) = ?').join(' OR ');
       const args = prefixes.flatMap((p) => [p.length, p]);
       return (
-        db.prepare(`SELECT id, village, last_seq FROM appeals WHERE last_seq > ? AND (${where}) ORDER BY last_seq LIMIT ?`).all(cursor, ...args, limit) as {
+        db.prepare(`SELECT id, village, dept, anonymous, last_seq FROM appeals WHERE last_seq > ? AND (${where}) ORDER BY last_seq LIMIT ?`).all(cursor, ...args, limit) as {
           id: string;
           village: string;
+          dept: string | null;
+          anonymous: number;
           last_seq: number;
         }[]
-      ).map((r) => ({ docId: r.id, village: r.village, lastSeq: r.last_seq }));
+      ).map((r) => ({ docId: r.id, village: r.village, dept: r.dept, anonymous: r.anonymous === 1, lastSeq: r.last_seq }));
     },
     docPartsSince: (docId, cursor) => {
       const snap = snapshotOf(docId);
@@ -321,6 +333,10 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
         conflicts: r.conflicts,
         reopenCount: r.reopen_count,
       }) as AppealProjection),
+    contact: (appealId) => {
+      const r = q.contact.get(appealId) as { name: string | null; phone: string | null } | undefined;
+      return r ? { ...(r.name && { name: r.name }), ...(r.phone && { phone: r.phone }) } : null;
+    },
     dueBy: (instant) => (q.dueBy.all(instant) as { id: string }[]).map((r) => r.id),
     appealVillage: (docId) => (q.appealVillage.get(docId) as { village: string } | undefined)?.village ?? null,
     updateCount: () => (q.updateCount.get() as { n: number }).n,

@@ -1,3 +1,4 @@
+import type { Contact } from '../../src/core/appeal';
 import type { AppealProjection } from '../../src/core/projection';
 import type { Region } from '../../src/core/regions';
 import type { Role, Scope, SessionUser } from '../../src/core/roles';
@@ -49,6 +50,7 @@ export interface PushTx {
   /** Everything stored of a document: its snapshot (if any), then later updates (V1). */
   docParts(docId: string): Uint8Array[];
   insertUpdate(u: StoredUpdate, receivedAt: number): number;
+  putContact(appealId: string, contact: Contact, userId: string, now: number): void;
   /** The next unused idempotency seq of a server-side writer (the deadline scanner). */
   nextClientSeq(deviceId: string): number;
   upsertProjection(p: AppealProjection, lastSeq: number, receivedAt: number): void;
@@ -92,7 +94,9 @@ export interface Store {
   /** Global sequence of the last committed update (0 when none). */
   head(): number;
   /** Documents in scope changed after `cursor`, in commit order. */
-  changedDocs(cursor: number, regionPrefixes: string[], limit: number): { docId: string; village: string; lastSeq: number }[];
+  changedDocs(cursor: number, regionPrefixes: string[], limit: number): { docId: string; village: string; dept: string | null; anonymous: boolean; lastSeq: number }[];
+  /** A citizen's name and phone for an appeal, kept beside its document. */
+  contact(appealId: string): Contact | null;
   /** What a client at `cursor` lacks of one document: the snapshot if it holds newer changes, then later updates. */
   docPartsSince(docId: string, cursor: number): Uint8Array[];
   docParts(docId: string): Uint8Array[];

@@ -8,6 +8,9 @@ export interface Committed {
   docId: string;
   seq: number;
   village: string;
+  /** What decides who may see the citizen's contact after this commit. */
+  dept: string | null;
+  anonymous: boolean;
   update: Uint8Array;
 }
 
@@ -19,7 +22,7 @@ export function storeUpdate(tx: PushTx, u: StoredUpdate, snapshot: AppealSnapsho
   const seq = tx.insertUpdate(u, now);
   const projection = project(snapshot, policy);
   tx.upsertProjection(projection, seq, now);
-  return { docId: u.docId, seq, village: projection.village, update: u.bytes };
+  return { docId: u.docId, seq, village: projection.village, dept: projection.dept, anonymous: projection.anonymous, update: u.bytes };
 }
 
 type Listener = (committed: Committed[], origin: unknown) => void;

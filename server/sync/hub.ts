@@ -7,6 +7,9 @@ import type { DeadlinePolicy } from '../../src/core/deadline';
 import { compactParts, docFromUpdates } from '../../src/core/doc';
 import { MAX_FRAME_BYTES } from '../../src/core/limits';
 import { decodeClientFrame, encodeFrame, FrameError, type ClientMessage, type Rejection, type ServerMessage } from '../../src/core/protocol';
+import { validateContact } from '../../src/core/appeal';
+import type { RejectReason } from '../../src/core/accept';
+import { mayViewContact } from '../../src/core/privacy';
 import { regionInScope, type SessionUser } from '../../src/core/roles';
 import { publicUser } from '../http/api';
 import { createBucket } from '../http/ratelimit';
@@ -70,6 +73,12 @@ export function applyPush(store: Store, session: Session, msg: PushMessage, now:
         rejected.push({ seq: item.seq, docId: item.docId, reason: check.reason, detail: check.detail });
         continue;
       }
+      const contactRefusal = item.contact ? refuseContact(item.contact, check.snapshot.fields, user) : null;
+      if (contactRefusal) {
+        rejected.push({ seq: item.seq, docId: item.docId, ...contactRefusal });
+        continue;
+      }
+      if (item.contact) tx.putContact(item.docId, item.contact, user.id, now);
       committed.push(storeUpdate(tx, { docId: item.docId, deviceId: session.deviceId, clientSeq: item.seq, userId: user.id, bytes: item.update }, check.snapshot, now, policy));
       accepted.push(item.seq);
     }
@@ -84,6 +93,15 @@ export function applyPush(store: Store, session: Session, msg: PushMessage, now:
     }
   });
   return { ack: { t: 'ack', batch: msg.batch, accepted, rejected }, committed };
+}
+
+/** A contact travels only with an appeal its sender recorded, and never with an anonymous one. */
+function refuseContact(contact: unknown, fields: Record<string, unknown>, user: SessionUser): { reason: RejectReason; detail: string } | null {
+  const checked = validateContact(contact);
+  if (!checked.ok) return { reason: 'invalid_fields', detail: `contact: ${Object.entries(checked.errors).map(([k, v]) => `${k} ${v}`).join(', ')}` };
+  if ((fields.citizen as { anonymous?: boolean } | undefined)?.anonymous !== false) return { reason: 'forbidden', detail: 'contact: anonymous appeal' };
+  if (fields.createdBy !== user.id) return { reason: 'forbidden', detail: 'contact: not_creator' };
+  return null;
 }
 
 interface Conn {
@@ -157,7 +175,8 @@ export function createSyncHub({ store, policy, tokens, revocations, bus = create
             full = true;
             break;
           }
-          items.push({ docId: d.docId, update });
+          const contact = mayViewContact(session.user, { villageCode: d.village, dept: d.dept, anonymous: d.anonymous }) ? store.contact(d.docId) : null;
+          items.push({ docId: d.docId, update, ...(contact && { contact }) });
           bytes += update.byteLength;
         }
         next = d.lastSeq;
@@ -176,10 +195,20 @@ export function createSyncHub({ store, policy, tokens, revocations, bus = create
 
   function fanOut(committed: Committed[], from: unknown): void {
     const top = committed[committed.length - 1]!.seq;
+    const contacts = new Map<string, ReturnType<Store['contact']>>();
+    const contactOf = (docId: string) => {
+      if (!contacts.has(docId)) contacts.set(docId, store.contact(docId));
+      return contacts.get(docId)!;
+    };
     for (const conn of conns) {
       if (conn === from || !conn.session || !conn.caughtUp) continue;
       const scope = conn.session.user.scope;
-      const items = committed.filter((c) => regionInScope(scope, c.village)).map((c) => ({ docId: c.docId, update: c.update }));
+      const items = committed
+        .filter((c) => regionInScope(scope, c.village))
+        .map((c) => {
+          const contact = mayViewContact(conn.session!.user, { villageCode: c.village, dept: c.dept, anonymous: c.anonymous }) ? contactOf(c.docId) : null;
+          return { docId: c.docId, update: c.update, ...(contact && { contact }) };
+        });
       // One process commits in sequence, so `top` skips only updates this client may not see.
       if (items.length > 0) send(conn, { t: 'changes', items, cursor: top, more: false });
     }

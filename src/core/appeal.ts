@@ -45,10 +45,42 @@ export interface AppealInput {
   gps?: Gps | null;
 }
 
+/**
+ * A citizen's name and phone. Never inside the appeal's document (which every device in
+ * scope holds, and live rooms share): it travels beside it, only to those who may see it.
+ */
+export interface Contact {
+  name?: string;
+  phone?: string;
+}
+
 /** The single-writer fields kept in the document's `fields` map. */
-export interface AppealFields extends Omit<AppealInput, 'description'> {
+export interface AppealFields extends Omit<AppealInput, 'description' | 'citizen'> {
+  citizen: { anonymous: boolean };
   createdBy: string;
   createdAt: number;
+}
+
+/** The contact an input carries, or null (anonymous, or nothing given). */
+export function contactOf(input: AppealInput): Contact | null {
+  if (input.citizen.anonymous) return null;
+  const { name, phone } = input.citizen;
+  return name || phone ? { ...(name && { name }), ...(phone && { phone }) } : null;
+}
+
+/** Checks a contact arriving over the network. */
+export function validateContact(raw: unknown): Checked<Contact> {
+  const r = isRecord(raw) ? raw : {};
+  const errors: FieldErrors = {};
+  const extra = Object.keys(r).filter((k) => k !== 'name' && k !== 'phone');
+  if (extra.length > 0) errors.meta = 'invalid_choice';
+  const name = typeof r.name === 'string' ? r.name.trim() : r.name === undefined ? '' : null;
+  const phone = typeof r.phone === 'string' ? r.phone.replace(/\s+/g, '') : r.phone === undefined ? '' : null;
+  if (name === null || (name && name.length > MAX_NAME_CHARS)) errors.citizenName = name === null ? 'invalid_choice' : 'too_long';
+  if (phone === null || (phone && !isPhone(phone))) errors.citizenPhone = 'invalid_phone';
+  if (!errors.citizenName && !errors.citizenPhone && !name && !phone) errors.citizenName = 'name_or_phone';
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  return { ok: true, value: { ...(name && { name }), ...(phone && { phone }) } };
 }
 
 export type FieldError =
@@ -58,7 +90,8 @@ export type FieldError =
   | 'unknown_village'
   | 'invalid_phone'
   | 'invalid_gps'
-  | 'name_or_phone';
+  | 'name_or_phone'
+  | 'personal_data_in_document';
 
 export type FieldErrors = Partial<Record<'channel' | 'category' | 'kind' | 'urgency' | 'villageCode' | 'description' | 'citizenName' | 'citizenPhone' | 'gps' | 'meta', FieldError>>;
 
@@ -142,11 +175,15 @@ export function validateAppealInput(raw: unknown, knownVillage: (code: string) =
 /** Checks fields read back from a document (e.g. one pushed by a client). */
 export function validateStoredFields(raw: unknown, description: string, knownVillage: (code: string) => boolean): Checked<AppealFields> {
   const r = isRecord(raw) ? raw : {};
-  const input = validateAppealInput({ ...r, description }, knownVillage);
+  const citizen = isRecord(r.citizen) ? r.citizen : null;
+  // The document holds only whether the citizen is anonymous; a name or phone here is refused.
+  const citizenOk = citizen !== null && typeof citizen.anonymous === 'boolean' && Object.keys(citizen).length === 1;
+  const input = validateAppealInput({ ...r, description, citizen: { anonymous: true } }, knownVillage);
   const errors: FieldErrors = input.ok ? {} : { ...input.errors };
+  if (!citizenOk) errors.citizenName = citizen && ('name' in citizen || 'phone' in citizen) ? 'personal_data_in_document' : 'required';
   if (typeof r.createdBy !== 'string' || !r.createdBy) errors.meta = 'required';
   if (typeof r.createdAt !== 'number' || !Number.isFinite(r.createdAt)) errors.meta = 'required';
   if (!input.ok || Object.keys(errors).length > 0) return { ok: false, errors };
   const { description: _d, ...fields } = input.value;
-  return { ok: true, value: { ...fields, createdBy: r.createdBy as string, createdAt: r.createdAt as number } };
+  return { ok: true, value: { ...fields, citizen: { anonymous: citizen!.anonymous === true }, createdBy: r.createdBy as string, createdAt: r.createdAt as number } };
 }

@@ -36,8 +36,9 @@ export function eventsOf(doc: Y.Doc): Y.Array<unknown> {
 
 /** Fills an empty doc with a new appeal and its `recorded` event, in one transaction. */
 export function writeNewAppeal(doc: Y.Doc, input: AppealInput, actor: Actor, at: number, eventId: string): void {
-  const { description, ...rest } = input;
-  const fields: AppealFields = { ...rest, gps: rest.gps ?? null, createdBy: actor.id, createdAt: at };
+  const { description, citizen, ...rest } = input;
+  // Name and phone stay out of the document: see `contactOf`.
+  const fields: AppealFields = { ...rest, citizen: { anonymous: citizen.anonymous }, gps: rest.gps ?? null, createdBy: actor.id, createdAt: at };
   doc.transact(() => {
     const map = fieldsOf(doc);
     for (const [k, v] of Object.entries(fields)) map.set(k, v);

@@ -17,3 +17,4 @@ export * from './duties';
 export * from './repeats';
 export * from './departments';
 export * from './queues';
+export * from './privacy';

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { isUuidV7 } from './id';
-import { MAX_FRAME_BYTES, MAX_PUSH_ITEMS, MAX_UPDATE_BYTES } from './limits';
+import { MAX_FRAME_BYTES, MAX_NAME_CHARS, MAX_PUSH_ITEMS, MAX_UPDATE_BYTES } from './limits';
 import { ROLES } from './roles';
 import type { RejectReason } from './accept';
 import { DeadlinePolicySchema } from './deadline';
@@ -22,6 +22,8 @@ const bytes = (max: number) =>
   );
 const seq = v.pipe(v.number(), v.integer(), v.minValue(1));
 const cursor = v.pipe(v.number(), v.integer(), v.minValue(0));
+/** A citizen's contact, beside (never inside) the appeal's document; checked again by validateContact. */
+const contact = v.strictObject({ name: v.optional(v.pipe(v.string(), v.maxLength(MAX_NAME_CHARS))), phone: v.optional(v.pipe(v.string(), v.maxLength(32))) });
 
 const Scope = v.object({ regions: v.array(v.string()), departments: v.array(v.string()) });
 const User = v.object({
@@ -43,7 +45,7 @@ export const ClientMessage = v.variant('t', [
     t: v.literal('push'),
     batch: seq,
     items: v.pipe(
-      v.array(v.object({ docId, seq, update: bytes(MAX_UPDATE_BYTES) })),
+      v.array(v.object({ docId, seq, update: bytes(MAX_UPDATE_BYTES), contact: v.optional(contact) })),
       v.minLength(1),
       v.maxLength(MAX_PUSH_ITEMS),
     ),
@@ -71,7 +73,7 @@ export const ServerMessage = v.variant('t', [
    */
   v.object({
     t: v.literal('changes'),
-    items: v.array(v.object({ docId, update: bytes(MAX_FRAME_BYTES) })),
+    items: v.array(v.object({ docId, update: bytes(MAX_FRAME_BYTES), contact: v.optional(contact) })),
     cursor: v.optional(cursor),
     more: v.boolean(),
   }),

@@ -154,13 +154,19 @@ export function checkNewEvents(
   policy: DeadlinePolicy,
 ): EventRefusal | null {
   const after = new Map<string, AppealState>();
+  // Applied events by position, so a basis can be checked against what its author did since.
+  const appliedAt = new Map<string, number>();
+  let lastOwn = -1;
   let found: EventRefusal | null = null;
   fold(events, id, (event, before, index, refused) => {
     if (found) return;
     if (isNew(index) && event.type === 'recorded') {
       if (refused) found = { kind: 'invalid', event, reason: refused };
     } else if (isNew(index)) {
-      const basis = refused && event.basis && event.basis !== before.lastAppliedId ? after.get(event.basis) : undefined;
+      // An author has seen their own earlier events: a basis older than those is not what they saw.
+      const basisAt = event.basis ? appliedAt.get(event.basis) : undefined;
+      const honest = basisAt !== undefined && basisAt >= lastOwn;
+      const basis = refused && honest && event.basis !== before.lastAppliedId ? after.get(event.basis!) : undefined;
       const judgedOn = refused ? basis : before;
       if (!judgedOn) found = { kind: 'invalid', event, reason: refused! };
       else if (refused && refusal(judgedOn, event)) found = { kind: 'invalid', event, reason: refused };
@@ -169,7 +175,11 @@ export function checkNewEvents(
         if (denial) found = { kind: 'denied', event, denial };
       }
     }
-    if (!refused) after.set(event.id, step(before, event));
+    if (!refused) {
+      after.set(event.id, step(before, event));
+      appliedAt.set(event.id, index);
+      if (event.actor === user.id) lastOwn = index;
+    }
   });
   return found;
 }

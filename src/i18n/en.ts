@@ -68,6 +68,7 @@ export const en: Record<MessageKey, string> = {
   'detail.village': 'Village',
   'detail.recordedBy': 'Recorded by',
   'detail.citizen': 'Citizen',
+  'detail.contactHidden': "(your role may not see contact details)",
   'detail.anonymous': 'Anonymous',
   'detail.timeline': 'Timeline',
   'detail.conflicts': 'Conflicts',

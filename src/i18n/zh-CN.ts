@@ -67,6 +67,7 @@ export const zhCN = {
   'detail.village': '所在村（社区）',
   'detail.recordedBy': '登记人',
   'detail.citizen': '反映人',
+  'detail.contactHidden': "（您的角色无权查看联系方式）",
   'detail.anonymous': '匿名',
   'detail.timeline': '办理过程',
   'detail.conflicts': '冲突记录',

@@ -1,6 +1,6 @@
 import * as Y from 'yjs';
 import { DexieYProvider } from 'y-dexie';
-import { validateAppealInput, type Checked, type AppealInput } from '../core/appeal';
+import { contactOf, validateAppealInput, type Checked, type AppealInput } from '../core/appeal';
 import { isAppealEvent, type AppealEvent, type EventInput } from '../core/events';
 import { fold, refusal } from '../core/fold';
 import { appealContext, authorize, type Action } from '../core/workflow';
@@ -36,10 +36,12 @@ export async function recordAppeal(db: MinshengDB, raw: unknown, who: Recorder, 
   const doc = new Y.Doc();
   writeNewAppeal(doc, checked.value as AppealInput, who, now, newId());
   const row = { ...project(readAppeal(doc, id), currentPolicy(db)), doc } as AppealRow;
+  const contact = contactOf(checked.value as AppealInput);
   try {
-    await db.transaction('rw', [db.appeals, updatesTable(db), db.outbox], async () => {
+    await db.transaction('rw', [db.appeals, updatesTable(db), db.outbox, db.contacts], async () => {
       await db.appeals.add(row);
-      await db.outbox.add({ docId: id, update: Y.encodeStateAsUpdate(doc), createdAt: now } as never);
+      if (contact) await db.contacts.put({ appealId: id, ...contact });
+      await db.outbox.add({ docId: id, update: Y.encodeStateAsUpdate(doc), ...(contact && { contact }), createdAt: now } as never);
     });
   } catch (err) {
     throw asStorageError(err);

@@ -1,6 +1,7 @@
 import { Dexie, type EntityTable, type Table } from 'dexie';
 import yDexie from 'y-dexie';
 import type * as Y from 'yjs';
+import type { Contact } from '../core/appeal';
 import type { AppealProjection } from '../core/projection';
 import type { Region } from '../core/regions';
 
@@ -15,7 +16,14 @@ export interface OutboxRow {
   docId: string;
   /** Yjs update, V1 encoding as on the wire. */
   update: Uint8Array;
+  /** The citizen's contact, sent with the appeal's first update and never put in the document. */
+  contact?: Contact;
   createdAt: number;
+}
+
+/** A citizen's name and phone, kept beside the appeal; only devices allowed to see it have one. */
+export interface ContactRow extends Contact {
+  appealId: string;
 }
 
 /** A change the server refused: kept, with its reason, until the user deals with it. */
@@ -39,6 +47,7 @@ export type MinshengDB = Dexie & {
   quarantine: EntityTable<QuarantineRow, 'seq'>;
   meta: EntityTable<MetaRow, 'key'>;
   regions: EntityTable<Region, 'code'>;
+  contacts: EntityTable<ContactRow, 'appealId'>;
 };
 
 export const APPEAL_UPDATES_TABLE = '$appeals.doc_updates';
@@ -57,6 +66,9 @@ export function openDb(name = 'minsheng'): MinshengDB {
   db.version(2).stores({
     appeals: 'id, status, village, town, urgency, updatedAt, dueAt, createdBy, dept, tier, doc: Y.Doc',
   });
+  // Citizens' contacts move out of the documents. Older documents keep theirs until the
+  // server's state replaces them; nothing here rewrites a CRDT in place.
+  db.version(3).stores({ contacts: 'appealId' });
   return db;
 }
 

@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import type { Contact } from '../core/appeal';
 import { readAppeal } from '../core/doc';
 import { project } from '../core/projection';
 import { updatesTable, type AppealRow, type MinshengDB } from './db';
@@ -30,10 +31,11 @@ async function putProjection(db: MinshengDB, docId: string, doc: Y.Doc): Promise
 }
 
 /** Merges updates from the server. The cursor moves in the same transaction as the data. */
-export async function applyRemoteChanges(db: MinshengDB, items: { docId: string; update: Uint8Array }[], cursor?: number): Promise<void> {
+export async function applyRemoteChanges(db: MinshengDB, items: { docId: string; update: Uint8Array; contact?: Contact }[], cursor?: number): Promise<void> {
   try {
-    await db.transaction('rw', [db.appeals, updatesTable(db), db.meta], async () => {
-      for (const { docId, update } of items) {
+    await db.transaction('rw', [db.appeals, updatesTable(db), db.meta, db.contacts], async () => {
+      for (const { docId, update, contact } of items) {
+        if (contact) await db.contacts.put({ appealId: docId, ...contact });
         // Stored even when it adds nothing visible: a pure deletion leaves the state vector
         // unchanged, and an update waiting on missing parts must be kept until they arrive.
         const doc = await scratchDoc(db, docId);

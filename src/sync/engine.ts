@@ -252,7 +252,7 @@ export class SyncEngine {
       if (rows.length === 0 || this.ws !== ws) return;
       const batch = this.nextBatch++;
       this.inflight = { batch, seqs: rows.map((r) => r.seq) };
-      ws.send(encodeFrame({ t: 'push', batch, items: rows.map((r) => ({ docId: r.docId, seq: r.seq, update: r.update })) }));
+      ws.send(encodeFrame({ t: 'push', batch, items: rows.map((r) => ({ docId: r.docId, seq: r.seq, update: r.update, ...(r.contact && { contact: r.contact }) })) }));
       // A silent link (2G dead zone) never closes by itself: give up on it and reconnect.
       this.ackTimer = setTimeout(() => ws.close(), this.opts.ackTimeoutMs ?? 30_000);
     } finally {

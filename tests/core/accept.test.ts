@@ -103,7 +103,7 @@ describe('checkUpdate: new appeals', () => {
     const empty = new Y.Doc();
     const { description, ...fields } = validInput();
     empty.transact(() => {
-      for (const [k, v] of Object.entries({ ...fields, createdBy: gridWorker.id, createdAt: 1 })) fieldsOf(empty).set(k, v);
+      for (const [k, v] of Object.entries({ ...fields, citizen: { anonymous: false }, createdBy: gridWorker.id, createdAt: 1 })) fieldsOf(empty).set(k, v);
       textOf(empty).insert(0, description);
     });
     expectReject(checkUpdate(id, null, Y.encodeStateAsUpdate(empty), ctxFor(gridWorker)), 'not_recorded');

@@ -175,7 +175,7 @@ describe('isPhone', () => {
 
 describe('validateStoredFields', () => {
   const { description, ...fields } = validInput();
-  const stored = { ...fields, createdBy: 'u-grid', createdAt: 1_700_000_000_000 };
+  const stored = { ...fields, citizen: { anonymous: false }, createdBy: 'u-grid', createdAt: 1_700_000_000_000 };
 
   it('accepts stored fields plus the description and returns fields without it', () => {
     const r = validateStoredFields(stored, description, knownVillage);
@@ -196,6 +196,12 @@ describe('validateStoredFields', () => {
   it('combines input errors and meta errors', () => {
     const r = validateStoredFields({ ...stored, kind: 'x', createdAt: null }, description, knownVillage);
     expect(r).toEqual({ ok: false, errors: { kind: 'invalid_choice', meta: 'required' } });
+  });
+
+  it('refuses a name or phone inside the document: they travel beside it', () => {
+    expect(validateStoredFields({ ...stored, citizen: { anonymous: false, name: '张三' } }, description, knownVillage)).toEqual({ ok: false, errors: { citizenName: 'personal_data_in_document' } });
+    expect(validateStoredFields({ ...stored, citizen: { anonymous: true, phone: '13812345678' } }, description, knownVillage)).toEqual({ ok: false, errors: { citizenName: 'personal_data_in_document' } });
+    expect(validateStoredFields({ ...stored, citizen: undefined }, description, knownVillage)).toEqual({ ok: false, errors: { citizenName: 'required' } });
   });
 
   it('refuses non-object fields', () => {

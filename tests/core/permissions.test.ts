@@ -245,3 +245,14 @@ describe('the phone offers exactly what the server accepts', () => {
     );
   });
 });
+
+describe('checkNewEvents: a basis older than the author’s own events', () => {
+  it('is not an honest race: an assignee cannot annotate a closed appeal by naming an old basis', () => {
+    const dept = USERS.dept_handler;
+    const started = ev('started', {}, by(dept));
+    const h = [ev('recorded'), ev('assigned', { tier: 'town', dept: 'water' }), started, ev('replied', {}, by(dept)), ev('visited'), ev('closed')];
+    const late = ev('replied', { basis: started.id }, by(dept));
+    const events = [...h, late];
+    expect(checkNewEvents(events, (i) => i === events.length - 1, 'id', dept, appeal(), POLICY)).toMatchObject({ kind: 'invalid', reason: 'invalid_transition' });
+  });
+});

@@ -52,7 +52,11 @@ describe('recordAppeal', () => {
     db = openDb(name);
     const snap = await loadAppeal(db, id);
     expect(snap?.description).toBe(input.description);
-    expect(snap?.fields).toMatchObject({ villageCode: VILLAGE, urgency: 'orange', createdBy: 'u-grid', citizen: input.citizen });
+    // The citizen's name and phone stay out of the document, beside it in `contacts` and the outbox entry.
+    expect(snap?.fields).toMatchObject({ villageCode: VILLAGE, urgency: 'orange', createdBy: 'u-grid', citizen: { anonymous: false } });
+    expect(JSON.stringify(snap)).not.toMatch(/张三|13812345678/);
+    expect(await db.contacts.get(id)).toEqual({ appealId: id, name: '张三', phone: '13812345678' });
+    expect((await db.outbox.toArray())[0]!.contact).toEqual({ name: '张三', phone: '13812345678' });
     expect(snap?.events).toHaveLength(1);
     expect(fold(snap!.events).status).toBe('new');
   });

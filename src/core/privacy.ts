@@ -1,0 +1,38 @@
+import type { Contact } from './appeal';
+import { regionInScope, type Role, type SessionUser } from './roles';
+
+// Who may see a citizen's name and phone. Those who take the appeal in, handle it or call
+// the citizen back (village, town, the hotline desk, the department it is assigned to);
+// never leaders or administrators, and nobody at all for an anonymous appeal.
+
+const CONTACT_ROLES: readonly Role[] = ['grid_worker', 'bench_facilitator', 'village_station', 'town_official', 'city_dispatcher'];
+
+export interface ContactContext {
+  villageCode: string;
+  dept: string | null;
+  anonymous: boolean;
+}
+
+export function mayViewContact(user: SessionUser, appeal: ContactContext): boolean {
+  if (appeal.anonymous || !regionInScope(user.scope, appeal.villageCode)) return false;
+  if (user.role === 'dept_handler') return appeal.dept !== null && user.scope.departments.includes(appeal.dept);
+  return CONTACT_ROLES.includes(user.role);
+}
+
+/** 张三 → 张*; 欧阳小明 → 欧***: enough to recognise, not to identify. */
+export function maskName(name: string): string {
+  const chars = [...name.trim()];
+  return chars.length === 0 ? '' : chars[0] + '*'.repeat(Math.max(1, chars.length - 1));
+}
+
+/** 13812345678 → 138****5678; landlines keep only their last two digits. */
+export function maskPhone(phone: string): string {
+  const digits = phone.replace(/\D/g, '');
+  if (digits.length === 11 && digits.startsWith('1')) return `${digits.slice(0, 3)}****${digits.slice(7)}`;
+  return digits.length > 2 ? '*'.repeat(digits.length - 2) + digits.slice(-2) : '**';
+}
+
+/** The masked form for exports and any public view. */
+export function maskContact(c: Contact): Contact {
+  return { ...(c.name && { name: maskName(c.name) }), ...(c.phone && { phone: maskPhone(c.phone) }) };
+}
