@@ -1,0 +1,63 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { contactOf, validateContact } from '../../src/core/appeal';
+import { maskContact, maskName, maskPhone, mayViewContact } from '../../src/core/privacy';
+import { ROLES, type Role, type SessionUser } from '../../src/core/roles';
+import { VILLAGE, validInput } from './fixtures';
+
+const user = (role: Role, regions = ['371324102'], departments: string[] = []): SessionUser => ({ id: `u-${role}`, username: role, displayName: role, role, scope: { regions, departments } });
+const appeal = { villageCode: VILLAGE, dept: null as string | null, anonymous: false };
+
+describe('who may see a citizen’s contact', () => {
+  it('the village, the town and the hotline desk in scope; not leaders or admins', () => {
+    const sees = Object.fromEntries(ROLES.map((r) => [r, mayViewContact(user(r), appeal)]));
+    expect(sees).toEqual({ grid_worker: true, bench_facilitator: true, village_station: true, town_official: true, dept_handler: false, city_dispatcher: true, leader: false, admin: false });
+  });
+
+  it('a department only for appeals assigned to it', () => {
+    const water = user('dept_handler', ['371324'], ['water']);
+    expect(mayViewContact(water, { ...appeal, dept: 'water' })).toBe(true);
+    expect(mayViewContact(water, { ...appeal, dept: 'transport' })).toBe(false);
+  });
+
+  it('nobody outside their area, and nobody at all for an anonymous appeal', () => {
+    expect(mayViewContact(user('town_official', ['371324103']), appeal)).toBe(false);
+    for (const role of ROLES) expect(mayViewContact(user(role, ['371324'], ['water']), { ...appeal, anonymous: true, dept: 'water' })).toBe(false);
+  });
+});
+
+describe('contacts', () => {
+  it('come out of the input only when the citizen gave them and is not anonymous', () => {
+    expect(contactOf(validInput())).toEqual({ name: '张三', phone: '13812345678' });
+    expect(contactOf(validInput({ citizen: { anonymous: true } }))).toBeNull();
+    expect(contactOf(validInput({ citizen: { anonymous: false, phone: '13812345678' } }))).toEqual({ phone: '13812345678' });
+  });
+
+  it('are validated at the edge', () => {
+    expect(validateContact({ name: ' 李四 ' })).toEqual({ ok: true, value: { name: '李四' } });
+    expect(validateContact({ phone: '0539-1234567' }).ok).toBe(true);
+    expect(validateContact({})).toMatchObject({ ok: false, errors: { citizenName: 'name_or_phone' } });
+    expect(validateContact({ phone: '12345' })).toMatchObject({ ok: false, errors: { citizenPhone: 'invalid_phone' } });
+    expect(validateContact({ name: 'x'.repeat(51) })).toMatchObject({ ok: false, errors: { citizenName: 'too_long' } });
+    expect(validateContact({ name: '李四', idCard: '3713…' })).toMatchObject({ ok: false, errors: { meta: 'invalid_choice' } });
+  });
+});
+
+describe('masking for exports and public views', () => {
+  it('keeps enough to recognise, not to identify', () => {
+    expect(maskName('张三')).toBe('张*');
+    expect(maskName('欧阳小明')).toBe('欧***');
+    expect(maskPhone('13812345678')).toBe('138****5678');
+    expect(maskPhone('0539-1234567')).toBe('*********67');
+    expect(maskContact({ name: '王芳', phone: '13900001111' })).toEqual({ name: '王*', phone: '139****1111' });
+  });
+
+  it('never returns the original of a name longer than one character or of a phone', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 2, maxLength: 12 }).filter((s) => [...s.trim()].length >= 2), fc.stringMatching(/^1[3-9]\d{9}$/), (name, phone) => {
+        expect(maskName(name)).not.toBe(name.trim());
+        expect(maskPhone(phone)).toBe(`${phone.slice(0, 3)}****${phone.slice(7)}`);
+      }),
+    );
+  });
+});
