@@ -11,7 +11,7 @@ import { createAdminRoutes } from './admin';
 import { createWindowCounter } from './ratelimit';
 import type { Tickets } from '../sync/tickets';
 import { isUuidV7 } from '../../src/core/id';
-import { regionInScope } from '../../src/core/roles';
+import { appealInScope } from '../../src/core/roles';
 
 const MAX_BODY_BYTES = 16 * 1024;
 
@@ -159,9 +159,9 @@ export function createApi({ store, config, tickets, tokens, revocations }: ApiDe
     'POST /api/room-ticket': async (req) => {
       const { user } = await authed(req);
       const { docId } = parse(TicketBody, await readJson(req));
-      const village = store.appealVillage(docId);
-      if (!village || !regionInScope(user.scope, village)) {
-        if (village) store.insertAudit({ at: Date.now(), actor: user.id, action: 'permission_refused', target: docId, ip: clientIp(req), detail: { what: 'room', village } });
+      const appeal = store.appealScope(docId);
+      if (!appeal || !appealInScope(user, appeal)) {
+        if (appeal) store.insertAudit({ at: Date.now(), actor: user.id, action: 'permission_refused', target: docId, ip: clientIp(req), detail: { what: 'room', ...appeal } });
         throw new HttpError(404, 'not_found', 'No such appeal in your area');
       }
       return [200, { ticket: tickets.issue(user.id, docId) }];

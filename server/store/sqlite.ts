@@ -196,7 +196,7 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     dueBy: db.prepare("SELECT id FROM appeals WHERE due_at IS NOT NULL AND due_at <= ? AND status NOT IN ('closed', 'merged') ORDER BY due_at"),
     nextClientSeq: db.prepare('SELECT coalesce(max(client_seq), 0) + 1 AS n FROM receipts WHERE device_id = ?'),
     appealRows: db.prepare('SELECT * FROM appeals ORDER BY id'),
-    appealVillage: db.prepare('SELECT village FROM appeals WHERE id = ?'),
+    appealScope: db.prepare('SELECT village, dept FROM appeals WHERE id = ?'),
     updateCount: db.prepare('SELECT count(*) AS n FROM updates'),
   };
 
@@ -275,10 +275,14 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     inPushTx: (fn) => db.transaction(() => fn(pushTx))(),
 
     head: () => (q.head.get() as { seq: number } | undefined)?.seq ?? 0,
-    changedDocs: (cursor, prefixes, limit) => {
-      if (prefixes.length === 0) return [];
-      const where = prefixes.map(() => 'substr(village, 1, ?) = ?').join(' OR ');
-      const args = prefixes.flatMap((p) => [p.length, p]);
+    changedDocs: (cursor, prefixes, limit, departments) => {
+      if (prefixes.length === 0 || departments?.length === 0) return [];
+      let where = prefixes.map(() => 'substr(village, 1, ?) = ?').join(' OR ');
+      const args: (string | number)[] = prefixes.flatMap((p) => [p.length, p]);
+      if (departments) {
+        where = `(${where}) AND dept IN (${departments.map(() => '?').join(', ')})`;
+        args.push(...departments);
+      }
       return (
         db.prepare(`SELECT id, village, dept, anonymous, last_seq FROM appeals WHERE last_seq > ? AND (${where}) ORDER BY last_seq LIMIT ?`).all(cursor, ...args, limit) as {
           id: string;
@@ -338,7 +342,10 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
       return r ? { ...(r.name && { name: r.name }), ...(r.phone && { phone: r.phone }) } : null;
     },
     dueBy: (instant) => (q.dueBy.all(instant) as { id: string }[]).map((r) => r.id),
-    appealVillage: (docId) => (q.appealVillage.get(docId) as { village: string } | undefined)?.village ?? null,
+    appealScope: (docId) => {
+      const r = q.appealScope.get(docId) as { village: string; dept: string | null } | undefined;
+      return r ? { villageCode: r.village, dept: r.dept } : null;
+    },
     updateCount: () => (q.updateCount.get() as { n: number }).n,
     receiptCount: () => (q.receiptCount.get() as { n: number }).n,
   };

@@ -94,7 +94,8 @@ export interface Store {
   /** Global sequence of the last committed update (0 when none). */
   head(): number;
   /** Documents in scope changed after `cursor`, in commit order. */
-  changedDocs(cursor: number, regionPrefixes: string[], limit: number): { docId: string; village: string; dept: string | null; anonymous: boolean; lastSeq: number }[];
+  /** `departments`, when given, keeps only appeals assigned to one of them (department handlers). */
+  changedDocs(cursor: number, regionPrefixes: string[], limit: number, departments?: string[]): { docId: string; village: string; dept: string | null; anonymous: boolean; lastSeq: number }[];
   /** A citizen's name and phone for an appeal, kept beside its document. */
   contact(appealId: string): Contact | null;
   /** What a client at `cursor` lacks of one document: the snapshot if it holds newer changes, then later updates. */
@@ -109,8 +110,8 @@ export interface Store {
   appealRows(): AppealProjection[];
   /** Open appeals whose running deadline falls at or before `instant`, soonest first. */
   dueBy(instant: number): string[];
-  /** The village of a stored appeal, or null when the server does not have it. */
-  appealVillage(docId: string): string | null;
+  /** What decides who may see a stored appeal, or null when the server does not have it. */
+  appealScope(docId: string): { villageCode: string; dept: string | null } | null;
   /** Update rows still stored (compaction removes folded ones). */
   updateCount(): number;
   receiptCount(): number;

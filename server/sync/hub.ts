@@ -4,13 +4,14 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import * as Y from 'yjs';
 import { checkUpdate } from '../../src/core/accept';
 import type { DeadlinePolicy } from '../../src/core/deadline';
-import { compactParts, docFromUpdates } from '../../src/core/doc';
+import { compactParts, docFromUpdates, readAppeal } from '../../src/core/doc';
+import { fold } from '../../src/core/fold';
 import { MAX_FRAME_BYTES } from '../../src/core/limits';
 import { decodeClientFrame, encodeFrame, FrameError, type ClientMessage, type Rejection, type ServerMessage } from '../../src/core/protocol';
 import { validateContact } from '../../src/core/appeal';
 import type { RejectReason } from '../../src/core/accept';
 import { mayViewContact } from '../../src/core/privacy';
-import { regionInScope, type SessionUser } from '../../src/core/roles';
+import { appealInScope, type SessionUser } from '../../src/core/roles';
 import { publicUser } from '../http/api';
 import { createBucket } from '../http/ratelimit';
 import type { Revocations } from '../revocations';
@@ -88,7 +89,8 @@ export function applyPush(store: Store, session: Session, msg: PushMessage, now:
       const parts = tx.docParts(r.docId);
       if (parts.length === 0) continue;
       const doc = docFromUpdates(parts);
-      if (regionInScope(user.scope, String(doc.getMap('fields').get('villageCode') ?? ''))) r.base = Y.encodeStateAsUpdate(doc);
+      const snapshot = readAppeal(doc, r.docId);
+      if (appealInScope(user, { villageCode: String(snapshot.fields.villageCode ?? ''), dept: fold(snapshot.events, r.docId).dept })) r.base = Y.encodeStateAsUpdate(doc);
       doc.destroy();
     }
   });
@@ -160,14 +162,15 @@ export function createSyncHub({ store, policy, tokens, revocations, bus = create
     let cursor = from;
     for (;;) {
       if (conn.session !== session || conn.ws.readyState !== conn.ws.OPEN) return;
-      const docs = store.changedDocs(cursor, session.user.scope.regions, pageDocs);
+      const { user } = session;
+      const docs = store.changedDocs(cursor, user.scope.regions, pageDocs, user.role === 'dept_handler' ? user.scope.departments : undefined);
       const items: { docId: string; update: Uint8Array }[] = [];
       let bytes = 0;
       let next = cursor;
       let full = false;
       for (const d of docs) {
         // The SQL filter narrows; this check is the rule.
-        if (regionInScope(session.user.scope, d.village)) {
+        if (appealInScope(user, { villageCode: d.village, dept: d.dept })) {
           // Relative to where the client started, not to this page: a document listed here
           // by its latest change may also hold older changes the client lacks.
           const update = Y.mergeUpdates(store.docPartsSince(d.docId, from));
@@ -202,12 +205,15 @@ export function createSyncHub({ store, policy, tokens, revocations, bus = create
     };
     for (const conn of conns) {
       if (conn === from || !conn.session || !conn.caughtUp) continue;
-      const scope = conn.session.user.scope;
+      const user = conn.session.user;
       const items = committed
-        .filter((c) => regionInScope(scope, c.village))
+        .filter((c) => appealInScope(user, { villageCode: c.village, dept: c.dept }))
         .map((c) => {
-          const contact = mayViewContact(conn.session!.user, { villageCode: c.village, dept: c.dept, anonymous: c.anonymous }) ? contactOf(c.docId) : null;
-          return { docId: c.docId, update: c.update, ...(contact && { contact }) };
+          const contact = mayViewContact(user, { villageCode: c.village, dept: c.dept, anonymous: c.anonymous }) ? contactOf(c.docId) : null;
+          // A department sees an appeal only once it is assigned there, so it may lack the
+          // history: it gets the whole document, not just this change.
+          const update = user.role === 'dept_handler' ? Y.mergeUpdates(store.docParts(c.docId)) : c.update;
+          return { docId: c.docId, update, ...(contact && { contact }) };
         });
       // One process commits in sequence, so `top` skips only updates this client may not see.
       if (items.length > 0) send(conn, { t: 'changes', items, cursor: top, more: false });

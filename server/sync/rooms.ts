@@ -11,7 +11,7 @@ import type { DeadlinePolicy } from '../../src/core/deadline';
 import { docFromUpdates } from '../../src/core/doc';
 import { newId } from '../../src/core/id';
 import { MAX_FRAME_BYTES } from '../../src/core/limits';
-import { regionInScope, type SessionUser } from '../../src/core/roles';
+import { appealInScope, type SessionUser } from '../../src/core/roles';
 import { publicUser } from '../http/api';
 import { createBucket } from '../http/ratelimit';
 import type { Revocations } from '../revocations';
@@ -200,12 +200,9 @@ export function createRooms(store: Store, bus: CommitBus, tickets: Tickets, poli
       const userId = tickets.take(url.searchParams.get('ticket') ?? '', docId);
       const user = userId ? store.userById(userId) : null;
       if (!user || user.disabled) return refuse(socket, '401 Unauthorized');
-      const room = openRoom(docId);
-      const village = room ? String(room.doc.getMap('fields').get('villageCode') ?? '') : '';
-      if (!room || !regionInScope(user.scope, village)) {
-        if (room && room.conns.size === 0) rooms.delete(docId);
-        return refuse(socket, '404 Not Found');
-      }
+      const appeal = store.appealScope(docId);
+      const room = appeal && appealInScope(user, appeal) ? openRoom(docId) : null;
+      if (!room) return refuse(socket, '404 Not Found');
       wss.handleUpgrade(req, socket, head, (ws) => join(room, ws, publicUser(user)));
     },
     close(): void {

@@ -3,7 +3,8 @@ import { validateStoredFields } from './appeal';
 import { ROOT_NAMES, readAppeal, type AppealSnapshot } from './doc';
 import { isAppealEvent } from './events';
 import { MAX_DESCRIPTION_CHARS, MAX_EVENTS_PER_APPEAL, MAX_UPDATE_BYTES } from './limits';
-import { RECORDING_ROLES, regionInScope, type SessionUser } from './roles';
+import { appealInScope, RECORDING_ROLES, regionInScope, type SessionUser } from './roles';
+import { fold } from './fold';
 import type { DeadlinePolicy } from './deadline';
 import { checkNewEvents } from './workflow';
 
@@ -86,7 +87,8 @@ export function checkSnapshots(before: AppealSnapshot | null, after: AppealSnaps
 
   if (before) {
     // Moving an appeal into one's scope is no way to reach it.
-    if (!regionInScope(user.scope, String(before.fields.villageCode ?? ''))) return reject('out_of_scope', `village ${String(before.fields.villageCode)}`);
+    const heldBy = { villageCode: String(before.fields.villageCode ?? ''), dept: fold(before.events, before.id).dept };
+    if (!appealInScope(user, heldBy)) return reject('out_of_scope', `village ${heldBy.villageCode}${heldBy.dept ? `, department ${heldBy.dept}` : ''}`);
     // Events are append-only: every earlier event survives, unchanged and in order.
     const keys = after.events.map(eventKey);
     let at = 0;

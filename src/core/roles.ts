@@ -47,3 +47,12 @@ export function scopeFor(code: string): string {
 export function scopeCovers(outer: Scope, inner: Scope): boolean {
   return inner.regions.every((p) => outer.regions.some((o) => p.startsWith(o))) && (outer.departments.length === 0 || inner.departments.every((d) => outer.departments.includes(d)));
 }
+
+/**
+ * Whether an appeal lies within what a user may see and touch: their regions, and for a
+ * department handler only what is assigned to one of their departments.
+ */
+export function appealInScope(user: Pick<SessionUser, 'role' | 'scope'>, appeal: { villageCode: string; dept: string | null }): boolean {
+  if (!regionInScope(user.scope, appeal.villageCode)) return false;
+  return user.role !== 'dept_handler' || (appeal.dept !== null && user.scope.departments.includes(appeal.dept));
+}

@@ -1,5 +1,6 @@
 import 'fake-indexeddb/auto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
 import { startServer, type RunningServer } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { appendEvent, type AppealSnapshot } from '../../src/core/doc';
@@ -7,7 +8,7 @@ import type { AppealEvent } from '../../src/core/events';
 import { fold, type AppealState } from '../../src/core/fold';
 import { newId } from '../../src/core/id';
 import { act, loadAppeal, recordAppeal, type ActionInput } from '../../src/store/appeals';
-import { applyLocalChange } from '../../src/store/docs';
+import { applyLocalChange, applyRemoteChanges } from '../../src/store/docs';
 import { addUser, device, login, until, type Device } from '../helpers/clients';
 import { tempDir } from '../helpers/server';
 
@@ -155,27 +156,24 @@ describe('forged transitions and an honest race', () => {
     await grid.db.quarantine.clear();
   });
 
-  it('refuses a department replying to work that is not its own', async () => {
-    await seen(dept, id, (s) => s.status === 'visited', 'the appeal');
-    await forge(dept, id, { type: 'commented', note: '已知悉' });
-    // A comment is fine; a reply is not (it was never assigned to the water bureau, and it is past replying).
+  it('keeps a department away from work not assigned to it', async () => {
     const fresh = await record('三组水井水质发浑。');
     grid.engine.kick();
     await grid.settled();
-    await seen(dept, fresh, (s) => s.status === 'new', 'the other appeal');
-    await forge(dept, fresh, { type: 'replied', note: '已处理', via: 'grid_patrol' });
+    await seen(town, fresh, (s) => s.status === 'new', 'the other appeal');
+    await dept.settled();
+    // Not assigned to the water bureau: its device never receives the appeal.
+    expect(await dept.db.appeals.get(fresh)).toBeUndefined();
+    // A copy obtained some other way does not help: the server refuses work on it.
+    await applyRemoteChanges(dept.db, [{ docId: fresh, update: Y.mergeUpdates(server.store.docParts(fresh)) }]);
+    await forge(dept, fresh, { type: 'commented', note: '已知悉' });
     dept.engine.kick();
     await dept.settled();
-    const q = await dept.db.quarantine.toArray();
-    expect(q).toEqual([expect.objectContaining({ docId: fresh, reason: 'invalid_transition' })]);
+    expect(await dept.db.quarantine.toArray()).toEqual([expect.objectContaining({ docId: fresh, reason: 'out_of_scope' })]);
     await dept.db.quarantine.clear();
-    await step(town, fresh, { type: 'assigned', tier: 'village' });
-    await seen(dept, fresh, (s) => s.status === 'assigned', 'the village assignment');
-    await forge(dept, fresh, { type: 'replied', note: '已处理', via: 'grid_patrol' });
-    dept.engine.kick();
-    await dept.settled();
-    expect(await dept.db.quarantine.toArray()).toEqual([expect.objectContaining({ docId: fresh, reason: 'forbidden', detail: 'replied: not_assignee' })]);
-    expect(server.store.appealRows().find((r) => r.id === id)).toBeDefined();
+    // Once assigned there, it arrives whole, history included.
+    await step(town, fresh, { type: 'assigned', tier: 'town', dept: 'water' });
+    await seen(dept, fresh, (s) => s.status === 'assigned' && s.dept === 'water' && s.applied === 2, 'the assignment');
   });
 
   it('keeps both closes of two officials who closed it offline, and converges with one conflict note', async () => {
@@ -191,8 +189,10 @@ describe('forged transitions and an honest race', () => {
     await town2.settled();
     expect(await town.db.quarantine.count()).toBe(0);
     expect(await town2.db.quarantine.count()).toBe(0);
-    for (const d of devices) await seen(d, id, (s) => s.conflicts.length === 1, 'the conflict note');
-    const states = await Promise.all(devices.map((d) => stateOn(d, id)));
+    // Everyone who may see this village-tier appeal (not the water bureau).
+    const seeing = devices.filter((d) => d !== dept);
+    for (const d of seeing) await seen(d, id, (s) => s.conflicts.length === 1, 'the conflict note');
+    const states = await Promise.all(seeing.map((d) => stateOn(d, id)));
     for (const s of states) expect(s).toEqual(states[0]);
     expect(states[0]!.status).toBe('closed');
     expect(states[0]!.conflicts[0]).toMatchObject({ type: 'closed', reason: 'invalid_transition' });

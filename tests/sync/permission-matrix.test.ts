@@ -11,7 +11,7 @@ import { POLICY_PRESETS } from '../../src/core/deadline';
 import { fold } from '../../src/core/fold';
 import { newId } from '../../src/core/id';
 import { decodeServerFrame, encodeFrame, type ClientMessage, type ServerMessage } from '../../src/core/protocol';
-import { RECORDING_ROLES, regionInScope, ROLES, type Role, type SessionUser } from '../../src/core/roles';
+import { appealInScope, RECORDING_ROLES, regionInScope, ROLES, type Role, type SessionUser } from '../../src/core/roles';
 import { ACTIONS, appealContext, checkNewEvents, type Action } from '../../src/core/workflow';
 import { login } from '../helpers/clients';
 import { tempDir } from '../helpers/server';
@@ -95,8 +95,8 @@ function fixture(village: string, events: EventInput[], recorder = RECORDER): st
 function prepare(op: Exclude<Op, 'read'>, role: Role, relation: Relation): { docId: string; update: Uint8Array; allowed: boolean } {
   const { user } = users[role];
   const village = villages[relation];
-  const inScope = regionInScope(user.scope, village);
   if (op === 'create') {
+    const inScope = regionInScope(user.scope, village);
     const doc = new Y.Doc();
     writeNewAppeal(doc, input(village), { id: user.id, role: user.role }, Date.now(), newId());
     // Only a village of this county is an appeal at all; then role and scope decide.
@@ -108,6 +108,8 @@ function prepare(op: Exclude<Op, 'read'>, role: Role, relation: Relation): { doc
   const doc = docFromUpdates(server.store.docParts(id));
   const before = Y.encodeStateVector(doc);
   const state = fold(eventsOf(doc).toArray(), id);
+  // Regions, and for a department only what is assigned to it.
+  const inScope = appealInScope(user, { villageCode: village, dept: state.dept });
   let allowed = false;
   if (op === 'edit fields') {
     fieldsOf(doc).set('urgency', 'red');
@@ -187,7 +189,7 @@ describe('permission matrix through the real server', () => {
         for (const op of OPS) {
           // Another county's appeal cannot exist in this county's store: only creating one can be tried.
           if (relation === 'other county' && op !== 'create') continue;
-          if (op === 'read') cases.push({ role, relation, op, allowed: regionInScope(users[role].user.scope, villages[relation]) });
+          if (op === 'read') cases.push({ role, relation, op, allowed: appealInScope(users[role].user, { villageCode: villages[relation], dept: null }) });
           else cases.push({ role, relation, op, ...prepare(op, role, relation) });
         }
       }
