@@ -22,7 +22,7 @@ import { tempDir } from '../helpers/server';
 
 const RELATIONS = ['own village', 'other village, same town', 'other town', 'other county'] as const;
 type Relation = (typeof RELATIONS)[number];
-const OPS = ['read', 'create', ...ACTIONS, 'edit fields', 'edit text', 'delete event', 'overwrite event'] as const;
+const OPS = ['read', 'create', ...ACTIONS, 'edit fields', 'edit text', 'delete event', 'overwrite event', 'forge actor'] as const;
 type Op = (typeof OPS)[number];
 const USERNAMES: Record<Role, string> = { grid_worker: 'grid', bench_facilitator: 'bench', village_station: 'station', town_official: 'town', dept_handler: 'dept', city_dispatcher: 'dispatcher', leader: 'leader', admin: 'admin' };
 const RECORDER = '0190a000-0000-7000-8000-00000000beef';
@@ -119,6 +119,10 @@ function prepare(op: Exclude<Op, 'read'>, role: Role, relation: Relation): { doc
     allowed = inScope;
   } else if (op === 'delete event') {
     eventsOf(doc).delete(0, 1);
+  } else if (op === 'forge actor') {
+    // A comment in someone else's name (the town official's, or the grid worker's for them).
+    const other = role === 'town_official' ? users.grid_worker.user : users.town_official.user;
+    appendEvent(doc, { type: 'commented', note: '代他人发言', id: newId(), actor: other.id, role: other.role, at: Date.now() } as AppealEvent);
   } else if (op === 'overwrite event') {
     const first = eventsOf(doc).get(0) as AppealEvent;
     doc.transact(() => {
