@@ -1,5 +1,8 @@
-// The default export is the one shape both Node (CommonJS build) and Vite (ES build) share.
-import chineseDays from 'chinese-days';
+// The statutory tables of `chinese-days`, read as plain data. The package's own functions
+// (isWorkday and friends) read the weekday, and even build their tables, in the device's
+// time zone: west of UTC every answer belongs to the day before (Mondays off, Saturdays
+// worked). So only the dated exceptions come from it; the weekday is computed here.
+import statutory from 'chinese-days/dist/chinese-days.json';
 
 // Working time on the PRC statutory calendar (holidays and make-up workdays come from
 // `chinese-days`), always in China Standard Time. CST has had no daylight saving since
@@ -32,13 +35,23 @@ export function cstDate(day: number): string {
   return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
+const HOLIDAYS: Readonly<Record<string, string>> = statutory.holidays;
+const MAKE_UP_WORKDAYS: Readonly<Record<string, string>> = statutory.workdays;
+
+/** 0 = Sunday … 6 = Saturday; CST day 0 (1970-01-01) was a Thursday. */
+export function weekdayOf(day: number): number {
+  return (((day + 4) % 7) + 7) % 7;
+}
+
 const workdayCache = new Map<number, boolean>();
 
 /** Whether a CST day is an official working day (weekday not on holiday, or a make-up day). */
 export function isWorkingDay(day: number): boolean {
   let known = workdayCache.get(day);
   if (known === undefined) {
-    known = chineseDays.isWorkday(cstDate(day));
+    const date = cstDate(day);
+    const weekday = weekdayOf(day);
+    known = Object.hasOwn(MAKE_UP_WORKDAYS, date) || (weekday >= 1 && weekday <= 5 && !Object.hasOwn(HOLIDAYS, date));
     workdayCache.set(day, known);
   }
   return known;
@@ -55,7 +68,12 @@ export function dayLength(hours: WorkingHours): number {
  */
 export function addWorkingMinutes(from: number, minutes: number, hours: WorkingHours): number {
   let day = cstDay(from);
-  let minute = Math.max(hours.start, Math.min(hours.end, (from - cstInstant(day, 0)) / MINUTE_MS));
+  let minute = Math.max(hours.start, (from - cstInstant(day, 0)) / MINUTE_MS);
+  // After the close the clock starts next morning (never at the close already past).
+  if (minute > hours.end) {
+    day++;
+    minute = hours.start;
+  }
   let left = minutes;
   for (;;) {
     if (isWorkingDay(day)) {

@@ -102,7 +102,7 @@ export const DeadlinePolicySchema = v.pipe(
 
 /** Reads a policy from configuration: a preset name, or a JSON object checked field by field. */
 export function parsePolicy(input: unknown): { ok: true; policy: DeadlinePolicy } | { ok: false; error: string } {
-  if (typeof input === 'string' && input in POLICY_PRESETS) return { ok: true, policy: POLICY_PRESETS[input as PresetName] };
+  if (typeof input === 'string' && Object.hasOwn(POLICY_PRESETS, input)) return { ok: true, policy: POLICY_PRESETS[input as PresetName] };
   if (typeof input === 'string') return { ok: false, error: `unknown deadline preset "${input}" (known: ${PRESET_NAMES.join(', ')})` };
   const r = v.safeParse(DeadlinePolicySchema, input);
   if (r.success) return { ok: true, policy: r.output as DeadlinePolicy };

@@ -90,6 +90,8 @@ export function authorize(user: SessionUser, appeal: AppealContext, state: Appea
   if (rule.rule === 'assignee' && !isAssignee(user, state)) return 'not_assignee';
   if (event.type === 'assigned' && !worksAtTier(user.role, event.tier)) return 'assign_above_role';
   if (event.type === 'extension_decided' && state.extensionRequestedBy === user.id) return 'own_request';
+  // Approval grants at most what was asked for.
+  if (event.type === 'extension_decided' && event.approved && state.extensionRequested !== null && event.days > state.extensionRequested) return 'extension_too_long';
   if (event.type === 'replied' && event.via !== appeal.channel) return 'not_original_channel';
   if (event.type === 'extension_requested' || (event.type === 'extension_decided' && event.approved)) {
     const room = extensionRoom(policy, appeal, state);

@@ -76,6 +76,13 @@ describe('the 2026 statutory calendar, day by day', () => {
     for (let d = dayOf(2026, m, 1); d < dayOf(2026, m + 1, 1); d++) if (isWorkingDay(d)) days++;
     expect(days).toBe(n);
   });
+
+  it('2026 has 248 working days', () => {
+    // 261 weekdays (52 weeks and a Thursday), minus 19 holidays falling on weekdays
+    // (Jan 1–2; Feb 16–20, 23; Apr 6; May 1, 4, 5; Jun 19; Sep 25; Oct 1, 2, 5, 6, 7),
+    // plus the 6 make-up weekend days.
+    expect(workingMinutesBetween(cst(2026, 1, 1), cst(2027, 1, 1), HOURS)).toBe(248 * DAY);
+  });
 });
 
 describe('addWorkingMinutes at the edges of the working day', () => {
@@ -85,6 +92,8 @@ describe('addWorkingMinutes at the edges of the working day', () => {
     ['one minute after the close is one minute past the next opening', cst(2026, 3, 2, 17), 1, cst(2026, 3, 3, 9, 1)],
     ['before opening, the clock starts at 09:00', cst(2026, 3, 2, 7), 0, cst(2026, 3, 2, 9)],
     ['after the close, the clock starts next working morning', cst(2026, 3, 2, 21), 30, cst(2026, 3, 3, 9, 30)],
+    ['after the close, nothing added is next working morning, never the close already past', cst(2026, 3, 2, 17, 0, 1), 0, cst(2026, 3, 3, 9)],
+    ['after the close before a holiday, nothing added waits out the holiday', cst(2026, 9, 30, 20), 0, cst(2026, 10, 8, 9)],
     ['on a Saturday, the clock starts Monday', cst(2026, 3, 7, 12), 0, cst(2026, 3, 9, 9)],
     ['seconds are kept', cst(2026, 3, 2, 9, 0, 30), 1, cst(2026, 3, 2, 9, 1, 30)],
     ['inside Spring Festival, the clock starts on Tue 24 Feb', cst(2026, 2, 15, 12), 60, cst(2026, 2, 24, 10)],
