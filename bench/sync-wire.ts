@@ -70,7 +70,9 @@ export async function syncWire(): Promise<BenchRow[]> {
     const records = [];
     for (const id of ids) {
       const s = (await loadAppeal(db, id))!;
-      records.push({ id, ...s.fields, description: s.description, events: s.events });
+      // The citizen's contact travels beside the document; a plain record would hold it inline.
+      const { appealId: _id, ...contact } = (await db.contacts.get(id)) ?? { appealId: id };
+      records.push({ id, ...s.fields, citizen: { ...(s.fields.citizen as object), ...contact }, description: s.description, events: s.events });
     }
     const json = Buffer.from(JSON.stringify(records));
     const gz = gzipSync(json, { level: 9 }).byteLength;
