@@ -32,8 +32,18 @@ function syncUrl(): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/sync`;
 }
 
-/** Trades the refresh token for a new session: the new access token, null if it ended, undefined when offline. */
-export async function refreshSession(): Promise<string | null | undefined> {
+let refreshing: Promise<string | null | undefined> | null = null;
+
+/**
+ * Trades the refresh token for a new session: the new access token, null if it ended,
+ * undefined when offline. Concurrent callers share one exchange: a refresh token works once.
+ */
+export function refreshSession(): Promise<string | null | undefined> {
+  refreshing ??= exchangeRefresh().finally(() => (refreshing = null));
+  return refreshing;
+}
+
+async function exchangeRefresh(): Promise<string | null | undefined> {
   const current = app.session;
   if (!current?.refreshToken) return null;
   let res: Response;
