@@ -18,3 +18,4 @@ export * from './repeats';
 export * from './departments';
 export * from './queues';
 export * from './privacy';
+export * from './classify';

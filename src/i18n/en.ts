@@ -339,4 +339,7 @@ export const en: Record<MessageKey, string> = {
   'audit.user_created': "user created",
   'audit.user_updated': "user changed",
   'audit.export': "export",
+  'form.suggested': "Suggested: {category} (mentions {words})",
+  'form.useSuggestion': "Use",
+  'form.villageNamed': "The text names {village}",
 };

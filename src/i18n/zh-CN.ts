@@ -338,6 +338,9 @@ export const zhCN = {
   'audit.user_created': "新建用户",
   'audit.user_updated': "修改用户",
   'audit.export': "导出",
+  'form.suggested': "建议类别：{category}（因为提到：{words}）",
+  'form.useSuggestion': "采用",
+  'form.villageNamed': "内容中提到了 {village}",
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

@@ -41,6 +41,15 @@ describe('content security policy', () => {
     await app.login('station');
     await app.installShell();
     await app.record('村口水塘护栏损坏，孩子上学经过很危险。', { category: 'infra.environment', channel: 'walk_in' });
+    // Typing brings an explained category suggestion; one tap takes it.
+    await page.getByRole('link', { name: /登记诉求/ }).click();
+    await page.locator('textarea[name=description]').fill('村东头的路面塌陷了一大块，坑洼很深。');
+    const suggestion = page.getByTestId('category-suggestions');
+    await suggestion.getByText('道路交通').waitFor();
+    expect(await suggestion.textContent()).toContain('路面');
+    await suggestion.getByRole('button', { name: '采用' }).first().click();
+    expect(await page.locator('select[name=category]').inputValue()).toBe('infra.roads');
+    await page.getByRole('link', { name: '我的诉求' }).click();
     await page.getByTestId('appeal-list').locator('a.row').first().click();
     await page.getByTestId('timeline').waitFor();
     await page.getByRole('button', { name: '受理' }).click();
