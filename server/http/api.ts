@@ -113,7 +113,7 @@ export function createApi({ store, config, tickets, tokens, revocations }: ApiDe
     if (!found) throw new HttpError(401, 'unauthorized', 'Log in again');
     return found;
   };
-  const sessionBody = async (user: UserRecord, issued: IssuedSession) => ({ ...issued, user: publicUser(user), policy: config.policy });
+  const sessionBody = (user: UserRecord, issued: IssuedSession) => ({ ...issued, user: publicUser(user), policy: config.policy });
 
   const routes: Record<string, Route> = {
     'GET /api/health': async () => [200, { ok: true, county: store.getMeta('county') }],
@@ -136,14 +136,14 @@ export function createApi({ store, config, tickets, tokens, revocations }: ApiDe
       }
       perAccount.reset(username);
       store.insertAudit({ at: Date.now(), actor: user.id, action: 'login', target: user.username, ip });
-      return [200, await sessionBody(user, await tokens.open(user))];
+      return [200, sessionBody(user, await tokens.open(user))];
     },
     'POST /api/refresh': async (req) => {
       const { refreshToken } = parse(RefreshBody, await readJson(req));
       const renewed = await tokens.refresh(refreshToken);
       if (!renewed) throw new HttpError(401, 'unauthorized', 'Session ended: log in again');
       const { user, ...issued } = renewed;
-      return [200, await sessionBody(user, issued)];
+      return [200, sessionBody(user, issued)];
     },
     'POST /api/logout': async (req) => {
       const { user, sid } = await authed(req);

@@ -4,15 +4,14 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import * as Y from 'yjs';
 import { checkUpdate } from '../../src/core/accept';
 import type { DeadlinePolicy } from '../../src/core/deadline';
-import { compactParts, docFromUpdates, readAppeal } from '../../src/core/doc';
-import { fold } from '../../src/core/fold';
+import { compactParts, docFromUpdates } from '../../src/core/doc';
 import { MAX_FRAME_BYTES } from '../../src/core/limits';
 import { decodeClientFrame, encodeFrame, FrameError, type ClientMessage, type Rejection, type ServerMessage } from '../../src/core/protocol';
 import { validateContact } from '../../src/core/appeal';
 import type { RejectReason } from '../../src/core/accept';
 import { mayViewContact } from '../../src/core/privacy';
 import { appealInScope, type SessionUser } from '../../src/core/roles';
-import { publicUser } from '../http/api';
+import { clientIp, publicUser } from '../http/api';
 import { createBucket } from '../http/ratelimit';
 import type { Revocations } from '../revocations';
 import type { TokenService } from '../tokens';
@@ -86,12 +85,10 @@ export function applyPush(store: Store, session: Session, msg: PushMessage, now:
     fault?.('before-commit');
     // Bases are taken after the whole batch, so they include updates accepted after the refused one.
     for (const r of rejected) {
-      const parts = tx.docParts(r.docId);
-      if (parts.length === 0) continue;
-      const doc = docFromUpdates(parts);
-      const snapshot = readAppeal(doc, r.docId);
-      if (appealInScope(user, { villageCode: String(snapshot.fields.villageCode ?? ''), dept: fold(snapshot.events, r.docId).dept })) r.base = Y.encodeStateAsUpdate(doc);
-      doc.destroy();
+      // The projection, committed with the batch, already says who may see the document.
+      const scope = store.appealScope(r.docId);
+      if (!scope || !appealInScope(user, scope)) continue;
+      r.base = Y.mergeUpdates(tx.docParts(r.docId));
     }
   });
   return { ack: { t: 'ack', batch: msg.batch, accepted, rejected }, committed };
@@ -198,10 +195,16 @@ export function createSyncHub({ store, policy, tokens, revocations, bus = create
 
   function fanOut(committed: Committed[], from: unknown): void {
     const top = committed[committed.length - 1]!.seq;
+    // Looked up once per document, however many connections receive it.
     const contacts = new Map<string, ReturnType<Store['contact']>>();
     const contactOf = (docId: string) => {
       if (!contacts.has(docId)) contacts.set(docId, store.contact(docId));
       return contacts.get(docId)!;
+    };
+    const wholeDocs = new Map<string, Uint8Array>();
+    const wholeDoc = (docId: string) => {
+      if (!wholeDocs.has(docId)) wholeDocs.set(docId, Y.mergeUpdates(store.docParts(docId)));
+      return wholeDocs.get(docId)!;
     };
     for (const conn of conns) {
       if (conn === from || !conn.session || !conn.caughtUp) continue;
@@ -212,7 +215,7 @@ export function createSyncHub({ store, policy, tokens, revocations, bus = create
           const contact = mayViewContact(user, { villageCode: c.village, dept: c.dept, anonymous: c.anonymous }) ? contactOf(c.docId) : null;
           // A department sees an appeal only once it is assigned there, so it may lack the
           // history: it gets the whole document, not just this change.
-          const update = user.role === 'dept_handler' ? Y.mergeUpdates(store.docParts(c.docId)) : c.update;
+          const update = user.role === 'dept_handler' ? wholeDoc(c.docId) : c.update;
           return { docId: c.docId, update, ...(contact && { contact }) };
         });
       // One process commits in sequence, so `top` skips only updates this client may not see.
@@ -251,7 +254,7 @@ export function createSyncHub({ store, policy, tokens, revocations, bus = create
   const unsubscribe = bus.subscribe(fanOut);
 
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
-    const conn: Conn = { ws, session: null, authenticating: false, caughtUp: false, alive: true, rate: createBucket(SYNC_RATE.perSecond, SYNC_RATE.burst), ip: req.socket.remoteAddress ?? 'unknown' };
+    const conn: Conn = { ws, session: null, authenticating: false, caughtUp: false, alive: true, rate: createBucket(SYNC_RATE.perSecond, SYNC_RATE.burst), ip: clientIp(req) };
     conns.add(conn);
     ws.on('pong', () => (conn.alive = true));
     ws.on('close', () => conns.delete(conn));

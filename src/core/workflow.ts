@@ -1,6 +1,6 @@
 import type { Channel, Kind, Urgency } from './appeal';
 import { extensionRoom, type AppealTerms, type DeadlinePolicy } from './deadline';
-import type { AppealEvent, EventType, Tier } from './events';
+import { TIERS, type AppealEvent, type EventType, type Tier } from './events';
 import { fold, refusal, step, type AppealState, type ConflictReason } from './fold';
 import { regionInScope, type Role, type SessionUser } from './roles';
 
@@ -65,6 +65,11 @@ export function isAssignee(user: SessionUser, state: AppealState): boolean {
 function worksAtTier(role: Role, tier: Tier): boolean {
   const top = ROLE_TIER[role];
   return top !== undefined && TIER_RANK[tier] <= TIER_RANK[top];
+}
+
+/** The tiers a role may assign an appeal to: its own and those below it. */
+export function assignableTiers(role: Role): Tier[] {
+  return TIERS.filter((tier) => worksAtTier(role, tier));
 }
 
 export interface AppealContext extends AppealTerms {

@@ -6,7 +6,6 @@ import { fold, refusal } from '../core/fold';
 import { appealContext, authorize, type Action } from '../core/workflow';
 import type { SessionUser } from '../core/roles';
 import { appendEvent, readAppeal, writeNewAppeal, type Actor, type AppealSnapshot } from '../core/doc';
-import { MAX_EVENT_NOTE_CHARS } from '../core/limits';
 import { newId } from '../core/id';
 import { project } from '../core/projection';
 import { regionInScope, type Scope } from '../core/roles';
@@ -66,13 +65,6 @@ export async function loadAppeal(db: MinshengDB, id: string): Promise<AppealSnap
 
 export function myAppeals(db: MinshengDB): Promise<AppealRow[]> {
   return db.appeals.orderBy('updatedAt').reverse().toArray();
-}
-
-/** Appends a comment by `who`. Returns false when the note is empty or too long. */
-export async function addComment(db: MinshengDB, id: string, who: Actor, note: string, now = Date.now()): Promise<boolean> {
-  const text = note.trim();
-  if (!text || text.length > MAX_EVENT_NOTE_CHARS) return false;
-  return applyLocalChange(db, id, (doc) => appendEvent(doc, { id: newId(), type: 'commented', actor: who.id, role: who.role, at: now, note: text, ...(who.name ? { by: who.name } : {}) }), now);
 }
 
 export type ActionInput = EventInput<Extract<AppealEvent, { type: Action }>>;

@@ -25,7 +25,7 @@ export async function scratchDoc(db: MinshengDB, docId: string): Promise<Y.Doc> 
   return doc;
 }
 
-async function putProjection(db: MinshengDB, docId: string, doc: Y.Doc): Promise<void> {
+export async function putProjection(db: MinshengDB, docId: string, doc: Y.Doc): Promise<void> {
   // A plain object without `doc`: y-dexie keeps the CRDT rows we wrote ourselves.
   await db.appeals.put(project(readAppeal(doc, docId), currentPolicy(db)) as AppealRow);
 }

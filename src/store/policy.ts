@@ -1,8 +1,6 @@
 import { parsePolicy, POLICY_PRESETS, type DeadlinePolicy } from '../core/deadline';
-import { readAppeal } from '../core/doc';
-import { project } from '../core/projection';
-import { updatesTable, type AppealRow, type MinshengDB } from './db';
-import { scratchDoc } from './docs';
+import { updatesTable, type MinshengDB } from './db';
+import { putProjection, scratchDoc } from './docs';
 import { getMeta, setMeta } from './meta';
 
 // The county's deadline policy arrives from the server (login, welcome) and is kept in
@@ -43,7 +41,8 @@ async function reproject(db: MinshengDB, policy: DeadlinePolicy): Promise<void> 
   await db.transaction('rw', [db.appeals, updatesTable(db), db.meta], async () => {
     for (const id of await db.appeals.toCollection().primaryKeys()) {
       const doc = await scratchDoc(db, id);
-      if (doc.getMap('fields').size > 0) await db.appeals.put(project(readAppeal(doc, id), policy) as AppealRow);
+      // putProjection derives with currentPolicy(db), which is already `policy`.
+      if (doc.getMap('fields').size > 0) await putProjection(db, id, doc);
       doc.destroy();
     }
     await setMeta(db, 'projectedWith', fingerprint(policy));
