@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config';
-import { createApi } from './http/api';
+import { bearerAuth, createApi } from './http/api';
+import { createUploads } from './http/uploads';
 import { applySecurityHeaders } from './http/headers';
 import { createStaticHandler } from './http/static';
 import { ensureSeeded, type SeedResult } from './seed';
@@ -32,6 +33,7 @@ export async function startServer(config: Config, store: Store = openSqliteStore
   const tokens = createTokenService(store, { accessMinutes: config.accessMinutes, sessionDays: config.sessionDays });
   const revocations = createRevocations();
   const api = createApi({ store, config, tickets, tokens, revocations });
+  const uploads = createUploads({ store, dataDir: config.dataDir, authed: bearerAuth(tokens) });
   const serveStatic = config.staticDir ? createStaticHandler(config.staticDir) : null;
   reprojectIfPolicyChanged(store, config.policy);
   const hub = createSyncHub({ store, policy: config.policy, tokens, revocations, bus }, hubOptions);
@@ -40,7 +42,10 @@ export async function startServer(config: Config, store: Store = openSqliteStore
 
   const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
     applySecurityHeaders(res);
-    if (req.url?.startsWith('/api/')) return void api(req, res);
+    if (req.url?.startsWith('/api/')) {
+      void uploads(req, res).then((handled) => (handled ? undefined : api(req, res)));
+      return;
+    }
     if (serveStatic && (req.method === 'GET' || req.method === 'HEAD')) return serveStatic(req, res);
     res.writeHead(404).end();
   });

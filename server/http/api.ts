@@ -8,6 +8,7 @@ import type { Revocations } from '../revocations';
 import type { Store, UserRecord } from '../store/types';
 import type { IssuedSession, TokenService } from '../tokens';
 import { createAdminRoutes } from './admin';
+import { withInitials } from '../initials';
 import { createWindowCounter } from './ratelimit';
 import type { Tickets } from '../sync/tickets';
 import { isUuidV7 } from '../../src/core/id';
@@ -95,6 +96,16 @@ export function regionsForUser(store: Store, user: SessionUser): Region[] {
   return [...store.regionsUnder(missing), ...scoped].sort((a, b) => (a.code < b.code ? -1 : 1));
 }
 
+/** Reads the signed access token a request carries, or answers 401. */
+export function bearerAuth(tokens: TokenService) {
+  return async (req: IncomingMessage): Promise<{ user: UserRecord; sid: string }> => {
+    const m = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''));
+    const found = m ? await tokens.verify(m[1]!) : null;
+    if (!found) throw new HttpError(401, 'unauthorized', 'Log in again');
+    return found;
+  };
+}
+
 export interface ApiDeps {
   store: Store;
   config: Config;
@@ -107,12 +118,7 @@ export function createApi({ store, config, tickets, tokens, revocations }: ApiDe
   const perAccount = createWindowCounter(LOGIN_LIMITS.account);
   const perIp = createWindowCounter(LOGIN_LIMITS.ip);
 
-  const authed = async (req: IncomingMessage): Promise<{ user: UserRecord; sid: string }> => {
-    const m = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''));
-    const found = m ? await tokens.verify(m[1]!) : null;
-    if (!found) throw new HttpError(401, 'unauthorized', 'Log in again');
-    return found;
-  };
+  const authed = bearerAuth(tokens);
   const sessionBody = (user: UserRecord, issued: IssuedSession) => ({ ...issued, user: publicUser(user), policy: config.policy });
 
   const routes: Record<string, Route> = {
@@ -152,7 +158,7 @@ export function createApi({ store, config, tickets, tokens, revocations }: ApiDe
       return [200, { ok: true }];
     },
     'GET /api/me': async (req) => [200, { user: publicUser((await authed(req)).user) }],
-    'GET /api/regions': async (req) => [200, { regions: regionsForUser(store, (await authed(req)).user) }],
+    'GET /api/regions': async (req) => [200, { regions: withInitials(regionsForUser(store, (await authed(req)).user)) }],
     /** The county's deadline policy, so devices compute the same due dates offline. */
     'GET /api/policy': async (req) => (await authed(req), [200, { policy: config.policy }]),
     /** A one-time ticket to join an appeal's live room (see server/sync/tickets.ts). */

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { MeetingProjection } from '../../src/core/meeting';
 import type { AppealProjection } from '../../src/core/projection';
 import type { Region, RegionLevel } from '../../src/core/regions';
 import type { Role, Scope } from '../../src/core/roles';
@@ -78,6 +79,26 @@ const MIGRATIONS: string[] = [
   `
   CREATE TABLE contacts (
     appeal_id TEXT PRIMARY KEY, name TEXT, phone TEXT, updated_by TEXT NOT NULL, updated_at INTEGER NOT NULL
+  );
+  `,
+  // Field capture: bench meetings (their own documents), appeals raised at them or solved on
+  // the spot, and attachments: which documents list a file (for read access) and the files
+  // whose bytes arrived whole.
+  `
+  ALTER TABLE appeals ADD COLUMN meeting_id TEXT;
+  ALTER TABLE appeals ADD COLUMN on_spot INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE appeals ADD COLUMN attachments INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX appeals_meeting ON appeals(meeting_id) WHERE meeting_id IS NOT NULL;
+  CREATE TABLE meetings (
+    id TEXT PRIMARY KEY, village TEXT NOT NULL, town TEXT NOT NULL, held_on TEXT NOT NULL, place TEXT NOT NULL,
+    attendees INTEGER NOT NULL, topics TEXT NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL,
+    ideas INTEGER NOT NULL, adopted INTEGER NOT NULL, received_at INTEGER NOT NULL, last_seq INTEGER NOT NULL
+  );
+  CREATE INDEX meetings_town ON meetings(town, held_on);
+  CREATE INDEX meetings_last_seq ON meetings(last_seq);
+  CREATE TABLE attachment_refs (hash TEXT NOT NULL, doc_id TEXT NOT NULL, PRIMARY KEY (hash, doc_id)) WITHOUT ROWID;
+  CREATE TABLE files (
+    hash TEXT PRIMARY KEY, type TEXT NOT NULL, size INTEGER NOT NULL, uploaded_by TEXT NOT NULL, created_at INTEGER NOT NULL
   );
   `,
 ];
@@ -179,17 +200,33 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     upsertAppeal: db.prepare(`
       INSERT INTO appeals (id, status, tier, village, town, urgency, category, channel, kind, dept, handler, created_by,
         created_at, updated_at, due_at, stage, supervision_level, satisfaction, merged_into, title, anonymous, conflicts,
-        reopen_count, received_at, last_seq)
+        reopen_count, meeting_id, on_spot, attachments, received_at, last_seq)
       VALUES (@id, @status, @tier, @village, @town, @urgency, @category, @channel, @kind, @dept, @handler, @createdBy,
         @createdAt, @updatedAt, @dueAt, @stage, @supervisionLevel, @satisfaction, @mergedInto, @title, @anonymous, @conflicts,
-        @reopenCount, @receivedAt, @lastSeq)
+        @reopenCount, @meetingId, @onSpot, @attachments, @receivedAt, @lastSeq)
       ON CONFLICT(id) DO UPDATE SET status = excluded.status, tier = excluded.tier, village = excluded.village,
         town = excluded.town, urgency = excluded.urgency, category = excluded.category, channel = excluded.channel,
         kind = excluded.kind, dept = excluded.dept, updated_at = excluded.updated_at, due_at = excluded.due_at,
         title = excluded.title, anonymous = excluded.anonymous, conflicts = excluded.conflicts,
         reopen_count = excluded.reopen_count, handler = excluded.handler, stage = excluded.stage,
         supervision_level = excluded.supervision_level, satisfaction = excluded.satisfaction,
-        merged_into = excluded.merged_into, last_seq = max(last_seq, excluded.last_seq)`),
+        merged_into = excluded.merged_into, meeting_id = excluded.meeting_id, on_spot = excluded.on_spot,
+        attachments = excluded.attachments, last_seq = max(last_seq, excluded.last_seq)`),
+    upsertMeeting: db.prepare(`
+      INSERT INTO meetings (id, village, town, held_on, place, attendees, topics, created_by, created_at, ideas, adopted, received_at, last_seq)
+      VALUES (@id, @village, @town, @heldOn, @place, @attendees, @topics, @createdBy, @createdAt, @ideas, @adopted, @receivedAt, @lastSeq)
+      ON CONFLICT(id) DO UPDATE SET village = excluded.village, town = excluded.town, held_on = excluded.held_on,
+        place = excluded.place, attendees = excluded.attendees, topics = excluded.topics, ideas = excluded.ideas,
+        adopted = excluded.adopted, last_seq = max(last_seq, excluded.last_seq)`),
+    meetingRows: db.prepare('SELECT * FROM meetings ORDER BY held_on, id'),
+    meetingScope: db.prepare('SELECT village FROM meetings WHERE id = ?'),
+    unlinkAttachments: db.prepare('DELETE FROM attachment_refs WHERE doc_id = ?'),
+    linkAttachment: db.prepare('INSERT OR IGNORE INTO attachment_refs (hash, doc_id) VALUES (?, ?)'),
+    attachmentScopes: db.prepare(`
+      SELECT a.village AS village, a.dept AS dept FROM attachment_refs r JOIN appeals a ON a.id = r.doc_id WHERE r.hash = ?
+      UNION ALL SELECT m.village, NULL FROM attachment_refs r JOIN meetings m ON m.id = r.doc_id WHERE r.hash = ?`),
+    file: db.prepare('SELECT hash, type, size, uploaded_by FROM files WHERE hash = ?'),
+    putFile: db.prepare('INSERT OR IGNORE INTO files (hash, type, size, uploaded_by, created_at) VALUES (?, ?, ?, ?, ?)'),
     putContact: db.prepare(`INSERT INTO contacts (appeal_id, name, phone, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(appeal_id) DO UPDATE SET name = excluded.name, phone = excluded.phone, updated_by = excluded.updated_by, updated_at = excluded.updated_at`),
     contact: db.prepare('SELECT name, phone FROM contacts WHERE appeal_id = ?'),
@@ -219,7 +256,12 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     putContact: (appealId, c, userId, now) => void q.putContact.run(appealId, c.name ?? null, c.phone ?? null, userId, now),
     nextClientSeq: (deviceId) => (q.nextClientSeq.get(deviceId) as { n: number }).n,
     upsertProjection: (p: AppealProjection, lastSeq, receivedAt) => {
-      q.upsertAppeal.run({ ...p, anonymous: p.anonymous ? 1 : 0, receivedAt, lastSeq });
+      q.upsertAppeal.run({ ...p, anonymous: p.anonymous ? 1 : 0, onSpot: p.onSpot ? 1 : 0, receivedAt, lastSeq });
+    },
+    upsertMeeting: (m, lastSeq, receivedAt) => void q.upsertMeeting.run({ ...m, receivedAt, lastSeq }),
+    linkAttachments: (docId, hashes) => {
+      q.unlinkAttachments.run(docId);
+      for (const h of hashes) q.linkAttachment.run(h, docId);
     },
   };
 
@@ -284,7 +326,15 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
         args.push(...departments);
       }
       return (
-        db.prepare(`SELECT id, village, dept, anonymous, last_seq FROM appeals WHERE last_seq > ? AND (${where}) ORDER BY last_seq LIMIT ?`).all(cursor, ...args, limit) as {
+        db
+          .prepare(
+            // Meetings belong to a village, never to a department: handlers do not receive them.
+            departments
+              ? `SELECT id, village, dept, anonymous, last_seq FROM appeals WHERE last_seq > ? AND (${where}) ORDER BY last_seq LIMIT ?`
+              : `SELECT id, village, dept, anonymous, last_seq FROM appeals WHERE last_seq > ? AND (${where})
+                 UNION ALL SELECT id, village, NULL, 1, last_seq FROM meetings WHERE last_seq > ? AND (${where}) ORDER BY last_seq LIMIT ?`,
+          )
+          .all(...(departments ? [cursor, ...args] : [cursor, ...args, cursor, ...args]), limit) as {
           id: string;
           village: string;
           dept: string | null;
@@ -336,7 +386,30 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
         anonymous: r.anonymous === 1,
         conflicts: r.conflicts,
         reopenCount: r.reopen_count,
+        meetingId: r.meeting_id,
+        onSpot: r.on_spot === 1,
+        attachments: r.attachments,
       }) as AppealProjection),
+    meetingRows: () =>
+      (q.meetingRows.all() as Record<string, unknown>[]).map((r) => ({
+        id: r.id,
+        village: r.village,
+        town: r.town,
+        heldOn: r.held_on,
+        place: r.place,
+        attendees: r.attendees,
+        topics: r.topics,
+        createdBy: r.created_by,
+        createdAt: r.created_at,
+        ideas: r.ideas,
+        adopted: r.adopted,
+      }) as MeetingProjection),
+    attachmentScopes: (hash) => (q.attachmentScopes.all(hash, hash) as { village: string; dept: string | null }[]).map((r) => ({ villageCode: r.village, dept: r.dept })),
+    file: (hash) => {
+      const r = q.file.get(hash) as { hash: string; type: string; size: number; uploaded_by: string } | undefined;
+      return r ? { hash: r.hash, type: r.type, size: r.size, uploadedBy: r.uploaded_by } : null;
+    },
+    putFile: (f, now) => void q.putFile.run(f.hash, f.type, f.size, f.uploadedBy, now),
     contact: (appealId) => {
       const r = q.contact.get(appealId) as { name: string | null; phone: string | null } | undefined;
       return r ? { ...(r.name && { name: r.name }), ...(r.phone && { phone: r.phone }) } : null;
@@ -344,7 +417,9 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     dueBy: (instant) => (q.dueBy.all(instant) as { id: string }[]).map((r) => r.id),
     appealScope: (docId) => {
       const r = q.appealScope.get(docId) as { village: string; dept: string | null } | undefined;
-      return r ? { villageCode: r.village, dept: r.dept } : null;
+      if (r) return { villageCode: r.village, dept: r.dept };
+      const m = q.meetingScope.get(docId) as { village: string } | undefined;
+      return m ? { villageCode: m.village, dept: null } : null;
     },
     updateCount: () => (q.updateCount.get() as { n: number }).n,
     receiptCount: () => (q.receiptCount.get() as { n: number }).n,

@@ -1,4 +1,5 @@
 import type { Contact } from '../../src/core/appeal';
+import type { MeetingProjection } from '../../src/core/meeting';
 import type { AppealProjection } from '../../src/core/projection';
 import type { Region } from '../../src/core/regions';
 import type { Role, Scope, SessionUser } from '../../src/core/roles';
@@ -54,6 +55,17 @@ export interface PushTx {
   /** The next unused idempotency seq of a server-side writer (the deadline scanner). */
   nextClientSeq(deviceId: string): number;
   upsertProjection(p: AppealProjection, lastSeq: number, receivedAt: number): void;
+  upsertMeeting(m: MeetingProjection, lastSeq: number, receivedAt: number): void;
+  /** Replaces the list of files a document references (read access to a file follows it). */
+  linkAttachments(docId: string, hashes: string[]): void;
+}
+
+/** A file whose bytes arrived whole and matched their hash. */
+export interface StoredFile {
+  hash: string;
+  type: string;
+  size: number;
+  uploadedBy: string;
 }
 
 /** The server's storage. SQLite is the embedded default; PostgreSQL comes later behind the same shape. */
@@ -108,6 +120,11 @@ export interface Store {
   compact(docId: string, minRows: number, merge: (parts: Uint8Array[]) => Uint8Array): boolean;
 
   appealRows(): AppealProjection[];
+  meetingRows(): MeetingProjection[];
+  /** Where the documents that list a file lie: who may download it follows them. */
+  attachmentScopes(hash: string): { villageCode: string; dept: string | null }[];
+  file(hash: string): StoredFile | null;
+  putFile(f: StoredFile, now: number): void;
   /** Open appeals whose running deadline falls at or before `instant`, soonest first. */
   dueBy(instant: number): string[];
   /** What decides who may see a stored appeal, or null when the server does not have it. */

@@ -1,5 +1,6 @@
 import type { AppealSnapshot } from '../../src/core/doc';
 import type { DeadlinePolicy } from '../../src/core/deadline';
+import { isMeetingFields, projectMeeting } from '../../src/core/meeting';
 import { project } from '../../src/core/projection';
 import type { PushTx, StoredUpdate } from '../store/types';
 
@@ -20,6 +21,13 @@ export interface Committed {
  */
 export function storeUpdate(tx: PushTx, u: StoredUpdate, snapshot: AppealSnapshot, now: number, policy: DeadlinePolicy): Committed {
   const seq = tx.insertUpdate(u, now);
+  const files = snapshot.fields.attachments;
+  tx.linkAttachments(u.docId, Array.isArray(files) ? files.map((a: { hash: string }) => a.hash) : []);
+  if (isMeetingFields(snapshot.fields)) {
+    const meeting = projectMeeting(snapshot);
+    tx.upsertMeeting(meeting, seq, now);
+    return { docId: u.docId, seq, village: meeting.village, dept: null, anonymous: true, update: u.bytes };
+  }
   const projection = project(snapshot, policy);
   tx.upsertProjection(projection, seq, now);
   return { docId: u.docId, seq, village: projection.village, dept: projection.dept, anonymous: projection.anonymous, update: u.bytes };

@@ -4,6 +4,7 @@ import { ROOT_NAMES, readAppeal, type AppealSnapshot } from './doc';
 import { isAppealEvent } from './events';
 import { MAX_DESCRIPTION_CHARS, MAX_EVENTS_PER_APPEAL, MAX_UPDATE_BYTES } from './limits';
 import { appealInScope, RECORDING_ROLES, regionInScope, type SessionUser } from './roles';
+import { isMeetingEvent, isMeetingFields, meetingRefusal, validateMeetingInput, type MeetingEvent } from './meeting';
 import { fold } from './fold';
 import type { DeadlinePolicy } from './deadline';
 import { checkNewEvents } from './workflow';
@@ -78,6 +79,12 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export function checkSnapshots(before: AppealSnapshot | null, after: AppealSnapshot, ctx: CheckContext): UpdateCheck | null {
+  const meeting = isMeetingFields(after.fields);
+  if (before && isMeetingFields(before.fields) !== meeting) return reject('fields_rewritten', 'a document never changes form');
+  return meeting ? checkMeeting(before, after, ctx) : checkAppeal(before, after, ctx);
+}
+
+function checkAppeal(before: AppealSnapshot | null, after: AppealSnapshot, ctx: CheckContext): UpdateCheck | null {
   const { user } = ctx;
   const fields = validateStoredFields(after.fields, after.description, ctx.knownVillage);
   if (after.description.length > MAX_DESCRIPTION_CHARS) return reject('description_too_long', `${after.description.length} chars`);
@@ -89,31 +96,84 @@ export function checkSnapshots(before: AppealSnapshot | null, after: AppealSnaps
     // Moving an appeal into one's scope is no way to reach it.
     const heldBy = { villageCode: String(before.fields.villageCode ?? ''), dept: fold(before.events, before.id).dept };
     if (!appealInScope(user, heldBy)) return reject('out_of_scope', `village ${heldBy.villageCode}${heldBy.dept ? `, department ${heldBy.dept}` : ''}`);
-    // Events are append-only: every earlier event survives, unchanged and in order.
-    const keys = after.events.map(eventKey);
-    let at = 0;
-    for (const e of before.events) {
-      const k = eventKey(e);
-      while (at < keys.length && keys[at] !== k) at++;
-      if (at === keys.length) return reject('events_removed', `event ${(e as { id?: string }).id ?? '?'} was removed or changed`);
-      at++;
-    }
-    const prev = before.fields;
-    if (prev.createdBy !== after.fields.createdBy || prev.createdAt !== after.fields.createdAt) {
-      return reject('fields_rewritten', 'createdBy/createdAt are immutable');
-    }
-    const fieldsChanged = Object.keys({ ...prev, ...after.fields }).some((k) => JSON.stringify(prev[k]) !== JSON.stringify(after.fields[k]));
-    if (fieldsChanged && prev.createdBy !== user.id) return reject('not_creator', 'only the recorder may change the fields');
   }
+  const history = checkHistory(before, after, user);
+  if (history !== true) return history;
 
   const first = after.events[0];
   if (!isAppealEvent(first) || first.type !== 'recorded') return reject('not_recorded', 'the first event must be "recorded"');
+  const created = checkCreation(before, fields.value.createdBy, first.actor, user);
+  if (created) return created;
 
-  if (!before && (fields.value.createdBy !== user.id || first.actor !== user.id)) {
-    return reject('not_creator', 'a new appeal must be recorded by the pushing user');
+  const added = addedEvents(before, after, user, isAppealEvent);
+  if (!(added instanceof Set)) return added;
+  if (added.size === 0) return null;
+  const { villageCode, kind, urgency, channel } = fields.value;
+  const appeal = { villageCode, kind, urgency, channel };
+  const refused = checkNewEvents(after.events, (i) => added.has(i), after.id, user, appeal, ctx.policy);
+  if (refused?.kind === 'denied') return reject('forbidden', `${refused.event.type}: ${refused.denial}`);
+  if (refused) return reject('invalid_transition', `${refused.event.type}: ${refused.reason}`);
+  return null;
+}
+
+function checkMeeting(before: AppealSnapshot | null, after: AppealSnapshot, ctx: CheckContext): UpdateCheck | null {
+  const { user } = ctx;
+  const f = after.fields;
+  const { form: _f, createdBy, createdAt, ...input } = f;
+  const checked = validateMeetingInput({ ...input, topics: after.description }, ctx.knownVillage);
+  if (!checked.ok) return reject('invalid_fields', `meeting: ${checked.errors.join(', ')}`);
+  if (typeof createdBy !== 'string' || !createdBy || typeof createdAt !== 'number' || !Number.isFinite(createdAt)) return reject('invalid_fields', 'meta: required');
+  if (after.description.length > MAX_DESCRIPTION_CHARS) return reject('description_too_long', `${after.description.length} chars`);
+  if (!regionInScope(user.scope, checked.value.villageCode)) return reject('out_of_scope', `village ${checked.value.villageCode}`);
+  if (before && !regionInScope(user.scope, String(before.fields.villageCode ?? ''))) return reject('out_of_scope', `village ${String(before.fields.villageCode)}`);
+  if (after.events.length > MAX_EVENTS_PER_APPEAL) return reject('too_many_events', `${after.events.length}`);
+  const history = checkHistory(before, after, user);
+  if (history !== true) return history;
+
+  const first = after.events[0];
+  if (!isMeetingEvent(first) || first.type !== 'held') return reject('not_recorded', 'the first event must be "held"');
+  const created = checkCreation(before, createdBy, first.actor, user);
+  if (created) return created;
+
+  const added = addedEvents(before, after, user, isMeetingEvent);
+  if (!(added instanceof Set)) return added;
+  const scope = { villageCode: checked.value.villageCode, createdBy };
+  for (const index of added) {
+    const denial = meetingRefusal(user, scope, after.events.slice(0, index), after.events[index] as MeetingEvent);
+    if (denial) return reject(denial === 'invalid_transition' ? 'invalid_transition' : 'forbidden', `${(after.events[index] as MeetingEvent).type}: ${denial}`);
   }
-  if (!before && !RECORDING_ROLES.includes(user.role)) return reject('forbidden', 'recorded: role_not_allowed');
+  return null;
+}
 
+/** Events are append-only and the authorship fields immutable; only the creator edits fields. */
+function checkHistory(before: AppealSnapshot | null, after: AppealSnapshot, user: SessionUser): true | UpdateCheck {
+  if (!before) return true;
+  const keys = after.events.map(eventKey);
+  let at = 0;
+  for (const e of before.events) {
+    const k = eventKey(e);
+    while (at < keys.length && keys[at] !== k) at++;
+    if (at === keys.length) return reject('events_removed', `event ${(e as { id?: string }).id ?? '?'} was removed or changed`);
+    at++;
+  }
+  const prev = before.fields;
+  if (prev.createdBy !== after.fields.createdBy || prev.createdAt !== after.fields.createdAt) {
+    return reject('fields_rewritten', 'createdBy/createdAt are immutable');
+  }
+  const fieldsChanged = Object.keys({ ...prev, ...after.fields }).some((k) => JSON.stringify(prev[k]) !== JSON.stringify(after.fields[k]));
+  if (fieldsChanged && prev.createdBy !== user.id) return reject('not_creator', 'only the recorder may change the fields');
+  return true;
+}
+
+function checkCreation(before: AppealSnapshot | null, createdBy: unknown, firstActor: string, user: SessionUser): UpdateCheck | null {
+  if (before) return null;
+  if (createdBy !== user.id || firstActor !== user.id) return reject('not_creator', 'a new document must be created by the pushing user');
+  if (!RECORDING_ROLES.includes(user.role)) return reject('forbidden', 'recorded: role_not_allowed');
+  return null;
+}
+
+/** Indexes of events this update adds, each checked for shape and authorship. */
+function addedEvents(before: AppealSnapshot | null, after: AppealSnapshot, user: SessionUser, shaped: (e: unknown) => boolean): Set<number> | UpdateCheck {
   // Each earlier event excuses one identical event: a copy of someone else's event is new.
   const old = new Map<string, number>();
   for (const e of before?.events ?? []) old.set(eventKey(e), (old.get(eventKey(e)) ?? 0) + 1);
@@ -124,17 +184,12 @@ export function checkSnapshots(before: AppealSnapshot | null, after: AppealSnaps
       old.set(eventKey(e), seen - 1);
       continue;
     }
-    if (!isAppealEvent(e)) return reject('malformed_event', JSON.stringify(e).slice(0, 200));
-    if (e.actor !== user.id || e.role !== user.role || (e.by !== undefined && e.by !== user.displayName)) {
-      return reject('foreign_author', `event ${e.id} is not by ${user.username}`);
+    if (!shaped(e)) return reject('malformed_event', JSON.stringify(e).slice(0, 200));
+    const ev = e as { id: string; actor: string; role: string; by?: string };
+    if (ev.actor !== user.id || ev.role !== user.role || (ev.by !== undefined && ev.by !== user.displayName)) {
+      return reject('foreign_author', `event ${ev.id} is not by ${user.username}`);
     }
     added.add(index);
   }
-  if (added.size === 0) return null;
-  const { villageCode, kind, urgency, channel } = fields.value;
-  const appeal = { villageCode, kind, urgency, channel };
-  const refused = checkNewEvents(after.events, (i) => added.has(i), after.id, user, appeal, ctx.policy);
-  if (refused?.kind === 'denied') return reject('forbidden', `${refused.event.type}: ${refused.denial}`);
-  if (refused) return reject('invalid_transition', `${refused.event.type}: ${refused.reason}`);
-  return null;
+  return added;
 }

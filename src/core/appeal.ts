@@ -1,5 +1,7 @@
+import { validAttachmentRefs, type AttachmentRef } from './attachments';
 import { isCategory } from './categories';
-import { MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS } from './limits';
+import { isUuidV7 } from './id';
+import { MAX_DESCRIPTION_CHARS, MAX_EVENT_NOTE_CHARS, MAX_NAME_CHARS } from './limits';
 import { isRegionCode, levelOf } from './regions';
 
 export const CHANNELS = [
@@ -43,6 +45,12 @@ export interface AppealInput {
   description: string;
   citizen: Citizen;
   gps?: Gps | null;
+  /** Photos, voice notes and videos, by hash; the files upload separately. */
+  attachments?: AttachmentRef[];
+  /** The bench meeting it was raised at (channel `bench_meeting` only). */
+  meetingId?: string;
+  /** The answer given on the spot, when the matter was solved there and then. */
+  onSpot?: string;
 }
 
 /**
@@ -55,7 +63,7 @@ export interface Contact {
 }
 
 /** The single-writer fields kept in the document's `fields` map. */
-export interface AppealFields extends Omit<AppealInput, 'description' | 'citizen'> {
+export interface AppealFields extends Omit<AppealInput, 'description' | 'citizen' | 'onSpot'> {
   citizen: { anonymous: boolean };
   createdBy: string;
   createdAt: number;
@@ -91,9 +99,13 @@ export type FieldError =
   | 'invalid_phone'
   | 'invalid_gps'
   | 'name_or_phone'
-  | 'personal_data_in_document';
+  | 'personal_data_in_document'
+  | 'invalid_attachments'
+  | 'meeting_needs_bench_channel';
 
-export type FieldErrors = Partial<Record<'channel' | 'category' | 'kind' | 'urgency' | 'villageCode' | 'description' | 'citizenName' | 'citizenPhone' | 'gps' | 'meta', FieldError>>;
+export type FieldErrors = Partial<
+  Record<'channel' | 'category' | 'kind' | 'urgency' | 'villageCode' | 'description' | 'citizenName' | 'citizenPhone' | 'gps' | 'attachments' | 'meetingId' | 'onSpot' | 'meta', FieldError>
+>;
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors };
 
@@ -154,6 +166,12 @@ export function validateAppealInput(raw: unknown, knownVillage: (code: string) =
     if (phone && !isPhone(phone)) errors.citizenPhone = 'invalid_phone';
   }
   if (!checkGps(r.gps)) errors.gps = 'invalid_gps';
+  if (r.attachments !== undefined && !validAttachmentRefs(r.attachments)) errors.attachments = 'invalid_attachments';
+  if (r.meetingId !== undefined && !isUuidV7(r.meetingId)) errors.meetingId = 'invalid_choice';
+  else if (r.meetingId !== undefined && r.channel !== 'bench_meeting') errors.meetingId = 'meeting_needs_bench_channel';
+  const onSpot = typeof r.onSpot === 'string' ? r.onSpot.trim() : undefined;
+  if (r.onSpot !== undefined && typeof r.onSpot !== 'string') errors.onSpot = 'invalid_choice';
+  else if (onSpot !== undefined && onSpot.length > MAX_EVENT_NOTE_CHARS) errors.onSpot = 'too_long';
 
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   const citizen: Citizen = anonymous ? { anonymous: true } : { anonymous: false, ...(name && { name }), ...(phone && { phone }) };
@@ -168,6 +186,9 @@ export function validateAppealInput(raw: unknown, knownVillage: (code: string) =
       description,
       citizen,
       gps: (r.gps as Gps | null | undefined) ?? null,
+      ...(Array.isArray(r.attachments) && r.attachments.length > 0 && { attachments: r.attachments as AttachmentRef[] }),
+      ...(typeof r.meetingId === 'string' && { meetingId: r.meetingId }),
+      ...(onSpot && { onSpot }),
     },
   };
 }
@@ -184,6 +205,6 @@ export function validateStoredFields(raw: unknown, description: string, knownVil
   if (typeof r.createdBy !== 'string' || !r.createdBy) errors.meta = 'required';
   if (typeof r.createdAt !== 'number' || !Number.isFinite(r.createdAt)) errors.meta = 'required';
   if (!input.ok || Object.keys(errors).length > 0) return { ok: false, errors };
-  const { description: _d, ...fields } = input.value;
+  const { description: _d, onSpot: _o, ...fields } = input.value;
   return { ok: true, value: { ...fields, citizen: { anonymous: citizen!.anonymous === true }, createdBy: r.createdBy as string, createdAt: r.createdAt as number } };
 }

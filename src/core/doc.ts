@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
 import type { AppealFields, AppealInput } from './appeal';
 import type { AppealEvent } from './events';
+import type { MeetingEvent } from './meeting';
 import type { Role } from './roles';
 
 // One Y.Doc per appeal. Root names are part of the wire format: never rename them.
@@ -36,19 +37,19 @@ export function eventsOf(doc: Y.Doc): Y.Array<unknown> {
 
 /** Fills an empty doc with a new appeal and its `recorded` event, in one transaction. */
 export function writeNewAppeal(doc: Y.Doc, input: AppealInput, actor: Actor, at: number, eventId: string): void {
-  const { description, citizen, ...rest } = input;
+  const { description, citizen, onSpot, ...rest } = input;
   // Name and phone stay out of the document: see `contactOf`.
   const fields: AppealFields = { ...rest, citizen: { anonymous: citizen.anonymous }, gps: rest.gps ?? null, createdBy: actor.id, createdAt: at };
   doc.transact(() => {
     const map = fieldsOf(doc);
     for (const [k, v] of Object.entries(fields)) map.set(k, v);
     textOf(doc).insert(0, description);
-    const recorded: AppealEvent = { id: eventId, type: 'recorded', actor: actor.id, role: actor.role, at, ...(actor.name ? { by: actor.name } : {}) };
+    const recorded: AppealEvent = { id: eventId, type: 'recorded', actor: actor.id, role: actor.role, at, ...(actor.name ? { by: actor.name } : {}), ...(onSpot ? { onSpot } : {}) };
     eventsOf(doc).push([recorded]);
   });
 }
 
-export function appendEvent(doc: Y.Doc, event: AppealEvent): void {
+export function appendEvent(doc: Y.Doc, event: AppealEvent | MeetingEvent): void {
   eventsOf(doc).push([event]);
 }
 

@@ -39,7 +39,8 @@ interface EventBase {
 }
 
 export type AppealEvent =
-  | (EventBase & { type: 'recorded' })
+  /** `onSpot`: the answer given when the matter was solved at once (a bench meeting, a patrol). */
+  | (EventBase & { type: 'recorded'; onSpot?: string })
   | (EventBase & { type: 'accepted' })
   | (EventBase & { type: 'assigned'; tier: Tier; dept?: string; handler?: string; note?: string })
   | (EventBase & { type: 'escalated'; reason: string })
@@ -91,6 +92,7 @@ export function isAppealEvent(v: unknown): v is AppealEvent {
   if (v.by !== undefined && (typeof v.by !== 'string' || v.by.length > MAX_NAME_CHARS)) return false;
   switch (v.type) {
     case 'recorded':
+      return v.onSpot === undefined || text(v.onSpot, true);
     case 'accepted':
       return true;
     case 'started':

@@ -38,6 +38,8 @@ export interface AppealState {
   dept: string | null;
   handler: string | null;
   reopenCount: number;
+  /** Solved at the moment it was recorded (see the `recorded` event's `onSpot`). */
+  onSpot: boolean;
   satisfaction: Satisfaction | null;
   supervisionLevel: number;
   /** Approved extension in working days for the running handling stage. */
@@ -92,6 +94,7 @@ export function initialState(id: string | null = null): AppealState {
     dept: null,
     handler: null,
     reopenCount: 0,
+    onSpot: false,
     satisfaction: null,
     supervisionLevel: 0,
     extensionDays: 0,
@@ -152,9 +155,17 @@ function startStage(s: AppealState, stage: Stage | null, at: number): void {
 function apply(s: AppealState, e: AppealEvent): void {
   switch (e.type) {
     case 'recorded':
-      s.status = 'new';
       s.recordedAt = e.at;
-      startStage(s, 'dispatch', e.at);
+      if (e.onSpot) {
+        // Solved there and then: the answer is the reply, and the return visit's clock starts.
+        s.status = 'replied';
+        s.onSpot = true;
+        s.repliedAt = e.at;
+        startStage(s, 'visit', e.at);
+      } else {
+        s.status = 'new';
+        startStage(s, 'dispatch', e.at);
+      }
       break;
     case 'accepted':
       s.status = 'accepted';

@@ -35,6 +35,11 @@ export interface AppealProjection {
   anonymous: boolean;
   conflicts: number;
   reopenCount: number;
+  /** The bench meeting it was raised at. */
+  meetingId: string | null;
+  onSpot: boolean;
+  /** Attachments listed in the fields (their bytes upload separately). */
+  attachments: number;
 }
 
 const TITLE_CHARS = 80;
@@ -76,5 +81,8 @@ export function project(snapshot: AppealSnapshot, policy: DeadlinePolicy, state:
     anonymous: citizen?.anonymous === true,
     conflicts: state.conflicts.length,
     reopenCount: state.reopenCount,
+    meetingId: typeof f.meetingId === 'string' ? f.meetingId : null,
+    onSpot: state.onSpot,
+    attachments: Array.isArray(f.attachments) ? f.attachments.length : 0,
   };
 }

@@ -10,6 +10,11 @@ export interface Region {
   level: RegionLevel;
   /** Parent's 12-digit code; null for the city. */
   parent: string | null;
+  /**
+   * Pinyin initials of the name, one entry per character listing every reading's initial
+   * (重 → "zc"), so a search by initials finds 重坊 as "cf" and "zf" alike. Set by the server.
+   */
+  initials?: string[];
 }
 
 export interface RegionTree {
@@ -109,4 +114,20 @@ export function shortVillageName(name: string): string {
   const base = m[1]!;
   const suffix = m[2]!.startsWith('村') ? '村' : '社区';
   return base.endsWith(suffix) ? base : base + suffix;
+}
+
+/**
+ * Whether a region answers a search typed into a picker: part of its name, or the pinyin
+ * initials of consecutive characters ("dzc" finds 大仲村).
+ */
+export function regionMatches(region: Pick<Region, 'name' | 'initials'>, query: string): boolean {
+  const q = query.trim().toLowerCase();
+  if (!q) return true;
+  if (region.name.includes(q)) return true;
+  const py = region.initials;
+  if (!py || !/^[a-z]+$/.test(q)) return false;
+  for (let start = 0; start + q.length <= py.length; start++) {
+    if ([...q].every((letter, j) => py[start + j]!.includes(letter))) return true;
+  }
+  return false;
 }

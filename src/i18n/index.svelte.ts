@@ -34,3 +34,9 @@ export function t(key: MessageKey | string, params: Record<string, string | numb
 export function formatDateTime(ms: number): string {
   return new Intl.DateTimeFormat(state.locale, { timeZone: TIME_ZONE, dateStyle: 'medium', timeStyle: 'short' }).format(ms);
 }
+
+/** A byte count in the locale's digits and units: 312 KB, 4.1 MB. */
+export function formatBytes(n: number): string {
+  const [value, unit] = n >= 1024 * 1024 ? [n / 1024 / 1024, 'megabyte'] : n >= 1024 ? [n / 1024, 'kilobyte'] : [n, 'byte'];
+  return new Intl.NumberFormat(state.locale, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 }).format(value);
+}

@@ -2,6 +2,7 @@ import { Dexie, type EntityTable, type Table } from 'dexie';
 import yDexie from 'y-dexie';
 import type * as Y from 'yjs';
 import type { Contact } from '../core/appeal';
+import type { MeetingProjection } from '../core/meeting';
 import type { AppealProjection } from '../core/projection';
 import type { Region } from '../core/regions';
 
@@ -36,6 +37,25 @@ export interface QuarantineRow {
   at: number;
 }
 
+/** A bench meeting's list columns; its document lives in the same updates table as appeals'. */
+export type MeetingRow = MeetingProjection;
+
+/**
+ * An attachment's bytes, kept on the device as a Blob. `pending` is 1 until the server holds
+ * the whole file; `failed` says why the server refused it, for the user to see.
+ */
+export interface FileRow {
+  hash: string;
+  type: string;
+  size: number;
+  blob: Blob;
+  pending: 0 | 1;
+  /** Bytes the server confirmed, for the sync badge and resuming. */
+  sent: number;
+  failed?: string;
+  createdAt: number;
+}
+
 export interface MetaRow {
   key: string;
   value: unknown;
@@ -48,6 +68,8 @@ export type MinshengDB = Dexie & {
   meta: EntityTable<MetaRow, 'key'>;
   regions: EntityTable<Region, 'code'>;
   contacts: EntityTable<ContactRow, 'appealId'>;
+  meetings: EntityTable<MeetingRow, 'id'>;
+  files: EntityTable<FileRow, 'hash'>;
 };
 
 export const APPEAL_UPDATES_TABLE = '$appeals.doc_updates';
@@ -69,6 +91,13 @@ export function openDb(name = 'minsheng'): MinshengDB {
   // Citizens' contacts move out of the documents. Older documents keep theirs until the
   // server's state replaces them; nothing here rewrites a CRDT in place.
   db.version(3).stores({ contacts: 'appealId' });
+  // Field capture: bench meetings, appeals listed by meeting, attachments' bytes. Existing
+  // rows gain `meetingId` when the projection version bump re-derives them.
+  db.version(4).stores({
+    appeals: 'id, status, village, town, urgency, updatedAt, dueAt, createdBy, dept, tier, meetingId, doc: Y.Doc',
+    meetings: 'id, village, town, heldOn',
+    files: 'hash, pending',
+  });
   return db;
 }
 

@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
 import type { Contact } from '../core/appeal';
 import { readAppeal } from '../core/doc';
+import { isMeetingFields, projectMeeting } from '../core/meeting';
 import { project } from '../core/projection';
 import { updatesTable, type AppealRow, type MinshengDB } from './db';
 import { asStorageError } from './errors';
@@ -25,15 +26,22 @@ export async function scratchDoc(db: MinshengDB, docId: string): Promise<Y.Doc> 
   return doc;
 }
 
+/** Tables a write to any document may touch: appeals and meetings share the updates table. */
+export function docTables(db: MinshengDB) {
+  return [db.appeals, db.meetings, updatesTable(db)];
+}
+
 export async function putProjection(db: MinshengDB, docId: string, doc: Y.Doc): Promise<void> {
+  const snapshot = readAppeal(doc, docId);
+  if (isMeetingFields(snapshot.fields)) return void (await db.meetings.put(projectMeeting(snapshot)));
   // A plain object without `doc`: y-dexie keeps the CRDT rows we wrote ourselves.
-  await db.appeals.put(project(readAppeal(doc, docId), currentPolicy(db)) as AppealRow);
+  await db.appeals.put(project(snapshot, currentPolicy(db)) as AppealRow);
 }
 
 /** Merges updates from the server. The cursor moves in the same transaction as the data. */
 export async function applyRemoteChanges(db: MinshengDB, items: { docId: string; update: Uint8Array; contact?: Contact }[], cursor?: number): Promise<void> {
   try {
-    await db.transaction('rw', [db.appeals, updatesTable(db), db.meta, db.contacts], async () => {
+    await db.transaction('rw', [...docTables(db), db.meta, db.contacts], async () => {
       for (const { docId, update, contact } of items) {
         if (contact) await db.contacts.put({ appealId: docId, ...contact });
         // Stored even when it adds nothing visible: a pure deletion leaves the state vector
@@ -57,8 +65,8 @@ export async function applyRemoteChanges(db: MinshengDB, items: { docId: string;
  */
 export async function applyLocalChange(db: MinshengDB, docId: string, mutate: (doc: Y.Doc) => void, now = Date.now()): Promise<boolean> {
   try {
-    return await db.transaction('rw', [db.appeals, updatesTable(db), db.outbox], async () => {
-      if (!(await db.appeals.get(docId))) throw new Error(`No appeal ${docId} on this device`);
+    return await db.transaction('rw', [...docTables(db), db.outbox], async () => {
+      if (!(await db.appeals.get(docId)) && !(await db.meetings.get(docId))) throw new Error(`No document ${docId} on this device`);
       const doc = await scratchDoc(db, docId);
       const captured: Uint8Array[] = [];
       doc.on('update', (u: Uint8Array) => captured.push(u));
@@ -88,6 +96,7 @@ export async function rebuildDoc(db: MinshengDB, docId: string, base: Uint8Array
   if (parts.length === 0) {
     // Nothing of it survives on the server or in the outbox; the quarantine keeps the bytes.
     await db.appeals.delete(docId);
+    await db.meetings.delete(docId);
     return;
   }
   const doc = new Y.Doc();

@@ -2,7 +2,7 @@ import { MAX_FRAME_BYTES, MAX_PUSH_ITEMS } from '../core/limits';
 import { decodeServerFrame, encodeFrame, FrameError, type ServerMessage } from '../core/protocol';
 import type { SessionUser } from '../core/roles';
 import { updatesTable, type MinshengDB, type OutboxRow } from '../store/db';
-import { applyRemoteChanges, rebuildDoc } from '../store/docs';
+import { applyRemoteChanges, docTables, rebuildDoc } from '../store/docs';
 import { getMeta, setMeta } from '../store/meta';
 import { backoffDelay } from './backoff';
 import { adoptPolicy } from '../store/policy';
@@ -220,7 +220,7 @@ export class SyncEngine {
     if (this.ackTimer) clearTimeout(this.ackTimer);
     const { db } = this.opts;
     const rejected = new Map(msg.rejected.filter((r) => inflight.seqs.includes(r.seq)).map((r) => [r.seq, r]));
-    await db.transaction('rw', [db.outbox, db.quarantine, db.appeals, updatesTable(db), db.meta], async () => {
+    await db.transaction('rw', [db.outbox, db.quarantine, ...docTables(db), db.meta], async () => {
       for (const row of await db.outbox.bulkGet([...rejected.keys()])) {
         const r = row && rejected.get(row.seq);
         if (r) await db.quarantine.put({ seq: row.seq, docId: row.docId, update: row.update, reason: r.reason, detail: r.detail, at: Date.now() });

@@ -5,6 +5,7 @@ import { deviceId, getMeta, setMeta } from '../store/meta';
 import { adoptPolicy, loadPolicy } from '../store/policy';
 import { parsePolicy } from '../core/deadline';
 import { SyncEngine, type SyncStatus } from '../sync/engine';
+import { createUploader } from '../sync/uploads';
 
 export interface Session {
   /** Short-lived signed access token. */
@@ -27,6 +28,8 @@ export const app = $state({
 });
 
 let engine: SyncEngine | null = null;
+/** Attachments go up over HTTP beside the socket, whenever the socket says the link is up. */
+const uploader = createUploader(db, (path, init) => authFetch(path, init));
 
 function syncUrl(): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/sync`;
@@ -71,7 +74,10 @@ export async function authFetch(path: string, init: RequestInit = {}): Promise<R
 async function startEngine(session: Session): Promise<void> {
   engine?.stop();
   engine = new SyncEngine({ db, url: syncUrl(), token: session.token, deviceId: await deviceId(db), refresh: refreshSession });
-  engine.subscribe((s) => (app.sync = s));
+  engine.subscribe((s) => {
+    if (s.link === 'online' && app.sync.link !== 'online') void uploader.kick();
+    app.sync = s;
+  });
   engine.start();
 }
 
@@ -126,4 +132,5 @@ export async function logout(): Promise<void> {
 /** Nudges the engine after a local write so it is pushed at once when online. */
 export function kickSync(): void {
   engine?.kick();
+  if (app.sync.link === 'online') void uploader.kick();
 }

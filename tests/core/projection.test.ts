@@ -99,6 +99,9 @@ describe('project', () => {
       anonymous: false,
       conflicts: 0,
       reopenCount: 0,
+      meetingId: null,
+      onSpot: false,
+      attachments: 0,
     });
   });
 

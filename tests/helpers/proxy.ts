@@ -7,6 +7,8 @@ export interface CuttableProxy {
   bytes: { up: number; down: number };
   /** Drops every open connection and refuses new ones: the link is gone. */
   cut(): void;
+  /** Cuts the link once `n` more bytes have gone client → server (mid-request, like a 2G drop). */
+  cutAfterUp(n: number): void;
   restore(): void;
   close(): Promise<void>;
 }
@@ -19,6 +21,7 @@ export async function startProxy(targetPort: number): Promise<CuttableProxy> {
   const sockets = new Set<net.Socket>();
   let open = true;
   const bytes = { up: 0, down: 0 };
+  let cutAt = Infinity;
   const server = net.createServer((client) => {
     if (!open) return client.destroy();
     const upstream = net.connect(targetPort, '127.0.0.1');
@@ -31,20 +34,30 @@ export async function startProxy(targetPort: number): Promise<CuttableProxy> {
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
-    client.on('data', (d: Buffer) => (bytes.up += d.length));
+    client.on('data', (d: Buffer) => {
+      bytes.up += d.length;
+      if (bytes.up >= cutAt) {
+        cutAt = Infinity;
+        cut();
+      }
+    });
     upstream.on('data', (d: Buffer) => (bytes.down += d.length));
     client.pipe(upstream).pipe(client);
   });
+  const cut = () => {
+    open = false;
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
   return {
     port,
     url: `http://127.0.0.1:${port}`,
     bytes,
-    cut() {
-      open = false;
-      for (const s of sockets) s.destroy();
-      sockets.clear();
+    cut,
+    cutAfterUp(n) {
+      cutAt = bytes.up + n;
     },
     restore() {
       open = true;

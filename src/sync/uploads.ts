@@ -1,0 +1,106 @@
+import { UPLOAD_CHUNK_BYTES } from '../core/attachments';
+import type { MinshengDB } from '../store/db';
+import { uploadQueue } from '../store/files';
+
+// The client side of the resumable upload (server/http/uploads.ts). It asks the server how
+// much of a file it holds and sends the rest in chunks; after a drop the next attempt asks
+// again, so no byte that arrived is sent twice and a stored file is not sent at all.
+
+export interface UploadSource {
+  hash: string;
+  type: string;
+  size: number;
+  read(start: number, end: number): Promise<Uint8Array>;
+}
+
+/** Sends a request with the user's credentials (the app's `authFetch`). */
+export type UploadFetch = (path: string, init?: RequestInit) => Promise<Response>;
+
+/** The server refused the file for good (type, size, hash); retrying cannot help. */
+export class UploadRefused extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface UploadState {
+  received: number;
+  complete: boolean;
+}
+
+async function stateOf(res: Response): Promise<UploadState> {
+  const body = (await res.json().catch(() => null)) as Partial<UploadState> & { error?: string; message?: string } | null;
+  if (res.ok && body && typeof body.received === 'number') return { received: body.received, complete: body.complete === true };
+  if (res.status === 409 && body && typeof body.received === 'number') return { received: body.received, complete: false };
+  // Refusals about the file itself are final; anything else (auth, busy, 5xx) is tried again later.
+  if ([400, 411, 413, 415, 422].includes(res.status)) throw new UploadRefused(body?.error ?? String(res.status), body?.message ?? res.statusText);
+  throw new Error(`upload: ${res.status} ${body?.message ?? res.statusText}`);
+}
+
+export async function uploadFile(src: UploadSource, fetcher: UploadFetch, opts: { chunkBytes?: number; onProgress?: (received: number) => void } = {}): Promise<void> {
+  const chunk = opts.chunkBytes ?? UPLOAD_CHUNK_BYTES;
+  let state = await stateOf(await fetcher(`/api/uploads/${src.hash}`));
+  while (!state.complete) {
+    opts.onProgress?.(state.received);
+    const start = state.received;
+    const body = await src.read(start, Math.min(src.size, start + chunk));
+    const res = await fetcher(`/api/uploads/${src.hash}?offset=${start}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream', 'x-upload-type': src.type, 'x-upload-size': String(src.size) },
+      body: body as BodyInit,
+    });
+    state = await stateOf(res);
+  }
+  opts.onProgress?.(src.size);
+}
+
+/**
+ * Works through the device's pending files one at a time (a 2G uplink has no room for
+ * more). A refusal is stored on the file for the user to see; a network failure leaves it
+ * pending for the next kick.
+ */
+export function createUploader(db: MinshengDB, fetcher: UploadFetch) {
+  let running: Promise<void> | null = null;
+  let again = false;
+
+  async function drain(): Promise<void> {
+    for (const file of await uploadQueue(db)) {
+      const source: UploadSource = {
+        hash: file.hash,
+        type: file.type,
+        size: file.size,
+        read: async (start, end) => new Uint8Array(await file.blob.slice(start, end).arrayBuffer()),
+      };
+      try {
+        await uploadFile(source, fetcher, { onProgress: (sent) => void db.files.update(file.hash, { sent }) });
+        await db.files.update(file.hash, { pending: 0, sent: file.size });
+      } catch (err) {
+        if (err instanceof UploadRefused) await db.files.update(file.hash, { failed: `${err.code}: ${err.message}` });
+        else return; // Offline or the server is busy: stop, and resume from the server's offset next time.
+      }
+    }
+  }
+
+  return {
+    /** Starts a pass, or queues one after the pass under way. */
+    kick(): Promise<void> {
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = drain()
+        .catch((err) => console.warn('upload pass failed', err))
+        .finally(() => {
+          running = null;
+          if (again) {
+            again = false;
+            void this.kick();
+          }
+        });
+      return running;
+    },
+  };
+}
