@@ -6,7 +6,8 @@ import { ROLES, scopeCovers, type Scope } from '../../src/core/roles';
 import { hashPassword } from '../auth';
 import type { Revocations } from '../revocations';
 import type { Store, UserChange, UserRecord } from '../store/types';
-import { clientIp, HttpError, type parse as parseFn, type readJson as readJsonFn, type Route } from './api';
+import { parseKeywords } from '../../src/core/classify';
+import { clientIp, HttpError, keywordsOf, type parse as parseFn, type readJson as readJsonFn, type Route } from './api';
 
 // The admin page's API: users within the admin's own scope, and the audit log. Every
 // change is audited; changes that end access close the user's sockets at once.
@@ -113,7 +114,19 @@ export function createAdminRoutes({ store, revocations, authed, readJson, parse 
     return [200, { entries: store.audit(limit, Number.isFinite(before) ? before : undefined) }];
   };
 
+  const keywords: Route = async (req) => {
+    const admin = await asAdmin(req);
+    const body = (await readJson(req, 256 * 1024)) as { rules?: unknown } | null;
+    const parsed = parseKeywords(body?.rules);
+    if (!parsed.ok) throw new HttpError(400, 'invalid_body', parsed.error);
+    const before = keywordsOf(store).length;
+    store.setMeta('keywords', JSON.stringify(parsed.rules));
+    store.insertAudit({ at: Date.now(), actor: admin.id, action: 'keywords_updated', ip: clientIp(req), detail: { before, after: parsed.rules.length } });
+    return [200, { rules: parsed.rules }];
+  };
+
   return (method, path) => {
+    if (path === '/api/admin/keywords' && method === 'PUT') return keywords;
     if (path === '/api/admin/users') return method === 'GET' ? list : method === 'POST' ? create : undefined;
     if (path === '/api/admin/audit' && method === 'GET') return audit;
     const m = /^\/api\/admin\/users\/([0-9a-f-]{36})$/.exec(path);

@@ -9,6 +9,7 @@ import type { Store, UserRecord } from '../store/types';
 import type { IssuedSession, TokenService } from '../tokens';
 import { createAdminRoutes } from './admin';
 import { withInitials } from '../initials';
+import { DEFAULT_KEYWORDS, parseKeywords, type KeywordRule } from '../../src/core/classify';
 import { createWindowCounter } from './ratelimit';
 import type { Tickets } from '../sync/tickets';
 import { isUuidV7 } from '../../src/core/id';
@@ -46,7 +47,7 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-export async function readJson(req: IncomingMessage): Promise<unknown> {
+export async function readJson(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
   if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
     throw new HttpError(415, 'unsupported_media_type', 'Send JSON with content-type application/json');
   }
@@ -54,7 +55,7 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'too_large', `Body exceeds ${MAX_BODY_BYTES} bytes`);
+    if (size > maxBytes) throw new HttpError(413, 'too_large', `Body exceeds ${maxBytes} bytes`);
     chunks.push(chunk as Buffer);
   }
   try {
@@ -76,6 +77,14 @@ export function parse<S extends v.GenericSchema>(schema: S, body: unknown): v.In
 
 export function publicUser(u: UserRecord): SessionUser {
   return { id: u.id, username: u.username, displayName: u.displayName, role: u.role, scope: u.scope };
+}
+
+/** The stored keyword library, or the seeded one until an administrator edits it. */
+export function keywordsOf(store: Store): KeywordRule[] {
+  const stored = store.getMeta('keywords');
+  if (!stored) return [...DEFAULT_KEYWORDS];
+  const parsed = parseKeywords(JSON.parse(stored));
+  return parsed.ok ? parsed.rules : [...DEFAULT_KEYWORDS];
 }
 
 /** The client's address for rate limits and the audit log (no proxy is trusted). */
@@ -161,6 +170,8 @@ export function createApi({ store, config, tickets, tokens, revocations }: ApiDe
     'GET /api/regions': async (req) => [200, { regions: withInitials(regionsForUser(store, (await authed(req)).user)) }],
     /** The county's deadline policy, so devices compute the same due dates offline. */
     'GET /api/policy': async (req) => (await authed(req), [200, { policy: config.policy }]),
+    /** The county's keyword library for category suggestions; devices keep a copy for offline use. */
+    'GET /api/keywords': async (req) => (await authed(req), [200, { rules: keywordsOf(store) }]),
     /** A one-time ticket to join an appeal's live room (see server/sync/tickets.ts). */
     'POST /api/room-ticket': async (req) => {
       const { user } = await authed(req);

@@ -97,3 +97,33 @@ export function classify(text: string, rules: readonly KeywordRule[] = DEFAULT_K
     .sort((a, b) => b.score - a.score || (a.category < b.category ? -1 : 1))
     .slice(0, limit);
 }
+
+export const MAX_KEYWORD_RULES = 2000;
+export const MAX_PHRASE_CHARS = 20;
+
+/**
+ * Checks a library an administrator submits. Unlike `validRules` it refuses rather than
+ * drops: an edit that loses rules silently would be worse than one refused with a reason.
+ */
+export function parseKeywords(raw: unknown): { ok: true; rules: KeywordRule[] } | { ok: false; error: string } {
+  if (!Array.isArray(raw)) return { ok: false, error: 'rules must be a list' };
+  if (raw.length > MAX_KEYWORD_RULES) return { ok: false, error: `at most ${MAX_KEYWORD_RULES} rules` };
+  const rules: KeywordRule[] = [];
+  const seen = new Set<string>();
+  for (const [i, r] of raw.entries()) {
+    const at = `rule ${i + 1}`;
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) return { ok: false, error: `${at}: not an object` };
+    const { phrase, category, dept, weight, ...rest } = r as Record<string, unknown>;
+    if (Object.keys(rest).length > 0) return { ok: false, error: `${at}: unknown field ${Object.keys(rest)[0]}` };
+    const p = typeof phrase === 'string' ? phrase.trim() : '';
+    if (!p || [...p].length > MAX_PHRASE_CHARS) return { ok: false, error: `${at}: phrase must be 1–${MAX_PHRASE_CHARS} characters` };
+    if (typeof category !== 'string' || !CATEGORY_CODES.includes(category)) return { ok: false, error: `${at} (${p}): unknown category` };
+    if (dept !== undefined && !isDepartment(dept)) return { ok: false, error: `${at} (${p}): unknown department` };
+    if (weight !== undefined && (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 1 || weight > 20)) return { ok: false, error: `${at} (${p}): weight must be 1–20` };
+    const key = `${p}\u0000${category}`;
+    if (seen.has(key)) return { ok: false, error: `${at}: "${p}" is listed twice for the same category` };
+    seen.add(key);
+    rules.push({ phrase: p, category, ...(dept !== undefined && { dept: dept as Department }), ...(weight !== undefined && { weight: weight as number }) });
+  }
+  return { ok: true, rules };
+}

@@ -104,3 +104,21 @@ export function createUploader(db: MinshengDB, fetcher: UploadFetch) {
     },
   };
 }
+
+/**
+ * An attachment's bytes: from the device when it has them, else downloaded once and kept,
+ * so a photo seen online opens again offline. Null when it cannot be had now.
+ */
+export async function fileBlob(db: MinshengDB, ref: { hash: string; type: string; size: number }, fetcher: UploadFetch): Promise<Blob | null> {
+  const local = await db.files.get(ref.hash);
+  if (local) return local.blob;
+  try {
+    const res = await fetcher(`/api/files/${ref.hash}`);
+    if (!res.ok) return null;
+    const blob = new Blob([await res.arrayBuffer()], { type: ref.type });
+    await db.files.put({ ...ref, blob, pending: 0, sent: ref.size, createdAt: Date.now() }).catch(() => {});
+    return blob;
+  } catch {
+    return null;
+  }
+}

@@ -1,12 +1,26 @@
 // Hash routes keep every screen reachable offline from the single precached shell.
-export type Route = { name: 'list' } | { name: 'new' } | { name: 'admin' } | { name: 'appeal'; id: string };
+export type Route =
+  | { name: 'list' }
+  | { name: 'new' }
+  | { name: 'admin' }
+  | { name: 'appeal'; id: string }
+  | { name: 'meetings' }
+  | { name: 'meetingNew' }
+  | { name: 'meeting'; id: string }
+  | { name: 'meetingAppeal'; id: string };
+
+const ID = '([0-9a-f-]{36})';
 
 function parse(hash: string): Route {
   const path = hash.replace(/^#/, '');
-  const m = /^\/appeal\/([0-9a-f-]{36})$/.exec(path);
+  let m = new RegExp(`^/appeal/${ID}$`).exec(path);
   if (m) return { name: 'appeal', id: m[1]! };
+  m = new RegExp(`^/meeting/${ID}(/appeal)?$`).exec(path);
+  if (m) return { name: m[2] ? 'meetingAppeal' : 'meeting', id: m[1]! };
   if (path === '/new') return { name: 'new' };
   if (path === '/admin') return { name: 'admin' };
+  if (path === '/meetings') return { name: 'meetings' };
+  if (path === '/meetings/new') return { name: 'meetingNew' };
   return { name: 'list' };
 }
 

@@ -4,6 +4,7 @@ import { openDb } from '../store/db';
 import { deviceId, getMeta, setMeta } from '../store/meta';
 import { adoptPolicy, loadPolicy } from '../store/policy';
 import { parsePolicy } from '../core/deadline';
+import { parseKeywords } from '../core/classify';
 import { SyncEngine, type SyncStatus } from '../sync/engine';
 import { createUploader } from '../sync/uploads';
 
@@ -63,6 +64,18 @@ async function exchangeRefresh(): Promise<string | null | undefined> {
   return next.token;
 }
 
+/** Keeps the county's keyword library on the device, so suggestions work offline. */
+async function refreshKeywords(): Promise<void> {
+  try {
+    const res = await authFetch('/api/keywords');
+    if (!res.ok) return;
+    const parsed = parseKeywords(((await res.json()) as { rules?: unknown }).rules);
+    if (parsed.ok) await setMeta(db, 'keywords', parsed.rules);
+  } catch {
+    // Offline: the copy kept from last time (or the seeded library) serves.
+  }
+}
+
 /** REST with the access token, refreshed once when it has expired. */
 export async function authFetch(path: string, init: RequestInit = {}): Promise<Response> {
   const call = () => fetch(path, { ...init, headers: { ...(init.headers ?? {}), authorization: `Bearer ${app.session?.token ?? ''}` } });
@@ -75,7 +88,10 @@ async function startEngine(session: Session): Promise<void> {
   engine?.stop();
   engine = new SyncEngine({ db, url: syncUrl(), token: session.token, deviceId: await deviceId(db), refresh: refreshSession });
   engine.subscribe((s) => {
-    if (s.link === 'online' && app.sync.link !== 'online') void uploader.kick();
+    if (s.link === 'online' && app.sync.link !== 'online') {
+      void uploader.kick();
+      void refreshKeywords();
+    }
     app.sync = s;
   });
   engine.start();

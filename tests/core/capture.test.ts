@@ -88,7 +88,7 @@ describe('appeals from the field', () => {
 
 describe('bench meetings', () => {
   const input = (over: Partial<MeetingInput> = {}): MeetingInput => ({ villageCode: VILLAGE, heldOn: '2026-11-20', place: '村委会门前', attendees: 23, topics: '冬季取暖、道路维修', ...over });
-  const event = (user: SessionUser, e: Omit<MeetingEvent, 'id' | 'actor' | 'role' | 'at'>) => ({ ...e, id: newId(), actor: user.id, role: user.role, at: 1_700_000_100_000 }) as MeetingEvent;
+  const event = (user: SessionUser, e: { type: 'idea'; text: string; adopted: boolean | null } | { type: 'idea_decided'; idea: string; adopted: boolean }) => ({ ...e, id: newId(), actor: user.id, role: user.role, at: 1_700_000_100_000 }) as MeetingEvent;
 
   function held(by: SessionUser = bench) {
     const id = newId();

@@ -24,10 +24,11 @@ let dataDir: string;
 const logins: Record<string, Login> = {};
 
 /** A JPEG-looking file of random bytes: the server checks magic bytes and the hash. */
-function fakeJpeg(size: number): Uint8Array {
-  const bytes = randomBytes(size);
+function fakeJpeg(size: number): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(size);
+  bytes.set(randomBytes(size));
   bytes.set([0xff, 0xd8, 0xff, 0xe0], 0);
-  return new Uint8Array(bytes);
+  return bytes;
 }
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const source = (bytes: Uint8Array, type = 'image/jpeg'): UploadSource => ({ hash: sha(bytes), type, size: bytes.length, read: async (s, e) => bytes.subarray(s, e) });
