@@ -87,12 +87,16 @@ export async function authFetch(path: string, init: RequestInit = {}): Promise<R
 async function startEngine(session: Session): Promise<void> {
   engine?.stop();
   engine = new SyncEngine({ db, url: syncUrl(), token: session.token, deviceId: await deviceId(db), refresh: refreshSession });
+  let wasOnline = false;
   engine.subscribe((s) => {
-    if (s.link === 'online' && app.sync.link !== 'online') {
+    app.sync = s;
+    // Each time the link comes up: send waiting attachments, refresh the keyword library.
+    const online = s.link === 'online';
+    if (online && !wasOnline) {
       void uploader.kick();
       void refreshKeywords();
     }
-    app.sync = s;
+    wasOnline = online;
   });
   engine.start();
 }

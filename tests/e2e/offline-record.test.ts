@@ -26,8 +26,9 @@ const pendingCount = () => app.pendingCount();
 const waitForLink = (text: string) => app.waitForLink(text);
 
 async function goOffline() {
-  await context.setOffline(true);
+  // Socket first: see bench-meeting.test.ts.
   proxy.cut();
+  await context.setOffline(true);
 }
 
 async function goOnline() {

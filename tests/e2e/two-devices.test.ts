@@ -56,8 +56,8 @@ describe('two devices, one offline', () => {
   });
 
   it('converges after offline recording on one and a note on the other', async () => {
-    await gridCtx.setOffline(true);
     gridLink.cut();
+    await gridCtx.setOffline(true);
     await grid.waitForLink('离线');
     for (let i = 1; i <= 5; i++) await grid.record(`离线登记第${i}件：村道${i}号路段需要修补。`);
     await expect.poll(grid.pendingCount).toBe(5);

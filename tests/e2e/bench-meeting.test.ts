@@ -1,0 +1,215 @@
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/browser';
+import { startProxy, type CuttableProxy } from '../helpers/proxy';
+import { spawnServer, type ServerProcess } from '../helpers/server';
+import { appPage } from './app-page';
+
+// A facilitator holds a bench meeting where there is no signal: records the meeting with a
+// photo, three appeals in a row (one solved on the spot) and a good idea. When the link
+// returns, the town official sees the meeting, its appeals, the idea and the photo.
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const OUT = path.join(ROOT, 'test-output');
+const APPEALS = [
+  { text: '村北头机井的水泵坏了，浇不上麦子，请帮忙联系维修。', category: 'infra.water', kind: 'help' },
+  { text: '村里低保名单一年没公示了，希望公开一下评定标准。', category: 'livelihood.social_security', kind: 'consultation' },
+  { text: '村卫生室下午经常没人，老人拿药不方便。', category: 'livelihood.medical', kind: 'complaint', onSpot: '村医当场答应下午两点到五点坐诊，并在门口贴出值班表。' },
+];
+const IDEA = '在村委会门口设一个意见箱，每月板凳会集中答复。';
+
+let server: ServerProcess;
+let proxy: CuttableProxy;
+let browser: Browser;
+let benchCtx: BrowserContext;
+let page: Page;
+let app: ReturnType<typeof appPage>;
+const photo = { before: 0, after: 0 };
+
+/** A camera-like photo: 4000×3000 JPEG with gradients, shapes and sensor noise, made by Chromium itself. */
+async function cameraPhoto(browser: Browser, seed = 7): Promise<Buffer> {
+  const scratch = await browser.newPage();
+  const b64 = await scratch.evaluate(async (start) => {
+    const c = new OffscreenCanvas(4000, 3000);
+    const g = c.getContext('2d')!;
+    const sky = g.createLinearGradient(0, 0, 0, 3000);
+    sky.addColorStop(0, '#87a9d6');
+    sky.addColorStop(0.55, '#dfe8ef');
+    sky.addColorStop(0.56, '#6b7f3a');
+    sky.addColorStop(1, '#3d4a1f');
+    g.fillStyle = sky;
+    g.fillRect(0, 0, 4000, 3000);
+    for (let i = 0; i < 400; i++) {
+      g.fillStyle = `hsl(${(i * 37) % 360} 40% ${30 + (i % 40)}%)`;
+      g.fillRect((i * 997) % 4000, 1500 + ((i * 613) % 1500), 40 + (i % 120), 30 + (i % 90));
+    }
+    const img = g.getImageData(0, 0, 4000, 3000);
+    let seed = start;
+    for (let i = 0; i < img.data.length; i += 4) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const n = (seed % 25) - 12;
+      img.data[i] += n;
+      img.data[i + 1] += n;
+      img.data[i + 2] += n;
+    }
+    g.putImageData(img, 0, 0);
+    const blob = await c.convertToBlob({ type: 'image/jpeg', quality: 0.92 });
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+  }, seed);
+  await scratch.close();
+  return Buffer.from(b64, 'base64');
+}
+
+beforeAll(async () => {
+  if (!existsSync(path.join(ROOT, 'dist/index.html'))) throw new Error('Build the app first: npm run build (npm test does it)');
+  mkdirSync(OUT, { recursive: true });
+  server = await spawnServer({ MINSHENG_STATIC_DIR: path.join(ROOT, 'dist') });
+  proxy = await startProxy(server.port);
+  browser = await launchChromium();
+  benchCtx = await browser.newContext({ serviceWorkers: 'allow', viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
+  page = await benchCtx.newPage();
+  app = appPage(page);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await proxy?.close();
+  await server?.stop();
+});
+
+describe('a bench meeting with no signal', () => {
+  it('records the meeting, three appeals, a good idea and a photo offline', async () => {
+    await page.goto(proxy.url);
+    await app.login('bench');
+    await app.installShell();
+    // Cut the socket first: a WebSocket severed while the context is already offline may
+    // never report its close in Chromium's network emulation.
+    proxy.cut();
+    await benchCtx.setOffline(true);
+    await app.waitForLink('离线');
+
+    const file = path.join(OUT, 'generated-photo.jpg');
+    writeFileSync(file, await cameraPhoto(browser));
+
+    await page.getByRole('link', { name: '板凳会' }).click();
+    await page.getByTestId('meeting-new').click();
+    await page.locator('input[name=attendees]').fill('18');
+    await page.locator('input[name=place]').fill('村委会门前大槐树下');
+    await page.locator('textarea[name=topics]').fill('春灌用水、低保公示、卫生室坐诊时间');
+    await page.locator('input[name=photo]').setInputFiles(file);
+    const item = page.getByTestId('attachment-item');
+    await item.waitFor({ timeout: 30_000 });
+    photo.before = Number(await item.getAttribute('data-original'));
+    photo.after = Number(await item.getAttribute('data-size'));
+    console.log(`photo: ${photo.before} bytes as taken → ${photo.after} bytes stored (${((1 - photo.after / photo.before) * 100).toFixed(0)}% smaller)`);
+    expect(photo.after).toBeLessThan(photo.before / 4);
+    await page.getByRole('button', { name: '保存并开始记录诉求' }).click();
+
+    // Three villagers in a row: the form stays, keeps the meeting, clears the rest.
+    await page.getByTestId('meeting-record').click();
+    for (const a of APPEALS) {
+      await page.locator('select[name=category]').selectOption(a.category);
+      await page.locator('select[name=kind]').selectOption(a.kind);
+      await page.locator('input[name=anonymous]').check();
+      await page.locator('textarea[name=description]').fill(a.text);
+      if (a.onSpot) {
+        await page.locator('input[name=solvedOnSpot]').check();
+        await page.locator('textarea[name=onSpot]').fill(a.onSpot);
+      }
+      await page.getByRole('button', { name: '保存，记录下一件' }).click();
+      await expect.poll(() => page.locator('textarea[name=description]').inputValue()).toBe('');
+    }
+    await expect.poll(() => page.getByTestId('meeting-context').textContent()).toContain('已记录 3 件');
+    await page.getByTestId('meeting-done').click();
+
+    await page.locator('textarea[name=idea]').fill(IDEA);
+    await page.locator('input[name=adoptedNow]').check();
+    await page.getByRole('button', { name: '保存金点子' }).click();
+    await page.getByTestId('meeting-ideas').getByText(IDEA).waitFor();
+    expect(await page.getByTestId('meeting-appeals').locator('a.row').count()).toBe(3);
+    // The meeting, three appeals and the idea wait in the outbox; the photo's bytes wait beside.
+    await expect.poll(() => app.pendingCount()).toBe(5);
+    expect(Number(await page.getByTestId('sync-upload').getAttribute('data-bytes'))).toBe(photo.after);
+    await page.screenshot({ path: path.join(OUT, 'e2e-bench-meeting-offline.png'), fullPage: true });
+  });
+
+  it('sends everything, photo included, when the link returns', async () => {
+    proxy.restore();
+    await benchCtx.setOffline(false);
+    await app.waitForLink('在线');
+    await expect.poll(() => app.pendingCount(), { timeout: 30_000 }).toBe(0);
+    await page.getByTestId('sync-upload').waitFor({ state: 'detached', timeout: 60_000 });
+
+    const db = new Database(path.join(server.dataDir, 'minsheng.sqlite'), { readonly: true });
+    try {
+      const meeting = db.prepare('SELECT id, attendees, ideas, adopted FROM meetings').all() as { id: string; attendees: number; ideas: number; adopted: number }[];
+      expect(meeting).toEqual([expect.objectContaining({ attendees: 18, ideas: 1, adopted: 1 })]);
+      const appeals = db.prepare('SELECT status, on_spot, channel FROM appeals WHERE meeting_id = ? ORDER BY created_at').all(meeting[0]!.id);
+      expect(appeals).toEqual([
+        { status: 'new', on_spot: 0, channel: 'bench_meeting' },
+        { status: 'new', on_spot: 0, channel: 'bench_meeting' },
+        { status: 'replied', on_spot: 1, channel: 'bench_meeting' },
+      ]);
+      expect(db.prepare('SELECT size FROM files').all()).toEqual([{ size: photo.after }]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('shows the town official the meeting per village, its appeals, idea and photo', async () => {
+    const townCtx = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'zh-CN' });
+    const town = appPage(await townCtx.newPage());
+    await town.page.goto(server.url);
+    await town.login('town');
+    await town.page.getByRole('link', { name: '板凳会' }).click();
+    const perVillage = town.page.getByTestId('meetings-per-village');
+    await perVillage.locator('tbody tr').first().getByRole('cell').first().filter({ hasText: '1' }).waitFor({ timeout: 30_000 });
+    await town.page.getByTestId('meetings').locator('a').first().click();
+    await town.page.getByTestId('meeting-ideas').getByText(IDEA).waitFor();
+    expect(await town.page.getByTestId('idea-state').textContent()).toContain('已采纳');
+    expect(await town.page.getByTestId('meeting-appeals').locator('a.row').count()).toBe(3);
+    // The photo is fetched once from the server and shown.
+    await town.page.getByTestId('attachment-view').locator('img').waitFor({ timeout: 30_000 });
+    await town.page.screenshot({ path: path.join(OUT, 'e2e-bench-meeting-town.png'), fullPage: true });
+    await townCtx.close();
+  });
+
+  it('refuses bad files with a clear message, and saves the text when the phone is full', async () => {
+    await page.getByRole('link', { name: /登记诉求/ }).click();
+    const problems = page.getByTestId('attachment-problem');
+    await page.locator('input[name=photo]').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') });
+    await expect.poll(() => problems.first().textContent()).toContain('不能附加“notes.txt”');
+    await page.locator('input[name=photo]').setInputFiles({ name: 'empty.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(0) });
+    await expect.poll(() => problems.first().textContent()).toContain('空文件');
+    await page.locator('input[name=video]').setInputFiles({ name: 'long.mp4', mimeType: 'video/mp4', buffer: Buffer.alloc(21 * 1024 * 1024, 1) });
+    await expect.poll(() => problems.first().textContent()).toContain('太大');
+    expect(await page.getByTestId('attachment-item').count()).toBe(0);
+
+    // The device runs out of room for the photo's bytes, not for the appeal.
+    await page.evaluate(() => {
+      const add = IDBObjectStore.prototype.add;
+      IDBObjectStore.prototype.add = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['add']>) {
+        if (this.name === 'files') throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        return add.apply(this, args);
+      };
+    });
+    // Another photo: the meeting's is already stored, and a stored file is never written twice.
+    const second = path.join(OUT, 'generated-photo-2.jpg');
+    writeFileSync(second, await cameraPhoto(browser, 11));
+    await page.locator('input[name=photo]').setInputFiles(second);
+    await page.getByTestId('attachment-item').waitFor({ timeout: 30_000 });
+    await page.locator('select[name=category]').selectOption('infra.roads');
+    await page.locator('select[name=kind]').selectOption('help');
+    await page.locator('input[name=anonymous]').check();
+    await page.locator('textarea[name=description]').fill('村南小桥护栏松动，附照片。');
+    await page.getByRole('button', { name: '保存' }).click();
+    await expect.poll(() => page.getByTestId('toast').textContent()).toContain('诉求已保存，但手机存储已满');
+    await page.getByTestId('appeal-list').getByText('村南小桥护栏松动').waitFor();
+  });
+});
