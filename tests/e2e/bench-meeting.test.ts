@@ -51,9 +51,7 @@ async function cameraPhoto(browser: Browser, seed = 7): Promise<Buffer> {
     for (let i = 0; i < img.data.length; i += 4) {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
       const n = (seed % 25) - 12;
-      img.data[i] += n;
-      img.data[i + 1] += n;
-      img.data[i + 2] += n;
+      for (let c = 0; c < 3; c++) img.data[i + c] = img.data[i + c]! + n;
     }
     g.putImageData(img, 0, 0);
     const blob = await c.convertToBlob({ type: 'image/jpeg', quality: 0.92 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../server/app';
 import { loadConfig } from '../../server/config';
-import { DEFAULT_KEYWORDS, classify } from '../../src/core/classify';
+import { DEFAULT_KEYWORDS, classify, type KeywordRule } from '../../src/core/classify';
 import type { Region } from '../../src/core/regions';
 import { regionMatches } from '../../src/core/regions';
 import { login, type Login } from '../helpers/clients';
@@ -28,7 +28,7 @@ describe('keyword library', () => {
   });
 
   it('takes an edit from an administrator only, refusing bad rules with the reason', async () => {
-    const rules = [...DEFAULT_KEYWORDS, { phrase: '光伏板', category: 'infra.power', dept: 'power' }];
+    const rules: KeywordRule[] = [...DEFAULT_KEYWORDS, { phrase: '光伏板', category: 'infra.power', dept: 'power' }];
     const byTown = await call('town', '/api/admin/keywords', { method: 'PUT', body: JSON.stringify({ rules }) });
     expect(byTown.status).toBe(403);
     const bad = await call('admin', '/api/admin/keywords', { method: 'PUT', body: JSON.stringify({ rules: [{ phrase: '光伏板', category: 'infra.solar' }] }) });
