@@ -5,11 +5,15 @@ console.debug = () => {};
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from './pipeline';
-import { syncWire } from './sync-wire';
+import { client } from './client';
+import { serverLoad } from './server-load';
+import { sync } from './sync';
 import { printTable, type BenchRow } from './table';
 
 const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
-  'sync-wire': syncWire,
+  sync,
+  'server-load': serverLoad,
+  client,
   pipeline,
 };
 

@@ -428,4 +428,5 @@ export const en: Record<MessageKey, string> = {
   'keywords.try': "Try it",
   'keywords.tryHint': "Type an appeal to see what is suggested",
   'audit.keywords_updated': "keyword library changed",
+  'list.more': "Show more ({shown} of {count} shown)",
 };

@@ -427,6 +427,7 @@ export const zhCN = {
   'keywords.try': "试一试",
   'keywords.tryHint': "输入一句诉求，看看会建议什么",
   'audit.keywords_updated': "修改关键词库",
+  'list.more': "显示更多（已显示 {shown} / 共 {count} 件）",
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

@@ -1,19 +1,15 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/browser';
-import { startProxy, type CuttableProxy } from '../helpers/proxy';
-import { spawnServer, type ServerProcess } from '../helpers/server';
 import { appPage } from './app-page';
+import { OUT, startOfflineRig, type OfflineRig } from './rig';
 
 // A facilitator holds a bench meeting where there is no signal: records the meeting with a
 // photo, three appeals in a row (one solved on the spot) and a good idea. When the link
 // returns, the town official sees the meeting, its appeals, the idea and the photo.
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const OUT = path.join(ROOT, 'test-output');
 const APPEALS = [
   { text: '村北头机井的水泵坏了，浇不上麦子，请帮忙联系维修。', category: 'infra.water', kind: 'help' },
   { text: '村里低保名单一年没公示了，希望公开一下评定标准。', category: 'livelihood.social_security', kind: 'consultation' },
@@ -21,12 +17,11 @@ const APPEALS = [
 ];
 const IDEA = '在村委会门口设一个意见箱，每月板凳会集中答复。';
 
-let server: ServerProcess;
-let proxy: CuttableProxy;
+let rig: OfflineRig;
+let server: OfflineRig['server'];
 let browser: Browser;
-let benchCtx: BrowserContext;
 let page: Page;
-let app: ReturnType<typeof appPage>;
+let app: OfflineRig['app'];
 const photo = { before: 0, after: 0 };
 
 /** A camera-like photo: 4000×3000 JPEG with gradients, shapes and sensor noise, made by Chromium itself. */
@@ -65,31 +60,18 @@ async function cameraPhoto(browser: Browser, seed = 7): Promise<Buffer> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(path.join(ROOT, 'dist/index.html'))) throw new Error('Build the app first: npm run build (npm test does it)');
-  mkdirSync(OUT, { recursive: true });
-  server = await spawnServer({ MINSHENG_STATIC_DIR: path.join(ROOT, 'dist') });
-  proxy = await startProxy(server.port);
-  browser = await launchChromium();
-  benchCtx = await browser.newContext({ serviceWorkers: 'allow', viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
-  page = await benchCtx.newPage();
-  app = appPage(page);
+  rig = await startOfflineRig();
+  ({ server, browser, page, app } = rig);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await proxy?.close();
-  await server?.stop();
-});
+afterAll(() => rig?.close());
 
 describe('a bench meeting with no signal', () => {
   it('records the meeting, three appeals, a good idea and a photo offline', async () => {
-    await page.goto(proxy.url);
+    await page.goto(rig.proxy.url);
     await app.login('bench');
     await app.installShell();
-    // Cut the socket first: a WebSocket severed while the context is already offline may
-    // never report its close in Chromium's network emulation.
-    proxy.cut();
-    await benchCtx.setOffline(true);
+    await rig.goOffline();
     await app.waitForLink('离线');
 
     const file = path.join(OUT, 'generated-photo.jpg');
@@ -138,8 +120,7 @@ describe('a bench meeting with no signal', () => {
   });
 
   it('sends everything, photo included, when the link returns', async () => {
-    proxy.restore();
-    await benchCtx.setOffline(false);
+    await rig.goOnline();
     await app.waitForLink('在线');
     await expect.poll(() => app.pendingCount(), { timeout: 30_000 }).toBe(0);
     await page.getByTestId('sync-upload').waitFor({ state: 'detached', timeout: 60_000 });

@@ -1,61 +1,33 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/browser';
-import { startProxy, type CuttableProxy } from '../helpers/proxy';
-import { spawnServer, type ServerProcess } from '../helpers/server';
-import { appPage } from './app-page';
+import { OUT, startOfflineRig, type OfflineRig } from './rig';
 
 // A grid worker loses signal, records an appeal, reloads the app with no network,
 // then gets a link back: the appeal must reach the server's SQLite exactly once.
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const OUT = path.join(ROOT, 'test-output');
 const DESCRIPTION = '村西桥头路灯坏了三个月，晚上孩子放学很危险，请尽快修复。';
 
-let server: ServerProcess;
-let proxy: CuttableProxy;
-let browser: Browser;
-let context: BrowserContext;
+let rig: OfflineRig;
+let server: OfflineRig['server'];
 let page: Page;
-
-let app: ReturnType<typeof appPage>;
+let app: OfflineRig['app'];
 const pendingCount = () => app.pendingCount();
 const waitForLink = (text: string) => app.waitForLink(text);
-
-async function goOffline() {
-  // Socket first: see bench-meeting.test.ts.
-  proxy.cut();
-  await context.setOffline(true);
-}
-
-async function goOnline() {
-  proxy.restore();
-  await context.setOffline(false);
-}
+const goOffline = () => rig.goOffline();
+const goOnline = () => rig.goOnline();
 
 beforeAll(async () => {
-  if (!existsSync(path.join(ROOT, 'dist/index.html'))) throw new Error('Build the app first: npm run build (npm test does it)');
-  mkdirSync(OUT, { recursive: true });
-  server = await spawnServer({ MINSHENG_STATIC_DIR: path.join(ROOT, 'dist') });
-  proxy = await startProxy(server.port);
-  browser = await launchChromium();
-  context = await browser.newContext({ serviceWorkers: 'allow', viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
-  page = await context.newPage();
-  app = appPage(page);
+  rig = await startOfflineRig();
+  ({ server, page, app } = rig);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await proxy?.close();
-  await server?.stop();
-});
+afterAll(() => rig?.close());
 
 describe('recording an appeal offline', () => {
   it('logs in and installs the offline shell', async () => {
-    await page.goto(proxy.url);
+    await page.goto(rig.proxy.url);
     await app.login('grid');
     // The service worker must control the page before the network goes away.
     await app.installShell();

@@ -1,0 +1,202 @@
+import Database from 'better-sqlite3';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import WebSocket from 'ws';
+import * as Y from 'yjs';
+import { appendEvent, writeNewAppeal } from '../src/core/doc';
+import { newId } from '../src/core/id';
+import { decodeServerFrame, encodeFrame, type ClientMessage, type ServerMessage } from '../src/core/protocol';
+import type { Region } from '../src/core/regions';
+import type { SessionUser } from '../src/core/roles';
+import { openSqliteStore } from '../server/store/sqlite';
+import { ensureSeeded } from '../server/seed';
+import { createTokenService } from '../server/tokens';
+import { spawnServer, tempDir } from '../tests/helpers/server';
+import { generateAppeals } from './generate';
+import type { BenchRow } from './table';
+
+// Figures 4–5: the server in its own process on this 2-core machine, driven over real
+// sockets. 4: durable ingest (acked after COMMIT) beside bare SQLite doing the same
+// commits. 5: a thousand phones connected at once, each pushing every 10 s.
+
+const INGEST = 5000;
+const CLIENTS_4 = 10;
+const BATCH = 20;
+const CLIENTS_5 = 1000;
+const PERIOD_MS = 10_000;
+const RUN_MS = 30_000;
+
+interface Conn {
+  ws: WebSocket;
+  next(pred: (m: ServerMessage) => boolean): Promise<ServerMessage>;
+}
+
+async function connect(url: string, token: string): Promise<Conn> {
+  const ws = new WebSocket(url.replace('http', 'ws') + '/sync');
+  ws.binaryType = 'arraybuffer';
+  const waiting: { pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }[] = [];
+  ws.on('message', (d: ArrayBuffer) => {
+    const m = decodeServerFrame(new Uint8Array(d));
+    const i = waiting.findIndex((w) => w.pred(m));
+    if (i >= 0) waiting.splice(i, 1)[0]!.resolve(m);
+  });
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const conn: Conn = { ws, next: (pred) => new Promise((resolve) => waiting.push({ pred, resolve })) };
+  const caughtUp = conn.next((m) => m.t === 'changes' && !m.more);
+  ws.send(encodeFrame({ t: 'hello', token, deviceId: newId(), cursor: 0 } satisfies ClientMessage));
+  await caughtUp;
+  return conn;
+}
+
+async function push(conn: Conn, batch: number, items: { docId: string; update: Uint8Array; seq: number }[]): Promise<void> {
+  const ack = conn.next((m) => m.t === 'ack' && m.batch === batch);
+  conn.ws.send(encodeFrame({ t: 'push', batch, items }));
+  const m = (await ack) as Extract<ServerMessage, { t: 'ack' }>;
+  if (m.rejected.length > 0) throw new Error(`rejected: ${m.rejected[0]!.reason} ${m.rejected[0]!.detail}`);
+}
+
+/** New-appeal updates by a client, in its village. */
+function appealUpdates(count: number, { user, village }: Client, seed: number) {
+  return generateAppeals(count, [village], seed).map((input) => {
+    const doc = new Y.Doc();
+    writeNewAppeal(doc, { ...input, citizen: { anonymous: true } }, { id: user.id, role: user.role, name: user.displayName }, Date.now(), newId());
+    const out = { docId: newId(), doc, update: Y.encodeStateAsUpdate(doc) };
+    return out;
+  });
+}
+
+function rssOf(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+}
+
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+
+interface Client {
+  token: string;
+  user: SessionUser;
+  village: Region;
+}
+
+/**
+ * A data directory with the demo county and `count` grid workers, one per village in turn
+ * (a county's phones are spread out, so each commit fans out to few others). Their
+ * sessions are opened directly: a thousand logins would spend minutes in scrypt, which is
+ * not what this measures.
+ */
+async function prepare(count: number): Promise<{ dir: string; clients: Client[] }> {
+  const dir = tempDir('bench-load-');
+  const store = openSqliteStore(dir);
+  await ensureSeeded(store, '371324');
+  const villages = store.regionsUnder(['371324']).filter((r) => r.level === 'village');
+  const service = createTokenService(store, { accessMinutes: 60, sessionDays: 1 });
+  const clients: Client[] = [];
+  for (let i = 0; i < count; i++) {
+    const village = villages[i % villages.length]!;
+    const user: SessionUser = { id: newId(), username: `load${i}`, displayName: `网格员${i}`, role: 'grid_worker', scope: { regions: [village.code], departments: [] } };
+    store.insertUser({ ...user, passwordHash: 'unused' }, Date.now());
+    clients.push({ token: (await service.open(store.userById(user.id)!)).token, user, village });
+  }
+  store.close();
+  return { dir, clients };
+}
+
+/** Bare SQLite, same settings as the store: `txs` commits of `rows` rows of `bytes` each. */
+function bareSqlite(txs: number, rows: number, bytes: number): number {
+  const db = new Database(path.join(tempDir('bench-bare-'), 'bare.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE t (seq INTEGER PRIMARY KEY AUTOINCREMENT, doc TEXT NOT NULL, bytes BLOB NOT NULL)');
+  const insert = db.prepare('INSERT INTO t (doc, bytes) VALUES (?, ?)');
+  const blob = Buffer.alloc(bytes, 7);
+  const t = performance.now();
+  for (let i = 0; i < txs; i++) db.transaction(() => { for (let j = 0; j < rows; j++) insert.run(newId(), blob); })();
+  const ms = performance.now() - t;
+  db.close();
+  return (txs * rows) / (ms / 1000);
+}
+
+export async function serverLoad(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+
+  // 4. Ingest: 10 clients push 5,000 new appeals in batches of 20, one batch in flight each.
+  {
+    const { dir, clients } = await prepare(CLIENTS_4);
+    const server = await spawnServer({ MINSHENG_DATA_DIR: dir, MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0' });
+    try {
+      const updates = clients.map((c, i) => appealUpdates(INGEST / CLIENTS_4, c, 40 + i));
+      const meanBytes = updates.flat().reduce((n, u) => n + u.update.byteLength, 0) / INGEST;
+      const conns = await Promise.all(clients.map((c) => connect(server.url, c.token)));
+      const t = performance.now();
+      await Promise.all(
+        conns.map(async (conn, c) => {
+          const mine = updates[c]!;
+          for (let b = 0; b * BATCH < mine.length; b++) {
+            const items = mine.slice(b * BATCH, (b + 1) * BATCH).map((u, j) => ({ docId: u.docId, update: u.update, seq: b * BATCH + j + 1 }));
+            await push(conn, b + 1, items);
+          }
+        }),
+      );
+      const perSecond = INGEST / ((performance.now() - t) / 1000);
+      for (const c of conns) c.ws.close();
+      rows.push({ figure: `4. durable ingest, ${CLIENTS_4} clients → SQLite`, minsheng: perSecond, comparison: bareSqlite(INGEST / BATCH, BATCH, Math.round(meanBytes)), against: 'bare SQLite inserts, same commits, synchronous=FULL', unit: 'appeals/s' });
+    } finally {
+      await server.stop();
+    }
+  }
+
+  // 5. A thousand phones: each records an appeal, then adds a comment every 10 s.
+  {
+    const { dir, clients } = await prepare(CLIENTS_5 + 1);
+    const server = await spawnServer({ MINSHENG_DATA_DIR: dir, MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0' });
+    try {
+      const idleRss = rssOf(server.child.pid!);
+      // Alone on the server: the round trip a push costs with nothing else going on.
+      const solo = await connect(server.url, clients[CLIENTS_5]!.token);
+      const soloDocs = appealUpdates(21, clients[CLIENTS_5]!, 6);
+      const soloMs: number[] = [];
+      for (const [i, d] of soloDocs.entries()) {
+        const t = performance.now();
+        await push(solo, i + 1, [{ docId: d.docId, update: d.update, seq: i + 1 }]);
+        if (i > 0) soloMs.push(performance.now() - t);
+      }
+      solo.ws.close();
+
+      const docs = clients.slice(0, CLIENTS_5).map((c, i) => appealUpdates(1, c, 1000 + i)[0]!);
+      const conns: Conn[] = [];
+      for (let i = 0; i < CLIENTS_5; i += 50) conns.push(...(await Promise.all(clients.slice(i, Math.min(i + 50, CLIENTS_5)).map((c) => connect(server.url, c.token)))));
+      await Promise.all(conns.map((c, i) => push(c, 1, [{ docId: docs[i]!.docId, update: docs[i]!.update, seq: 1 }])));
+      const latencies: number[] = [];
+      let peakRss = rssOf(server.child.pid!);
+      const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(server.child.pid!))), 500);
+      const end = performance.now() + RUN_MS;
+      await Promise.all(
+        conns.map(async (conn, i) => {
+          const { doc } = docs[i]!;
+          // Spread over the period, as phones are.
+          await new Promise((r) => setTimeout(r, (i / CLIENTS_5) * PERIOD_MS));
+          for (let n = 2; performance.now() < end; n++) {
+            const sv = Y.encodeStateVector(doc);
+            const { user } = clients[i]!;
+            appendEvent(doc, { id: newId(), type: 'commented', note: `巡查记录 ${n}`, actor: user.id, role: user.role, by: user.displayName, at: Date.now() });
+            const t = performance.now();
+            await push(conn, n, [{ docId: docs[i]!.docId, update: Y.encodeStateAsUpdate(doc, sv), seq: n }]);
+            latencies.push(performance.now() - t);
+            await new Promise((r) => setTimeout(r, PERIOD_MS - (performance.now() - t)));
+          }
+        }),
+      );
+      clearInterval(sampler);
+      for (const c of conns) c.ws.close();
+      const mb = (n: number) => n / 1024 / 1024;
+      rows.push(
+        { figure: `5. ${CLIENTS_5} clients, push every 10 s: ack p50`, minsheng: quantile(latencies, 0.5), comparison: quantile(soloMs, 0.5), against: 'one client alone on the server, p50', unit: 'ms' },
+        { figure: `   ack p99 (${latencies.length} pushes in ${RUN_MS / 1000} s)`, minsheng: quantile(latencies, 0.99), comparison: quantile(soloMs, 0.99), against: 'one client alone, p99', unit: 'ms' },
+        { figure: '   server RSS, peak', minsheng: mb(peakRss), comparison: mb(idleRss), against: 'the same server idle', unit: 'MiB' },
+      );
+    } finally {
+      await server.stop();
+    }
+  }
+  return rows;
+}
+

@@ -1,0 +1,59 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser';
+import { startProxy, type CuttableProxy } from '../helpers/proxy';
+import { spawnServer, type ServerProcess } from '../helpers/server';
+import { appPage } from './app-page';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const OUT = path.join(ROOT, 'test-output');
+
+/**
+ * The built app served by a real server, reached by a phone-sized Chromium page through a
+ * proxy the test can cut: the setting of every offline test.
+ */
+export interface OfflineRig {
+  server: ServerProcess;
+  proxy: CuttableProxy;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  app: ReturnType<typeof appPage>;
+  goOffline(): Promise<void>;
+  goOnline(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startOfflineRig(): Promise<OfflineRig> {
+  if (!existsSync(path.join(ROOT, 'dist/index.html'))) throw new Error('Build the app first: npm run build (npm test does it)');
+  mkdirSync(OUT, { recursive: true });
+  const server = await spawnServer({ MINSHENG_STATIC_DIR: path.join(ROOT, 'dist') });
+  const proxy = await startProxy(server.port);
+  const browser = await launchChromium();
+  const context = await browser.newContext({ serviceWorkers: 'allow', viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  return {
+    server,
+    proxy,
+    browser,
+    context,
+    page,
+    app: appPage(page),
+    // The socket first: a WebSocket severed after the context went offline may never
+    // report its close in Chromium's network emulation.
+    async goOffline() {
+      proxy.cut();
+      await context.setOffline(true);
+    },
+    async goOnline() {
+      proxy.restore();
+      await context.setOffline(false);
+    },
+    async close() {
+      await browser.close();
+      await proxy.close();
+      await server.stop();
+    },
+  };
+}
