@@ -1,10 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 
 const server = `http://127.0.0.1:${process.env.PORT ?? 8080}`;
+// Shown in settings; MINSHENG_BUILD tells two builds of one version apart (the update test).
+const version = `${JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')).version}${process.env.MINSHENG_BUILD ? `+${process.env.MINSHENG_BUILD}` : ''}`;
 
 export default defineConfig({
+  define: { __APP_VERSION__: JSON.stringify(version) },
   plugins: [
     svelte(),
     VitePWA({
@@ -33,6 +37,15 @@ export default defineConfig({
         navigateFallback: 'index.html',
         navigateFallbackDenylist: [/^\/api\//, /^\/sync/],
         cleanupOutdatedCaches: true,
+        // Map tiles, once a tile source is configured: kept for offline use, bounded in count and age.
+        // Attachments already viewed are kept in IndexedDB by the app (src/sync/uploads.ts).
+        runtimeCaching: [
+          {
+            urlPattern: ({ url }) => url.pathname.startsWith('/tiles/'),
+            handler: 'CacheFirst',
+            options: { cacheName: 'tiles', expiration: { maxEntries: 3000, maxAgeSeconds: 60 * 24 * 3600 }, cacheableResponse: { statuses: [200] } },
+          },
+        ],
       },
     }),
   ],

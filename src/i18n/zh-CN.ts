@@ -428,6 +428,21 @@ export const zhCN = {
   'keywords.tryHint': "输入一句诉求，看看会建议什么",
   'audit.keywords_updated': "修改关键词库",
   'list.more': "显示更多（已显示 {shown} / 共 {count} 件）",
+  'nav.settings': "设置",
+  'settings.title': "设置",
+  'settings.language': "界面语言",
+  'settings.storage': "本机存储",
+  'settings.persisted': "持久存储",
+  'settings.persistedYes': "已获准：浏览器不会自动清除本机数据",
+  'settings.persistedNo': "未获准：存储空间紧张时浏览器可能清除数据，请尽快同步",
+  'settings.askPersist': "再次申请",
+  'settings.used': "已用空间",
+  'settings.usedOf': "已用 {used} / 可用 {quota}（剩余 {free}）",
+  'settings.version': "版本",
+  'settings.checkUpdate': "检查更新",
+  'storage.nearlyFull': "手机存储空间快满了。请联网同步并清理空间，否则新的诉求和照片可能无法保存。",
+  'update.held.unsaved': "表单中还有未保存的内容：请先保存或清空，再更新。",
+  'update.held.saving': "正在保存，完成后自动更新…",
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

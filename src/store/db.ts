@@ -74,30 +74,38 @@ export type MinshengDB = Dexie & {
 
 export const APPEAL_UPDATES_TABLE = '$appeals.doc_updates';
 
-export function openDb(name = 'minsheng'): MinshengDB {
-  const db = new Dexie(name, { addons: [yDexie] }) as MinshengDB;
-  db.version(1).stores({
+/**
+ * Every schema version ever shipped, in order. Never edit a shipped entry: add one. Dexie
+ * upgrades a device's database through each step it has not seen, keeping its data.
+ */
+const SCHEMA: Record<string, string>[] = [
+  {
     appeals: 'id, status, village, town, urgency, updatedAt, dueAt, createdBy, doc: Y.Doc',
     outbox: '++seq, docId',
     quarantine: 'seq, docId',
     meta: 'key',
     regions: 'code, parent, level',
-  });
+  },
   // Pipeline queues look appeals up by department and tier. Rows gain their new columns
   // when policy.ts re-derives them on the next boot.
-  db.version(2).stores({
-    appeals: 'id, status, village, town, urgency, updatedAt, dueAt, createdBy, dept, tier, doc: Y.Doc',
-  });
+  { appeals: 'id, status, village, town, urgency, updatedAt, dueAt, createdBy, dept, tier, doc: Y.Doc' },
   // Citizens' contacts move out of the documents. Older documents keep theirs until the
   // server's state replaces them; nothing here rewrites a CRDT in place.
-  db.version(3).stores({ contacts: 'appealId' });
+  { contacts: 'appealId' },
   // Field capture: bench meetings, appeals listed by meeting, attachments' bytes. Existing
   // rows gain `meetingId` when the projection version bump re-derives them.
-  db.version(4).stores({
+  {
     appeals: 'id, status, village, town, urgency, updatedAt, dueAt, createdBy, dept, tier, meetingId, doc: Y.Doc',
     meetings: 'id, village, town, heldOn',
     files: 'hash, pending',
-  });
+  },
+];
+export const SCHEMA_VERSION = SCHEMA.length;
+
+/** Opens the device's database; `version` below the latest is for upgrade tests only. */
+export function openDb(name = 'minsheng', version = SCHEMA_VERSION): MinshengDB {
+  const db = new Dexie(name, { addons: [yDexie] }) as MinshengDB;
+  SCHEMA.slice(0, version).forEach((stores, i) => db.version(i + 1).stores(stores));
   return db;
 }
 

@@ -3,6 +3,7 @@ export type Route =
   | { name: 'list' }
   | { name: 'new' }
   | { name: 'admin' }
+  | { name: 'settings' }
   | { name: 'appeal'; id: string }
   | { name: 'meetings' }
   | { name: 'meetingNew' }
@@ -19,6 +20,7 @@ function parse(hash: string): Route {
   if (m) return { name: m[2] ? 'meetingAppeal' : 'meeting', id: m[1]! };
   if (path === '/new') return { name: 'new' };
   if (path === '/admin') return { name: 'admin' };
+  if (path === '/settings') return { name: 'settings' };
   if (path === '/meetings') return { name: 'meetings' };
   if (path === '/meetings/new') return { name: 'meetingNew' };
   return { name: 'list' };

@@ -7,6 +7,7 @@ import { parsePolicy } from '../core/deadline';
 import { parseKeywords } from '../core/classify';
 import { SyncEngine, type SyncStatus } from '../sync/engine';
 import { createUploader } from '../sync/uploads';
+import { askPersist } from './storage.svelte';
 
 export interface Session {
   /** Short-lived signed access token. */
@@ -25,7 +26,6 @@ export const app = $state({
   ready: false,
   session: null as Session | null,
   sync: { link: 'offline', lastSyncedAt: null, error: null, needsLogin: false } as SyncStatus,
-  persisted: null as boolean | null,
 });
 
 let engine: SyncEngine | null = null;
@@ -108,7 +108,7 @@ export async function boot(): Promise<void> {
   if (app.session) await startEngine(app.session);
   app.ready = true;
   // Ask the browser not to evict our data under storage pressure.
-  if (navigator.storage?.persist) app.persisted = await navigator.storage.persist().catch(() => false);
+  void askPersist();
   window.addEventListener('online', () => engine?.kick());
 }
 
