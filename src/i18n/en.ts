@@ -444,4 +444,5 @@ export const en: Record<MessageKey, string> = {
   'storage.nearlyFull': "The phone is nearly out of storage. Go online to sync and free some space, or new appeals and photos may not save.",
   'update.held.unsaved': "A form has unsaved input: save or clear it first, then update.",
   'update.held.saving': "Saving; the update follows when it is done…",
+  'admin.actions': "Actions",
 };

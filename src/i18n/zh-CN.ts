@@ -443,6 +443,7 @@ export const zhCN = {
   'storage.nearlyFull': "手机存储空间快满了。请联网同步并清理空间，否则新的诉求和照片可能无法保存。",
   'update.held.unsaved': "表单中还有未保存的内容：请先保存或清空，再更新。",
   'update.held.saving': "正在保存，完成后自动更新…",
+  'admin.actions': "操作",
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

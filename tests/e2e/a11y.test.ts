@@ -1,0 +1,66 @@
+import AxeBuilder from '@axe-core/playwright';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appPage } from './app-page';
+import { OUT, startOfflineRig, type OfflineRig } from './rig';
+
+// axe-core on every main screen, at phone size in Chinese: no violations. Each screen is
+// also photographed at 360×640 for the record (test-output/a11y-*.png).
+
+let rig: OfflineRig;
+let page: Page;
+
+async function audit(name: string): Promise<string[]> {
+  await page.waitForLoadState('networkidle');
+  await page.screenshot({ path: path.join(OUT, `a11y-${name}.png`) });
+  const { violations } = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+  return violations.map((v) => `${name}: ${v.id} (${v.impact}) ×${v.nodes.length}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+}
+
+beforeAll(async () => {
+  rig = await startOfflineRig();
+  page = rig.page;
+  await page.setViewportSize({ width: 360, height: 640 });
+});
+afterAll(() => rig?.close());
+
+describe('accessibility', () => {
+  it('has no axe violations on the main screens', async () => {
+    const found: string[] = [];
+    await page.goto(rig.server.url);
+    found.push(...(await audit('login')));
+    await rig.app.login('bench');
+    await rig.app.record('村口的路灯坏了，晚上看不清路。', { channel: 'bench_meeting' });
+    found.push(...(await audit('list')));
+    await page.getByTestId('appeal-list').locator('a.row').first().click();
+    await page.getByTestId('timeline').waitFor();
+    found.push(...(await audit('appeal')));
+    await page.getByRole('link', { name: /登记诉求/ }).click();
+    found.push(...(await audit('new')));
+    await page.getByRole('link', { name: '板凳会' }).click();
+    await page.getByTestId('meeting-new').click();
+    found.push(...(await audit('meeting-new')));
+    await page.locator('input[name=attendees]').fill('12');
+    await page.locator('textarea[name=topics]').fill('道路、饮水');
+    await page.getByRole('button', { name: '保存并开始记录诉求' }).click();
+    await page.getByTestId('meeting-ideas').waitFor({ state: 'attached' });
+    found.push(...(await audit('meeting')));
+    await page.getByRole('link', { name: '← 返回板凳会列表' }).click();
+    await page.getByTestId('meetings').waitFor();
+    found.push(...(await audit('meetings')));
+    await page.getByRole('link', { name: '设置' }).click();
+    await page.getByTestId('storage').waitFor();
+    found.push(...(await audit('settings')));
+
+    const admin = appPage(await (await rig.browser.newContext({ viewport: { width: 360, height: 640 }, locale: 'zh-CN' })).newPage());
+    await admin.page.goto(rig.server.url);
+    await admin.login('admin');
+    await admin.page.getByRole('link', { name: '用户管理' }).click();
+    await admin.page.getByTestId('audit').waitFor();
+    page = admin.page;
+    found.push(...(await audit('admin')));
+    console.log(found.join('\n') || 'axe: 0 violations on 9 screens');
+    expect(found).toEqual([]);
+  }, 120_000);
+});
