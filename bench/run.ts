@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from './pipeline';
 import { client } from './client';
+import { lighthouseScores } from './lighthouse';
 import { serverLoad } from './server-load';
 import { sync } from './sync';
 import { printTable, type BenchRow } from './table';
@@ -14,6 +15,7 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   sync,
   'server-load': serverLoad,
   client,
+  lighthouse: lighthouseScores,
   pipeline,
 };
 
