@@ -94,4 +94,22 @@ describe('the installed app', () => {
     await rig.app.waitForLink('在线');
     await expect.poll(() => rig.app.pendingCount(), { timeout: 30_000 }).toBe(0);
   }, 90_000);
+
+  it('warns plainly when the phone is nearly out of storage', async () => {
+    const ctx = await rig.browser.newContext({ viewport: { width: 360, height: 640 }, locale: 'zh-CN' });
+    // 980 MB of 1 GB used: what a phone full of photos and chat history reports.
+    await ctx.addInitScript(() => {
+      Object.defineProperty(navigator.storage, 'estimate', { value: async () => ({ usage: 980e6, quota: 1e9 }) });
+    });
+    const phone = await ctx.newPage();
+    await phone.goto(`${rig.server.url}/#/settings`);
+    await phone.locator('input[name=username]').fill('grid');
+    await phone.locator('input[name=password]').fill('demo1234');
+    await phone.getByRole('button', { name: '登录' }).click();
+    await phone.getByTestId('storage-banner').waitFor();
+    expect(await phone.getByTestId('storage-banner').textContent()).toContain('存储空间快满了');
+    await phone.getByTestId('storage-warning').waitFor();
+    expect(await phone.getByTestId('storage-used').textContent()).toContain('剩余');
+    await ctx.close();
+  });
 });
