@@ -101,6 +101,11 @@ const MIGRATIONS: string[] = [
     hash TEXT PRIMARY KEY, type TEXT NOT NULL, size INTEGER NOT NULL, uploaded_by TEXT NOT NULL, created_at INTEGER NOT NULL
   );
   `,
+  // The map: where an appeal was recorded (WGS84), when the device had a fix.
+  `
+  ALTER TABLE appeals ADD COLUMN lat REAL;
+  ALTER TABLE appeals ADD COLUMN lng REAL;
+  `,
 ];
 
 interface UserRow {
@@ -200,10 +205,10 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     upsertAppeal: db.prepare(`
       INSERT INTO appeals (id, status, tier, village, town, urgency, category, channel, kind, dept, handler, created_by,
         created_at, updated_at, due_at, stage, supervision_level, satisfaction, merged_into, title, anonymous, conflicts,
-        reopen_count, meeting_id, on_spot, attachments, received_at, last_seq)
+        reopen_count, meeting_id, on_spot, attachments, lat, lng, received_at, last_seq)
       VALUES (@id, @status, @tier, @village, @town, @urgency, @category, @channel, @kind, @dept, @handler, @createdBy,
         @createdAt, @updatedAt, @dueAt, @stage, @supervisionLevel, @satisfaction, @mergedInto, @title, @anonymous, @conflicts,
-        @reopenCount, @meetingId, @onSpot, @attachments, @receivedAt, @lastSeq)
+        @reopenCount, @meetingId, @onSpot, @attachments, @lat, @lng, @receivedAt, @lastSeq)
       ON CONFLICT(id) DO UPDATE SET status = excluded.status, tier = excluded.tier, village = excluded.village,
         town = excluded.town, urgency = excluded.urgency, category = excluded.category, channel = excluded.channel,
         kind = excluded.kind, dept = excluded.dept, updated_at = excluded.updated_at, due_at = excluded.due_at,
@@ -211,7 +216,7 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
         reopen_count = excluded.reopen_count, handler = excluded.handler, stage = excluded.stage,
         supervision_level = excluded.supervision_level, satisfaction = excluded.satisfaction,
         merged_into = excluded.merged_into, meeting_id = excluded.meeting_id, on_spot = excluded.on_spot,
-        attachments = excluded.attachments, last_seq = max(last_seq, excluded.last_seq)`),
+        attachments = excluded.attachments, lat = excluded.lat, lng = excluded.lng, last_seq = max(last_seq, excluded.last_seq)`),
     upsertMeeting: db.prepare(`
       INSERT INTO meetings (id, village, town, held_on, place, attendees, topics, created_by, created_at, ideas, adopted, received_at, last_seq)
       VALUES (@id, @village, @town, @heldOn, @place, @attendees, @topics, @createdBy, @createdAt, @ideas, @adopted, @receivedAt, @lastSeq)
@@ -389,6 +394,8 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
         meetingId: r.meeting_id,
         onSpot: r.on_spot === 1,
         attachments: r.attachments,
+        lat: r.lat,
+        lng: r.lng,
       }) as AppealProjection),
     meetingRows: () =>
       (q.meetingRows.all() as Record<string, unknown>[]).map((r) => ({

@@ -40,6 +40,9 @@ export interface AppealProjection {
   onSpot: boolean;
   /** Attachments listed in the fields (their bytes upload separately). */
   attachments: number;
+  /** Where it was recorded (WGS84), when the device had a GPS fix. */
+  lat: number | null;
+  lng: number | null;
 }
 
 const TITLE_CHARS = 80;
@@ -57,6 +60,7 @@ export function project(snapshot: AppealSnapshot, policy: DeadlinePolicy, state:
   const village = String(f.villageCode ?? '');
   const createdAt = typeof f.createdAt === 'number' ? f.createdAt : 0;
   const citizen = f.citizen as { anonymous?: boolean } | undefined;
+  const gps = f.gps as { lat: number; lng: number } | null | undefined;
   return {
     id: snapshot.id,
     status: state.status ?? 'new',
@@ -84,5 +88,7 @@ export function project(snapshot: AppealSnapshot, policy: DeadlinePolicy, state:
     meetingId: typeof f.meetingId === 'string' ? f.meetingId : null,
     onSpot: state.onSpot,
     attachments: Array.isArray(f.attachments) ? f.attachments.length : 0,
+    lat: gps ? gps.lat : null,
+    lng: gps ? gps.lng : null,
   };
 }

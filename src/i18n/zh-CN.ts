@@ -444,6 +444,19 @@ export const zhCN = {
   'update.held.unsaved': "表单中还有未保存的内容：请先保存或清空，再更新。",
   'update.held.saving': "正在保存，完成后自动更新…",
   'admin.actions': "操作",
+  'nav.map': "地图",
+  'map.title': "诉求地图",
+  'map.show': "显示",
+  'map.showOpen': "未办结",
+  'map.showOverdue': "已超期",
+  'map.showAll': "全部",
+  'map.tier.town': "按乡镇汇总 · 点击放大到村",
+  'map.tier.village': "按村汇总 · 点击看单件诉求",
+  'map.tier.appeal': "单件诉求 · 点击打开",
+  'map.tally': "未办结 {open}，超期 {overdue}，共 {total}",
+  'map.noPlaces': "本县还没有地点数据，地图上的位置不可用。",
+  'map.approximate': "位置为近似：乡镇取政府驻地，村在有定位的诉求处，否则排在所属乡镇周围。暂无底图。",
+  'map.credit': "地点：Vonng/adcode（CC BY 4.0）",
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

@@ -4,6 +4,7 @@ export type Route =
   | { name: 'new' }
   | { name: 'admin' }
   | { name: 'settings' }
+  | { name: 'map' }
   | { name: 'appeal'; id: string }
   | { name: 'meetings' }
   | { name: 'meetingNew' }
@@ -21,6 +22,7 @@ function parse(hash: string): Route {
   if (path === '/new') return { name: 'new' };
   if (path === '/admin') return { name: 'admin' };
   if (path === '/settings') return { name: 'settings' };
+  if (path === '/map') return { name: 'map' };
   if (path === '/meetings') return { name: 'meetings' };
   if (path === '/meetings/new') return { name: 'meetingNew' };
   return { name: 'list' };

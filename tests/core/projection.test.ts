@@ -102,6 +102,8 @@ describe('project', () => {
       meetingId: null,
       onSpot: false,
       attachments: 0,
+      lat: null,
+      lng: null,
     });
   });
 

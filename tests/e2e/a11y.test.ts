@@ -56,6 +56,9 @@ describe('accessibility', () => {
     await page.getByRole('link', { name: '← 返回板凳会列表' }).click();
     await page.getByTestId('meetings').waitFor();
     found.push(...(await audit('meetings')));
+    await page.getByRole('link', { name: '地图' }).click();
+    await page.locator('.map-pin').first().waitFor();
+    found.push(...(await audit('map')));
     await page.getByRole('link', { name: '设置' }).click();
     await page.getByTestId('storage').waitFor();
     found.push(...(await audit('settings')));
@@ -67,7 +70,7 @@ describe('accessibility', () => {
     await admin.page.getByTestId('audit').waitFor();
     page = admin.page;
     found.push(...(await audit('admin')));
-    console.log(found.join('\n') || 'axe: 0 violations on 9 screens');
+    console.log(found.join('\n') || 'axe: 0 violations on 10 screens');
     expect(found).toEqual([]);
   }, 120_000);
 });

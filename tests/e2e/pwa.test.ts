@@ -20,6 +20,7 @@ const ROUTES: [string, string][] = [
   ['#/meetings', '板凳会'],
   ['#/meetings/new', '记录板凳会'],
   ['#/settings', '设置'],
+  ['#/map', '诉求地图'],
 ];
 
 /** Replaces what the server serves with another build, as a deployment does. */

@@ -42,7 +42,7 @@ describe('schema upgrade', () => {
     expect(await db.quarantine.get(99)).toMatchObject({ reason: 'forbidden', detail: 'kept for the user' });
     expect(await getMeta(db, 'cursor')).toBe(1234);
     // Re-derived with the new columns, and the new index answers.
-    expect(await db.appeals.get(id)).toMatchObject({ title: '东村自来水停了三天。', urgency: 'red', meetingId: null, onSpot: false, attachments: 0 });
+    expect(await db.appeals.get(id)).toMatchObject({ title: '东村自来水停了三天。', urgency: 'red', meetingId: null, onSpot: false, attachments: 0, lat: null, lng: null });
     expect(await db.appeals.where('meetingId').equals('none').count()).toBe(0);
     expect(await db.meetings.count()).toBe(0);
     await db.files.put({ hash: 'a'.repeat(64), type: 'image/jpeg', size: 3, blob: new Blob([new Uint8Array([1, 2, 3])]), pending: 1, sent: 0, createdAt: 1 });

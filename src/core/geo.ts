@@ -1,0 +1,111 @@
+import type { Urgency } from './appeal';
+import { isOpen, type Status } from './fold';
+import { townOf, type Region } from './regions';
+
+// Where things sit on the map, in WGS84 (what a phone's GPS reports). Published Chinese
+// points are GCJ-02 and are converted before they reach the app (scripts/places.ts).
+
+export interface LatLng {
+  lat: number;
+  lng: number;
+}
+
+/** How a region's point was found: given in the place data, the mean of appeals' GPS there, or placed near its parent. */
+export type PlaceSource = 'data' | 'gps' | 'near_parent';
+
+export interface Place extends LatLng {
+  source: PlaceSource;
+}
+
+/** The map's three tiers by zoom: a marker per town, per village, or per appeal. */
+export type MapTier = 'town' | 'village' | 'appeal';
+export const TOWN_MAX_ZOOM = 10;
+export const VILLAGE_MAX_ZOOM = 12;
+
+export function tierForZoom(zoom: number): MapTier {
+  return zoom <= TOWN_MAX_ZOOM ? 'town' : zoom <= VILLAGE_MAX_ZOOM ? 'village' : 'appeal';
+}
+
+const GOLDEN_ANGLE = Math.PI * (3 - Math.sqrt(5));
+/** Villages without a point are spread around their town within this radius (degrees, about 2 km). */
+const SPREAD = 0.018;
+
+/**
+ * Places every town and village. A town without a point sits at the county's point; a
+ * village is the mean of the GPS fixes of appeals recorded there when there are any, else
+ * it is set on a sunflower spiral around its town (deterministic, so it never jumps).
+ */
+export function placeRegions(regions: readonly Region[], points: Readonly<Record<string, LatLng>>, fixes: ReadonlyMap<string, readonly LatLng[]> = new Map()): Map<string, Place> {
+  const places = new Map<string, Place>();
+  const city = regions.find((r) => r.level === 'city');
+  const centre = city && points[city.code];
+  if (city && centre) places.set(city.code, { ...centre, source: 'data' });
+  for (const town of regions.filter((r) => r.level === 'town')) {
+    const own = points[town.code];
+    if (own) places.set(town.code, { lat: own.lat, lng: own.lng, source: 'data' });
+    else if (centre) places.set(town.code, { lat: centre.lat, lng: centre.lng, source: 'near_parent' });
+  }
+  const byTown = new Map<string, Region[]>();
+  for (const v of regions.filter((r) => r.level === 'village')) byTown.set(townOf(v.code), [...(byTown.get(townOf(v.code)) ?? []), v]);
+  for (const [townCode, villages] of byTown) {
+    const anchor = places.get(townCode);
+    villages.sort((a, b) => (a.code < b.code ? -1 : 1));
+    villages.forEach((v, i) => {
+      const own = points[v.code];
+      const seen = fixes.get(v.code);
+      if (own) places.set(v.code, { lat: own.lat, lng: own.lng, source: 'data' });
+      else if (seen && seen.length > 0) places.set(v.code, { ...mean(seen), source: 'gps' });
+      else if (anchor) {
+        const r = SPREAD * Math.sqrt((i + 0.5) / villages.length);
+        const a = i * GOLDEN_ANGLE;
+        places.set(v.code, { lat: anchor.lat + r * Math.sin(a), lng: anchor.lng + (r * Math.cos(a)) / Math.cos((anchor.lat * Math.PI) / 180), source: 'near_parent' });
+      }
+    });
+  }
+  return places;
+}
+
+function mean(points: readonly LatLng[]): LatLng {
+  const n = points.length;
+  return { lat: points.reduce((s, p) => s + p.lat, 0) / n, lng: points.reduce((s, p) => s + p.lng, 0) / n };
+}
+
+export interface MapRow {
+  id: string;
+  village: string;
+  status: Status;
+  urgency: Urgency;
+  dueAt: number | null;
+}
+
+export interface Tally {
+  total: number;
+  open: number;
+  overdue: number;
+  /** Open appeals by urgency: what colours a marker. */
+  red: number;
+  orange: number;
+  yellow: number;
+}
+
+/** The most urgent open appeal in a tally, or null when none is open. */
+export function worstUrgency(t: Tally): Urgency | null {
+  return t.red > 0 ? 'red' : t.orange > 0 ? 'orange' : t.yellow > 0 ? 'yellow' : null;
+}
+
+/** Counts per key (a town or village code), as the map's markers show them. */
+export function tallyBy(rows: readonly MapRow[], keyOf: (row: MapRow) => string, now: number): Map<string, Tally> {
+  const out = new Map<string, Tally>();
+  for (const row of rows) {
+    const key = keyOf(row);
+    const t = out.get(key) ?? { total: 0, open: 0, overdue: 0, red: 0, orange: 0, yellow: 0 };
+    t.total++;
+    if (isOpen(row.status)) {
+      t.open++;
+      t[row.urgency]++;
+      if (row.dueAt !== null && row.dueAt < now) t.overdue++;
+    }
+    out.set(key, t);
+  }
+  return out;
+}

@@ -1,0 +1,77 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { URGENCIES } from '../../src/core/appeal';
+import { STATUSES, isOpen } from '../../src/core/fold';
+import { placeRegions, tallyBy, tierForZoom, worstUrgency, type MapRow } from '../../src/core/geo';
+import type { Region } from '../../src/core/regions';
+import places from '../../src/data/places-371324.json';
+
+// The map's geometry and counts: every region gets a place, the data file is WGS84 and
+// inside the county, and tallies add up whatever the rows.
+
+const city: Region = { code: '371324000000', name: '兰陵县', level: 'city', parent: null };
+const town: Region = { code: '371324101000', name: '大仲村镇', level: 'town', parent: city.code };
+const seat: Region = { code: '371324001000', name: '卞庄街道', level: 'town', parent: city.code };
+const villages: Region[] = Array.from({ length: 40 }, (_, i) => ({ code: `371324101${String(201 + i)}`, name: `村${i}`, level: 'village', parent: town.code }));
+
+describe('place data', () => {
+  it('is WGS84 inside Lanling, credited, and names what it lacks', () => {
+    expect(places.datum).toBe('WGS84');
+    expect(places.licence).toMatch(/CC BY 4\.0/);
+    expect(places.missing).toEqual(['371324001000 卞庄街道办事处']);
+    for (const p of Object.values(places.points)) {
+      expect(p.lat).toBeGreaterThan(34.5);
+      expect(p.lat).toBeLessThan(35.2);
+      expect(p.lng).toBeGreaterThan(117.6);
+      expect(p.lng).toBeLessThan(118.4);
+    }
+    // GCJ-02 → WGS84 moves points in this area by roughly 0.005° east and 0.001° south.
+    expect(places.points['371324000000']).toEqual({ name: '兰陵县', lat: 34.857805, lng: 118.064773 });
+  });
+});
+
+describe('placing regions', () => {
+  const all = [city, town, seat, ...villages];
+  it('places every town and village: its own point, the county centre, or spread around its town', () => {
+    const placed = placeRegions(all, places.points);
+    expect(placed.get(town.code)).toMatchObject({ source: 'data' });
+    expect(placed.get(seat.code)).toEqual({ lat: 34.857805, lng: 118.064773, source: 'near_parent' });
+    const spread = villages.map((v) => placed.get(v.code)!);
+    expect(spread.every((p) => p.source === 'near_parent')).toBe(true);
+    // Distinct and within about 2 km of the town.
+    expect(new Set(spread.map((p) => `${p.lat},${p.lng}`)).size).toBe(villages.length);
+    const t = placed.get(town.code)!;
+    for (const p of spread) expect(Math.hypot(p.lat - t.lat, (p.lng - t.lng) * Math.cos((t.lat * Math.PI) / 180))).toBeLessThanOrEqual(0.0181);
+    // Deterministic: the same input places the same.
+    expect(placeRegions(all, places.points)).toEqual(placed);
+  });
+
+  it('moves a village to where its appeals were recorded', () => {
+    const fixes = new Map([[villages[3]!.code, [{ lat: 34.99, lng: 118.07 }, { lat: 34.98, lng: 118.05 }]]]);
+    expect(placeRegions(all, places.points, fixes).get(villages[3]!.code)).toEqual({ lat: 34.985, lng: 118.06, source: 'gps' });
+  });
+});
+
+describe('tallies', () => {
+  it('count every row once, open ones by urgency, for any rows', () => {
+    const row = fc.record({ id: fc.uuid(), village: fc.constantFrom('a', 'b', 'c'), status: fc.constantFrom(...STATUSES), urgency: fc.constantFrom(...URGENCIES), dueAt: fc.option(fc.integer({ min: 0, max: 2000 })) });
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 60 }), (rows: MapRow[]) => {
+        const t = tallyBy(rows, (r) => r.village, 1000);
+        const sum = [...t.values()].reduce((s, x) => s + x.total, 0);
+        const open = rows.filter((r) => isOpen(r.status));
+        return (
+          sum === rows.length &&
+          [...t.values()].every((x) => x.red + x.orange + x.yellow === x.open && x.overdue <= x.open) &&
+          [...t.values()].reduce((s, x) => s + x.open, 0) === open.length
+        );
+      }),
+    );
+  });
+
+  it('colour a marker by its most urgent open appeal, and map zoom to tiers', () => {
+    expect(worstUrgency({ total: 3, open: 2, overdue: 0, red: 0, orange: 1, yellow: 1 })).toBe('orange');
+    expect(worstUrgency({ total: 1, open: 0, overdue: 0, red: 0, orange: 0, yellow: 0 })).toBeNull();
+    expect([8, 10, 11, 12, 13, 16].map(tierForZoom)).toEqual(['town', 'town', 'village', 'village', 'appeal', 'appeal']);
+  });
+});

@@ -1,0 +1,54 @@
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OUT, startOfflineRig, type OfflineRig } from './rig';
+
+// The map from the local store, with no signal: a marker per town with its open count and
+// urgency as icon and number, then per village, then single appeals.
+
+let rig: OfflineRig;
+let page: Page;
+const tier = () => page.getByTestId('map-tier').getAttribute('data-tier');
+
+beforeAll(async () => {
+  rig = await startOfflineRig();
+  page = rig.page;
+});
+afterAll(() => rig?.close());
+
+describe('the map', () => {
+  it('shows the village worker’s open appeals on town, village and appeal tiers, offline', async () => {
+    await page.goto(rig.proxy.url);
+    await rig.app.login('grid');
+    await rig.app.installShell();
+    await rig.app.record('村东头变压器冒烟，全村停电，请马上来人。', { category: 'infra.power', kind: 'help' });
+    await page.getByRole('link', { name: /登记诉求/ }).click();
+    await page.locator('select[name=category]').selectOption('infra.roads');
+    await page.locator('select[name=kind]').selectOption('complaint');
+    await page.locator('input[name=urgency][value=red]').check();
+    await page.locator('input[name=anonymous]').check();
+    await page.locator('textarea[name=description]').fill('村口桥面塌了一个大坑，车辆无法通过。');
+    await page.getByRole('button', { name: '保存' }).click();
+    await page.getByTestId('appeal-list').getByText('村口桥面塌了').waitFor();
+
+    await rig.goOffline();
+    await page.goto('about:blank');
+    await page.goto(`${rig.proxy.url}/#/map`);
+    await page.getByTestId('map').waitFor();
+    expect(await tier()).toBe('town');
+    const pin = page.locator('.map-pin');
+    await pin.first().waitFor();
+    expect(await pin.count()).toBe(1);
+    // Red is the worst open urgency: the icon and the count say it, not only the colour.
+    expect(await pin.first().getAttribute('class')).toContain('red');
+    expect((await pin.first().textContent())?.trim()).toMatch(/2$/);
+    expect(await pin.first().getAttribute('title')).toContain('未办结 2');
+    await page.screenshot({ path: path.join(OUT, 'e2e-map-town.png') });
+
+    await pin.first().click();
+    await expect.poll(tier).toBe('village');
+    await page.locator('.map-pin').first().click();
+    await expect.poll(tier).toBe('appeal');
+    await page.screenshot({ path: path.join(OUT, 'e2e-map-appeals.png') });
+  });
+});
