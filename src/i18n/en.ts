@@ -456,6 +456,6 @@ export const en: Record<MessageKey, string> = {
   'map.tier.appeal': "Single appeals · tap to open",
   'map.tally': "{open} open, {overdue} overdue, {total} in all",
   'map.noPlaces': "There is no place data for this county yet; positions are unavailable.",
-  'map.approximate': "Positions are approximate: towns at their seat, villages where located appeals were recorded, else around their town. No basemap yet.",
+  'map.approximate': "Positions are approximate: towns at their seat, villages where located appeals were recorded, else around their town. Dashed lines are approximate town areas (nearest seat), not boundaries.",
   'map.credit': "Places: Vonng/adcode (CC BY 4.0)",
 };

@@ -455,7 +455,7 @@ export const zhCN = {
   'map.tier.appeal': "单件诉求 · 点击打开",
   'map.tally': "未办结 {open}，超期 {overdue}，共 {total}",
   'map.noPlaces': "本县还没有地点数据，地图上的位置不可用。",
-  'map.approximate': "位置为近似：乡镇取政府驻地，村在有定位的诉求处，否则排在所属乡镇周围。暂无底图。",
+  'map.approximate': "位置为近似：乡镇取政府驻地，村在有定位的诉求处，否则排在所属乡镇周围。虚线为按驻地远近划分的近似乡镇范围，不是行政边界。",
   'map.credit': "地点：Vonng/adcode（CC BY 4.0）",
 } as const;
 
