@@ -458,4 +458,8 @@ export const en: Record<MessageKey, string> = {
   'map.noPlaces': "There is no place data for this county yet; positions are unavailable.",
   'map.approximate': "Positions are approximate: towns at their seat, villages where located appeals were recorded, else around their town. Dashed lines are approximate town areas (nearest seat), not boundaries.",
   'map.credit': "Places: Vonng/adcode (CC BY 4.0)",
+  'map.cluster': "{count} appeals: tap to zoom in",
+  'map.from': "From",
+  'map.to': "To",
+  'map.count': "{count} appeals",
 };

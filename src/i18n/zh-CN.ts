@@ -457,6 +457,10 @@ export const zhCN = {
   'map.noPlaces': "本县还没有地点数据，地图上的位置不可用。",
   'map.approximate': "位置为近似：乡镇取政府驻地，村在有定位的诉求处，否则排在所属乡镇周围。虚线为按驻地远近划分的近似乡镇范围，不是行政边界。",
   'map.credit': "地点：Vonng/adcode（CC BY 4.0）",
+  'map.cluster': "{count} 件诉求，点击放大",
+  'map.from': "从",
+  'map.to': "到",
+  'map.count': "{count} 件",
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

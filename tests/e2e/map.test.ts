@@ -49,6 +49,16 @@ describe('the map', () => {
     await expect.poll(tier).toBe('village');
     await page.locator('.map-pin').first().click();
     await expect.poll(tier).toBe('appeal');
+    // Close together, the two appeals form one cluster; tapping it zooms until they part.
+    const cluster = page.locator('.map-pin.cluster');
+    if ((await cluster.count()) > 0) {
+      expect((await cluster.first().textContent())?.trim()).toBe('2');
+      await cluster.first().click();
+      await expect.poll(() => cluster.count()).toBe(0);
+    }
     await page.screenshot({ path: path.join(OUT, 'e2e-map-appeals.png') });
+    // Filters: only red ones.
+    await page.locator('select[name=urgency]').selectOption('red');
+    await expect.poll(() => page.getByTestId('map-tier').textContent()).toContain('1 件');
   });
 });
