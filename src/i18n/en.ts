@@ -462,4 +462,6 @@ export const en: Record<MessageKey, string> = {
   'map.from': "From",
   'map.to': "To",
   'map.count': "{count} appeals",
+  'map.heat': "Heat (open; overdue counts double)",
+  'map.filters': "Filters and heat",
 };

@@ -461,6 +461,8 @@ export const zhCN = {
   'map.from': "从",
   'map.to': "到",
   'map.count': "{count} 件",
+  'map.heat': "热力图（未办结，超期加倍）",
+  'map.filters': "筛选与热力图",
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

@@ -43,6 +43,11 @@ describe('the map', () => {
     expect(await pin.first().getAttribute('class')).toContain('red');
     expect((await pin.first().textContent())?.trim()).toMatch(/2$/);
     expect(await pin.first().getAttribute('title')).toContain('未办结 2');
+    // Hot spots: an image drawn on the device, no tiles, no network.
+    await page.getByText('筛选与热力图').click();
+    await page.locator('input[name=heat]').check();
+    await page.locator('img.heat').waitFor({ state: 'attached' });
+    expect(await page.locator('img.heat').getAttribute('src')).toMatch(/^data:image\/png/);
     await page.screenshot({ path: path.join(OUT, 'e2e-map-town.png') });
 
     await pin.first().click();
