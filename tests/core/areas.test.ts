@@ -25,12 +25,16 @@ describe('clipping', () => {
     const square: Pt[] = [[0, 0], [10, 0], [10, 10], [0, 10]];
     expect(abs(clipToConvex(square, [[5, -5], [15, -5], [15, 15], [5, 15]]))).toBeCloseTo(50);
     expect(clipToConvex(square, [[20, 20], [30, 20], [30, 30]])).toEqual([]);
-    // Property: a clip never adds area, and clipping by a cell that contains the subject keeps all of it.
+    // Property, for simple polygons (star-shaped around the square's centre): a clip never
+    // adds area, and a cell that contains the subject keeps all of it.
+    const star = fc.array(fc.double({ min: 0.5, max: 5, noNaN: true }), { minLength: 3, maxLength: 12 }).map((radii) =>
+      radii.map((r, i) => [5 + r * Math.cos((2 * Math.PI * i) / radii.length), 5 + r * Math.sin((2 * Math.PI * i) / radii.length)] as Pt),
+    );
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.double({ min: 0, max: 10, noNaN: true }), fc.double({ min: 0, max: 10, noNaN: true })), { minLength: 3, maxLength: 12 }), (pts) => {
-        const subject = pts as Pt[];
+      fc.property(star, (subject) => {
         const big: Pt[] = [[-1, -1], [11, -1], [11, 11], [-1, 11]];
-        return Math.abs(abs(clipToConvex(subject, big)) - abs(subject)) < 1e-9 && abs(clipToConvex(subject, square.slice(0, 3) as Pt[])) <= abs(subject) + 1e-9;
+        const half: Pt[] = [[0, 0], [10, 0], [10, 10]];
+        return Math.abs(abs(clipToConvex(subject, big)) - abs(subject)) < 1e-9 && abs(clipToConvex(subject, half)) <= abs(subject) + 1e-9;
       }),
     );
   });
