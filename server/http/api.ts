@@ -170,6 +170,16 @@ export function createApi({ store, config, tickets, tokens, revocations }: ApiDe
     'GET /api/regions': async (req) => [200, { regions: withInitials(regionsForUser(store, (await authed(req)).user)) }],
     /** The county's deadline policy, so devices compute the same due dates offline. */
     'GET /api/policy': async (req) => (await authed(req), [200, { policy: config.policy }]),
+    /**
+     * The map's town or village counts over everything in the user's scope: a city or town
+     * view needs them when the device holds only part of it.
+     */
+    'GET /api/map/tally': async (req) => {
+      const { user } = await authed(req);
+      const level = new URL(req.url ?? '/', 'http://local').searchParams.get('level') === 'village' ? 'village' : 'town';
+      const now = Date.now();
+      return [200, { level, at: now, tallies: store.mapTally(level, user.scope.regions, user.role === 'dept_handler' ? user.scope.departments : undefined, now) }];
+    },
     /** The county's keyword library for category suggestions; devices keep a copy for offline use. */
     'GET /api/keywords': async (req) => (await authed(req), [200, { rules: keywordsOf(store) }]),
     /** A one-time ticket to join an appeal's live room (see server/sync/tickets.ts). */

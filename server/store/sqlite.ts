@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { OPEN_STATUSES } from '../../src/core/fold';
+import type { Tally } from '../../src/core/geo';
 import type { MeetingProjection } from '../../src/core/meeting';
 import type { AppealProjection } from '../../src/core/projection';
 import type { Region, RegionLevel } from '../../src/core/regions';
@@ -411,6 +413,25 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
         ideas: r.ideas,
         adopted: r.adopted,
       }) as MeetingProjection),
+    mapTally: (level, prefixes, departments, now) => {
+      if (prefixes.length === 0 || departments?.length === 0) return [];
+      const open = `status IN (${OPEN_STATUSES.map((st) => `'${st}'`).join(', ')})`;
+      let where = prefixes.map(() => 'substr(village, 1, ?) = ?').join(' OR ');
+      const args: (string | number)[] = prefixes.flatMap((p) => [p.length, p]);
+      if (departments) {
+        where = `(${where}) AND dept IN (${departments.map(() => '?').join(', ')})`;
+        args.push(...departments);
+      }
+      const rows = db
+        .prepare(
+          `SELECT ${level === 'town' ? 'town' : 'village'} AS code, count(*) AS total, sum(${open}) AS open,
+             sum(${open} AND due_at IS NOT NULL AND due_at < ?) AS overdue,
+             sum(${open} AND urgency = 'red') AS red, sum(${open} AND urgency = 'orange') AS orange, sum(${open} AND urgency = 'yellow') AS yellow
+           FROM appeals WHERE ${where} GROUP BY code ORDER BY code`,
+        )
+        .all(now, ...args) as ({ code: string } & Tally)[];
+      return rows;
+    },
     attachmentScopes: (hash) => (q.attachmentScopes.all(hash, hash) as { village: string; dept: string | null }[]).map((r) => ({ villageCode: r.village, dept: r.dept })),
     file: (hash) => {
       const r = q.file.get(hash) as { hash: string; type: string; size: number; uploaded_by: string } | undefined;

@@ -1,4 +1,5 @@
 import type { Contact } from '../../src/core/appeal';
+import type { Tally } from '../../src/core/geo';
 import type { MeetingProjection } from '../../src/core/meeting';
 import type { AppealProjection } from '../../src/core/projection';
 import type { Region } from '../../src/core/regions';
@@ -120,6 +121,11 @@ export interface Store {
   compact(docId: string, minRows: number, merge: (parts: Uint8Array[]) => Uint8Array): boolean;
 
   appealRows(): AppealProjection[];
+  /**
+   * Counts per town or village for the map, over the appeals in `regionPrefixes` (and, for a
+   * department handler, `departments`): totals, open, overdue at `now`, open by urgency.
+   */
+  mapTally(level: 'town' | 'village', regionPrefixes: string[], departments: string[] | undefined, now: number): ({ code: string } & Tally)[];
   meetingRows(): MeetingProjection[];
   /** Where the documents that list a file lie: who may download it follows them. */
   attachmentScopes(hash: string): { villageCode: string; dept: string | null }[];

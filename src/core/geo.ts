@@ -147,3 +147,19 @@ export function heatGrid(points: readonly (LatLng & { weight: number })[], bound
   if (max > 0) for (let i = 0; i < values.length; i++) values[i]! /= max;
   return { bounds, cols, rows, values };
 }
+
+/**
+ * The device's counts, each replaced by the server's where the server knows more (appeals
+ * this device never received). The device keeps its own where it holds changes not yet sent.
+ * Returns whether any server count was used.
+ */
+export function mergeTallies(local: Map<string, Tally>, server: ReadonlyMap<string, Tally>): boolean {
+  let used = false;
+  for (const [code, tally] of server) {
+    if (tally.total > (local.get(code)?.total ?? 0)) {
+      local.set(code, tally);
+      used = true;
+    }
+  }
+  return used;
+}

@@ -464,4 +464,5 @@ export const en: Record<MessageKey, string> = {
   'map.count': "{count} appeals",
   'map.heat': "Heat (open; overdue counts double)",
   'map.filters': "Filters and heat",
+  'map.server': "with the server’s counts",
 };

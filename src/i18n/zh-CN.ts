@@ -463,6 +463,7 @@ export const zhCN = {
   'map.count': "{count} 件",
   'map.heat': "热力图（未办结，超期加倍）",
   'map.filters': "筛选与热力图",
+  'map.server': "含服务器汇总",
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

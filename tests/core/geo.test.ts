@@ -89,3 +89,14 @@ describe('heat', () => {
     expect(heatGrid([], bounds, 4, 4, 0.02).values.every((v) => v === 0)).toBe(true);
   });
 });
+
+describe('server counts', () => {
+  it('replace the device’s where the server knows more, and only there', async () => {
+    const { mergeTallies } = await import('../../src/core/geo');
+    const t = (total: number, open = total) => ({ total, open, overdue: 0, red: 0, orange: 0, yellow: open });
+    const local = new Map([['a', t(3)], ['b', t(5)]]);
+    expect(mergeTallies(local, new Map([['a', t(9, 4)], ['b', t(4)], ['c', t(2)]]))).toBe(true);
+    expect([...local.entries()].map(([k, v]) => [k, v.total])).toEqual([['a', 9], ['b', 5], ['c', 2]]);
+    expect(mergeTallies(local, new Map([['b', t(5)]]))).toBe(false);
+  });
+});
