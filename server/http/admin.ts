@@ -7,7 +7,10 @@ import { hashPassword } from '../auth';
 import type { Revocations } from '../revocations';
 import type { Store, UserChange, UserRecord } from '../store/types';
 import { parseKeywords } from '../../src/core/classify';
-import { clientIp, HttpError, keywordsOf, type parse as parseFn, type readJson as readJsonFn, type Route } from './api';
+import { plausiblePoint } from '../../src/core/geo';
+import { isRegionCode } from '../../src/core/regions';
+import { regionInScope } from '../../src/core/roles';
+import { clientIp, HttpError, keywordsOf, placeCorrections, type parse as parseFn, type readJson as readJsonFn, type Route } from './api';
 
 // The admin page's API: users within the admin's own scope, and the audit log. Every
 // change is audited; changes that end access close the user's sockets at once.
@@ -125,8 +128,27 @@ export function createAdminRoutes({ store, revocations, authed, readJson, parse 
     return [200, { rules: parsed.rules }];
   };
 
+  /** An administrator moves a town or village on the map (or, with DELETE, puts it back). */
+  const place = (code: string, remove: boolean): Route => async (req) => {
+    const admin = await asAdmin(req);
+    if (!isRegionCode(code) || !regionInScope(admin.scope, code) || store.regionsUnder([code]).every((r) => r.code !== code)) throw new HttpError(404, 'not_found', 'No such region in your scope');
+    const corrections = placeCorrections(store);
+    const before = corrections[code] ?? null;
+    if (remove) delete corrections[code];
+    else {
+      const body = await readJson(req);
+      if (!plausiblePoint(body)) throw new HttpError(400, 'invalid_body', 'Send {"lat", "lng"} in WGS84, inside China');
+      corrections[code] = { lat: body.lat, lng: body.lng };
+    }
+    store.setMeta('place_corrections', JSON.stringify(corrections));
+    store.insertAudit({ at: Date.now(), actor: admin.id, action: 'place_corrected', target: code, ip: clientIp(req), detail: { before, after: corrections[code] ?? null } });
+    return [200, { corrections }];
+  };
+
   return (method, path) => {
     if (path === '/api/admin/keywords' && method === 'PUT') return keywords;
+    const p = /^\/api\/admin\/places\/(\d{12})$/.exec(path);
+    if (p && (method === 'PUT' || method === 'DELETE')) return place(p[1]!, method === 'DELETE');
     if (path === '/api/admin/users') return method === 'GET' ? list : method === 'POST' ? create : undefined;
     if (path === '/api/admin/audit' && method === 'GET') return audit;
     const m = /^\/api\/admin\/users\/([0-9a-f-]{36})$/.exec(path);

@@ -10,6 +10,7 @@ import type { IssuedSession, TokenService } from '../tokens';
 import { createAdminRoutes } from './admin';
 import { withInitials } from '../initials';
 import { DEFAULT_KEYWORDS, parseKeywords, type KeywordRule } from '../../src/core/classify';
+import type { PointCorrections } from '../../src/core/geo';
 import { createWindowCounter } from './ratelimit';
 import type { Tickets } from '../sync/tickets';
 import { isUuidV7 } from '../../src/core/id';
@@ -77,6 +78,12 @@ export function parse<S extends v.GenericSchema>(schema: S, body: unknown): v.In
 
 export function publicUser(u: UserRecord): SessionUser {
   return { id: u.id, username: u.username, displayName: u.displayName, role: u.role, scope: u.scope };
+}
+
+/** Points administrators corrected on the map, by region code (WGS84). */
+export function placeCorrections(store: Store): PointCorrections {
+  const stored = store.getMeta('place_corrections');
+  return stored ? (JSON.parse(stored) as PointCorrections) : {};
 }
 
 /** The stored keyword library, or the seeded one until an administrator edits it. */
@@ -180,6 +187,8 @@ export function createApi({ store, config, tickets, tokens, revocations }: ApiDe
       const now = Date.now();
       return [200, { level, at: now, tallies: store.mapTally(level, user.scope.regions, user.role === 'dept_handler' ? user.scope.departments : undefined, now) }];
     },
+    /** Points administrators corrected, for every device's map. */
+    'GET /api/places': async (req) => (await authed(req), [200, { corrections: placeCorrections(store) }]),
     /** The county's keyword library for category suggestions; devices keep a copy for offline use. */
     'GET /api/keywords': async (req) => (await authed(req), [200, { rules: keywordsOf(store) }]),
     /** A one-time ticket to join an appeal's live room (see server/sync/tickets.ts). */

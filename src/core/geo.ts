@@ -163,3 +163,13 @@ export function mergeTallies(local: Map<string, Tally>, server: ReadonlyMap<stri
   }
   return used;
 }
+
+/** Corrections an administrator made to region points, by region code. */
+export type PointCorrections = Record<string, LatLng>;
+
+/** Whether a point is a plausible place in China (WGS84): the check on an admin's correction. */
+export function plausiblePoint(p: unknown): p is LatLng {
+  if (typeof p !== 'object' || p === null) return false;
+  const { lat, lng } = p as Record<string, unknown>;
+  return typeof lat === 'number' && typeof lng === 'number' && Number.isFinite(lat) && Number.isFinite(lng) && lat >= 18 && lat <= 54 && lng >= 73 && lng <= 135 && Object.keys(p).length === 2;
+}

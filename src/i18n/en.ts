@@ -465,4 +465,8 @@ export const en: Record<MessageKey, string> = {
   'map.heat': "Heat (open; overdue counts double)",
   'map.filters': "Filters and heat",
   'map.server': "with the server’s counts",
+  'map.correct': "Correct places (drag a town or village)",
+  'map.corrected': "Moved {name}",
+  'map.correctFailed': "Could not move it: {message}",
+  'audit.place_corrected': "place corrected",
 };

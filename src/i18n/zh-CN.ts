@@ -464,6 +464,10 @@ export const zhCN = {
   'map.heat': "热力图（未办结，超期加倍）",
   'map.filters': "筛选与热力图",
   'map.server': "含服务器汇总",
+  'map.correct': "校正位置（拖动乡镇或村）",
+  'map.corrected': "已校正“{name}”的位置",
+  'map.correctFailed': "未能校正：{message}",
+  'audit.place_corrected': "校正地点",
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

@@ -46,6 +46,13 @@ describe('placing regions', () => {
     expect(placeRegions(all, places.points)).toEqual(placed);
   });
 
+  it('takes an administrator’s correction over both the data and the appeals’ GPS', () => {
+    const fixes = new Map([[villages[3]!.code, [{ lat: 34.99, lng: 118.07 }]]]);
+    const corrected = { lat: 34.97, lng: 118.02 };
+    expect(placeRegions(all, { ...places.points, [villages[3]!.code]: corrected, [town.code]: corrected }, fixes).get(villages[3]!.code)).toEqual({ ...corrected, source: 'data' });
+    expect(placeRegions(all, { ...places.points, [town.code]: corrected }).get(town.code)).toEqual({ ...corrected, source: 'data' });
+  });
+
   it('moves a village to where its appeals were recorded', () => {
     const fixes = new Map([[villages[3]!.code, [{ lat: 34.99, lng: 118.07 }, { lat: 34.98, lng: 118.05 }]]]);
     expect(placeRegions(all, places.points, fixes).get(villages[3]!.code)).toEqual({ lat: 34.985, lng: 118.06, source: 'gps' });

@@ -66,4 +66,36 @@ describe('the map', () => {
     await page.locator('select[name=urgency]').selectOption('red');
     await expect.poll(() => page.getByTestId('map-tier').textContent()).toContain('1 件');
   });
+
+  it('lets an administrator drag a town to where it really is', async () => {
+    await rig.goOnline();
+    const ctx = await rig.browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'zh-CN' });
+    const admin = await ctx.newPage();
+    await admin.goto(`${rig.server.url}/#/map`);
+    await admin.locator('input[name=username]').fill('admin');
+    await admin.locator('input[name=password]').fill('demo1234');
+    await admin.getByRole('button', { name: '登录' }).click();
+    await admin.locator('.map-pin').first().waitFor();
+    await admin.getByText('筛选与热力图').click();
+    await admin.locator('input[name=correcting]').check();
+    const box = (await admin.locator('.map-pin').first().boundingBox())!;
+    await admin.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await admin.mouse.down();
+    await admin.mouse.move(box.x + box.width / 2 + 40, box.y + box.height / 2 + 30, { steps: 8 });
+    await admin.mouse.up();
+    await expect.poll(() => admin.getByTestId('toast').textContent()).toContain('已校正');
+    const token = await admin.evaluate(async () => {
+      const db = await new Promise<IDBDatabase>((resolve) => {
+        const r = indexedDB.open('minsheng');
+        r.onsuccess = () => resolve(r.result);
+      });
+      return new Promise<string>((resolve) => {
+        const r = db.transaction('meta').objectStore('meta').get('session');
+        r.onsuccess = () => resolve((r.result as { value: { token: string } }).value.token);
+      });
+    });
+    const { corrections } = (await (await fetch(`${rig.server.url}/api/places`, { headers: { authorization: `Bearer ${token}` } })).json()) as { corrections: Record<string, { lat: number }> };
+    expect(Object.keys(corrections)).toEqual(['371324101000']);
+    await ctx.close();
+  });
 });

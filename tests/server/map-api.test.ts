@@ -32,7 +32,7 @@ function seed(village: string, urgency: Urgency, closed = false, dept?: string):
 
 beforeAll(async () => {
   server = await startServer(loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0' }));
-  for (const u of ['town', 'dispatcher', 'dept']) logins[u] = await login(server, u);
+  for (const u of ['town', 'dispatcher', 'dept', 'admin']) logins[u] = await login(server, u);
   const villages = server.store.regionsUnder([DAZHONGCUN]).filter((r) => r.level === 'village');
   const far = server.store.regionsUnder([OTHER_TOWN]).filter((r) => r.level === 'village');
   seed(villages[0]!.code, 'red');
@@ -57,5 +57,24 @@ describe('map tallies from the server', () => {
   it('give the city every town, and a department only what is assigned to it', async () => {
     expect((await tally('dispatcher', 'town')).map((t) => [t.code, t.total])).toEqual([[`${DAZHONGCUN}000`, 3], [`${OTHER_TOWN}000`, 1]]);
     expect((await tally('dept', 'town')).map((t) => [t.code, t.total, t.orange])).toEqual([[`${DAZHONGCUN}000`, 1, 1]]);
+  });
+});
+
+describe('place corrections', () => {
+  const call = (who: string, path: string, init: RequestInit = {}) =>
+    fetch(server.url + path, { ...init, headers: { 'content-type': 'application/json', authorization: `Bearer ${logins[who]!.token}` } });
+
+  it('lets an administrator move a village, refuses anyone else and implausible points, and can put it back', async () => {
+    const village = server.store.regionsUnder([DAZHONGCUN]).find((r) => r.level === 'village')!.code;
+    const moved = { lat: 34.9912, lng: 118.0655 };
+    expect((await call('town', `/api/admin/places/${village}`, { method: 'PUT', body: JSON.stringify(moved) })).status).toBe(403);
+    expect((await call('admin', `/api/admin/places/${village}`, { method: 'PUT', body: JSON.stringify({ lat: 3.1, lng: 101.7 }) })).status).toBe(400);
+    expect((await call('admin', `/api/admin/places/371324999999`, { method: 'PUT', body: JSON.stringify(moved) })).status).toBe(404);
+    expect((await call('admin', `/api/admin/places/${village}`, { method: 'PUT', body: JSON.stringify(moved) })).status).toBe(200);
+    // Every device's map reads the corrections.
+    expect(((await (await call('town', '/api/places')).json()) as { corrections: object }).corrections).toEqual({ [village]: moved });
+    expect(server.store.audit(3).find((a) => a.action === 'place_corrected')).toMatchObject({ target: village, detail: { before: null, after: moved } });
+    expect((await call('admin', `/api/admin/places/${village}`, { method: 'DELETE' })).status).toBe(200);
+    expect(((await (await call('town', '/api/places')).json()) as { corrections: object }).corrections).toEqual({});
   });
 });
