@@ -154,9 +154,13 @@ export function createSyncHub({ store, policy, tokens, revocations, bus = create
       poll();
     });
 
-  /** Sends everything in the user's scope after `cursor`, merged per document, in pages. */
-  async function catchUp(conn: Conn, session: Session, from: number): Promise<void> {
-    let cursor = from;
+  /**
+   * Sends everything in the user's scope after `from`, merged per document, in pages ordered
+   * by each document's last change. `resumeAt` skips documents an interrupted catch-up from
+   * the same `from` already sent whole (last changed at or below it).
+   */
+  async function catchUp(conn: Conn, session: Session, from: number, resumeAt = from): Promise<void> {
+    let cursor = resumeAt;
     for (;;) {
       if (conn.session !== session || conn.ws.readyState !== conn.ws.OPEN) return;
       const { user } = session;
@@ -298,7 +302,7 @@ export function createSyncHub({ store, policy, tokens, revocations, bus = create
           conn.ws.close(4401, 'unauthorized');
           return;
         }
-        welcome(conn, { user: publicUser(found.user), deviceId: msg.deviceId }, msg.cursor);
+        welcome(conn, { user: publicUser(found.user), deviceId: msg.deviceId }, msg.cursor, msg.resume);
       });
       return;
     }
@@ -306,11 +310,11 @@ export function createSyncHub({ store, policy, tokens, revocations, bus = create
     onPush(conn, conn.session, msg);
   }
 
-  function welcome(conn: Conn, session: Session, cursor: number): void {
+  function welcome(conn: Conn, session: Session, cursor: number, resume?: number): void {
     conn.session = session;
     conn.caughtUp = false;
     send(conn, { t: 'welcome', user: session.user, serverTime: Date.now(), head: store.head(), policy });
-    void catchUp(conn, session, cursor).catch((err) => {
+    void catchUp(conn, session, cursor, Math.max(cursor, resume ?? cursor)).catch((err) => {
       console.error('catch-up failed', err);
       fail(conn, 'server_error', 'catch-up failed; reconnect to resume');
     });

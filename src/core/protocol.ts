@@ -40,6 +40,12 @@ export const ClientMessage = v.variant('t', [
     token: v.pipe(v.string(), v.minLength(1), v.maxLength(2048)),
     deviceId: v.pipe(v.string(), v.check((s: string) => isUuidV7(s), 'deviceId must be a UUIDv7')),
     cursor,
+    /**
+     * Where an interrupted catch-up from `cursor` got to: documents whose last change is at
+     * or below it were sent whole. `cursor` stays the start until the last page, because a
+     * document not sent yet may hold changes older than any page's position.
+     */
+    resume: v.optional(cursor),
   }),
   v.object({
     t: v.literal('push'),

@@ -39,7 +39,18 @@ export async function putProjection(db: MinshengDB, docId: string, doc: Y.Doc): 
 }
 
 /** Merges updates from the server. The cursor moves in the same transaction as the data. */
-export async function applyRemoteChanges(db: MinshengDB, items: { docId: string; update: Uint8Array; contact?: Contact }[], cursor?: number): Promise<void> {
+/**
+ * Where the device stands after a page: `cursor` once a catch-up is complete (every change
+ * up to it is here); mid catch-up only how far it got, since documents not sent yet may
+ * hold changes older than the page's position.
+ */
+export type SyncPosition = { cursor: number } | { resume: CatchUpResume };
+export interface CatchUpResume {
+  from: number;
+  at: number;
+}
+
+export async function applyRemoteChanges(db: MinshengDB, items: { docId: string; update: Uint8Array; contact?: Contact }[], position?: SyncPosition): Promise<void> {
   try {
     await db.transaction('rw', [...docTables(db), db.meta, db.contacts], async () => {
       for (const { docId, update, contact } of items) {
@@ -52,7 +63,11 @@ export async function applyRemoteChanges(db: MinshengDB, items: { docId: string;
         if (doc.getMap('fields').size > 0) await putProjection(db, docId, doc);
         doc.destroy();
       }
-      if (cursor !== undefined && cursor > ((await getMeta<number>(db, 'cursor')) ?? 0)) await setMeta(db, 'cursor', cursor);
+      if (position && 'resume' in position) await setMeta(db, 'catchUpResume', position.resume);
+      else if (position) {
+        if (position.cursor > ((await getMeta<number>(db, 'cursor')) ?? 0)) await setMeta(db, 'cursor', position.cursor);
+        await setMeta(db, 'catchUpResume', null);
+      }
     });
   } catch (err) {
     throw asStorageError(err);

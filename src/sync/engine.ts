@@ -2,7 +2,7 @@ import { MAX_FRAME_BYTES, MAX_PUSH_ITEMS } from '../core/limits';
 import { decodeServerFrame, encodeFrame, FrameError, type ServerMessage } from '../core/protocol';
 import type { SessionUser } from '../core/roles';
 import { updatesTable, type MinshengDB, type OutboxRow } from '../store/db';
-import { applyRemoteChanges, docTables, rebuildDoc } from '../store/docs';
+import { applyRemoteChanges, docTables, rebuildDoc, type CatchUpResume } from '../store/docs';
 import { getMeta, setMeta } from '../store/meta';
 import { backoffDelay } from './backoff';
 import { adoptPolicy } from '../store/policy';
@@ -63,6 +63,8 @@ export class SyncEngine {
   /** Frames are handled one after another: a later page must never commit before an earlier one. */
   private queue: Promise<void> = Promise.resolve();
   private catchUpFrom = 0;
+  /** Where this catch-up resumed: documents last changed at or below it arrived whole before. */
+  private catchUpAt = 0;
 
   constructor(private opts: SyncOptions) {}
 
@@ -128,8 +130,11 @@ export class SyncEngine {
     this.ws = ws;
     ws.onopen = async () => {
       const cursor = (await getMeta<number>(this.opts.db, 'cursor')) ?? 0;
+      // A catch-up cut off part way (a drop on 2G) resumes where it got to, not from the start.
+      const resume = await getMeta<CatchUpResume | null>(this.opts.db, 'catchUpResume');
       this.catchUpFrom = cursor;
-      if (this.ws === ws) ws.send(encodeFrame({ t: 'hello', token: this.opts.token, deviceId: this.opts.deviceId, cursor }));
+      this.catchUpAt = resume?.from === cursor ? resume.at : cursor;
+      if (this.ws === ws) ws.send(encodeFrame({ t: 'hello', token: this.opts.token, deviceId: this.opts.deviceId, cursor, ...(this.catchUpAt > cursor && { resume: this.catchUpAt }) }));
     };
     ws.onmessage = (ev) => {
       if (this.ws !== ws) return;
@@ -187,7 +192,7 @@ export class SyncEngine {
       case 'ack':
         return this.onAck(msg);
       case 'changes':
-        await applyRemoteChanges(this.opts.db, msg.items, msg.cursor);
+        await applyRemoteChanges(this.opts.db, msg.items, msg.cursor === undefined ? undefined : msg.more ? { resume: { from: this.catchUpFrom, at: msg.cursor } } : { cursor: msg.cursor });
         if (this.status.catchUp) {
           const done = (msg.cursor ?? this.catchUpFrom) - this.catchUpFrom;
           this.set({ catchUp: msg.more ? { ...this.status.catchUp, done: Math.max(this.status.catchUp.done, done) } : null, lastSyncedAt: Date.now() });
