@@ -37,11 +37,13 @@ export default defineConfig({
         navigateFallback: 'index.html',
         navigateFallbackDenylist: [/^\/api\//, /^\/sync/],
         cleanupOutdatedCaches: true,
-        // Map tiles, once a tile source is configured: kept for offline use, bounded in count and age.
+        // Map tiles, once a tile source is configured (MINSHENG_TILE_URL): kept for offline use,
+        // bounded in count and age. The app requests them with CORS; opaque answers (status 0)
+        // are never cached, since their size and success cannot be known.
         // Attachments already viewed are kept in IndexedDB by the app (src/sync/uploads.ts).
         runtimeCaching: [
           {
-            urlPattern: ({ url }) => url.pathname.startsWith('/tiles/'),
+            urlPattern: ({ url, request, sameOrigin }) => request.destination === 'image' && (sameOrigin ? url.pathname.startsWith('/tiles/') : request.mode === 'cors'),
             handler: 'CacheFirst',
             options: { cacheName: 'tiles', expiration: { maxEntries: 3000, maxAgeSeconds: 60 * 24 * 3600 }, cacheableResponse: { statuses: [200] } },
           },

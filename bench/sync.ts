@@ -4,20 +4,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import WebSocket from 'ws';
-import * as Y from 'yjs';
 import { startServer } from '../server/app';
 import { loadConfig } from '../server/config';
-import { storeUpdate } from '../server/sync/bus';
 import { POLICY_PRESETS } from '../src/core/deadline';
-import { appendEvent, readAppeal, writeNewAppeal, type AppealSnapshot } from '../src/core/doc';
-import { newId } from '../src/core/id';
+import type { AppealSnapshot } from '../src/core/doc';
 import type { Region } from '../src/core/regions';
 import type { SessionUser } from '../src/core/roles';
 import { act, loadAppeal, recordAppeal } from '../src/store/appeals';
 import { openDb, type MinshengDB } from '../src/store/db';
 import { deviceId } from '../src/store/meta';
 import { SyncEngine, type SyncStatus } from '../src/sync/engine';
-import { generateAppeals, pipelineEvents, prng, progressFor } from './generate';
+import { generateAppeals } from './generate';
+import { seedGeneratedAppeals } from './seed-store';
 import { PROFILES, startSlowLink, type LinkProfile, type SlowLink } from './link';
 import { pouchDevice, startPouchServer, via } from './peer';
 import type { BenchRow } from './table';
@@ -120,23 +118,9 @@ export async function sync(): Promise<BenchRow[]> {
 
     // 3. A new device catches up 10,000 appeals over 3G. The server gets 9,000 more, with
     // events through the pipeline; the peer's server the same records.
-    const rnd = prng(9);
-    const more: JsonRecord[] = [];
-    const policy = POLICY_PRESETS.lanling;
-    const start = Date.now() - 30 * 86_400_000;
-    server.store.inPushTx((tx) => {
-      for (const [i, input] of generateAppeals(CATCH_UP - FIRST, villages, 43).entries()) {
-        const id = newId();
-        const y = new Y.Doc();
-        const at = start + i * 60_000;
-        writeNewAppeal(y, { ...input, citizen: { anonymous: true } }, { id: user.id, role: user.role, name: user.displayName }, at, newId());
-        for (const e of pipelineEvents(progressFor(rnd), input.channel, { id: user.id, role: 'town_official', name: user.displayName }, at, newId)) appendEvent(y, e);
-        const snapshot = readAppeal(y, id);
-        storeUpdate(tx, { docId: id, deviceId: 'bench-seed', clientSeq: i + 1, userId: user.id, bytes: Y.encodeStateAsUpdate(y) }, snapshot, Date.now(), policy);
-        more.push(asRecord(snapshot, undefined));
-        y.destroy();
-      }
-    });
+    const more = seedGeneratedAppeals(server.store, { count: CATCH_UP - FIRST, villages, seed: 43, official: { id: user.id, name: user.displayName }, from: Date.now() - 30 * 86_400_000, policy: POLICY_PRESETS.lanling }).map((snapshot) =>
+      asRecord(snapshot, undefined),
+    );
     await pouch.seed('appeals', more);
     const all = [...records, ...more];
 

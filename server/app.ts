@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config';
 import { bearerAuth, createApi } from './http/api';
 import { createUploads } from './http/uploads';
-import { applySecurityHeaders } from './http/headers';
+import { securityHeaders } from './http/headers';
 import { createStaticHandler } from './http/static';
 import { ensureSeeded, type SeedResult } from './seed';
 import { openSqliteStore } from './store/sqlite';
@@ -40,8 +40,9 @@ export async function startServer(config: Config, store: Store = openSqliteStore
   const rooms = createRooms(store, bus, tickets, config.policy, revocations);
   const stopScanner = startDeadlineScanner(store, bus, config.policy, config.scanIntervalMs);
 
+  const headers = Object.entries(securityHeaders(config.tiles?.origin ?? null));
   const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
-    applySecurityHeaders(res);
+    for (const [k, v] of headers) res.setHeader(k, v);
     if (req.url?.startsWith('/api/')) {
       void uploads(req, res).then((handled) => (handled ? undefined : api(req, res)));
       return;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parsePolicy, type DeadlinePolicy, type PresetName } from '../src/core/deadline';
+import { parseTileSource, type TileSource } from '../src/core/geo';
 
 export interface Config {
   host: string;
@@ -17,6 +18,8 @@ export interface Config {
   policy: DeadlinePolicy;
   /** How often the deadline scanner runs; 0 turns it off. */
   scanIntervalMs: number;
+  /** Map tiles under the drawn basemap; null (the default) keeps every map request on the device. */
+  tiles: TileSource | null;
 }
 
 /** Each seeded county's own rules by default; any other county gets Linyi 12345's. */
@@ -52,6 +55,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const scanIntervalMs = Number(env.MINSHENG_SCAN_INTERVAL_MS ?? 5 * 60_000);
   if (!Number.isInteger(scanIntervalMs) || scanIntervalMs < 0) throw new ConfigError('MINSHENG_SCAN_INTERVAL_MS must be a whole number of milliseconds (0 turns the scanner off)');
   const staticDir = env.MINSHENG_STATIC_DIR === '' ? null : path.resolve(env.MINSHENG_STATIC_DIR ?? 'dist');
+  const tiles = parseTileSource(env.MINSHENG_TILE_URL || undefined, env.MINSHENG_TILE_ATTRIBUTION || undefined);
+  if (!tiles.ok) throw new ConfigError(`MINSHENG_TILE_URL: ${tiles.error}`);
   return {
     host: env.HOST ?? '127.0.0.1',
     port,
@@ -62,5 +67,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accessMinutes,
     policy: loadPolicy(env.MINSHENG_DEADLINE_POLICY, county),
     scanIntervalMs,
+    tiles: tiles.source,
   };
 }

@@ -187,8 +187,8 @@ export function createApi({ store, config, tickets, tokens, revocations }: ApiDe
       const now = Date.now();
       return [200, { level, at: now, tallies: store.mapTally(level, user.scope.regions, user.role === 'dept_handler' ? user.scope.departments : undefined, now) }];
     },
-    /** Points administrators corrected, for every device's map. */
-    'GET /api/places': async (req) => (await authed(req), [200, { corrections: placeCorrections(store) }]),
+    /** Points administrators corrected and the configured tile source, for every device's map. */
+    'GET /api/places': async (req) => (await authed(req), [200, { corrections: placeCorrections(store), tiles: config.tiles && { url: config.tiles.url, attribution: config.tiles.attribution } }]),
     /** The county's keyword library for category suggestions; devices keep a copy for offline use. */
     'GET /api/keywords': async (req) => (await authed(req), [200, { rules: keywordsOf(store) }]),
     /** A one-time ticket to join an appeal's live room (see server/sync/tickets.ts). */

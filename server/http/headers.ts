@@ -2,14 +2,16 @@ import type { ServerResponse } from 'node:http';
 
 // A strict policy the app runs under: only its own scripts, styles, sockets and workers.
 // No inline scripts or styles at all: the build emits every script and stylesheet as a file.
-export const CONTENT_SECURITY_POLICY = [
+// A configured tile server is the one other origin: images on the page, fetches from the
+// service worker that caches them.
+export const contentSecurityPolicy = (tileOrigin: string | null = null): string => [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self' data: blob:",
+  `img-src 'self' data: blob:${tileOrigin ? ` ${tileOrigin}` : ''}`,
   "media-src 'self' blob:",
   "font-src 'self'",
-  "connect-src 'self'",
+  `connect-src 'self'${tileOrigin ? ` ${tileOrigin}` : ''}`,
   "worker-src 'self'",
   "manifest-src 'self'",
   "object-src 'none'",
@@ -18,8 +20,7 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy': CONTENT_SECURITY_POLICY,
+const OTHER_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
@@ -29,6 +30,6 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'permissions-policy': 'geolocation=(self), camera=(self), microphone=(self), payment=(), usb=()',
 };
 
-export function applySecurityHeaders(res: ServerResponse): void {
-  for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+export function securityHeaders(tileOrigin: string | null = null): Record<string, string> {
+  return { 'content-security-policy': contentSecurityPolicy(tileOrigin), ...OTHER_HEADERS };
 }

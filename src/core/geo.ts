@@ -27,8 +27,11 @@ export function tierForZoom(zoom: number): MapTier {
 }
 
 const GOLDEN_ANGLE = Math.PI * (3 - Math.sqrt(5));
-/** Villages without a point are spread around their town within this radius (degrees, about 2 km). */
-const SPREAD = 0.018;
+/**
+ * Villages without a point are spread around their town on a spiral this many degrees apart
+ * (about 1.2 km between neighbours): at the village tier's zoom, their markers barely touch.
+ */
+const SPREAD_STEP = 0.0062;
 
 /**
  * Places every town and village. A town without a point sits at the county's point; a
@@ -56,7 +59,7 @@ export function placeRegions(regions: readonly Region[], points: Readonly<Record
       if (own) places.set(v.code, { lat: own.lat, lng: own.lng, source: 'data' });
       else if (seen && seen.length > 0) places.set(v.code, { ...mean(seen), source: 'gps' });
       else if (anchor) {
-        const r = SPREAD * Math.sqrt((i + 0.5) / villages.length);
+        const r = SPREAD_STEP * Math.sqrt(i + 0.5);
         const a = i * GOLDEN_ANGLE;
         places.set(v.code, { lat: anchor.lat + r * Math.sin(a), lng: anchor.lng + (r * Math.cos(a)) / Math.cos((anchor.lat * Math.PI) / 180), source: 'near_parent' });
       }
@@ -172,4 +175,54 @@ export function plausiblePoint(p: unknown): p is LatLng {
   if (typeof p !== 'object' || p === null) return false;
   const { lat, lng } = p as Record<string, unknown>;
   return typeof lat === 'number' && typeof lng === 'number' && Number.isFinite(lat) && Number.isFinite(lng) && lat >= 18 && lat <= 54 && lng >= 73 && lng <= 135 && Object.keys(p).length === 2;
+}
+
+/** Approximate ground distance in metres (equirectangular; fine within a county). */
+export function metresBetween(a: LatLng, b: LatLng): number {
+  const x = (b.lng - a.lng) * Math.cos((((a.lat + b.lat) / 2) * Math.PI) / 180) * 111_320;
+  const y = (b.lat - a.lat) * 110_540;
+  return Math.hypot(x, y);
+}
+
+/**
+ * The region whose point is nearest `at` among `codes`, with its distance; only points the
+ * data or appeals' GPS gave count (a village spread around its town says nothing).
+ */
+export function nearestPlace(at: LatLng, places: ReadonlyMap<string, Place>, codes: Iterable<string>): { code: string; metres: number } | null {
+  let best: { code: string; metres: number } | null = null;
+  for (const code of codes) {
+    const p = places.get(code);
+    if (!p || p.source === 'near_parent') continue;
+    const m = metresBetween(at, p);
+    if (!best || m < best.metres) best = { code, metres: m };
+  }
+  return best;
+}
+
+/** A raster tile source the county configures; none by default, so no request leaves the device. */
+export interface TileSource {
+  /** `https://…/{z}/{x}/{y}.png` or a same-origin `/tiles/{z}/{x}/{y}.png`; `{s}` allowed. */
+  url: string;
+  attribution: string;
+  /** The origin to allow in the content security policy; null when same-origin. */
+  origin: string | null;
+}
+
+export function parseTileSource(url: string | undefined, attribution: string | undefined): { ok: true; source: TileSource | null } | { ok: false; error: string } {
+  if (!url) return attribution ? { ok: false, error: 'a tile attribution is set but no tile URL' } : { ok: true, source: null };
+  for (const part of ['{z}', '{x}', '{y}']) if (!url.includes(part)) return { ok: false, error: `the tile URL must contain ${part}, got "${url}"` };
+  let origin: string | null = null;
+  if (/\s/.test(url)) return { ok: false, error: `the tile URL contains spaces: "${url}"` };
+  if (!url.startsWith('/') || url.startsWith('//')) {
+    // Tiles are fetched by every phone: only over TLS, from a plain host (no credentials in the URL).
+    const host = /^https:\/\/((?:\{s\}\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::\d{1,5})?)[/?]/i.exec(url)?.[1];
+    if (!host) return { ok: false, error: `the tile URL must be https://host/… or a path on this server starting with /, got "${url}"` };
+    // Subdomain rotation ({s}) becomes a wildcard the security policy understands.
+    origin = `https://${host.replace('{s}', '*')}`;
+  }
+  const text = attribution?.trim() ?? '';
+  // Tile providers' terms require credit on the map.
+  if (!text) return { ok: false, error: 'a tile source needs its attribution (the credit its terms require)' };
+  if (text.length > 200) return { ok: false, error: 'the tile attribution is longer than 200 characters' };
+  return { ok: true, source: { url, attribution: text, origin } };
 }

@@ -468,6 +468,16 @@ export const zhCN = {
   'map.corrected': "已校正“{name}”的位置",
   'map.correctFailed': "未能校正：{message}",
   'audit.place_corrected': "校正地点",
+  'form.nearTown': "定位在{place}附近（距驻地约 {km} 公里）",
+  'form.nearVillage': "定位在{place}（约 {km} 公里）",
+  'form.pickOnMap': "在地图上选点",
+  'form.gpsTapped': "已在地图上选点",
+  'form.gpsClear': "清除位置",
+  'picker.title': "在地图上选点",
+  'picker.tap': "点按地图，标出诉求所在位置。",
+  'picker.chosen': "已选：北纬 {lat}，东经 {lng}",
+  'picker.use': "使用此位置",
+  'picker.cancel': "取消",
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

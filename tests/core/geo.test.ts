@@ -32,16 +32,17 @@ describe('place data', () => {
 
 describe('placing regions', () => {
   const all = [city, town, seat, ...villages];
-  it('places every town and village: its own point, the county centre, or spread around its town', () => {
+  it('places every town and village: its own point, the county centre, or spread around its town', async () => {
     const placed = placeRegions(all, places.points);
     expect(placed.get(town.code)).toMatchObject({ source: 'data' });
     expect(placed.get(seat.code)).toEqual({ lat: 34.857805, lng: 118.064773, source: 'near_parent' });
     const spread = villages.map((v) => placed.get(v.code)!);
     expect(spread.every((p) => p.source === 'near_parent')).toBe(true);
-    // Distinct and within about 2 km of the town.
-    expect(new Set(spread.map((p) => `${p.lat},${p.lng}`)).size).toBe(villages.length);
+    // Around the town, at least about a kilometre apart, so their markers do not pile up.
     const t = placed.get(town.code)!;
-    for (const p of spread) expect(Math.hypot(p.lat - t.lat, (p.lng - t.lng) * Math.cos((t.lat * Math.PI) / 180))).toBeLessThanOrEqual(0.0181);
+    const { metresBetween } = await import('../../src/core/geo');
+    for (const p of spread) expect(metresBetween(p, t)).toBeLessThan(700 * Math.sqrt(villages.length + 1));
+    for (const [i, p] of spread.entries()) for (const q of spread.slice(i + 1)) expect(metresBetween(p, q)).toBeGreaterThan(900);
     // Deterministic: the same input places the same.
     expect(placeRegions(all, places.points)).toEqual(placed);
   });
@@ -105,5 +106,50 @@ describe('server counts', () => {
     expect(mergeTallies(local, new Map([['a', t(9, 4)], ['b', t(4)], ['c', t(2)]]))).toBe(true);
     expect([...local.entries()].map(([k, v]) => [k, v.total])).toEqual([['a', 9], ['b', 5], ['c', 2]]);
     expect(mergeTallies(local, new Map([['b', t(5)]]))).toBe(false);
+  });
+});
+
+describe('nearest place', () => {
+  it('finds the nearest town seat to a GPS fix, ignoring places that are only guessed', async () => {
+    const { nearestPlace, placeRegions, metresBetween } = await import('../../src/core/geo');
+    const lanling: Region = { code: '371324102000', name: '兰陵镇', level: 'town', parent: city.code };
+    const placed = placeRegions([city, town, lanling, seat, ...villages], places.points);
+    // A fix 1 km north of 兰陵镇's seat.
+    const fix = { lat: places.points['371324102000'].lat + 0.009, lng: places.points['371324102000'].lng };
+    const near = nearestPlace(fix, placed, [town.code, lanling.code, seat.code, ...villages.map((v) => v.code)]);
+    expect(near?.code).toBe('371324102000');
+    expect(near!.metres).toBeGreaterThan(900);
+    expect(near!.metres).toBeLessThan(1100);
+    // The seat placed at the county point and spiral villages are guesses: never suggested.
+    expect(nearestPlace(places.points['371324000000'], placed, [seat.code, ...villages.map((v) => v.code)])).toBeNull();
+    expect(Math.round(metresBetween({ lat: 35, lng: 118 }, { lat: 35.01, lng: 118 }))).toBe(1105);
+  });
+});
+
+describe('tile source configuration', () => {
+  it('accepts https templates and same-origin paths, naming the origin the security policy must allow', async () => {
+    const { parseTileSource } = await import('../../src/core/geo');
+    expect(parseTileSource(undefined, undefined)).toEqual({ ok: true, source: null });
+    expect(parseTileSource('https://{s}.tile.example.org/{z}/{x}/{y}.png', '© OpenStreetMap contributors')).toEqual({
+      ok: true,
+      source: { url: 'https://{s}.tile.example.org/{z}/{x}/{y}.png', attribution: '© OpenStreetMap contributors', origin: 'https://*.tile.example.org' },
+    });
+    expect(parseTileSource('https://tiles.county.gov.cn:8443/wmts?z={z}&x={x}&y={y}', '县自然资源局')).toMatchObject({ ok: true, source: { origin: 'https://tiles.county.gov.cn:8443' } });
+    expect(parseTileSource('/tiles/{z}/{x}/{y}.png', '本县')).toMatchObject({ ok: true, source: { origin: null } });
+  });
+
+  it('refuses what would leak, break the policy or drop the credit', async () => {
+    const { parseTileSource } = await import('../../src/core/geo');
+    const refused = (url: string | undefined, credit: string | undefined) => {
+      const r = parseTileSource(url, credit);
+      return r.ok ? null : r.error;
+    };
+    expect(refused('http://tiles.example.org/{z}/{x}/{y}.png', 'x')).toMatch(/https/);
+    expect(refused('https://user:pw@tiles.example.org/{z}/{x}/{y}.png', 'x')).toMatch(/https/);
+    expect(refused('//tiles.example.org/{z}/{x}/{y}.png', 'x')).toMatch(/https/);
+    expect(refused("https://a.org;script-src/{z}/{x}/{y}", 'x')).toMatch(/https/);
+    expect(refused('https://tiles.example.org/{z}/{x}.png', 'x')).toMatch(/\{y\}/);
+    expect(refused('https://tiles.example.org/{z}/{x}/{y}.png', '  ')).toMatch(/attribution/);
+    expect(refused(undefined, '© someone')).toMatch(/no tile URL/);
   });
 });

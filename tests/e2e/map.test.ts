@@ -67,6 +67,41 @@ describe('the map', () => {
     await expect.poll(() => page.getByTestId('map-tier').textContent()).toContain('1 件');
   });
 
+  it('sets an appeal’s place by tapping the offline map while recording', async () => {
+    await page.goto(`${rig.proxy.url}/#/new`);
+    await page.locator('textarea[name=description]').fill('河堤边的护栏被冲走了，孩子上学经过很危险。');
+    await page.locator('select[name=category]').selectOption('infra.roads');
+    await page.locator('select[name=kind]').selectOption('help');
+    await page.locator('input[name=anonymous]').check();
+    await page.getByTestId('pick-on-map').click();
+    const picker = page.getByTestId('point-picker');
+    await picker.waitFor();
+    await page.getByRole('button', { name: '使用此位置' }).isDisabled();
+    const box = (await picker.boundingBox())!;
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.getByText(/已选：北纬/).waitFor();
+    await page.getByRole('button', { name: '使用此位置' }).click();
+    await page.getByTestId('gps-state').filter({ hasText: '已在地图上选点' }).waitFor();
+    await page.getByRole('button', { name: '保存' }).click();
+    await page.getByTestId('appeal-list').getByText('河堤边的护栏').waitFor();
+    const saved = await page.evaluate(async () => {
+      const db = await new Promise<IDBDatabase>((resolve) => {
+        const r = indexedDB.open('minsheng');
+        r.onsuccess = () => resolve(r.result);
+      });
+      return new Promise<{ lat: number | null; lng: number | null }[]>((resolve) => {
+        const r = db.transaction('appeals').objectStore('appeals').getAll();
+        r.onsuccess = () => resolve((r.result as { title: string; lat: number | null; lng: number | null }[]).filter((a) => a.title.startsWith('河堤边')));
+      });
+    });
+    // A point inside Lanling, in WGS84.
+    expect(saved).toHaveLength(1);
+    expect(saved[0]!.lat).toBeGreaterThan(34.5);
+    expect(saved[0]!.lat).toBeLessThan(35.2);
+    expect(saved[0]!.lng).toBeGreaterThan(117.6);
+    expect(saved[0]!.lng).toBeLessThan(118.3);
+  });
+
   it('lets an administrator drag a town to where it really is', async () => {
     await rig.goOnline();
     const ctx = await rig.browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'zh-CN' });

@@ -35,7 +35,7 @@ beforeAll(async () => {
   // The next version: same code, another version string (and so other hashes and a new worker).
   v2 = tempDir('minsheng-v2-');
   execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', v2, '--emptyOutDir', '--logLevel', 'error'], { cwd: ROOT, env: { ...process.env, MINSHENG_BUILD: 'v2' } });
-  rig = await startOfflineRig(site);
+  rig = await startOfflineRig({ staticDir: site });
   page = rig.page;
 }, 180_000);
 

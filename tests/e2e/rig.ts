@@ -25,11 +25,14 @@ export interface OfflineRig {
   close(): Promise<void>;
 }
 
-/** `staticDir`: serve the app from elsewhere than dist/ (a test that deploys a second build). */
-export async function startOfflineRig(staticDir = path.join(ROOT, 'dist')): Promise<OfflineRig> {
+/**
+ * `staticDir`: serve the app from elsewhere than dist/ (a test that deploys a second build);
+ * `dataDir`: a data directory the test seeded beforehand.
+ */
+export async function startOfflineRig({ staticDir = path.join(ROOT, 'dist'), dataDir }: { staticDir?: string; dataDir?: string } = {}): Promise<OfflineRig> {
   if (!existsSync(path.join(ROOT, 'dist/index.html'))) throw new Error('Build the app first: npm run build (npm test does it)');
   mkdirSync(OUT, { recursive: true });
-  const server = await spawnServer({ MINSHENG_STATIC_DIR: staticDir });
+  const server = await spawnServer({ MINSHENG_STATIC_DIR: staticDir, ...(dataDir ? { MINSHENG_DATA_DIR: dataDir } : {}) });
   const proxy = await startProxy(server.port);
   const browser = await launchChromium();
   const context = await browser.newContext({ serviceWorkers: 'allow', viewport: { width: 360, height: 740 }, locale: 'zh-CN' });

@@ -39,3 +39,17 @@ describe('deadline policy configuration', () => {
     expect(() => loadConfig({ MINSHENG_SCAN_INTERVAL_MS: 'soon' })).toThrow(/MINSHENG_SCAN_INTERVAL_MS/);
   });
 });
+
+describe('map tile configuration', () => {
+  it('is off by default and, when set, allows exactly the tile origin in the security policy', async () => {
+    const { securityHeaders } = await import('../../server/http/headers');
+    expect(loadConfig({}).tiles).toBeNull();
+    expect(securityHeaders(null)['content-security-policy']).toContain("img-src 'self' data: blob:;");
+    const tiles = loadConfig({ MINSHENG_TILE_URL: 'https://{s}.tiles.example.org/{z}/{x}/{y}.png', MINSHENG_TILE_ATTRIBUTION: '© Example' }).tiles;
+    expect(tiles).toMatchObject({ origin: 'https://*.tiles.example.org' });
+    const csp = securityHeaders(tiles!.origin)['content-security-policy'];
+    expect(csp).toContain("img-src 'self' data: blob: https://*.tiles.example.org;");
+    expect(csp).toContain("connect-src 'self' https://*.tiles.example.org;");
+    expect(() => loadConfig({ MINSHENG_TILE_URL: 'http://x.org/{z}/{x}/{y}.png', MINSHENG_TILE_ATTRIBUTION: 'x' })).toThrow(/MINSHENG_TILE_URL: .*https/);
+  });
+});
