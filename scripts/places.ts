@@ -1,44 +1,79 @@
-// Derives src/data/places-371324.json (town points) and outline-371324.json (the county
-// outline) from public data for Lanling.
-// Source: Vonng/adcode, data/adcode/371324.csv (2016 snapshot), CC BY 4.0, as copied to
-// ../shared/data/lanling-towns-gcj02.csv. Points there are GCJ-02; the app stores WGS84
-// (what a phone's GPS reports), so each is converted here, explicitly, with gcoord.
-//   npx tsx scripts/places.ts [path/to/lanling-towns-gcj02.csv]
+// Derives src/data/places-<county>.json (county, town and some village points) and
+// outline-<county>.json (the county outline) for the demo counties from public data.
+// Source: the repository Vonng/adcode (CC BY 4.0): data/adcode/<county>.csv (2016 snapshot)
+// and data/fences/<county>.json, copied to scripts/sources/. Points there are GCJ-02; the
+// app stores WGS84 (what a phone's GPS reports), so each is converted here, explicitly, with gcoord.
+//   npx tsx scripts/places.ts            (all of 371324, 370402, 511781)
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import gcoord from 'gcoord';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const source = process.argv[2] ?? path.join(ROOT, '../shared/data/lanling-towns-gcj02.csv');
-const rows = readFileSync(source, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
-const points: Record<string, { name: string; lng: number; lat: number }> = {};
-const missing: string[] = [];
-for (const [code, name, lng, lat] of rows) {
-  if (!lng || !lat) {
-    missing.push(`${code} ${name}`);
-    continue;
-  }
-  const [wLng, wLat] = gcoord.transform([Number(lng), Number(lat)], gcoord.GCJ02, gcoord.WGS84) as [number, number];
-  points[code!] = { name: name!, lng: Math.round(wLng * 1e6) / 1e6, lat: Math.round(wLat * 1e6) / 1e6 };
-}
-const out = {
-  county: '371324',
-  datum: 'WGS84',
-  source: 'Vonng/adcode data/adcode/371324.csv (2016 snapshot), converted from GCJ-02 with gcoord',
-  licence: 'CC BY 4.0 — credit Vonng/adcode wherever these points are shown or shipped',
-  missing,
-  points,
-};
-const target = path.join(ROOT, 'src/data/places-371324.json');
-writeFileSync(target, JSON.stringify(out, null, 1) + '\n');
-console.log(`${Object.keys(points).length} points written to ${path.relative(ROOT, target)}; no point for: ${missing.join(', ') || 'none'}`);
+const SOURCES = path.join(ROOT, 'scripts/sources');
+const COUNTIES = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['371324', '370402', '511781'];
+/** A village point farther than this from its town's is taken for a geocoding slip and dropped. */
+const VILLAGE_MAX_KM = 12;
 
-// The outline: Vonng/adcode data/fences/371324.json (CC BY 4.0), GCJ-02, kept in
-// scripts/sources. Converted vertex by vertex, then simplified (Douglas–Peucker, ~80 m):
-// it frames approximate town areas, it does not settle boundaries.
 type Pt = [number, number];
-const fence = JSON.parse(readFileSync(path.join(ROOT, 'scripts/sources/371324-fence-gcj02.json'), 'utf8')) as { coordinates: Pt[][] };
-const wgs = fence.coordinates[0]!.map((p) => gcoord.transform(p, gcoord.GCJ02, gcoord.WGS84) as Pt);
+const toWgs = (p: Pt): Pt => gcoord.transform(p, gcoord.GCJ02, gcoord.WGS84) as Pt;
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+const km = (a: Pt, b: Pt) => Math.hypot((a[0] - b[0]) * 91.3, (a[1] - b[1]) * 111.0);
+
+for (const county of COUNTIES) {
+  const rows = readFileSync(path.join(SOURCES, `${county}-places-gcj02.csv`), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+  const points: Record<string, { name: string; lng: number; lat: number }> = {};
+  const missing: string[] = [];
+  const dropped: string[] = [];
+  const gcj = new Map<string, Pt>();
+  for (const [code, name, , lng, lat] of rows) if (lng && lat) gcj.set(code!, [Number(lng), Number(lat)]);
+  // The same point under several codes is a name-based geocode of a common village name.
+  const uses = new Map<string, number>();
+  for (const p of gcj.values()) uses.set(p.join(), (uses.get(p.join()) ?? 0) + 1);
+  for (const [code, name, level] of rows) {
+    const p = gcj.get(code!);
+    if (!p) {
+      if (level !== 'village') missing.push(`${code} ${name}`);
+      continue;
+    }
+    if (level === 'village') {
+      const town = gcj.get(`${code!.slice(0, 9)}000`);
+      if ((uses.get(p.join()) ?? 0) > 1 || (town && km(p, town) > VILLAGE_MAX_KM)) {
+        dropped.push(`${code} ${name}`);
+        continue;
+      }
+    }
+    const [wLng, wLat] = toWgs(p);
+    points[code!] = { name: name!, lng: round(wLng, 6), lat: round(wLat, 6) };
+  }
+  const places = {
+    county,
+    datum: 'WGS84',
+    source: `Vonng/adcode data/adcode/${county}.csv (2016 snapshot), converted from GCJ-02 with gcoord`,
+    licence: 'CC BY 4.0 — credit Vonng/adcode wherever these points are shown or shipped',
+    missing,
+    points,
+  };
+  const target = path.join(ROOT, `src/data/places-${county}.json`);
+  writeFileSync(target, JSON.stringify(places, null, 1) + '\n');
+  console.log(`${county}: ${Object.keys(points).length} points → ${path.relative(ROOT, target)}; no point for: ${missing.join(', ') || 'none'}; village points dropped: ${dropped.join(', ') || 'none'}`);
+
+  // The outline, converted vertex by vertex, then simplified (Douglas–Peucker, ~80 m): it
+  // frames approximate town areas, it does not settle boundaries.
+  const fence = JSON.parse(readFileSync(path.join(SOURCES, `${county}-fence-gcj02.json`), 'utf8')) as { type: string; coordinates: Pt[][] };
+  if (fence.type !== 'Polygon' || fence.coordinates.length !== 1) throw new Error(`${county}: expected a single-ring Polygon outline, got ${fence.type} with ${fence.coordinates.length} rings`);
+  const wgs = fence.coordinates[0]!.map(toWgs);
+  const ring = simplify(wgs, 0.0008);
+  const outline = {
+    county,
+    datum: 'WGS84',
+    source: `Vonng/adcode data/fences/${county}.json, converted from GCJ-02 with gcoord, simplified (Douglas–Peucker, 0.0008°)`,
+    licence: 'CC BY 4.0 — credit Vonng/adcode wherever this outline is shown or shipped',
+    ring,
+  };
+  const outlineTarget = path.join(ROOT, `src/data/outline-${county}.json`);
+  writeFileSync(outlineTarget, JSON.stringify(outline) + '\n');
+  console.log(`${county}: outline ${wgs.length} vertices → ${ring.length}, written to ${path.relative(ROOT, outlineTarget)}`);
+}
 
 function simplify(ring: Pt[], tolerance: number): Pt[] {
   const keep = new Array<boolean>(ring.length).fill(false);
@@ -64,17 +99,5 @@ function simplify(ring: Pt[], tolerance: number): Pt[] {
       stack.push([a, far], [far, b]);
     }
   }
-  return ring.filter((_, i) => keep[i]).map(([x, y]) => [Math.round(x * 1e5) / 1e5, Math.round(y * 1e5) / 1e5] as Pt);
+  return ring.filter((_, i) => keep[i]).map(([x, y]) => [round(x, 5), round(y, 5)] as Pt);
 }
-
-const ring = simplify(wgs, 0.0008);
-const outline = {
-  county: '371324',
-  datum: 'WGS84',
-  source: 'Vonng/adcode data/fences/371324.json, converted from GCJ-02 with gcoord, simplified (Douglas–Peucker, 0.0008°)',
-  licence: 'CC BY 4.0 — credit Vonng/adcode wherever this outline is shown or shipped',
-  ring,
-};
-const outlineTarget = path.join(ROOT, 'src/data/outline-371324.json');
-writeFileSync(outlineTarget, JSON.stringify(outline) + '\n');
-console.log(`outline: ${wgs.length} vertices → ${ring.length}, written to ${path.relative(ROOT, outlineTarget)}`);

@@ -1,13 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { area, clipToConvex, townAreas, type Pt } from '../../src/core/areas';
-import outline from '../../src/data/outline-371324.json';
-import places from '../../src/data/places-371324.json';
 
 // Approximate town areas: the county split among its town seats, each part inside the
 // outline, together covering all of it.
 
-const ring = outline.ring as Pt[];
 const abs = (r: Pt[]) => Math.abs(area(r));
 /** Ray casting: whether `p` lies inside `ring`. */
 function within(p: Pt, ring: Pt[]): boolean {
@@ -40,17 +37,27 @@ describe('clipping', () => {
   });
 });
 
-describe('Lanling town areas', () => {
-  it('split the county among the town seats, each holding its own seat, covering the whole', () => {
-    const seats = Object.entries(places.points)
-      .filter(([code]) => code !== '371324000000')
-      .map(([code, p]) => ({ code, at: [p.lng, p.lat] as Pt }));
-    const areas = townAreas(seats, ring);
-    expect(areas.size).toBe(seats.length);
-    for (const s of seats) expect(within(s.at, areas.get(s.code)!), s.code).toBe(true);
-    const total = [...areas.values()].reduce((s, r) => s + abs(r), 0);
-    // The parts add up to the county (to within the simplified outline's slivers).
-    expect(total / abs(ring)).toBeGreaterThan(0.995);
-    expect(total / abs(ring)).toBeLessThan(1.005);
-  });
+const COUNTIES = import.meta.glob<{ county: string; points: Record<string, { lng: number; lat: number }> }>('../../src/data/places-*.json', { eager: true, import: 'default' });
+const OUTLINES = import.meta.glob<{ ring: Pt[] }>('../../src/data/outline-*.json', { eager: true, import: 'default' });
+
+describe('town areas of every demo county', () => {
+  expect(Object.keys(COUNTIES)).toHaveLength(3);
+  for (const [file, data] of Object.entries(COUNTIES)) {
+    it(`split ${data.county} among its town seats, each holding its own seat, covering the whole, with every point inside`, () => {
+      const ring = OUTLINES[file.replace('places-', 'outline-')]!.ring;
+      const seats = Object.entries(data.points)
+        .filter(([code]) => code.endsWith('000') && !code.endsWith('000000'))
+        .map(([code, p]) => ({ code, at: [p.lng, p.lat] as Pt }));
+      expect(seats.length).toBeGreaterThan(3);
+      const areas = townAreas(seats, ring);
+      expect(areas.size).toBe(seats.length);
+      for (const s of seats) expect(within(s.at, areas.get(s.code)!), s.code).toBe(true);
+      const total = [...areas.values()].reduce((sum, r) => sum + abs(r), 0);
+      // The parts add up to the county (to within the simplified outline's slivers).
+      expect(total / abs(ring)).toBeGreaterThan(0.995);
+      expect(total / abs(ring)).toBeLessThan(1.005);
+      // Converted points fall inside the converted outline: towns and the villages kept.
+      for (const [code, p] of Object.entries(data.points)) expect(within([p.lng, p.lat], ring), code).toBe(true);
+    });
+  }
 });
