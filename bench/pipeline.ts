@@ -27,20 +27,20 @@ export async function pipeline(): Promise<BenchRow[]> {
   try {
     const villages = Array.from({ length: 60 }, (_, i) => ({ code: `371324${String(101 + (i % 17)).padStart(3, '0')}${String(201 + i).padStart(3, '0')}`, name: `第${i + 1}村村民委员会` }));
     const inputs = generateAppeals(COUNT, villages, 7);
-    store.inPushTx((tx) => {
-      inputs.forEach((input, i) => {
+    await store.inPushTx(async (tx) => {
+      for (const [i, input] of inputs.entries()) {
         const doc = new Y.Doc();
         const id = newId();
         writeNewAppeal(doc, input, { id: 'bench-recorder', role: 'grid_worker' }, now - (1 + (i % 40)) * DAY, newId());
-        storeUpdate(tx, { docId: id, deviceId: 'bench', clientSeq: i + 1, userId: 'bench-recorder', bytes: Y.encodeStateAsUpdate(doc) }, readAppeal(doc, id), now, policy);
+        await storeUpdate(tx, { docId: id, deviceId: 'bench', clientSeq: i + 1, userId: 'bench-recorder', bytes: Y.encodeStateAsUpdate(doc) }, readAppeal(doc, id), now, policy);
         doc.destroy();
-      });
+      }
     });
-    const ids = store.appealRows().map((r) => r.id);
+    const ids = (await store.appealRows()).map((r) => r.id);
 
     const r0 = performance.now();
     for (const id of ids) {
-      const doc = docFromUpdates(store.docParts(id));
+      const doc = docFromUpdates(await store.docParts(id));
       fold(readAppeal(doc, id).events, id);
       doc.destroy();
     }
@@ -48,10 +48,10 @@ export async function pipeline(): Promise<BenchRow[]> {
 
     const bus = createCommitBus();
     const t0 = performance.now();
-    const first = scanDeadlines(store, bus, policy, now);
+    const first = await scanDeadlines(store, bus, policy, now);
     const firstMs = performance.now() - t0;
     const t1 = performance.now();
-    const second = scanDeadlines(store, bus, policy, now);
+    const second = await scanDeadlines(store, bus, policy, now);
     const secondMs = performance.now() - t1;
     if (second.warned + second.supervised !== 0) throw new Error('the scanner is not idempotent');
     console.log(`scanner: ${first.scanned} due, ${first.warned} warnings, ${first.supervised} supervision steps; second pass ${second.warned + second.supervised} events`);
@@ -60,6 +60,6 @@ export async function pipeline(): Promise<BenchRow[]> {
       { figure: 'second scan, nothing owed', minsheng: secondMs, comparison: readMs, against: 'read + fold the same docs', unit: 'ms' },
     ];
   } finally {
-    store.close();
+    await store.close();
   }
 }

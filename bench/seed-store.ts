@@ -21,21 +21,23 @@ export interface SeedOptions {
  * Writes generated appeals straight into a server's store, as if pushed and committed, in
  * one transaction: the setting for tests and benchmarks that need a county's backlog.
  */
-export function seedGeneratedAppeals(store: Store, o: SeedOptions): AppealSnapshot[] {
+export async function seedGeneratedAppeals(store: Store, o: SeedOptions): Promise<AppealSnapshot[]> {
   const rnd = prng(o.seed);
   const actor = { id: o.official.id, role: 'town_official' as const, name: o.official.name };
   const now = Date.now();
-  return store.inPushTx((tx) =>
-    generateAppeals(o.count, o.villages, o.seed).map((input, i) => {
+  return store.inPushTx(async (tx) => {
+    const out: AppealSnapshot[] = [];
+    for (const [i, input] of generateAppeals(o.count, o.villages, o.seed).entries()) {
       const id = newId();
       const doc = new Y.Doc();
       const at = o.from + i * 60_000;
       writeNewAppeal(doc, { ...input, citizen: { anonymous: true } }, actor, at, newId());
       for (const e of pipelineEvents(progressFor(rnd), input.channel, actor, at, newId)) appendEvent(doc, e);
       const snapshot = readAppeal(doc, id);
-      storeUpdate(tx, { docId: id, deviceId: 'seed', clientSeq: tx.nextClientSeq('seed'), userId: o.official.id, bytes: Y.encodeStateAsUpdate(doc) }, snapshot, now, o.policy);
+      await storeUpdate(tx, { docId: id, deviceId: 'seed', clientSeq: await tx.nextClientSeq('seed'), userId: o.official.id, bytes: Y.encodeStateAsUpdate(doc) }, snapshot, now, o.policy);
       doc.destroy();
-      return snapshot;
-    }),
-  );
+      out.push(snapshot);
+    }
+    return out;
+  });
 }

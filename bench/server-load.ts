@@ -87,16 +87,16 @@ async function prepare(count: number): Promise<{ dir: string; clients: Client[] 
   const dir = tempDir('bench-load-');
   const store = openSqliteStore(dir);
   await ensureSeeded(store, '371324');
-  const villages = store.regionsUnder(['371324']).filter((r) => r.level === 'village');
+  const villages = (await store.regionsUnder(['371324'])).filter((r) => r.level === 'village');
   const service = createTokenService(store, { accessMinutes: 60, sessionDays: 1 });
   const clients: Client[] = [];
   for (let i = 0; i < count; i++) {
     const village = villages[i % villages.length]!;
     const user: SessionUser = { id: newId(), username: `load${i}`, displayName: `网格员${i}`, role: 'grid_worker', scope: { regions: [village.code], departments: [] } };
-    store.insertUser({ ...user, passwordHash: 'unused' }, Date.now());
-    clients.push({ token: (await service.open(store.userById(user.id)!)).token, user, village });
+    await store.insertUser({ ...user, passwordHash: 'unused' }, Date.now());
+    clients.push({ token: (await service.open((await store.userById(user.id))!)).token, user, village });
   }
-  store.close();
+  await store.close();
   return { dir, clients };
 }
 

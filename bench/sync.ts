@@ -118,7 +118,7 @@ export async function sync(): Promise<BenchRow[]> {
 
     // 3. A new device catches up 10,000 appeals over 3G. The server gets 9,000 more, with
     // events through the pipeline; the peer's server the same records.
-    const more = seedGeneratedAppeals(server.store, { count: CATCH_UP - FIRST, villages, seed: 43, official: { id: user.id, name: user.displayName }, from: Date.now() - 30 * 86_400_000, policy: POLICY_PRESETS.lanling }).map((snapshot) =>
+    const more = (await seedGeneratedAppeals(server.store, { count: CATCH_UP - FIRST, villages, seed: 43, official: { id: user.id, name: user.displayName }, from: Date.now() - 30 * 86_400_000, policy: POLICY_PRESETS.lanling })).map((snapshot) =>
       asRecord(snapshot, undefined),
     );
     await pouch.seed('appeals', more);

@@ -6,7 +6,7 @@ import { createUploads } from './http/uploads';
 import { securityHeaders } from './http/headers';
 import { createStaticHandler } from './http/static';
 import { ensureSeeded, type SeedResult } from './seed';
-import { openSqliteStore } from './store/sqlite';
+import { openStore } from './store';
 import type { Store } from './store/types';
 import { createCommitBus, type CommitBus } from './sync/bus';
 import { createSyncHub, type HubOptions } from './sync/hub';
@@ -26,8 +26,10 @@ export interface RunningServer {
 }
 
 /** One process: the built PWA, the REST API and the sync hub on one port. */
-export async function startServer(config: Config, store: Store = openSqliteStore(config.dataDir), hubOptions: HubOptions = {}): Promise<RunningServer> {
+export async function startServer(config: Config, given?: Store, hubOptions: HubOptions = {}): Promise<RunningServer> {
+  const store = given ?? (await openStore(config));
   const seed = await ensureSeeded(store, config.county);
+  const villages = new Set((await store.regionsUnder([config.county])).filter((r) => r.level === 'village').map((r) => r.code));
   const tickets = createTickets();
   const bus = createCommitBus();
   const tokens = createTokenService(store, { accessMinutes: config.accessMinutes, sessionDays: config.sessionDays });
@@ -35,9 +37,9 @@ export async function startServer(config: Config, store: Store = openSqliteStore
   const api = createApi({ store, config, tickets, tokens, revocations });
   const uploads = createUploads({ store, dataDir: config.dataDir, authed: bearerAuth(tokens) });
   const serveStatic = config.staticDir ? createStaticHandler(config.staticDir) : null;
-  reprojectIfPolicyChanged(store, config.policy);
-  const hub = createSyncHub({ store, policy: config.policy, tokens, revocations, bus }, hubOptions);
-  const rooms = createRooms(store, bus, tickets, config.policy, revocations);
+  await reprojectIfPolicyChanged(store, config.policy);
+  const hub = createSyncHub({ store, villages, policy: config.policy, tokens, revocations, bus }, hubOptions);
+  const rooms = createRooms(store, villages, bus, tickets, config.policy, revocations);
   const stopScanner = startDeadlineScanner(store, bus, config.policy, config.scanIntervalMs);
 
   const headers = Object.entries(securityHeaders(config.tiles?.origin ?? null));
@@ -53,7 +55,7 @@ export async function startServer(config: Config, store: Store = openSqliteStore
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     if (path === '/sync') return hub.handleUpgrade(req, socket, head);
-    if (path.startsWith('/room/')) return rooms.handleUpgrade(req, socket, head);
+    if (path.startsWith('/room/')) return void rooms.handleUpgrade(req, socket, head);
     socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
@@ -69,12 +71,9 @@ export async function startServer(config: Config, store: Store = openSqliteStore
     close: () =>
       new Promise<void>((resolve) => {
         stopScanner();
-        hub.close();
+        const pushing = hub.close();
         rooms.close();
-        server.close(() => {
-          store.close();
-          resolve();
-        });
+        server.close(() => void pushing.then(() => store.close()).then(resolve, resolve));
         server.closeAllConnections();
       }),
   };

@@ -7,6 +7,8 @@ export interface Config {
   host: string;
   port: number;
   dataDir: string;
+  /** PostgreSQL instead of the embedded SQLite (`postgres://…`); uploaded files stay in `dataDir`. */
+  databaseUrl: string | null;
   /** GB/T 2260 county code (6 digits) seeded as the demo county. */
   county: string;
   /** Built PWA to serve; absent in tests that only need the API. */
@@ -55,12 +57,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const scanIntervalMs = Number(env.MINSHENG_SCAN_INTERVAL_MS ?? 5 * 60_000);
   if (!Number.isInteger(scanIntervalMs) || scanIntervalMs < 0) throw new ConfigError('MINSHENG_SCAN_INTERVAL_MS must be a whole number of milliseconds (0 turns the scanner off)');
   const staticDir = env.MINSHENG_STATIC_DIR === '' ? null : path.resolve(env.MINSHENG_STATIC_DIR ?? 'dist');
+  const databaseUrl = env.DATABASE_URL || null;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL (leave it unset for the embedded SQLite store)');
   const tiles = parseTileSource(env.MINSHENG_TILE_URL || undefined, env.MINSHENG_TILE_ATTRIBUTION || undefined);
   if (!tiles.ok) throw new ConfigError(`MINSHENG_TILE_URL: ${tiles.error}`);
   return {
     host: env.HOST ?? '127.0.0.1',
     port,
     dataDir: path.resolve(env.MINSHENG_DATA_DIR ?? 'data'),
+    databaseUrl,
     county,
     staticDir,
     sessionDays,

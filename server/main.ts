@@ -9,7 +9,7 @@ try {
   const server = await startServer(config, undefined, fault ? { fault } : {});
   if (server.seed.seededNow) console.log(`Seeded ${config.dataDir}`);
   console.log(formatLogins(server.seed));
-  console.log(`Minsheng is running at ${server.url}  (data: ${config.dataDir})`);
+  console.log(`Minsheng is running at ${server.url}  (data: ${config.databaseUrl ? 'PostgreSQL' : config.dataDir})`);
   const stop = () => void server.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

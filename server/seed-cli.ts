@@ -1,14 +1,14 @@
 // `npm run seed`: seeds the data directory without starting the server, printing the logins.
 import { loadConfig } from './config';
 import { ensureSeeded, formatLogins } from './seed';
-import { openSqliteStore } from './store/sqlite';
+import { openStore } from './store';
 
 const config = loadConfig();
-const store = openSqliteStore(config.dataDir);
+const store = await openStore(config);
 try {
   const result = await ensureSeeded(store, config.county);
   console.log(result.seededNow ? `Seeded ${config.dataDir}` : `${config.dataDir} was already seeded`);
   console.log(formatLogins(result));
 } finally {
-  store.close();
+  await store.close();
 }

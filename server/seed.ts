@@ -50,25 +50,33 @@ export interface SeedResult {
  * every start: a seeded store is left alone, but a store seeded for another county is an error.
  */
 export async function ensureSeeded(store: Store, county: string): Promise<SeedResult> {
-  const existing = store.getMeta('county');
+  let existing = await store.getMeta('county');
+  // Several instances may start together on one empty database: one seeds, the others wait.
+  const claim = newId();
+  if (!existing && (await store.claimMeta('seed_claim', claim)) !== claim) {
+    for (let waited = 0; !(existing = await store.getMeta('county')); waited += 200) {
+      if (waited > 120_000) throw new Error('Another instance began seeding this database and did not finish; check its log');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
   if (existing && existing !== county) {
     throw new Error(`The data directory holds county ${existing}, not ${county}: use another MINSHENG_DATA_DIR or MINSHENG_COUNTY=${existing}`);
   }
-  if (existing) return { ...describeSeeded(store, county), seededNow: false };
+  if (existing) return { ...(await describeSeeded(store, county)), seededNow: false };
   const tree = buildRegionTree(await loadCountyDivision(county));
   const users = demoUsers(tree);
   const logins = users.map(({ username, role, displayName, scopeName }) => ({ username, role, displayName, scopeName }));
   const result = { county, countyName: tree.city.name, towns: tree.towns.length, villages: tree.villages.length, logins };
 
-  store.insertRegions([tree.city, ...tree.towns, ...tree.villages]);
+  await store.insertRegions([tree.city, ...tree.towns, ...tree.villages]);
   const now = Date.now();
   for (const u of users) {
-    store.insertUser(
+    await store.insertUser(
       { id: newId(), username: u.username, displayName: u.displayName, role: u.role, scope: { regions: u.regions, departments: u.departments }, passwordHash: await hashPassword(DEMO_PASSWORD) },
       now,
     );
   }
-  store.setMeta('county', county);
+  await store.setMeta('county', county);
   return { ...result, seededNow: true };
 }
 
@@ -79,12 +87,11 @@ function regionLabel(names: Map<string, string>, prefix: string): string {
 }
 
 /** The same summary, read back from a seeded store (restarts must not re-read the 37 MB package file). */
-function describeSeeded(store: Store, county: string): Omit<SeedResult, 'seededNow'> {
-  const regions = store.regionsUnder([county]);
+async function describeSeeded(store: Store, county: string): Promise<Omit<SeedResult, 'seededNow'>> {
+  const regions = await store.regionsUnder([county]);
   const names = new Map(regions.map((r) => [r.code, r.name]));
   const cityName = names.get(county + '000000') ?? county;
-  const logins = store
-    .users()
+  const logins = (await store.users())
     .filter((u) => !u.disabled)
     .map((u) => {
       const scopeName = u.scope.regions.map((p) => regionLabel(names, p)).join('、');

@@ -24,12 +24,8 @@ export interface IssuedSession {
 }
 
 export function createTokenService(store: Store, config: TokenConfig) {
-  let secretB64 = store.getMeta('jwt_secret');
-  if (!secretB64) {
-    secretB64 = randomBytes(32).toString('base64url');
-    store.setMeta('jwt_secret', secretB64);
-  }
-  const secret = new Uint8Array(Buffer.from(secretB64, 'base64url'));
+  // One secret for every instance sharing the store: the first to start stores it.
+  const secretOnce = store.claimMeta('jwt_secret', randomBytes(32).toString('base64url')).then((b64) => new Uint8Array(Buffer.from(b64, 'base64url')));
 
   async function access(user: UserRecord, sid: string, now: number): Promise<{ token: string; expiresAt: number }> {
     const expiresAt = now + config.accessMinutes * 60_000;
@@ -40,7 +36,7 @@ export function createTokenService(store: Store, config: TokenConfig) {
       .setJti(newSessionToken())
       .setIssuedAt(Math.floor(now / 1000))
       .setExpirationTime(Math.floor(expiresAt / 1000))
-      .sign(secret);
+      .sign(await secretOnce);
     return { token, expiresAt };
   }
 
@@ -50,35 +46,35 @@ export function createTokenService(store: Store, config: TokenConfig) {
       const sid = newSessionToken();
       const refreshToken = newSessionToken();
       const refreshExpiresAt = now + config.sessionDays * 86_400_000;
-      store.createSession(sid, tokenHash(refreshToken), user.id, now, refreshExpiresAt);
+      await store.createSession(sid, tokenHash(refreshToken), user.id, now, refreshExpiresAt);
       return { ...(await access(user, sid, now)), refreshToken, refreshExpiresAt };
     },
 
     /** Trades a refresh token for a new pair; the old refresh token stops working. */
     async refresh(refreshToken: string, now = Date.now()): Promise<(IssuedSession & { user: UserRecord }) | null> {
-      const found = store.sessionByRefresh(tokenHash(refreshToken), now);
+      const found = await store.sessionByRefresh(tokenHash(refreshToken), now);
       if (!found || found.user.disabled) return null;
       const next = newSessionToken();
       const refreshExpiresAt = now + config.sessionDays * 86_400_000;
-      store.rotateRefresh(found.sid, tokenHash(next), refreshExpiresAt);
+      await store.rotateRefresh(found.sid, tokenHash(next), refreshExpiresAt);
       return { ...(await access(found.user, found.sid, now)), refreshToken: next, refreshExpiresAt, user: found.user };
     },
 
     /** The active user an access token stands for, or null (bad signature, expired, revoked). */
     async verify(token: string, now = Date.now()): Promise<{ user: UserRecord; sid: string } | null> {
       try {
-        const { payload } = await jwtVerify(token, secret, { issuer: ISSUER, algorithms: [ALG], currentDate: new Date(now) });
+        const { payload } = await jwtVerify(token, await secretOnce, { issuer: ISSUER, algorithms: [ALG], currentDate: new Date(now) });
         if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.ver !== 'number') return null;
-        const user = store.userById(payload.sub);
-        if (!user || user.disabled || user.tokenVersion !== payload.ver || !store.sessionAlive(payload.sid, now)) return null;
+        const user = await store.userById(payload.sub);
+        if (!user || user.disabled || user.tokenVersion !== payload.ver || !(await store.sessionAlive(payload.sid, now))) return null;
         return { user, sid: payload.sid };
       } catch {
         return null;
       }
     },
 
-    close(sid: string): void {
-      store.deleteSession(sid);
+    close(sid: string): Promise<void> {
+      return store.deleteSession(sid);
     },
   };
 }

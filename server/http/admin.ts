@@ -56,41 +56,41 @@ export function createAdminRoutes({ store, revocations, authed, readJson, parse 
   const asAdmin = async (req: IncomingMessage): Promise<UserRecord> => {
     const { user } = await authed(req);
     if (user.role !== 'admin') {
-      store.insertAudit({ at: Date.now(), actor: user.id, action: 'permission_refused', target: new URL(req.url ?? '/', 'http://l').pathname, ip: clientIp(req), detail: { role: user.role } });
+      await store.insertAudit({ at: Date.now(), actor: user.id, action: 'permission_refused', target: new URL(req.url ?? '/', 'http://l').pathname, ip: clientIp(req), detail: { role: user.role } });
       throw new HttpError(403, 'forbidden', 'Only an administrator may do this');
     }
     return user;
   };
-  const checkScope = (admin: UserRecord, scope: Scope) => {
+  const checkScope = async (admin: UserRecord, scope: Scope) => {
     if (!scopeCovers(admin.scope, scope)) throw new HttpError(403, 'forbidden', 'That scope lies outside your own');
     for (const prefix of scope.regions) {
-      if (store.regionsUnder([prefix]).length === 0) throw new HttpError(400, 'invalid_body', `regions: ${prefix} is not a region of this county`);
+      if ((await store.regionsUnder([prefix])).length === 0) throw new HttpError(400, 'invalid_body', `regions: ${prefix} is not a region of this county`);
     }
   };
-  const managed = (admin: UserRecord, id: string): UserRecord => {
-    const target = isUuidV7(id) ? store.userById(id) : null;
+  const managed = async (admin: UserRecord, id: string): Promise<UserRecord> => {
+    const target = isUuidV7(id) ? await store.userById(id) : null;
     if (!target || !scopeCovers(admin.scope, target.scope)) throw new HttpError(404, 'not_found', 'No such user in your scope');
     return target;
   };
 
   const list: Route = async (req) => {
     const admin = await asAdmin(req);
-    return [200, { users: store.users().filter((u) => scopeCovers(admin.scope, u.scope)).map(listedUser) }];
+    return [200, { users: (await store.users()).filter((u) => scopeCovers(admin.scope, u.scope)).map(listedUser) }];
   };
   const create: Route = async (req) => {
     const admin = await asAdmin(req);
     const body = parse(CreateBody, await readJson(req));
     const scope = { regions: body.regions, departments: body.departments };
-    checkScope(admin, scope);
-    if (store.userByUsername(body.username)) throw new HttpError(409, 'conflict', `username ${body.username} is taken`);
+    await checkScope(admin, scope);
+    if (await store.userByUsername(body.username)) throw new HttpError(409, 'conflict', `username ${body.username} is taken`);
     const id = newId();
-    store.insertUser({ id, username: body.username, displayName: body.displayName, role: body.role, scope, passwordHash: await hashPassword(body.password) }, Date.now());
-    store.insertAudit({ at: Date.now(), actor: admin.id, action: 'user_created', target: id, ip: clientIp(req), detail: { username: body.username, role: body.role, scope } });
-    return [201, { user: listedUser(store.userById(id)!) }];
+    await store.insertUser({ id, username: body.username, displayName: body.displayName, role: body.role, scope, passwordHash: await hashPassword(body.password) }, Date.now());
+    await store.insertAudit({ at: Date.now(), actor: admin.id, action: 'user_created', target: id, ip: clientIp(req), detail: { username: body.username, role: body.role, scope } });
+    return [201, { user: listedUser((await store.userById(id))!) }];
   };
   const update = (id: string): Route => async (req) => {
     const admin = await asAdmin(req);
-    const target = managed(admin, id);
+    const target = await managed(admin, id);
     const body = parse(UpdateBody, await readJson(req));
     if (target.id === admin.id && (body.disabled || body.role !== undefined)) throw new HttpError(400, 'invalid_body', 'You cannot disable yourself or change your own role');
     const change: UserChange = {};
@@ -100,13 +100,13 @@ export function createAdminRoutes({ store, revocations, authed, readJson, parse 
     if (body.password !== undefined) change.passwordHash = await hashPassword(body.password);
     if (body.regions !== undefined || body.departments !== undefined) {
       change.scope = { regions: body.regions ?? target.scope.regions, departments: body.departments ?? target.scope.departments };
-      checkScope(admin, change.scope);
+      await checkScope(admin, change.scope);
     }
-    const result = store.updateUser(target.id, change)!;
+    const result = (await store.updateUser(target.id, change))!;
     if (result.revoked) revocations.revoke(target.id);
     // Never the password itself: only that it changed.
     const detail = { ...body, ...(body.password !== undefined ? { password: 'reset' } : {}), revoked: result.revoked };
-    store.insertAudit({ at: Date.now(), actor: admin.id, action: 'user_updated', target: target.id, ip: clientIp(req), detail });
+    await store.insertAudit({ at: Date.now(), actor: admin.id, action: 'user_updated', target: target.id, ip: clientIp(req), detail });
     return [200, { user: listedUser(result.user) }];
   };
   const audit: Route = async (req) => {
@@ -114,7 +114,7 @@ export function createAdminRoutes({ store, revocations, authed, readJson, parse 
     const q = new URL(req.url ?? '/', 'http://l').searchParams;
     const limit = Math.min(500, Math.max(1, Number(q.get('limit') ?? 100) || 100));
     const before = q.get('before') ? Number(q.get('before')) : undefined;
-    return [200, { entries: store.audit(limit, Number.isFinite(before) ? before : undefined) }];
+    return [200, { entries: await store.audit(limit, Number.isFinite(before) ? before : undefined) }];
   };
 
   const keywords: Route = async (req) => {
@@ -122,17 +122,17 @@ export function createAdminRoutes({ store, revocations, authed, readJson, parse 
     const body = (await readJson(req, 256 * 1024)) as { rules?: unknown } | null;
     const parsed = parseKeywords(body?.rules);
     if (!parsed.ok) throw new HttpError(400, 'invalid_body', parsed.error);
-    const before = keywordsOf(store).length;
-    store.setMeta('keywords', JSON.stringify(parsed.rules));
-    store.insertAudit({ at: Date.now(), actor: admin.id, action: 'keywords_updated', ip: clientIp(req), detail: { before, after: parsed.rules.length } });
+    const before = (await keywordsOf(store)).length;
+    await store.setMeta('keywords', JSON.stringify(parsed.rules));
+    await store.insertAudit({ at: Date.now(), actor: admin.id, action: 'keywords_updated', ip: clientIp(req), detail: { before, after: parsed.rules.length } });
     return [200, { rules: parsed.rules }];
   };
 
   /** An administrator moves a town or village on the map (or, with DELETE, puts it back). */
   const place = (code: string, remove: boolean): Route => async (req) => {
     const admin = await asAdmin(req);
-    if (!isRegionCode(code) || !regionInScope(admin.scope, code) || store.regionsUnder([code]).every((r) => r.code !== code)) throw new HttpError(404, 'not_found', 'No such region in your scope');
-    const corrections = placeCorrections(store);
+    if (!isRegionCode(code) || !regionInScope(admin.scope, code) || (await store.regionsUnder([code])).every((r) => r.code !== code)) throw new HttpError(404, 'not_found', 'No such region in your scope');
+    const corrections = await placeCorrections(store);
     const before = corrections[code] ?? null;
     if (remove) delete corrections[code];
     else {
@@ -140,8 +140,8 @@ export function createAdminRoutes({ store, revocations, authed, readJson, parse 
       if (!plausiblePoint(body)) throw new HttpError(400, 'invalid_body', 'Send {"lat", "lng"} in WGS84, inside China');
       corrections[code] = { lat: body.lat, lng: body.lng };
     }
-    store.setMeta('place_corrections', JSON.stringify(corrections));
-    store.insertAudit({ at: Date.now(), actor: admin.id, action: 'place_corrected', target: code, ip: clientIp(req), detail: { before, after: corrections[code] ?? null } });
+    await store.setMeta('place_corrections', JSON.stringify(corrections));
+    await store.insertAudit({ at: Date.now(), actor: admin.id, action: 'place_corrected', target: code, ip: clientIp(req), detail: { before, after: corrections[code] ?? null } });
     return [200, { corrections }];
   };
 

@@ -81,14 +81,14 @@ export function publicUser(u: UserRecord): SessionUser {
 }
 
 /** Points administrators corrected on the map, by region code (WGS84). */
-export function placeCorrections(store: Store): PointCorrections {
-  const stored = store.getMeta('place_corrections');
+export async function placeCorrections(store: Store): Promise<PointCorrections> {
+  const stored = await store.getMeta('place_corrections');
   return stored ? (JSON.parse(stored) as PointCorrections) : {};
 }
 
 /** The stored keyword library, or the seeded one until an administrator edits it. */
-export function keywordsOf(store: Store): KeywordRule[] {
-  const stored = store.getMeta('keywords');
+export async function keywordsOf(store: Store): Promise<KeywordRule[]> {
+  const stored = await store.getMeta('keywords');
   if (!stored) return [...DEFAULT_KEYWORDS];
   const parsed = parseKeywords(JSON.parse(stored));
   return parsed.ok ? parsed.rules : [...DEFAULT_KEYWORDS];
@@ -100,8 +100,8 @@ export function clientIp(req: IncomingMessage): string {
 }
 
 /** The regions a user sees: everything under their scope, plus the ancestors needed to name it. */
-export function regionsForUser(store: Store, user: SessionUser): Region[] {
-  const scoped = store.regionsUnder(user.scope.regions);
+export async function regionsForUser(store: Store, user: SessionUser): Promise<Region[]> {
+  const scoped = await store.regionsUnder(user.scope.regions);
   const have = new Set(scoped.map((r) => r.code));
   const ancestors = new Set<string>();
   for (const r of scoped) {
@@ -109,7 +109,7 @@ export function regionsForUser(store: Store, user: SessionUser): Region[] {
     if (r.level === 'village') ancestors.add(townOf(r.code));
   }
   const missing = [...ancestors].filter((c) => !have.has(c));
-  return [...store.regionsUnder(missing), ...scoped].sort((a, b) => (a.code < b.code ? -1 : 1));
+  return [...(await store.regionsUnder(missing)), ...scoped].sort((a, b) => (a.code < b.code ? -1 : 1));
 }
 
 /** Reads the signed access token a request carries, or answers 401. */
@@ -138,26 +138,26 @@ export function createApi({ store, config, tickets, tokens, revocations }: ApiDe
   const sessionBody = (user: UserRecord, issued: IssuedSession) => ({ ...issued, user: publicUser(user), policy: config.policy });
 
   const routes: Record<string, Route> = {
-    'GET /api/health': async () => [200, { ok: true, county: store.getMeta('county') }],
+    'GET /api/health': async () => [200, { ok: true, county: await store.getMeta('county') }],
     'POST /api/login': async (req) => {
       const { username, password } = parse(LoginBody, await readJson(req));
       const ip = clientIp(req);
       const wait = Math.max(perAccount.blockedFor(username), perIp.blockedFor(ip));
       if (wait > 0) {
-        store.insertAudit({ at: Date.now(), action: 'login_throttled', target: username, ip });
+        await store.insertAudit({ at: Date.now(), action: 'login_throttled', target: username, ip });
         throw new HttpError(429, 'too_many_attempts', `Too many failed logins: try again in ${Math.ceil(wait / 1000)} s`, { 'retry-after': String(Math.ceil(wait / 1000)) });
       }
-      const user = store.userByUsername(username);
+      const user = await store.userByUsername(username);
       // Verify even for unknown users so timing does not reveal which names exist.
       const ok = await verifyPassword(password, user?.passwordHash ?? 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
       if (!user || !ok || user.disabled) {
         perAccount.hit(username);
         perIp.hit(ip);
-        store.insertAudit({ at: Date.now(), actor: user?.id ?? null, action: 'login_failed', target: username, ip, detail: { reason: !user ? 'unknown_user' : user.disabled ? 'disabled' : 'bad_password' } });
+        await store.insertAudit({ at: Date.now(), actor: user?.id ?? null, action: 'login_failed', target: username, ip, detail: { reason: !user ? 'unknown_user' : user.disabled ? 'disabled' : 'bad_password' } });
         throw new HttpError(401, 'bad_credentials', 'Wrong username or password');
       }
       perAccount.reset(username);
-      store.insertAudit({ at: Date.now(), actor: user.id, action: 'login', target: user.username, ip });
+      await store.insertAudit({ at: Date.now(), actor: user.id, action: 'login', target: user.username, ip });
       return [200, sessionBody(user, await tokens.open(user))];
     },
     'POST /api/refresh': async (req) => {
@@ -169,12 +169,12 @@ export function createApi({ store, config, tickets, tokens, revocations }: ApiDe
     },
     'POST /api/logout': async (req) => {
       const { user, sid } = await authed(req);
-      tokens.close(sid);
-      store.insertAudit({ at: Date.now(), actor: user.id, action: 'logout', target: user.username, ip: clientIp(req) });
+      await tokens.close(sid);
+      await store.insertAudit({ at: Date.now(), actor: user.id, action: 'logout', target: user.username, ip: clientIp(req) });
       return [200, { ok: true }];
     },
     'GET /api/me': async (req) => [200, { user: publicUser((await authed(req)).user) }],
-    'GET /api/regions': async (req) => [200, { regions: withInitials(regionsForUser(store, (await authed(req)).user)) }],
+    'GET /api/regions': async (req) => [200, { regions: withInitials(await regionsForUser(store, (await authed(req)).user)) }],
     /** The county's deadline policy, so devices compute the same due dates offline. */
     'GET /api/policy': async (req) => (await authed(req), [200, { policy: config.policy }]),
     /**
@@ -185,19 +185,19 @@ export function createApi({ store, config, tickets, tokens, revocations }: ApiDe
       const { user } = await authed(req);
       const level = new URL(req.url ?? '/', 'http://local').searchParams.get('level') === 'village' ? 'village' : 'town';
       const now = Date.now();
-      return [200, { level, at: now, tallies: store.mapTally(level, user.scope.regions, user.role === 'dept_handler' ? user.scope.departments : undefined, now) }];
+      return [200, { level, at: now, tallies: await store.mapTally(level, user.scope.regions, user.role === 'dept_handler' ? user.scope.departments : undefined, now) }];
     },
     /** Points administrators corrected and the configured tile source, for every device's map. */
-    'GET /api/places': async (req) => (await authed(req), [200, { corrections: placeCorrections(store), tiles: config.tiles && { url: config.tiles.url, attribution: config.tiles.attribution } }]),
+    'GET /api/places': async (req) => (await authed(req), [200, { corrections: await placeCorrections(store), tiles: config.tiles && { url: config.tiles.url, attribution: config.tiles.attribution } }]),
     /** The county's keyword library for category suggestions; devices keep a copy for offline use. */
-    'GET /api/keywords': async (req) => (await authed(req), [200, { rules: keywordsOf(store) }]),
+    'GET /api/keywords': async (req) => (await authed(req), [200, { rules: await keywordsOf(store) }]),
     /** A one-time ticket to join an appeal's live room (see server/sync/tickets.ts). */
     'POST /api/room-ticket': async (req) => {
       const { user } = await authed(req);
       const { docId } = parse(TicketBody, await readJson(req));
-      const appeal = store.appealScope(docId);
+      const appeal = await store.appealScope(docId);
       if (!appeal || !appealInScope(user, appeal)) {
-        if (appeal) store.insertAudit({ at: Date.now(), actor: user.id, action: 'permission_refused', target: docId, ip: clientIp(req), detail: { what: 'room', ...appeal } });
+        if (appeal) await store.insertAudit({ at: Date.now(), actor: user.id, action: 'permission_refused', target: docId, ip: clientIp(req), detail: { what: 'room', ...appeal } });
         throw new HttpError(404, 'not_found', 'No such appeal in your area');
       }
       return [200, { ticket: tickets.issue(user.id, docId) }];

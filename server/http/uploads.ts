@@ -71,7 +71,7 @@ export function createUploads({ store, dataDir, authed }: UploadDeps) {
   const busy = new Set<string>();
 
   const status = async (hash: string) => {
-    const done = store.file(hash);
+    const done = await store.file(hash);
     if (done) return { received: done.size, complete: true };
     return { received: await sizeOf(partPath(hash)), complete: false };
   };
@@ -105,20 +105,20 @@ export function createUploads({ store, dataDir, authed }: UploadDeps) {
     }
     await mkdir(path.dirname(finalPath(hash)), { recursive: true });
     await rename(partPath(hash), finalPath(hash));
-    store.putFile({ hash, type, size: total, uploadedBy: user.id }, Date.now());
+    await store.putFile({ hash, type, size: total, uploadedBy: user.id }, Date.now());
     return [201, { received: total, complete: true }];
   }
 
   /** Who may download a file: its uploader, and whoever may see a document that lists it. */
-  function mayRead(user: UserRecord, hash: string, uploadedBy: string): boolean {
+  async function mayRead(user: UserRecord, hash: string, uploadedBy: string): Promise<boolean> {
     if (uploadedBy === user.id) return true;
-    return store.attachmentScopes(hash).some((scope) => appealInScope(user, scope));
+    return (await store.attachmentScopes(hash)).some((scope) => appealInScope(user, scope));
   }
 
   async function download(req: IncomingMessage, res: ServerResponse, user: UserRecord, hash: string): Promise<void> {
-    const file = store.file(hash);
-    if (!file || !mayRead(user, hash, file.uploadedBy)) {
-      if (file) store.insertAudit({ at: Date.now(), actor: user.id, action: 'permission_refused', target: hash, ip: clientIp(req), detail: { what: 'file' } });
+    const file = await store.file(hash);
+    if (!file || !(await mayRead(user, hash, file.uploadedBy))) {
+      if (file) await store.insertAudit({ at: Date.now(), actor: user.id, action: 'permission_refused', target: hash, ip: clientIp(req), detail: { what: 'file' } });
       throw new HttpError(404, 'not_found', 'No such file in your area');
     }
     res.writeHead(200, {

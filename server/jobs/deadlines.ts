@@ -25,17 +25,18 @@ export interface ScanResult {
  * Appends the warnings and supervision each due appeal has earned by `now`. What was
  * appended once is never owed again (it is derived from the events): a second run appends nothing.
  */
-export function scanDeadlines(store: Store, bus: CommitBus, policy: DeadlinePolicy, now: number): ScanResult {
+export async function scanDeadlines(store: Store, bus: CommitBus, policy: DeadlinePolicy, now: number): Promise<ScanResult> {
   const result: ScanResult = { scanned: 0, warned: 0, supervised: 0 };
-  const due = store.dueBy(now + LOOKAHEAD_MS);
+  const due = await store.dueBy(now + LOOKAHEAD_MS);
   for (let at = 0; at < due.length; at += DOCS_PER_TX) {
     // Each document is read and written inside one transaction, so a push landing
-    // between the read and the write is impossible; batching saves a sync per document.
-    const committed = store.inPushTx((tx) => {
+    // between the read and the write is impossible (nor can another instance's scanner
+    // append the same duties); batching saves a sync per document.
+    const committed = await store.inPushTx(async (tx) => {
       const out: Committed[] = [];
       for (const docId of due.slice(at, at + DOCS_PER_TX)) {
         result.scanned++;
-        const c = appendDuties(tx, docId, policy, now, result);
+        const c = await appendDuties(tx, docId, policy, now, result);
         if (c) out.push(c);
       }
       return out;
@@ -45,8 +46,8 @@ export function scanDeadlines(store: Store, bus: CommitBus, policy: DeadlinePoli
   return result;
 }
 
-function appendDuties(tx: PushTx, docId: string, policy: DeadlinePolicy, now: number, result: ScanResult): Committed | null {
-  const doc = docFromUpdates(tx.docParts(docId));
+async function appendDuties(tx: PushTx, docId: string, policy: DeadlinePolicy, now: number, result: ScanResult): Promise<Committed | null> {
+  const doc = docFromUpdates(await tx.docParts(docId));
   try {
     const snapshot = readAppeal(doc, docId);
     const state = fold(snapshot.events, docId);
@@ -65,7 +66,7 @@ function appendDuties(tx: PushTx, docId: string, policy: DeadlinePolicy, now: nu
       }
     });
     const bytes = Y.encodeStateAsUpdate(doc, sv);
-    const update = { docId, deviceId: SCANNER_DEVICE, clientSeq: tx.nextClientSeq(SCANNER_DEVICE), userId: 'system', bytes };
+    const update = { docId, deviceId: SCANNER_DEVICE, clientSeq: await tx.nextClientSeq(SCANNER_DEVICE), userId: 'system', bytes };
     return storeUpdate(tx, update, readAppeal(doc, docId), now, policy);
   } finally {
     doc.destroy();
@@ -75,16 +76,22 @@ function appendDuties(tx: PushTx, docId: string, policy: DeadlinePolicy, now: nu
 /** Runs the scanner every `intervalMs` (and once at start); errors are logged, never fatal. */
 export function startDeadlineScanner(store: Store, bus: CommitBus, policy: DeadlinePolicy, intervalMs: number): () => void {
   if (intervalMs <= 0) return () => undefined;
-  const run = () => {
+  let running = false;
+  const run = async () => {
+    // A slow scan is not started again under itself.
+    if (running) return;
+    running = true;
     try {
-      const r = scanDeadlines(store, bus, policy, Date.now());
+      const r = await scanDeadlines(store, bus, policy, Date.now());
       if (r.warned + r.supervised > 0) console.log(`deadline scan: ${r.scanned} due, ${r.warned} warnings, ${r.supervised} supervision steps`);
     } catch (err) {
       console.error('deadline scan failed', err);
+    } finally {
+      running = false;
     }
   };
-  const first = setTimeout(run, 0);
-  const timer = setInterval(run, intervalMs);
+  const first = setTimeout(() => void run(), 0);
+  const timer = setInterval(() => void run(), intervalMs);
   timer.unref();
   first.unref();
   return () => {

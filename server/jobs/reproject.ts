@@ -9,17 +9,17 @@ const META_KEY = 'projection_policy';
  * Due dates are derived with the county's policy, so a changed policy (or a schema that
  * gained projection columns) re-derives every row from its document before serving.
  */
-export function reprojectIfPolicyChanged(store: Store, policy: DeadlinePolicy): number {
+export async function reprojectIfPolicyChanged(store: Store, policy: DeadlinePolicy): Promise<number> {
   const fingerprint = JSON.stringify(policy);
-  if (store.getMeta(META_KEY) === fingerprint) return 0;
-  const ids = store.appealRows().map((r) => r.id);
-  store.inPushTx((tx) => {
+  if ((await store.getMeta(META_KEY)) === fingerprint) return 0;
+  const ids = (await store.appealRows()).map((r) => r.id);
+  await store.inPushTx(async (tx) => {
     for (const id of ids) {
-      const doc = docFromUpdates(tx.docParts(id));
-      tx.upsertProjection(project(readAppeal(doc, id), policy), 0, 0);
+      const doc = docFromUpdates(await tx.docParts(id));
+      await tx.upsertProjection(project(readAppeal(doc, id), policy), 0, 0);
       doc.destroy();
     }
   });
-  store.setMeta(META_KEY, fingerprint);
+  await store.setMeta(META_KEY, fingerprint);
   return ids.length;
 }

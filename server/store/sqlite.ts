@@ -7,7 +7,8 @@ import type { MeetingProjection } from '../../src/core/meeting';
 import type { AppealProjection } from '../../src/core/projection';
 import type { Region, RegionLevel } from '../../src/core/regions';
 import type { Role, Scope } from '../../src/core/roles';
-import type { NewUser, PushTx, Store, StoredUpdate, UserRecord } from './types';
+import { appealFromRow, bytesOf, meetingFromRow, toUser, type Synchronous, type UserRow } from './rows';
+import type { NewUser, PushTx, Store, StoredUpdate } from './types';
 
 // Versioned migrations, applied in order at start; never edit one that has shipped.
 const MIGRATIONS: string[] = [
@@ -110,35 +111,6 @@ const MIGRATIONS: string[] = [
   `,
 ];
 
-interface UserRow {
-  id: string;
-  username: string;
-  display_name: string;
-  role: string;
-  scope: string;
-  password_hash: string;
-  disabled: number;
-  token_version: number;
-}
-
-function bytesOf(b: Buffer): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
-
-function toUser(r: UserRow | undefined): UserRecord | null {
-  if (!r) return null;
-  return {
-    id: r.id,
-    username: r.username,
-    displayName: r.display_name,
-    role: r.role as Role,
-    scope: JSON.parse(r.scope) as Scope,
-    passwordHash: r.password_hash,
-    disabled: r.disabled !== 0,
-    tokenVersion: r.token_version,
-  };
-}
-
 export function openSqliteStore(dataDir: string | ':memory:'): Store {
   let file = ':memory:';
   if (dataDir !== ':memory:') {
@@ -169,6 +141,7 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
   const q = {
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+    claimMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING'),
     regionCount: db.prepare('SELECT count(*) AS n FROM regions'),
     insertRegion: db.prepare('INSERT INTO regions (code, name, level, parent) VALUES (@code, @name, @level, @parent)'),
     regionsLike: db.prepare('SELECT code, name, level, parent FROM regions WHERE code LIKE ? ORDER BY code'),
@@ -252,31 +225,48 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     return snap ? [bytesOf(snap.state), ...rows] : rows;
   };
 
+  // Inside a push transaction the connection is held: its reads see the batch's own writes.
   const pushTx: PushTx = {
-    seen: (deviceId, clientSeq) => q.seen.get(deviceId, clientSeq) !== undefined,
-    docParts,
-    insertUpdate: (u: StoredUpdate, receivedAt) => {
+    seen: async (deviceId, clientSeq) => q.seen.get(deviceId, clientSeq) !== undefined,
+    docParts: async (docId) => docParts(docId),
+    insertUpdate: async (u: StoredUpdate, receivedAt) => {
       const seq = Number(q.insertUpdate.run(u.docId, u.deviceId, u.clientSeq, u.userId, Buffer.from(u.bytes), receivedAt).lastInsertRowid);
       q.insertReceipt.run(u.deviceId, u.clientSeq, seq);
       return seq;
     },
-    putContact: (appealId, c, userId, now) => void q.putContact.run(appealId, c.name ?? null, c.phone ?? null, userId, now),
-    nextClientSeq: (deviceId) => (q.nextClientSeq.get(deviceId) as { n: number }).n,
-    upsertProjection: (p: AppealProjection, lastSeq, receivedAt) => {
+    putContact: async (appealId, c, userId, now) => void q.putContact.run(appealId, c.name ?? null, c.phone ?? null, userId, now),
+    nextClientSeq: async (deviceId) => (q.nextClientSeq.get(deviceId) as { n: number }).n,
+    upsertProjection: async (p: AppealProjection, lastSeq, receivedAt) => {
       q.upsertAppeal.run({ ...p, anonymous: p.anonymous ? 1 : 0, onSpot: p.onSpot ? 1 : 0, receivedAt, lastSeq });
     },
-    upsertMeeting: (m, lastSeq, receivedAt) => void q.upsertMeeting.run({ ...m, receivedAt, lastSeq }),
-    linkAttachments: (docId, hashes) => {
+    upsertMeeting: async (m, lastSeq, receivedAt) => void q.upsertMeeting.run({ ...m, receivedAt, lastSeq }),
+    linkAttachments: async (docId, hashes) => {
       q.unlinkAttachments.run(docId);
       for (const h of hashes) q.linkAttachment.run(h, docId);
     },
+    appealScope: async (docId) => appealScope(docId),
   };
 
-  return {
+  // One write transaction at a time on the one connection; everything else waits for it,
+  // so no read outside a push ever sees that push's uncommitted rows.
+  let busy: Promise<void> | null = null;
+  const appealScope = (docId: string) => {
+    const r = q.appealScope.get(docId) as { village: string; dept: string | null } | undefined;
+    if (r) return { villageCode: r.village, dept: r.dept };
+    const m = q.meetingScope.get(docId) as { village: string } | undefined;
+    return m ? { villageCode: m.village, dept: null } : null;
+  };
+
+
+  const sync: Synchronous = {
     migrate,
     close: () => db.close(),
     getMeta: (key) => (q.getMeta.get(key) as { value: string } | undefined)?.value ?? null,
     setMeta: (key, value) => void q.setMeta.run(key, value),
+    claimMeta: (key, value) => {
+      q.claimMeta.run(key, value);
+      return (q.getMeta.get(key) as { value: string }).value;
+    },
 
     regionCount: () => (q.regionCount.get() as { n: number }).n,
     insertRegions: (regions) => db.transaction(() => regions.forEach((r) => q.insertRegion.run(r)))(),
@@ -321,7 +311,6 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     audit: (limit, before) =>
       (q.auditBefore.all(before ?? Number.MAX_SAFE_INTEGER, limit) as { id: number; at: number; actor: string | null; action: string; target: string | null; ip: string | null; detail: string }[]).map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> })),
 
-    inPushTx: (fn) => db.transaction(() => fn(pushTx))(),
 
     head: () => (q.head.get() as { seq: number } | undefined)?.seq ?? 0,
     changedDocs: (cursor, prefixes, limit, departments) => {
@@ -368,51 +357,8 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
         return true;
       })(),
 
-    appealRows: () =>
-      (q.appealRows.all() as Record<string, unknown>[]).map((r) => ({
-        id: r.id,
-        status: r.status,
-        tier: r.tier,
-        village: r.village,
-        town: r.town,
-        urgency: r.urgency,
-        category: r.category,
-        channel: r.channel,
-        kind: r.kind,
-        dept: r.dept,
-        handler: r.handler,
-        createdBy: r.created_by,
-        createdAt: r.created_at,
-        updatedAt: r.updated_at,
-        dueAt: r.due_at,
-        stage: r.stage,
-        supervisionLevel: r.supervision_level,
-        satisfaction: r.satisfaction,
-        mergedInto: r.merged_into,
-        title: r.title,
-        anonymous: r.anonymous === 1,
-        conflicts: r.conflicts,
-        reopenCount: r.reopen_count,
-        meetingId: r.meeting_id,
-        onSpot: r.on_spot === 1,
-        attachments: r.attachments,
-        lat: r.lat,
-        lng: r.lng,
-      }) as AppealProjection),
-    meetingRows: () =>
-      (q.meetingRows.all() as Record<string, unknown>[]).map((r) => ({
-        id: r.id,
-        village: r.village,
-        town: r.town,
-        heldOn: r.held_on,
-        place: r.place,
-        attendees: r.attendees,
-        topics: r.topics,
-        createdBy: r.created_by,
-        createdAt: r.created_at,
-        ideas: r.ideas,
-        adopted: r.adopted,
-      }) as MeetingProjection),
+    appealRows: () => (q.appealRows.all() as Record<string, unknown>[]).map(appealFromRow),
+    meetingRows: () => (q.meetingRows.all() as Record<string, unknown>[]).map(meetingFromRow),
     mapTally: (level, prefixes, departments, now) => {
       if (prefixes.length === 0 || departments?.length === 0) return [];
       const open = `status IN (${OPEN_STATUSES.map((st) => `'${st}'`).join(', ')})`;
@@ -443,13 +389,38 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
       return r ? { ...(r.name && { name: r.name }), ...(r.phone && { phone: r.phone }) } : null;
     },
     dueBy: (instant) => (q.dueBy.all(instant) as { id: string }[]).map((r) => r.id),
-    appealScope: (docId) => {
-      const r = q.appealScope.get(docId) as { village: string; dept: string | null } | undefined;
-      if (r) return { villageCode: r.village, dept: r.dept };
-      const m = q.meetingScope.get(docId) as { village: string } | undefined;
-      return m ? { villageCode: m.village, dept: null } : null;
-    },
+    appealScope,
     updateCount: () => (q.updateCount.get() as { n: number }).n,
     receiptCount: () => (q.receiptCount.get() as { n: number }).n,
   };
+
+  const store = {} as Record<string, unknown>;
+  for (const [name, fn] of Object.entries(sync)) {
+    store[name] = async (...args: unknown[]) => {
+      // Runs in the same step the wait ends in, before another transaction can begin.
+      while (busy) await busy;
+      return (fn as (...a: unknown[]) => unknown)(...args);
+    };
+  }
+  store.inPushTx = async <T>(fn: (tx: PushTx) => Promise<T>): Promise<T> => {
+    // Checked and taken in one synchronous step: another waiter cannot slip in between.
+    while (busy) await busy;
+    let release!: () => void;
+    busy = new Promise((r) => (release = r));
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const out = await fn(pushTx);
+        db.exec('COMMIT');
+        return out;
+      } catch (err) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw err;
+      }
+    } finally {
+      busy = null;
+      release();
+    }
+  };
+  return store as unknown as Store;
 }

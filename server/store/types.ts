@@ -48,17 +48,19 @@ export interface StoredUpdate {
  */
 export interface PushTx {
   /** True when this (device, seq) was already stored: a resend to acknowledge again. */
-  seen(deviceId: string, clientSeq: number): boolean;
+  seen(deviceId: string, clientSeq: number): Promise<boolean>;
   /** Everything stored of a document: its snapshot (if any), then later updates (V1). */
-  docParts(docId: string): Uint8Array[];
-  insertUpdate(u: StoredUpdate, receivedAt: number): number;
-  putContact(appealId: string, contact: Contact, userId: string, now: number): void;
+  docParts(docId: string): Promise<Uint8Array[]>;
+  insertUpdate(u: StoredUpdate, receivedAt: number): Promise<number>;
+  putContact(appealId: string, contact: Contact, userId: string, now: number): Promise<void>;
   /** The next unused idempotency seq of a server-side writer (the deadline scanner). */
-  nextClientSeq(deviceId: string): number;
-  upsertProjection(p: AppealProjection, lastSeq: number, receivedAt: number): void;
-  upsertMeeting(m: MeetingProjection, lastSeq: number, receivedAt: number): void;
+  nextClientSeq(deviceId: string): Promise<number>;
+  upsertProjection(p: AppealProjection, lastSeq: number, receivedAt: number): Promise<void>;
+  upsertMeeting(m: MeetingProjection, lastSeq: number, receivedAt: number): Promise<void>;
   /** Replaces the list of files a document references (read access to a file follows it). */
-  linkAttachments(docId: string, hashes: string[]): void;
+  linkAttachments(docId: string, hashes: string[]): Promise<void>;
+  /** As `Store.appealScope`, seeing this transaction's own writes. */
+  appealScope(docId: string): Promise<{ villageCode: string; dept: string | null } | null>;
 }
 
 /** A file whose bytes arrived whole and matched their hash. */
@@ -69,73 +71,79 @@ export interface StoredFile {
   uploadedBy: string;
 }
 
-/** The server's storage. SQLite is the embedded default; PostgreSQL comes later behind the same shape. */
+/** The server's storage: SQLite (server/store/sqlite.ts) by default, PostgreSQL (postgres.ts) with DATABASE_URL. */
 export interface Store {
-  migrate(): void;
-  close(): void;
-  getMeta(key: string): string | null;
-  setMeta(key: string, value: string): void;
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  getMeta(key: string): Promise<string | null>;
+  setMeta(key: string, value: string): Promise<void>;
+  /** Stores `value` unless the key has one already; returns what is stored (instances racing at start agree). */
+  claimMeta(key: string, value: string): Promise<string>;
 
-  regionCount(): number;
-  insertRegions(regions: Region[]): void;
-  regionsUnder(prefixes: string[]): Region[];
-  isVillage(code: string): boolean;
+  regionCount(): Promise<number>;
+  insertRegions(regions: Region[]): Promise<void>;
+  regionsUnder(prefixes: string[]): Promise<Region[]>;
+  isVillage(code: string): Promise<boolean>;
 
-  userCount(): number;
-  insertUser(u: NewUser, now: number): void;
-  userByUsername(username: string): UserRecord | null;
-  userById(id: string): UserRecord | null;
-  users(): UserRecord[];
+  userCount(): Promise<number>;
+  insertUser(u: NewUser, now: number): Promise<void>;
+  userByUsername(username: string): Promise<UserRecord | null>;
+  userById(id: string): Promise<UserRecord | null>;
+  users(): Promise<UserRecord[]>;
 
   /** A login session: `sid` is stable, the refresh token (stored by hash) rotates. */
-  createSession(sid: string, refreshHash: string, userId: string, now: number, expiresAt: number): void;
-  sessionByRefresh(refreshHash: string, now: number): { sid: string; user: UserRecord } | null;
-  rotateRefresh(sid: string, refreshHash: string, expiresAt: number): void;
-  sessionAlive(sid: string, now: number): boolean;
-  deleteSession(sid: string): void;
-  deleteUserSessions(userId: string): void;
+  createSession(sid: string, refreshHash: string, userId: string, now: number, expiresAt: number): Promise<void>;
+  sessionByRefresh(refreshHash: string, now: number): Promise<{ sid: string; user: UserRecord } | null>;
+  rotateRefresh(sid: string, refreshHash: string, expiresAt: number): Promise<void>;
+  sessionAlive(sid: string, now: number): Promise<boolean>;
+  deleteSession(sid: string): Promise<void>;
+  deleteUserSessions(userId: string): Promise<void>;
   /** Applies a change; `revoked` when it ended the user's sessions and tokens. */
-  updateUser(id: string, change: UserChange): { user: UserRecord; revoked: boolean } | null;
+  updateUser(id: string, change: UserChange): Promise<{ user: UserRecord; revoked: boolean } | null>;
 
-  insertAudit(entry: Omit<AuditEntry, 'id' | 'detail' | 'target' | 'ip' | 'actor'> & Partial<Pick<AuditEntry, 'target' | 'ip' | 'actor' | 'detail'>>): void;
+  insertAudit(entry: Omit<AuditEntry, 'id' | 'detail' | 'target' | 'ip' | 'actor'> & Partial<Pick<AuditEntry, 'target' | 'ip' | 'actor' | 'detail'>>): Promise<void>;
   /** Newest first, `limit` entries with id below `before`. */
-  audit(limit: number, before?: number): AuditEntry[];
+  audit(limit: number, before?: number): Promise<AuditEntry[]>;
 
-  /** Runs `fn` in one transaction; it commits when `fn` returns. */
-  inPushTx<T>(fn: (tx: PushTx) => T): T;
+  /**
+   * Runs `fn` in one transaction that commits when its promise resolves (and rolls back
+   * when it rejects). Push transactions run one at a time, so the global sequence is also
+   * the commit order: a client's cursor never skips an update that commits later.
+   */
+  inPushTx<T>(fn: (tx: PushTx) => Promise<T>): Promise<T>;
 
   /** Global sequence of the last committed update (0 when none). */
-  head(): number;
+  head(): Promise<number>;
   /** Documents in scope changed after `cursor`, in commit order. */
   /** `departments`, when given, keeps only appeals assigned to one of them (department handlers). */
-  changedDocs(cursor: number, regionPrefixes: string[], limit: number, departments?: string[]): { docId: string; village: string; dept: string | null; anonymous: boolean; lastSeq: number }[];
+  changedDocs(cursor: number, regionPrefixes: string[], limit: number, departments?: string[]): Promise<{ docId: string; village: string; dept: string | null; anonymous: boolean; lastSeq: number }[]>;
   /** A citizen's name and phone for an appeal, kept beside its document. */
-  contact(appealId: string): Contact | null;
+  contact(appealId: string): Promise<Contact | null>;
   /** What a client at `cursor` lacks of one document: the snapshot if it holds newer changes, then later updates. */
-  docPartsSince(docId: string, cursor: number): Uint8Array[];
-  docParts(docId: string): Uint8Array[];
+  docPartsSince(docId: string, cursor: number): Promise<Uint8Array[]>;
+  docParts(docId: string): Promise<Uint8Array[]>;
   /**
    * Folds a document's update rows into its snapshot once there are at least `minRows`.
    * `merge` builds the compacted state; idempotency receipts are kept.
    */
-  compact(docId: string, minRows: number, merge: (parts: Uint8Array[]) => Uint8Array): boolean;
+  compact(docId: string, minRows: number, merge: (parts: Uint8Array[]) => Uint8Array): Promise<boolean>;
 
-  appealRows(): AppealProjection[];
+  appealRows(): Promise<AppealProjection[]>;
   /**
    * Counts per town or village for the map, over the appeals in `regionPrefixes` (and, for a
    * department handler, `departments`): totals, open, overdue at `now`, open by urgency.
    */
-  mapTally(level: 'town' | 'village', regionPrefixes: string[], departments: string[] | undefined, now: number): ({ code: string } & Tally)[];
-  meetingRows(): MeetingProjection[];
+  mapTally(level: 'town' | 'village', regionPrefixes: string[], departments: string[] | undefined, now: number): Promise<({ code: string } & Tally)[]>;
+  meetingRows(): Promise<MeetingProjection[]>;
   /** Where the documents that list a file lie: who may download it follows them. */
-  attachmentScopes(hash: string): { villageCode: string; dept: string | null }[];
-  file(hash: string): StoredFile | null;
-  putFile(f: StoredFile, now: number): void;
+  attachmentScopes(hash: string): Promise<{ villageCode: string; dept: string | null }[]>;
+  file(hash: string): Promise<StoredFile | null>;
+  putFile(f: StoredFile, now: number): Promise<void>;
   /** Open appeals whose running deadline falls at or before `instant`, soonest first. */
-  dueBy(instant: number): string[];
+  dueBy(instant: number): Promise<string[]>;
   /** What decides who may see a stored appeal, or null when the server does not have it. */
-  appealScope(docId: string): { villageCode: string; dept: string | null } | null;
+  appealScope(docId: string): Promise<{ villageCode: string; dept: string | null } | null>;
   /** Update rows still stored (compaction removes folded ones). */
-  updateCount(): number;
-  receiptCount(): number;
+  updateCount(): Promise<number>;
+  receiptCount(): Promise<number>;
 }

@@ -19,17 +19,17 @@ export interface Committed {
  * Stores one validated update with its re-derived projection, inside the caller's
  * transaction. The one write path for pushes and live rooms alike.
  */
-export function storeUpdate(tx: PushTx, u: StoredUpdate, snapshot: AppealSnapshot, now: number, policy: DeadlinePolicy): Committed {
-  const seq = tx.insertUpdate(u, now);
+export async function storeUpdate(tx: PushTx, u: StoredUpdate, snapshot: AppealSnapshot, now: number, policy: DeadlinePolicy): Promise<Committed> {
+  const seq = await tx.insertUpdate(u, now);
   const files = snapshot.fields.attachments;
-  tx.linkAttachments(u.docId, Array.isArray(files) ? files.map((a: { hash: string }) => a.hash) : []);
+  await tx.linkAttachments(u.docId, Array.isArray(files) ? files.map((a: { hash: string }) => a.hash) : []);
   if (isMeetingFields(snapshot.fields)) {
     const meeting = projectMeeting(snapshot);
-    tx.upsertMeeting(meeting, seq, now);
+    await tx.upsertMeeting(meeting, seq, now);
     return { docId: u.docId, seq, village: meeting.village, dept: null, anonymous: true, update: u.bytes };
   }
   const projection = project(snapshot, policy);
-  tx.upsertProjection(projection, seq, now);
+  await tx.upsertProjection(projection, seq, now);
   return { docId: u.docId, seq, village: projection.village, dept: projection.dept, anonymous: projection.anonymous, update: u.bytes };
 }
 

@@ -7,7 +7,7 @@ import type { DeadlinePolicy } from '../../src/core/deadline';
 import { compactParts, docFromUpdates } from '../../src/core/doc';
 import { MAX_FRAME_BYTES } from '../../src/core/limits';
 import { decodeClientFrame, encodeFrame, FrameError, type ClientMessage, type Rejection, type ServerMessage } from '../../src/core/protocol';
-import { validateContact } from '../../src/core/appeal';
+import { validateContact, type Contact } from '../../src/core/appeal';
 import type { RejectReason } from '../../src/core/accept';
 import { mayViewContact } from '../../src/core/privacy';
 import { appealInScope, type SessionUser } from '../../src/core/roles';
@@ -54,19 +54,19 @@ function toBytes(data: RawData): Uint8Array {
  * scratch copy of its document; a rejected item stores nothing and carries the
  * server's state of the document back so the client can rebuild without it.
  */
-export function applyPush(store: Store, session: Session, msg: PushMessage, now: number, policy: DeadlinePolicy, fault?: HubOptions['fault']): { ack: AckMessage; committed: Committed[] } {
+export async function applyPush(store: Store, session: Session, msg: PushMessage, now: number, policy: DeadlinePolicy, villages: ReadonlySet<string>, fault?: HubOptions['fault']): Promise<{ ack: AckMessage; committed: Committed[] }> {
   const accepted: number[] = [];
   const rejected: Rejection[] = [];
   const committed: Committed[] = [];
   const { user } = session;
-  const ctx = { user, policy, knownVillage: (code: string) => store.isVillage(code) };
-  store.inPushTx((tx) => {
+  const ctx = { user, policy, knownVillage: (code: string) => villages.has(code) };
+  await store.inPushTx(async (tx) => {
     for (const item of msg.items) {
-      if (tx.seen(session.deviceId, item.seq)) {
+      if (await tx.seen(session.deviceId, item.seq)) {
         accepted.push(item.seq);
         continue;
       }
-      const parts = tx.docParts(item.docId);
+      const parts = await tx.docParts(item.docId);
       const current = parts.length > 0 ? docFromUpdates(parts) : null;
       const check = checkUpdate(item.docId, current, item.update, ctx);
       if (!check.ok) {
@@ -78,17 +78,17 @@ export function applyPush(store: Store, session: Session, msg: PushMessage, now:
         rejected.push({ seq: item.seq, docId: item.docId, ...contactRefusal });
         continue;
       }
-      if (item.contact) tx.putContact(item.docId, item.contact, user.id, now);
-      committed.push(storeUpdate(tx, { docId: item.docId, deviceId: session.deviceId, clientSeq: item.seq, userId: user.id, bytes: item.update }, check.snapshot, now, policy));
+      if (item.contact) await tx.putContact(item.docId, item.contact, user.id, now);
+      committed.push(await storeUpdate(tx, { docId: item.docId, deviceId: session.deviceId, clientSeq: item.seq, userId: user.id, bytes: item.update }, check.snapshot, now, policy));
       accepted.push(item.seq);
     }
     fault?.('before-commit');
     // Bases are taken after the whole batch, so they include updates accepted after the refused one.
     for (const r of rejected) {
       // The projection, committed with the batch, already says who may see the document.
-      const scope = store.appealScope(r.docId);
+      const scope = await tx.appealScope(r.docId);
       if (!scope || !appealInScope(user, scope)) continue;
-      r.base = Y.mergeUpdates(tx.docParts(r.docId));
+      r.base = Y.mergeUpdates(await tx.docParts(r.docId));
     }
   });
   return { ack: { t: 'ack', batch: msg.batch, accepted, rejected }, committed };
@@ -110,8 +110,12 @@ interface Conn {
   authenticating: boolean;
   rate: ReturnType<typeof createBucket>;
   ip: string;
-  /** Live fan-out goes only to connections whose catch-up has finished. */
+  /** Live fan-out goes only to connections whose catch-up has finished... */
   caughtUp: boolean;
+  /** ...and what commits while it runs waits here, sent in order once it has. */
+  backlog: Committed[];
+  /** This connection's pushes, one after another. */
+  pushes: Promise<void>;
   alive: boolean;
 }
 
@@ -123,16 +127,20 @@ const AUDITED: readonly string[] = ['forbidden', 'out_of_scope', 'foreign_author
 
 export interface HubDeps {
   store: Store;
+  /** Every village code of the county: what an appeal may name (regions do not change while serving). */
+  villages: ReadonlySet<string>;
   policy: DeadlinePolicy;
   tokens: TokenService;
   revocations: Revocations;
   bus?: CommitBus;
 }
 
-export function createSyncHub({ store, policy, tokens, revocations, bus = createCommitBus() }: HubDeps, options: HubOptions = {}) {
+export function createSyncHub({ store, villages, policy, tokens, revocations, bus = createCommitBus() }: HubDeps, options: HubOptions = {}) {
   const compactAfterRows = options.compactAfterRows ?? 64;
   const pageDocs = options.pageDocs ?? 200;
   const conns = new Set<Conn>();
+  /** Pushes still being stored: closing waits for them before the store goes. */
+  const working = new Set<Promise<void>>();
   let closed = false;
   // permessage-deflate, which browsers negotiate natively: Yjs updates carry text
   // uncompressed, and on 2G the compressed frame is what matters. Context takeover lets
@@ -164,7 +172,7 @@ export function createSyncHub({ store, policy, tokens, revocations, bus = create
     for (;;) {
       if (conn.session !== session || conn.ws.readyState !== conn.ws.OPEN) return;
       const { user } = session;
-      const docs = store.changedDocs(cursor, user.scope.regions, pageDocs, user.role === 'dept_handler' ? user.scope.departments : undefined);
+      const docs = await store.changedDocs(cursor, user.scope.regions, pageDocs, user.role === 'dept_handler' ? user.scope.departments : undefined);
       const items: { docId: string; update: Uint8Array }[] = [];
       let bytes = 0;
       let next = cursor;
@@ -174,63 +182,77 @@ export function createSyncHub({ store, policy, tokens, revocations, bus = create
         if (appealInScope(user, { villageCode: d.village, dept: d.dept })) {
           // Relative to where the client started, not to this page: a document listed here
           // by its latest change may also hold older changes the client lacks.
-          const update = Y.mergeUpdates(store.docPartsSince(d.docId, from));
+          const update = Y.mergeUpdates(await store.docPartsSince(d.docId, from));
           if (items.length > 0 && bytes + update.byteLength > PAGE_BYTES) {
             full = true;
             break;
           }
-          const contact = mayViewContact(session.user, { villageCode: d.village, dept: d.dept, anonymous: d.anonymous }) ? store.contact(d.docId) : null;
+          const contact = mayViewContact(session.user, { villageCode: d.village, dept: d.dept, anonymous: d.anonymous }) ? await store.contact(d.docId) : null;
           items.push({ docId: d.docId, update, ...(contact && { contact }) });
           bytes += update.byteLength;
         }
         next = d.lastSeq;
       }
+      if (conn.session !== session) return;
       const more = full || docs.length === pageDocs;
-      // Set before sending: nothing commits between this and the send (one thread), so no
-      // live update can fall between the last page and the first fan-out.
-      if (!more) conn.caughtUp = true;
       send(conn, { t: 'changes', items, cursor: next, more });
-      if (!more) return;
+      if (!more) {
+        // What committed while the pages were read follows them, in commit order, on the
+        // fan-out's own queue (some of it may repeat the last page: applying twice is harmless).
+        const backlog = conn.backlog;
+        conn.backlog = [];
+        conn.caughtUp = true;
+        if (backlog.length > 0) fanOuts = fanOuts.then(() => deliver([conn], backlog)).catch((err) => console.error('fan-out failed', err));
+        return;
+      }
       cursor = next;
       await drained(conn.ws);
       await new Promise((r) => setImmediate(r));
     }
   }
 
+  /** Fan-out runs one commit batch at a time, so every client sees commits in sequence order. */
+  let fanOuts: Promise<void> = Promise.resolve();
   function fanOut(committed: Committed[], from: unknown): void {
+    for (const conn of conns) if (conn.session && !conn.caughtUp && conn !== from) conn.backlog.push(...committed);
+    const ready = [...conns].filter((conn) => conn !== from && conn.session && conn.caughtUp);
+    fanOuts = fanOuts.then(() => deliver(ready, committed)).catch((err) => console.error('fan-out failed', err));
+  }
+
+  async function deliver(targets: Conn[], committed: Committed[]): Promise<void> {
     const top = committed[committed.length - 1]!.seq;
     // Looked up once per document, however many connections receive it.
-    const contacts = new Map<string, ReturnType<Store['contact']>>();
+    const contacts = new Map<string, Promise<Contact | null>>();
     const contactOf = (docId: string) => {
       if (!contacts.has(docId)) contacts.set(docId, store.contact(docId));
       return contacts.get(docId)!;
     };
-    const wholeDocs = new Map<string, Uint8Array>();
+    const wholeDocs = new Map<string, Promise<Uint8Array>>();
     const wholeDoc = (docId: string) => {
-      if (!wholeDocs.has(docId)) wholeDocs.set(docId, Y.mergeUpdates(store.docParts(docId)));
+      if (!wholeDocs.has(docId)) wholeDocs.set(docId, store.docParts(docId).then((parts) => Y.mergeUpdates(parts)));
       return wholeDocs.get(docId)!;
     };
-    for (const conn of conns) {
-      if (conn === from || !conn.session || !conn.caughtUp) continue;
+    for (const conn of targets) {
+      if (!conn.session) continue;
       const user = conn.session.user;
-      const items = committed
-        .filter((c) => appealInScope(user, { villageCode: c.village, dept: c.dept }))
-        .map((c) => {
-          const contact = mayViewContact(user, { villageCode: c.village, dept: c.dept, anonymous: c.anonymous }) ? contactOf(c.docId) : null;
-          // A department sees an appeal only once it is assigned there, so it may lack the
-          // history: it gets the whole document, not just this change.
-          const update = user.role === 'dept_handler' ? wholeDoc(c.docId) : c.update;
-          return { docId: c.docId, update, ...(contact && { contact }) };
-        });
-      // One process commits in sequence, so `top` skips only updates this client may not see.
+      const items = [];
+      for (const c of committed) {
+        if (!appealInScope(user, { villageCode: c.village, dept: c.dept })) continue;
+        const contact = mayViewContact(user, { villageCode: c.village, dept: c.dept, anonymous: c.anonymous }) ? await contactOf(c.docId) : null;
+        // A department sees an appeal only once it is assigned there, so it may lack the
+        // history: it gets the whole document, not just this change.
+        const update = user.role === 'dept_handler' ? await wholeDoc(c.docId) : c.update;
+        items.push({ docId: c.docId, update, ...(contact && { contact }) });
+      }
+      // Commits are published in sequence order, so `top` skips only updates this client may not see.
       if (items.length > 0) send(conn, { t: 'changes', items, cursor: top, more: false });
     }
   }
 
-  function onPush(conn: Conn, session: Session, msg: PushMessage): void {
-    let result: ReturnType<typeof applyPush>;
+  async function onPush(conn: Conn, session: Session, msg: PushMessage): Promise<void> {
+    let result: Awaited<ReturnType<typeof applyPush>>;
     try {
-      result = applyPush(store, session, msg, Date.now(), policy, options.fault);
+      result = await applyPush(store, session, msg, Date.now(), policy, villages, options.fault);
       options.fault?.('after-commit');
     } catch (err) {
       // Nothing was committed: the client keeps the batch and resends it.
@@ -240,7 +262,7 @@ export function createSyncHub({ store, policy, tokens, revocations, bus = create
     const { ack, committed } = result;
     for (const r of ack.rejected) {
       if (AUDITED.includes(r.reason)) {
-        store.insertAudit({ at: Date.now(), actor: session.user.id, action: 'permission_refused', target: r.docId, ip: conn.ip, detail: { what: 'sync', reason: r.reason, detail: r.detail } });
+        await store.insertAudit({ at: Date.now(), actor: session.user.id, action: 'permission_refused', target: r.docId, ip: conn.ip, detail: { what: 'sync', reason: r.reason, detail: r.detail } });
       }
     }
     if (conn.caughtUp && committed.length > 0) ack.cursor = committed[committed.length - 1]!.seq;
@@ -248,7 +270,7 @@ export function createSyncHub({ store, policy, tokens, revocations, bus = create
     bus.publish(committed, conn);
     for (const docId of new Set(committed.map((c) => c.docId))) {
       try {
-        store.compact(docId, compactAfterRows, compactParts);
+        await store.compact(docId, compactAfterRows, compactParts);
       } catch (err) {
         console.error('compaction failed', docId, err);
       }
@@ -258,7 +280,7 @@ export function createSyncHub({ store, policy, tokens, revocations, bus = create
   const unsubscribe = bus.subscribe(fanOut);
 
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
-    const conn: Conn = { ws, session: null, authenticating: false, caughtUp: false, alive: true, rate: createBucket(SYNC_RATE.perSecond, SYNC_RATE.burst), ip: clientIp(req) };
+    const conn: Conn = { ws, session: null, authenticating: false, caughtUp: false, backlog: [], pushes: Promise.resolve(), alive: true, rate: createBucket(SYNC_RATE.perSecond, SYNC_RATE.burst), ip: clientIp(req) };
     conns.add(conn);
     ws.on('pong', () => (conn.alive = true));
     ws.on('close', () => conns.delete(conn));
@@ -307,13 +329,17 @@ export function createSyncHub({ store, policy, tokens, revocations, bus = create
       return;
     }
     if (!conn.session) return fail(conn, 'not_ready', 'send hello before push');
-    onPush(conn, conn.session, msg);
+    const session = conn.session;
+    const work = (conn.pushes = conn.pushes.then(() => onPush(conn, session, msg)).catch((err) => console.error('push failed', err)));
+    working.add(work);
+    void work.finally(() => working.delete(work));
   }
 
-  function welcome(conn: Conn, session: Session, cursor: number, resume?: number): void {
+  async function welcome(conn: Conn, session: Session, cursor: number, resume?: number): Promise<void> {
     conn.session = session;
     conn.caughtUp = false;
-    send(conn, { t: 'welcome', user: session.user, serverTime: Date.now(), head: store.head(), policy });
+    conn.backlog = [];
+    send(conn, { t: 'welcome', user: session.user, serverTime: Date.now(), head: await store.head(), policy });
     void catchUp(conn, session, cursor, Math.max(cursor, resume ?? cursor)).catch((err) => {
       console.error('catch-up failed', err);
       fail(conn, 'server_error', 'catch-up failed; reconnect to resume');
@@ -346,13 +372,15 @@ export function createSyncHub({ store, policy, tokens, revocations, bus = create
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     },
-    close() {
+    /** Stops accepting work; resolves once pushes already under way have finished with the store. */
+    close(): Promise<void> {
       closed = true;
       unsubscribe();
       unrevoke();
       clearInterval(heartbeat);
       for (const ws of wss.clients) ws.terminate();
       wss.close();
+      return Promise.all([...working]).then(() => fanOuts);
     },
   };
 }

@@ -44,6 +44,8 @@ interface Room {
   doc: Y.Doc;
   awareness: awarenessProtocol.Awareness;
   conns: Set<RoomConn>;
+  /** Updates are validated against the room's document and committed one at a time. */
+  commits: Promise<void>;
 }
 
 function frame(write: (e: encoding.Encoder) => void): Uint8Array {
@@ -55,7 +57,7 @@ function frame(write: (e: encoding.Encoder) => void): Uint8Array {
 /** Messages a room member may send: typing and cursor presence are chatty, but bounded. */
 export const ROOM_RATE = { perSecond: 60, burst: 200 };
 
-export function createRooms(store: Store, bus: CommitBus, tickets: Tickets, policy: DeadlinePolicy, revocations: Revocations) {
+export function createRooms(store: Store, villages: ReadonlySet<string>, bus: CommitBus, tickets: Tickets, policy: DeadlinePolicy, revocations: Revocations) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   const rooms = new Map<string, Room>();
 
@@ -63,15 +65,22 @@ export function createRooms(store: Store, bus: CommitBus, tickets: Tickets, poli
     for (const c of room.conns) if (c !== except && c.ws.readyState === c.ws.OPEN) c.ws.send(data);
   };
 
-  function openRoom(docId: string): Room | null {
+  const opening = new Map<string, Promise<Room | null>>();
+  function openRoom(docId: string): Promise<Room | null> {
     const existing = rooms.get(docId);
-    if (existing) return existing;
-    const parts = store.docParts(docId);
+    if (existing) return Promise.resolve(existing);
+    // Two members arriving together share one load.
+    if (!opening.has(docId)) opening.set(docId, loadRoom(docId).finally(() => opening.delete(docId)));
+    return opening.get(docId)!;
+  }
+
+  async function loadRoom(docId: string): Promise<Room | null> {
+    const parts = await store.docParts(docId);
     if (parts.length === 0) return null;
     const doc = docFromUpdates(parts);
     const awareness = new awarenessProtocol.Awareness(doc);
     awareness.setLocalState(null);
-    const room: Room = { docId, doc, awareness, conns: new Set() };
+    const room: Room = { docId, doc, awareness, conns: new Set(), commits: Promise.resolve() };
     doc.on('update', (update: Uint8Array, origin: unknown) => {
       const data = frame((e) => {
         encoding.writeVarUint(e, MESSAGE_SYNC);
@@ -96,8 +105,8 @@ export function createRooms(store: Store, bus: CommitBus, tickets: Tickets, poli
   }
 
   /** Validates and commits one update from a room member, then shares it. */
-  function commit(room: Room, conn: RoomConn, update: Uint8Array): void {
-    const check = checkUpdate(room.docId, room.doc, update, { user: conn.user, policy, knownVillage: (c) => store.isVillage(c) });
+  async function commit(room: Room, conn: RoomConn, update: Uint8Array): Promise<void> {
+    const check = checkUpdate(room.docId, room.doc, update, { user: conn.user, policy, knownVillage: (c) => villages.has(c) });
     if (!check.ok) {
       // y-websocket only logs "permission denied"; the close frame carries the reason to our UI.
       conn.ws.send(frame((e) => {
@@ -109,7 +118,7 @@ export function createRooms(store: Store, bus: CommitBus, tickets: Tickets, poli
       return;
     }
     if (!check.changed) return;
-    const committed = store.inPushTx((tx) =>
+    const committed = await store.inPushTx((tx) =>
       storeUpdate(tx, { docId: room.docId, deviceId: conn.deviceId, clientSeq: ++conn.seq, userId: conn.user.id, bytes: update }, check.snapshot, Date.now(), policy),
     );
     Y.applyUpdate(room.doc, update, conn);
@@ -128,7 +137,13 @@ export function createRooms(store: Store, bus: CommitBus, tickets: Tickets, poli
           syncProtocol.writeSyncStep2(e, room.doc, sv);
         }));
       } else if (syncType === syncProtocol.messageYjsSyncStep2 || syncType === syncProtocol.messageYjsUpdate) {
-        commit(room, conn, decoding.readVarUint8Array(decoder));
+        const update = decoding.readVarUint8Array(decoder);
+        room.commits = room.commits
+          .then(() => commit(room, conn, update))
+          .catch((err) => {
+            console.error('room commit failed', room.docId, err);
+            conn.ws.close(1011, 'could not store the change; reopen to resume');
+          });
       }
     } else if (type === MESSAGE_AWARENESS) {
       awarenessProtocol.applyAwarenessUpdate(room.awareness, decoding.readVarUint8Array(decoder), conn);
@@ -194,16 +209,21 @@ export function createRooms(store: Store, bus: CommitBus, tickets: Tickets, poli
 
   return {
     /** `/room/<docId>?ticket=…` */
-    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
       const url = new URL(req.url ?? '/', 'http://local');
       const docId = url.pathname.slice('/room/'.length);
       const userId = tickets.take(url.searchParams.get('ticket') ?? '', docId);
-      const user = userId ? store.userById(userId) : null;
-      if (!user || user.disabled) return refuse(socket, '401 Unauthorized');
-      const appeal = store.appealScope(docId);
-      const room = appeal && appealInScope(user, appeal) ? openRoom(docId) : null;
-      if (!room) return refuse(socket, '404 Not Found');
-      wss.handleUpgrade(req, socket, head, (ws) => join(room, ws, publicUser(user)));
+      try {
+        const user = userId ? await store.userById(userId) : null;
+        if (!user || user.disabled) return refuse(socket, '401 Unauthorized');
+        const appeal = await store.appealScope(docId);
+        const room = appeal && appealInScope(user, appeal) ? await openRoom(docId) : null;
+        if (!room) return refuse(socket, '404 Not Found');
+        wss.handleUpgrade(req, socket, head, (ws) => join(room, ws, publicUser(user)));
+      } catch (err) {
+        console.error('room upgrade failed', err);
+        refuse(socket, '500 Internal Server Error');
+      }
     },
     close(): void {
       unrevoke();

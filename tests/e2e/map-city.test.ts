@@ -26,9 +26,9 @@ beforeAll(async () => {
   const dataDir = tempDir();
   const store = openSqliteStore(dataDir);
   await ensureSeeded(store, '371324');
-  const regions = store.regionsUnder(['371324']);
-  const official = store.userByUsername('town')!;
-  seedGeneratedAppeals(store, {
+  const regions = await store.regionsUnder(['371324']);
+  const official = (await store.userByUsername('town'))!;
+  await seedGeneratedAppeals(store, {
     count: COUNT,
     villages: regions.filter((r) => r.level === 'village'),
     seed: 5,
@@ -37,8 +37,8 @@ beforeAll(async () => {
     policy: POLICY_PRESETS.lanling,
   });
   for (const r of regions) if (r.level === 'town') townNames.set(r.code, r.name);
-  for (const row of store.appealRows()) if (isOpen(row.status)) openByTown.set(townOf(row.village), (openByTown.get(townOf(row.village)) ?? 0) + 1);
-  store.close();
+  for (const row of await store.appealRows()) if (isOpen(row.status)) openByTown.set(townOf(row.village), (openByTown.get(townOf(row.village)) ?? 0) + 1);
+  await store.close();
   rig = await startOfflineRig({ dataDir });
   page = rig.page;
   await page.setViewportSize({ width: 1280, height: 860 });

@@ -45,7 +45,7 @@ describe('town queue', () => {
     grid.engine.start();
     await grid.settled();
     // The scanner runs every 300 ms: wait for its supervision step to reach the projection.
-    await until(() => server.store.appealRows().some((r) => r.title === DESCRIPTION && r.supervisionLevel >= 3), 15_000, 'supervision');
+    await until(async () => (await server.store.appealRows()).some((r) => r.title === DESCRIPTION && r.supervisionLevel >= 3), 15_000, 'supervision');
     grid.close();
 
     const page = (await (await browser.newContext({ viewport: { width: 1024, height: 768 } })).newPage());

@@ -22,7 +22,7 @@ export async function login(server: RunningServer, username: string, password = 
 
 /** Adds a user straight to the store (the admin page comes later); `departments` for department handlers. */
 export async function addUser(server: RunningServer, username: string, role: Role, regions: string[], departments: string[] = []): Promise<void> {
-  server.store.insertUser({ id: newId(), username, displayName: username, role, scope: { regions, departments }, passwordHash: await hashPassword('demo1234') }, Date.now());
+  await server.store.insertUser({ id: newId(), username, displayName: username, role, scope: { regions, departments }, passwordHash: await hashPassword('demo1234') }, Date.now());
 }
 
 export async function until(cond: () => Promise<boolean> | boolean, ms = 15_000, what = 'condition'): Promise<void> {

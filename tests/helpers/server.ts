@@ -2,6 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { startServer, type RunningServer } from '../../server/app';
+import { loadConfig } from '../../server/config';
+import { dropPgSchema, openPgStore } from '../../server/store/postgres';
+import type { HubOptions } from '../../server/sync/hub';
 
 export interface ServerProcess {
   url: string;
@@ -52,4 +56,23 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Ser
         child.kill(signal);
       }),
   };
+}
+
+/** PostgreSQL for the tests that run on both stores; CI starts nothing, so it may be absent. */
+export const PG_URL = process.env.MINSHENG_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Whether the sync suites of this run use PostgreSQL (the "postgres" vitest project sets it). */
+export const onPostgres = () => process.env.MINSHENG_TEST_STORE === 'postgres';
+
+/**
+ * A real server in this process on the store this run tests: SQLite in a temp directory,
+ * or PostgreSQL in a fresh schema dropped when the server closes.
+ */
+export async function startTestServer(env: Record<string, string> = {}, hubOptions: HubOptions = {}): Promise<RunningServer> {
+  const config = loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: '', ...env });
+  if (!onPostgres()) return startServer(config, undefined, hubOptions);
+  const schema = `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const server = await startServer(config, await openPgStore(PG_URL, schema), hubOptions);
+  const close = server.close;
+  return { ...server, close: () => close().then(() => dropPgSchema(PG_URL, schema)) };
 }

@@ -60,7 +60,7 @@ describe('access tokens', () => {
     const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${p}.`;
     expect((await get('/api/me', unsigned)).status).toBe(401);
 
-    const secret = new Uint8Array(Buffer.from(server.store.getMeta('jwt_secret')!, 'base64url'));
+    const secret = new Uint8Array(Buffer.from((await server.store.getMeta('jwt_secret'))!, 'base64url'));
     const expired = await new SignJWT({ ...claims, exp: Math.floor(Date.now() / 1000) - 60 }).setProtectedHeader({ alg: 'HS256' }).sign(secret);
     expect((await get('/api/me', expired)).status).toBe(401);
     // Same secret, valid claims: accepted (the check above failed on expiry, not on the key).
@@ -93,7 +93,7 @@ describe('login throttling', () => {
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
     // Other accounts from the same address are not locked out by it.
     expect((await post('/api/login', { username: 'station', password: 'demo1234' })).status).toBe(200);
-    const audit = server.store.audit(50).filter((e) => e.target === 'leader').map((e) => e.action);
+    const audit = (await server.store.audit(50)).filter((e) => e.target === 'leader').map((e) => e.action);
     expect(audit).toContain('login_failed');
     expect(audit).toContain('login_throttled');
   });

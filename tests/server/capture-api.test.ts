@@ -42,7 +42,7 @@ describe('keyword library', () => {
     expect(served).toHaveLength(DEFAULT_KEYWORDS.length + 1);
     // Devices classify with what they were served.
     expect(classify('屋顶光伏板被风刮坏了', served)[0]).toMatchObject({ category: 'infra.power', matched: ['光伏板'] });
-    expect(server.store.audit(5).some((a) => a.action === 'keywords_updated')).toBe(true);
+    expect((await server.store.audit(5)).some((a) => a.action === 'keywords_updated')).toBe(true);
   });
 });
 

@@ -50,10 +50,10 @@ describe('deadline scanner', () => {
     const other = await recordAt(now, '刚登记的诉求，还有时间。');
     await until(async () => (await town.db.appeals.get(other)) !== undefined, 15_000, 'town synced');
 
-    const result = scanDeadlines(server.store, server.bus, POLICY, now);
+    const result = await scanDeadlines(server.store, server.bus, POLICY, now);
     // Thirty calendar days undispatched: well past 15 working days, the top of the ladder.
     expect(result).toMatchObject({ warned: 1, supervised: 1 });
-    const row = server.store.appealRows().find((r) => r.id === id)!;
+    const row = (await server.store.appealRows()).find((r) => r.id === id)!;
     expect(row.supervisionLevel).toBe(5);
 
     await until(async () => ((await town.db.appeals.get(id))?.supervisionLevel ?? 0) === 5, 15_000, 'fan-out of the supervision');
@@ -62,9 +62,9 @@ describe('deadline scanner', () => {
     expect(events.find((e) => e.type === 'warned')).toMatchObject({ stage: 'severe', notify: ['handler', 'leader'], actor: 'system' });
     expect(fold(events, id).conflicts).toEqual([]);
 
-    const updates = server.store.updateCount();
-    expect(scanDeadlines(server.store, server.bus, POLICY, now)).toMatchObject({ warned: 0, supervised: 0 });
-    expect(server.store.updateCount()).toBe(updates);
+    const updates = await server.store.updateCount();
+    expect(await scanDeadlines(server.store, server.bus, POLICY, now)).toMatchObject({ warned: 0, supervised: 0 });
+    expect(await server.store.updateCount()).toBe(updates);
   });
 
   it('leaves closed appeals alone, and a device can keep working on a supervised one', async () => {
@@ -76,12 +76,12 @@ describe('deadline scanner', () => {
     }
     town.engine.kick();
     await town.settled();
-    expect(server.store.appealRows().find((r) => r.id === id)!.status).toBe('closed');
-    const before = server.store.updateCount();
-    scanDeadlines(server.store, server.bus, POLICY, now + 60 * DAY);
-    expect(server.store.appealRows().find((r) => r.id === id)!.supervisionLevel).toBe(0);
+    expect((await server.store.appealRows()).find((r) => r.id === id)!.status).toBe('closed');
+    const before = await server.store.updateCount();
+    await scanDeadlines(server.store, server.bus, POLICY, now + 60 * DAY);
+    expect((await server.store.appealRows()).find((r) => r.id === id)!.supervisionLevel).toBe(0);
     // Sixty days on, only the first test's fresh appeal owes something (one update); the
     // top-of-ladder one owes nothing more, and the closed one nothing at all.
-    expect(server.store.updateCount() - before).toBe(1);
+    expect(await server.store.updateCount() - before).toBe(1);
   });
 });

@@ -19,7 +19,7 @@ const logins: Record<string, Login> = {};
 const DAZHONGCUN = '371324101';
 const OTHER_TOWN = '371324102';
 
-function seed(village: string, urgency: Urgency, closed = false, dept?: string): void {
+async function seed(village: string, urgency: Urgency, closed = false, dept?: string): Promise<void> {
   const town = logins.town!.user;
   const doc = new Y.Doc();
   const at = Date.now() - 30 * 86_400_000;
@@ -27,18 +27,18 @@ function seed(village: string, urgency: Urgency, closed = false, dept?: string):
   const step = (e: object) => appendEvent(doc, { id: newId(), actor: town.id, role: 'town_official', at: at + 1000, ...e } as never);
   if (dept) step({ type: 'assigned', tier: 'town', dept });
   if (closed) for (const e of pipelineEvents('closed', 'walk_in', { id: town.id, role: 'town_official', name: town.displayName }, at, newId)) appendEvent(doc, e);
-  server.store.inPushTx((tx) => storeUpdate(tx, { docId: newId(), deviceId: 'seed', clientSeq: Math.floor(Math.random() * 1e9), userId: town.id, bytes: Y.encodeStateAsUpdate(doc) }, readAppeal(doc, newId()), Date.now(), POLICY_PRESETS.lanling));
+  await server.store.inPushTx((tx) => storeUpdate(tx, { docId: newId(), deviceId: 'seed', clientSeq: Math.floor(Math.random() * 1e9), userId: town.id, bytes: Y.encodeStateAsUpdate(doc) }, readAppeal(doc, newId()), Date.now(), POLICY_PRESETS.lanling));
 }
 
 beforeAll(async () => {
   server = await startServer(loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0' }));
   for (const u of ['town', 'dispatcher', 'dept', 'admin']) logins[u] = await login(server, u);
-  const villages = server.store.regionsUnder([DAZHONGCUN]).filter((r) => r.level === 'village');
-  const far = server.store.regionsUnder([OTHER_TOWN]).filter((r) => r.level === 'village');
-  seed(villages[0]!.code, 'red');
-  seed(villages[0]!.code, 'yellow', true);
-  seed(villages[1]!.code, 'orange', false, 'water');
-  seed(far[0]!.code, 'yellow');
+  const villages = (await server.store.regionsUnder([DAZHONGCUN])).filter((r) => r.level === 'village');
+  const far = (await server.store.regionsUnder([OTHER_TOWN])).filter((r) => r.level === 'village');
+  await seed(villages[0]!.code, 'red');
+  await seed(villages[0]!.code, 'yellow', true);
+  await seed(villages[1]!.code, 'orange', false, 'water');
+  await seed(far[0]!.code, 'yellow');
 });
 afterAll(() => server.close());
 
@@ -65,7 +65,7 @@ describe('place corrections', () => {
     fetch(server.url + path, { ...init, headers: { 'content-type': 'application/json', authorization: `Bearer ${logins[who]!.token}` } });
 
   it('lets an administrator move a village, refuses anyone else and implausible points, and can put it back', async () => {
-    const village = server.store.regionsUnder([DAZHONGCUN]).find((r) => r.level === 'village')!.code;
+    const village = (await server.store.regionsUnder([DAZHONGCUN])).find((r) => r.level === 'village')!.code;
     const moved = { lat: 34.9912, lng: 118.0655 };
     expect((await call('town', `/api/admin/places/${village}`, { method: 'PUT', body: JSON.stringify(moved) })).status).toBe(403);
     expect((await call('admin', `/api/admin/places/${village}`, { method: 'PUT', body: JSON.stringify({ lat: 3.1, lng: 101.7 }) })).status).toBe(400);
@@ -73,7 +73,7 @@ describe('place corrections', () => {
     expect((await call('admin', `/api/admin/places/${village}`, { method: 'PUT', body: JSON.stringify(moved) })).status).toBe(200);
     // Every device's map reads the corrections.
     expect(((await (await call('town', '/api/places')).json()) as { corrections: object }).corrections).toEqual({ [village]: moved });
-    expect(server.store.audit(3).find((a) => a.action === 'place_corrected')).toMatchObject({ target: village, detail: { before: null, after: moved } });
+    expect((await server.store.audit(3)).find((a) => a.action === 'place_corrected')).toMatchObject({ target: village, detail: { before: null, after: moved } });
     expect((await call('admin', `/api/admin/places/${village}`, { method: 'DELETE' })).status).toBe(200);
     expect(((await (await call('town', '/api/places')).json()) as { corrections: object }).corrections).toEqual({});
   });

@@ -71,8 +71,8 @@ async function assignedAt(assignedAt: number, description: string): Promise<stri
   return id;
 }
 
-function serverEvents(id: string): AppealEvent[] {
-  const doc = docFromUpdates(server.store.docParts(id));
+async function serverEvents(id: string): Promise<AppealEvent[]> {
+  const doc = docFromUpdates(await server.store.docParts(id));
   try {
     return readAppeal(doc, id).events as AppealEvent[];
   } finally {
@@ -80,7 +80,7 @@ function serverEvents(id: string): AppealEvent[] {
   }
 }
 const systemEvents = (events: AppealEvent[]) => events.filter((e) => e.role === 'system');
-const row = (id: string) => server.store.appealRows().find((r) => r.id === id)!;
+const row = async (id: string) => (await server.store.appealRows()).find((r) => r.id === id)!;
 
 describe('deadline scanner on a real server', () => {
   let overdue: string, severe: string, dueSoon: string, undispatched: string, fresh: string, closed: string;
@@ -105,37 +105,37 @@ describe('deadline scanner on a real server', () => {
     await townAt(closed, cst('2025-11-04T10:00:00'), { type: 'replied', note: '已疏通。', via: 'grid_patrol' });
     await townAt(closed, cst('2025-11-05T10:00:00'), { type: 'visited', satisfaction: 'satisfied' });
     await townAt(closed, cst('2025-11-05T11:00:00'), { type: 'closed' });
-    expect(row(closed).status).toBe('closed');
+    expect((await row(closed)).status).toBe('closed');
     // The periodic scanner is off: nothing has been appended by the system yet.
-    for (const id of [overdue, severe, dueSoon, undispatched, fresh, closed]) expect(systemEvents(serverEvents(id))).toEqual([]);
+    for (const id of [overdue, severe, dueSoon, undispatched, fresh, closed]) expect(systemEvents(await serverEvents(id))).toEqual([]);
   });
 
-  it('appends the warning stage and supervision rung each appeal has earned', () => {
-    const before = server.store.updateCount();
-    const result = scanDeadlines(server.store, server.bus, config.policy, NOW);
+  it('appends the warning stage and supervision rung each appeal has earned', async () => {
+    const before = await server.store.updateCount();
+    const result = await scanDeadlines(server.store, server.bus, config.policy, NOW);
     expect(result).toMatchObject({ warned: 4, supervised: 2 });
     // One update per appeal that owed something.
-    expect(server.store.updateCount()).toBe(before + 4);
+    expect(await server.store.updateCount()).toBe(before + 4);
 
     const warned = (stage: string, dueAt: string, notify: string[]) => ({ type: 'warned', actor: 'system', role: 'system', at: NOW, stage, dueAt: cst(dueAt), notify });
     const supervised = (level: number) => ({ type: 'supervised', actor: 'system', role: 'system', at: NOW, level });
-    expect(systemEvents(serverEvents(overdue))).toMatchObject([warned('overdue', '2025-11-19T17:00:00', ['handler', 'leader']), supervised(1)]);
-    expect(systemEvents(serverEvents(severe))).toMatchObject([warned('severe', '2025-11-14T17:00:00', ['handler', 'leader']), supervised(2)]);
-    expect(systemEvents(serverEvents(dueSoon))).toMatchObject([warned('due_soon', '2025-11-21T11:30:00', ['handler'])]);
-    expect(systemEvents(serverEvents(undispatched))).toMatchObject([warned('overdue', '2025-11-20T17:00:00', ['handler', 'leader'])]);
-    expect(systemEvents(serverEvents(fresh))).toEqual([]);
-    expect(systemEvents(serverEvents(closed))).toEqual([]);
+    expect(systemEvents(await serverEvents(overdue))).toMatchObject([warned('overdue', '2025-11-19T17:00:00', ['handler', 'leader']), supervised(1)]);
+    expect(systemEvents(await serverEvents(severe))).toMatchObject([warned('severe', '2025-11-14T17:00:00', ['handler', 'leader']), supervised(2)]);
+    expect(systemEvents(await serverEvents(dueSoon))).toMatchObject([warned('due_soon', '2025-11-21T11:30:00', ['handler'])]);
+    expect(systemEvents(await serverEvents(undispatched))).toMatchObject([warned('overdue', '2025-11-20T17:00:00', ['handler', 'leader'])]);
+    expect(systemEvents(await serverEvents(fresh))).toEqual([]);
+    expect(systemEvents(await serverEvents(closed))).toEqual([]);
 
     // Each system event names the event before it as its basis, and folds without conflict.
     for (const id of [overdue, severe, dueSoon, undispatched]) {
-      const events = serverEvents(id);
+      const events = await serverEvents(id);
       events.forEach((e, i) => e.role === 'system' && expect(e.basis).toBe(events[i - 1]!.id));
       expect(fold(events, id).conflicts).toEqual([]);
     }
-    expect(row(overdue).supervisionLevel).toBe(1);
-    expect(row(severe).supervisionLevel).toBe(2);
-    expect(row(dueSoon).supervisionLevel).toBe(0);
-    expect(row(closed).supervisionLevel).toBe(0);
+    expect((await row(overdue)).supervisionLevel).toBe(1);
+    expect((await row(severe)).supervisionLevel).toBe(2);
+    expect((await row(dueSoon)).supervisionLevel).toBe(0);
+    expect((await row(closed)).supervisionLevel).toBe(0);
   });
 
   it('reaches connected devices through the fan-out', async () => {
@@ -143,51 +143,51 @@ describe('deadline scanner on a real server', () => {
       await until(async () => ((await d.db.appeals.get(severe))?.supervisionLevel ?? 0) === 2, 15_000, `${d.session.user.username} gets the supervision`);
       for (const id of [overdue, severe, dueSoon, undispatched]) {
         await until(async () => systemEvents(((await loadAppeal(d.db, id))?.events ?? []) as AppealEvent[]).length > 0, 15_000, 'the warnings');
-        expect((await loadAppeal(d.db, id))!.events).toEqual(serverEvents(id));
+        expect((await loadAppeal(d.db, id))!.events).toEqual(await serverEvents(id));
       }
       expect((await d.db.appeals.get(overdue))!.supervisionLevel).toBe(1);
     }
   });
 
-  it('appends nothing when run again at the same moment, or a minute later', () => {
-    const before = server.store.updateCount();
-    expect(scanDeadlines(server.store, server.bus, config.policy, NOW)).toMatchObject({ warned: 0, supervised: 0 });
-    expect(scanDeadlines(server.store, server.bus, config.policy, NOW + 60_000)).toMatchObject({ warned: 0, supervised: 0 });
-    expect(server.store.updateCount()).toBe(before);
+  it('appends nothing when run again at the same moment, or a minute later', async () => {
+    const before = await server.store.updateCount();
+    expect(await scanDeadlines(server.store, server.bus, config.policy, NOW)).toMatchObject({ warned: 0, supervised: 0 });
+    expect(await scanDeadlines(server.store, server.bus, config.policy, NOW + 60_000)).toMatchObject({ warned: 0, supervised: 0 });
+    expect(await server.store.updateCount()).toBe(before);
   });
 
   it('climbs the ladder as time passes, owing only what is new', async () => {
-    const before = server.store.updateCount();
-    const closedParts = server.store.docParts(closed).length;
-    const result = scanDeadlines(server.store, server.bus, config.policy, LATER);
+    const before = await server.store.updateCount();
+    const closedParts = (await server.store.docParts(closed)).length;
+    const result = await scanDeadlines(server.store, server.bus, config.policy, LATER);
     // overdue: 3 days 1 h → severe now, rung 2; severe: 6 days 1 h → already warned severe
     // for that due date, rung 3; dueSoon: 1 day 6.5 h overdue → overdue, rung 1;
     // undispatched: 2 days 1 h → already warned overdue, rung 1; fresh: 7 h left → nothing.
     expect(result).toMatchObject({ warned: 2, supervised: 4 });
-    expect(server.store.updateCount()).toBe(before + 4);
-    const stages = (id: string) => systemEvents(serverEvents(id)).map((e) => (e.type === 'warned' ? e.stage : `level ${(e as { level: number }).level}`));
-    expect(stages(overdue)).toEqual(['overdue', 'level 1', 'severe', 'level 2']);
-    expect(stages(severe)).toEqual(['severe', 'level 2', 'level 3']);
-    expect(stages(dueSoon)).toEqual(['due_soon', 'overdue', 'level 1']);
-    expect(stages(undispatched)).toEqual(['overdue', 'level 1']);
-    expect(stages(fresh)).toEqual([]);
-    expect(stages(closed)).toEqual([]);
-    expect(server.store.docParts(closed).length).toBe(closedParts);
-    expect(row(closed)).toMatchObject({ status: 'closed', supervisionLevel: 0 });
+    expect(await server.store.updateCount()).toBe(before + 4);
+    const stages = async (id: string) => systemEvents(await serverEvents(id)).map((e) => (e.type === 'warned' ? e.stage : `level ${(e as { level: number }).level}`));
+    expect(await stages(overdue)).toEqual(['overdue', 'level 1', 'severe', 'level 2']);
+    expect(await stages(severe)).toEqual(['severe', 'level 2', 'level 3']);
+    expect(await stages(dueSoon)).toEqual(['due_soon', 'overdue', 'level 1']);
+    expect(await stages(undispatched)).toEqual(['overdue', 'level 1']);
+    expect(await stages(fresh)).toEqual([]);
+    expect(await stages(closed)).toEqual([]);
+    expect((await server.store.docParts(closed)).length).toBe(closedParts);
+    expect(await row(closed)).toMatchObject({ status: 'closed', supervisionLevel: 0 });
 
-    expect(scanDeadlines(server.store, server.bus, config.policy, LATER)).toMatchObject({ warned: 0, supervised: 0 });
-    expect(server.store.updateCount()).toBe(before + 4);
+    expect(await scanDeadlines(server.store, server.bus, config.policy, LATER)).toMatchObject({ warned: 0, supervised: 0 });
+    expect(await server.store.updateCount()).toBe(before + 4);
     await until(async () => ((await town.db.appeals.get(overdue))?.supervisionLevel ?? 0) === 2, 15_000, 'town gets rung 2');
   });
 
-  it('leaves a closed appeal alone however late it is scanned', () => {
-    const before = server.store.updateCount();
-    const events = serverEvents(closed);
-    scanDeadlines(server.store, server.bus, config.policy, cst('2026-06-01T10:00:00'));
-    expect(serverEvents(closed)).toEqual(events);
+  it('leaves a closed appeal alone however late it is scanned', async () => {
+    const before = await server.store.updateCount();
+    const events = await serverEvents(closed);
+    await scanDeadlines(server.store, server.bus, config.policy, cst('2026-06-01T10:00:00'));
+    expect(await serverEvents(closed)).toEqual(events);
     expect(systemEvents(events)).toEqual([]);
-    expect(row(closed)).toMatchObject({ status: 'closed', supervisionLevel: 0 });
+    expect(await row(closed)).toMatchObject({ status: 'closed', supervisionLevel: 0 });
     // The others, open and far overdue, did get something.
-    expect(server.store.updateCount()).toBeGreaterThan(before);
+    expect(await server.store.updateCount()).toBeGreaterThan(before);
   });
 });

@@ -1,8 +1,7 @@
 import 'fake-indexeddb/auto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { startServer, type RunningServer } from '../../server/app';
-import { loadConfig } from '../../server/config';
+import type { RunningServer } from '../../server/app';
 import { appendEvent, type AppealSnapshot } from '../../src/core/doc';
 import type { AppealEvent } from '../../src/core/events';
 import { fold, type AppealState } from '../../src/core/fold';
@@ -10,7 +9,7 @@ import { newId } from '../../src/core/id';
 import { act, loadAppeal, recordAppeal, type ActionInput } from '../../src/store/appeals';
 import { applyLocalChange, applyRemoteChanges } from '../../src/store/docs';
 import { addUser, device, login, until, type Device } from '../helpers/clients';
-import { tempDir } from '../helpers/server';
+import { startTestServer } from '../helpers/server';
 
 // One appeal walks the whole pipeline, each step by a different person on their own
 // device, every step travelling through the real hub: recorded offline in the village,
@@ -23,7 +22,7 @@ const devices: Device[] = [];
 let grid: Device, town: Device, town2: Device, dept: Device, station: Device;
 
 beforeAll(async () => {
-  server = await startServer(loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0' }));
+  server = await startTestServer({ MINSHENG_SCAN_INTERVAL_MS: '0' });
   const townLogin = await login(server, 'town');
   await addUser(server, 'town2', 'town_official', townLogin.user.scope.regions);
   for (const name of ['grid', 'town', 'town2', 'dept', 'station']) devices.push(await device(server, name === 'town' ? townLogin : await login(server, name)));
@@ -107,7 +106,7 @@ describe('an appeal through the whole pipeline, across roles and devices', () =>
     const states = await Promise.all(devices.map((d) => stateOn(d, id)));
     for (const s of states) expect(s).toEqual(states[0]);
     expect(states[0]).toMatchObject({ status: 'closed', reopenCount: 1, satisfaction: 'satisfied', tier: 'town', dept: 'water', conflicts: [] });
-    const row = server.store.appealRows().find((r) => r.id === id)!;
+    const row = (await server.store.appealRows()).find((r) => r.id === id)!;
     expect(row).toMatchObject({ status: 'closed', reopenCount: 1, satisfaction: 'satisfied', dept: 'water', dueAt: null, conflicts: 0 });
     expect((await grid.db.appeals.get(id))!.status).toBe('closed');
     // Each step names who did it, so the timeline reads offline.
@@ -150,9 +149,9 @@ describe('forged transitions and an honest race', () => {
     await grid.settled();
     const q = await grid.db.quarantine.toArray();
     expect(q).toEqual([expect.objectContaining({ docId: id, reason: 'forbidden', detail: 'closed: role_not_allowed' })]);
-    expect(server.store.appealRows().some((r) => r.id === other)).toBe(true);
+    expect((await server.store.appealRows()).some((r) => r.id === other)).toBe(true);
     expect((await stateOn(grid, id))!.status).toBe('visited');
-    expect(server.store.appealRows().find((r) => r.id === id)!.status).toBe('visited');
+    expect((await server.store.appealRows()).find((r) => r.id === id)!.status).toBe('visited');
     await grid.db.quarantine.clear();
   });
 
@@ -165,7 +164,7 @@ describe('forged transitions and an honest race', () => {
     // Not assigned to the water bureau: its device never receives the appeal.
     expect(await dept.db.appeals.get(fresh)).toBeUndefined();
     // A copy obtained some other way does not help: the server refuses work on it.
-    await applyRemoteChanges(dept.db, [{ docId: fresh, update: Y.mergeUpdates(server.store.docParts(fresh)) }]);
+    await applyRemoteChanges(dept.db, [{ docId: fresh, update: Y.mergeUpdates(await server.store.docParts(fresh)) }]);
     await forge(dept, fresh, { type: 'commented', note: '已知悉' });
     dept.engine.kick();
     await dept.settled();
@@ -197,6 +196,6 @@ describe('forged transitions and an honest race', () => {
     expect(states[0]!.status).toBe('closed');
     expect(states[0]!.conflicts[0]).toMatchObject({ type: 'closed', reason: 'invalid_transition' });
     expect([town.session.user.id, town2.session.user.id]).toContain(states[0]!.conflicts[0]!.actor);
-    expect(server.store.appealRows().find((r) => r.id === id)).toMatchObject({ status: 'closed', conflicts: 1 });
+    expect((await server.store.appealRows()).find((r) => r.id === id)).toMatchObject({ status: 'closed', conflicts: 1 });
   });
 });

@@ -3,11 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { appendEvent, eventsOf, readAppeal } from '../../src/core/doc';
 import { newId } from '../../src/core/id';
-import { startServer, type RunningServer } from '../../server/app';
-import { loadConfig } from '../../server/config';
+import type { RunningServer } from '../../server/app';
 import { loadAppeal, recordAppeal } from '../../src/store/appeals';
 import { applyLocalChange } from '../../src/store/docs';
-import { tempDir } from '../helpers/server';
+import { startTestServer } from '../helpers/server';
 import { addUser, device, login, until, type Device } from '../helpers/clients';
 
 let server: RunningServer;
@@ -28,10 +27,10 @@ async function record(d: Device, village: string, text: string): Promise<string>
 const titles = async (d: Device) => (await d.db.appeals.toArray()).map((a) => a.title).sort();
 
 beforeAll(async () => {
-  server = await startServer(loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: '' }), undefined, { compactAfterRows: 5, pageDocs: 3 });
+  server = await startTestServer({}, { compactAfterRows: 5, pageDocs: 3 });
   const grid = await login(server, 'grid');
   villageA = grid.user.scope.regions[0]!;
-  villageB = server.store.regionsUnder([villageA.slice(0, 9)]).find((r) => r.level === 'village' && r.code !== villageA)!.code;
+  villageB = (await server.store.regionsUnder([villageA.slice(0, 9)])).find((r) => r.level === 'village' && r.code !== villageA)!.code;
   await addUser(server, 'gridB', 'grid_worker', [villageB]);
 });
 
@@ -141,10 +140,10 @@ describe('compaction', () => {
       d.engine.kick();
       await d.settled();
     }
-    const parts = server.store.docParts(id);
+    const parts = await server.store.docParts(id);
     // 9 updates with a threshold of 5: one snapshot plus at most 4 rows remain.
     expect(parts.length).toBeLessThanOrEqual(5);
-    expect(server.store.updateCount()).toBeLessThan(server.store.receiptCount());
+    expect(await server.store.updateCount()).toBeLessThan(await server.store.receiptCount());
     const fresh = await device(server, d.session);
     fresh.engine.start();
     await fresh.settled();
@@ -176,7 +175,7 @@ describe('rejection round-trip', () => {
     // accepted on its own: either way the local doc equals the server's plus nothing lost.
     const local = (await loadAppeal(d.db, id))!;
     const serverDoc = new Y.Doc();
-    server.store.docParts(id).forEach((u) => Y.applyUpdate(serverDoc, u));
+    (await server.store.docParts(id)).forEach((u) => Y.applyUpdate(serverDoc, u));
     expect(local).toEqual(readAppeal(serverDoc, id));
     expect(local.events[0]).toMatchObject({ type: 'recorded' });
     d.close();

@@ -189,16 +189,16 @@ async function runScenario(clients: number, ops: Op[]): Promise<void> {
     await Promise.all(devices.map((d) => d.settled(20_000)));
 
     // Everyone converges on the server's state, document by document.
-    const serverIds = server.store.appealRows().map((r) => r.id).sort();
+    const serverIds = (await server.store.appealRows()).map((r) => r.id).sort();
     await until(async () => {
       for (const d of devices) if ((await d.db.appeals.count()) !== serverIds.length) return false;
       return true;
     }, 20_000, 'every device holds every appeal').catch(async (err) => {
       const counts = await Promise.all(devices.map(async (d) => [await d.db.appeals.count(), (await d.db.meta.get('cursor'))?.value, d.status().link]));
-      throw new Error(`${(err as Error).message}: server ${serverIds.length} (head ${server.store.head()}), devices ${JSON.stringify(counts)}`);
+      throw new Error(`${(err as Error).message}: server ${serverIds.length} (head ${await server.store.head()}), devices ${JSON.stringify(counts)}`);
     });
     for (const id of serverIds) {
-      const truth = docFromUpdates(server.store.docParts(id));
+      const truth = docFromUpdates(await server.store.docParts(id));
       const sv = Y.encodeStateVector(truth);
       const folded = fold(readAppeal(truth, id).events);
       for (const d of devices) {
@@ -211,7 +211,7 @@ async function runScenario(clients: number, ops: Op[]): Promise<void> {
       }
     }
     // Exactly once: one receipt per local change, however often it was sent.
-    expect(server.store.receiptCount()).toBe(changes);
+    expect(await server.store.receiptCount()).toBe(changes);
     stats.changes += changes;
     for (const d of devices) expect(await d.db.quarantine.count()).toBe(0);
   } finally {

@@ -1,8 +1,7 @@
 import * as Y from 'yjs';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../server/app';
-import { loadConfig } from '../../server/config';
+import type { RunningServer } from '../../server/app';
 import { storeUpdate } from '../../server/sync/bus';
 import type { AppealInput } from '../../src/core/appeal';
 import { appendEvent, docFromUpdates, eventsOf, fieldsOf, readAppeal, textOf, writeNewAppeal } from '../../src/core/doc';
@@ -14,7 +13,7 @@ import { decodeServerFrame, encodeFrame, type ClientMessage, type ServerMessage 
 import { appealInScope, RECORDING_ROLES, regionInScope, ROLES, type Role, type SessionUser } from '../../src/core/roles';
 import { ACTIONS, appealContext, checkNewEvents, type Action } from '../../src/core/workflow';
 import { login } from '../helpers/clients';
-import { tempDir } from '../helpers/server';
+import { startTestServer } from '../helpers/server';
 
 // Every role × scope relation × operation, attempted through the real hub over a real
 // socket, against the verdict src/core's rules give. Fixture appeals are written straight
@@ -81,18 +80,18 @@ function input(village: string): AppealInput {
 }
 
 /** Writes a fixture appeal with `events` (by a trusted setup actor) straight into the store. */
-function fixture(village: string, events: EventInput[], recorder = RECORDER): string {
+async function fixture(village: string, events: EventInput[], recorder = RECORDER): Promise<string> {
   const id = newId();
   const doc = new Y.Doc();
   writeNewAppeal(doc, input(village), { id: recorder, role: 'grid_worker' }, Date.now(), newId());
   for (const e of events) appendEvent(doc, { ...e, id: newId(), actor: '0190a000-0000-7000-8000-0000000000aa', role: 'city_dispatcher', at: Date.now() } as AppealEvent);
-  server.store.inPushTx((tx) => storeUpdate(tx, { docId: id, deviceId: 'setup', clientSeq: tx.nextClientSeq('setup'), userId: 'setup', bytes: Y.encodeStateAsUpdate(doc) }, readAppeal(doc, id), Date.now(), POLICY));
+  await server.store.inPushTx(async (tx) => storeUpdate(tx, { docId: id, deviceId: 'setup', clientSeq: await tx.nextClientSeq('setup'), userId: 'setup', bytes: Y.encodeStateAsUpdate(doc) }, readAppeal(doc, id), Date.now(), POLICY));
   doc.destroy();
   return id;
 }
 
 /** The update a client would send for `op` on fixture `id`, and the verdict the core rules give. */
-function prepare(op: Exclude<Op, 'read'>, role: Role, relation: Relation): { docId: string; update: Uint8Array; allowed: boolean } {
+async function prepare(op: Exclude<Op, 'read'>, role: Role, relation: Relation): Promise<{ docId: string; update: Uint8Array; allowed: boolean }> {
   const { user } = users[role];
   const village = villages[relation];
   if (op === 'create') {
@@ -104,8 +103,8 @@ function prepare(op: Exclude<Op, 'read'>, role: Role, relation: Relation): { doc
   }
   const action = (ACTIONS as readonly string[]).includes(op) ? (op as Action) : 'commented';
   // Fields belong to whoever recorded the appeal: here the grid worker, for every village.
-  const id = fixture(village, history(action), op === 'edit fields' ? users.grid_worker.user.id : RECORDER);
-  const doc = docFromUpdates(server.store.docParts(id));
+  const id = await fixture(village, history(action), op === 'edit fields' ? users.grid_worker.user.id : RECORDER);
+  const doc = docFromUpdates(await server.store.docParts(id));
   const before = Y.encodeStateVector(doc);
   const state = fold(eventsOf(doc).toArray(), id);
   // Regions, and for a department only what is assigned to it.
@@ -169,11 +168,11 @@ async function connect(token: string) {
 }
 
 beforeAll(async () => {
-  server = await startServer(loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0' }));
+  server = await startTestServer({ MINSHENG_SCAN_INTERVAL_MS: '0' });
   for (const role of ROLES) users[role] = await login(server, USERNAMES[role]);
   const own = users.grid_worker.user.scope.regions[0]!;
   const town = own.slice(0, 9);
-  const all = server.store.regionsUnder(['371324']).filter((r) => r.level === 'village').map((r) => r.code);
+  const all = (await server.store.regionsUnder(['371324'])).filter((r) => r.level === 'village').map((r) => r.code);
   villages = {
     'own village': own,
     'other village, same town': all.find((c) => c.startsWith(town) && c !== own)!,
@@ -185,7 +184,7 @@ afterAll(() => server?.close());
 
 describe('permission matrix through the real server', () => {
   it('allows exactly what src/core allows, for every role, scope relation and operation', async () => {
-    const readable = Object.fromEntries(RELATIONS.filter((r) => r !== 'other county').map((r) => [r, fixture(villages[r], [])])) as Record<Relation, string>;
+    const readable = Object.fromEntries(await Promise.all(RELATIONS.filter((r) => r !== 'other county').map(async (r) => [r, await fixture(villages[r], [])]))) as Record<Relation, string>;
     type Case = { role: Role; relation: Relation; op: Op; allowed: boolean; docId?: string; update?: Uint8Array };
     const cases: Case[] = [];
     for (const role of ROLES) {
@@ -194,7 +193,7 @@ describe('permission matrix through the real server', () => {
           // Another county's appeal cannot exist in this county's store: only creating one can be tried.
           if (relation === 'other county' && op !== 'create') continue;
           if (op === 'read') cases.push({ role, relation, op, allowed: appealInScope(users[role].user, { villageCode: villages[relation], dept: null }) });
-          else cases.push({ role, relation, op, ...prepare(op, role, relation) });
+          else cases.push({ role, relation, op, ...(await prepare(op, role, relation)) });
         }
       }
     }
@@ -210,7 +209,7 @@ describe('permission matrix through the real server', () => {
         if (got) allowed++;
       }
       const pushes = mine.filter((c) => c.op !== 'read');
-      const stored = server.store.updateCount();
+      const stored = await server.store.updateCount();
       client.send({ t: 'push', batch: 1, items: pushes.map((c, i) => ({ docId: c.docId!, seq: i + 1, update: c.update! })) });
       let ack: ServerMessage;
       do ack = await client.next();
@@ -222,7 +221,7 @@ describe('permission matrix through the real server', () => {
         if (got) allowed++;
       });
       // Refused attempts store nothing: exactly one update row per accepted push.
-      expect(server.store.updateCount() - stored).toBe(accepted.size);
+      expect(await server.store.updateCount() - stored).toBe(accepted.size);
       client.ws.close();
     }
     console.log(`matrix: ${cases.length} cases, ${cases.length - allowed} refused, ${allowed} allowed`);

@@ -2,14 +2,13 @@ import 'fake-indexeddb/auto';
 import * as Y from 'yjs';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../server/app';
-import { loadConfig } from '../../server/config';
+import type { RunningServer } from '../../server/app';
 import { fieldsOf, writeNewAppeal } from '../../src/core/doc';
 import { newId } from '../../src/core/id';
 import { decodeServerFrame, encodeFrame, type ClientMessage, type ServerMessage } from '../../src/core/protocol';
 import { act, recordAppeal } from '../../src/store/appeals';
 import { device, login, type Device, type Login } from '../helpers/clients';
-import { tempDir } from '../helpers/server';
+import { startTestServer } from '../helpers/server';
 
 // A citizen's name and phone reach only those who need them: the village, the town, the
 // hotline desk, and the department once the appeal is assigned to it. Never leaders or
@@ -45,7 +44,7 @@ async function listen(username: string) {
 }
 
 beforeAll(async () => {
-  server = await startServer(loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0' }));
+  server = await startTestServer({ MINSHENG_SCAN_INTERVAL_MS: '0' });
   for (const u of ['grid', 'bench', 'station', 'town', 'dept', 'dispatcher', 'leader', 'admin']) logins[u] = await login(server, u);
   grid = await device(server, logins.grid!);
   grid.engine.start();
@@ -68,8 +67,8 @@ describe('citizen contact details', () => {
     grid.engine.kick();
     await grid.settled();
 
-    for (const part of server.store.docParts(named)) expect(Buffer.from(part).includes(Buffer.from(PHONE))).toBe(false);
-    expect(server.store.contact(named)).toEqual({ name: NAME, phone: PHONE });
+    for (const part of await server.store.docParts(named)) expect(Buffer.from(part).includes(Buffer.from(PHONE))).toBe(false);
+    expect(await server.store.contact(named)).toEqual({ name: NAME, phone: PHONE });
 
     const expected: Record<string, boolean> = { grid: true, bench: true, station: true, town: true, dispatcher: true, dept: false, leader: false, admin: false };
     for (const [username, sees] of Object.entries(expected)) {
@@ -124,6 +123,6 @@ describe('citizen contact details', () => {
 
     const r3 = await push('station', named, new Uint8Array([0, 0]), { phone: '13700000000' });
     expect(r3.accepted).toEqual([]);
-    expect(server.store.contact(named)).toEqual({ name: NAME, phone: PHONE });
+    expect(await server.store.contact(named)).toEqual({ name: NAME, phone: PHONE });
   });
 });

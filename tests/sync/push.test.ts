@@ -6,13 +6,12 @@ import { writeNewAppeal } from '../../src/core/doc';
 import { newId } from '../../src/core/id';
 import { decodeServerFrame, encodeFrame, type ClientMessage, type ServerMessage } from '../../src/core/protocol';
 import type { SessionUser } from '../../src/core/roles';
-import { startServer, type RunningServer } from '../../server/app';
-import { loadConfig } from '../../server/config';
+import type { RunningServer } from '../../server/app';
 import { recordAppeal } from '../../src/store/appeals';
 import { openDb, type MinshengDB } from '../../src/store/db';
 import { deviceId } from '../../src/store/meta';
 import { SyncEngine } from '../../src/sync/engine';
-import { tempDir } from '../helpers/server';
+import { startTestServer } from '../helpers/server';
 import { login as loginAs, until, type Login } from '../helpers/clients';
 
 const login = (username: string): Promise<Login> => loginAs(server, username);
@@ -73,7 +72,7 @@ function newAppealUpdate(user: SessionUser, villageCode: string): { docId: strin
 }
 
 beforeAll(async () => {
-  server = await startServer({ ...loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: '' }) });
+  server = await startTestServer();
   wsUrl = server.url.replace('http', 'ws') + '/sync';
 });
 
@@ -107,13 +106,13 @@ describe('sync engine against the real server', () => {
     engine.stop();
 
     expect(links).toContain('online');
-    const rows = server.store.appealRows().filter((r) => r.createdBy === grid.user.id && r.title.startsWith('道路坑洼'));
+    const rows = (await server.store.appealRows()).filter((r) => r.createdBy === grid.user.id && r.title.startsWith('道路坑洼'));
     expect(rows).toHaveLength(5);
     expect(rows.every((r) => r.status === 'new' && r.village === village && r.urgency === 'red')).toBe(true);
   });
 
   it('moves a rejected update to quarantine with its reason and still sends the rest', async () => {
-    const before = server.store.updateCount();
+    const before = await server.store.updateCount();
     // A forged entry: an appeal "recorded" by someone else, placed straight into the outbox.
     const forged = newAppealUpdate({ ...grid.user, id: 'someone-else' }, village);
     await db.outbox.add({ docId: forged.docId, update: forged.update, createdAt: Date.now() } as never);
@@ -128,7 +127,7 @@ describe('sync engine against the real server', () => {
     const q = await db.quarantine.toArray();
     expect(q).toHaveLength(1);
     expect(q[0]).toMatchObject({ docId: forged.docId, reason: 'not_creator' });
-    expect(server.store.updateCount()).toBe(before + 1);
+    expect(await server.store.updateCount()).toBe(before + 1);
   });
 
   it('asks for a new login when the token is not valid, keeping the outbox', async () => {
@@ -152,12 +151,12 @@ describe('the hub at the protocol level', () => {
     const device = newId();
     await c.hello(token, device);
     const { docId, update } = newAppealUpdate(user, user.scope.regions[0]!);
-    const before = server.store.updateCount();
+    const before = await server.store.updateCount();
     c.send({ t: 'push', batch: 1, items: [{ docId, seq: 7, update }] });
     expect(await c.next()).toMatchObject({ t: 'ack', batch: 1, accepted: [7], rejected: [] });
     c.send({ t: 'push', batch: 2, items: [{ docId, seq: 7, update }] });
     expect(await c.next()).toMatchObject({ t: 'ack', batch: 2, accepted: [7], rejected: [] });
-    expect(server.store.updateCount()).toBe(before + 1);
+    expect(await server.store.updateCount()).toBe(before + 1);
     c.ws.close();
   });
 
@@ -165,13 +164,13 @@ describe('the hub at the protocol level', () => {
     const { token, user } = await login('grid');
     const c = await rawClient();
     await c.hello(token);
-    const otherVillage = server.store.regionsUnder([user.scope.regions[0]!.slice(0, 9)]).find((r) => r.level === 'village' && r.code !== user.scope.regions[0]);
+    const otherVillage = (await server.store.regionsUnder([user.scope.regions[0]!.slice(0, 9)])).find((r) => r.level === 'village' && r.code !== user.scope.regions[0]);
     const { docId, update } = newAppealUpdate(user, otherVillage!.code);
-    const before = server.store.updateCount();
+    const before = await server.store.updateCount();
     c.send({ t: 'push', batch: 1, items: [{ docId, seq: 1, update }] });
     const ack = await c.next();
     expect(ack).toMatchObject({ t: 'ack', accepted: [], rejected: [{ seq: 1, reason: 'out_of_scope' }] });
-    expect(server.store.updateCount()).toBe(before);
+    expect(await server.store.updateCount()).toBe(before);
     c.ws.close();
   });
 
@@ -192,10 +191,10 @@ describe('the hub at the protocol level', () => {
     expect(await c.next()).toMatchObject({ t: 'error', code: 'not_ready' });
     // Truncated Yjs update after a proper hello: rejected, nothing stored.
     await c.hello(token);
-    const before = server.store.updateCount();
+    const before = await server.store.updateCount();
     c.send({ t: 'push', batch: 2, items: [{ docId, seq: 1, update: update.slice(0, update.length >> 1) }] });
     expect(await c.next()).toMatchObject({ t: 'ack', rejected: [{ seq: 1, reason: 'malformed_update' }] });
-    expect(server.store.updateCount()).toBe(before);
+    expect(await server.store.updateCount()).toBe(before);
 
     // The other client was not disturbed.
     const other = newAppealUpdate(user, user.scope.regions[0]!);

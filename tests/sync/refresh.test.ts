@@ -1,14 +1,13 @@
 import 'fake-indexeddb/auto';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../server/app';
-import { loadConfig } from '../../server/config';
+import type { RunningServer } from '../../server/app';
 import { recordAppeal } from '../../src/store/appeals';
 import { openDb } from '../../src/store/db';
 import { deviceId } from '../../src/store/meta';
 import { SyncEngine } from '../../src/sync/engine';
 import { fetchRegions, until } from '../helpers/clients';
-import { tempDir } from '../helpers/server';
+import { startTestServer } from '../helpers/server';
 
 // A grid worker's access token expires while they work offline. On the next link the
 // engine trades the refresh token for a new one and pushes the outbox; once the session
@@ -18,7 +17,7 @@ let server: RunningServer;
 
 beforeAll(async () => {
   // Access tokens live about a second here, so expiry happens within the test.
-  server = await startServer(loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0', MINSHENG_ACCESS_MINUTES: '0.02' }));
+  server = await startTestServer({ MINSHENG_SCAN_INTERVAL_MS: '0', MINSHENG_ACCESS_MINUTES: '0.02' });
 });
 afterAll(() => server?.close());
 
@@ -47,11 +46,11 @@ describe('refreshing an expired session', () => {
     engine.start();
     await until(async () => (await db.outbox.count()) === 0, 15_000, 'outbox pushed after refresh');
     expect(refreshed).toBeGreaterThanOrEqual(1);
-    expect(server.store.appealRows().some((r) => r.createdBy === session.user.id)).toBe(true);
+    expect((await server.store.appealRows()).some((r) => r.createdBy === session.user.id)).toBe(true);
 
     // The administrator disables the account: the socket closes, the refresh fails, records stay.
     expect((await recordAppeal(db, { ...input, description: '又一处路面塌陷。' }, who)).ok).toBe(true);
-    server.store.updateUser(session.user.id, { disabled: true });
+    await server.store.updateUser(session.user.id, { disabled: true });
     engine.stop();
     engine.start();
     await until(() => needsLogin, 15_000, 'asks for a login');

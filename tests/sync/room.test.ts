@@ -4,11 +4,10 @@ import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { docFromUpdates, eventsOf, readAppeal, textOf } from '../../src/core/doc';
-import { startServer, type RunningServer } from '../../server/app';
-import { loadConfig } from '../../server/config';
+import type { RunningServer } from '../../server/app';
 import { ROOM_REFUSED } from '../../server/sync/rooms';
 import { loadAppeal, recordAppeal } from '../../src/store/appeals';
-import { tempDir } from '../helpers/server';
+import { startTestServer } from '../helpers/server';
 import { device, login, until, type Login } from '../helpers/clients';
 
 // Live rooms: y-websocket's WebsocketProvider against our server, authenticated by
@@ -35,7 +34,7 @@ async function join(session: Login): Promise<{ doc: Y.Doc; provider: WebsocketPr
 }
 
 beforeAll(async () => {
-  server = await startServer(loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: '' }));
+  server = await startTestServer({});
   grid = await login(server, 'grid');
   town = await login(server, 'town');
   const d = await device(server, grid);
@@ -65,7 +64,7 @@ describe('live room', () => {
     await until(() => textOf(a.doc).toString() === '【急】井水浑浊。已取样送检。', 5_000, 'and back');
 
     // Committed on the server, and delivered to a device that only uses the sync socket.
-    await until(() => readAppeal(docFromUpdates(server.store.docParts(docId)), docId).description === '【急】井水浑浊。已取样送检。', 5_000, 'persisted');
+    await until(async () => readAppeal(docFromUpdates(await server.store.docParts(docId)), docId).description === '【急】井水浑浊。已取样送检。', 5_000, 'persisted');
     await until(async () => (await loadAppeal(watcher.db, docId))?.description === '【急】井水浑浊。已取样送检。', 5_000, 'fanned out to sync clients');
     a.provider.destroy();
     b.provider.destroy();
@@ -74,12 +73,12 @@ describe('live room', () => {
 
   it('refuses an invalid edit with a reason and stores nothing of it', async () => {
     const a = await join(grid);
-    const before = server.store.updateCount();
+    const before = await server.store.updateCount();
     eventsOf(a.doc).delete(0, 1);
     await until(() => a.closes.some((c) => c.code === ROOM_REFUSED), 5_000, 'refusal');
     expect(a.closes.find((c) => c.code === ROOM_REFUSED)!.reason).toMatch(/events_removed/);
-    expect(server.store.updateCount()).toBe(before);
-    expect(readAppeal(docFromUpdates(server.store.docParts(docId)), docId).events).toHaveLength(1);
+    expect(await server.store.updateCount()).toBe(before);
+    expect(readAppeal(docFromUpdates(await server.store.docParts(docId)), docId).events).toHaveLength(1);
     a.provider.destroy();
   });
 
@@ -99,7 +98,7 @@ describe('live room', () => {
     expect(await refused(`${base}?ticket=${t}`)).toBe(401); // single use
 
     expect((await ticket(grid, '01900000-0000-7000-8000-000000000000')).status).toBe(404);
-    await (await import('../helpers/clients')).addUser(server, 'otherVillage', 'grid_worker', [server.store.regionsUnder([grid.user.scope.regions[0]!.slice(0, 9)]).find((r) => r.level === 'village' && r.code !== grid.user.scope.regions[0])!.code]);
+    await (await import('../helpers/clients')).addUser(server, 'otherVillage', 'grid_worker', [(await server.store.regionsUnder([grid.user.scope.regions[0]!.slice(0, 9)])).find((r) => r.level === 'village' && r.code !== grid.user.scope.regions[0])!.code]);
     expect((await ticket(await login(server, 'otherVillage'))).status).toBe(404);
   });
 });

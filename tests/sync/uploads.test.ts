@@ -3,8 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../server/app';
-import { loadConfig } from '../../server/config';
+import type { RunningServer } from '../../server/app';
 import { UPLOAD_CHUNK_BYTES } from '../../src/core/attachments';
 import { recordAppeal } from '../../src/store/appeals';
 import { openDb } from '../../src/store/db';
@@ -12,7 +11,7 @@ import { pendingUploadBytes, storeFile } from '../../src/store/files';
 import { createUploader, uploadFile, UploadRefused, type UploadFetch, type UploadSource } from '../../src/sync/uploads';
 import { device, login, until, type Login } from '../helpers/clients';
 import { startProxy, type CuttableProxy } from '../helpers/proxy';
-import { tempDir } from '../helpers/server';
+import { startTestServer, tempDir } from '../helpers/server';
 
 // Attachments travel apart from the CRDT, through a resumable, content-addressed upload.
 // These run the real client code against the real server, through a proxy that can cut
@@ -37,7 +36,7 @@ const status = async (hash: string) => (await (await via(server.url, 'grid')(`/a
 
 beforeAll(async () => {
   dataDir = tempDir();
-  server = await startServer(loadConfig({ PORT: '0', MINSHENG_DATA_DIR: dataDir, MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0' }));
+  server = await startTestServer({ MINSHENG_DATA_DIR: dataDir, MINSHENG_SCAN_INTERVAL_MS: '0' });
   proxy = await startProxy(Number(new URL(server.url).port));
   for (const u of ['grid', 'town', 'dept', 'bench']) logins[u] = await login(server, u);
 });

@@ -1,0 +1,9 @@
+import type { Config } from '../config';
+import { openPgStore } from './postgres';
+import { openSqliteStore } from './sqlite';
+import type { Store } from './types';
+
+/** The store the configuration names: PostgreSQL when DATABASE_URL is set, else SQLite in the data directory. */
+export function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Store> {
+  return config.databaseUrl ? openPgStore(config.databaseUrl) : Promise.resolve(openSqliteStore(config.dataDir));
+}

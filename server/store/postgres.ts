@@ -1,0 +1,405 @@
+import pg from 'pg';
+import { OPEN_STATUSES } from '../../src/core/fold';
+import type { Tally } from '../../src/core/geo';
+import type { Region } from '../../src/core/regions';
+import { appealFromRow, bytesOf, meetingFromRow, toUser, type UserRow } from './rows';
+import type { PushTx, Store } from './types';
+
+// The scale-out store: several server instances share one PostgreSQL. Same tables and
+// columns as SQLite (so rows read back alike), in PostgreSQL's types.
+
+// Versioned migrations, applied in order at start under an advisory lock (instances starting
+// together migrate once); never edit one that has shipped.
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE regions (code TEXT PRIMARY KEY, name TEXT NOT NULL, level TEXT NOT NULL, parent TEXT);
+  CREATE INDEX regions_parent ON regions(parent);
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL,
+    role TEXT NOT NULL, scope TEXT NOT NULL, password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0, created_at BIGINT NOT NULL,
+    token_version INTEGER NOT NULL DEFAULT 0, ord BIGSERIAL
+  );
+  CREATE TABLE sessions (
+    sid TEXT NOT NULL UNIQUE, token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
+    created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL
+  );
+  CREATE INDEX sessions_user ON sessions(user_id);
+  -- seq is the global sequence: clients' catch-up cursors point into it.
+  CREATE TABLE updates (
+    seq BIGSERIAL PRIMARY KEY, doc_id TEXT NOT NULL, device_id TEXT NOT NULL, client_seq BIGINT NOT NULL,
+    user_id TEXT NOT NULL, bytes BYTEA NOT NULL, received_at BIGINT NOT NULL
+  );
+  CREATE INDEX updates_doc ON updates(doc_id, seq);
+  -- Idempotency keys outlive the update rows that compaction folds into snapshots.
+  CREATE TABLE receipts (device_id TEXT NOT NULL, client_seq BIGINT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (device_id, client_seq));
+  CREATE TABLE snapshots (doc_id TEXT PRIMARY KEY, state BYTEA NOT NULL, upto_seq BIGINT NOT NULL);
+  CREATE TABLE appeals (
+    id TEXT PRIMARY KEY, status TEXT NOT NULL, tier TEXT NOT NULL,
+    village TEXT NOT NULL, town TEXT NOT NULL, urgency TEXT NOT NULL,
+    category TEXT NOT NULL, channel TEXT NOT NULL, kind TEXT NOT NULL, dept TEXT, handler TEXT,
+    created_by TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+    due_at BIGINT, stage TEXT, supervision_level INTEGER NOT NULL DEFAULT 0, satisfaction TEXT, merged_into TEXT,
+    title TEXT NOT NULL, anonymous INTEGER NOT NULL, conflicts INTEGER NOT NULL, reopen_count INTEGER NOT NULL,
+    meeting_id TEXT, on_spot INTEGER NOT NULL DEFAULT 0, attachments INTEGER NOT NULL DEFAULT 0,
+    lat DOUBLE PRECISION, lng DOUBLE PRECISION,
+    received_at BIGINT NOT NULL, last_seq BIGINT NOT NULL
+  );
+  CREATE INDEX appeals_town_status ON appeals(town, status);
+  CREATE INDEX appeals_village_status ON appeals(village text_pattern_ops, status);
+  CREATE INDEX appeals_due ON appeals(due_at);
+  CREATE INDEX appeals_last_seq ON appeals(last_seq);
+  CREATE INDEX appeals_dept_status ON appeals(dept, status);
+  CREATE INDEX appeals_tier_status ON appeals(tier, status);
+  CREATE INDEX appeals_meeting ON appeals(meeting_id) WHERE meeting_id IS NOT NULL;
+  CREATE TABLE audit (
+    id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, actor TEXT, action TEXT NOT NULL, target TEXT, ip TEXT, detail TEXT NOT NULL
+  );
+  CREATE INDEX audit_at ON audit(at);
+  CREATE TABLE contacts (appeal_id TEXT PRIMARY KEY, name TEXT, phone TEXT, updated_by TEXT NOT NULL, updated_at BIGINT NOT NULL);
+  CREATE TABLE meetings (
+    id TEXT PRIMARY KEY, village TEXT NOT NULL, town TEXT NOT NULL, held_on TEXT NOT NULL, place TEXT NOT NULL,
+    attendees INTEGER NOT NULL, topics TEXT NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL,
+    ideas INTEGER NOT NULL, adopted INTEGER NOT NULL, received_at BIGINT NOT NULL, last_seq BIGINT NOT NULL
+  );
+  CREATE INDEX meetings_town ON meetings(town, held_on);
+  CREATE INDEX meetings_last_seq ON meetings(last_seq);
+  CREATE TABLE attachment_refs (hash TEXT NOT NULL, doc_id TEXT NOT NULL, PRIMARY KEY (hash, doc_id));
+  CREATE TABLE files (hash TEXT PRIMARY KEY, type TEXT NOT NULL, size BIGINT NOT NULL, uploaded_by TEXT NOT NULL, created_at BIGINT NOT NULL);
+  `,
+];
+
+/** Any fixed number: the lock every push transaction takes, so commits follow the sequence. */
+const PUSH_LOCK = 7_302_401;
+const MIGRATE_LOCK = 7_302_402;
+
+// Times, sequences and counts are BIGINT: read back as numbers (all stay below 2^53).
+const NUMERIC_OIDS = new Set([20]);
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    NUMERIC_OIDS.has(oid) ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+const open = `status IN (${OPEN_STATUSES.map((st) => `'${st}'`).join(', ')})`;
+
+/** `WHERE` for "in one of these region prefixes (and departments)", from placeholder `$first` on. */
+function scopeFilter(prefixes: string[], departments: string[] | undefined, first: number): { sql: string; args: string[] } {
+  const args = prefixes.map((p) => `${p}%`);
+  let sql = `(${prefixes.map((_, i) => `village LIKE $${first + i}`).join(' OR ')})`;
+  if (departments) {
+    sql += ` AND dept = ANY($${first + args.length})`;
+    return { sql, args: [...args, departments as unknown as string] };
+  }
+  return { sql, args };
+}
+
+/**
+ * Opens (and migrates) the store at `url`. `schema`, when given, is created if missing and
+ * used for every table: tests run side by side in one database this way.
+ */
+export async function openPgStore(url: string, schema?: string): Promise<Store> {
+  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`schema must be a plain lower-case identifier, got "${schema}"`);
+  const pool = new pg.Pool({ connectionString: url, max: 10, types, ...(schema && { options: `-c search_path=${schema}` }) });
+  pool.on('error', (err) => console.error('postgres pool error', err));
+  if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+
+  const migrate = async () => {
+    const c = await pool.connect();
+    try {
+      await c.query('SELECT pg_advisory_lock($1)', [MIGRATE_LOCK]);
+      await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+      const done = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      for (const [i, sql] of MIGRATIONS.entries()) {
+        if (done.has(i + 1)) continue;
+        await c.query('BEGIN');
+        try {
+          await c.query(sql);
+          await c.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [i + 1, Date.now()]);
+          await c.query('COMMIT');
+        } catch (err) {
+          await c.query('ROLLBACK');
+          throw err;
+        }
+      }
+    } finally {
+      await c.query('SELECT pg_advisory_unlock($1)', [MIGRATE_LOCK]).catch(() => undefined);
+      c.release();
+    }
+  };
+  await migrate();
+
+  const rows = async <T extends pg.QueryResultRow>(db: Queryable, sql: string, args: unknown[] = []) => (await db.query<T>(sql, args)).rows;
+  const one = async <T extends pg.QueryResultRow>(db: Queryable, sql: string, args: unknown[] = []) => (await db.query<T>(sql, args)).rows[0];
+
+  const docParts = async (db: Queryable, docId: string): Promise<Uint8Array[]> => {
+    const snap = await one<{ state: Buffer }>(db, 'SELECT state FROM snapshots WHERE doc_id = $1', [docId]);
+    const updates = (await rows<{ bytes: Buffer }>(db, 'SELECT bytes FROM updates WHERE doc_id = $1 ORDER BY seq', [docId])).map((r) => bytesOf(r.bytes));
+    return snap ? [bytesOf(snap.state), ...updates] : updates;
+  };
+  const appealScope = async (db: Queryable, docId: string) => {
+    const r = await one<{ village: string; dept: string | null }>(db, 'SELECT village, dept FROM appeals WHERE id = $1', [docId]);
+    if (r) return { villageCode: r.village, dept: r.dept };
+    const m = await one<{ village: string }>(db, 'SELECT village FROM meetings WHERE id = $1', [docId]);
+    return m ? { villageCode: m.village, dept: null } : null;
+  };
+
+  const pushTx = (c: pg.PoolClient): PushTx => ({
+    seen: async (deviceId, clientSeq) => (await one(c, 'SELECT 1 FROM receipts WHERE device_id = $1 AND client_seq = $2', [deviceId, clientSeq])) !== undefined,
+    docParts: (docId) => docParts(c, docId),
+    insertUpdate: async (u, receivedAt) => {
+      const { seq } = (await one<{ seq: number }>(
+        c,
+        'INSERT INTO updates (doc_id, device_id, client_seq, user_id, bytes, received_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq',
+        [u.docId, u.deviceId, u.clientSeq, u.userId, Buffer.from(u.bytes), receivedAt],
+      ))!;
+      await c.query('INSERT INTO receipts (device_id, client_seq, seq) VALUES ($1, $2, $3)', [u.deviceId, u.clientSeq, seq]);
+      return seq;
+    },
+    putContact: async (appealId, contact, userId, now) =>
+      void (await c.query(
+        `INSERT INTO contacts (appeal_id, name, phone, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (appeal_id) DO UPDATE SET name = excluded.name, phone = excluded.phone, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+        [appealId, contact.name ?? null, contact.phone ?? null, userId, now],
+      )),
+    nextClientSeq: async (deviceId) => (await one<{ n: number }>(c, 'SELECT coalesce(max(client_seq), 0) + 1 AS n FROM receipts WHERE device_id = $1', [deviceId]))!.n,
+    upsertProjection: async (p, lastSeq, receivedAt) => {
+      const cols: [string, unknown][] = [
+        ['id', p.id], ['status', p.status], ['tier', p.tier], ['village', p.village], ['town', p.town], ['urgency', p.urgency],
+        ['category', p.category], ['channel', p.channel], ['kind', p.kind], ['dept', p.dept], ['handler', p.handler],
+        ['created_by', p.createdBy], ['created_at', p.createdAt], ['updated_at', p.updatedAt], ['due_at', p.dueAt], ['stage', p.stage],
+        ['supervision_level', p.supervisionLevel], ['satisfaction', p.satisfaction], ['merged_into', p.mergedInto], ['title', p.title],
+        ['anonymous', p.anonymous ? 1 : 0], ['conflicts', p.conflicts], ['reopen_count', p.reopenCount], ['meeting_id', p.meetingId],
+        ['on_spot', p.onSpot ? 1 : 0], ['attachments', p.attachments], ['lat', p.lat], ['lng', p.lng], ['received_at', receivedAt], ['last_seq', lastSeq],
+      ];
+      // Everything but who recorded it, when, and when the server first received it follows the document.
+      const keep = new Set(['id', 'created_by', 'created_at', 'received_at', 'last_seq']);
+      await c.query(
+        `INSERT INTO appeals (${cols.map(([k]) => k).join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})
+         ON CONFLICT (id) DO UPDATE SET ${cols.filter(([k]) => !keep.has(k)).map(([k]) => `${k} = excluded.${k}`).join(', ')},
+           last_seq = GREATEST(appeals.last_seq, excluded.last_seq)`,
+        cols.map(([, v]) => v),
+      );
+    },
+    upsertMeeting: async (m, lastSeq, receivedAt) =>
+      void (await c.query(
+        `INSERT INTO meetings (id, village, town, held_on, place, attendees, topics, created_by, created_at, ideas, adopted, received_at, last_seq)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (id) DO UPDATE SET village = excluded.village, town = excluded.town, held_on = excluded.held_on, place = excluded.place,
+           attendees = excluded.attendees, topics = excluded.topics, ideas = excluded.ideas, adopted = excluded.adopted,
+           last_seq = GREATEST(meetings.last_seq, excluded.last_seq)`,
+        [m.id, m.village, m.town, m.heldOn, m.place, m.attendees, m.topics, m.createdBy, m.createdAt, m.ideas, m.adopted, receivedAt, lastSeq],
+      )),
+    linkAttachments: async (docId, hashes) => {
+      await c.query('DELETE FROM attachment_refs WHERE doc_id = $1', [docId]);
+      if (hashes.length > 0) await c.query('INSERT INTO attachment_refs (hash, doc_id) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING', [hashes, docId]);
+    },
+    appealScope: (docId) => appealScope(c, docId),
+  });
+
+  const userQuery = async (sql: string, args: unknown[]) => toUser((await one<UserRow>(pool, sql, args)) ?? undefined);
+
+  return {
+    migrate,
+    close: () => pool.end(),
+    getMeta: async (key) => (await one<{ value: string }>(pool, 'SELECT value FROM meta WHERE key = $1', [key]))?.value ?? null,
+    setMeta: async (key, value) => void (await pool.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value])),
+    claimMeta: async (key, value) => {
+      await pool.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, value]);
+      return (await one<{ value: string }>(pool, 'SELECT value FROM meta WHERE key = $1', [key]))!.value;
+    },
+
+    regionCount: async () => (await one<{ n: number }>(pool, 'SELECT count(*) AS n FROM regions'))!.n,
+    insertRegions: async (regions) => {
+      // One statement per thousand: a county has a few thousand villages.
+      for (let i = 0; i < regions.length; i += 1000) {
+        const part = regions.slice(i, i + 1000);
+        await pool.query('INSERT INTO regions (code, name, level, parent) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])', [
+          part.map((r) => r.code), part.map((r) => r.name), part.map((r) => r.level), part.map((r) => r.parent),
+        ]);
+      }
+    },
+    regionsUnder: async (prefixes) =>
+      prefixes.length === 0 ? [] : rows<Region>(pool, 'SELECT code, name, level, parent FROM regions WHERE code LIKE ANY($1) ORDER BY code', [prefixes.map((p) => `${p}%`)]),
+    isVillage: async (code) => (await one(pool, "SELECT 1 FROM regions WHERE code = $1 AND level = 'village'", [code])) !== undefined,
+
+    userCount: async () => (await one<{ n: number }>(pool, 'SELECT count(*) AS n FROM users'))!.n,
+    insertUser: async (u, now) =>
+      void (await pool.query('INSERT INTO users (id, username, display_name, role, scope, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+        u.id, u.username, u.displayName, u.role, JSON.stringify(u.scope), u.passwordHash, now,
+      ])),
+    userByUsername: (username) => userQuery('SELECT * FROM users WHERE username = $1', [username]),
+    userById: (id) => userQuery('SELECT * FROM users WHERE id = $1', [id]),
+    users: async () => (await rows<UserRow>(pool, 'SELECT * FROM users ORDER BY ord')).map((r) => toUser(r)!),
+
+    createSession: async (sid, refreshHash, userId, now, expiresAt) =>
+      void (await pool.query('INSERT INTO sessions (sid, token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)', [sid, refreshHash, userId, now, expiresAt])),
+    sessionByRefresh: async (hash, now) => {
+      const row = await one<UserRow & { sid: string }>(pool, 'SELECT s.sid, u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2', [hash, now]);
+      return row ? { sid: row.sid, user: toUser(row)! } : null;
+    },
+    rotateRefresh: async (sid, hash, expiresAt) => void (await pool.query('UPDATE sessions SET token_hash = $1, expires_at = $2 WHERE sid = $3', [hash, expiresAt, sid])),
+    sessionAlive: async (sid, now) => (await one(pool, 'SELECT 1 FROM sessions WHERE sid = $1 AND expires_at > $2', [sid, now])) !== undefined,
+    deleteSession: async (sid) => void (await pool.query('DELETE FROM sessions WHERE sid = $1', [sid])),
+    deleteUserSessions: async (userId) => void (await pool.query('DELETE FROM sessions WHERE user_id = $1', [userId])),
+    updateUser: async (id, change) => {
+      const c = await pool.connect();
+      try {
+        await c.query('BEGIN');
+        const current = toUser((await one<UserRow>(c, 'SELECT * FROM users WHERE id = $1 FOR UPDATE', [id])) ?? undefined);
+        if (!current) {
+          await c.query('ROLLBACK');
+          return null;
+        }
+        const next = { ...current, ...change };
+        // Anything that changes what a token stands for ends every session of the user.
+        const revoke = change.passwordHash !== undefined || change.disabled === true || change.role !== undefined || change.scope !== undefined;
+        await c.query('UPDATE users SET display_name = $2, role = $3, scope = $4, password_hash = $5, disabled = $6, token_version = token_version + $7 WHERE id = $1', [
+          id, next.displayName, next.role, JSON.stringify(next.scope), next.passwordHash, next.disabled ? 1 : 0, revoke ? 1 : 0,
+        ]);
+        if (revoke) await c.query('DELETE FROM sessions WHERE user_id = $1', [id]);
+        const user = toUser((await one<UserRow>(c, 'SELECT * FROM users WHERE id = $1', [id]))!)!;
+        await c.query('COMMIT');
+        return { user, revoked: revoke };
+      } catch (err) {
+        await c.query('ROLLBACK');
+        throw err;
+      } finally {
+        c.release();
+      }
+    },
+    insertAudit: async (e) =>
+      void (await pool.query('INSERT INTO audit (at, actor, action, target, ip, detail) VALUES ($1, $2, $3, $4, $5, $6)', [
+        e.at, e.actor ?? null, e.action, e.target ?? null, e.ip ?? null, JSON.stringify(e.detail ?? {}),
+      ])),
+    audit: async (limit, before) =>
+      (await rows<{ id: number; at: number; actor: string | null; action: string; target: string | null; ip: string | null; detail: string }>(
+        pool,
+        'SELECT * FROM audit WHERE id < $1 ORDER BY id DESC LIMIT $2',
+        [before ?? Number.MAX_SAFE_INTEGER, limit],
+      )).map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> })),
+
+    inPushTx: async (fn) => {
+      const c = await pool.connect();
+      try {
+        await c.query('BEGIN');
+        // Pushes commit one at a time (across every instance): a sequence number is never
+        // visible before a smaller one, so no client's cursor can step over an update.
+        await c.query('SELECT pg_advisory_xact_lock($1)', [PUSH_LOCK]);
+        const out = await fn(pushTx(c));
+        await c.query('COMMIT');
+        return out;
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        c.release();
+      }
+    },
+
+    head: async () => (await one<{ n: number | null }>(pool, "SELECT pg_sequence_last_value(pg_get_serial_sequence('updates', 'seq')) AS n"))?.n ?? 0,
+    changedDocs: async (cursor, prefixes, limit, departments) => {
+      if (prefixes.length === 0 || departments?.length === 0) return [];
+      const scope = scopeFilter(prefixes, departments, 2);
+      const n = scope.args.length;
+      // Meetings belong to a village, never to a department: handlers do not receive them.
+      const sql = departments
+        ? `SELECT id, village, dept, anonymous, last_seq FROM appeals WHERE last_seq > $1 AND ${scope.sql} ORDER BY last_seq LIMIT $${n + 2}`
+        : `SELECT id, village, dept, anonymous, last_seq FROM appeals WHERE last_seq > $1 AND ${scope.sql}
+           UNION ALL SELECT id, village, NULL, 1, last_seq FROM meetings WHERE last_seq > $1 AND ${scope.sql} ORDER BY last_seq LIMIT $${n + 2}`;
+      return (await rows<{ id: string; village: string; dept: string | null; anonymous: number; last_seq: number }>(pool, sql, [cursor, ...scope.args, limit])).map((r) => ({
+        docId: r.id,
+        village: r.village,
+        dept: r.dept,
+        anonymous: r.anonymous === 1,
+        lastSeq: r.last_seq,
+      }));
+    },
+    contact: async (appealId) => {
+      const r = await one<{ name: string | null; phone: string | null }>(pool, 'SELECT name, phone FROM contacts WHERE appeal_id = $1', [appealId]);
+      return r ? { ...(r.name && { name: r.name }), ...(r.phone && { phone: r.phone }) } : null;
+    },
+    docPartsSince: async (docId, cursor) => {
+      const snap = await one<{ upto_seq: number }>(pool, 'SELECT upto_seq FROM snapshots WHERE doc_id = $1', [docId]);
+      if (snap && snap.upto_seq > cursor) return docParts(pool, docId);
+      return (await rows<{ bytes: Buffer }>(pool, 'SELECT bytes FROM updates WHERE doc_id = $1 AND seq > $2 ORDER BY seq', [docId, cursor])).map((r) => bytesOf(r.bytes));
+    },
+    docParts: (docId) => docParts(pool, docId),
+    compact: async (docId, minRows, merge) => {
+      const c = await pool.connect();
+      try {
+        await c.query('BEGIN');
+        // The same lock as pushes: a snapshot and the rows it folds change together.
+        await c.query('SELECT pg_advisory_xact_lock($1)', [PUSH_LOCK]);
+        const updates = await rows<{ seq: number; bytes: Buffer }>(c, 'SELECT seq, bytes FROM updates WHERE doc_id = $1 ORDER BY seq', [docId]);
+        if (updates.length < minRows) {
+          await c.query('ROLLBACK');
+          return false;
+        }
+        const snap = await one<{ state: Buffer }>(c, 'SELECT state FROM snapshots WHERE doc_id = $1', [docId]);
+        const parts = [...(snap ? [bytesOf(snap.state)] : []), ...updates.map((r) => bytesOf(r.bytes))];
+        const upto = updates[updates.length - 1]!.seq;
+        await c.query(
+          'INSERT INTO snapshots (doc_id, state, upto_seq) VALUES ($1, $2, $3) ON CONFLICT (doc_id) DO UPDATE SET state = excluded.state, upto_seq = excluded.upto_seq',
+          [docId, Buffer.from(merge(parts)), upto],
+        );
+        await c.query('DELETE FROM updates WHERE doc_id = $1 AND seq <= $2', [docId, upto]);
+        await c.query('COMMIT');
+        return true;
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        c.release();
+      }
+    },
+
+    appealRows: async () => (await rows(pool, 'SELECT * FROM appeals ORDER BY id')).map(appealFromRow),
+    meetingRows: async () => (await rows(pool, 'SELECT * FROM meetings ORDER BY held_on, id')).map(meetingFromRow),
+    mapTally: async (level, prefixes, departments, now) => {
+      if (prefixes.length === 0 || departments?.length === 0) return [];
+      const scope = scopeFilter(prefixes, departments, 2);
+      return rows<{ code: string } & Tally>(
+        pool,
+        `SELECT ${level === 'town' ? 'town' : 'village'} AS code, count(*) AS total, count(*) FILTER (WHERE ${open}) AS open,
+           count(*) FILTER (WHERE ${open} AND due_at IS NOT NULL AND due_at < $1) AS overdue,
+           count(*) FILTER (WHERE ${open} AND urgency = 'red') AS red, count(*) FILTER (WHERE ${open} AND urgency = 'orange') AS orange,
+           count(*) FILTER (WHERE ${open} AND urgency = 'yellow') AS yellow
+         FROM appeals WHERE ${scope.sql} GROUP BY code ORDER BY code`,
+        [now, ...scope.args],
+      );
+    },
+    attachmentScopes: async (hash) =>
+      (
+        await rows<{ village: string; dept: string | null }>(
+          pool,
+          `SELECT a.village, a.dept FROM attachment_refs r JOIN appeals a ON a.id = r.doc_id WHERE r.hash = $1
+           UNION ALL SELECT m.village, NULL FROM attachment_refs r JOIN meetings m ON m.id = r.doc_id WHERE r.hash = $1`,
+          [hash],
+        )
+      ).map((r) => ({ villageCode: r.village, dept: r.dept })),
+    file: async (hash) => {
+      const r = await one<{ hash: string; type: string; size: number; uploaded_by: string }>(pool, 'SELECT hash, type, size, uploaded_by FROM files WHERE hash = $1', [hash]);
+      return r ? { hash: r.hash, type: r.type, size: r.size, uploadedBy: r.uploaded_by } : null;
+    },
+    putFile: async (f, now) =>
+      void (await pool.query('INSERT INTO files (hash, type, size, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [f.hash, f.type, f.size, f.uploadedBy, now])),
+    dueBy: async (instant) => (await rows<{ id: string }>(pool, "SELECT id FROM appeals WHERE due_at IS NOT NULL AND due_at <= $1 AND status NOT IN ('closed', 'merged') ORDER BY due_at", [instant])).map((r) => r.id),
+    appealScope: (docId) => appealScope(pool, docId),
+    updateCount: async () => (await one<{ n: number }>(pool, 'SELECT count(*) AS n FROM updates'))!.n,
+    receiptCount: async () => (await one<{ n: number }>(pool, 'SELECT count(*) AS n FROM receipts'))!.n,
+  };
+}
+
+/** Drops a test's schema and everything in it. */
+export async function dropPgSchema(url: string, schema: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`not a schema name: ${schema}`);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,87 @@
+import type { MeetingProjection } from '../../src/core/meeting';
+import type { AppealProjection } from '../../src/core/projection';
+import type { Role, Scope } from '../../src/core/roles';
+import type { Store, UserRecord } from './types';
+
+// Row shapes both stores share: the same columns in SQLite and PostgreSQL, read back alike.
+
+export interface UserRow {
+  id: string;
+  username: string;
+  display_name: string;
+  role: string;
+  scope: string;
+  password_hash: string;
+  disabled: number;
+  token_version: number;
+}
+
+/** The store's methods as a driver runs them synchronously (better-sqlite3). */
+export type Synchronous = { [K in Exclude<keyof Store, 'inPushTx'>]: (...args: Parameters<Store[K]>) => Awaited<ReturnType<Store[K]>> };
+
+export function bytesOf(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+export function toUser(r: UserRow | undefined): UserRecord | null {
+  if (!r) return null;
+  return {
+    id: r.id,
+    username: r.username,
+    displayName: r.display_name,
+    role: r.role as Role,
+    scope: JSON.parse(r.scope) as Scope,
+    passwordHash: r.password_hash,
+    disabled: r.disabled !== 0,
+    tokenVersion: r.token_version,
+  };
+}
+
+export function appealFromRow(r: Record<string, unknown>): AppealProjection {
+  return {
+    id: r.id,
+    status: r.status,
+    tier: r.tier,
+    village: r.village,
+    town: r.town,
+    urgency: r.urgency,
+    category: r.category,
+    channel: r.channel,
+    kind: r.kind,
+    dept: r.dept,
+    handler: r.handler,
+    createdBy: r.created_by,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    dueAt: r.due_at,
+    stage: r.stage,
+    supervisionLevel: r.supervision_level,
+    satisfaction: r.satisfaction,
+    mergedInto: r.merged_into,
+    title: r.title,
+    anonymous: r.anonymous === 1,
+    conflicts: r.conflicts,
+    reopenCount: r.reopen_count,
+    meetingId: r.meeting_id,
+    onSpot: r.on_spot === 1,
+    attachments: r.attachments,
+    lat: r.lat,
+    lng: r.lng,
+  } as AppealProjection;
+}
+
+export function meetingFromRow(r: Record<string, unknown>): MeetingProjection {
+  return {
+    id: r.id,
+    village: r.village,
+    town: r.town,
+    heldOn: r.held_on,
+    place: r.place,
+    attendees: r.attendees,
+    topics: r.topics,
+    createdBy: r.created_by,
+    createdAt: r.created_at,
+    ideas: r.ideas,
+    adopted: r.adopted,
+  } as MeetingProjection;
+}
