@@ -8,7 +8,7 @@ import { createStaticHandler } from './http/static';
 import { ensureSeeded, type SeedResult } from './seed';
 import { openStore } from './store';
 import type { Store } from './store/types';
-import { createCommitBus, type CommitBus } from './sync/bus';
+import { createCommitBus, createNotifiedBus, type CommitBus } from './sync/bus';
 import { createSyncHub, type HubOptions } from './sync/hub';
 import { createRooms } from './sync/rooms';
 import { createTickets } from './sync/tickets';
@@ -31,7 +31,8 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const seed = await ensureSeeded(store, config.county);
   const villages = new Set((await store.regionsUnder([config.county])).filter((r) => r.level === 'village').map((r) => r.code));
   const tickets = createTickets();
-  const bus = createCommitBus();
+  // Instances sharing PostgreSQL hear each other's commits through it; alone, in process.
+  const bus: CommitBus = store.subscribeCommits ? await createNotifiedBus(store) : createCommitBus();
   const tokens = createTokenService(store, { accessMinutes: config.accessMinutes, sessionDays: config.sessionDays });
   const revocations = createRevocations();
   const api = createApi({ store, config, tickets, tokens, revocations });
@@ -73,7 +74,7 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
         stopScanner();
         const pushing = hub.close();
         rooms.close();
-        server.close(() => void pushing.then(() => store.close()).then(resolve, resolve));
+        server.close(() => void pushing.then(() => bus.close?.()).then(() => store.close()).then(resolve, resolve));
         server.closeAllConnections();
       }),
   };

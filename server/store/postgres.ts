@@ -3,7 +3,7 @@ import { OPEN_STATUSES } from '../../src/core/fold';
 import type { Tally } from '../../src/core/geo';
 import type { Region } from '../../src/core/regions';
 import { appealFromRow, bytesOf, meetingFromRow, toUser, type UserRow } from './rows';
-import type { PushTx, Store } from './types';
+import type { CommitRow, PushTx, Store } from './types';
 
 // The scale-out store: several server instances share one PostgreSQL. Same tables and
 // columns as SQLite (so rows read back alike), in PostgreSQL's types.
@@ -69,6 +69,11 @@ const MIGRATIONS: string[] = [
   CREATE TABLE files (hash TEXT PRIMARY KEY, type TEXT NOT NULL, size BIGINT NOT NULL, uploaded_by TEXT NOT NULL, created_at BIGINT NOT NULL);
   `,
 ];
+
+/** The channel every instance listens on for commits, from any instance. */
+const CHANNEL = 'minsheng_commits';
+/** Commits per notification: a payload must stay under PostgreSQL's 8,000 bytes. */
+const PER_NOTIFY = 100;
 
 /** Any fixed number: the lock every push transaction takes, so commits follow the sequence. */
 const PUSH_LOCK = 7_302_401;
@@ -145,7 +150,7 @@ export async function openPgStore(url: string, schema?: string): Promise<Store> 
     return m ? { villageCode: m.village, dept: null } : null;
   };
 
-  const pushTx = (c: pg.PoolClient): PushTx => ({
+  const pushTx = (c: pg.PoolClient, inserted: [number, string][]): PushTx => ({
     seen: async (deviceId, clientSeq) => (await one(c, 'SELECT 1 FROM receipts WHERE device_id = $1 AND client_seq = $2', [deviceId, clientSeq])) !== undefined,
     docParts: (docId) => docParts(c, docId),
     insertUpdate: async (u, receivedAt) => {
@@ -155,6 +160,7 @@ export async function openPgStore(url: string, schema?: string): Promise<Store> 
         [u.docId, u.deviceId, u.clientSeq, u.userId, Buffer.from(u.bytes), receivedAt],
       ))!;
       await c.query('INSERT INTO receipts (device_id, client_seq, seq) VALUES ($1, $2, $3)', [u.deviceId, u.clientSeq, seq]);
+      inserted.push([seq, u.docId]);
       return seq;
     },
     putContact: async (appealId, contact, userId, now) =>
@@ -287,7 +293,10 @@ export async function openPgStore(url: string, schema?: string): Promise<Store> 
         // Pushes commit one at a time (across every instance): a sequence number is never
         // visible before a smaller one, so no client's cursor can step over an update.
         await c.query('SELECT pg_advisory_xact_lock($1)', [PUSH_LOCK]);
-        const out = await fn(pushTx(c));
+        const inserted: [number, string][] = [];
+        const out = await fn(pushTx(c, inserted));
+        // Delivered to every listening instance at COMMIT, in commit order, or never.
+        for (let i = 0; i < inserted.length; i += PER_NOTIFY) await c.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify(inserted.slice(i, i + PER_NOTIFY))]);
         await c.query('COMMIT');
         return out;
       } catch (err) {
@@ -387,8 +396,67 @@ export async function openPgStore(url: string, schema?: string): Promise<Store> 
       void (await pool.query('INSERT INTO files (hash, type, size, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [f.hash, f.type, f.size, f.uploadedBy, now])),
     dueBy: async (instant) => (await rows<{ id: string }>(pool, "SELECT id FROM appeals WHERE due_at IS NOT NULL AND due_at <= $1 AND status NOT IN ('closed', 'merged') ORDER BY due_at", [instant])).map((r) => r.id),
     appealScope: (docId) => appealScope(pool, docId),
+    subscribeCommits: async (fn) => listen(url, schema, fn),
+    commitsBySeq: async (commits) => {
+      const found = new Map(
+        (
+          await rows<{ seq: number; bytes: Buffer }>(pool, 'SELECT seq, bytes FROM updates WHERE seq = ANY($1)', [commits.map((c) => c.seq)])
+        ).map((r) => [r.seq, bytesOf(r.bytes)]),
+      );
+      const docIds = [...new Set(commits.map((c) => c.docId))];
+      const scopes = new Map(
+        (
+          await rows<{ id: string; village: string; dept: string | null; anonymous: number }>(
+            pool,
+            `SELECT id, village, dept, anonymous FROM appeals WHERE id = ANY($1) UNION ALL SELECT id, village, NULL, 1 FROM meetings WHERE id = ANY($1)`,
+            [docIds],
+          )
+        ).map((r) => [r.id, r]),
+      );
+      return commits.flatMap((c): CommitRow[] => {
+        const scope = scopes.get(c.docId);
+        return scope ? [{ seq: c.seq, docId: c.docId, update: found.get(c.seq) ?? null, village: scope.village, dept: scope.dept, anonymous: scope.anonymous === 1 }] : [];
+      });
+    },
     updateCount: async () => (await one<{ n: number }>(pool, 'SELECT count(*) AS n FROM updates'))!.n,
     receiptCount: async () => (await one<{ n: number }>(pool, 'SELECT count(*) AS n FROM receipts'))!.n,
+  };
+}
+
+/**
+ * One connection that LISTENs for commits, reconnecting with backoff if it drops. Commits
+ * notified while it was down reach this instance's clients at their next catch-up.
+ */
+async function listen(url: string, schema: string | undefined, fn: (commits: { seq: number; docId: string }[]) => void): Promise<() => Promise<void>> {
+  let client: pg.Client | null = null;
+  let stopped = false;
+  let wait = 250;
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: url, types, ...(schema && { options: `-c search_path=${schema}` }) });
+    c.on('notification', (n) => {
+      if (n.channel !== CHANNEL || !n.payload) return;
+      try {
+        fn((JSON.parse(n.payload) as [number, string][]).map(([seq, docId]) => ({ seq, docId })));
+      } catch (err) {
+        console.error('unreadable commit notification', err);
+      }
+    });
+    c.on('error', (err) => console.error('commit listener lost its connection', err.message));
+    c.on('end', () => {
+      if (stopped) return;
+      client = null;
+      setTimeout(() => void connect().catch(() => undefined), wait);
+      wait = Math.min(wait * 2, 10_000);
+    });
+    await c.connect();
+    await c.query(`LISTEN ${CHANNEL}`);
+    wait = 250;
+    client = c;
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    await client?.end().catch(() => undefined);
   };
 }
 

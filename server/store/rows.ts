@@ -17,7 +17,7 @@ export interface UserRow {
 }
 
 /** The store's methods as a driver runs them synchronously (better-sqlite3). */
-export type Synchronous = { [K in Exclude<keyof Store, 'inPushTx'>]: (...args: Parameters<Store[K]>) => Awaited<ReturnType<Store[K]>> };
+export type Synchronous = { [K in Exclude<keyof Store, 'inPushTx' | 'subscribeCommits' | 'commitsBySeq'>]: (...args: Parameters<Store[K]>) => Awaited<ReturnType<Store[K]>> };
 
 export function bytesOf(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);

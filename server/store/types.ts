@@ -146,4 +146,22 @@ export interface Store {
   /** Update rows still stored (compaction removes folded ones). */
   updateCount(): Promise<number>;
   receiptCount(): Promise<number>;
+
+  /**
+   * Only where several instances share the store (PostgreSQL): calls `fn` with the updates
+   * of each committed push transaction, from every instance, in commit order. Resolves to a stop function.
+   */
+  subscribeCommits?(fn: (commits: { seq: number; docId: string }[]) => void): Promise<() => Promise<void>>;
+  /** The rows behind notified commits, in the order given. */
+  commitsBySeq?(commits: { seq: number; docId: string }[]): Promise<CommitRow[]>;
+}
+
+/** What fan-out needs of a committed update; `update` is null where compaction folded its row into the snapshot. */
+export interface CommitRow {
+  seq: number;
+  docId: string;
+  update: Uint8Array | null;
+  village: string;
+  dept: string | null;
+  anonymous: boolean;
 }

@@ -2,7 +2,8 @@ import type { AppealSnapshot } from '../../src/core/doc';
 import type { DeadlinePolicy } from '../../src/core/deadline';
 import { isMeetingFields, projectMeeting } from '../../src/core/meeting';
 import { project } from '../../src/core/projection';
-import type { PushTx, StoredUpdate } from '../store/types';
+import * as Y from 'yjs';
+import type { PushTx, Store, StoredUpdate } from '../store/types';
 
 /** A committed update, as fan-out needs it. */
 export interface Committed {
@@ -53,4 +54,52 @@ export function createCommitBus() {
   };
 }
 
-export type CommitBus = ReturnType<typeof createCommitBus>;
+export type CommitBus = ReturnType<typeof createCommitBus> & { close?(): Promise<void> };
+
+/** Local origins remembered for notified commits: enough for every batch in flight. */
+const ORIGINS_KEPT = 1000;
+
+/**
+ * The bus of several instances sharing one PostgreSQL: every commit, this instance's own
+ * included, arrives through the database's notifications, in commit order, so each client
+ * sees commits in sequence whichever instance took them. `publish` only remembers which
+ * local connection a batch came from, so it is not echoed back to it.
+ */
+export async function createNotifiedBus(store: Store): Promise<CommitBus> {
+  if (!store.subscribeCommits || !store.commitsBySeq) throw new Error('this store cannot notify other instances of commits');
+  const commitsBySeq = store.commitsBySeq.bind(store);
+  const listeners = new Set<Listener>();
+  const origins = new Map<number, unknown>();
+  let delivering: Promise<void> = Promise.resolve();
+  const stop = await store.subscribeCommits((commits) => {
+    delivering = delivering
+      .then(async () => {
+        const rows = await commitsBySeq(commits);
+        const committed: Committed[] = [];
+        for (const r of rows) {
+          // A row compaction already folded away: the whole document carries the same change.
+          const update = r.update ?? Y.mergeUpdates(await store.docParts(r.docId));
+          committed.push({ docId: r.docId, seq: r.seq, village: r.village, dept: r.dept, anonymous: r.anonymous, update });
+        }
+        const origin = origins.get(commits[0]!.seq) ?? null;
+        origins.delete(commits[0]!.seq);
+        if (committed.length > 0) for (const l of listeners) l(committed, origin);
+      })
+      .catch((err) => console.error('commit notification failed', err));
+  });
+  return {
+    publish(committed: Committed[], origin: unknown): void {
+      if (committed.length === 0 || origin === null) return;
+      origins.set(committed[0]!.seq, origin);
+      if (origins.size > ORIGINS_KEPT) origins.delete(origins.keys().next().value!);
+    },
+    subscribe(l: Listener): () => void {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    close: async () => {
+      await stop();
+      await delivering;
+    },
+  };
+}

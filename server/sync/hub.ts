@@ -214,12 +214,17 @@ export function createSyncHub({ store, villages, policy, tokens, revocations, bu
   /** Fan-out runs one commit batch at a time, so every client sees commits in sequence order. */
   let fanOuts: Promise<void> = Promise.resolve();
   function fanOut(committed: Committed[], from: unknown): void {
-    for (const conn of conns) if (conn.session && !conn.caughtUp && conn !== from) conn.backlog.push(...committed);
-    const ready = [...conns].filter((conn) => conn !== from && conn.session && conn.caughtUp);
-    fanOuts = fanOuts.then(() => deliver(ready, committed)).catch((err) => console.error('fan-out failed', err));
+    for (const conn of conns) if (conn.session && !conn.caughtUp) conn.backlog.push(...committed);
+    const ready = [...conns].filter((conn) => conn.session && conn.caughtUp);
+    fanOuts = fanOuts.then(() => deliver(ready, committed, from)).catch((err) => console.error('fan-out failed', err));
   }
 
-  async function deliver(targets: Conn[], committed: Committed[]): Promise<void> {
+  /**
+   * Sends one commit batch to each connection that may see it. The connection that pushed
+   * it gets only the new cursor: it has the update, and the cursor must not overtake an
+   * earlier commit still on its way (an ack carries none for that reason).
+   */
+  async function deliver(targets: Conn[], committed: Committed[], from: unknown = null): Promise<void> {
     const top = committed[committed.length - 1]!.seq;
     // Looked up once per document, however many connections receive it.
     const contacts = new Map<string, Promise<Contact | null>>();
@@ -234,6 +239,10 @@ export function createSyncHub({ store, villages, policy, tokens, revocations, bu
     };
     for (const conn of targets) {
       if (!conn.session) continue;
+      if (conn === from) {
+        send(conn, { t: 'changes', items: [], cursor: top, more: false });
+        continue;
+      }
       const user = conn.session.user;
       const items = [];
       for (const c of committed) {
@@ -265,7 +274,6 @@ export function createSyncHub({ store, villages, policy, tokens, revocations, bu
         await store.insertAudit({ at: Date.now(), actor: session.user.id, action: 'permission_refused', target: r.docId, ip: conn.ip, detail: { what: 'sync', reason: r.reason, detail: r.detail } });
       }
     }
-    if (conn.caughtUp && committed.length > 0) ack.cursor = committed[committed.length - 1]!.seq;
     send(conn, ack);
     bus.publish(committed, conn);
     for (const docId of new Set(committed.map((c) => c.docId))) {

@@ -154,6 +154,10 @@ describe('the hub at the protocol level', () => {
     const before = await server.store.updateCount();
     c.send({ t: 'push', batch: 1, items: [{ docId, seq: 7, update }] });
     expect(await c.next()).toMatchObject({ t: 'ack', batch: 1, accepted: [7], rejected: [] });
+    // The pusher's new cursor follows through the ordered fan-out, never ahead of earlier commits.
+    const cursor = await c.next();
+    expect(cursor).toMatchObject({ t: 'changes', items: [], more: false });
+    expect((cursor as { cursor: number }).cursor).toBe(await server.store.head());
     c.send({ t: 'push', batch: 2, items: [{ docId, seq: 7, update }] });
     expect(await c.next()).toMatchObject({ t: 'ack', batch: 2, accepted: [7], rejected: [] });
     expect(await server.store.updateCount()).toBe(before + 1);
