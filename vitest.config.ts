@@ -34,6 +34,7 @@ export default defineConfig(async () => {
   return {
     test: {
       fileParallelism: false,
+      onConsoleLog: shared.onConsoleLog,
       projects: [
         { test: { ...shared, name: 'sqlite', include: ['tests/**/*.test.ts'] } },
         // The sync integration suites again, with the server on PostgreSQL (the restart test

@@ -8,16 +8,20 @@ import { newId } from '../src/core/id';
 import { decodeServerFrame, encodeFrame, type ClientMessage, type ServerMessage } from '../src/core/protocol';
 import type { Region } from '../src/core/regions';
 import type { SessionUser } from '../src/core/roles';
+import pg from 'pg';
+import { openPgStore } from '../server/store/postgres';
 import { openSqliteStore } from '../server/store/sqlite';
+import type { Store } from '../server/store/types';
 import { ensureSeeded } from '../server/seed';
 import { createTokenService } from '../server/tokens';
-import { spawnServer, tempDir } from '../tests/helpers/server';
+import { PG_URL, spawnServer, tempDir } from '../tests/helpers/server';
 import { generateAppeals } from './generate';
 import type { BenchRow } from './table';
 
 // Figures 4–5: the server in its own process on this 2-core machine, driven over real
-// sockets. 4: durable ingest (acked after COMMIT) beside bare SQLite doing the same
-// commits. 5: a thousand phones connected at once, each pushing every 10 s.
+// sockets, on SQLite and then on PostgreSQL (where one answers). 4: durable ingest (acked
+// after COMMIT) beside the bare database doing the same commits. 5: a thousand phones
+// connected at once, each pushing every 10 s.
 
 const INGEST = 5000;
 const CLIENTS_4 = 10;
@@ -83,9 +87,47 @@ interface Client {
  * sessions are opened directly: a thousand logins would spend minutes in scrypt, which is
  * not what this measures.
  */
-async function prepare(count: number): Promise<{ dir: string; clients: Client[] }> {
-  const dir = tempDir('bench-load-');
-  const store = openSqliteStore(dir);
+interface Backend {
+  name: 'SQLite' | 'PostgreSQL';
+  /** A fresh, empty store, and the server environment that reaches it. */
+  open(): Promise<{ store: Store; env: Record<string, string> }>;
+}
+
+const SQLITE: Backend = {
+  name: 'SQLite',
+  open: async () => {
+    const dir = tempDir('bench-load-');
+    return { store: openSqliteStore(dir), env: { MINSHENG_DATA_DIR: dir } };
+  },
+};
+
+const POSTGRES: Backend = {
+  name: 'PostgreSQL',
+  open: async () => {
+    const schema = `bench_${process.pid}_${Date.now() % 1_000_000}`;
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`CREATE SCHEMA ${schema}`);
+    await c.end();
+    const url = `${PG_URL}?options=-c%20search_path%3D${schema}`;
+    return { store: await openPgStore(url), env: { DATABASE_URL: url, MINSHENG_DATA_DIR: tempDir('bench-load-') } };
+  },
+};
+
+async function pgReachable(): Promise<boolean> {
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await c.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+async function prepare(backend: Backend, count: number): Promise<{ env: Record<string, string>; clients: Client[] }> {
+  const { store, env } = await backend.open();
   await ensureSeeded(store, '371324');
   const villages = (await store.regionsUnder(['371324'])).filter((r) => r.level === 'village');
   const service = createTokenService(store, { accessMinutes: 60, sessionDays: 1 });
@@ -97,7 +139,25 @@ async function prepare(count: number): Promise<{ dir: string; clients: Client[] 
     clients.push({ token: (await service.open((await store.userById(user.id))!)).token, user, village });
   }
   await store.close();
-  return { dir, clients };
+  return { env, clients };
+}
+
+/** Bare PostgreSQL, default durability: `txs` commits of `rows` rows of `bytes` each. */
+async function barePostgres(txs: number, rows: number, bytes: number): Promise<number> {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  const table = `bare_${process.pid}`;
+  await c.query(`CREATE TEMP TABLE ${table} (seq BIGSERIAL PRIMARY KEY, doc TEXT NOT NULL, bytes BYTEA NOT NULL)`);
+  const blob = Buffer.alloc(bytes, 7);
+  const t = performance.now();
+  for (let i = 0; i < txs; i++) {
+    await c.query('BEGIN');
+    for (let j = 0; j < rows; j++) await c.query(`INSERT INTO ${table} (doc, bytes) VALUES ($1, $2)`, [newId(), blob]);
+    await c.query('COMMIT');
+  }
+  const ms = performance.now() - t;
+  await c.end();
+  return (txs * rows) / (ms / 1000);
 }
 
 /** Bare SQLite, same settings as the store: `txs` commits of `rows` rows of `bytes` each. */
@@ -117,11 +177,23 @@ function bareSqlite(txs: number, rows: number, bytes: number): number {
 
 export async function serverLoad(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
+  const backends = (await pgReachable()) ? [SQLITE, POSTGRES] : [SQLITE];
+  if (backends.length === 1) console.warn(`PostgreSQL not reachable at ${PG_URL}: figures 4–5 on SQLite only`);
+  const sqliteIngest: number[] = [];
+  const sqliteAcks: number[][] = [];
+  for (const backend of backends) rows.push(...(await loadOn(backend, sqliteIngest, sqliteAcks)));
+  return rows;
+}
+
+/** Figures 4 and 5 on one store; PostgreSQL's are also put beside SQLite's from the same run. */
+async function loadOn(backend: Backend, sqliteIngest: number[], sqliteAcks: number[][]): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const on = backend.name;
 
   // 4. Ingest: 10 clients push 5,000 new appeals in batches of 20, one batch in flight each.
   {
-    const { dir, clients } = await prepare(CLIENTS_4);
-    const server = await spawnServer({ MINSHENG_DATA_DIR: dir, MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0' });
+    const { env, clients } = await prepare(backend, CLIENTS_4);
+    const server = await spawnServer({ ...env, MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0' });
     try {
       const updates = clients.map((c, i) => appealUpdates(INGEST / CLIENTS_4, c, 40 + i));
       const meanBytes = updates.flat().reduce((n, u) => n + u.update.byteLength, 0) / INGEST;
@@ -138,7 +210,15 @@ export async function serverLoad(): Promise<BenchRow[]> {
       );
       const perSecond = INGEST / ((performance.now() - t) / 1000);
       for (const c of conns) c.ws.close();
-      rows.push({ figure: `4. durable ingest, ${CLIENTS_4} clients → SQLite`, minsheng: perSecond, comparison: bareSqlite(INGEST / BATCH, BATCH, Math.round(meanBytes)), against: 'bare SQLite inserts, same commits, synchronous=FULL', unit: 'appeals/s' });
+      if (on === 'SQLite') {
+        sqliteIngest.push(perSecond);
+        rows.push({ figure: `4. durable ingest, ${CLIENTS_4} clients → SQLite`, minsheng: perSecond, comparison: bareSqlite(INGEST / BATCH, BATCH, Math.round(meanBytes)), against: 'bare SQLite inserts, same commits, synchronous=FULL', unit: 'appeals/s' });
+      } else {
+        rows.push(
+          { figure: `4. durable ingest, ${CLIENTS_4} clients → PostgreSQL`, minsheng: perSecond, comparison: await barePostgres(INGEST / BATCH, BATCH, Math.round(meanBytes)), against: 'bare PostgreSQL inserts, same commits', unit: 'appeals/s' },
+          ...(sqliteIngest[0] ? [{ figure: '   same', minsheng: perSecond, comparison: sqliteIngest[0], against: 'the same server on SQLite, this run', unit: 'appeals/s' }] : []),
+        );
+      }
     } finally {
       await server.stop();
     }
@@ -146,8 +226,8 @@ export async function serverLoad(): Promise<BenchRow[]> {
 
   // 5. A thousand phones: each records an appeal, then adds a comment every 10 s.
   {
-    const { dir, clients } = await prepare(CLIENTS_5 + 1);
-    const server = await spawnServer({ MINSHENG_DATA_DIR: dir, MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0' });
+    const { env, clients } = await prepare(backend, CLIENTS_5 + 1);
+    const server = await spawnServer({ ...env, MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0' });
     try {
       const idleRss = rssOf(server.child.pid!);
       // Alone on the server: the round trip a push costs with nothing else going on.
@@ -189,10 +269,16 @@ export async function serverLoad(): Promise<BenchRow[]> {
       for (const c of conns) c.ws.close();
       const mb = (n: number) => n / 1024 / 1024;
       rows.push(
-        { figure: `5. ${CLIENTS_5} clients, push every 10 s: ack p50`, minsheng: quantile(latencies, 0.5), comparison: quantile(soloMs, 0.5), against: 'one client alone on the server, p50', unit: 'ms' },
+        { figure: `5. ${CLIENTS_5} clients on ${on}, push every 10 s: ack p50`, minsheng: quantile(latencies, 0.5), comparison: quantile(soloMs, 0.5), against: 'one client alone on the server, p50', unit: 'ms' },
         { figure: `   ack p99 (${latencies.length} pushes in ${RUN_MS / 1000} s)`, minsheng: quantile(latencies, 0.99), comparison: quantile(soloMs, 0.99), against: 'one client alone, p99', unit: 'ms' },
-        { figure: '   server RSS, peak', minsheng: mb(peakRss), comparison: mb(idleRss), against: 'the same server idle', unit: 'MiB' },
       );
+      if (on === 'SQLite') sqliteAcks.push(latencies);
+      else if (sqliteAcks[0])
+        rows.push(
+          { figure: '   ack p50', minsheng: quantile(latencies, 0.5), comparison: quantile(sqliteAcks[0], 0.5), against: 'the same on SQLite, this run', unit: 'ms' },
+          { figure: '   ack p99', minsheng: quantile(latencies, 0.99), comparison: quantile(sqliteAcks[0], 0.99), against: 'the same on SQLite, this run', unit: 'ms' },
+        );
+      rows.push({ figure: '   server RSS, peak', minsheng: mb(peakRss), comparison: mb(idleRss), against: 'the same server idle', unit: 'MiB' });
     } finally {
       await server.stop();
     }

@@ -3,7 +3,8 @@ import { OPEN_STATUSES } from '../../src/core/fold';
 import type { Tally } from '../../src/core/geo';
 import type { Region } from '../../src/core/regions';
 import { appealFromRow, bytesOf, meetingFromRow, toUser, type UserRow } from './rows';
-import type { CommitRow, PushTx, Store } from './types';
+import { bufferedPushTx } from './pg-push';
+import type { CommitRow, Store } from './types';
 
 // The scale-out store: several server instances share one PostgreSQL. Same tables and
 // columns as SQLite (so rows read back alike), in PostgreSQL's types.
@@ -138,71 +139,21 @@ export async function openPgStore(url: string, schema?: string): Promise<Store> 
   const rows = async <T extends pg.QueryResultRow>(db: Queryable, sql: string, args: unknown[] = []) => (await db.query<T>(sql, args)).rows;
   const one = async <T extends pg.QueryResultRow>(db: Queryable, sql: string, args: unknown[] = []) => (await db.query<T>(sql, args)).rows[0];
 
-  const docParts = async (db: Queryable, docId: string): Promise<Uint8Array[]> => {
-    const snap = await one<{ state: Buffer }>(db, 'SELECT state FROM snapshots WHERE doc_id = $1', [docId]);
-    const updates = (await rows<{ bytes: Buffer }>(db, 'SELECT bytes FROM updates WHERE doc_id = $1 ORDER BY seq', [docId])).map((r) => bytesOf(r.bytes));
-    return snap ? [bytesOf(snap.state), ...updates] : updates;
-  };
+  // One round trip: the snapshot (ordered first) and the rows after it.
+  const docParts = async (db: Queryable, docId: string): Promise<Uint8Array[]> =>
+    (
+      await rows<{ bytes: Buffer }>(
+        db,
+        'SELECT bytes FROM (SELECT state AS bytes, -1 AS seq FROM snapshots WHERE doc_id = $1 UNION ALL SELECT bytes, seq FROM updates WHERE doc_id = $1) p ORDER BY seq',
+        [docId],
+      )
+    ).map((r) => bytesOf(r.bytes));
   const appealScope = async (db: Queryable, docId: string) => {
     const r = await one<{ village: string; dept: string | null }>(db, 'SELECT village, dept FROM appeals WHERE id = $1', [docId]);
     if (r) return { villageCode: r.village, dept: r.dept };
     const m = await one<{ village: string }>(db, 'SELECT village FROM meetings WHERE id = $1', [docId]);
     return m ? { villageCode: m.village, dept: null } : null;
   };
-
-  const pushTx = (c: pg.PoolClient, inserted: [number, string][]): PushTx => ({
-    seen: async (deviceId, clientSeq) => (await one(c, 'SELECT 1 FROM receipts WHERE device_id = $1 AND client_seq = $2', [deviceId, clientSeq])) !== undefined,
-    docParts: (docId) => docParts(c, docId),
-    insertUpdate: async (u, receivedAt) => {
-      const { seq } = (await one<{ seq: number }>(
-        c,
-        'INSERT INTO updates (doc_id, device_id, client_seq, user_id, bytes, received_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq',
-        [u.docId, u.deviceId, u.clientSeq, u.userId, Buffer.from(u.bytes), receivedAt],
-      ))!;
-      await c.query('INSERT INTO receipts (device_id, client_seq, seq) VALUES ($1, $2, $3)', [u.deviceId, u.clientSeq, seq]);
-      inserted.push([seq, u.docId]);
-      return seq;
-    },
-    putContact: async (appealId, contact, userId, now) =>
-      void (await c.query(
-        `INSERT INTO contacts (appeal_id, name, phone, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (appeal_id) DO UPDATE SET name = excluded.name, phone = excluded.phone, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
-        [appealId, contact.name ?? null, contact.phone ?? null, userId, now],
-      )),
-    nextClientSeq: async (deviceId) => (await one<{ n: number }>(c, 'SELECT coalesce(max(client_seq), 0) + 1 AS n FROM receipts WHERE device_id = $1', [deviceId]))!.n,
-    upsertProjection: async (p, lastSeq, receivedAt) => {
-      const cols: [string, unknown][] = [
-        ['id', p.id], ['status', p.status], ['tier', p.tier], ['village', p.village], ['town', p.town], ['urgency', p.urgency],
-        ['category', p.category], ['channel', p.channel], ['kind', p.kind], ['dept', p.dept], ['handler', p.handler],
-        ['created_by', p.createdBy], ['created_at', p.createdAt], ['updated_at', p.updatedAt], ['due_at', p.dueAt], ['stage', p.stage],
-        ['supervision_level', p.supervisionLevel], ['satisfaction', p.satisfaction], ['merged_into', p.mergedInto], ['title', p.title],
-        ['anonymous', p.anonymous ? 1 : 0], ['conflicts', p.conflicts], ['reopen_count', p.reopenCount], ['meeting_id', p.meetingId],
-        ['on_spot', p.onSpot ? 1 : 0], ['attachments', p.attachments], ['lat', p.lat], ['lng', p.lng], ['received_at', receivedAt], ['last_seq', lastSeq],
-      ];
-      // Everything but who recorded it, when, and when the server first received it follows the document.
-      const keep = new Set(['id', 'created_by', 'created_at', 'received_at', 'last_seq']);
-      await c.query(
-        `INSERT INTO appeals (${cols.map(([k]) => k).join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})
-         ON CONFLICT (id) DO UPDATE SET ${cols.filter(([k]) => !keep.has(k)).map(([k]) => `${k} = excluded.${k}`).join(', ')},
-           last_seq = GREATEST(appeals.last_seq, excluded.last_seq)`,
-        cols.map(([, v]) => v),
-      );
-    },
-    upsertMeeting: async (m, lastSeq, receivedAt) =>
-      void (await c.query(
-        `INSERT INTO meetings (id, village, town, held_on, place, attendees, topics, created_by, created_at, ideas, adopted, received_at, last_seq)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-         ON CONFLICT (id) DO UPDATE SET village = excluded.village, town = excluded.town, held_on = excluded.held_on, place = excluded.place,
-           attendees = excluded.attendees, topics = excluded.topics, ideas = excluded.ideas, adopted = excluded.adopted,
-           last_seq = GREATEST(meetings.last_seq, excluded.last_seq)`,
-        [m.id, m.village, m.town, m.heldOn, m.place, m.attendees, m.topics, m.createdBy, m.createdAt, m.ideas, m.adopted, receivedAt, lastSeq],
-      )),
-    linkAttachments: async (docId, hashes) => {
-      await c.query('DELETE FROM attachment_refs WHERE doc_id = $1', [docId]);
-      if (hashes.length > 0) await c.query('INSERT INTO attachment_refs (hash, doc_id) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING', [hashes, docId]);
-    },
-    appealScope: (docId) => appealScope(c, docId),
-  });
 
   const userQuery = async (sql: string, args: unknown[]) => toUser((await one<UserRow>(pool, sql, args)) ?? undefined);
 
@@ -293,10 +244,11 @@ export async function openPgStore(url: string, schema?: string): Promise<Store> 
         // Pushes commit one at a time (across every instance): a sequence number is never
         // visible before a smaller one, so no client's cursor can step over an update.
         await c.query('SELECT pg_advisory_xact_lock($1)', [PUSH_LOCK]);
-        const inserted: [number, string][] = [];
-        const out = await fn(pushTx(c, inserted));
+        const tx = bufferedPushTx(c);
+        const out = await fn(tx);
+        await tx.flush();
         // Delivered to every listening instance at COMMIT, in commit order, or never.
-        for (let i = 0; i < inserted.length; i += PER_NOTIFY) await c.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify(inserted.slice(i, i + PER_NOTIFY))]);
+        for (let i = 0; i < tx.inserted.length; i += PER_NOTIFY) await c.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify(tx.inserted.slice(i, i + PER_NOTIFY))]);
         await c.query('COMMIT');
         return out;
       } catch (err) {

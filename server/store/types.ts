@@ -47,6 +47,11 @@ export interface StoredUpdate {
  * batch writes commits together, and the ack is sent only after that commit.
  */
 export interface PushTx {
+  /**
+   * Optional: what a push batch will ask about, read in one go before its items are checked
+   * (a store that pays per round trip uses it; the others need not).
+   */
+  prefetch?(deviceId: string, clientSeqs: number[], docIds: string[]): Promise<void>;
   /** True when this (device, seq) was already stored: a resend to acknowledge again. */
   seen(deviceId: string, clientSeq: number): Promise<boolean>;
   /** Everything stored of a document: its snapshot (if any), then later updates (V1). */

@@ -61,6 +61,7 @@ export async function applyPush(store: Store, session: Session, msg: PushMessage
   const { user } = session;
   const ctx = { user, policy, knownVillage: (code: string) => villages.has(code) };
   await store.inPushTx(async (tx) => {
+    await tx.prefetch?.(session.deviceId, msg.items.map((i) => i.seq), [...new Set(msg.items.map((i) => i.docId))]);
     for (const item of msg.items) {
       if (await tx.seen(session.deviceId, item.seq)) {
         accepted.push(item.seq);

@@ -1,0 +1,175 @@
+import type pg from 'pg';
+import type { Contact } from '../../src/core/appeal';
+import type { MeetingProjection } from '../../src/core/meeting';
+import type { AppealProjection } from '../../src/core/projection';
+import { bytesOf } from './rows';
+import type { PushTx, StoredUpdate } from './types';
+
+// A push transaction on PostgreSQL that talks to the database a few times per batch, not
+// several times per item: `prefetch` reads the batch's receipts and documents in two
+// queries, writes are kept in order and sent as a handful of multi-row statements before
+// COMMIT (or before any read that must see them). Round trips, not work, are what a batch
+// of small updates costs on PostgreSQL.
+
+interface Pending {
+  updates: { seq: number; u: StoredUpdate; receivedAt: number }[];
+  contacts: Map<string, [Contact, string, number]>;
+  appeals: Map<string, [AppealProjection, number, number]>;
+  meetings: Map<string, [MeetingProjection, number, number]>;
+  attachments: Map<string, string[]>;
+}
+
+const APPEAL_COLUMNS = [
+  'id', 'status', 'tier', 'village', 'town', 'urgency', 'category', 'channel', 'kind', 'dept', 'handler', 'created_by', 'created_at', 'updated_at',
+  'due_at', 'stage', 'supervision_level', 'satisfaction', 'merged_into', 'title', 'anonymous', 'conflicts', 'reopen_count', 'meeting_id', 'on_spot',
+  'attachments', 'lat', 'lng', 'received_at', 'last_seq',
+];
+/** Set by the document on every change; who recorded it, when, and first receipt stay. */
+const APPEAL_KEPT = new Set(['id', 'created_by', 'created_at', 'received_at', 'last_seq']);
+
+function appealValues(p: AppealProjection, lastSeq: number, receivedAt: number): unknown[] {
+  return [
+    p.id, p.status, p.tier, p.village, p.town, p.urgency, p.category, p.channel, p.kind, p.dept, p.handler, p.createdBy, p.createdAt, p.updatedAt,
+    p.dueAt, p.stage, p.supervisionLevel, p.satisfaction, p.mergedInto, p.title, p.anonymous ? 1 : 0, p.conflicts, p.reopenCount, p.meetingId,
+    p.onSpot ? 1 : 0, p.attachments, p.lat, p.lng, receivedAt, lastSeq,
+  ];
+}
+
+/** `($1, $2, …), (…)` for `rows` rows of `width` values. */
+const placeholders = (rows: number, width: number) => Array.from({ length: rows }, (_, r) => `(${Array.from({ length: width }, (__, c) => `$${r * width + c + 1}`).join(', ')})`).join(', ');
+
+export interface BufferedPushTx extends PushTx {
+  /** Sends every write still held; called before COMMIT. */
+  flush(): Promise<void>;
+  /** The (seq, docId) of every update written, for the commit notification. */
+  inserted: [number, string][];
+}
+
+export function bufferedPushTx(c: pg.PoolClient): BufferedPushTx {
+  const pending: Pending = { updates: [], contacts: new Map(), appeals: new Map(), meetings: new Map(), attachments: new Map() };
+  const seenKeys = new Map<string, boolean>();
+  const stored = new Map<string, Uint8Array[]>();
+  const seqs: number[] = [];
+  const inserted: [number, string][] = [];
+  const key = (deviceId: string, clientSeq: number) => `${deviceId}\u0000${clientSeq}`;
+
+  async function flush(): Promise<void> {
+    const { updates, contacts, appeals, meetings, attachments } = pending;
+    if (updates.length > 0) {
+      const values = updates.flatMap(({ seq, u, receivedAt }) => [seq, u.docId, u.deviceId, u.clientSeq, u.userId, Buffer.from(u.bytes), receivedAt]);
+      await c.query(
+        `WITH u AS (INSERT INTO updates (seq, doc_id, device_id, client_seq, user_id, bytes, received_at) VALUES ${placeholders(updates.length, 7)} RETURNING seq, device_id, client_seq)
+         INSERT INTO receipts (device_id, client_seq, seq) SELECT device_id, client_seq, seq FROM u`,
+        values,
+      );
+    }
+    if (contacts.size > 0) {
+      await c.query(
+        `INSERT INTO contacts (appeal_id, name, phone, updated_by, updated_at) VALUES ${placeholders(contacts.size, 5)}
+         ON CONFLICT (appeal_id) DO UPDATE SET name = excluded.name, phone = excluded.phone, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+        [...contacts].flatMap(([id, [ct, by, at]]) => [id, ct.name ?? null, ct.phone ?? null, by, at]),
+      );
+    }
+    if (appeals.size > 0) {
+      await c.query(
+        `INSERT INTO appeals (${APPEAL_COLUMNS.join(', ')}) VALUES ${placeholders(appeals.size, APPEAL_COLUMNS.length)}
+         ON CONFLICT (id) DO UPDATE SET ${APPEAL_COLUMNS.filter((k) => !APPEAL_KEPT.has(k)).map((k) => `${k} = excluded.${k}`).join(', ')},
+           last_seq = GREATEST(appeals.last_seq, excluded.last_seq)`,
+        [...appeals.values()].flatMap(([p, lastSeq, receivedAt]) => appealValues(p, lastSeq, receivedAt)),
+      );
+    }
+    if (meetings.size > 0) {
+      await c.query(
+        `INSERT INTO meetings (id, village, town, held_on, place, attendees, topics, created_by, created_at, ideas, adopted, received_at, last_seq)
+         VALUES ${placeholders(meetings.size, 13)}
+         ON CONFLICT (id) DO UPDATE SET village = excluded.village, town = excluded.town, held_on = excluded.held_on, place = excluded.place,
+           attendees = excluded.attendees, topics = excluded.topics, ideas = excluded.ideas, adopted = excluded.adopted,
+           last_seq = GREATEST(meetings.last_seq, excluded.last_seq)`,
+        [...meetings.values()].flatMap(([m, lastSeq, receivedAt]) => [m.id, m.village, m.town, m.heldOn, m.place, m.attendees, m.topics, m.createdBy, m.createdAt, m.ideas, m.adopted, receivedAt, lastSeq]),
+      );
+    }
+    if (attachments.size > 0) {
+      const docs = [...attachments.keys()];
+      const pairs = [...attachments].flatMap(([doc, hashes]) => hashes.map((h) => [h, doc]));
+      await c.query('DELETE FROM attachment_refs WHERE doc_id = ANY($1)', [docs]);
+      if (pairs.length > 0) await c.query('INSERT INTO attachment_refs (hash, doc_id) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING', [pairs.map((p) => p[0]), pairs.map((p) => p[1])]);
+    }
+    // What was sent is now part of the stored documents this transaction reads.
+    for (const { u } of updates) stored.get(u.docId)?.push(u.bytes);
+    pending.updates = [];
+    contacts.clear();
+    appeals.clear();
+    meetings.clear();
+    attachments.clear();
+  }
+
+  async function readDoc(docId: string): Promise<Uint8Array[]> {
+    const parts = (
+      await c.query<{ bytes: Buffer }>(
+        'SELECT bytes FROM (SELECT state AS bytes, -1 AS seq FROM snapshots WHERE doc_id = $1 UNION ALL SELECT bytes, seq FROM updates WHERE doc_id = $1) p ORDER BY seq',
+        [docId],
+      )
+    ).rows.map((r) => bytesOf(r.bytes));
+    stored.set(docId, parts);
+    return parts;
+  }
+
+  return {
+    inserted,
+    flush,
+    prefetch: async (deviceId, clientSeqs, docIds) => {
+      const [receipts, parts] = await Promise.all([
+        c.query<{ client_seq: number }>('SELECT client_seq FROM receipts WHERE device_id = $1 AND client_seq = ANY($2)', [deviceId, clientSeqs]),
+        c.query<{ doc_id: string; bytes: Buffer }>(
+          `SELECT doc_id, bytes FROM (SELECT doc_id, state AS bytes, -1 AS seq FROM snapshots WHERE doc_id = ANY($1)
+             UNION ALL SELECT doc_id, bytes, seq FROM updates WHERE doc_id = ANY($1)) p ORDER BY doc_id, seq`,
+          [docIds],
+        ),
+      ]);
+      const found = new Set(receipts.rows.map((r) => r.client_seq));
+      for (const s of clientSeqs) seenKeys.set(key(deviceId, s), found.has(s));
+      for (const id of docIds) stored.set(id, []);
+      for (const r of parts.rows) stored.get(r.doc_id)!.push(bytesOf(r.bytes));
+      // One sequence number per item, taken while the push lock is held: increasing, in commit order.
+      const got = await c.query<{ seq: number }>("SELECT nextval(pg_get_serial_sequence('updates', 'seq')) AS seq FROM generate_series(1, $1)", [clientSeqs.length]);
+      seqs.push(...got.rows.map((r) => r.seq).sort((a, b) => a - b));
+    },
+    seen: async (deviceId, clientSeq) => {
+      const known = seenKeys.get(key(deviceId, clientSeq));
+      if (known !== undefined) return known;
+      const r = await c.query('SELECT 1 FROM receipts WHERE device_id = $1 AND client_seq = $2', [deviceId, clientSeq]);
+      return r.rowCount! > 0;
+    },
+    docParts: async (docId) => {
+      const base = stored.get(docId) ?? (await readDoc(docId));
+      return [...base, ...pending.updates.filter((p) => p.u.docId === docId).map((p) => p.u.bytes)];
+    },
+    insertUpdate: async (u, receivedAt) => {
+      const seq = seqs.shift() ?? (await c.query<{ seq: number }>("SELECT nextval(pg_get_serial_sequence('updates', 'seq')) AS seq")).rows[0]!.seq;
+      pending.updates.push({ seq, u, receivedAt });
+      seenKeys.set(key(u.deviceId, u.clientSeq), true);
+      inserted.push([seq, u.docId]);
+      return seq;
+    },
+    putContact: async (appealId, contact, userId, now) => void pending.contacts.set(appealId, [contact, userId, now]),
+    nextClientSeq: async (deviceId) => {
+      await flush();
+      return (await c.query<{ n: number }>('SELECT coalesce(max(client_seq), 0) + 1 AS n FROM receipts WHERE device_id = $1', [deviceId])).rows[0]!.n;
+    },
+    upsertProjection: async (p, lastSeq, receivedAt) => {
+      // Within a batch the later change of a document wins; its last_seq is the higher.
+      const before = pending.appeals.get(p.id);
+      pending.appeals.set(p.id, [p, Math.max(lastSeq, before?.[1] ?? 0), before?.[2] ?? receivedAt]);
+    },
+    upsertMeeting: async (m, lastSeq, receivedAt) => {
+      const before = pending.meetings.get(m.id);
+      pending.meetings.set(m.id, [m, Math.max(lastSeq, before?.[1] ?? 0), before?.[2] ?? receivedAt]);
+    },
+    linkAttachments: async (docId, hashes) => void pending.attachments.set(docId, [...new Set(hashes)]),
+    appealScope: async (docId) => {
+      await flush();
+      const r = (await c.query<{ village: string; dept: string | null }>('SELECT village, dept FROM appeals WHERE id = $1 UNION ALL SELECT village, NULL FROM meetings WHERE id = $1', [docId])).rows[0];
+      return r ? { villageCode: r.village, dept: r.dept } : null;
+    },
+  };
+}
