@@ -35,6 +35,10 @@ function appealValues(p: AppealProjection, lastSeq: number, receivedAt: number):
   ];
 }
 
+/** Rows per multi-row statement: PostgreSQL takes at most 65,535 parameters (30 columns × 1,000 stays under). */
+const ROWS_PER_STATEMENT = 1000;
+const chunks = <T>(list: T[]) => Array.from({ length: Math.ceil(list.length / ROWS_PER_STATEMENT) }, (_, i) => list.slice(i * ROWS_PER_STATEMENT, (i + 1) * ROWS_PER_STATEMENT));
+
 /** `($1, $2, …), (…)` for `rows` rows of `width` values. */
 const placeholders = (rows: number, width: number) => Array.from({ length: rows }, (_, r) => `(${Array.from({ length: width }, (__, c) => `$${r * width + c + 1}`).join(', ')})`).join(', ');
 
@@ -55,37 +59,36 @@ export function bufferedPushTx(c: pg.PoolClient): BufferedPushTx {
 
   async function flush(): Promise<void> {
     const { updates, contacts, appeals, meetings, attachments } = pending;
-    if (updates.length > 0) {
-      const values = updates.flatMap(({ seq, u, receivedAt }) => [seq, u.docId, u.deviceId, u.clientSeq, u.userId, Buffer.from(u.bytes), receivedAt]);
+    for (const part of chunks(updates)) {
       await c.query(
-        `WITH u AS (INSERT INTO updates (seq, doc_id, device_id, client_seq, user_id, bytes, received_at) VALUES ${placeholders(updates.length, 7)} RETURNING seq, device_id, client_seq)
+        `WITH u AS (INSERT INTO updates (seq, doc_id, device_id, client_seq, user_id, bytes, received_at) VALUES ${placeholders(part.length, 7)} RETURNING seq, device_id, client_seq)
          INSERT INTO receipts (device_id, client_seq, seq) SELECT device_id, client_seq, seq FROM u`,
-        values,
+        part.flatMap(({ seq, u, receivedAt }) => [seq, u.docId, u.deviceId, u.clientSeq, u.userId, Buffer.from(u.bytes), receivedAt]),
       );
     }
-    if (contacts.size > 0) {
+    for (const part of chunks([...contacts])) {
       await c.query(
-        `INSERT INTO contacts (appeal_id, name, phone, updated_by, updated_at) VALUES ${placeholders(contacts.size, 5)}
+        `INSERT INTO contacts (appeal_id, name, phone, updated_by, updated_at) VALUES ${placeholders(part.length, 5)}
          ON CONFLICT (appeal_id) DO UPDATE SET name = excluded.name, phone = excluded.phone, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
-        [...contacts].flatMap(([id, [ct, by, at]]) => [id, ct.name ?? null, ct.phone ?? null, by, at]),
+        part.flatMap(([id, [ct, by, at]]) => [id, ct.name ?? null, ct.phone ?? null, by, at]),
       );
     }
-    if (appeals.size > 0) {
+    for (const part of chunks([...appeals.values()])) {
       await c.query(
-        `INSERT INTO appeals (${APPEAL_COLUMNS.join(', ')}) VALUES ${placeholders(appeals.size, APPEAL_COLUMNS.length)}
+        `INSERT INTO appeals (${APPEAL_COLUMNS.join(', ')}) VALUES ${placeholders(part.length, APPEAL_COLUMNS.length)}
          ON CONFLICT (id) DO UPDATE SET ${APPEAL_COLUMNS.filter((k) => !APPEAL_KEPT.has(k)).map((k) => `${k} = excluded.${k}`).join(', ')},
            last_seq = GREATEST(appeals.last_seq, excluded.last_seq)`,
-        [...appeals.values()].flatMap(([p, lastSeq, receivedAt]) => appealValues(p, lastSeq, receivedAt)),
+        part.flatMap(([p, lastSeq, receivedAt]) => appealValues(p, lastSeq, receivedAt)),
       );
     }
-    if (meetings.size > 0) {
+    for (const part of chunks([...meetings.values()])) {
       await c.query(
         `INSERT INTO meetings (id, village, town, held_on, place, attendees, topics, created_by, created_at, ideas, adopted, received_at, last_seq)
-         VALUES ${placeholders(meetings.size, 13)}
+         VALUES ${placeholders(part.length, 13)}
          ON CONFLICT (id) DO UPDATE SET village = excluded.village, town = excluded.town, held_on = excluded.held_on, place = excluded.place,
            attendees = excluded.attendees, topics = excluded.topics, ideas = excluded.ideas, adopted = excluded.adopted,
            last_seq = GREATEST(meetings.last_seq, excluded.last_seq)`,
-        [...meetings.values()].flatMap(([m, lastSeq, receivedAt]) => [m.id, m.village, m.town, m.heldOn, m.place, m.attendees, m.topics, m.createdBy, m.createdAt, m.ideas, m.adopted, receivedAt, lastSeq]),
+        part.flatMap(([m, lastSeq, receivedAt]) => [m.id, m.village, m.town, m.heldOn, m.place, m.attendees, m.topics, m.createdBy, m.createdAt, m.ideas, m.adopted, receivedAt, lastSeq]),
       );
     }
     if (attachments.size > 0) {

@@ -8,6 +8,8 @@ import { POLICY_PRESETS } from '../../src/core/deadline';
 import { appendEvent, compactParts, readAppeal, writeNewAppeal } from '../../src/core/doc';
 import { newId } from '../../src/core/id';
 import { PG_URL, tempDir } from '../helpers/server';
+import { seedGeneratedAppeals } from '../../bench/seed-store';
+import { reprojectIfPolicyChanged } from '../../server/jobs/reproject';
 
 // The store contract, run against both implementations: what the server relies on, from
 // the push transaction's atomicity to the order catch-up reads changes in.
@@ -183,6 +185,28 @@ for (const kind of kinds) {
         await store.close();
       }
     });
+
+    it('takes a transaction of 2,500 documents (seeding, re-projection), past PostgreSQL’s parameter limit per statement', async () => {
+      const store = await kind.open();
+      try {
+        const snapshots = await seedGeneratedAppeals(store, {
+          count: 2500,
+          villages: [{ code: VILLAGE, name: '大仲村村民委员会' }, { code: OTHER, name: '某村村民委员会' }],
+          seed: 3,
+          official: { id: user.id, name: '王' },
+          from: Date.now() - 86_400_000,
+          policy: POLICY,
+        });
+        expect(snapshots).toHaveLength(2500);
+        expect((await store.appealRows()).length).toBe(2500);
+        expect(await store.receiptCount()).toBe(2500);
+        // Every projection rewritten in one transaction, sent as few statements as the limit allows.
+        expect(await reprojectIfPolicyChanged(store, { ...POLICY, name: 'faster', dispatchDays: 0.5 })).toBe(2500);
+        expect((await store.appealRows()).filter((r) => r.stage === 'dispatch').length).toBeGreaterThan(0);
+      } finally {
+        await store.close();
+      }
+    }, 60_000);
 
     it('keeps contacts, files and the documents that list a file', async () => {
       const store = await kind.open();
