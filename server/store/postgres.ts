@@ -69,6 +69,12 @@ const MIGRATIONS: string[] = [
   CREATE TABLE attachment_refs (hash TEXT NOT NULL, doc_id TEXT NOT NULL, PRIMARY KEY (hash, doc_id));
   CREATE TABLE files (hash TEXT PRIMARY KEY, type TEXT NOT NULL, size BIGINT NOT NULL, uploaded_by TEXT NOT NULL, created_at BIGINT NOT NULL);
   `,
+  // Rankings: when it was first answered and closed, whether every answer was in time, how long it took.
+  `
+  ALTER TABLE appeals ADD COLUMN replied_at BIGINT, ADD COLUMN closed_at BIGINT, ADD COLUMN on_time INTEGER, ADD COLUMN handling_minutes BIGINT;
+  CREATE INDEX appeals_created ON appeals(created_at);
+  CREATE INDEX appeals_replied ON appeals(replied_at);
+  `,
 ];
 
 /** The channel every instance listens on for commits, from any instance. */

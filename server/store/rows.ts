@@ -67,6 +67,10 @@ export function appealFromRow(r: Record<string, unknown>): AppealProjection {
     attachments: r.attachments,
     lat: r.lat,
     lng: r.lng,
+    repliedAt: r.replied_at ?? null,
+    closedAt: r.closed_at ?? null,
+    onTime: r.on_time === null || r.on_time === undefined ? null : r.on_time === 1,
+    handlingMinutes: r.handling_minutes ?? null,
   } as AppealProjection;
 }
 

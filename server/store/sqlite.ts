@@ -109,6 +109,15 @@ const MIGRATIONS: string[] = [
   ALTER TABLE appeals ADD COLUMN lat REAL;
   ALTER TABLE appeals ADD COLUMN lng REAL;
   `,
+  // Rankings: when it was first answered and closed, whether every answer was in time, how long it took.
+  `
+  ALTER TABLE appeals ADD COLUMN replied_at INTEGER;
+  ALTER TABLE appeals ADD COLUMN closed_at INTEGER;
+  ALTER TABLE appeals ADD COLUMN on_time INTEGER;
+  ALTER TABLE appeals ADD COLUMN handling_minutes INTEGER;
+  CREATE INDEX appeals_created ON appeals(created_at);
+  CREATE INDEX appeals_replied ON appeals(replied_at);
+  `,
 ];
 
 export function openSqliteStore(dataDir: string | ':memory:'): Store {
@@ -180,10 +189,10 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     upsertAppeal: db.prepare(`
       INSERT INTO appeals (id, status, tier, village, town, urgency, category, channel, kind, dept, handler, created_by,
         created_at, updated_at, due_at, stage, supervision_level, satisfaction, merged_into, title, anonymous, conflicts,
-        reopen_count, meeting_id, on_spot, attachments, lat, lng, received_at, last_seq)
+        reopen_count, meeting_id, on_spot, attachments, lat, lng, replied_at, closed_at, on_time, handling_minutes, received_at, last_seq)
       VALUES (@id, @status, @tier, @village, @town, @urgency, @category, @channel, @kind, @dept, @handler, @createdBy,
         @createdAt, @updatedAt, @dueAt, @stage, @supervisionLevel, @satisfaction, @mergedInto, @title, @anonymous, @conflicts,
-        @reopenCount, @meetingId, @onSpot, @attachments, @lat, @lng, @receivedAt, @lastSeq)
+        @reopenCount, @meetingId, @onSpot, @attachments, @lat, @lng, @repliedAt, @closedAt, @onTime, @handlingMinutes, @receivedAt, @lastSeq)
       ON CONFLICT(id) DO UPDATE SET status = excluded.status, tier = excluded.tier, village = excluded.village,
         town = excluded.town, urgency = excluded.urgency, category = excluded.category, channel = excluded.channel,
         kind = excluded.kind, dept = excluded.dept, updated_at = excluded.updated_at, due_at = excluded.due_at,
@@ -191,7 +200,9 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
         reopen_count = excluded.reopen_count, handler = excluded.handler, stage = excluded.stage,
         supervision_level = excluded.supervision_level, satisfaction = excluded.satisfaction,
         merged_into = excluded.merged_into, meeting_id = excluded.meeting_id, on_spot = excluded.on_spot,
-        attachments = excluded.attachments, lat = excluded.lat, lng = excluded.lng, last_seq = max(last_seq, excluded.last_seq)`),
+        attachments = excluded.attachments, lat = excluded.lat, lng = excluded.lng, replied_at = excluded.replied_at,
+        closed_at = excluded.closed_at, on_time = excluded.on_time, handling_minutes = excluded.handling_minutes,
+        last_seq = max(last_seq, excluded.last_seq)`),
     upsertMeeting: db.prepare(`
       INSERT INTO meetings (id, village, town, held_on, place, attendees, topics, created_by, created_at, ideas, adopted, received_at, last_seq)
       VALUES (@id, @village, @town, @heldOn, @place, @attendees, @topics, @createdBy, @createdAt, @ideas, @adopted, @receivedAt, @lastSeq)
@@ -237,7 +248,7 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     putContact: async (appealId, c, userId, now) => void q.putContact.run(appealId, c.name ?? null, c.phone ?? null, userId, now),
     nextClientSeq: async (deviceId) => (q.nextClientSeq.get(deviceId) as { n: number }).n,
     upsertProjection: async (p: AppealProjection, lastSeq, receivedAt) => {
-      q.upsertAppeal.run({ ...p, anonymous: p.anonymous ? 1 : 0, onSpot: p.onSpot ? 1 : 0, receivedAt, lastSeq });
+      q.upsertAppeal.run({ ...p, anonymous: p.anonymous ? 1 : 0, onSpot: p.onSpot ? 1 : 0, onTime: p.onTime === null ? null : p.onTime ? 1 : 0, receivedAt, lastSeq });
     },
     upsertMeeting: async (m, lastSeq, receivedAt) => void q.upsertMeeting.run({ ...m, receivedAt, lastSeq }),
     linkAttachments: async (docId, hashes) => {

@@ -1,4 +1,5 @@
 import type { Channel, Kind, Urgency } from './appeal';
+import { workingMinutesBetween } from './calendar';
 import { deadlineOf, type DeadlinePolicy } from './deadline';
 import type { Satisfaction, Tier } from './events';
 import { fold, type AppealState, type Stage, type Status } from './fold';
@@ -43,7 +44,41 @@ export interface AppealProjection {
   /** Where it was recorded (WGS84), when the device had a GPS fix. */
   lat: number | null;
   lng: number | null;
+  /** First reply to the citizen (Unix ms), the end of handling for the rankings. */
+  repliedAt: number | null;
+  /** Last closure (Unix ms); null while open or after a reopening. */
+  closedAt: number | null;
+  /** Every reply given within its running handling deadline; null before any reply. */
+  onTime: boolean | null;
+  /** Working minutes from recording to the first reply, on the county's working hours. */
+  handlingMinutes: number | null;
 }
+
+/** What the rankings need of an appeal's history: each reply against the deadline running when it was given. */
+export function handlingOutcome(snapshot: AppealSnapshot, policy: DeadlinePolicy): Pick<AppealProjection, 'repliedAt' | 'closedAt' | 'onTime' | 'handlingMinutes'> {
+  const f = snapshot.fields;
+  const terms = { kind: f.kind as Kind, urgency: f.urgency as Urgency };
+  let replies = 0;
+  let late = 0;
+  let first: number | null = null;
+  const state = fold(snapshot.events, snapshot.id, (e, before, _i, refused) => {
+    if (refused || e.type !== 'replied') return;
+    replies++;
+    first ??= e.at;
+    const due = deadlineOf(before, terms, policy)?.dueAt;
+    if (due !== undefined && e.at > due) late++;
+  });
+  const recordedAt = state.recordedAt ?? (typeof f.createdAt === 'number' ? f.createdAt : null);
+  const repliedAt = state.onSpot ? recordedAt : first;
+  return {
+    repliedAt,
+    closedAt: state.status === 'closed' ? state.closedAt : null,
+    // Solved on the spot counts as on time: the answer came at once.
+    onTime: state.onSpot ? true : replies > 0 ? late === 0 : null,
+    handlingMinutes: repliedAt !== null && recordedAt !== null ? Math.round(workingMinutesBetween(recordedAt, repliedAt, policy.hours)) : null,
+  };
+}
+
 
 const TITLE_CHARS = 80;
 
@@ -90,5 +125,6 @@ export function project(snapshot: AppealSnapshot, policy: DeadlinePolicy, state:
     attachments: Array.isArray(f.attachments) ? f.attachments.length : 0,
     lat: gps ? gps.lat : null,
     lng: gps ? gps.lng : null,
+    ...handlingOutcome(snapshot, policy),
   };
 }

@@ -104,6 +104,10 @@ describe('project', () => {
       attachments: 0,
       lat: null,
       lng: null,
+      repliedAt: null,
+      closedAt: null,
+      onTime: null,
+      handlingMinutes: null,
     });
   });
 
@@ -127,6 +131,32 @@ describe('project', () => {
     expect(p).toMatchObject({ status: 'assigned', tier: 'town', dept: 'water', conflicts: 1, reopenCount: 1 });
     expect(p.updatedAt).toBe(1_700_000_000_500); // the refused close does not move it
     expect(project(snap, fold(snap.events, snap.id))).toEqual(p);
+  });
+
+  // Recorded Wednesday 2023-11-15 06:13 (before work starts at 09:00); Wanyuan gives a
+  // complaint 5 working days of 8 hours. Assigned Wednesday 10:00, so handling is due
+  // Wednesday 22 November 10:00 (420 + 4 × 480 + 60 working minutes later).
+  const cst = (s: string) => Date.parse(`${s}+08:00`);
+  const assigned = ev('assigned', { tier: 'town', at: cst('2023-11-15T10:00:00') });
+  it('marks a reply within the handling deadline on time, and counts working minutes from recording', () => {
+    const p = project(snapshotOf(undefined, [assigned, ev('replied', { at: cst('2023-11-21T16:00:00') })]));
+    // Wed, Thu, Fri, Mon whole (4 × 480) and Tuesday 09:00–16:00 (420).
+    expect(p).toMatchObject({ repliedAt: cst('2023-11-21T16:00:00'), onTime: true, handlingMinutes: 2340, closedAt: null });
+  });
+
+  it('marks a reply after the deadline late', () => {
+    const p = project(snapshotOf(undefined, [assigned, ev('replied', { at: cst('2023-11-22T11:00:00') })]));
+    // One hour past 10:00; 5 × 480 + 120 working minutes after recording.
+    expect(p).toMatchObject({ onTime: false, handlingMinutes: 2520 });
+  });
+
+  it('keeps the first reply and closure, and any late reply after a reopening spoils on-time', () => {
+    const first = [assigned, ev('replied', { at: cst('2023-11-21T16:00:00') }), ev('visited', { satisfaction: 'satisfied', at: cst('2023-11-22T09:30:00') }), ev('closed', { at: cst('2023-11-22T09:40:00') })];
+    expect(project(snapshotOf(undefined, first))).toMatchObject({ repliedAt: cst('2023-11-21T16:00:00'), closedAt: cst('2023-11-22T09:40:00'), onTime: true });
+    const unhappy = [assigned, ev('replied', { at: cst('2023-11-21T16:00:00') }), ev('visited', { satisfaction: 'unsatisfied', at: cst('2023-11-22T09:30:00') }), ev('reopened', { at: cst('2023-11-22T09:40:00') })];
+    // Reopened Wednesday 22 09:40: the new handling clock is due five working days later, Wednesday 29 09:40.
+    expect(project(snapshotOf(undefined, [...unhappy, ev('replied', { at: cst('2023-11-29T10:00:00') })]))).toMatchObject({ repliedAt: cst('2023-11-21T16:00:00'), closedAt: null, onTime: false });
+    expect(project(snapshotOf(undefined, [...unhappy, ev('replied', { at: cst('2023-11-28T10:00:00') })]))).toMatchObject({ onTime: true });
   });
 
   it('marks anonymous appeals', () => {

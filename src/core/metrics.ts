@@ -1,0 +1,119 @@
+import { cstDate, cstDay, cstInstant, dayLength, weekdayOf, type WorkingHours } from './calendar';
+import type { Satisfaction } from './events';
+
+// The weekly and monthly rankings of towns and departments (as Wuhan's board publishes per
+// district), computed from the relational projection. Each figure counts what happened in
+// the period, so a week's ranking never changes because of what happens later:
+//   received          appeals recorded in the period;
+//   answered          appeals first replied to in the period (the end of handling);
+//   on-time rate      of those answered, the share whose every reply came within the handling deadline;
+//   handling days     of those answered, the mean working days from recording to first reply;
+//   satisfaction      of those answered and rated, the share rated satisfied or basically satisfied;
+//   repeat rate       of those received, the share that repeat a problem: merged into another as
+//                     its duplicate, or the same village and category raised within the repeat window before;
+//   reopen rate       of those answered, the share reopened after an unsatisfied return visit.
+
+export interface RankRow {
+  id: string;
+  town: string;
+  dept: string | null;
+  village: string;
+  category: string;
+  createdAt: number;
+  repliedAt: number | null;
+  onTime: boolean | null;
+  handlingMinutes: number | null;
+  satisfaction: Satisfaction | null;
+  reopenCount: number;
+  mergedInto: string | null;
+}
+
+/** A half-open interval of instants, [from, to). */
+export interface Period {
+  from: number;
+  to: number;
+  /** The week's Monday ("2026-11-23") or the month ("2026-11"); screens add the words. */
+  label: string;
+}
+
+export interface UnitMetrics {
+  unit: string;
+  received: number;
+  answered: number;
+  onTimeRate: number | null;
+  handlingDays: number | null;
+  rated: number;
+  satisfactionRate: number | null;
+  repeatRate: number | null;
+  reopenRate: number | null;
+}
+
+/** The week (Monday to Monday, China time) holding `instant`. */
+export function weekOf(instant: number): Period {
+  const day = cstDay(instant);
+  const monday = day - ((weekdayOf(day) + 6) % 7);
+  return { from: cstInstant(monday, 0), to: cstInstant(monday + 7, 0), label: cstDate(monday) };
+}
+
+/** The calendar month (China time) holding `instant`. */
+export function monthOf(instant: number): Period {
+  const [y, m] = cstDate(cstDay(instant)).split('-').map(Number) as [number, number];
+  const first = Date.UTC(y, m - 1, 1) / 86_400_000;
+  const next = Date.UTC(y, m, 1) / 86_400_000;
+  return { from: cstInstant(first, 0), to: cstInstant(next, 0), label: `${y}-${String(m).padStart(2, '0')}` };
+}
+
+const within = (t: number | null, p: Period) => t !== null && t >= p.from && t < p.to;
+const share = (part: number, whole: number) => (whole === 0 ? null : part / whole);
+
+/**
+ * Whether each appeal repeats an earlier problem: a duplicate merged into another, or the
+ * same village and category recorded within `windowDays` before it (by anyone, anywhere).
+ */
+export function repeats(rows: readonly RankRow[], windowDays: number): Set<string> {
+  const out = new Set<string>();
+  const byProblem = new Map<string, number[]>();
+  for (const r of [...rows].sort((a, b) => a.createdAt - b.createdAt)) {
+    const key = `${r.village}|${r.category}`;
+    const earlier = byProblem.get(key) ?? [];
+    if (r.mergedInto !== null || earlier.some((t) => t >= r.createdAt - windowDays * 86_400_000 && t < r.createdAt)) out.add(r.id);
+    earlier.push(r.createdAt);
+    byProblem.set(key, earlier);
+  }
+  return out;
+}
+
+/**
+ * The ranking figures per unit (`unitOf` names a town or department; null leaves a row
+ * out), for one period. `all` must hold the earlier appeals too, for the repeat rate.
+ */
+export function rankUnits(all: readonly RankRow[], unitOf: (r: RankRow) => string | null, period: Period, hours: WorkingHours, windowDays: number): UnitMetrics[] {
+  const repeated = repeats(all, windowDays);
+  const perDay = dayLength(hours);
+  const units = new Map<string, RankRow[]>();
+  for (const r of all) {
+    const unit = unitOf(r);
+    if (unit === null || !(within(r.createdAt, period) || within(r.repliedAt, period))) continue;
+    const list = units.get(unit);
+    if (list) list.push(r);
+    else units.set(unit, [r]);
+  }
+  return [...units].map(([unit, rows]) => {
+    const received = rows.filter((r) => within(r.createdAt, period));
+    const answered = rows.filter((r) => within(r.repliedAt, period));
+    const judged = answered.filter((r) => r.onTime !== null);
+    const timed = answered.filter((r) => r.handlingMinutes !== null);
+    const rated = answered.filter((r) => r.satisfaction !== null);
+    return {
+      unit,
+      received: received.length,
+      answered: answered.length,
+      onTimeRate: share(judged.filter((r) => r.onTime).length, judged.length),
+      handlingDays: timed.length === 0 ? null : timed.reduce((sum, r) => sum + r.handlingMinutes!, 0) / timed.length / perDay,
+      rated: rated.length,
+      satisfactionRate: share(rated.filter((r) => r.satisfaction !== 'unsatisfied').length, rated.length),
+      repeatRate: share(received.filter((r) => repeated.has(r.id)).length, received.length),
+      reopenRate: share(answered.filter((r) => r.reopenCount > 0).length, answered.length),
+    };
+  });
+}
