@@ -5,6 +5,7 @@ console.debug = () => {};
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from './pipeline';
+import { reports } from './reports';
 import { client } from './client';
 import { lighthouseScores } from './lighthouse';
 import { serverLoad } from './server-load';
@@ -17,6 +18,7 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   client,
   lighthouse: lighthouseScores,
   pipeline,
+  reports,
 };
 
 const wanted = process.argv.slice(2);

@@ -8,6 +8,7 @@ import type { Revocations } from '../revocations';
 import type { Store, UserRecord } from '../store/types';
 import type { IssuedSession, TokenService } from '../tokens';
 import { createAdminRoutes } from './admin';
+import { createReportRoutes } from './reports';
 import { withInitials } from '../initials';
 import { DEFAULT_KEYWORDS, parseKeywords, type KeywordRule } from '../../src/core/classify';
 import type { PointCorrections } from '../../src/core/geo';
@@ -204,6 +205,7 @@ export function createApi({ store, config, tickets, tokens, revocations }: ApiDe
     },
   };
   const admin = createAdminRoutes({ store, revocations, authed, readJson, parse });
+  Object.assign(routes, createReportRoutes({ store, policy: config.policy, authed }));
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://local').pathname;

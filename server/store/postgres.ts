@@ -2,7 +2,7 @@ import pg from 'pg';
 import { OPEN_STATUSES } from '../../src/core/fold';
 import type { Tally } from '../../src/core/geo';
 import type { Region } from '../../src/core/regions';
-import { appealFromRow, bytesOf, meetingFromRow, toUser, type UserRow } from './rows';
+import { appealFromRow, bytesOf, meetingFromRow, RANK_COLUMNS, rankFromRow, toUser, type UserRow } from './rows';
 import { bufferedPushTx } from './pg-push';
 import type { CommitRow, Store } from './types';
 
@@ -324,6 +324,11 @@ export async function openPgStore(url: string, schema?: string): Promise<Store> 
 
     appealRows: async () => (await rows(pool, 'SELECT * FROM appeals ORDER BY id')).map(appealFromRow),
     meetingRows: async () => (await rows(pool, 'SELECT * FROM meetings ORDER BY held_on, id')).map(meetingFromRow),
+    rankRows: async (prefixes, departments, since) => {
+      if (prefixes.length === 0 || departments?.length === 0) return [];
+      const scope = scopeFilter(prefixes, departments, 2);
+      return (await rows(pool, `SELECT ${RANK_COLUMNS} FROM appeals WHERE (created_at >= $1 OR replied_at >= $1) AND ${scope.sql}`, [since, ...scope.args])).map(rankFromRow);
+    },
     mapTally: async (level, prefixes, departments, now) => {
       if (prefixes.length === 0 || departments?.length === 0) return [];
       const scope = scopeFilter(prefixes, departments, 2);

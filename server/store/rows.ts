@@ -1,4 +1,5 @@
 import type { MeetingProjection } from '../../src/core/meeting';
+import type { RankRow } from '../../src/core/metrics';
 import type { AppealProjection } from '../../src/core/projection';
 import type { Role, Scope } from '../../src/core/roles';
 import type { Store, UserRecord } from './types';
@@ -73,6 +74,26 @@ export function appealFromRow(r: Record<string, unknown>): AppealProjection {
     handlingMinutes: r.handling_minutes ?? null,
   } as AppealProjection;
 }
+
+export function rankFromRow(r: Record<string, unknown>): RankRow {
+  return {
+    id: r.id as string,
+    town: r.town as string,
+    dept: (r.dept as string | null) ?? null,
+    village: r.village as string,
+    category: r.category as string,
+    createdAt: r.created_at as number,
+    repliedAt: (r.replied_at as number | null) ?? null,
+    onTime: r.on_time === null || r.on_time === undefined ? null : r.on_time === 1,
+    handlingMinutes: (r.handling_minutes as number | null) ?? null,
+    satisfaction: (r.satisfaction as RankRow['satisfaction']) ?? null,
+    reopenCount: r.reopen_count as number,
+    mergedInto: (r.merged_into as string | null) ?? null,
+  };
+}
+
+/** The projection columns the rankings read. */
+export const RANK_COLUMNS = 'id, town, dept, village, category, created_at, replied_at, on_time, handling_minutes, satisfaction, reopen_count, merged_into';
 
 export function meetingFromRow(r: Record<string, unknown>): MeetingProjection {
   return {

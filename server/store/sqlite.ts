@@ -7,7 +7,7 @@ import type { MeetingProjection } from '../../src/core/meeting';
 import type { AppealProjection } from '../../src/core/projection';
 import type { Region, RegionLevel } from '../../src/core/regions';
 import type { Role, Scope } from '../../src/core/roles';
-import { appealFromRow, bytesOf, meetingFromRow, toUser, type Synchronous, type UserRow } from './rows';
+import { appealFromRow, bytesOf, meetingFromRow, RANK_COLUMNS, rankFromRow, toUser, type Synchronous, type UserRow } from './rows';
 import type { NewUser, PushTx, Store, StoredUpdate } from './types';
 
 // Versioned migrations, applied in order at start; never edit one that has shipped.
@@ -119,6 +119,17 @@ const MIGRATIONS: string[] = [
   CREATE INDEX appeals_replied ON appeals(replied_at);
   `,
 ];
+
+/** `WHERE` for "in one of these region prefixes (and departments)", with its arguments. */
+function scopeWhere(prefixes: string[], departments: string[] | undefined): { where: string; args: (string | number)[] } {
+  let where = prefixes.map(() => 'substr(village, 1, ?) = ?').join(' OR ');
+  const args: (string | number)[] = prefixes.flatMap((p) => [p.length, p]);
+  if (departments) {
+    where = `(${where}) AND dept IN (${departments.map(() => '?').join(', ')})`;
+    args.push(...departments);
+  }
+  return { where, args };
+}
 
 export function openSqliteStore(dataDir: string | ':memory:'): Store {
   let file = ':memory:';
@@ -326,12 +337,7 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     head: () => (q.head.get() as { seq: number } | undefined)?.seq ?? 0,
     changedDocs: (cursor, prefixes, limit, departments) => {
       if (prefixes.length === 0 || departments?.length === 0) return [];
-      let where = prefixes.map(() => 'substr(village, 1, ?) = ?').join(' OR ');
-      const args: (string | number)[] = prefixes.flatMap((p) => [p.length, p]);
-      if (departments) {
-        where = `(${where}) AND dept IN (${departments.map(() => '?').join(', ')})`;
-        args.push(...departments);
-      }
+      const { where, args } = scopeWhere(prefixes, departments);
       return (
         db
           .prepare(
@@ -370,15 +376,15 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
 
     appealRows: () => (q.appealRows.all() as Record<string, unknown>[]).map(appealFromRow),
     meetingRows: () => (q.meetingRows.all() as Record<string, unknown>[]).map(meetingFromRow),
+    rankRows: (prefixes, departments, since) => {
+      if (prefixes.length === 0 || departments?.length === 0) return [];
+      const { where, args } = scopeWhere(prefixes, departments);
+      return (db.prepare(`SELECT ${RANK_COLUMNS} FROM appeals WHERE (created_at >= ? OR replied_at >= ?) AND (${where})`).all(since, since, ...args) as Record<string, unknown>[]).map(rankFromRow);
+    },
     mapTally: (level, prefixes, departments, now) => {
       if (prefixes.length === 0 || departments?.length === 0) return [];
       const open = `status IN (${OPEN_STATUSES.map((st) => `'${st}'`).join(', ')})`;
-      let where = prefixes.map(() => 'substr(village, 1, ?) = ?').join(' OR ');
-      const args: (string | number)[] = prefixes.flatMap((p) => [p.length, p]);
-      if (departments) {
-        where = `(${where}) AND dept IN (${departments.map(() => '?').join(', ')})`;
-        args.push(...departments);
-      }
+      const { where, args } = scopeWhere(prefixes, departments);
       const rows = db
         .prepare(
           `SELECT ${level === 'town' ? 'town' : 'village'} AS code, count(*) AS total, sum(${open}) AS open,

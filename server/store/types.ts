@@ -1,6 +1,7 @@
 import type { Contact } from '../../src/core/appeal';
 import type { Tally } from '../../src/core/geo';
 import type { MeetingProjection } from '../../src/core/meeting';
+import type { RankRow } from '../../src/core/metrics';
 import type { AppealProjection } from '../../src/core/projection';
 import type { Region } from '../../src/core/regions';
 import type { Role, Scope, SessionUser } from '../../src/core/roles';
@@ -140,6 +141,8 @@ export interface Store {
    */
   mapTally(level: 'town' | 'village', regionPrefixes: string[], departments: string[] | undefined, now: number): Promise<({ code: string } & Tally)[]>;
   meetingRows(): Promise<MeetingProjection[]>;
+  /** What the rankings read of the appeals in scope recorded or first answered at or after `since`. */
+  rankRows(regionPrefixes: string[], departments: string[] | undefined, since: number): Promise<RankRow[]>;
   /** Where the documents that list a file lie: who may download it follows them. */
   attachmentScopes(hash: string): Promise<{ villageCode: string; dept: string | null }[]>;
   file(hash: string): Promise<StoredFile | null>;

@@ -28,6 +28,8 @@ export interface SessionUser {
 
 /** Roles that take in appeals: in the field, at the station or the hotline, and leaders on reception days. */
 export const RECORDING_ROLES: readonly Role[] = ['grid_worker', 'bench_facilitator', 'village_station', 'town_official', 'city_dispatcher', 'leader', 'admin'];
+/** Who reads the governance reports: the city center, leaders, and towns and departments for their own rows. */
+export const REPORT_ROLES: readonly Role[] = ['town_official', 'dept_handler', 'city_dispatcher', 'leader', 'admin'];
 
 export function isRole(s: unknown): s is Role {
   return typeof s === 'string' && (ROLES as readonly string[]).includes(s);

@@ -5,6 +5,7 @@ export type Route =
   | { name: 'admin' }
   | { name: 'settings' }
   | { name: 'map' }
+  | { name: 'reports' }
   | { name: 'appeal'; id: string }
   | { name: 'meetings' }
   | { name: 'meetingNew' }
@@ -23,6 +24,7 @@ function parse(hash: string): Route {
   if (path === '/admin') return { name: 'admin' };
   if (path === '/settings') return { name: 'settings' };
   if (path === '/map') return { name: 'map' };
+  if (path === '/reports') return { name: 'reports' };
   if (path === '/meetings') return { name: 'meetings' };
   if (path === '/meetings/new') return { name: 'meetingNew' };
   return { name: 'list' };
