@@ -325,16 +325,24 @@ export function createSyncHub({ store, villages, policy, tokens, revocations, bu
       if (conn.session || conn.authenticating) return fail(conn, 'bad_message', 'hello is sent once per connection');
       conn.authenticating = true;
       // The token is checked in this first frame, never taken from the URL.
-      void tokens.verify(msg.token).then((found) => {
-        conn.authenticating = false;
-        if (conn.ws.readyState !== conn.ws.OPEN) return;
-        if (!found) {
-          fail(conn, 'unauthorized', 'session expired or invalid: log in again');
-          conn.ws.close(4401, 'unauthorized');
-          return;
-        }
-        welcome(conn, { user: publicUser(found.user), deviceId: msg.deviceId }, msg.cursor, msg.resume);
-      });
+      void tokens
+        .verify(msg.token)
+        .then((found) => {
+          conn.authenticating = false;
+          if (conn.ws.readyState !== conn.ws.OPEN) return;
+          if (!found) {
+            fail(conn, 'unauthorized', 'session expired or invalid: log in again');
+            conn.ws.close(4401, 'unauthorized');
+            return;
+          }
+          return welcome(conn, { user: publicUser(found.user), deviceId: msg.deviceId }, msg.cursor, msg.resume);
+        })
+        .catch((err) => {
+          // The store did not answer (a database restarting): the client retries with backoff.
+          console.error('hello failed', err);
+          fail(conn, 'server_error', 'the server could not start this session; it will be retried');
+          conn.ws.close(1011, 'server error');
+        });
       return;
     }
     if (!conn.session) return fail(conn, 'not_ready', 'send hello before push');
