@@ -44,7 +44,21 @@ export type Route = (req: IncomingMessage) => Promise<[number, unknown]>;
 /** Failed logins allowed before a pause: per account, and per address. */
 export const LOGIN_LIMITS = { account: { max: 5, windowMs: 15 * 60_000 }, ip: { max: 30, windowMs: 15 * 60_000 } };
 
+/** A route's answer that is a file to download rather than JSON. */
+export class FileBody {
+  constructor(
+    readonly bytes: Buffer,
+    readonly type: string,
+    readonly name: string,
+  ) {}
+}
+
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (body instanceof FileBody) {
+    res.writeHead(status, { 'content-type': body.type, 'content-length': String(body.bytes.byteLength), 'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(body.name)}`, 'cache-control': 'no-store' });
+    res.end(body.bytes);
+    return;
+  }
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
   res.end(JSON.stringify(body));
 }

@@ -324,6 +324,11 @@ export async function openPgStore(url: string, schema?: string): Promise<Store> 
 
     appealRows: async () => (await rows(pool, 'SELECT * FROM appeals ORDER BY id')).map(appealFromRow),
     meetingRows: async () => (await rows(pool, 'SELECT * FROM meetings ORDER BY held_on, id')).map(meetingFromRow),
+    exportRows: async (prefixes, departments, from, to) => {
+      if (prefixes.length === 0 || departments?.length === 0) return [];
+      const scope = scopeFilter(prefixes, departments, 3);
+      return (await rows(pool, `SELECT * FROM appeals WHERE created_at >= $1 AND created_at < $2 AND ${scope.sql} ORDER BY created_at, id`, [from, to, ...scope.args])).map(appealFromRow);
+    },
     rankRows: async (prefixes, departments, since) => {
       if (prefixes.length === 0 || departments?.length === 0) return [];
       const scope = scopeFilter(prefixes, departments, 2);

@@ -376,6 +376,11 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
 
     appealRows: () => (q.appealRows.all() as Record<string, unknown>[]).map(appealFromRow),
     meetingRows: () => (q.meetingRows.all() as Record<string, unknown>[]).map(meetingFromRow),
+    exportRows: (prefixes, departments, from, to) => {
+      if (prefixes.length === 0 || departments?.length === 0) return [];
+      const { where, args } = scopeWhere(prefixes, departments);
+      return (db.prepare(`SELECT * FROM appeals WHERE created_at >= ? AND created_at < ? AND (${where}) ORDER BY created_at, id`).all(from, to, ...args) as Record<string, unknown>[]).map(appealFromRow);
+    },
     rankRows: (prefixes, departments, since) => {
       if (prefixes.length === 0 || departments?.length === 0) return [];
       const { where, args } = scopeWhere(prefixes, departments);

@@ -143,6 +143,8 @@ export interface Store {
   meetingRows(): Promise<MeetingProjection[]>;
   /** What the rankings read of the appeals in scope recorded or first answered at or after `since`. */
   rankRows(regionPrefixes: string[], departments: string[] | undefined, since: number): Promise<RankRow[]>;
+  /** Appeals in scope recorded in [from, to), oldest first, for exports. */
+  exportRows(regionPrefixes: string[], departments: string[] | undefined, from: number, to: number): Promise<AppealProjection[]>;
   /** Where the documents that list a file lie: who may download it follows them. */
   attachmentScopes(hash: string): Promise<{ villageCode: string; dept: string | null }[]>;
   file(hash: string): Promise<StoredFile | null>;

@@ -1,0 +1,57 @@
+import type { AppealProjection } from './projection';
+
+// Appeals out of the system for the people who work with spreadsheets and GIS: one table
+// shape for CSV and XLSX, and GeoJSON for those recorded with a location. Citizens' names and
+// phones never travel in an export (they are not in the projection at all).
+
+export interface ExportColumn {
+  key: string;
+  /** The value of one appeal in this column, already in words (`label` turns codes into them). */
+  value: (a: AppealProjection, label: (key: string) => string, place: (code: string) => string) => string | number | null;
+}
+
+const time = (ms: number | null) => (ms === null ? null : new Date(ms + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' '));
+
+export const EXPORT_COLUMNS: readonly ExportColumn[] = [
+  { key: 'id', value: (a) => a.id },
+  { key: 'createdAt', value: (a) => time(a.createdAt) },
+  { key: 'town', value: (a, _l, place) => place(a.town) },
+  { key: 'village', value: (a, _l, place) => place(a.village) },
+  { key: 'category', value: (a, label) => label(`category.${a.category}`) },
+  { key: 'kind', value: (a, label) => label(`kind.${a.kind}`) },
+  { key: 'urgency', value: (a, label) => label(`urgency.${a.urgency}`) },
+  { key: 'channel', value: (a, label) => label(`channel.${a.channel}`) },
+  { key: 'status', value: (a, label) => label(`status.${a.status}`) },
+  { key: 'dept', value: (a, label) => (a.dept ? label(`dept.${a.dept}`) : null) },
+  { key: 'title', value: (a) => a.title },
+  { key: 'dueAt', value: (a) => time(a.dueAt) },
+  { key: 'repliedAt', value: (a) => time(a.repliedAt) },
+  { key: 'closedAt', value: (a) => time(a.closedAt) },
+  { key: 'onTime', value: (a, label) => (a.onTime === null ? null : label(a.onTime ? 'export.yes' : 'export.no')) },
+  { key: 'satisfaction', value: (a, label) => (a.satisfaction ? label(`satisfaction.${a.satisfaction}`) : null) },
+  { key: 'lat', value: (a) => a.lat },
+  { key: 'lng', value: (a) => a.lng },
+];
+
+function csvCell(v: string | number | null): string {
+  if (v === null) return '';
+  const s = String(v);
+  // Quote what would break a row, and neutralise a leading formula character (CSV injection).
+  const safe = /^[=+\-@\t\r]/.test(s) && typeof v === 'string' ? `'${s}` : s;
+  return /[",\r\n]/.test(safe) || safe !== s ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+/** The CSV header and rows, CRLF-separated; the caller puts the UTF-8 BOM before it (so Excel reads Chinese). */
+export function csvLines(rows: readonly (string | number | null)[][]): string {
+  return rows.map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
+}
+
+/** A GeoJSON FeatureCollection of the appeals that have a location (WGS84, [lng, lat]). */
+export function geoJson(appeals: readonly AppealProjection[], properties: (a: AppealProjection) => Record<string, string | number | null>): object {
+  return {
+    type: 'FeatureCollection',
+    features: appeals
+      .filter((a) => a.lat !== null && a.lng !== null)
+      .map((a) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [a.lng, a.lat] }, properties: properties(a) })),
+  };
+}
