@@ -524,4 +524,8 @@ export const en: Record<MessageKey, string> = {
   'reports.exporting': "Exporting… {size} received",
   'reports.exported': "Exported {name} ({size})",
   'reports.exportFailed': "Export failed: {message}",
+  'reports.hotSpots': "Hot spots: villages with the most overdue and open appeals",
+  'reports.village': "Village",
+  'reports.overdue': "Overdue",
+  'reports.open': "Open",
 };

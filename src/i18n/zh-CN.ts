@@ -523,6 +523,10 @@ export const zhCN = {
   'reports.exporting': "正在导出… 已接收 {size}",
   'reports.exported': "已导出 {name}（{size}）",
   'reports.exportFailed': "导出失败：{message}",
+  'reports.hotSpots': "热点村（超期与未办结最多）",
+  'reports.village': "村（社区）",
+  'reports.overdue': "超期",
+  'reports.open': "未办结",
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

@@ -78,6 +78,11 @@ describe('accessibility', () => {
     expect(await ranking.locator('tbody tr td').first().textContent()).toContain('1');
     await ranking.getByRole('button', { name: /按时办结率/ }).click();
     expect(await ranking.locator('th[aria-sort=descending]').textContent()).toContain('按时办结率');
+    // Hot spots: the one village with an open appeal.
+    const hot = admin.page.getByTestId('hot-spots');
+    await hot.waitFor();
+    expect(await hot.locator('tbody tr').count()).toBe(1);
+    expect(await hot.locator('tbody th').textContent()).toContain('大仲村镇');
     found.push(...(await audit('reports')));
     console.log(found.join('\n') || 'axe: 0 violations on 11 screens');
     expect(found).toEqual([]);
