@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config';
 import { bearerAuth, createApi } from './http/api';
 import { createUploads } from './http/uploads';
+import { createOpen311 } from './http/open311';
 import { securityHeaders } from './http/headers';
 import { createStaticHandler } from './http/static';
 import { ensureSeeded, type SeedResult } from './seed';
@@ -42,10 +43,12 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const hub = createSyncHub({ store, villages, policy: config.policy, tokens, revocations, bus }, hubOptions);
   const rooms = createRooms(store, villages, bus, tickets, config.policy, revocations);
   const stopScanner = startDeadlineScanner(store, bus, config.policy, config.scanIntervalMs);
+  const open311 = createOpen311({ store, bus, county: config.county, villages, policy: config.policy, keys: config.open311Keys });
 
   const headers = Object.entries(securityHeaders(config.tiles?.origin ?? null));
   const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
     for (const [k, v] of headers) res.setHeader(k, v);
+    if (req.url?.startsWith('/open311/')) return void open311(req, res);
     if (req.url?.startsWith('/api/')) {
       void uploads(req, res).then((handled) => (handled ? undefined : api(req, res)));
       return;

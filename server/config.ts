@@ -22,6 +22,20 @@ export interface Config {
   scanIntervalMs: number;
   /** Map tiles under the drawn basemap; null (the default) keeps every map request on the device. */
   tiles: TileSource | null;
+  /** Open311 partners: API key → name. None by default, so the Open311 requests API is closed. */
+  open311Keys: ReadonlyMap<string, string>;
+}
+
+/** `MINSHENG_OPEN311_KEYS=dashboard:KEY,hotline:KEY2`: each key at least 24 of A–Z a–z 0–9 _ -. */
+export function parseOpen311Keys(setting: string | undefined): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const entry of (setting ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z0-9_-]{1,40}):([A-Za-z0-9_-]{24,128})$/.exec(entry);
+    if (!m) throw new ConfigError(`MINSHENG_OPEN311_KEYS: "${entry.slice(0, 20)}…" is not name:key (a key is 24–128 of A–Z a–z 0–9 _ -)`);
+    if (keys.has(m[2]!)) throw new ConfigError('MINSHENG_OPEN311_KEYS: a key is listed twice');
+    keys.set(m[2]!, m[1]!);
+  }
+  return keys;
 }
 
 /** Each seeded county's own rules by default; any other county gets Linyi 12345's. */
@@ -73,5 +87,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     policy: loadPolicy(env.MINSHENG_DEADLINE_POLICY, county),
     scanIntervalMs,
     tiles: tiles.source,
+    open311Keys: parseOpen311Keys(env.MINSHENG_OPEN311_KEYS),
   };
 }

@@ -528,4 +528,5 @@ export const en: Record<MessageKey, string> = {
   'reports.village': "Village",
   'reports.overdue': "Overdue",
   'reports.open': "Open",
+  'open311.received': "Received; it will be passed to the office that handles it.",
 };

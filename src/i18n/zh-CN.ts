@@ -527,6 +527,7 @@ export const zhCN = {
   'reports.village': "村（社区）",
   'reports.overdue': "超期",
   'reports.open': "未办结",
+  'open311.received': "已收到，将转交承办单位办理。",
 } as const;
 
 export type MessageKey = keyof typeof zhCN;
