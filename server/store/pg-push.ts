@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Contact } from '../../src/core/appeal';
 import type { MeetingProjection } from '../../src/core/meeting';
 import type { AppealProjection } from '../../src/core/projection';
+import { pgAppealScope, pgDocParts } from './pg-docs';
 import { bytesOf } from './rows';
 import type { PushTx, StoredUpdate } from './types';
 
@@ -107,12 +108,7 @@ export function bufferedPushTx(c: pg.PoolClient): BufferedPushTx {
   }
 
   async function readDoc(docId: string): Promise<Uint8Array[]> {
-    const parts = (
-      await c.query<{ bytes: Buffer }>(
-        'SELECT bytes FROM (SELECT state AS bytes, -1 AS seq FROM snapshots WHERE doc_id = $1 UNION ALL SELECT bytes, seq FROM updates WHERE doc_id = $1) p ORDER BY seq',
-        [docId],
-      )
-    ).rows.map((r) => bytesOf(r.bytes));
+    const parts = await pgDocParts(c, docId);
     stored.set(docId, parts);
     return parts;
   }
@@ -171,8 +167,7 @@ export function bufferedPushTx(c: pg.PoolClient): BufferedPushTx {
     linkAttachments: async (docId, hashes) => void pending.attachments.set(docId, [...new Set(hashes)]),
     appealScope: async (docId) => {
       await flush();
-      const r = (await c.query<{ village: string; dept: string | null }>('SELECT village, dept FROM appeals WHERE id = $1 UNION ALL SELECT village, NULL FROM meetings WHERE id = $1', [docId])).rows[0];
-      return r ? { villageCode: r.village, dept: r.dept } : null;
+      return pgAppealScope(c, docId);
     },
   };
 }

@@ -3,6 +3,7 @@ import { OPEN_STATUSES } from '../../src/core/fold';
 import type { Tally } from '../../src/core/geo';
 import type { Region } from '../../src/core/regions';
 import { appealFromRow, bytesOf, meetingFromRow, RANK_COLUMNS, rankFromRow, toUser, type UserRow } from './rows';
+import { pgAppealScope, pgDocParts } from './pg-docs';
 import { bufferedPushTx } from './pg-push';
 import type { CommitRow, Store } from './types';
 
@@ -145,22 +146,6 @@ export async function openPgStore(url: string, schema?: string): Promise<Store> 
   const rows = async <T extends pg.QueryResultRow>(db: Queryable, sql: string, args: unknown[] = []) => (await db.query<T>(sql, args)).rows;
   const one = async <T extends pg.QueryResultRow>(db: Queryable, sql: string, args: unknown[] = []) => (await db.query<T>(sql, args)).rows[0];
 
-  // One round trip: the snapshot (ordered first) and the rows after it.
-  const docParts = async (db: Queryable, docId: string): Promise<Uint8Array[]> =>
-    (
-      await rows<{ bytes: Buffer }>(
-        db,
-        'SELECT bytes FROM (SELECT state AS bytes, -1 AS seq FROM snapshots WHERE doc_id = $1 UNION ALL SELECT bytes, seq FROM updates WHERE doc_id = $1) p ORDER BY seq',
-        [docId],
-      )
-    ).map((r) => bytesOf(r.bytes));
-  const appealScope = async (db: Queryable, docId: string) => {
-    const r = await one<{ village: string; dept: string | null }>(db, 'SELECT village, dept FROM appeals WHERE id = $1', [docId]);
-    if (r) return { villageCode: r.village, dept: r.dept };
-    const m = await one<{ village: string }>(db, 'SELECT village FROM meetings WHERE id = $1', [docId]);
-    return m ? { villageCode: m.village, dept: null } : null;
-  };
-
   const userQuery = async (sql: string, args: unknown[]) => toUser((await one<UserRow>(pool, sql, args)) ?? undefined);
 
   return {
@@ -289,10 +274,10 @@ export async function openPgStore(url: string, schema?: string): Promise<Store> 
     },
     docPartsSince: async (docId, cursor) => {
       const snap = await one<{ upto_seq: number }>(pool, 'SELECT upto_seq FROM snapshots WHERE doc_id = $1', [docId]);
-      if (snap && snap.upto_seq > cursor) return docParts(pool, docId);
+      if (snap && snap.upto_seq > cursor) return pgDocParts(pool, docId);
       return (await rows<{ bytes: Buffer }>(pool, 'SELECT bytes FROM updates WHERE doc_id = $1 AND seq > $2 ORDER BY seq', [docId, cursor])).map((r) => bytesOf(r.bytes));
     },
-    docParts: (docId) => docParts(pool, docId),
+    docParts: (docId) => pgDocParts(pool, docId),
     compact: async (docId, minRows, merge) => {
       const c = await pool.connect();
       try {
@@ -363,7 +348,7 @@ export async function openPgStore(url: string, schema?: string): Promise<Store> 
     putFile: async (f, now) =>
       void (await pool.query('INSERT INTO files (hash, type, size, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [f.hash, f.type, f.size, f.uploadedBy, now])),
     dueBy: async (instant) => (await rows<{ id: string }>(pool, "SELECT id FROM appeals WHERE due_at IS NOT NULL AND due_at <= $1 AND status NOT IN ('closed', 'merged') ORDER BY due_at", [instant])).map((r) => r.id),
-    appealScope: (docId) => appealScope(pool, docId),
+    appealScope: (docId) => pgAppealScope(pool, docId),
     subscribeCommits: async (fn) => listen(url, schema, fn),
     commitsBySeq: async (commits) => {
       const found = new Map(
