@@ -55,7 +55,14 @@ export interface AppealProjection {
 }
 
 /** What the rankings need of an appeal's history: each reply against the deadline running when it was given. */
-export function handlingOutcome(snapshot: AppealSnapshot, policy: DeadlinePolicy): Pick<AppealProjection, 'repliedAt' | 'closedAt' | 'onTime' | 'handlingMinutes'> {
+type Outcome = Pick<AppealProjection, 'repliedAt' | 'closedAt' | 'onTime' | 'handlingMinutes'>;
+
+export function handlingOutcome(snapshot: AppealSnapshot, policy: DeadlinePolicy): Outcome {
+  return foldWithOutcome(snapshot, policy).outcome;
+}
+
+/** The fold of the events and, from the same walk, the handling outcome. */
+function foldWithOutcome(snapshot: AppealSnapshot, policy: DeadlinePolicy): { state: AppealState; outcome: Outcome } {
   const f = snapshot.fields;
   const terms = { kind: f.kind as Kind, urgency: f.urgency as Urgency };
   let replies = 0;
@@ -71,11 +78,14 @@ export function handlingOutcome(snapshot: AppealSnapshot, policy: DeadlinePolicy
   const recordedAt = state.recordedAt ?? (typeof f.createdAt === 'number' ? f.createdAt : null);
   const repliedAt = state.onSpot ? recordedAt : first;
   return {
-    repliedAt,
-    closedAt: state.status === 'closed' ? state.closedAt : null,
-    // Solved on the spot counts as on time: the answer came at once.
-    onTime: state.onSpot ? true : replies > 0 ? late === 0 : null,
-    handlingMinutes: repliedAt !== null && recordedAt !== null ? Math.round(workingMinutesBetween(recordedAt, repliedAt, policy.hours)) : null,
+    state,
+    outcome: {
+      repliedAt,
+      closedAt: state.status === 'closed' ? state.closedAt : null,
+      // Solved on the spot counts as on time: the answer came at once.
+      onTime: state.onSpot ? true : replies > 0 ? late === 0 : null,
+      handlingMinutes: repliedAt !== null && recordedAt !== null ? Math.round(workingMinutesBetween(recordedAt, repliedAt, policy.hours)) : null,
+    },
   };
 }
 
@@ -90,7 +100,10 @@ export function titleOf(description: string): string {
   return line.slice(0, cut) + '…';
 }
 
-export function project(snapshot: AppealSnapshot, policy: DeadlinePolicy, state: AppealState = fold(snapshot.events, snapshot.id)): AppealProjection {
+export function project(snapshot: AppealSnapshot, policy: DeadlinePolicy, given?: AppealState): AppealProjection {
+  // One walk over the events gives the state and the outcome; a state a caller already has stands.
+  const { state: folded, outcome } = foldWithOutcome(snapshot, policy);
+  const state = given ?? folded;
   const f = snapshot.fields;
   const village = String(f.villageCode ?? '');
   const createdAt = typeof f.createdAt === 'number' ? f.createdAt : 0;
@@ -125,6 +138,6 @@ export function project(snapshot: AppealSnapshot, policy: DeadlinePolicy, state:
     attachments: Array.isArray(f.attachments) ? f.attachments.length : 0,
     lat: gps ? gps.lat : null,
     lng: gps ? gps.lng : null,
-    ...handlingOutcome(snapshot, policy),
+    ...outcome,
   };
 }
