@@ -177,6 +177,18 @@ export function plausiblePoint(p: unknown): p is LatLng {
   return typeof lat === 'number' && typeof lng === 'number' && Number.isFinite(lat) && Number.isFinite(lng) && lat >= 18 && lat <= 54 && lng >= 73 && lng <= 135 && Object.keys(p).length === 2;
 }
 
+/** Where appeals were recorded with a fix, by village: what moves a village's point from a guess to the truth. */
+export function gpsFixes(rows: Iterable<{ village: string; lat: number | null; lng: number | null }>): Map<string, LatLng[]> {
+  const fixes = new Map<string, LatLng[]>();
+  for (const r of rows) {
+    if (r.lat === null || r.lng === null) continue;
+    const list = fixes.get(r.village);
+    if (list) list.push({ lat: r.lat, lng: r.lng });
+    else fixes.set(r.village, [{ lat: r.lat, lng: r.lng }]);
+  }
+  return fixes;
+}
+
 /** Approximate ground distance in metres (equirectangular; fine within a county). */
 export function metresBetween(a: LatLng, b: LatLng): number {
   const x = (b.lng - a.lng) * Math.cos((((a.lat + b.lat) / 2) * Math.PI) / 180) * 111_320;
