@@ -34,6 +34,9 @@ export default defineConfig({
       },
       workbox: {
         globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}'],
+        // The report pages work only online (the server computes them), so phones that never
+        // open them do not download them, nor the charting library, over 2G.
+        globIgnores: ['**/{Chart,RankingPage,RedBlackPage,TrendsPage,HotSpotsPage,SpecialPage}-*'],
         navigateFallback: 'index.html',
         navigateFallbackDenylist: [/^\/api\//, /^\/sync/],
         cleanupOutdatedCaches: true,

@@ -1,6 +1,6 @@
 import { CHANNELS, KINDS, URGENCIES, type AppealInput } from '../src/core/appeal';
 import { CATEGORY_CLASSES } from '../src/core/categories';
-import type { AppealEvent, EventInput } from '../src/core/events';
+import type { AppealEvent, EventInput, Satisfaction } from '../src/core/events';
 
 // Realistic appeals for tests and benchmarks: Chinese descriptions of field-report length
 // built from templates, placed in real villages. Deterministic for a given seed.
@@ -84,12 +84,22 @@ export type Progress = 'recorded' | 'assigned' | 'replied' | 'closed';
  * Events that walk an appeal to `progress`, each one valid where it stands: accepted and
  * assigned to the town, started, replied through the original channel, visited, closed.
  */
-export function pipelineEvents(progress: Progress, channel: AppealInput['channel'], actor: { id: string; role: 'town_official'; name: string }, from: number, nextId: () => string): AppealEvent[] {
+export function pipelineEvents(
+  progress: Progress,
+  channel: AppealInput['channel'],
+  actor: { id: string; role: 'town_official'; name: string },
+  from: number,
+  nextId: () => string,
+  /** How long the reply takes after work starts (default an hour), and the return visit's rating; an unsatisfied one reopens the appeal. */
+  shape: { replyAfterMs?: number; satisfaction?: Satisfaction } = {},
+): AppealEvent[] {
   const steps: EventInput[] = [];
   if (progress !== 'recorded') steps.push({ type: 'accepted' }, { type: 'assigned', tier: 'town' });
   if (progress === 'replied' || progress === 'closed') steps.push({ type: 'started' }, { type: 'replied', note: '已联系相关站所处理，问题已解决，已电话告知群众。', via: channel });
-  if (progress === 'closed') steps.push({ type: 'visited', satisfaction: 'satisfied' }, { type: 'closed' });
-  return steps.map((s, i) => ({ ...s, id: nextId(), actor: actor.id, role: actor.role, by: actor.name, at: from + (i + 1) * 3_600_000 }) as AppealEvent);
+  const satisfaction = shape.satisfaction ?? 'satisfied';
+  if (progress === 'closed') steps.push({ type: 'visited', satisfaction }, satisfaction === 'unsatisfied' ? { type: 'reopened', reason: '群众不满意，重新办理' } : { type: 'closed' });
+  const delay = (shape.replyAfterMs ?? 3_600_000) - 3_600_000;
+  return steps.map((s, i) => ({ ...s, id: nextId(), actor: actor.id, role: actor.role, by: actor.name, at: from + (i + 1) * 3_600_000 + (i >= 3 ? delay : 0) }) as AppealEvent);
 }
 
 /** A realistic mix: a third still new, the rest spread over the later stages. */

@@ -6,8 +6,8 @@ import { login } from '../tests/helpers/clients';
 import { seedGeneratedAppeals } from './seed-store';
 import type { BenchRow } from './table';
 
-// The ranking report over a county's 50,000 appeals on SQLite, as the city dispatcher asks
-// for it over HTTP, beside reading the same projection columns straight from the store.
+// The governance reports over a county's 50,000 appeals on SQLite, as the city dispatcher
+// asks for them over HTTP, beside reading the same projection columns straight from the store.
 
 const COUNT = 50_000;
 
@@ -21,16 +21,19 @@ export async function reports(): Promise<BenchRow[]> {
       await seedGeneratedAppeals(server.store, { count: 5000, villages, seed: 100 + i, official: { id: town.user.id, name: town.user.displayName }, from: Date.now() - 200 * 86_400_000 + i * 300_000, policy: POLICY_PRESETS.lanling });
     }
     const dispatcher = await login(server, 'dispatcher');
-    const ask = async (query: string) => {
+    const ask = async (query: string, report = 'ranking') => {
       const t = performance.now();
-      const res = await fetch(`${server.url}/api/reports/ranking?${query}`, { headers: { authorization: `Bearer ${dispatcher.token}` } });
-      if (!res.ok) throw new Error(`ranking: ${res.status}`);
+      const res = await fetch(`${server.url}/api/reports/${report}?${query}`, { headers: { authorization: `Bearer ${dispatcher.token}` } });
+      if (!res.ok) throw new Error(`${report}: ${res.status}`);
       await res.json();
       return performance.now() - t;
     };
     const best = async (f: () => Promise<number>) => Math.min(await f(), await f(), await f());
     const week = await best(() => ask('by=town&period=week'));
     const month = await best(() => ask('by=dept&period=month'));
+    const redBlack = await best(() => ask('by=town&period=week&history=6', 'redblack'));
+    const trends = await best(() => ask('weeks=12', 'trends'));
+    const special = await best(() => ask('', 'special'));
     const read = await best(async () => {
       const t = performance.now();
       await server.store.rankRows(['371324'], undefined, 0);
@@ -40,6 +43,9 @@ export async function reports(): Promise<BenchRow[]> {
       { figure: `ranking by town, this week, ${COUNT.toLocaleString('en-US')} appeals`, minsheng: week, comparison: read, against: 'reading the ranking columns of every appeal', unit: 'ms' },
       { figure: 'ranking by department, this month', minsheng: month, comparison: read, against: 'reading the ranking columns of every appeal', unit: 'ms' },
       { figure: '   same', minsheng: month, comparison: 1000, against: 'one second, a dashboard refresh', unit: 'ms' },
+      { figure: 'red/black lists, this week and 5 before', minsheng: redBlack, comparison: read, against: 'reading the ranking columns of every appeal', unit: 'ms' },
+      { figure: 'trends, 12 weeks, with forecasts', minsheng: trends, comparison: read, against: 'reading the ranking columns of every appeal', unit: 'ms' },
+      { figure: 'special governance, 90 days', minsheng: special, comparison: read, against: 'reading the ranking columns of every appeal', unit: 'ms' },
     ];
   } finally {
     await server.close();

@@ -4,6 +4,7 @@ import { storeUpdate } from '../server/sync/bus';
 import type { DeadlinePolicy } from '../src/core/deadline';
 import { appendEvent, readAppeal, writeNewAppeal, type AppealSnapshot } from '../src/core/doc';
 import { newId } from '../src/core/id';
+import { townOf } from '../src/core/regions';
 import { generateAppeals, pipelineEvents, prng, progressFor, type VillageRef } from './generate';
 
 export interface SeedOptions {
@@ -12,9 +13,19 @@ export interface SeedOptions {
   seed: number;
   /** A town official who records the appeals and walks them through a realistic mix of stages. */
   official: { id: string; name: string };
-  /** When the first appeal was recorded; each next one a minute later. */
+  /** When the first appeal was recorded; each next one `spacingMs` (default a minute) later. */
   from: number;
+  spacingMs?: number;
   policy: DeadlinePolicy;
+  /** Towns that differ: each gets its own speed and share of satisfied citizens, so rankings have something to rank. */
+  varied?: boolean;
+}
+
+/** A town's own quality in [0, 1), the same for the same seed. */
+function townQuality(town: string, seed: number): number {
+  let h = seed;
+  for (const c of town) h = (h * 31 + c.charCodeAt(0)) | 0;
+  return prng(h)();
 }
 
 /**
@@ -30,9 +41,18 @@ export async function seedGeneratedAppeals(store: Store, o: SeedOptions): Promis
     for (const [i, input] of generateAppeals(o.count, o.villages, o.seed).entries()) {
       const id = newId();
       const doc = new Y.Doc();
-      const at = o.from + i * 60_000;
+      const at = o.from + i * (o.spacingMs ?? 60_000);
       writeNewAppeal(doc, { ...input, citizen: { anonymous: true } }, actor, at, newId());
-      for (const e of pipelineEvents(progressFor(rnd), input.channel, actor, at, newId)) appendEvent(doc, e);
+      let progress = progressFor(rnd);
+      let shape: Parameters<typeof pipelineEvents>[5] = {};
+      if (o.varied) {
+        const q = townQuality(townOf(input.villageCode), o.seed);
+        const r = rnd();
+        shape = { replyAfterMs: 3_600_000 * (1 + rnd() * (1 - q) * 160), satisfaction: r < (1 - q) * 0.4 ? 'unsatisfied' : r < (1 - q) * 0.4 + 0.3 ? 'basically_satisfied' : 'satisfied' };
+        // Nothing is answered in the future.
+        if ((progress === 'replied' || progress === 'closed') && at + shape.replyAfterMs! + 6 * 3_600_000 > now) progress = 'assigned';
+      }
+      for (const e of pipelineEvents(progress, input.channel, actor, at, newId, shape)) appendEvent(doc, e);
       const snapshot = readAppeal(doc, id);
       await storeUpdate(tx, { docId: id, deviceId: 'seed', clientSeq: await tx.nextClientSeq('seed'), userId: o.official.id, bytes: Y.encodeStateAsUpdate(doc) }, snapshot, now, o.policy);
       doc.destroy();

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parsePolicy, type DeadlinePolicy, type PresetName } from '../src/core/deadline';
 import { parseTileSource, type TileSource } from '../src/core/geo';
+import { DEFAULT_SCORECARD, parseScorecard, type Scorecard } from '../src/core/scorecard';
 
 export interface Config {
   host: string;
@@ -24,6 +25,8 @@ export interface Config {
   tiles: TileSource | null;
   /** Open311 partners: API key → name. None by default, so the Open311 requests API is closed. */
   open311Keys: ReadonlyMap<string, string>;
+  /** How the red and black lists score units: weights, sub-metrics, list lengths. */
+  scorecard: Scorecard;
 }
 
 /** `MINSHENG_OPEN311_KEYS=dashboard:KEY,hotline:KEY2`: each key at least 24 of A–Z a–z 0–9 _ -. */
@@ -41,19 +44,27 @@ export function parseOpen311Keys(setting: string | undefined): Map<string, strin
 /** Each seeded county's own rules by default; any other county gets Linyi 12345's. */
 const COUNTY_PRESET: Record<string, PresetName> = { '371324': 'lanling', '511781': 'wanyuan' };
 
+function readJson(variable: string, file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`${variable}: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 function loadPolicy(setting: string | undefined, county: string): DeadlinePolicy {
   const value = setting ?? COUNTY_PRESET[county] ?? 'linyi';
-  let input: unknown = value;
-  if (value.endsWith('.json')) {
-    try {
-      input = JSON.parse(readFileSync(value, 'utf8'));
-    } catch (err) {
-      throw new ConfigError(`MINSHENG_DEADLINE_POLICY: cannot read ${value}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  const parsed = parsePolicy(input);
+  const parsed = parsePolicy(value.endsWith('.json') ? readJson('MINSHENG_DEADLINE_POLICY', value) : value);
   if (!parsed.ok) throw new ConfigError(`MINSHENG_DEADLINE_POLICY: ${parsed.error}`);
   return parsed.policy;
+}
+
+/** `MINSHENG_SCORECARD=path/to/scorecard.json` (the shape of DEFAULT_SCORECARD), or the default. */
+function loadScorecard(file: string | undefined): Scorecard {
+  if (!file) return DEFAULT_SCORECARD;
+  const parsed = parseScorecard(readJson('MINSHENG_SCORECARD', file));
+  if (!parsed.ok) throw new ConfigError(`MINSHENG_SCORECARD: ${parsed.error}`);
+  return parsed.card;
 }
 
 export class ConfigError extends Error {}
@@ -88,5 +99,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scanIntervalMs,
     tiles: tiles.source,
     open311Keys: parseOpen311Keys(env.MINSHENG_OPEN311_KEYS),
+    scorecard: loadScorecard(env.MINSHENG_SCORECARD),
   };
 }

@@ -219,7 +219,7 @@ export function createApi({ store, config, tickets, tokens, revocations }: ApiDe
     },
   };
   const admin = createAdminRoutes({ store, revocations, authed, readJson, parse });
-  Object.assign(routes, createReportRoutes({ store, policy: config.policy, authed }));
+  Object.assign(routes, createReportRoutes({ store, policy: config.policy, scorecard: config.scorecard, authed }));
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://local').pathname;

@@ -115,19 +115,36 @@ export function createOpen311({ store, bus, county, villages, policy = POLICY_PR
       if (Number.isNaN(t)) throw new Open311Error(400, `${name} must be an ISO 8601 date-time`);
       return t;
     };
+    // The spec: given ids, every other filter is ignored.
     const ids = params.get('service_request_id')?.split(',').filter(Boolean) ?? null;
+    if (ids) return byIds(ids.slice(0, MAX_RESULTS));
     const end = date('end_date') ?? Date.now() + DAY;
     // The spec's default window: the last 90 days.
-    const start = date('start_date') ?? (ids ? 0 : end - 90 * DAY);
+    const start = date('start_date') ?? end - 90 * DAY;
     const code = params.get('service_code');
     const status = params.get('status');
     if (status !== null && status !== 'open' && status !== 'closed') throw new Open311Error(400, 'status must be open or closed');
     const place = await names();
     return (await store.exportRows([county], undefined, start, end))
-      .filter((a) => (!ids || ids.includes(a.id)) && (!code || a.category === code) && (!status || (status === 'open') === isOpen(a.status)))
+      .filter((a) => (!code || a.category === code) && (!status || (status === 'open') === isOpen(a.status)))
       .reverse()
       .slice(0, MAX_RESULTS)
       .map((a) => asRequest(a, place));
+  }
+
+  async function byIds(ids: string[]): Promise<unknown[]> {
+    const place = await names();
+    return (await store.appealsById(ids))
+      .filter((a) => a.village.startsWith(county))
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .map((a) => asRequest(a, place));
+  }
+
+  async function single(apiKey: string | null, id: string): Promise<unknown[]> {
+    partner(apiKey);
+    const found = await byIds([id]);
+    if (found.length === 0) throw new Open311Error(404, 'no such service request');
+    return found;
   }
 
   async function create(body: Record<string, string>): Promise<unknown[]> {
@@ -175,11 +192,7 @@ export function createOpen311({ store, bus, county, villages, policy = POLICY_PR
       if (req.method === 'GET' && path === 'services.json') reply(res, 200, services());
       else if (req.method === 'GET' && path === 'requests.json') reply(res, 200, await list(url.searchParams));
       else if (req.method === 'POST' && path === 'requests.json') reply(res, 201, await create(await readBody(req)));
-      else if (req.method === 'GET' && /^requests\/[0-9a-f-]{36}\.json$/.test(path)) {
-        const found = await list(new URLSearchParams({ api_key: url.searchParams.get('api_key') ?? '', service_request_id: path.slice('requests/'.length, -'.json'.length) }));
-        if (found.length === 0) throw new Open311Error(404, 'no such service request');
-        reply(res, 200, found);
-      } else throw new Open311Error(404, `no such endpoint: ${req.method} ${url.pathname}`);
+      else if (req.method === 'GET' && /^requests\/[0-9a-f-]{36}\.json$/.test(path)) reply(res, 200, await single(url.searchParams.get('api_key'), path.slice('requests/'.length, -'.json'.length))); else throw new Open311Error(404, `no such endpoint: ${req.method} ${url.pathname}`);
     } catch (err) {
       if (err instanceof Open311Error) reply(res, err.status, [{ code: err.status, description: err.message }]);
       else {

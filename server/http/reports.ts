@@ -1,13 +1,19 @@
 import type { IncomingMessage } from 'node:http';
 import type { DeadlinePolicy } from '../../src/core/deadline';
 import ExcelJS from 'exceljs';
-import { csvLines, EXPORT_COLUMNS, geoJson } from '../../src/core/export';
-import { monthOf, rankUnits, weekOf, type Period } from '../../src/core/metrics';
+import { isOpen } from '../../src/core/fold';
+import { CONTACT_COLUMNS, contactCells, csvLines, EXPORT_COLUMNS, geoJson } from '../../src/core/export';
+import { monthOf, rankUnits, repeats, weekOf, type Period, type RankRow } from '../../src/core/metrics';
+import { mayViewContact } from '../../src/core/privacy';
+import type { AppealProjection } from '../../src/core/projection';
+import { findRepeats } from '../../src/core/repeats';
+import { REPORT_ROLES } from '../../src/core/roles';
+import { redBlack, type Scorecard } from '../../src/core/scorecard';
+import { DEFAULT_TREND_RULE, forecast, rising, trendWeeks, weeklyCounts } from '../../src/core/trends';
 import { en } from '../../src/i18n/en';
 import { zhCN } from '../../src/i18n/zh-CN';
-import { REPORT_ROLES } from '../../src/core/roles';
 import type { Store, UserRecord } from '../store/types';
-import { FileBody, HttpError, type Route } from './api';
+import { clientIp, FileBody, HttpError, type Route } from './api';
 
 // Governance reports, computed on the server from the relational projection over the
 // user's whole scope (a device holds only part of it).
@@ -17,6 +23,7 @@ const DAY = 86_400_000;
 interface ReportDeps {
   store: Store;
   policy: DeadlinePolicy;
+  scorecard: Scorecard;
   authed: (req: IncomingMessage) => Promise<{ user: UserRecord }>;
 }
 
@@ -33,40 +40,79 @@ export function periodFrom(params: URLSearchParams, now: number): Period {
   return kind === 'week' ? weekOf(instant) : monthOf(instant);
 }
 
+/** The period before `p`, of the same kind. */
+function previous(p: Period): Period {
+  return p.label.length === 7 ? monthOf(p.from - 1) : weekOf(p.from - 1);
+}
+
+/** A whole number in [min, max] from the query, or `fallback` when absent. */
+function intParam(params: URLSearchParams, name: string, min: number, max: number, fallback: number): number {
+  const raw = params.get(name);
+  if (raw === null) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new HttpError(400, 'invalid_query', `${name} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+function unitParam(params: URLSearchParams): { by: 'town' | 'dept'; unitOf: (r: RankRow) => string | null } {
+  const by = params.get('by') ?? 'town';
+  if (by !== 'town' && by !== 'dept') throw new HttpError(400, 'invalid_query', 'by must be town or dept');
+  return { by, unitOf: by === 'town' ? (r) => r.town : (r) => r.dept };
+}
+
 const FORMATS = {
   csv: 'text/csv; charset=utf-8',
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
   geojson: 'application/geo+json',
 } as const;
 
-export function createReportRoutes({ store, policy, authed }: ReportDeps): Record<string, Route> {
+export function createReportRoutes({ store, policy, scorecard, authed }: ReportDeps): Record<string, Route> {
   const reader = async (req: IncomingMessage): Promise<UserRecord> => {
     const { user } = await authed(req);
     if (!REPORT_ROLES.includes(user.role)) throw new HttpError(403, 'forbidden', 'Reports are for town, department and county staff');
     return user;
   };
+  const departmentsOf = (user: UserRecord) => (user.role === 'dept_handler' ? user.scope.departments : undefined);
+  const query = (req: IncomingMessage) => new URL(req.url ?? '/', 'http://local').searchParams;
+
   return {
     /**
-     * `?format=csv|xlsx|geojson&period=week|month&at=YYYY-MM-DD&lang=zh-CN|en`: the appeals in
-     * the user's scope recorded in the period, in words, without any citizen's name or phone.
+     * `?format=csv|xlsx|geojson&period=week|month&at=YYYY-MM-DD&lang=zh-CN|en[&contacts=1]`: the
+     * appeals in the user's scope recorded in the period, in words. With `contacts=1` the
+     * citizen's name and phone are added: in full where the user may see them (audited), masked elsewhere.
      */
     'GET /api/reports/export': async (req) => {
       const user = await reader(req);
-      const params = new URL(req.url ?? '/', 'http://local').searchParams;
+      const params = query(req);
       const format = params.get('format') ?? 'csv';
       if (!(format in FORMATS)) throw new HttpError(400, 'invalid_query', 'format must be csv, xlsx or geojson');
+      const withContacts = params.get('contacts') === '1';
       const period = periodFrom(params, Date.now());
       const words: Record<string, string> = params.get('lang') === 'en' ? en : zhCN;
       const label = (key: string) => words[key] ?? key;
       const names = new Map((await store.regionsUnder(user.scope.regions.map((r) => r.slice(0, 6)))).map((r) => [r.code, r.name]));
       const place = (code: string) => names.get(code) ?? code;
-      const appeals = await store.exportRows(user.scope.regions, user.role === 'dept_handler' ? user.scope.departments : undefined, period.from, period.to);
-      const header = EXPORT_COLUMNS.map((c) => label(`export.col.${c.key}`));
-      const table = appeals.map((a) => EXPORT_COLUMNS.map((c) => c.value(a, label, place)));
+      const appeals = await store.exportRows(user.scope.regions, departmentsOf(user), period.from, period.to);
+
+      const columns = [...EXPORT_COLUMNS.map((c) => c.key), ...(withContacts ? CONTACT_COLUMNS : [])];
+      const contacts = withContacts ? await store.contacts(appeals.filter((a) => !a.anonymous).map((a) => a.id)) : new Map();
+      let shownInFull = 0;
+      const cellsOf = (a: AppealProjection) => {
+        const cells = EXPORT_COLUMNS.map((c) => c.value(a, label, place));
+        if (!withContacts) return cells;
+        const full = mayViewContact(user, { villageCode: a.village, dept: a.dept, anonymous: a.anonymous });
+        if (full && contacts.has(a.id)) shownInFull++;
+        return [...cells, ...contactCells(contacts.get(a.id), full)];
+      };
+      const table = appeals.map(cellsOf);
+      if (shownInFull > 0) await store.insertAudit({ at: Date.now(), actor: user.id, action: 'contacts_exported', target: period.label, ip: clientIp(req), detail: { format, appeals: shownInFull } });
+
+      const header = columns.map((key) => label(`export.col.${key}`));
       const name = `minsheng-${period.label}.${format}`;
       if (format === 'csv') return [200, new FileBody(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(csvLines([header, ...table]))]), FORMATS.csv, name)];
       if (format === 'geojson') {
-        const properties = (a: (typeof appeals)[number]) => Object.fromEntries(EXPORT_COLUMNS.filter((c) => c.key !== 'lat' && c.key !== 'lng').map((c) => [c.key, c.value(a, label, place)]));
+        const rowOf = new Map(appeals.map((a, i) => [a.id, table[i]!]));
+        const properties = (a: AppealProjection) => Object.fromEntries(columns.map((key, i) => [key, rowOf.get(a.id)![i]!]).filter(([key]) => key !== 'lat' && key !== 'lng'));
         return [200, new FileBody(Buffer.from(JSON.stringify(geoJson(appeals, properties))), FORMATS.geojson, name)];
       }
       const book = new ExcelJS.Workbook();
@@ -76,17 +122,88 @@ export function createReportRoutes({ store, policy, authed }: ReportDeps): Recor
       sheet.views = [{ state: 'frozen', ySplit: 1 }];
       return [200, new FileBody(Buffer.from(await book.xlsx.writeBuffer()), FORMATS.xlsx, name)];
     },
+
     /** `?by=town|dept&period=week|month&at=YYYY-MM-DD`: the ranking figures per town or department. */
     'GET /api/reports/ranking': async (req) => {
       const user = await reader(req);
-      const params = new URL(req.url ?? '/', 'http://local').searchParams;
-      const by = params.get('by') ?? 'town';
-      if (by !== 'town' && by !== 'dept') throw new HttpError(400, 'invalid_query', 'by must be town or dept');
+      const params = query(req);
+      const { by, unitOf } = unitParam(params);
       const period = periodFrom(params, Date.now());
       // Earlier appeals count too: a repeat is judged against the repeat window before it.
-      const rows = await store.rankRows(user.scope.regions, user.role === 'dept_handler' ? user.scope.departments : undefined, period.from - policy.repeat.windowDays * DAY);
-      const units = rankUnits(rows, by === 'town' ? (r) => r.town : (r) => r.dept, period, policy.hours, policy.repeat.windowDays);
+      const rows = await store.rankRows(user.scope.regions, departmentsOf(user), period.from - policy.repeat.windowDays * DAY);
+      const units = rankUnits(rows, unitOf, period, policy.hours, repeats(rows, policy.repeat.windowDays));
       return [200, { by, period, units: units.sort((a, b) => b.received - a.received || (a.unit < b.unit ? -1 : 1)) }];
+    },
+
+    /**
+     * `?by=town|dept&period=week|month&at=YYYY-MM-DD&history=1..26`: the red and black lists of
+     * the period and of the `history − 1` periods before it (newest first), with each unit's
+     * scores and the scorecard they were computed by.
+     */
+    'GET /api/reports/redblack': async (req) => {
+      const user = await reader(req);
+      const params = query(req);
+      const { by, unitOf } = unitParam(params);
+      const count = intParam(params, 'history', 1, 26, 6);
+      const periods = [periodFrom(params, Date.now())];
+      while (periods.length < count) periods.push(previous(periods[periods.length - 1]!));
+      const oldest = periods[periods.length - 1]!;
+      const rows = await store.rankRows(user.scope.regions, departmentsOf(user), oldest.from - policy.repeat.windowDays * DAY);
+      const repeated = repeats(rows, policy.repeat.windowDays);
+      const lists = periods.map((period) => ({ period, ...redBlack(rankUnits(rows, unitOf, period, policy.hours, repeated), scorecard) }));
+      return [200, { by, scorecard, periods: lists }];
+    },
+
+    /**
+     * `?at=YYYY-MM-DD&weeks=5..52`: weekly counts by category and by town over the complete
+     * weeks up to `at`, what is rising, and next week's forecast per town with its back-tested error.
+     */
+    'GET /api/reports/trends': async (req) => {
+      const user = await reader(req);
+      const params = query(req);
+      const now = Date.now();
+      const at = params.has('at') ? periodFrom(new URLSearchParams({ at: params.get('at')! }), now).from : now;
+      const count = intParam(params, 'weeks', DEFAULT_TREND_RULE.baseline + 1, 52, 12);
+      const { weeks, next } = trendWeeks(at, now, count);
+      const rows = (await store.rankRows(user.scope.regions, departmentsOf(user), weeks[0]!.from)).filter((r) => r.createdAt >= weeks[0]!.from);
+      const rule = DEFAULT_TREND_RULE;
+      const series = (counts: Map<string, number[]>) =>
+        [...counts].map(([key, c]) => ({ key, counts: c, total: c.reduce((a, b) => a + b, 0), ...rising(c, rule) })).sort((a, b) => Number(b.rising) - Number(a.rising) || b.total - a.total || (a.key < b.key ? -1 : 1));
+      const soFar = new Map<string, number>();
+      for (const r of rows) if (r.createdAt >= next.from && r.createdAt < next.to) soFar.set(r.town, (soFar.get(r.town) ?? 0) + 1);
+      const all = weeklyCounts(rows, weeks, () => 'all').get('all') ?? weeks.map(() => 0);
+      return [
+        200,
+        {
+          rule,
+          weeks,
+          next,
+          total: { counts: all, ...rising(all, rule), ...forecast(all, rule), soFar: [...soFar.values()].reduce((a, b) => a + b, 0) },
+          byCategory: series(weeklyCounts(rows, weeks, (r) => r.category)),
+          byTown: series(weeklyCounts(rows, weeks, (r) => r.town)).map((s) => ({ ...s, ...forecast(s.counts, rule), soFar: soFar.get(s.key) ?? 0 })),
+        },
+      ];
+    },
+
+    /**
+     * Special governance (专项治理) over the whole scope: each problem raised `threshold` or more
+     * times within the repeat window, with its appeals, their status and who owns them.
+     */
+    'GET /api/reports/special': async (req) => {
+      const user = await reader(req);
+      const now = Date.now();
+      const appeals = await store.exportRows(user.scope.regions, departmentsOf(user), now - policy.repeat.windowDays * DAY, now + DAY);
+      const byId = new Map(appeals.map((a) => [a.id, a]));
+      const groups = findRepeats(appeals, policy.repeat, now).map((g) => ({
+        ...g,
+        town: `${g.village.slice(0, 9)}000`,
+        open: g.appealIds.filter((id) => isOpen(byId.get(id)!.status)).length,
+        appeals: g.appealIds.map((id) => {
+          const a = byId.get(id)!;
+          return { id, title: a.title, status: a.status, dept: a.dept, createdAt: a.createdAt, dueAt: a.dueAt, supervisionLevel: a.supervisionLevel };
+        }),
+      }));
+      return [200, { rule: policy.repeat, groups }];
     },
   };
 }

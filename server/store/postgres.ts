@@ -2,7 +2,7 @@ import pg from 'pg';
 import { OPEN_STATUSES } from '../../src/core/fold';
 import type { Tally } from '../../src/core/geo';
 import type { Region } from '../../src/core/regions';
-import { appealFromRow, bytesOf, meetingFromRow, RANK_COLUMNS, rankFromRow, toUser, type UserRow } from './rows';
+import { appealFromRow, bytesOf, contactFromRow, meetingFromRow, RANK_COLUMNS, rankFromRow, toUser, type ContactRow, type UserRow } from './rows';
 import { pgAppealScope, pgDocParts } from './pg-docs';
 import { bufferedPushTx } from './pg-push';
 import type { CommitRow, Store } from './types';
@@ -269,9 +269,12 @@ export async function openPgStore(url: string, schema?: string): Promise<Store> 
       }));
     },
     contact: async (appealId) => {
-      const r = await one<{ name: string | null; phone: string | null }>(pool, 'SELECT name, phone FROM contacts WHERE appeal_id = $1', [appealId]);
-      return r ? { ...(r.name && { name: r.name }), ...(r.phone && { phone: r.phone }) } : null;
+      const r = await one<ContactRow>(pool, 'SELECT name, phone FROM contacts WHERE appeal_id = $1', [appealId]);
+      return r ? contactFromRow(r) : null;
     },
+    contacts: async (appealIds) =>
+      new Map((await rows<ContactRow & { appeal_id: string }>(pool, 'SELECT appeal_id, name, phone FROM contacts WHERE appeal_id = ANY($1)', [appealIds])).map((r) => [r.appeal_id, contactFromRow(r)])),
+    appealsById: async (ids) => (await rows(pool, 'SELECT * FROM appeals WHERE id = ANY($1)', [ids])).map(appealFromRow),
     docPartsSince: async (docId, cursor) => {
       const snap = await one<{ upto_seq: number }>(pool, 'SELECT upto_seq FROM snapshots WHERE doc_id = $1', [docId]);
       if (snap && snap.upto_seq > cursor) return pgDocParts(pool, docId);

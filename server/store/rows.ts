@@ -1,3 +1,4 @@
+import type { Contact } from '../../src/core/appeal';
 import type { MeetingProjection } from '../../src/core/meeting';
 import type { RankRow } from '../../src/core/metrics';
 import type { AppealProjection } from '../../src/core/projection';
@@ -19,6 +20,15 @@ export interface UserRow {
 
 /** The store's methods as a driver runs them synchronously (better-sqlite3). */
 export type Synchronous = { [K in Exclude<keyof Store, 'inPushTx' | 'subscribeCommits' | 'commitsBySeq'>]: (...args: Parameters<Store[K]>) => Awaited<ReturnType<Store[K]>> };
+
+export interface ContactRow {
+  name: string | null;
+  phone: string | null;
+}
+
+export function contactFromRow(r: ContactRow): Contact {
+  return { ...(r.name && { name: r.name }), ...(r.phone && { phone: r.phone }) };
+}
 
 export function bytesOf(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);

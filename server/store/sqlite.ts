@@ -7,7 +7,7 @@ import type { MeetingProjection } from '../../src/core/meeting';
 import type { AppealProjection } from '../../src/core/projection';
 import type { Region, RegionLevel } from '../../src/core/regions';
 import type { Role, Scope } from '../../src/core/roles';
-import { appealFromRow, bytesOf, meetingFromRow, RANK_COLUMNS, rankFromRow, toUser, type Synchronous, type UserRow } from './rows';
+import { appealFromRow, bytesOf, contactFromRow, meetingFromRow, RANK_COLUMNS, rankFromRow, toUser, type ContactRow, type Synchronous, type UserRow } from './rows';
 import type { NewUser, PushTx, Store, StoredUpdate } from './types';
 
 // Versioned migrations, applied in order at start; never edit one that has shipped.
@@ -407,9 +407,13 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     },
     putFile: (f, now) => void q.putFile.run(f.hash, f.type, f.size, f.uploadedBy, now),
     contact: (appealId) => {
-      const r = q.contact.get(appealId) as { name: string | null; phone: string | null } | undefined;
-      return r ? { ...(r.name && { name: r.name }), ...(r.phone && { phone: r.phone }) } : null;
+      const r = q.contact.get(appealId) as ContactRow | undefined;
+      return r ? contactFromRow(r) : null;
     },
+    // json_each takes any number of ids in one bound parameter.
+    contacts: (appealIds) =>
+      new Map((db.prepare('SELECT appeal_id, name, phone FROM contacts WHERE appeal_id IN (SELECT value FROM json_each(?))').all(JSON.stringify(appealIds)) as (ContactRow & { appeal_id: string })[]).map((r) => [r.appeal_id, contactFromRow(r)])),
+    appealsById: (ids) => (db.prepare('SELECT * FROM appeals WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids)) as Record<string, unknown>[]).map(appealFromRow),
     dueBy: (instant) => (q.dueBy.all(instant) as { id: string }[]).map((r) => r.id),
     appealScope,
     updateCount: () => (q.updateCount.get() as { n: number }).n,

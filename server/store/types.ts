@@ -125,6 +125,10 @@ export interface Store {
   changedDocs(cursor: number, regionPrefixes: string[], limit: number, departments?: string[]): Promise<{ docId: string; village: string; dept: string | null; anonymous: boolean; lastSeq: number }[]>;
   /** A citizen's name and phone for an appeal, kept beside its document. */
   contact(appealId: string): Promise<Contact | null>;
+  /** The contacts kept for those of `appealIds` that have one. */
+  contacts(appealIds: string[]): Promise<Map<string, Contact>>;
+  /** The stored appeals among `ids` (any order; unknown ids are left out). */
+  appealsById(ids: string[]): Promise<AppealProjection[]>;
   /** What a client at `cursor` lacks of one document: the snapshot if it holds newer changes, then later updates. */
   docPartsSince(docId: string, cursor: number): Promise<Uint8Array[]>;
   docParts(docId: string): Promise<Uint8Array[]>;

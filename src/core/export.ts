@@ -1,8 +1,11 @@
+import type { Contact } from './appeal';
+import { maskContact } from './privacy';
 import type { AppealProjection } from './projection';
 
 // Appeals out of the system for the people who work with spreadsheets and GIS: one table
 // shape for CSV and XLSX, and GeoJSON for those recorded with a location. Citizens' names and
-// phones never travel in an export (they are not in the projection at all).
+// phones travel only when asked for (`CONTACT_COLUMNS`), and then in full only where the
+// user may see them (`mayViewContact`); everyone else gets them masked.
 
 export interface ExportColumn {
   key: string;
@@ -32,6 +35,15 @@ export const EXPORT_COLUMNS: readonly ExportColumn[] = [
   { key: 'lat', value: (a) => a.lat },
   { key: 'lng', value: (a) => a.lng },
 ];
+
+export const CONTACT_COLUMNS = ['citizenName', 'citizenPhone'] as const;
+
+/** The contact columns of one appeal: in full or masked; empty when the appeal has none. */
+export function contactCells(c: Contact | undefined, full: boolean): [string | null, string | null] {
+  if (!c) return [null, null];
+  const shown = full ? c : maskContact(c);
+  return [shown.name ?? null, shown.phone ?? null];
+}
 
 function csvCell(v: string | number | null): string {
   if (v === null) return '';

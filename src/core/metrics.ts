@@ -9,6 +9,8 @@ import type { Satisfaction } from './events';
 //   on-time rate      of those answered, the share whose every reply came within the handling deadline;
 //   handling days     of those answered, the mean working days from recording to first reply;
 //   satisfaction      of those answered and rated, the share rated satisfied or basically satisfied;
+//                     a reopened appeal counts as unsatisfied whatever its later rating (only an
+//                     unsatisfied return visit reopens one, and the rating judges the first handling);
 //   repeat rate       of those received, the share that repeat a problem: merged into another as
 //                     its duplicate, or the same village and category raised within the repeat window before;
 //   reopen rate       of those answered, the share reopened after an unsatisfied return visit.
@@ -63,6 +65,7 @@ export function monthOf(instant: number): Period {
   return { from: cstInstant(first, 0), to: cstInstant(next, 0), label: `${y}-${String(m).padStart(2, '0')}` };
 }
 
+const rating = (r: RankRow): Satisfaction | null => (r.reopenCount > 0 ? 'unsatisfied' : r.satisfaction);
 const within = (t: number | null, p: Period) => t !== null && t >= p.from && t < p.to;
 const share = (part: number, whole: number) => (whole === 0 ? null : part / whole);
 
@@ -85,10 +88,10 @@ export function repeats(rows: readonly RankRow[], windowDays: number): Set<strin
 
 /**
  * The ranking figures per unit (`unitOf` names a town or department; null leaves a row
- * out), for one period. `all` must hold the earlier appeals too, for the repeat rate.
+ * out), for one period. `repeated` is `repeats(all, …)`, computed once for any number of
+ * periods; `all` must hold the appeals of the repeat window before the period too.
  */
-export function rankUnits(all: readonly RankRow[], unitOf: (r: RankRow) => string | null, period: Period, hours: WorkingHours, windowDays: number): UnitMetrics[] {
-  const repeated = repeats(all, windowDays);
+export function rankUnits(all: readonly RankRow[], unitOf: (r: RankRow) => string | null, period: Period, hours: WorkingHours, repeated: ReadonlySet<string>): UnitMetrics[] {
   const perDay = dayLength(hours);
   const units = new Map<string, RankRow[]>();
   for (const r of all) {
@@ -103,7 +106,7 @@ export function rankUnits(all: readonly RankRow[], unitOf: (r: RankRow) => strin
     const answered = rows.filter((r) => within(r.repliedAt, period));
     const judged = answered.filter((r) => r.onTime !== null);
     const timed = answered.filter((r) => r.handlingMinutes !== null);
-    const rated = answered.filter((r) => r.satisfaction !== null);
+    const rated = answered.filter((r) => rating(r) !== null);
     return {
       unit,
       received: received.length,
@@ -111,7 +114,7 @@ export function rankUnits(all: readonly RankRow[], unitOf: (r: RankRow) => strin
       onTimeRate: share(judged.filter((r) => r.onTime).length, judged.length),
       handlingDays: timed.length === 0 ? null : timed.reduce((sum, r) => sum + r.handlingMinutes!, 0) / timed.length / perDay,
       rated: rated.length,
-      satisfactionRate: share(rated.filter((r) => r.satisfaction !== 'unsatisfied').length, rated.length),
+      satisfactionRate: share(rated.filter((r) => rating(r) !== 'unsatisfied').length, rated.length),
       repeatRate: share(received.filter((r) => repeated.has(r.id)).length, received.length),
       reopenRate: share(answered.filter((r) => r.reopenCount > 0).length, answered.length),
     };

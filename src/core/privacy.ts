@@ -36,3 +36,8 @@ export function maskPhone(phone: string): string {
 export function maskContact(c: Contact): Contact {
   return { ...(c.name && { name: maskName(c.name) }), ...(c.phone && { phone: maskPhone(c.phone) }) };
 }
+
+/** Whether a contact export shows this user any contact in full (otherwise every one comes masked). */
+export function mayExportContacts(user: Pick<SessionUser, 'role'>): boolean {
+  return user.role === 'dept_handler' || CONTACT_ROLES.includes(user.role);
+}

@@ -5,12 +5,15 @@ export type Route =
   | { name: 'admin' }
   | { name: 'settings' }
   | { name: 'map' }
-  | { name: 'reports' }
+  | { name: 'reports'; tab: ReportTab }
   | { name: 'appeal'; id: string }
   | { name: 'meetings' }
   | { name: 'meetingNew' }
   | { name: 'meeting'; id: string }
   | { name: 'meetingAppeal'; id: string };
+
+export const REPORT_TABS = ['ranking', 'redblack', 'trends', 'hotspots', 'special'] as const;
+export type ReportTab = (typeof REPORT_TABS)[number];
 
 const ID = '([0-9a-f-]{36})';
 
@@ -24,7 +27,8 @@ function parse(hash: string): Route {
   if (path === '/admin') return { name: 'admin' };
   if (path === '/settings') return { name: 'settings' };
   if (path === '/map') return { name: 'map' };
-  if (path === '/reports') return { name: 'reports' };
+  m = /^\/reports(?:\/([a-z]+))?$/.exec(path);
+  if (m) return { name: 'reports', tab: REPORT_TABS.find((tab) => tab === m![1]) ?? 'ranking' };
   if (path === '/meetings') return { name: 'meetings' };
   if (path === '/meetings/new') return { name: 'meetingNew' };
   return { name: 'list' };

@@ -49,7 +49,7 @@ describe('ranking a week', () => {
   ];
 
   it('gives each town its received, on-time, handling, satisfaction, repeat and reopen figures', () => {
-    const byTown = new Map(rankUnits(rows, (r) => r.town, week, DEFAULT_WORKING_HOURS, 90).map((m) => [m.unit, m]));
+    const byTown = new Map(rankUnits(rows, (r) => r.town, week, DEFAULT_WORKING_HOURS, repeats(rows, 90)).map((m) => [m.unit, m]));
     expect(byTown.get(TOWN_A)).toEqual({
       unit: TOWN_A,
       received: 4, // 23rd 09:00, 23rd 10:00, 25th, 27th
@@ -65,9 +65,19 @@ describe('ranking a week', () => {
     expect(byTown.size).toBe(2);
   });
 
+  it('counts a reopened appeal as unsatisfied, even once a later return visit was satisfied', () => {
+    // The second appeal was reopened after an unsatisfied visit; its second visit went well.
+    const later = rows.map((r, i) => (i === 1 ? { ...r, satisfaction: 'satisfied' as const } : r));
+    const townA = rankUnits(later, (r) => r.town, week, DEFAULT_WORKING_HOURS, repeats(later, 90)).find((m) => m.unit === TOWN_A)!;
+    expect(townA.satisfactionRate).toBe(2 / 3);
+    // Reopened and not yet visited again: still rated, unsatisfied.
+    const pending = rows.map((r, i) => (i === 1 ? { ...r, satisfaction: null } : r));
+    expect(rankUnits(pending, (r) => r.town, week, DEFAULT_WORKING_HOURS, repeats(pending, 90)).find((m) => m.unit === TOWN_A)).toMatchObject({ rated: 3, satisfactionRate: 2 / 3 });
+  });
+
   it('ranks departments only where an appeal was assigned to one', () => {
     const withDept = rows.map((r, i) => (i < 2 ? { ...r, dept: 'water' } : r));
-    const ranked = rankUnits(withDept, (r) => r.dept, week, DEFAULT_WORKING_HOURS, 90);
+    const ranked = rankUnits(withDept, (r) => r.dept, week, DEFAULT_WORKING_HOURS, repeats(withDept, 90));
     expect(ranked).toHaveLength(1);
     expect(ranked[0]).toMatchObject({ unit: 'water', received: 2, answered: 2, onTimeRate: 1 / 2, reopenRate: 1 / 2 });
   });

@@ -71,7 +71,7 @@ describe('accessibility', () => {
     page = admin.page;
     found.push(...(await audit('admin')));
     // The ranking: the county's one appeal so far, received this week in its town.
-    await admin.page.getByRole('link', { name: '排名' }).click();
+    await admin.page.getByRole('link', { name: '报表' }).click();
     const ranking = admin.page.getByTestId('ranking');
     await ranking.waitFor();
     expect(await ranking.locator('tbody tr').count()).toBe(1);

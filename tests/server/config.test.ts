@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { POLICY_PRESETS } from '../../src/core/deadline';
+import { DEFAULT_SCORECARD } from '../../src/core/scorecard';
 import { ConfigError, loadConfig } from '../../server/config';
 import { tempDir } from '../helpers/server';
 
@@ -31,6 +32,17 @@ describe('deadline policy configuration', () => {
     const broken = path.join(dir, 'broken.json');
     writeFileSync(broken, '{ "name": ');
     expect(() => loadConfig({ MINSHENG_DEADLINE_POLICY: broken })).toThrow(/cannot read/);
+  });
+
+  it('reads the red/black scorecard from a JSON file and names the field that is wrong', () => {
+    expect(loadConfig({}).scorecard).toEqual(DEFAULT_SCORECARD);
+    const dir = tempDir();
+    const good = path.join(dir, 'card.json');
+    writeFileSync(good, JSON.stringify({ ...DEFAULT_SCORECARD, red: 5, metrics: { ...DEFAULT_SCORECARD.metrics, repeat: { weight: 0, parts: {} } } }));
+    expect(loadConfig({ MINSHENG_SCORECARD: good }).scorecard).toMatchObject({ red: 5, metrics: { repeat: { weight: 0 } } });
+    const bad = path.join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ...DEFAULT_SCORECARD, metrics: { ...DEFAULT_SCORECARD.metrics, speed: { weight: 30, parts: { speedy: 1 } } } }));
+    expect(() => loadConfig({ MINSHENG_SCORECARD: bad })).toThrow(/MINSHENG_SCORECARD: metrics\.speed\.parts/);
   });
 
   it('refuses a malformed scan interval', () => {

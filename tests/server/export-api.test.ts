@@ -10,7 +10,8 @@ import { login, type Login } from '../helpers/clients';
 import { startTestServer } from '../helpers/server';
 
 // Exports of the appeals in a user's scope: CSV that Excel opens in Chinese, XLSX, and
-// GeoJSON of those with a location, never carrying a citizen's name or phone.
+// GeoJSON of those with a location, carrying a citizen's name and phone only when asked,
+// and then in full only for the roles that may see them.
 
 let server: RunningServer;
 const logins: Record<string, Login> = {};
@@ -31,7 +32,7 @@ async function appeal(description: string, gps: { lat: number; lng: number } | n
 
 beforeAll(async () => {
   server = await startTestServer({ MINSHENG_SCAN_INTERVAL_MS: '0' });
-  for (const u of ['town', 'dispatcher', 'grid']) logins[u] = await login(server, u);
+  for (const u of ['town', 'dispatcher', 'grid', 'leader']) logins[u] = await login(server, u);
   await appeal('自来水管爆裂，"全村"停水', { lat: 34.98, lng: 118.06 });
   await appeal('=HYPERLINK("http://x")水费多收了', null);
 });
@@ -73,6 +74,20 @@ describe('GET /api/reports/export', () => {
     expect(geo.features[0]!.geometry.coordinates).toEqual([118.06, 34.98]);
     expect(geo.features[0]!.properties).toMatchObject({ category: '饮水与水利', urgency: '红色（紧急）' });
     expect(JSON.stringify(geo)).not.toContain(PHONE);
+  });
+
+  it('adds contacts when asked: in full for a role that may see them (audited), masked for a leader', async () => {
+    const full = new TextDecoder().decode(await (await download('dispatcher', 'format=csv&period=week&contacts=1')).arrayBuffer());
+    expect(full.split('\r\n')[0]).toMatch(/,群众姓名,联系电话$/);
+    expect(full).toContain(`,${NAME},${PHONE}\r\n`);
+    const audit = await server.store.audit(20);
+    expect(audit.find((e) => e.action === 'contacts_exported')).toMatchObject({ actor: logins.dispatcher!.user.id, detail: { format: 'csv', appeals: 2 } });
+
+    const masked = await (await download('leader', 'format=geojson&period=week&contacts=1')).text();
+    expect(masked).toContain('"citizenName":"张**"');
+    expect(masked).toContain('"citizenPhone":"139****5678"');
+    expect(masked).not.toContain(PHONE);
+    expect(masked).not.toContain(NAME);
   });
 
   it('refuses roles without reports, and formats it does not know', async () => {

@@ -221,6 +221,8 @@ for (const kind of kinds) {
           expect(await tx.appealScope(a.id)).toEqual({ villageCode: VILLAGE, dept: null });
         });
         expect(await store.contact(a.id)).toEqual({ name: '李四', phone: '13912345678' });
+        expect(await store.contacts([a.id, 'none'])).toEqual(new Map([[a.id, { name: '李四', phone: '13912345678' }]]));
+        expect((await store.appealsById([a.id, newId()])).map((r) => r.id)).toEqual([a.id]);
         expect(await store.attachmentScopes(hash)).toEqual([{ villageCode: VILLAGE, dept: null }]);
         await store.putFile({ hash, type: 'image/jpeg', size: 10, uploadedBy: user.id }, 1);
         await store.putFile({ hash, type: 'image/png', size: 99, uploadedBy: 'x' }, 2);

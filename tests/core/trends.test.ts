@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { weekOf } from '../../src/core/metrics';
+import { DEFAULT_TREND_RULE, forecast, rising, trendWeeks, weeklyCounts } from '../../src/core/trends';
+
+// The right answers are worked out by hand in the comments.
+
+const cst = (s: string) => Date.parse(`${s}+08:00`);
+const rule = DEFAULT_TREND_RULE; // baseline 4, at least 5, ×1.5, 2 σ, back-test 8 weeks
+
+describe('trend weeks', () => {
+  it('ends with the last complete week and forecasts the one after it', () => {
+    // Wednesday 25 Nov: the week of 23 Nov has not ended, so the last complete week is 16 Nov.
+    const w = trendWeeks(cst('2026-11-25T12:00:00'), cst('2026-11-25T12:00:00'), 3);
+    expect(w.weeks.map((p) => p.label)).toEqual(['2026-11-02', '2026-11-09', '2026-11-16']);
+    expect(w.next.label).toBe('2026-11-23');
+    // Asked later about that week, it is complete and included.
+    expect(trendWeeks(cst('2026-11-25T12:00:00'), cst('2026-12-02T12:00:00'), 2).weeks.map((p) => p.label)).toEqual(['2026-11-16', '2026-11-23']);
+  });
+
+  it('counts rows into their China-time week, leaving out what lies outside or has no key', () => {
+    const weeks = [weekOf(cst('2026-11-09T12:00:00')), weekOf(cst('2026-11-16T12:00:00'))];
+    const rows = [
+      { createdAt: cst('2026-11-09T00:00:00'), k: 'a' }, // Monday 00:00: first week
+      { createdAt: cst('2026-11-15T23:59:59'), k: 'a' }, // Sunday night: first week
+      { createdAt: cst('2026-11-16T00:00:00'), k: 'a' }, // second week
+      { createdAt: cst('2026-11-17T08:00:00'), k: 'b' },
+      { createdAt: cst('2026-11-23T00:00:00'), k: 'a' }, // after the weeks
+      { createdAt: cst('2026-11-10T08:00:00'), k: null },
+    ];
+    expect(Object.fromEntries(weeklyCounts(rows, weeks, (r) => r.k))).toEqual({ a: [2, 1], b: [0, 1] });
+  });
+});
+
+describe('rising', () => {
+  it('flags a week well above the mean of the four before it', () => {
+    // baseline (4+6+5+5)/4 = 5; 12 ≥ 5, 12 ≥ 7.5 and 12−5 = 7 > 2√5 ≈ 4.47
+    expect(rising([9, 4, 6, 5, 5, 12], rule)).toEqual({ current: 12, baseline: 5, rising: true });
+    // 9 ≥ 7.5 but 9−5 = 4 < 4.47: an ordinary swing
+    expect(rising([4, 6, 5, 5, 9], rule).rising).toBe(false);
+  });
+
+  it('ignores small counts and series too short to compare', () => {
+    // 4 ≥ 1.5×0.25 and 4−0.25 > 2×√1, but fewer than 5 appeals
+    expect(rising([0, 0, 1, 0, 4], rule).rising).toBe(false);
+    expect(rising([1, 9], rule)).toEqual({ current: 9, baseline: null, rising: false });
+  });
+});
+
+describe('forecast', () => {
+  it('forecasts the mean of the last four weeks and back-tests it against the naive guess', () => {
+    const series = [10, 12, 8, 10, 14, 10, 6];
+    // next = (10+14+10+6)/4 = 10
+    // back-test weeks 4..6 (those with four before them):
+    //   t=4: mean(10,12,8,10)=10, actual 14 → 4; naive 10 → 4
+    //   t=5: mean(12,8,10,14)=11, actual 10 → 1; naive 14 → 4
+    //   t=6: mean(8,10,14,10)=10.5, actual 6 → 4.5; naive 10 → 4
+    expect(forecast(series, rule)).toEqual({ next: 10, error: (4 + 1 + 4.5) / 3, naiveError: 4, tested: 3 });
+  });
+
+  it('tests only the last eight weeks and says when it cannot forecast', () => {
+    const long = [5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 9];
+    // weeks 5..12 tested; only the last misses: by 4 (mean 5) and by 4 (naive 5) → 4/8
+    expect(forecast(long, rule)).toEqual({ next: 6, error: 0.5, naiveError: 0.5, tested: 8 });
+    expect(forecast([3, 4], rule)).toEqual({ next: null, error: null, naiveError: null, tested: 0 });
+  });
+});
