@@ -78,13 +78,28 @@ describe('accessibility', () => {
     expect(await ranking.locator('tbody tr td').first().textContent()).toContain('1');
     await ranking.getByRole('button', { name: /按时办结率/ }).click();
     expect(await ranking.locator('th[aria-sort=descending]').textContent()).toContain('按时办结率');
+    await admin.page.locator('.uplot canvas').waitFor();
+    found.push(...(await audit('reports')));
+    const tab = (name: string) => admin.page.getByRole('navigation', { name: '治理报表' }).getByRole('link', { name, exact: true }).click();
     // Hot spots: the one village with an open appeal.
+    await tab('热点');
     const hot = admin.page.getByTestId('hot-spots');
     await hot.waitFor();
     expect(await hot.locator('tbody tr').count()).toBe(1);
     expect(await hot.locator('tbody th').textContent()).toContain('大仲村镇');
-    found.push(...(await audit('reports')));
-    console.log(found.join('\n') || 'axe: 0 violations on 11 screens');
+    found.push(...(await audit('hot spots')));
+    // Nothing answered yet: every town unscored, both lists empty.
+    await tab('红黑榜');
+    await admin.page.getByTestId('scores').waitFor();
+    expect(await admin.page.getByTestId('red-list').locator('li').count()).toBe(0);
+    found.push(...(await audit('red/black lists')));
+    await tab('趋势研判');
+    await admin.page.getByTestId('town-trends').waitFor();
+    found.push(...(await audit('trends')));
+    await tab('专项治理');
+    await admin.page.getByText('暂无反复出现的问题').waitFor();
+    found.push(...(await audit('special governance')));
+    console.log(found.join('\n') || 'axe: 0 violations on 15 screens');
     expect(found).toEqual([]);
   }, 120_000);
 });
