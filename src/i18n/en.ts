@@ -499,7 +499,7 @@ export const en: Record<MessageKey, string> = {
   'reports.empty': "No appeals in this period.",
   'reports.offline': "Rankings are computed by the server over your whole area; they need a connection.",
   'reports.failed': "Could not load the rankings; try again later.",
-  'reports.explain': "Received counts appeals recorded in the period; answered, on time, handling days, satisfied and reopened count appeals first answered in it; repeats is the share of those received that repeat a problem of the same village and category from the 90 days before, or were merged as duplicates.",
+  'reports.explain': "Received counts appeals recorded in the period; answered, on time, handling days, satisfied and reopened count appeals first answered in it; a reopened appeal counts as unsatisfied; repeats is the share of those received that repeat a problem of the same village and category from the 90 days before, or were merged as duplicates.",
   'export.col.id': "ID",
   'export.col.createdAt': "Recorded",
   'export.col.town': "Town",
