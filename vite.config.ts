@@ -38,7 +38,7 @@ export default defineConfig({
         // open them do not download them, nor the charting library, over 2G.
         globIgnores: ['**/{Chart,RankingPage,RedBlackPage,TrendsPage,HotSpotsPage,SpecialPage}-*'],
         navigateFallback: 'index.html',
-        navigateFallbackDenylist: [/^\/api\//, /^\/sync/],
+        navigateFallbackDenylist: [/^\/api\//, /^\/sync/, /^\/p(\/|$)/, /^\/open311\//],
         cleanupOutdatedCaches: true,
         // Map tiles, once a tile source is configured (MINSHENG_TILE_URL): kept for offline use,
         // bounded in count and age. The app requests them with CORS; opaque answers (status 0)

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config';
 import { bearerAuth, createApi } from './http/api';
 import { createUploads } from './http/uploads';
+import { createPublicPages } from './http/public';
 import { createOpen311 } from './http/open311';
 import { securityHeaders } from './http/headers';
 import { createStaticHandler } from './http/static';
@@ -43,12 +44,17 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const hub = createSyncHub({ store, villages, policy: config.policy, tokens, revocations, bus }, hubOptions);
   const rooms = createRooms(store, villages, bus, tickets, config.policy, revocations);
   const stopScanner = startDeadlineScanner(store, bus, config.policy, config.scanIntervalMs);
+  const publicPages = createPublicPages({ store, bus, policy: config.policy });
   const open311 = createOpen311({ store, bus, county: config.county, villages, policy: config.policy, keys: config.open311Keys });
 
   const headers = Object.entries(securityHeaders(config.tiles?.origin ?? null));
   const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
     for (const [k, v] of headers) res.setHeader(k, v);
     if (req.url?.startsWith('/open311/')) return void open311(req, res);
+    if (/^\/(p(\/|\?|$)|api\/public\/)/.test(req.url ?? '')) {
+      void publicPages(req, res).then((handled) => (handled ? undefined : void res.writeHead(404).end()));
+      return;
+    }
     if (req.url?.startsWith('/api/')) {
       void uploads(req, res).then((handled) => (handled ? undefined : api(req, res)));
       return;

@@ -76,6 +76,11 @@ const MIGRATIONS: string[] = [
   CREATE INDEX appeals_created ON appeals(created_at);
   CREATE INDEX appeals_replied ON appeals(replied_at);
   `,
+  // The citizen's evaluation code, looked up from the public pages.
+  `
+  ALTER TABLE appeals ADD COLUMN eval_code TEXT;
+  CREATE INDEX appeals_eval_code ON appeals(eval_code) WHERE eval_code IS NOT NULL;
+  `,
 ];
 
 /** The channel every instance listens on for commits, from any instance. */
@@ -274,6 +279,10 @@ export async function openPgStore(url: string, schema?: string): Promise<Store> 
     },
     contacts: async (appealIds) =>
       new Map((await rows<ContactRow & { appeal_id: string }>(pool, 'SELECT appeal_id, name, phone FROM contacts WHERE appeal_id = ANY($1)', [appealIds])).map((r) => [r.appeal_id, contactFromRow(r)])),
+    appealByEvalCode: async (code) => {
+      const r = await one<Record<string, unknown>>(pool, 'SELECT * FROM appeals WHERE eval_code = $1 LIMIT 1', [code]);
+      return r ? appealFromRow(r) : null;
+    },
     appealsById: async (ids) => (await rows(pool, 'SELECT * FROM appeals WHERE id = ANY($1)', [ids])).map(appealFromRow),
     docPartsSince: async (docId, cursor) => {
       const snap = await one<{ upto_seq: number }>(pool, 'SELECT upto_seq FROM snapshots WHERE doc_id = $1', [docId]);

@@ -82,6 +82,7 @@ export function appealFromRow(r: Record<string, unknown>): AppealProjection {
     closedAt: r.closed_at ?? null,
     onTime: r.on_time === null || r.on_time === undefined ? null : r.on_time === 1,
     handlingMinutes: r.handling_minutes ?? null,
+    evalCode: r.eval_code ?? null,
   } as AppealProjection;
 }
 

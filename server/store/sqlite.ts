@@ -118,6 +118,11 @@ const MIGRATIONS: string[] = [
   CREATE INDEX appeals_created ON appeals(created_at);
   CREATE INDEX appeals_replied ON appeals(replied_at);
   `,
+  // The citizen's evaluation code, looked up from the public pages.
+  `
+  ALTER TABLE appeals ADD COLUMN eval_code TEXT;
+  CREATE INDEX appeals_eval_code ON appeals(eval_code) WHERE eval_code IS NOT NULL;
+  `,
 ];
 
 /** `WHERE` for "in one of these region prefixes (and departments)", with its arguments. */
@@ -200,10 +205,10 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     upsertAppeal: db.prepare(`
       INSERT INTO appeals (id, status, tier, village, town, urgency, category, channel, kind, dept, handler, created_by,
         created_at, updated_at, due_at, stage, supervision_level, satisfaction, merged_into, title, anonymous, conflicts,
-        reopen_count, meeting_id, on_spot, attachments, lat, lng, replied_at, closed_at, on_time, handling_minutes, received_at, last_seq)
+        reopen_count, meeting_id, on_spot, attachments, lat, lng, replied_at, closed_at, on_time, handling_minutes, eval_code, received_at, last_seq)
       VALUES (@id, @status, @tier, @village, @town, @urgency, @category, @channel, @kind, @dept, @handler, @createdBy,
         @createdAt, @updatedAt, @dueAt, @stage, @supervisionLevel, @satisfaction, @mergedInto, @title, @anonymous, @conflicts,
-        @reopenCount, @meetingId, @onSpot, @attachments, @lat, @lng, @repliedAt, @closedAt, @onTime, @handlingMinutes, @receivedAt, @lastSeq)
+        @reopenCount, @meetingId, @onSpot, @attachments, @lat, @lng, @repliedAt, @closedAt, @onTime, @handlingMinutes, @evalCode, @receivedAt, @lastSeq)
       ON CONFLICT(id) DO UPDATE SET status = excluded.status, tier = excluded.tier, village = excluded.village,
         town = excluded.town, urgency = excluded.urgency, category = excluded.category, channel = excluded.channel,
         kind = excluded.kind, dept = excluded.dept, updated_at = excluded.updated_at, due_at = excluded.due_at,
@@ -213,7 +218,7 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
         merged_into = excluded.merged_into, meeting_id = excluded.meeting_id, on_spot = excluded.on_spot,
         attachments = excluded.attachments, lat = excluded.lat, lng = excluded.lng, replied_at = excluded.replied_at,
         closed_at = excluded.closed_at, on_time = excluded.on_time, handling_minutes = excluded.handling_minutes,
-        last_seq = max(last_seq, excluded.last_seq)`),
+        eval_code = excluded.eval_code, last_seq = max(last_seq, excluded.last_seq)`),
     upsertMeeting: db.prepare(`
       INSERT INTO meetings (id, village, town, held_on, place, attendees, topics, created_by, created_at, ideas, adopted, received_at, last_seq)
       VALUES (@id, @village, @town, @heldOn, @place, @attendees, @topics, @createdBy, @createdAt, @ideas, @adopted, @receivedAt, @lastSeq)
@@ -413,6 +418,10 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     // json_each takes any number of ids in one bound parameter.
     contacts: (appealIds) =>
       new Map((db.prepare('SELECT appeal_id, name, phone FROM contacts WHERE appeal_id IN (SELECT value FROM json_each(?))').all(JSON.stringify(appealIds)) as (ContactRow & { appeal_id: string })[]).map((r) => [r.appeal_id, contactFromRow(r)])),
+    appealByEvalCode: (code) => {
+      const r = db.prepare('SELECT * FROM appeals WHERE eval_code = ? LIMIT 1').get(code) as Record<string, unknown> | undefined;
+      return r ? appealFromRow(r) : null;
+    },
     appealsById: (ids) => (db.prepare('SELECT * FROM appeals WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids)) as Record<string, unknown>[]).map(appealFromRow),
     dueBy: (instant) => (q.dueBy.all(instant) as { id: string }[]).map((r) => r.id),
     appealScope,

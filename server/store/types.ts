@@ -127,6 +127,8 @@ export interface Store {
   contact(appealId: string): Promise<Contact | null>;
   /** The contacts kept for those of `appealIds` that have one. */
   contacts(appealIds: string[]): Promise<Map<string, Contact>>;
+  /** The appeal with this evaluation code, or null. */
+  appealByEvalCode(code: string): Promise<AppealProjection | null>;
   /** The stored appeals among `ids` (any order; unknown ids are left out). */
   appealsById(ids: string[]): Promise<AppealProjection[]>;
   /** What a client at `cursor` lacks of one document: the snapshot if it holds newer changes, then later updates. */

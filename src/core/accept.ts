@@ -157,8 +157,8 @@ function checkHistory(before: AppealSnapshot | null, after: AppealSnapshot, user
     at++;
   }
   const prev = before.fields;
-  if (prev.createdBy !== after.fields.createdBy || prev.createdAt !== after.fields.createdAt) {
-    return reject('fields_rewritten', 'createdBy/createdAt are immutable');
+  if (prev.createdBy !== after.fields.createdBy || prev.createdAt !== after.fields.createdAt || prev.evalCode !== after.fields.evalCode) {
+    return reject('fields_rewritten', 'createdBy/createdAt/evalCode are immutable');
   }
   const fieldsChanged = Object.keys({ ...prev, ...after.fields }).some((k) => JSON.stringify(prev[k]) !== JSON.stringify(after.fields[k]));
   if (fieldsChanged && prev.createdBy !== user.id) return reject('not_creator', 'only the recorder may change the fields');

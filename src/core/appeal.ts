@@ -1,3 +1,4 @@
+import { isEvalCode } from './evalcode';
 import { validAttachmentRefs, type AttachmentRef } from './attachments';
 import { isCategory } from './categories';
 import { isUuidV7 } from './id';
@@ -67,6 +68,8 @@ export interface AppealFields extends Omit<AppealInput, 'description' | 'citizen
   citizen: { anonymous: boolean };
   createdBy: string;
   createdAt: number;
+  /** The citizen's evaluation code (`evalcode.ts`); absent on appeals recorded before codes existed. */
+  evalCode?: string;
 }
 
 /** The contact an input carries, or null (anonymous, or nothing given). */
@@ -204,7 +207,9 @@ export function validateStoredFields(raw: unknown, description: string, knownVil
   if (!citizenOk) errors.citizenName = citizen && ('name' in citizen || 'phone' in citizen) ? 'personal_data_in_document' : 'required';
   if (typeof r.createdBy !== 'string' || !r.createdBy) errors.meta = 'required';
   if (typeof r.createdAt !== 'number' || !Number.isFinite(r.createdAt)) errors.meta = 'required';
+  if (r.evalCode !== undefined && !isEvalCode(r.evalCode)) errors.meta = 'invalid_choice';
   if (!input.ok || Object.keys(errors).length > 0) return { ok: false, errors };
   const { description: _d, onSpot: _o, ...fields } = input.value;
-  return { ok: true, value: { ...fields, citizen: { anonymous: citizen!.anonymous === true }, createdBy: r.createdBy as string, createdAt: r.createdAt as number } };
+  const code = isEvalCode(r.evalCode) ? { evalCode: r.evalCode } : {};
+  return { ok: true, value: { ...fields, citizen: { anonymous: citizen!.anonymous === true }, createdBy: r.createdBy as string, createdAt: r.createdAt as number, ...code } };
 }

@@ -1,3 +1,4 @@
+import { newEvalCode } from './evalcode';
 import * as Y from 'yjs';
 import type { AppealFields, AppealInput } from './appeal';
 import type { AppealEvent } from './events';
@@ -39,7 +40,7 @@ export function eventsOf(doc: Y.Doc): Y.Array<unknown> {
 export function writeNewAppeal(doc: Y.Doc, input: AppealInput, actor: Actor, at: number, eventId: string): void {
   const { description, citizen, onSpot, ...rest } = input;
   // Name and phone stay out of the document: see `contactOf`.
-  const fields: AppealFields = { ...rest, citizen: { anonymous: citizen.anonymous }, gps: rest.gps ?? null, createdBy: actor.id, createdAt: at };
+  const fields: AppealFields = { ...rest, citizen: { anonymous: citizen.anonymous }, gps: rest.gps ?? null, createdBy: actor.id, createdAt: at, evalCode: newEvalCode() };
   doc.transact(() => {
     const map = fieldsOf(doc);
     for (const [k, v] of Object.entries(fields)) map.set(k, v);

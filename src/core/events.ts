@@ -12,7 +12,9 @@ export type Satisfaction = (typeof SATISFACTION)[number];
 
 /** Events the server's deadline scanner appends carry this actor and role. */
 export const SYSTEM = 'system';
-export type EventRole = Role | typeof SYSTEM;
+/** A citizen's own return-visit rating, given with the evaluation code, carries this actor and role. */
+export const CITIZEN = 'citizen';
+export type EventRole = Role | typeof SYSTEM | typeof CITIZEN;
 
 export const WARNING_STAGES = ['due_soon', 'overdue', 'severe'] as const;
 export type WarningStage = (typeof WARNING_STAGES)[number];
@@ -84,7 +86,10 @@ export function isAppealEvent(v: unknown): v is AppealEvent {
   if (!isUuidV7(v.id) || typeof v.actor !== 'string' || !v.actor) return false;
   // Only the scanner writes as the system, and only warnings and supervision.
   const system = v.role === SYSTEM && v.actor === SYSTEM;
-  if (!system && (!isRole(v.role) || v.actor === SYSTEM)) return false;
+  // Only the server writes as the citizen, and only the rating of a return visit.
+  const citizen = v.role === CITIZEN && v.actor === CITIZEN;
+  if (citizen) return v.type === 'visited' && oneOf(SATISFACTION, v.satisfaction) && typeof v.at === 'number' && Number.isFinite(v.at) && (v.basis === undefined || isUuidV7(v.basis)) && v.by === undefined && text(v.note, false);
+  if (!system && (!isRole(v.role) || v.actor === SYSTEM || v.actor === CITIZEN)) return false;
   if (system && v.type !== 'warned' && v.type !== 'supervised') return false;
   if (!system && v.type === 'warned') return false;
   if (typeof v.at !== 'number' || !Number.isFinite(v.at)) return false;

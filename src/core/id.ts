@@ -7,7 +7,7 @@ interface CryptoLike {
   getRandomValues<T extends Uint8Array>(array: T): T;
 }
 
-const defaultRandom: RandomBytes = (length) => {
+export const defaultRandom: RandomBytes = (length) => {
   const crypto = (globalThis as unknown as { crypto?: CryptoLike }).crypto;
   if (!crypto) throw new Error('No secure random source (globalThis.crypto) available');
   return crypto.getRandomValues(new Uint8Array(length));

@@ -1,3 +1,4 @@
+import { isEvalCode } from './evalcode';
 import type { Channel, Kind, Urgency } from './appeal';
 import { workingMinutesBetween } from './calendar';
 import { deadlineOf, type DeadlinePolicy } from './deadline';
@@ -52,6 +53,8 @@ export interface AppealProjection {
   onTime: boolean | null;
   /** Working minutes from recording to the first reply, on the county's working hours. */
   handlingMinutes: number | null;
+  /** The citizen's evaluation code; null on appeals recorded before codes existed. */
+  evalCode: string | null;
 }
 
 /** What the rankings need of an appeal's history: each reply against the deadline running when it was given. */
@@ -138,6 +141,7 @@ export function project(snapshot: AppealSnapshot, policy: DeadlinePolicy, given?
     attachments: Array.isArray(f.attachments) ? f.attachments.length : 0,
     lat: gps ? gps.lat : null,
     lng: gps ? gps.lng : null,
+    evalCode: isEvalCode(f.evalCode) ? f.evalCode : null,
     ...outcome,
   };
 }

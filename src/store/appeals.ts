@@ -28,7 +28,7 @@ export async function villageChecker(db: MinshengDB, scope: Scope): Promise<(cod
  * Records a new appeal: validates, builds its Y.Doc, and writes the row, the CRDT and
  * the outbox entry in one transaction, so a crash leaves all of it or none of it.
  */
-export async function recordAppeal(db: MinshengDB, raw: unknown, who: Recorder, now = Date.now()): Promise<Checked<{ id: string }>> {
+export async function recordAppeal(db: MinshengDB, raw: unknown, who: Recorder, now = Date.now()): Promise<Checked<{ id: string; evalCode: string | null }>> {
   const checked = validateAppealInput(raw, await villageChecker(db, who.scope));
   if (!checked.ok) return checked;
   const id = newId();
@@ -47,7 +47,7 @@ export async function recordAppeal(db: MinshengDB, raw: unknown, who: Recorder, 
   } finally {
     doc.destroy();
   }
-  return { ok: true, value: { id } };
+  return { ok: true, value: { id, evalCode: row.evalCode } };
 }
 
 /** Reads an appeal's whole document (fields, text, events) through y-dexie. */

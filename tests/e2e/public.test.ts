@@ -1,0 +1,84 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { ensureSeeded } from '../../server/seed';
+import { openSqliteStore } from '../../server/store/sqlite';
+import { storeUpdate } from '../../server/sync/bus';
+import { POLICY_PRESETS } from '../../src/core/deadline';
+import { appendEvent, fieldsOf, readAppeal, writeNewAppeal } from '../../src/core/doc';
+import { showEvalCode } from '../../src/core/evalcode';
+import { newId } from '../../src/core/id';
+import { tempDir } from '../helpers/server';
+import { OUT, startOfflineRig, type OfflineRig } from './rig';
+
+// A citizen with nothing but the evaluation code from a slip of paper opens the public page
+// on a small phone, finds the appeal, and rates the answer; the town official, who has the
+// appeal open, sees the return visit arrive in its timeline.
+
+const NAME = '赵桂芳';
+const PHONE = '13598765432';
+const DESCRIPTION = '村西头桥面护栏断了，孩子上学危险';
+let rig: OfflineRig;
+let code = '';
+
+beforeAll(async () => {
+  const dataDir = tempDir();
+  const store = openSqliteStore(dataDir);
+  await ensureSeeded(store, '371324');
+  const town = (await store.userByUsername('town'))!;
+  const village = (await store.regionsUnder(town.scope.regions)).find((r) => r.level === 'village')!.code;
+  const doc = new Y.Doc();
+  const id = newId();
+  const by = { actor: town.id, role: 'town_official' as const, by: town.displayName };
+  writeNewAppeal(doc, { channel: 'walk_in', category: 'infra.roads', kind: 'help', urgency: 'orange', villageCode: village, description: DESCRIPTION, citizen: { anonymous: false, name: NAME, phone: PHONE } }, { id: town.id, role: 'town_official', name: town.displayName }, Date.now() - 2 * 86_400_000, newId());
+  appendEvent(doc, { id: newId(), type: 'assigned', tier: 'town', at: Date.now() - 86_400_000, ...by } as never);
+  appendEvent(doc, { id: newId(), type: 'replied', note: `${NAME}您好，护栏已焊好`, via: 'walk_in', at: Date.now() - 3_600_000, ...by } as never);
+  code = fieldsOf(doc).get('evalCode') as string;
+  await store.inPushTx(async (tx) => {
+    await tx.putContact(id, { name: NAME, phone: PHONE }, town.id, Date.now());
+    return storeUpdate(tx, { docId: id, deviceId: 'seed', clientSeq: await tx.nextClientSeq('seed'), userId: town.id, bytes: Y.encodeStateAsUpdate(doc) }, readAppeal(doc, id), Date.now(), POLICY_PRESETS.lanling);
+  });
+  await store.close();
+  rig = await startOfflineRig({ dataDir });
+}, 60_000);
+afterAll(() => rig?.close());
+
+describe('the evaluation code', () => {
+  it('lets a citizen look an appeal up and rate it; the return visit reaches the official’s timeline', { timeout: 90_000 }, async () => {
+    // The town official has the appeal open, with its code and QR code.
+    const official = rig.page;
+    await official.goto(rig.proxy.url);
+    await rig.app.login('town');
+    await official.getByTestId('queue-all').click();
+    await official.getByTestId('appeal-list').getByText(DESCRIPTION.slice(0, 10)).click();
+    const box = official.getByTestId('eval-code');
+    expect(await box.locator('summary').textContent()).toContain(showEvalCode(code));
+    await box.locator('summary').click();
+    await box.locator('svg path').waitFor();
+    await official.screenshot({ path: path.join(OUT, 'e2e-public-official-code.png'), fullPage: true });
+
+    // The citizen: a small phone, no account, the code typed by hand.
+    const phone = await (await rig.browser.newContext({ viewport: { width: 360, height: 640 }, locale: 'zh-CN' })).newPage();
+    let bytes = 0;
+    phone.on('response', (res) => void res.body().then((b) => (bytes += b.byteLength)).catch(() => undefined));
+    await phone.goto(`${rig.server.url}/p/`);
+    await phone.locator('input[name=code]').fill(showEvalCode(code).toLowerCase());
+    await phone.getByRole('button', { name: '查询' }).click();
+    await phone.getByText('已反馈').waitFor();
+    const page = await phone.content();
+    expect(page).toContain('道路交通');
+    for (const secret of [NAME, PHONE, DESCRIPTION.slice(0, 6)]) expect(page).not.toContain(secret);
+    await phone.getByLabel('满意', { exact: true }).check();
+    await phone.locator('textarea[name=note]').fill('焊得很结实，谢谢');
+    await phone.getByRole('button', { name: '提交评价' }).click();
+    await phone.getByText('谢谢您的评价').waitFor();
+    await phone.screenshot({ path: path.join(OUT, 'e2e-public-rated.png'), fullPage: true });
+    console.log(`public pages: lookup form, code page and rating answered in ${bytes} bytes in all, no script`);
+
+    // The official's open timeline gains the citizen's return visit, live.
+    const visit = official.getByTestId('timeline').locator('li[data-type=visited]');
+    await visit.waitFor({ timeout: 30_000 });
+    expect(await visit.textContent()).toContain('群众（凭评价码）');
+    expect(await visit.textContent()).toContain('满意');
+  });
+});
