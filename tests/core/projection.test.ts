@@ -108,7 +108,9 @@ describe('project', () => {
       closedAt: null,
       onTime: null,
       handlingMinutes: null,
+      evalCode: snap.fields.evalCode,
     });
+    expect(p.evalCode).toMatch(/^[0-9A-HJKMNP-TV-Z]{10}$/);
   });
 
   it('derives the town from the village code', () => {
