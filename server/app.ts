@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config';
 import { bearerAuth, createApi } from './http/api';
 import { createUploads } from './http/uploads';
+import { createBoard } from './http/board';
 import { createPublicPages } from './http/public';
 import { createOpen311 } from './http/open311';
 import { securityHeaders } from './http/headers';
@@ -45,6 +46,7 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const rooms = createRooms(store, villages, bus, tickets, config.policy, revocations);
   const stopScanner = startDeadlineScanner(store, bus, config.policy, config.scanIntervalMs);
   const publicPages = createPublicPages({ store, bus, policy: config.policy });
+  const board = createBoard({ store });
   const open311 = createOpen311({ store, bus, county: config.county, villages, policy: config.policy, keys: config.open311Keys });
 
   const headers = Object.entries(securityHeaders(config.tiles?.origin ?? null));
@@ -52,7 +54,9 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
     for (const [k, v] of headers) res.setHeader(k, v);
     if (req.url?.startsWith('/open311/')) return void open311(req, res);
     if (/^\/(p(\/|\?|$)|api\/public\/)/.test(req.url ?? '')) {
-      void publicPages(req, res).then((handled) => (handled ? undefined : void res.writeHead(404).end()));
+      void board(req, res)
+        .then((handled) => handled || publicPages(req, res))
+        .then((handled) => (handled ? undefined : void res.writeHead(404).end()));
       return;
     }
     if (req.url?.startsWith('/api/')) {

@@ -8,39 +8,21 @@ import { fold } from '../../src/core/fold';
 import { newId } from '../../src/core/id';
 import type { AppealProjection } from '../../src/core/projection';
 import { shortVillageName } from '../../src/core/regions';
-import { en } from '../../src/i18n/en';
-import { zhCN } from '../../src/i18n/zh-CN';
 import type { Store } from '../store/types';
 import { storeUpdate, type CommitBus } from '../sync/bus';
 import { clientIp } from './api';
 import { createWindowCounter } from './ratelimit';
+import { escape, PREFIX, sendPage, sendStyle, when, wordsFor, type Lang } from './public-page';
 
 // The public side, for citizens on cheap phones over 2G: server-rendered pages of a few
 // kilobytes, no script, no login. An appeal is found only by its evaluation code, and shows
 // only what its category, place, dates and status say: never a name, a phone or free text.
 
-const PREFIX = '/p/';
 const MAX_NOTE = 200;
 const CITIZEN_DEVICE = 'public-rating';
 
 /** Unknown codes an address may try per window before it must wait: guessing 50 bits at this pace is hopeless. */
 export const CODE_MISSES = { max: 10, windowMs: 10 * 60_000 };
-
-const STYLE = `body{margin:0;font:16px/1.5 system-ui,sans-serif;color:#1f1f1f;background:#f6f7f9}
-header{background:#b3261e;color:#fff;padding:.6rem 1rem;font-weight:700}
-main{max-width:40rem;margin:0 auto;padding:1rem}
-h1{font-size:1.3rem;margin:.2rem 0 1rem}
-dl{display:grid;grid-template-columns:auto 1fr;gap:.3rem .9rem;background:#fff;border:1px solid #e2e5e9;border-radius:10px;padding:.8rem}
-dt{color:#555}dd{margin:0}
-form{display:grid;gap:.6rem;margin:1rem 0;background:#fff;border:1px solid #e2e5e9;border-radius:10px;padding:.8rem}
-label{display:flex;gap:.5rem;align-items:center;min-height:44px}
-input[type=text],textarea{font:inherit;padding:.5rem;border:1px solid #888;border-radius:6px;width:100%;box-sizing:border-box}
-button{font:inherit;min-height:44px;border:0;border-radius:8px;background:#b3261e;color:#fff;padding:0 1rem}
-.note{background:#e6f4ea;border-radius:8px;padding:.6rem .8rem}.error{background:#fce8e6;border-radius:8px;padding:.6rem .8rem}
-footer{font-size:.8rem;color:#555;text-align:center;padding:1rem}a{color:#0b57d0}`;
-
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const day = (ms: number | null) => (ms === null ? null : new Date(ms + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' '));
 
 interface PublicDeps {
   store: Store;
@@ -110,28 +92,21 @@ export function createPublicPages({ store, bus, policy }: PublicDeps) {
     return committed !== null;
   }
 
-  function page(res: ServerResponse, status: number, lang: 'zh-CN' | 'en', title: string, body: string, extra: Record<string, string> = {}): void {
-    const w: Record<string, string> = lang === 'en' ? en : zhCN;
-    const other = lang === 'en' ? `<a href="?">中文</a>` : `<a href="?lang=en">English</a>`;
-    const html = `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escape(title)} · ${escape(w['app.name']!)}</title><link rel="stylesheet" href="${PREFIX}style.css"></head><body><header>${escape(w['app.name']!)} · ${escape(w['public.title']!)}</header><main>${body}</main><footer>${other}</footer></body></html>`;
-    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...extra }).end(html);
-  }
-
-  function lookupForm(lang: 'zh-CN' | 'en', message = ''): string {
-    const w: Record<string, string> = lang === 'en' ? en : zhCN;
+  function lookupForm(lang: Lang, message = ''): string {
+    const w = wordsFor(lang);
     return `<h1>${escape(w['public.lookup']!)}</h1>${message}<form method="get" action="${PREFIX}c"><label for="code">${escape(w['public.codeLabel']!)}</label><input type="text" id="code" name="code" autocomplete="off" autocapitalize="characters" maxlength="16" required>${lang === 'en' ? '<input type="hidden" name="lang" value="en">' : ''}<button type="submit">${escape(w['public.find']!)}</button></form>`;
   }
 
-  function appealPage(p: PublicAppeal, lang: 'zh-CN' | 'en', notice: string): string {
-    const w: Record<string, string> = lang === 'en' ? en : zhCN;
+  function appealPage(p: PublicAppeal, lang: Lang, notice: string): string {
+    const w = wordsFor(lang);
     const rows: [string, string | null][] = [
       [w['public.category']!, w[`category.${p.category}`] ?? p.category],
       [w['public.place']!, `${p.town} ${p.village}`],
-      [w['public.recorded']!, day(p.recordedAt)],
+      [w['public.recorded']!, when(p.recordedAt)],
       [w['public.status']!, w[`status.${p.status}`] ?? p.status],
       [w['public.dept']!, p.dept ? (w[`dept.${p.dept}`] ?? p.dept) : null],
-      [w['public.replied']!, day(p.repliedAt)],
-      [w['public.closed']!, day(p.closedAt)],
+      [w['public.replied']!, when(p.repliedAt)],
+      [w['public.closed']!, when(p.closedAt)],
       [w['public.satisfaction']!, p.satisfaction ? (w[`satisfaction.${p.satisfaction}`] ?? null) : null],
     ];
     const list = rows.filter(([, v]) => v !== null).map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v!)}</dd>`).join('');
@@ -155,21 +130,21 @@ export function createPublicPages({ store, bus, policy }: PublicDeps) {
     const url = new URL(req.url ?? '/', 'http://local');
     const path = url.pathname;
     const lang = url.searchParams.get('lang') === 'en' ? 'en' : 'zh-CN';
-    const w: Record<string, string> = lang === 'en' ? en : zhCN;
+    const w = wordsFor(lang);
     const problem = (text: string) => `<p class="error" role="alert">${escape(text)}</p>`;
     const refused = (res: ServerResponse, found: { status: number; retryAfter?: number }, json: boolean) => {
       const message = found.status === 429 ? w['public.tooMany']! : w['public.notFound']!;
       const extra: Record<string, string> = found.retryAfter ? { 'retry-after': String(found.retryAfter) } : {};
       if (json) res.writeHead(found.status, { 'content-type': 'application/json', ...extra }).end(JSON.stringify({ error: found.status === 429 ? 'too_many_attempts' : 'not_found', message }));
-      else page(res, found.status, lang, w['public.lookup']!, lookupForm(lang, problem(message)), extra);
+      else sendPage(res, found.status, lang, w['public.lookup']!, lookupForm(lang, problem(message)), extra);
     };
 
     if (req.method === 'GET' && path === `${PREFIX}style.css`) {
-      res.writeHead(200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=86400' }).end(STYLE);
+      sendStyle(res);
       return true;
     }
     if (req.method === 'GET' && (path === PREFIX || path === '/p')) {
-      page(res, 200, lang, w['public.lookup']!, lookupForm(lang));
+      sendPage(res, 200, lang, w['public.lookup']!, lookupForm(lang));
       return true;
     }
     if (req.method === 'GET' && path === `${PREFIX}c`) {
@@ -192,7 +167,7 @@ export function createPublicPages({ store, bus, policy }: PublicDeps) {
       const satisfaction = form?.get('satisfaction');
       const note = (form?.get('note') ?? '').trim().slice(0, MAX_NOTE);
       if (!SATISFACTION.includes(satisfaction as Satisfaction)) {
-        page(res, 400, lang, w['public.appeal']!, appealPage(await publicAppeal(found.code, found.appeal), lang, problem(w['public.rateMissing']!)));
+        sendPage(res, 400, lang, w['public.appeal']!, appealPage(await publicAppeal(found.code, found.appeal), lang, problem(w['public.rateMissing']!)));
         return true;
       }
       const done = await rate(found.appeal.id, satisfaction as Satisfaction, note);
@@ -207,7 +182,7 @@ export function createPublicPages({ store, bus, policy }: PublicDeps) {
     }
     const rated = url.searchParams.get('rated');
     const notice = rated === '1' ? `<p class="note" role="status">${escape(w['public.thanks']!)}</p>` : rated === '0' ? problem(w['public.rateClosed']!) : '';
-    page(res, 200, lang, w['public.appeal']!, appealPage(view, lang, notice));
+    sendPage(res, 200, lang, w['public.appeal']!, appealPage(view, lang, notice));
     return true;
   };
 }

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { OPEN_STATUSES } from '../../src/core/fold';
 import type { Tally } from '../../src/core/geo';
 import type { Region } from '../../src/core/regions';
-import { appealFromRow, bytesOf, contactFromRow, meetingFromRow, RANK_COLUMNS, rankFromRow, toUser, type ContactRow, type UserRow } from './rows';
+import { appealFromRow, bytesOf, COMMENT_COLUMNS, commentFromRow, contactFromRow, meetingFromRow, RANK_COLUMNS, rankFromRow, toUser, type ContactRow, type UserRow } from './rows';
 import { pgAppealScope, pgDocParts } from './pg-docs';
 import { bufferedPushTx } from './pg-push';
 import type { CommitRow, Store } from './types';
@@ -80,6 +80,15 @@ const MIGRATIONS: string[] = [
   `
   ALTER TABLE appeals ADD COLUMN eval_code TEXT;
   CREATE INDEX appeals_eval_code ON appeals(eval_code) WHERE eval_code IS NOT NULL;
+  `,
+  // The public board: what is shown and in whose words, and citizens' comments awaiting moderation.
+  `
+  ALTER TABLE appeals ADD COLUMN published_at BIGINT, ADD COLUMN public_summary TEXT, ADD COLUMN public_reply TEXT;
+  CREATE INDEX appeals_published ON appeals(published_at) WHERE published_at IS NOT NULL;
+  CREATE TABLE public_comments (id TEXT PRIMARY KEY, appeal_id TEXT NOT NULL, body TEXT NOT NULL, created_at BIGINT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending', moderated_by TEXT, moderated_at BIGINT);
+  CREATE INDEX public_comments_appeal ON public_comments(appeal_id, status);
+  CREATE INDEX public_comments_status ON public_comments(status, created_at);
   `,
 ];
 
@@ -279,6 +288,25 @@ export async function openPgStore(url: string, schema?: string): Promise<Store> 
     },
     contacts: async (appealIds) =>
       new Map((await rows<ContactRow & { appeal_id: string }>(pool, 'SELECT appeal_id, name, phone FROM contacts WHERE appeal_id = ANY($1)', [appealIds])).map((r) => [r.appeal_id, contactFromRow(r)])),
+    publishedAppeals: async (limit, before) =>
+      (await rows(pool, 'SELECT * FROM appeals WHERE published_at IS NOT NULL AND published_at < $1 ORDER BY published_at DESC, id LIMIT $2', [before ?? Number.MAX_SAFE_INTEGER, limit])).map(appealFromRow),
+    addComment: async (c) => void (await pool.query('INSERT INTO public_comments (id, appeal_id, body, created_at) VALUES ($1, $2, $3, $4)', [c.id, c.appealId, c.body, c.createdAt])),
+    comments: async ({ id, appealId, status, regionPrefixes, limit }) => {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (id) where.push(`c.id = $${args.push(id)}`);
+      if (appealId) where.push(`c.appeal_id = $${args.push(appealId)}`);
+      if (status) where.push(`c.status = $${args.push(status)}`);
+      if (regionPrefixes) {
+        if (regionPrefixes.length === 0) return [];
+        const scope = scopeFilter(regionPrefixes, undefined, args.length + 1);
+        where.push(scope.sql.replaceAll('village', 'a.village'));
+        args.push(...scope.args);
+      }
+      const sql = `SELECT ${COMMENT_COLUMNS} FROM public_comments c JOIN appeals a ON a.id = c.appeal_id ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY c.created_at DESC, c.id LIMIT $${args.push(limit)}`;
+      return (await rows(pool, sql, args)).map(commentFromRow);
+    },
+    moderateComment: async (id, status, by, at) => ((await pool.query("UPDATE public_comments SET status = $1, moderated_by = $2, moderated_at = $3 WHERE id = $4 AND status = 'pending'", [status, by, at, id])).rowCount ?? 0) === 1,
     appealByEvalCode: async (code) => {
       const r = await one<Record<string, unknown>>(pool, 'SELECT * FROM appeals WHERE eval_code = $1 LIMIT 1', [code]);
       return r ? appealFromRow(r) : null;

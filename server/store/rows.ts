@@ -3,7 +3,7 @@ import type { MeetingProjection } from '../../src/core/meeting';
 import type { RankRow } from '../../src/core/metrics';
 import type { AppealProjection } from '../../src/core/projection';
 import type { Role, Scope } from '../../src/core/roles';
-import type { Store, UserRecord } from './types';
+import type { CommentStatus, PublicComment, Store, UserRecord } from './types';
 
 // Row shapes both stores share: the same columns in SQLite and PostgreSQL, read back alike.
 
@@ -24,6 +24,12 @@ export type Synchronous = { [K in Exclude<keyof Store, 'inPushTx' | 'subscribeCo
 export interface ContactRow {
   name: string | null;
   phone: string | null;
+}
+
+export const COMMENT_COLUMNS = 'c.id, c.appeal_id, c.body, c.created_at, c.status, a.village';
+
+export function commentFromRow(r: Record<string, unknown>): PublicComment {
+  return { id: r.id as string, appealId: r.appeal_id as string, body: r.body as string, createdAt: r.created_at as number, status: r.status as CommentStatus, village: r.village as string };
 }
 
 export function contactFromRow(r: ContactRow): Contact {
@@ -83,6 +89,9 @@ export function appealFromRow(r: Record<string, unknown>): AppealProjection {
     onTime: r.on_time === null || r.on_time === undefined ? null : r.on_time === 1,
     handlingMinutes: r.handling_minutes ?? null,
     evalCode: r.eval_code ?? null,
+    publishedAt: r.published_at ?? null,
+    publicSummary: r.public_summary ?? null,
+    publicReply: r.public_reply ?? null,
   } as AppealProjection;
 }
 

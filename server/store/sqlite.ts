@@ -7,7 +7,7 @@ import type { MeetingProjection } from '../../src/core/meeting';
 import type { AppealProjection } from '../../src/core/projection';
 import type { Region, RegionLevel } from '../../src/core/regions';
 import type { Role, Scope } from '../../src/core/roles';
-import { appealFromRow, bytesOf, contactFromRow, meetingFromRow, RANK_COLUMNS, rankFromRow, toUser, type ContactRow, type Synchronous, type UserRow } from './rows';
+import { appealFromRow, bytesOf, COMMENT_COLUMNS, commentFromRow, contactFromRow, meetingFromRow, RANK_COLUMNS, rankFromRow, toUser, type ContactRow, type Synchronous, type UserRow } from './rows';
 import type { NewUser, PushTx, Store, StoredUpdate } from './types';
 
 // Versioned migrations, applied in order at start; never edit one that has shipped.
@@ -123,6 +123,17 @@ const MIGRATIONS: string[] = [
   ALTER TABLE appeals ADD COLUMN eval_code TEXT;
   CREATE INDEX appeals_eval_code ON appeals(eval_code) WHERE eval_code IS NOT NULL;
   `,
+  // The public board: what is shown and in whose words, and citizens' comments awaiting moderation.
+  `
+  ALTER TABLE appeals ADD COLUMN published_at INTEGER;
+  ALTER TABLE appeals ADD COLUMN public_summary TEXT;
+  ALTER TABLE appeals ADD COLUMN public_reply TEXT;
+  CREATE INDEX appeals_published ON appeals(published_at) WHERE published_at IS NOT NULL;
+  CREATE TABLE public_comments (id TEXT PRIMARY KEY, appeal_id TEXT NOT NULL, body TEXT NOT NULL, created_at BIGINT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending', moderated_by TEXT, moderated_at BIGINT);
+  CREATE INDEX public_comments_appeal ON public_comments(appeal_id, status);
+  CREATE INDEX public_comments_status ON public_comments(status, created_at);
+  `,
 ];
 
 /** `WHERE` for "in one of these region prefixes (and departments)", with its arguments. */
@@ -205,10 +216,10 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     upsertAppeal: db.prepare(`
       INSERT INTO appeals (id, status, tier, village, town, urgency, category, channel, kind, dept, handler, created_by,
         created_at, updated_at, due_at, stage, supervision_level, satisfaction, merged_into, title, anonymous, conflicts,
-        reopen_count, meeting_id, on_spot, attachments, lat, lng, replied_at, closed_at, on_time, handling_minutes, eval_code, received_at, last_seq)
+        reopen_count, meeting_id, on_spot, attachments, lat, lng, replied_at, closed_at, on_time, handling_minutes, eval_code, published_at, public_summary, public_reply, received_at, last_seq)
       VALUES (@id, @status, @tier, @village, @town, @urgency, @category, @channel, @kind, @dept, @handler, @createdBy,
         @createdAt, @updatedAt, @dueAt, @stage, @supervisionLevel, @satisfaction, @mergedInto, @title, @anonymous, @conflicts,
-        @reopenCount, @meetingId, @onSpot, @attachments, @lat, @lng, @repliedAt, @closedAt, @onTime, @handlingMinutes, @evalCode, @receivedAt, @lastSeq)
+        @reopenCount, @meetingId, @onSpot, @attachments, @lat, @lng, @repliedAt, @closedAt, @onTime, @handlingMinutes, @evalCode, @publishedAt, @publicSummary, @publicReply, @receivedAt, @lastSeq)
       ON CONFLICT(id) DO UPDATE SET status = excluded.status, tier = excluded.tier, village = excluded.village,
         town = excluded.town, urgency = excluded.urgency, category = excluded.category, channel = excluded.channel,
         kind = excluded.kind, dept = excluded.dept, updated_at = excluded.updated_at, due_at = excluded.due_at,
@@ -218,7 +229,8 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
         merged_into = excluded.merged_into, meeting_id = excluded.meeting_id, on_spot = excluded.on_spot,
         attachments = excluded.attachments, lat = excluded.lat, lng = excluded.lng, replied_at = excluded.replied_at,
         closed_at = excluded.closed_at, on_time = excluded.on_time, handling_minutes = excluded.handling_minutes,
-        eval_code = excluded.eval_code, last_seq = max(last_seq, excluded.last_seq)`),
+        eval_code = excluded.eval_code, published_at = excluded.published_at, public_summary = excluded.public_summary,
+        public_reply = excluded.public_reply, last_seq = max(last_seq, excluded.last_seq)`),
     upsertMeeting: db.prepare(`
       INSERT INTO meetings (id, village, town, held_on, place, attendees, topics, created_by, created_at, ideas, adopted, received_at, last_seq)
       VALUES (@id, @village, @town, @heldOn, @place, @attendees, @topics, @createdBy, @createdAt, @ideas, @adopted, @receivedAt, @lastSeq)
@@ -418,6 +430,34 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     // json_each takes any number of ids in one bound parameter.
     contacts: (appealIds) =>
       new Map((db.prepare('SELECT appeal_id, name, phone FROM contacts WHERE appeal_id IN (SELECT value FROM json_each(?))').all(JSON.stringify(appealIds)) as (ContactRow & { appeal_id: string })[]).map((r) => [r.appeal_id, contactFromRow(r)])),
+    publishedAppeals: (limit, before) =>
+      (db.prepare('SELECT * FROM appeals WHERE published_at IS NOT NULL AND published_at < ? ORDER BY published_at DESC, id LIMIT ?').all(before ?? Number.MAX_SAFE_INTEGER, limit) as Record<string, unknown>[]).map(appealFromRow),
+    addComment: (c) => void db.prepare('INSERT INTO public_comments (id, appeal_id, body, created_at) VALUES (?, ?, ?, ?)').run(c.id, c.appealId, c.body, c.createdAt),
+    comments: ({ id, appealId, status, regionPrefixes, limit }) => {
+      const where: string[] = [];
+      const args: (string | number)[] = [];
+      if (id) {
+        where.push('c.id = ?');
+        args.push(id);
+      }
+      if (appealId) {
+        where.push('c.appeal_id = ?');
+        args.push(appealId);
+      }
+      if (status) {
+        where.push('c.status = ?');
+        args.push(status);
+      }
+      if (regionPrefixes) {
+        if (regionPrefixes.length === 0) return [];
+        const scope = scopeWhere(regionPrefixes, undefined);
+        where.push(`(${scope.where.replaceAll('village', 'a.village')})`);
+        args.push(...scope.args);
+      }
+      const sql = `SELECT ${COMMENT_COLUMNS} FROM public_comments c JOIN appeals a ON a.id = c.appeal_id ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY c.created_at DESC, c.id LIMIT ?`;
+      return (db.prepare(sql).all(...args, limit) as Record<string, unknown>[]).map(commentFromRow);
+    },
+    moderateComment: (id, status, by, at) => db.prepare("UPDATE public_comments SET status = ?, moderated_by = ?, moderated_at = ? WHERE id = ? AND status = 'pending'").run(status, by, at, id).changes === 1,
     appealByEvalCode: (code) => {
       const r = db.prepare('SELECT * FROM appeals WHERE eval_code = ? LIMIT 1').get(code) as Record<string, unknown> | undefined;
       return r ? appealFromRow(r) : null;

@@ -26,6 +26,21 @@ export interface AuditEntry {
   detail: Record<string, unknown>;
 }
 
+export type CommentStatus = 'pending' | 'approved' | 'rejected';
+
+export interface NewComment {
+  id: string;
+  appealId: string;
+  body: string;
+  createdAt: number;
+}
+
+export interface PublicComment extends NewComment {
+  status: CommentStatus;
+  /** The appeal's village, so a moderator's scope can be checked. */
+  village: string;
+}
+
 export interface NewUser {
   id: string;
   username: string;
@@ -127,6 +142,13 @@ export interface Store {
   contact(appealId: string): Promise<Contact | null>;
   /** The contacts kept for those of `appealIds` that have one. */
   contacts(appealIds: string[]): Promise<Map<string, Contact>>;
+  /** Appeals on the public board, latest published first, published before `before` when given. */
+  publishedAppeals(limit: number, before: number | null): Promise<AppealProjection[]>;
+  addComment(c: NewComment): Promise<void>;
+  /** Comments, newest first, by appeal, status and (for moderators) the appeals' regions. */
+  comments(q: { id?: string; appealId?: string; status?: CommentStatus; regionPrefixes?: string[]; limit: number }): Promise<PublicComment[]>;
+  /** Sets a pending comment's verdict; false when it was not pending (or does not exist). */
+  moderateComment(id: string, status: 'approved' | 'rejected', by: string, at: number): Promise<boolean>;
   /** The appeal with this evaluation code, or null. */
   appealByEvalCode(code: string): Promise<AppealProjection | null>;
   /** The stored appeals among `ids` (any order; unknown ids are left out). */

@@ -56,7 +56,10 @@ export type AppealEvent =
   | (EventBase & { type: 'reopened'; reason: string })
   | (EventBase & { type: 'closed'; note?: string })
   | (EventBase & { type: 'merged'; into: string })
-  | (EventBase & { type: 'commented'; note: string });
+  | (EventBase & { type: 'commented'; note: string })
+  /** Shown on the public board (晾晒) with the publisher's own wording, never the citizen's text. */
+  | (EventBase & { type: 'published'; summary: string; reply?: string })
+  | (EventBase & { type: 'unpublished'; reason?: string });
 
 export type EventType = AppealEvent['type'];
 
@@ -66,7 +69,11 @@ export type EventInput<E = AppealEvent> = E extends unknown ? Omit<E, 'id' | 'ac
 export const EVENT_TYPES: readonly EventType[] = [
   'recorded', 'accepted', 'assigned', 'started', 'escalated', 'replied', 'extension_requested',
   'extension_decided', 'warned', 'supervised', 'visited', 'reopened', 'closed', 'merged', 'commented',
+  'published', 'unpublished',
 ];
+
+/** The public board's approved wording is short: a summary and the answer in brief. */
+export const MAX_PUBLIC_CHARS = 500;
 
 /** The supervision ladder, level 1 to 5. */
 export const SUPERVISION_LADDER = ['hotline', 'media', 'government', 'congress', 'discipline'] as const;
@@ -128,6 +135,10 @@ export function isAppealEvent(v: unknown): v is AppealEvent {
       return text(v.note, false);
     case 'merged':
       return isUuidV7(v.into);
+    case 'published':
+      return text(v.summary, true) && (v.summary as string).length <= MAX_PUBLIC_CHARS && text(v.reply, false) && (v.reply === undefined || (v.reply as string).length <= MAX_PUBLIC_CHARS);
+    case 'unpublished':
+      return text(v.reason, false);
     default:
       return false;
   }

@@ -48,6 +48,8 @@ export interface AppealState {
   extensionRequested: number | null;
   extensionRequestedBy: string | null;
   mergedInto: string | null;
+  /** On the public board, with the publisher's wording; null when not (or no longer) shown. */
+  published: { summary: string; reply: string | null; at: number } | null;
   stage: Stage | null;
   /** When the running stage's clock started (event time). */
   stageStartedAt: number | null;
@@ -82,6 +84,9 @@ const ALLOWED_FROM: Record<Exclude<EventType, 'recorded'>, readonly Status[]> = 
   closed: ['visited'],
   merged: OPEN_STATUSES,
   commented: STATUSES,
+  // Closed and in-progress appeals may be shown; one just recorded or merged away may not.
+  published: ['accepted', 'assigned', 'in_progress', 'replied', 'visited', 'closed'],
+  unpublished: STATUSES,
 };
 
 export const NEXT_TIER: Record<Tier, Tier | null> = { village: 'town', town: 'city', city: null };
@@ -101,6 +106,7 @@ export function initialState(id: string | null = null): AppealState {
     extensionRequested: null,
     extensionRequestedBy: null,
     mergedInto: null,
+    published: null,
     stage: null,
     stageStartedAt: null,
     warned: [],
@@ -132,6 +138,8 @@ export function refusal(state: AppealState, event: AppealEvent): ConflictReason 
       return NEXT_TIER[state.tier] === null ? 'top_tier' : null;
     case 'closed':
       return state.satisfaction === 'unsatisfied' ? 'unsatisfied_cannot_close' : null;
+    case 'unpublished':
+      return state.published === null ? 'invalid_transition' : null;
     case 'reopened':
       return state.satisfaction !== 'unsatisfied' ? 'satisfied_cannot_reopen' : null;
     case 'extension_requested':
@@ -233,6 +241,12 @@ function apply(s: AppealState, e: AppealEvent): void {
       startStage(s, null, e.at);
       break;
     case 'commented':
+      break;
+    case 'published':
+      s.published = { summary: e.summary, reply: e.reply ?? null, at: e.at };
+      break;
+    case 'unpublished':
+      s.published = null;
       break;
   }
 }

@@ -41,3 +41,15 @@ export function maskContact(c: Contact): Contact {
 export function mayExportContacts(user: Pick<SessionUser, 'role'>): boolean {
   return user.role === 'dept_handler' || CONTACT_ROLES.includes(user.role);
 }
+
+/**
+ * Text for a public page: the publisher approved it, but a slip must not expose anyone.
+ * ID-card numbers and any run of 7+ digits (phones, landlines) are masked, and so is the
+ * citizen's name wherever it appears.
+ */
+export function scrubPublicText(text: string, contact: Contact | null): string {
+  let out = text.replace(/\d{17}[\dXx]|\d{7,}/g, (digits) => (/^1[3-9]\d{9}$/.test(digits) ? maskPhone(digits) : '*'.repeat(digits.length)));
+  const name = contact?.name?.trim();
+  if (name && [...name].length >= 2) out = out.split(name).join(maskName(name));
+  return out;
+}

@@ -55,6 +55,10 @@ export interface AppealProjection {
   handlingMinutes: number | null;
   /** The citizen's evaluation code; null on appeals recorded before codes existed. */
   evalCode: string | null;
+  /** On the public board since (Unix ms), with the publisher's wording; all null when not shown. */
+  publishedAt: number | null;
+  publicSummary: string | null;
+  publicReply: string | null;
 }
 
 /** What the rankings need of an appeal's history: each reply against the deadline running when it was given. */
@@ -142,6 +146,9 @@ export function project(snapshot: AppealSnapshot, policy: DeadlinePolicy, given?
     lat: gps ? gps.lat : null,
     lng: gps ? gps.lng : null,
     evalCode: isEvalCode(f.evalCode) ? f.evalCode : null,
+    publishedAt: state.published?.at ?? null,
+    publicSummary: state.published?.summary ?? null,
+    publicReply: state.published?.reply ?? null,
     ...outcome,
   };
 }

@@ -30,6 +30,8 @@ export interface SessionUser {
 export const RECORDING_ROLES: readonly Role[] = ['grid_worker', 'bench_facilitator', 'village_station', 'town_official', 'city_dispatcher', 'leader', 'admin'];
 /** Who reads the governance reports: the city center, leaders, and towns and departments for their own rows. */
 export const REPORT_ROLES: readonly Role[] = ['town_official', 'dept_handler', 'city_dispatcher', 'leader', 'admin'];
+/** Who speaks for the government in public: publishes on the board and moderates citizens' comments. */
+export const PUBLISH_ROLES: readonly Role[] = ['town_official', 'city_dispatcher'];
 
 export function isRole(s: unknown): s is Role {
   return typeof s === 'string' && (ROLES as readonly string[]).includes(s);

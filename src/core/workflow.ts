@@ -2,7 +2,7 @@ import type { Channel, Kind, Urgency } from './appeal';
 import { extensionRoom, type AppealTerms, type DeadlinePolicy } from './deadline';
 import { TIERS, type AppealEvent, type EventType, type Tier } from './events';
 import { fold, refusal, step, type AppealState, type ConflictReason } from './fold';
-import { regionInScope, type Role, type SessionUser } from './roles';
+import { PUBLISH_ROLES, regionInScope, type Role, type SessionUser } from './roles';
 
 // Who may do what to an appeal. The server refuses pushed events with `authorize`; the
 // UI offers exactly the actions `availableActions` returns. One table, both sides.
@@ -21,7 +21,7 @@ export type Denial =
 /** Actions a person takes (the scanner's `warned` is the system's alone). */
 export const ACTIONS = [
   'accepted', 'assigned', 'started', 'escalated', 'replied', 'extension_requested', 'extension_decided',
-  'supervised', 'visited', 'reopened', 'closed', 'merged', 'commented',
+  'supervised', 'visited', 'reopened', 'closed', 'merged', 'commented', 'published', 'unpublished',
 ] as const satisfies readonly EventType[];
 export type Action = (typeof ACTIONS)[number];
 
@@ -48,6 +48,9 @@ export const MATRIX: Record<Action, { roles: readonly Role[]; rule: 'any' | 'tie
   reopened: { roles: ['village_station', 'town_official', 'city_dispatcher'], rule: 'any' },
   closed: { roles: ['village_station', 'town_official', 'city_dispatcher'], rule: 'tier' },
   merged: { roles: ['town_official', 'city_dispatcher'], rule: 'tier' },
+  // Publishing speaks for the government in public: the town and the city center.
+  published: { roles: PUBLISH_ROLES, rule: 'any' },
+  unpublished: { roles: PUBLISH_ROLES, rule: 'any' },
   commented: { roles: ['grid_worker', 'bench_facilitator', 'village_station', 'town_official', 'dept_handler', 'city_dispatcher', 'leader', 'admin'], rule: 'any' },
 };
 
@@ -129,6 +132,8 @@ function probe(type: Action, user: SessionUser, appeal: AppealContext, state: Ap
       return { ...base, type, into: '00000000-0000-7000-8000-000000000001' };
     case 'commented':
       return { ...base, type, note: '-' };
+    case 'published':
+      return { ...base, type, summary: '-' };
     default:
       return { ...base, type };
   }

@@ -5,6 +5,7 @@ export type Route =
   | { name: 'admin' }
   | { name: 'settings' }
   | { name: 'map' }
+  | { name: 'board' }
   | { name: 'reports'; tab: ReportTab }
   | { name: 'appeal'; id: string }
   | { name: 'meetings' }
@@ -27,6 +28,7 @@ function parse(hash: string): Route {
   if (path === '/admin') return { name: 'admin' };
   if (path === '/settings') return { name: 'settings' };
   if (path === '/map') return { name: 'map' };
+  if (path === '/board') return { name: 'board' };
   m = /^\/reports(?:\/([a-z]+))?$/.exec(path);
   if (m) return { name: 'reports', tab: REPORT_TABS.find((tab) => tab === m![1]) ?? 'ranking' };
   if (path === '/meetings') return { name: 'meetings' };

@@ -56,6 +56,8 @@ export const PAYLOAD: { [K in EventType]: Omit<Extract<AppealEvent, { type: K }>
   closed: {},
   merged: { into: '01890a5d-ac96-774b-bcce-b302099a8057' },
   commented: { note: 'noted' },
+  published: { summary: '村道塌陷已修复' },
+  unpublished: {},
 };
 
 let clock = 1_700_000_000_000;

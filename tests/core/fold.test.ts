@@ -27,6 +27,9 @@ const ALLOWED_FROM: Record<Exclude<EventType, 'recorded'>, Status[]> = {
   closed: ['visited'],
   merged: OPEN,
   commented: [...OPEN, 'closed', 'merged'],
+  published: ['accepted', 'assigned', 'in_progress', 'replied', 'visited', 'closed'],
+  // Only what is on the board can come off it (see the test of the board below).
+  unpublished: [],
 };
 /** Status after an allowed event; null = unchanged. */
 const NEXT: Record<Exclude<EventType, 'recorded'>, Status | null> = {
@@ -44,6 +47,8 @@ const NEXT: Record<Exclude<EventType, 'recorded'>, Status | null> = {
   closed: 'closed',
   merged: 'merged',
   commented: null,
+  published: null,
+  unpublished: null,
 };
 
 /** Events that bring a fresh appeal to `status`. The visit's rating suits the event tried next. */
@@ -555,5 +560,27 @@ describe('fold: convergence over real Yjs documents', () => {
     expect(sa!.conflicts).toHaveLength(1);
     expect(sa!.conflicts[0]).toMatchObject({ type: 'closed', reason: 'invalid_transition', status: 'closed' });
     expect(['official-a', 'official-b']).toContain(sa!.conflicts[0]!.actor);
+  });
+});
+
+describe('the public board', () => {
+  it('holds the latest wording while published, and nothing once taken off', () => {
+    const first = ev('published', { summary: '村道塌陷', reply: '已修复' });
+    const second = ev('published', { summary: '村道塌陷 40 米', reply: '镇交通办已修复' });
+    const s = fold([ev('recorded'), ev('accepted'), first, second]);
+    expect(s.published).toEqual({ summary: '村道塌陷 40 米', reply: '镇交通办已修复', at: second.at });
+    expect(s.status).toBe('accepted');
+    expect(fold([ev('recorded'), ev('accepted'), first, ev('unpublished')]).published).toBeNull();
+  });
+
+  it('refuses showing an appeal just recorded, and taking off one never shown', () => {
+    const s = fold([ev('recorded'), ev('published'), ev('accepted'), ev('unpublished')]);
+    expect(s.published).toBeNull();
+    expect(s.conflicts.map((c) => [c.type, c.reason])).toEqual([
+      ['published', 'invalid_transition'],
+      ['unpublished', 'invalid_transition'],
+    ]);
+    expect(isAppealEvent({ ...ev('published'), summary: 'x'.repeat(501) })).toBe(false);
+    expect(isAppealEvent({ ...ev('published'), summary: '  ' })).toBe(false);
   });
 });

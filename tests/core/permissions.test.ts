@@ -58,6 +58,8 @@ const SPEC: Record<Action, { history: () => AppealEvent[]; event: () => AppealEv
   closed: { history: () => [...replied(), ev('visited')], event: () => ev('closed'), roles: ['village_station', 'town_official', 'city_dispatcher'] },
   merged: { history: () => [ev('recorded')], event: () => ev('merged', { into: newId() }), roles: ['town_official', 'city_dispatcher'] },
   commented: { history: () => [ev('recorded')], event: () => ev('commented'), roles: [...ROLES] },
+  published: { history: () => [ev('recorded'), ev('accepted')], event: () => ev('published'), roles: ['town_official', 'city_dispatcher'] },
+  unpublished: { history: () => [ev('recorded'), ev('accepted'), ev('published')], event: () => ev('unpublished'), roles: ['town_official', 'city_dispatcher'] },
 };
 
 describe('the role × action matrix', () => {

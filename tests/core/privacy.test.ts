@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { contactOf, validateContact } from '../../src/core/appeal';
-import { maskContact, maskName, maskPhone, mayViewContact } from '../../src/core/privacy';
+import { maskContact, maskName, maskPhone, mayViewContact, scrubPublicText } from '../../src/core/privacy';
 import { ROLES, type Role, type SessionUser } from '../../src/core/roles';
 import { VILLAGE, validInput } from './fixtures';
 
@@ -61,5 +61,13 @@ describe('masking for exports and public views', () => {
         expect(maskPhone(phone)).toBe(`${phone.slice(0, 3)}****${phone.slice(7)}`);
       }),
     );
+  });
+});
+
+describe('text for public pages', () => {
+  it('masks phones, ID numbers, other long digit runs and the citizen’s name', () => {
+    const text = '王秀兰反映：电话13812345678，座机05398888888，身份证37132419800101123X，王秀兰家门口路灯坏了，已修 3 处';
+    expect(scrubPublicText(text, { name: '王秀兰', phone: '13812345678' })).toBe('王**反映：电话138****5678，座机***********，身份证******************，王**家门口路灯坏了，已修 3 处');
+    expect(scrubPublicText('已修复 12 盏灯', null)).toBe('已修复 12 盏灯');
   });
 });

@@ -109,6 +109,9 @@ describe('project', () => {
       onTime: null,
       handlingMinutes: null,
       evalCode: snap.fields.evalCode,
+      publishedAt: null,
+      publicSummary: null,
+      publicReply: null,
     });
     expect(p.evalCode).toMatch(/^[0-9A-HJKMNP-TV-Z]{10}$/);
   });

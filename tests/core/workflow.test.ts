@@ -33,6 +33,8 @@ const INTENT: Record<Action, readonly Role[]> = {
   closed: ['village_station', 'town_official', 'city_dispatcher'],
   merged: ['town_official', 'city_dispatcher'],
   commented: ROLES,
+  published: ['town_official', 'city_dispatcher'],
+  unpublished: ['town_official', 'city_dispatcher'],
 };
 
 const SCOPE: Record<Role, SessionUser['scope']> = {
@@ -100,6 +102,10 @@ function placed(action: Action, u: SessionUser, tier: Tier = HOME[u.role]): { hi
       return { history: [r, assignTo(u, t)], event: mine(action, { into: newId() }) };
     case 'commented':
       return { history: [r], event: mine(action) };
+    case 'published':
+      return { history: [r, ev('accepted')], event: mine(action) };
+    case 'unpublished':
+      return { history: [r, ev('accepted'), ev('published')], event: mine(action) };
   }
 }
 
@@ -208,7 +214,7 @@ describe('refusals the pipeline relies on', () => {
     expect(authorize(t, ctx(), city, ev('merged', { into: newId() }), POLICY)).toBe('wrong_tier');
     const closing = fold([ev('recorded'), ev('assigned', { tier: 'city' }), ev('replied'), ev('visited')]);
     expect(authorize(t, ctx(), closing, ev('closed'), POLICY)).toBe('wrong_tier');
-    expect(availableActions(t, ctx(), closing, POLICY)).toEqual(['commented']);
+    expect(availableActions(t, ctx(), closing, POLICY)).toEqual(['commented', 'published']);
     expect(authorize(USERS.city_dispatcher, ctx(), closing, ev('closed'), POLICY)).toBeNull();
   });
 

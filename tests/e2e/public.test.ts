@@ -11,9 +11,10 @@ import { newId } from '../../src/core/id';
 import { tempDir } from '../helpers/server';
 import { OUT, startOfflineRig, type OfflineRig } from './rig';
 
-// A citizen with nothing but the evaluation code from a slip of paper opens the public page
-// on a small phone, finds the appeal, and rates the answer; the town official, who has the
-// appeal open, sees the return visit arrive in its timeline.
+// A citizen on a small phone reads the public board and comments; then, with nothing but the
+// evaluation code from a slip of paper, finds their own appeal and rates the answer. The town
+// official, who has the appeal open, sees the return visit arrive in its timeline, and lets
+// the comment show on the board.
 
 const NAME = '赵桂芳';
 const PHONE = '13598765432';
@@ -33,6 +34,7 @@ beforeAll(async () => {
   writeNewAppeal(doc, { channel: 'walk_in', category: 'infra.roads', kind: 'help', urgency: 'orange', villageCode: village, description: DESCRIPTION, citizen: { anonymous: false, name: NAME, phone: PHONE } }, { id: town.id, role: 'town_official', name: town.displayName }, Date.now() - 2 * 86_400_000, newId());
   appendEvent(doc, { id: newId(), type: 'assigned', tier: 'town', at: Date.now() - 86_400_000, ...by } as never);
   appendEvent(doc, { id: newId(), type: 'replied', note: `${NAME}您好，护栏已焊好`, via: 'walk_in', at: Date.now() - 3_600_000, ...by } as never);
+  appendEvent(doc, { id: newId(), type: 'published', summary: '大仲村村西桥面护栏断裂，学生上学有危险', reply: '镇城建办当天焊接修复护栏', at: Date.now() - 1_800_000, ...by } as never);
   code = fieldsOf(doc).get('evalCode') as string;
   await store.inPushTx(async (tx) => {
     await tx.putContact(id, { name: NAME, phone: PHONE }, town.id, Date.now());
@@ -44,7 +46,7 @@ beforeAll(async () => {
 afterAll(() => rig?.close());
 
 describe('the evaluation code', () => {
-  it('lets a citizen look an appeal up and rate it; the return visit reaches the official’s timeline', { timeout: 90_000 }, async () => {
+  it('lets a citizen read the board, comment, look an appeal up by code and rate it; the official sees the visit and lets the comment show', { timeout: 90_000 }, async () => {
     // The town official has the appeal open, with its code and QR code.
     const official = rig.page;
     await official.goto(rig.proxy.url);
@@ -61,7 +63,17 @@ describe('the evaluation code', () => {
     const phone = await (await rig.browser.newContext({ viewport: { width: 360, height: 640 }, locale: 'zh-CN' })).newPage();
     let bytes = 0;
     phone.on('response', (res) => void res.body().then((b) => (bytes += b.byteLength)).catch(() => undefined));
-    await phone.goto(`${rig.server.url}/p/`);
+    await phone.goto(`${rig.server.url}/p/board`);
+    await phone.getByRole('link', { name: '大仲村村西桥面护栏断裂，学生上学有危险' }).click();
+    expect(await phone.locator('.reply').textContent()).toContain('镇城建办当天焊接修复护栏');
+    await phone.locator('textarea[name=comment]').fill('修得快，点赞');
+    await phone.getByRole('button', { name: '提交评论' }).click();
+    await phone.getByText('评论已提交，审核通过后显示').waitFor();
+    expect(await phone.locator('.comment').count()).toBe(0);
+    await phone.screenshot({ path: path.join(OUT, 'e2e-public-board.png'), fullPage: true });
+    const boardBytes = bytes;
+
+    await phone.getByRole('link', { name: '诉求进度查询' }).click();
     await phone.locator('input[name=code]').fill(showEvalCode(code).toLowerCase());
     await phone.getByRole('button', { name: '查询' }).click();
     await phone.getByText('已反馈').waitFor();
@@ -73,12 +85,23 @@ describe('the evaluation code', () => {
     await phone.getByRole('button', { name: '提交评价' }).click();
     await phone.getByText('谢谢您的评价').waitFor();
     await phone.screenshot({ path: path.join(OUT, 'e2e-public-rated.png'), fullPage: true });
-    console.log(`public pages: lookup form, code page and rating answered in ${bytes} bytes in all, no script`);
+    console.log(`public pages: board, item and comment ${boardBytes} bytes; with lookup, code page and rating ${bytes} bytes in all, no script`);
 
     // The official's open timeline gains the citizen's return visit, live.
     const visit = official.getByTestId('timeline').locator('li[data-type=visited]');
     await visit.waitFor({ timeout: 30_000 });
     expect(await visit.textContent()).toContain('群众（凭评价码）');
     expect(await visit.textContent()).toContain('满意');
+
+    // The official lets the comment show; the citizen sees it on the board.
+    await official.getByRole('link', { name: '晾晒', exact: true }).click();
+    const pending = official.getByTestId('pending-comments').locator('li');
+    await pending.first().waitFor();
+    expect(await pending.first().textContent()).toContain('修得快，点赞');
+    await pending.first().getByRole('button', { name: '通过', exact: true }).click();
+    await expect.poll(() => pending.count()).toBe(0);
+    await phone.goto(`${rig.server.url}/p/board`);
+    await phone.getByRole('link', { name: '大仲村村西桥面护栏断裂，学生上学有危险' }).click();
+    expect(await phone.locator('.comment').textContent()).toContain('修得快，点赞');
   });
 });

@@ -40,6 +40,16 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
+/** Appends events to the stored appeal, as a pushed update would. */
+async function append(...events: object[]): Promise<void> {
+  await server.store.inPushTx(async (tx) => {
+    const doc = docFromUpdates(await tx.docParts(id));
+    const sv = Y.encodeStateVector(doc);
+    for (const e of events) appendEvent(doc, { id: newId(), at: Date.now(), actor: town.user.id, role: 'town_official', ...e } as never);
+    return storeUpdate(tx, { docId: id, deviceId: 'town-phone', clientSeq: await tx.nextClientSeq('town-phone'), userId: town.user.id, bytes: Y.encodeStateAsUpdate(doc, sv) }, readAppeal(doc, id), Date.now(), POLICY_PRESETS.lanling);
+  });
+}
+
 const get = (path: string) => fetch(`${server.url}${path}`, { redirect: 'manual' });
 const rate = (satisfaction: string, note = '') => fetch(`${server.url}/p/c/${code}/rate`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ satisfaction, note }) });
 
@@ -96,5 +106,58 @@ describe('looking up an appeal by its evaluation code', () => {
     const blocked = await get(`/p/c/${code}`);
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
+describe('the public board', () => {
+  const comment = (text: string) => fetch(`${server.url}/p/board/${id}/comment`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ comment: text }) });
+  const moderation = (method: 'GET' | 'POST', body?: object) =>
+    fetch(`${server.url}/api/moderation/comments`, { method, headers: { authorization: `Bearer ${town.token}`, 'content-type': 'application/json' }, ...(body && { body: JSON.stringify(body) }) });
+
+  it('shows a published appeal in the publisher’s words, with a slipped name and phone masked', async () => {
+    expect(await (await get('/p/board')).text()).toContain('暂无公开的诉求');
+    expect((await get(`/p/board/${id}`)).status).toBe(404);
+    // The publisher's summary slips: the citizen's name and phone are in it.
+    await append({ type: 'published', summary: `${NAME}反映村口路灯坏了，电话${PHONE}`, reply: '镇电管站已更换灯泡' });
+    const board = await (await get('/p/board')).text();
+    expect(board).toContain('王**反映村口路灯坏了，电话138****5678');
+    expect(board).toContain('镇电管站已更换灯泡');
+    expect(board).toContain('不满意'); // the citizen's rating above
+    expect(board).toContain(`/p/board/${id}`);
+  });
+
+  it('holds a comment until a moderator in the area lets it show', async () => {
+    const res = await comment(`灯修好又坏了，我是${NAME}，电话${PHONE}`);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`/p/board/${id}?commented=1`);
+    expect(await (await get(`/p/board/${id}`)).text()).not.toContain('灯修好又坏了');
+    expect((await comment('   ')).status).toBe(400);
+
+    const pending = (await (await moderation('GET')).json()) as { comments: { id: string; body: string }[] };
+    expect(pending.comments).toHaveLength(1);
+    const dispatcherOf = await login(server, 'grid');
+    expect((await fetch(`${server.url}/api/moderation/comments`, { headers: { authorization: `Bearer ${dispatcherOf.token}` } })).status).toBe(403);
+    expect((await moderation('POST', { id: pending.comments[0]!.id, verdict: 'approved' })).status).toBe(200);
+    expect((await moderation('POST', { id: pending.comments[0]!.id, verdict: 'rejected' })).status).toBe(409);
+    const page = await (await get(`/p/board/${id}`)).text();
+    expect(page).toContain('灯修好又坏了，我是王**，电话138****5678');
+  });
+
+  it('never lets a name or phone out of any public page, and slows down comment floods', async () => {
+    const answers = await Promise.all(['/p/board', `/p/board/${id}`, `/p/board/${id}?lang=en`, `/p/c/${code}`, `/api/public/code/${code}`].map(async (path) => ({ path, body: await (await get(path)).text() })));
+    for (const { path, body } of answers) {
+      expect(body, path).not.toContain(NAME);
+      expect(body, path).not.toContain(PHONE);
+      expect(body, path).not.toContain('村口路灯坏了，'.repeat(2));
+    }
+    // Four more comments fill this address's window (one was posted above); the next is refused.
+    for (let i = 0; i < 4; i++) expect((await comment(`第${i}条`)).status).toBe(303);
+    expect((await comment('再来一条')).status).toBe(429);
+  });
+
+  it('takes an appeal off the board', async () => {
+    await append({ type: 'unpublished', reason: '群众要求撤下' });
+    expect((await get(`/p/board/${id}`)).status).toBe(404);
+    expect(await (await get('/p/board')).text()).not.toContain(`/p/board/${id}`);
   });
 });

@@ -51,6 +51,10 @@ function history(action: Action): EventInput[] {
       return [...replied, { type: 'visited', satisfaction: 'unsatisfied' }];
     case 'closed':
       return [...replied, { type: 'visited', satisfaction: 'satisfied' }];
+    case 'published':
+      return [{ type: 'accepted' }];
+    case 'unpublished':
+      return [{ type: 'accepted' }, { type: 'published', summary: '已公开' }];
     default:
       return [];
   }
@@ -71,6 +75,8 @@ function attempt(action: Action): EventInput {
     closed: { type: 'closed' },
     merged: { type: 'merged', into: newId() },
     commented: { type: 'commented', note: '跟进中' },
+    published: { type: 'published', summary: '村道塌陷，已修复', reply: '镇交通办已修复' },
+    unpublished: { type: 'unpublished' },
   };
   return inputs[action];
 }
