@@ -4,7 +4,8 @@ import type { Config } from './config';
 import { bearerAuth, createApi } from './http/api';
 import { createUploads } from './http/uploads';
 import { createBoard } from './http/board';
-import { createPublicPages } from './http/public';
+import { createCivicPages } from './http/civic-public';
+import { createCodeFinder, createPublicPages } from './http/public';
 import { createOpen311 } from './http/open311';
 import { securityHeaders } from './http/headers';
 import { createStaticHandler } from './http/static';
@@ -45,8 +46,10 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const hub = createSyncHub({ store, villages, policy: config.policy, tokens, revocations, bus }, hubOptions);
   const rooms = createRooms(store, villages, bus, tickets, config.policy, revocations);
   const stopScanner = startDeadlineScanner(store, bus, config.policy, config.scanIntervalMs);
-  const publicPages = createPublicPages({ store, bus, policy: config.policy });
+  const find = createCodeFinder(store);
+  const publicPages = createPublicPages({ store, bus, policy: config.policy, find });
   const board = createBoard({ store });
+  const civicPages = createCivicPages({ store, bus, policy: config.policy, find, villages });
   const open311 = createOpen311({ store, bus, county: config.county, villages, policy: config.policy, keys: config.open311Keys });
 
   const headers = Object.entries(securityHeaders(config.tiles?.origin ?? null));
@@ -55,6 +58,7 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
     if (req.url?.startsWith('/open311/')) return void open311(req, res);
     if (/^\/(p(\/|\?|$)|api\/public\/)/.test(req.url ?? '')) {
       void board(req, res)
+        .then((handled) => handled || civicPages(req, res))
         .then((handled) => handled || publicPages(req, res))
         .then((handled) => (handled ? undefined : void res.writeHead(404).end()));
       return;

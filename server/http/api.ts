@@ -8,6 +8,7 @@ import type { Revocations } from '../revocations';
 import type { Store, UserRecord } from '../store/types';
 import type { IssuedSession, TokenService } from '../tokens';
 import { createAdminRoutes } from './admin';
+import { createCivicRoutes } from './civic';
 import { createModerationRoutes } from './moderation';
 import { createReportRoutes } from './reports';
 import { withInitials } from '../initials';
@@ -220,7 +221,7 @@ export function createApi({ store, config, tickets, tokens, revocations }: ApiDe
     },
   };
   const admin = createAdminRoutes({ store, revocations, authed, readJson, parse });
-  Object.assign(routes, createModerationRoutes({ store, authed }));
+  Object.assign(routes, createModerationRoutes({ store, authed }), createCivicRoutes({ store, authed }));
   Object.assign(routes, createReportRoutes({ store, policy: config.policy, scorecard: config.scorecard, authed }));
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

@@ -1,15 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import * as Y from 'yjs';
-import { validateAppealInput } from '../../src/core/appeal';
+import { contactOf, validateAppealInput } from '../../src/core/appeal';
 import { CATEGORY_CLASSES } from '../../src/core/categories';
 import { POLICY_PRESETS, type DeadlinePolicy } from '../../src/core/deadline';
-import { readAppeal, writeNewAppeal } from '../../src/core/doc';
 import { isOpen } from '../../src/core/fold';
-import { newId } from '../../src/core/id';
 import type { AppealProjection } from '../../src/core/projection';
 import { zhCN } from '../../src/i18n/zh-CN';
 import type { Store } from '../store/types';
-import { storeUpdate, type CommitBus } from '../sync/bus';
+import { recordOnServer } from '../intake';
+import type { CommitBus } from '../sync/bus';
 
 // Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2), so existing civic tools and
 // dashboards can read appeals and file new ones. Services are our 16 categories; a request's
@@ -168,18 +166,7 @@ export function createOpen311({ store, bus, county, villages, policy = POLICY_PR
       (c) => villages.has(c),
     );
     if (!checked.ok) throw new Open311Error(400, Object.entries(checked.errors).map(([k, v]) => `${k}: ${v}`).join('; '));
-    const id = newId();
-    const doc = new Y.Doc();
-    const now = Date.now();
-    writeNewAppeal(doc, checked.value, { id: `open311:${name}`, role: 'city_dispatcher' }, now, newId());
-    const committed = await store.inPushTx(async (tx) => {
-      const { citizen } = checked.value;
-      if (!citizen.anonymous && (citizen.name || citizen.phone)) await tx.putContact(id, { ...(citizen.name && { name: citizen.name }), ...(citizen.phone && { phone: citizen.phone }) }, `open311:${name}`, now);
-      const device = `open311:${name}`;
-      return storeUpdate(tx, { docId: id, deviceId: device, clientSeq: await tx.nextClientSeq(device), userId: device, bytes: Y.encodeStateAsUpdate(doc) }, readAppeal(doc, id), now, policy);
-    });
-    doc.destroy();
-    bus.publish([committed], null);
+    const { id } = await recordOnServer(store, bus, policy, checked.value, contactOf(checked.value), { id: `open311:${name}`, role: 'city_dispatcher' });
     return [{ service_request_id: id, service_notice: label('open311.received'), account_id: null }];
   }
 

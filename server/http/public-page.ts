@@ -37,7 +37,7 @@ export function sendPage(res: ServerResponse, status: number, lang: Lang, title:
   const w = wordsFor(lang);
   const q = lang === 'en' ? '?lang=en' : '';
   const other = lang === 'en' ? `<a href="?">中文</a>` : `<a href="?lang=en">English</a>`;
-  const html = `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escape(title)} · ${escape(w['app.name']!)}</title><link rel="stylesheet" href="${PREFIX}style.css"></head><body><header><b>${escape(w['app.name']!)}</b><nav><a href="${PREFIX}board${q}">${escape(w['board.title']!)}</a><a href="${PREFIX}${q}">${escape(w['public.title']!)}</a></nav></header><main>${body}</main><footer>${other}</footer></body></html>`;
+  const html = `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escape(title)} · ${escape(w['app.name']!)}</title><link rel="stylesheet" href="${PREFIX}style.css"></head><body><header><b>${escape(w['app.name']!)}</b><nav><a href="${PREFIX}board${q}">${escape(w['board.title']!)}</a><a href="${PREFIX}${q}">${escape(w['public.title']!)}</a><a href="${PREFIX}ask${q}">${escape(w['ask.title']!)}</a><a href="${PREFIX}reception${q}">${escape(w['reception.title']!)}</a></nav></header><main>${body}</main><footer>${other}</footer></body></html>`;
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...extra }).end(html);
 }
 

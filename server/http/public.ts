@@ -1,15 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import * as Y from 'yjs';
 import type { DeadlinePolicy } from '../../src/core/deadline';
-import { appendEvent, docFromUpdates, readAppeal } from '../../src/core/doc';
 import { readEvalCode, showEvalCode } from '../../src/core/evalcode';
 import { CITIZEN, SATISFACTION, type AppealEvent, type Satisfaction } from '../../src/core/events';
-import { fold } from '../../src/core/fold';
 import { newId } from '../../src/core/id';
 import type { AppealProjection } from '../../src/core/projection';
 import { shortVillageName } from '../../src/core/regions';
 import type { Store } from '../store/types';
-import { storeUpdate, type CommitBus } from '../sync/bus';
+import { appendOnServer } from '../intake';
+import type { CommitBus } from '../sync/bus';
 import { clientIp } from './api';
 import { createWindowCounter } from './ratelimit';
 import { escape, PREFIX, sendPage, sendStyle, when, wordsFor, type Lang } from './public-page';
@@ -28,6 +26,7 @@ interface PublicDeps {
   store: Store;
   bus: CommitBus;
   policy: DeadlinePolicy;
+  find: CodeFinder;
 }
 
 /** What anyone holding the code may see of an appeal: no contact, no description, no reply text. */
@@ -46,20 +45,15 @@ export interface PublicAppeal {
   mayRate: boolean;
 }
 
-export function createPublicPages({ store, bus, policy }: PublicDeps) {
+export type CodeFinder = (req: IncomingMessage, typed: string) => Promise<{ code: string; appeal: AppealProjection } | { status: number; retryAfter?: number }>;
+
+/**
+ * Finds the appeal behind a typed code; each unknown code counts against the address, which
+ * is refused once it has too many. One per server: every page that takes a code shares it.
+ */
+export function createCodeFinder(store: Store): CodeFinder {
   const misses = createWindowCounter(CODE_MISSES);
-
-  async function placeNames(a: AppealProjection): Promise<{ town: string; village: string }> {
-    const names = new Map((await store.regionsUnder([a.town.slice(0, 9)])).map((r) => [r.code, r.name]));
-    return { town: names.get(a.town) ?? a.town, village: shortVillageName(names.get(a.village) ?? a.village) };
-  }
-
-  async function publicAppeal(code: string, a: AppealProjection): Promise<PublicAppeal> {
-    return { code, category: a.category, ...(await placeNames(a)), status: a.status, recordedAt: a.createdAt, repliedAt: a.repliedAt, closedAt: a.closedAt, dept: a.dept, satisfaction: a.satisfaction, mayRate: a.status === 'replied' };
-  }
-
-  /** The appeal behind a typed code; counts a miss against the address, and refuses once it has too many. */
-  async function find(req: IncomingMessage, typed: string): Promise<{ code: string; appeal: AppealProjection } | { status: number; retryAfter?: number }> {
+  return async (req, typed) => {
     const ip = clientIp(req);
     const wait = misses.blockedFor(ip);
     if (wait > 0) return { status: 429, retryAfter: Math.ceil(wait / 1000) };
@@ -70,26 +64,24 @@ export function createPublicPages({ store, bus, policy }: PublicDeps) {
       return { status: 404 };
     }
     return { code, appeal };
+  };
+}
+
+export function createPublicPages({ store, bus, policy, find }: PublicDeps) {
+  async function placeNames(a: AppealProjection): Promise<{ town: string; village: string }> {
+    const names = new Map((await store.regionsUnder([a.town.slice(0, 9)])).map((r) => [r.code, r.name]));
+    return { town: names.get(a.town) ?? a.town, village: shortVillageName(names.get(a.village) ?? a.village) };
+  }
+
+  async function publicAppeal(code: string, a: AppealProjection): Promise<PublicAppeal> {
+    return { code, category: a.category, ...(await placeNames(a)), status: a.status, recordedAt: a.createdAt, repliedAt: a.repliedAt, closedAt: a.closedAt, dept: a.dept, satisfaction: a.satisfaction, mayRate: a.status === 'replied' };
   }
 
   /** Appends the citizen's rating as the return visit, if the appeal still awaits one. */
-  async function rate(appealId: string, satisfaction: Satisfaction, note: string): Promise<boolean> {
-    const committed = await store.inPushTx(async (tx) => {
-      const doc = docFromUpdates(await tx.docParts(appealId));
-      try {
-        const state = fold(readAppeal(doc, appealId).events, appealId);
-        if (state.status !== 'replied') return null;
-        const sv = Y.encodeStateVector(doc);
-        const event = { id: newId(), type: 'visited', satisfaction, actor: CITIZEN, role: CITIZEN, at: Date.now(), ...(state.lastAppliedId && { basis: state.lastAppliedId }), ...(note && { note }) } as AppealEvent;
-        appendEvent(doc, event);
-        const update = { docId: appealId, deviceId: CITIZEN_DEVICE, clientSeq: await tx.nextClientSeq(CITIZEN_DEVICE), userId: CITIZEN, bytes: Y.encodeStateAsUpdate(doc, sv) };
-        return storeUpdate(tx, update, readAppeal(doc, appealId), Date.now(), policy);
-      } finally {
-        doc.destroy();
-      }
-    });
-    if (committed) bus.publish([committed], null);
-    return committed !== null;
+  function rate(appealId: string, satisfaction: Satisfaction, note: string): Promise<boolean> {
+    return appendOnServer(store, bus, policy, appealId, CITIZEN_DEVICE, (state) =>
+      state.status !== 'replied' ? null : ({ id: newId(), type: 'visited', satisfaction, actor: CITIZEN, role: CITIZEN, at: Date.now(), ...(state.lastAppliedId && { basis: state.lastAppliedId }), ...(note && { note }) } as AppealEvent),
+    );
   }
 
   function lookupForm(lang: Lang, message = ''): string {

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { OPEN_STATUSES } from '../../src/core/fold';
 import type { Tally } from '../../src/core/geo';
 import type { Region } from '../../src/core/regions';
-import { appealFromRow, bytesOf, COMMENT_COLUMNS, commentFromRow, contactFromRow, meetingFromRow, RANK_COLUMNS, rankFromRow, toUser, type ContactRow, type UserRow } from './rows';
+import { appealFromRow, bytesOf, CAMPAIGN_STATEMENTS, campaignFromRow, COMMENT_COLUMNS, slotFromRow, commentFromRow, contactFromRow, meetingFromRow, RANK_COLUMNS, rankFromRow, toUser, type ContactRow, type UserRow } from './rows';
 import { pgAppealScope, pgDocParts } from './pg-docs';
 import { bufferedPushTx } from './pg-push';
 import type { CommitRow, Store } from './types';
@@ -89,6 +89,18 @@ const MIGRATIONS: string[] = [
     status TEXT NOT NULL DEFAULT 'pending', moderated_by TEXT, moderated_at BIGINT);
   CREATE INDEX public_comments_appeal ON public_comments(appeal_id, status);
   CREATE INDEX public_comments_status ON public_comments(status, created_at);
+  `,
+  // Suggestion campaigns and reception days: which campaign an appeal answers, whether it was
+  // adopted, which reception slot it booked; the campaigns and slots themselves.
+  `
+  ALTER TABLE appeals ADD COLUMN campaign_id TEXT, ADD COLUMN adopted INTEGER NOT NULL DEFAULT 0, ADD COLUMN reception_slot TEXT;
+  CREATE INDEX appeals_campaign ON appeals(campaign_id) WHERE campaign_id IS NOT NULL;
+  CREATE INDEX appeals_reception ON appeals(reception_slot) WHERE reception_slot IS NOT NULL;
+  CREATE TABLE campaigns (id TEXT PRIMARY KEY, title TEXT NOT NULL, question TEXT NOT NULL, region TEXT NOT NULL, category TEXT NOT NULL,
+    closes_on TEXT NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL);
+  CREATE TABLE reception_slots (id TEXT PRIMARY KEY, host TEXT NOT NULL, place TEXT NOT NULL, starts_at BIGINT NOT NULL, ends_at BIGINT NOT NULL,
+    capacity INTEGER NOT NULL, region TEXT NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL);
+  CREATE INDEX reception_slots_starts ON reception_slots(starts_at);
   `,
 ];
 
@@ -288,6 +300,12 @@ export async function openPgStore(url: string, schema?: string): Promise<Store> 
     },
     contacts: async (appealIds) =>
       new Map((await rows<ContactRow & { appeal_id: string }>(pool, 'SELECT appeal_id, name, phone FROM contacts WHERE appeal_id = ANY($1)', [appealIds])).map((r) => [r.appeal_id, contactFromRow(r)])),
+    putCampaign: async (c) =>
+      void (await pool.query('INSERT INTO campaigns (id, title, question, region, category, closes_on, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [c.id, c.title, c.question, c.region, c.category, c.closesOn, c.createdBy, c.createdAt])),
+    campaigns: async () => (await rows(pool, CAMPAIGN_STATEMENTS.list, [])).map(campaignFromRow),
+    putSlot: async (s, now) =>
+      void (await pool.query('INSERT INTO reception_slots (id, host, place, starts_at, ends_at, capacity, region, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', [s.id, s.host, s.place, s.startsAt, s.endsAt, s.capacity, s.region, s.createdBy, now])),
+    slots: async (from) => (await rows(pool, CAMPAIGN_STATEMENTS.slots('$1'), [from])).map(slotFromRow),
     publishedAppeals: async (limit, before) =>
       (await rows(pool, 'SELECT * FROM appeals WHERE published_at IS NOT NULL AND published_at < $1 ORDER BY published_at DESC, id LIMIT $2', [before ?? Number.MAX_SAFE_INTEGER, limit])).map(appealFromRow),
     addComment: async (c) => void (await pool.query('INSERT INTO public_comments (id, appeal_id, body, created_at) VALUES ($1, $2, $3, $4)', [c.id, c.appealId, c.body, c.createdAt])),

@@ -1,3 +1,5 @@
+import type { CampaignWithCounts } from '../../src/core/campaign';
+import type { SlotWithBookings } from '../../src/core/reception';
 import type { Contact } from '../../src/core/appeal';
 import type { MeetingProjection } from '../../src/core/meeting';
 import type { RankRow } from '../../src/core/metrics';
@@ -24,6 +26,41 @@ export type Synchronous = { [K in Exclude<keyof Store, 'inPushTx' | 'subscribeCo
 export interface ContactRow {
   name: string | null;
   phone: string | null;
+}
+
+const CAMPAIGN_SQL = `SELECT c.*, count(a.id) AS suggestions, coalesce(sum(a.adopted), 0) AS adopted_count
+  FROM campaigns c LEFT JOIN appeals a ON a.campaign_id = c.id GROUP BY c.id ORDER BY c.created_at DESC, c.id`;
+const SLOT_SQL = (param: string) => `SELECT s.*, count(a.id) AS booked FROM reception_slots s LEFT JOIN appeals a ON a.reception_slot = s.id
+  WHERE s.ends_at > ${param} GROUP BY s.id ORDER BY s.starts_at, s.id`;
+export const CAMPAIGN_STATEMENTS = { list: CAMPAIGN_SQL, slots: SLOT_SQL };
+
+export function campaignFromRow(r: Record<string, unknown>): CampaignWithCounts {
+  return {
+    id: r.id as string,
+    title: r.title as string,
+    question: r.question as string,
+    region: r.region as string,
+    category: r.category as string,
+    closesOn: r.closes_on as string,
+    createdBy: r.created_by as string,
+    createdAt: Number(r.created_at),
+    suggestions: Number(r.suggestions),
+    adopted: Number(r.adopted_count),
+  };
+}
+
+export function slotFromRow(r: Record<string, unknown>): SlotWithBookings {
+  return {
+    id: r.id as string,
+    host: r.host as string,
+    place: r.place as string,
+    startsAt: Number(r.starts_at),
+    endsAt: Number(r.ends_at),
+    capacity: Number(r.capacity),
+    region: r.region as string,
+    createdBy: r.created_by as string,
+    booked: Number(r.booked),
+  };
 }
 
 export const COMMENT_COLUMNS = 'c.id, c.appeal_id, c.body, c.created_at, c.status, a.village';
@@ -92,6 +129,9 @@ export function appealFromRow(r: Record<string, unknown>): AppealProjection {
     publishedAt: r.published_at ?? null,
     publicSummary: r.public_summary ?? null,
     publicReply: r.public_reply ?? null,
+    campaignId: r.campaign_id ?? null,
+    adopted: r.adopted === 1,
+    receptionSlot: r.reception_slot ?? null,
   } as AppealProjection;
 }
 

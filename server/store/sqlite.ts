@@ -7,7 +7,7 @@ import type { MeetingProjection } from '../../src/core/meeting';
 import type { AppealProjection } from '../../src/core/projection';
 import type { Region, RegionLevel } from '../../src/core/regions';
 import type { Role, Scope } from '../../src/core/roles';
-import { appealFromRow, bytesOf, COMMENT_COLUMNS, commentFromRow, contactFromRow, meetingFromRow, RANK_COLUMNS, rankFromRow, toUser, type ContactRow, type Synchronous, type UserRow } from './rows';
+import { appealFromRow, bytesOf, CAMPAIGN_STATEMENTS, campaignFromRow, COMMENT_COLUMNS, slotFromRow, commentFromRow, contactFromRow, meetingFromRow, RANK_COLUMNS, rankFromRow, toUser, type ContactRow, type Synchronous, type UserRow } from './rows';
 import type { NewUser, PushTx, Store, StoredUpdate } from './types';
 
 // Versioned migrations, applied in order at start; never edit one that has shipped.
@@ -134,6 +134,20 @@ const MIGRATIONS: string[] = [
   CREATE INDEX public_comments_appeal ON public_comments(appeal_id, status);
   CREATE INDEX public_comments_status ON public_comments(status, created_at);
   `,
+  // Suggestion campaigns and reception days: which campaign an appeal answers, whether it was
+  // adopted, which reception slot it booked; the campaigns and slots themselves.
+  `
+  ALTER TABLE appeals ADD COLUMN campaign_id TEXT;
+  ALTER TABLE appeals ADD COLUMN adopted INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE appeals ADD COLUMN reception_slot TEXT;
+  CREATE INDEX appeals_campaign ON appeals(campaign_id) WHERE campaign_id IS NOT NULL;
+  CREATE INDEX appeals_reception ON appeals(reception_slot) WHERE reception_slot IS NOT NULL;
+  CREATE TABLE campaigns (id TEXT PRIMARY KEY, title TEXT NOT NULL, question TEXT NOT NULL, region TEXT NOT NULL, category TEXT NOT NULL,
+    closes_on TEXT NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL);
+  CREATE TABLE reception_slots (id TEXT PRIMARY KEY, host TEXT NOT NULL, place TEXT NOT NULL, starts_at BIGINT NOT NULL, ends_at BIGINT NOT NULL,
+    capacity INTEGER NOT NULL, region TEXT NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL);
+  CREATE INDEX reception_slots_starts ON reception_slots(starts_at);
+  `,
 ];
 
 /** `WHERE` for "in one of these region prefixes (and departments)", with its arguments. */
@@ -216,10 +230,10 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     upsertAppeal: db.prepare(`
       INSERT INTO appeals (id, status, tier, village, town, urgency, category, channel, kind, dept, handler, created_by,
         created_at, updated_at, due_at, stage, supervision_level, satisfaction, merged_into, title, anonymous, conflicts,
-        reopen_count, meeting_id, on_spot, attachments, lat, lng, replied_at, closed_at, on_time, handling_minutes, eval_code, published_at, public_summary, public_reply, received_at, last_seq)
+        reopen_count, meeting_id, on_spot, attachments, lat, lng, replied_at, closed_at, on_time, handling_minutes, eval_code, published_at, public_summary, public_reply, campaign_id, adopted, reception_slot, received_at, last_seq)
       VALUES (@id, @status, @tier, @village, @town, @urgency, @category, @channel, @kind, @dept, @handler, @createdBy,
         @createdAt, @updatedAt, @dueAt, @stage, @supervisionLevel, @satisfaction, @mergedInto, @title, @anonymous, @conflicts,
-        @reopenCount, @meetingId, @onSpot, @attachments, @lat, @lng, @repliedAt, @closedAt, @onTime, @handlingMinutes, @evalCode, @publishedAt, @publicSummary, @publicReply, @receivedAt, @lastSeq)
+        @reopenCount, @meetingId, @onSpot, @attachments, @lat, @lng, @repliedAt, @closedAt, @onTime, @handlingMinutes, @evalCode, @publishedAt, @publicSummary, @publicReply, @campaignId, @adopted, @receptionSlot, @receivedAt, @lastSeq)
       ON CONFLICT(id) DO UPDATE SET status = excluded.status, tier = excluded.tier, village = excluded.village,
         town = excluded.town, urgency = excluded.urgency, category = excluded.category, channel = excluded.channel,
         kind = excluded.kind, dept = excluded.dept, updated_at = excluded.updated_at, due_at = excluded.due_at,
@@ -230,7 +244,8 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
         attachments = excluded.attachments, lat = excluded.lat, lng = excluded.lng, replied_at = excluded.replied_at,
         closed_at = excluded.closed_at, on_time = excluded.on_time, handling_minutes = excluded.handling_minutes,
         eval_code = excluded.eval_code, published_at = excluded.published_at, public_summary = excluded.public_summary,
-        public_reply = excluded.public_reply, last_seq = max(last_seq, excluded.last_seq)`),
+        public_reply = excluded.public_reply, campaign_id = excluded.campaign_id, adopted = excluded.adopted,
+        reception_slot = excluded.reception_slot, last_seq = max(last_seq, excluded.last_seq)`),
     upsertMeeting: db.prepare(`
       INSERT INTO meetings (id, village, town, held_on, place, attendees, topics, created_by, created_at, ideas, adopted, received_at, last_seq)
       VALUES (@id, @village, @town, @heldOn, @place, @attendees, @topics, @createdBy, @createdAt, @ideas, @adopted, @receivedAt, @lastSeq)
@@ -276,7 +291,7 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     putContact: async (appealId, c, userId, now) => void q.putContact.run(appealId, c.name ?? null, c.phone ?? null, userId, now),
     nextClientSeq: async (deviceId) => (q.nextClientSeq.get(deviceId) as { n: number }).n,
     upsertProjection: async (p: AppealProjection, lastSeq, receivedAt) => {
-      q.upsertAppeal.run({ ...p, anonymous: p.anonymous ? 1 : 0, onSpot: p.onSpot ? 1 : 0, onTime: p.onTime === null ? null : p.onTime ? 1 : 0, receivedAt, lastSeq });
+      q.upsertAppeal.run({ ...p, adopted: p.adopted ? 1 : 0, anonymous: p.anonymous ? 1 : 0, onSpot: p.onSpot ? 1 : 0, onTime: p.onTime === null ? null : p.onTime ? 1 : 0, receivedAt, lastSeq });
     },
     upsertMeeting: async (m, lastSeq, receivedAt) => void q.upsertMeeting.run({ ...m, receivedAt, lastSeq }),
     linkAttachments: async (docId, hashes) => {
@@ -430,6 +445,12 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     // json_each takes any number of ids in one bound parameter.
     contacts: (appealIds) =>
       new Map((db.prepare('SELECT appeal_id, name, phone FROM contacts WHERE appeal_id IN (SELECT value FROM json_each(?))').all(JSON.stringify(appealIds)) as (ContactRow & { appeal_id: string })[]).map((r) => [r.appeal_id, contactFromRow(r)])),
+    putCampaign: (c) =>
+      void db.prepare('INSERT INTO campaigns (id, title, question, region, category, closes_on, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(c.id, c.title, c.question, c.region, c.category, c.closesOn, c.createdBy, c.createdAt),
+    campaigns: () => (db.prepare(CAMPAIGN_STATEMENTS.list).all() as Record<string, unknown>[]).map(campaignFromRow),
+    putSlot: (s, now) =>
+      void db.prepare('INSERT INTO reception_slots (id, host, place, starts_at, ends_at, capacity, region, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(s.id, s.host, s.place, s.startsAt, s.endsAt, s.capacity, s.region, s.createdBy, now),
+    slots: (from) => (db.prepare(CAMPAIGN_STATEMENTS.slots('?')).all(from) as Record<string, unknown>[]).map(slotFromRow),
     publishedAppeals: (limit, before) =>
       (db.prepare('SELECT * FROM appeals WHERE published_at IS NOT NULL AND published_at < ? ORDER BY published_at DESC, id LIMIT ?').all(before ?? Number.MAX_SAFE_INTEGER, limit) as Record<string, unknown>[]).map(appealFromRow),
     addComment: (c) => void db.prepare('INSERT INTO public_comments (id, appeal_id, body, created_at) VALUES (?, ?, ?, ?)').run(c.id, c.appealId, c.body, c.createdAt),

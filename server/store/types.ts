@@ -1,3 +1,5 @@
+import type { Campaign, CampaignWithCounts } from '../../src/core/campaign';
+import type { ReceptionSlot, SlotWithBookings } from '../../src/core/reception';
 import type { Contact } from '../../src/core/appeal';
 import type { Tally } from '../../src/core/geo';
 import type { MeetingProjection } from '../../src/core/meeting';
@@ -142,6 +144,12 @@ export interface Store {
   contact(appealId: string): Promise<Contact | null>;
   /** The contacts kept for those of `appealIds` that have one. */
   contacts(appealIds: string[]): Promise<Map<string, Contact>>;
+  putCampaign(c: Campaign): Promise<void>;
+  /** Every campaign with how many suggestions answered it and how many were adopted, newest first. */
+  campaigns(): Promise<CampaignWithCounts[]>;
+  putSlot(s: ReceptionSlot, now: number): Promise<void>;
+  /** Reception slots ending after `from`, soonest first, with the appeals booked on each. */
+  slots(from: number): Promise<SlotWithBookings[]>;
   /** Appeals on the public board, latest published first, published before `before` when given. */
   publishedAppeals(limit: number, before: number | null): Promise<AppealProjection[]>;
   addComment(c: NewComment): Promise<void>;

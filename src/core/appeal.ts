@@ -52,6 +52,8 @@ export interface AppealInput {
   meetingId?: string;
   /** The answer given on the spot, when the matter was solved there and then. */
   onSpot?: string;
+  /** The suggestion campaign (问计) it answers; only suggestions answer one. */
+  campaignId?: string;
 }
 
 /**
@@ -104,10 +106,11 @@ export type FieldError =
   | 'name_or_phone'
   | 'personal_data_in_document'
   | 'invalid_attachments'
-  | 'meeting_needs_bench_channel';
+  | 'meeting_needs_bench_channel'
+  | 'campaign_needs_suggestion';
 
 export type FieldErrors = Partial<
-  Record<'channel' | 'category' | 'kind' | 'urgency' | 'villageCode' | 'description' | 'citizenName' | 'citizenPhone' | 'gps' | 'attachments' | 'meetingId' | 'onSpot' | 'meta', FieldError>
+  Record<'channel' | 'category' | 'kind' | 'urgency' | 'villageCode' | 'description' | 'citizenName' | 'citizenPhone' | 'gps' | 'attachments' | 'meetingId' | 'campaignId' | 'onSpot' | 'meta', FieldError>
 >;
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors };
@@ -172,6 +175,8 @@ export function validateAppealInput(raw: unknown, knownVillage: (code: string) =
   if (r.attachments !== undefined && !validAttachmentRefs(r.attachments)) errors.attachments = 'invalid_attachments';
   if (r.meetingId !== undefined && !isUuidV7(r.meetingId)) errors.meetingId = 'invalid_choice';
   else if (r.meetingId !== undefined && r.channel !== 'bench_meeting') errors.meetingId = 'meeting_needs_bench_channel';
+  if (r.campaignId !== undefined && !isUuidV7(r.campaignId)) errors.campaignId = 'invalid_choice';
+  else if (r.campaignId !== undefined && r.kind !== 'suggestion') errors.campaignId = 'campaign_needs_suggestion';
   const onSpot = typeof r.onSpot === 'string' ? r.onSpot.trim() : undefined;
   if (r.onSpot !== undefined && typeof r.onSpot !== 'string') errors.onSpot = 'invalid_choice';
   else if (onSpot !== undefined && onSpot.length > MAX_EVENT_NOTE_CHARS) errors.onSpot = 'too_long';
@@ -191,6 +196,7 @@ export function validateAppealInput(raw: unknown, knownVillage: (code: string) =
       gps: (r.gps as Gps | null | undefined) ?? null,
       ...(Array.isArray(r.attachments) && r.attachments.length > 0 && { attachments: r.attachments as AttachmentRef[] }),
       ...(typeof r.meetingId === 'string' && { meetingId: r.meetingId }),
+      ...(typeof r.campaignId === 'string' && { campaignId: r.campaignId }),
       ...(onSpot && { onSpot }),
     },
   };

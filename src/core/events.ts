@@ -59,7 +59,12 @@ export type AppealEvent =
   | (EventBase & { type: 'commented'; note: string })
   /** Shown on the public board (晾晒) with the publisher's own wording, never the citizen's text. */
   | (EventBase & { type: 'published'; summary: string; reply?: string })
-  | (EventBase & { type: 'unpublished'; reason?: string });
+  | (EventBase & { type: 'unpublished'; reason?: string })
+  /** A good suggestion taken up (问计献策 adopted). */
+  | (EventBase & { type: 'adopted'; note?: string })
+  /** A place booked at a leader's reception day; `startsAt` and `host` copied so the timeline reads offline. */
+  | (EventBase & { type: 'reception_booked'; slotId: string; startsAt: number; host: string })
+  | (EventBase & { type: 'reception_held'; slotId: string; note: string });
 
 export type EventType = AppealEvent['type'];
 
@@ -69,7 +74,7 @@ export type EventInput<E = AppealEvent> = E extends unknown ? Omit<E, 'id' | 'ac
 export const EVENT_TYPES: readonly EventType[] = [
   'recorded', 'accepted', 'assigned', 'started', 'escalated', 'replied', 'extension_requested',
   'extension_decided', 'warned', 'supervised', 'visited', 'reopened', 'closed', 'merged', 'commented',
-  'published', 'unpublished',
+  'published', 'unpublished', 'adopted', 'reception_booked', 'reception_held',
 ];
 
 /** The public board's approved wording is short: a summary and the answer in brief. */
@@ -87,6 +92,9 @@ const text = (v: unknown, required: boolean) =>
 const oneOf = (list: readonly string[], v: unknown) => typeof v === 'string' && list.includes(v);
 const extensionDays = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= MAX_EXTENSION_DAYS;
 
+const receptionBooking = (v: Record<string, unknown>) =>
+  isUuidV7(v.slotId) && typeof v.startsAt === 'number' && Number.isFinite(v.startsAt) && typeof v.host === 'string' && v.host.length > 0 && v.host.length <= MAX_NAME_CHARS;
+
 /** Shape check of one event as read from a document; anything else is malformed. */
 export function isAppealEvent(v: unknown): v is AppealEvent {
   if (!isRecord(v)) return false;
@@ -95,7 +103,13 @@ export function isAppealEvent(v: unknown): v is AppealEvent {
   const system = v.role === SYSTEM && v.actor === SYSTEM;
   // Only the server writes as the citizen, and only the rating of a return visit.
   const citizen = v.role === CITIZEN && v.actor === CITIZEN;
-  if (citizen) return v.type === 'visited' && oneOf(SATISFACTION, v.satisfaction) && typeof v.at === 'number' && Number.isFinite(v.at) && (v.basis === undefined || isUuidV7(v.basis)) && v.by === undefined && text(v.note, false);
+  if (citizen) {
+    const common = typeof v.at === 'number' && Number.isFinite(v.at) && (v.basis === undefined || isUuidV7(v.basis)) && v.by === undefined;
+    // The citizen rates the return visit and books a reception place with the evaluation code.
+    if (v.type === 'visited') return common && oneOf(SATISFACTION, v.satisfaction) && text(v.note, false);
+    if (v.type === 'reception_booked') return common && receptionBooking(v);
+    return false;
+  }
   if (!system && (!isRole(v.role) || v.actor === SYSTEM || v.actor === CITIZEN)) return false;
   if (system && v.type !== 'warned' && v.type !== 'supervised') return false;
   if (!system && v.type === 'warned') return false;
@@ -139,6 +153,12 @@ export function isAppealEvent(v: unknown): v is AppealEvent {
       return text(v.summary, true) && (v.summary as string).length <= MAX_PUBLIC_CHARS && text(v.reply, false) && (v.reply === undefined || (v.reply as string).length <= MAX_PUBLIC_CHARS);
     case 'unpublished':
       return text(v.reason, false);
+    case 'adopted':
+      return text(v.note, false);
+    case 'reception_booked':
+      return receptionBooking(v);
+    case 'reception_held':
+      return isUuidV7(v.slotId) && text(v.note, true);
     default:
       return false;
   }

@@ -50,6 +50,10 @@ export interface AppealState {
   mergedInto: string | null;
   /** On the public board, with the publisher's wording; null when not (or no longer) shown. */
   published: { summary: string; reply: string | null; at: number } | null;
+  /** A suggestion taken up. */
+  adopted: boolean;
+  /** The reception place booked last, and whether it was held. */
+  reception: { slotId: string; startsAt: number; host: string; held: boolean } | null;
   stage: Stage | null;
   /** When the running stage's clock started (event time). */
   stageStartedAt: number | null;
@@ -87,6 +91,9 @@ const ALLOWED_FROM: Record<Exclude<EventType, 'recorded'>, readonly Status[]> = 
   // Closed and in-progress appeals may be shown; one just recorded or merged away may not.
   published: ['accepted', 'assigned', 'in_progress', 'replied', 'visited', 'closed'],
   unpublished: STATUSES,
+  adopted: ['accepted', 'assigned', 'in_progress', 'replied', 'visited', 'closed'],
+  reception_booked: OPEN_STATUSES,
+  reception_held: STATUSES,
 };
 
 export const NEXT_TIER: Record<Tier, Tier | null> = { village: 'town', town: 'city', city: null };
@@ -107,6 +114,8 @@ export function initialState(id: string | null = null): AppealState {
     extensionRequestedBy: null,
     mergedInto: null,
     published: null,
+    adopted: false,
+    reception: null,
     stage: null,
     stageStartedAt: null,
     warned: [],
@@ -140,6 +149,10 @@ export function refusal(state: AppealState, event: AppealEvent): ConflictReason 
       return state.satisfaction === 'unsatisfied' ? 'unsatisfied_cannot_close' : null;
     case 'unpublished':
       return state.published === null ? 'invalid_transition' : null;
+    case 'adopted':
+      return state.adopted ? 'invalid_transition' : null;
+    case 'reception_held':
+      return state.reception?.slotId !== event.slotId || state.reception.held ? 'invalid_transition' : null;
     case 'reopened':
       return state.satisfaction !== 'unsatisfied' ? 'satisfied_cannot_reopen' : null;
     case 'extension_requested':
@@ -247,6 +260,15 @@ function apply(s: AppealState, e: AppealEvent): void {
       break;
     case 'unpublished':
       s.published = null;
+      break;
+    case 'adopted':
+      s.adopted = true;
+      break;
+    case 'reception_booked':
+      s.reception = { slotId: e.slotId, startsAt: e.startsAt, host: e.host, held: false };
+      break;
+    case 'reception_held':
+      s.reception = { ...s.reception!, held: true };
       break;
   }
 }

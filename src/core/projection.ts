@@ -59,6 +59,11 @@ export interface AppealProjection {
   publishedAt: number | null;
   publicSummary: string | null;
   publicReply: string | null;
+  /** The suggestion campaign it answers, and whether it was adopted. */
+  campaignId: string | null;
+  adopted: boolean;
+  /** The reception-day slot booked last (null when none). */
+  receptionSlot: string | null;
 }
 
 /** What the rankings need of an appeal's history: each reply against the deadline running when it was given. */
@@ -149,6 +154,9 @@ export function project(snapshot: AppealSnapshot, policy: DeadlinePolicy, given?
     publishedAt: state.published?.at ?? null,
     publicSummary: state.published?.summary ?? null,
     publicReply: state.published?.reply ?? null,
+    campaignId: typeof f.campaignId === 'string' ? f.campaignId : null,
+    adopted: state.adopted,
+    receptionSlot: state.reception?.slotId ?? null,
     ...outcome,
   };
 }

@@ -16,12 +16,14 @@ export type Denial =
   | 'extension_not_allowed'
   | 'extension_too_long'
   | 'own_request'
-  | 'not_original_channel';
+  | 'not_original_channel'
+  | 'not_suggestion';
 
 /** Actions a person takes (the scanner's `warned` is the system's alone). */
 export const ACTIONS = [
   'accepted', 'assigned', 'started', 'escalated', 'replied', 'extension_requested', 'extension_decided',
   'supervised', 'visited', 'reopened', 'closed', 'merged', 'commented', 'published', 'unpublished',
+  'adopted', 'reception_booked', 'reception_held',
 ] as const satisfies readonly EventType[];
 export type Action = (typeof ACTIONS)[number];
 
@@ -51,6 +53,10 @@ export const MATRIX: Record<Action, { roles: readonly Role[]; rule: 'any' | 'tie
   // Publishing speaks for the government in public: the town and the city center.
   published: { roles: PUBLISH_ROLES, rule: 'any' },
   unpublished: { roles: PUBLISH_ROLES, rule: 'any' },
+  adopted: { roles: ['town_official', 'city_dispatcher', 'leader'], rule: 'any' },
+  // Booking is done for the citizen by whoever takes appeals in; the host records the outcome.
+  reception_booked: { roles: ['grid_worker', 'village_station', 'town_official', 'city_dispatcher'], rule: 'any' },
+  reception_held: { roles: ['town_official', 'city_dispatcher', 'leader'], rule: 'any' },
   commented: { roles: ['grid_worker', 'bench_facilitator', 'village_station', 'town_official', 'dept_handler', 'city_dispatcher', 'leader', 'admin'], rule: 'any' },
 };
 
@@ -101,6 +107,8 @@ export function authorize(user: SessionUser, appeal: AppealContext, state: Appea
   // Approval grants at most what was asked for.
   if (event.type === 'extension_decided' && event.approved && state.extensionRequested !== null && event.days > state.extensionRequested) return 'extension_too_long';
   if (event.type === 'replied' && event.via !== appeal.channel) return 'not_original_channel';
+  // Only a suggestion (建议) is adopted; a complaint is handled, not adopted.
+  if (event.type === 'adopted' && appeal.kind !== 'suggestion') return 'not_suggestion';
   if (event.type === 'extension_requested' || (event.type === 'extension_decided' && event.approved)) {
     const room = extensionRoom(policy, appeal, state);
     if (room === 0) return 'extension_not_allowed';
@@ -134,6 +142,10 @@ function probe(type: Action, user: SessionUser, appeal: AppealContext, state: Ap
       return { ...base, type, note: '-' };
     case 'published':
       return { ...base, type, summary: '-' };
+    case 'reception_booked':
+      return { ...base, type, slotId: base.id, startsAt: 0, host: '-' };
+    case 'reception_held':
+      return { ...base, type, slotId: state.reception?.slotId ?? base.id, note: '-' };
     default:
       return { ...base, type };
   }

@@ -8,7 +8,7 @@ import { getMeta, setMeta } from './meta';
 // or a projection that gained columns re-derives every local row.
 
 /** Bumped when projection columns change, so old rows are re-derived on boot. */
-const PROJECTION_VERSION = 7;
+const PROJECTION_VERSION = 8;
 const FALLBACK = POLICY_PRESETS.linyi;
 const cache = new WeakMap<MinshengDB, DeadlinePolicy>();
 

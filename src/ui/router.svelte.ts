@@ -6,6 +6,7 @@ export type Route =
   | { name: 'settings' }
   | { name: 'map' }
   | { name: 'board' }
+  | { name: 'civic' }
   | { name: 'reports'; tab: ReportTab }
   | { name: 'appeal'; id: string }
   | { name: 'meetings' }
@@ -29,6 +30,7 @@ function parse(hash: string): Route {
   if (path === '/settings') return { name: 'settings' };
   if (path === '/map') return { name: 'map' };
   if (path === '/board') return { name: 'board' };
+  if (path === '/civic') return { name: 'civic' };
   m = /^\/reports(?:\/([a-z]+))?$/.exec(path);
   if (m) return { name: 'reports', tab: REPORT_TABS.find((tab) => tab === m![1]) ?? 'ranking' };
   if (path === '/meetings') return { name: 'meetings' };

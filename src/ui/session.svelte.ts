@@ -76,6 +76,20 @@ async function refreshKeywords(): Promise<void> {
   }
 }
 
+/**
+ * Keeps the open suggestion campaigns and upcoming reception slots on the device, so a grid
+ * worker offline can tie a suggestion to a campaign or book a place for a citizen.
+ */
+export async function refreshCivic(): Promise<void> {
+  try {
+    const [campaigns, slots] = await Promise.all([authFetch('/api/campaigns'), authFetch('/api/reception/slots')]);
+    if (campaigns.ok) await setMeta(db, 'campaigns', ((await campaigns.json()) as { campaigns: unknown[] }).campaigns);
+    if (slots.ok) await setMeta(db, 'slots', ((await slots.json()) as { slots: unknown[] }).slots);
+  } catch {
+    // Offline: the lists kept from last time serve.
+  }
+}
+
 /** REST with the access token, refreshed once when it has expired. */
 export async function authFetch(path: string, init: RequestInit = {}): Promise<Response> {
   const call = () => fetch(path, { ...init, headers: { ...(init.headers ?? {}), authorization: `Bearer ${app.session?.token ?? ''}` } });
@@ -95,6 +109,7 @@ async function startEngine(session: Session): Promise<void> {
     if (online && !wasOnline) {
       void uploader.kick();
       void refreshKeywords();
+      void refreshCivic();
     }
     wasOnline = online;
   });

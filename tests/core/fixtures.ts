@@ -58,6 +58,9 @@ export const PAYLOAD: { [K in EventType]: Omit<Extract<AppealEvent, { type: K }>
   commented: { note: 'noted' },
   published: { summary: '村道塌陷已修复' },
   unpublished: {},
+  adopted: {},
+  reception_booked: { slotId: '01890a5d-ac96-774b-bcce-b302099a8058', startsAt: 1_700_100_000_000, host: '县长 王明' },
+  reception_held: { slotId: '01890a5d-ac96-774b-bcce-b302099a8058', note: '当面答复，群众认可' },
 };
 
 let clock = 1_700_000_000_000;

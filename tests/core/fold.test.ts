@@ -30,6 +30,10 @@ const ALLOWED_FROM: Record<Exclude<EventType, 'recorded'>, Status[]> = {
   published: ['accepted', 'assigned', 'in_progress', 'replied', 'visited', 'closed'],
   // Only what is on the board can come off it (see the test of the board below).
   unpublished: [],
+  // Adopting twice, or a reception held without its booking, are refused (see the tests below).
+  adopted: ['accepted', 'assigned', 'in_progress', 'replied', 'visited', 'closed'],
+  reception_booked: OPEN,
+  reception_held: [],
 };
 /** Status after an allowed event; null = unchanged. */
 const NEXT: Record<Exclude<EventType, 'recorded'>, Status | null> = {
@@ -49,6 +53,9 @@ const NEXT: Record<Exclude<EventType, 'recorded'>, Status | null> = {
   commented: null,
   published: null,
   unpublished: null,
+  adopted: null,
+  reception_booked: null,
+  reception_held: null,
 };
 
 /** Events that bring a fresh appeal to `status`. The visit's rating suits the event tried next. */
@@ -582,5 +589,23 @@ describe('the public board', () => {
     ]);
     expect(isAppealEvent({ ...ev('published'), summary: 'x'.repeat(501) })).toBe(false);
     expect(isAppealEvent({ ...ev('published'), summary: '  ' })).toBe(false);
+  });
+});
+
+describe('suggestions and reception days', () => {
+  it('adopts a suggestion once', () => {
+    const s = fold([ev('recorded'), ev('accepted'), ev('adopted'), ev('adopted')]);
+    expect(s.adopted).toBe(true);
+    expect(s.conflicts.map((c) => [c.type, c.reason])).toEqual([['adopted', 'invalid_transition']]);
+  });
+
+  it('keeps the latest booking and its outcome; an outcome needs that booking', () => {
+    const slot = '01890a5d-ac96-774b-bcce-b302099a8058';
+    const other = '01890a5d-ac96-774b-bcce-b302099a8059';
+    const booked = ev('reception_booked', { slotId: slot, startsAt: 1_700_100_000_000, host: '县长 王明' });
+    const s = fold([ev('recorded'), ev('reception_held', { slotId: slot }), booked, ev('reception_held', { slotId: other }), ev('reception_held', { slotId: slot })]);
+    expect(s.reception).toEqual({ slotId: slot, startsAt: 1_700_100_000_000, host: '县长 王明', held: true });
+    expect(s.conflicts.map((c) => c.type)).toEqual(['reception_held', 'reception_held']);
+    expect(s.status).toBe('new');
   });
 });

@@ -60,6 +60,9 @@ const SPEC: Record<Action, { history: () => AppealEvent[]; event: () => AppealEv
   commented: { history: () => [ev('recorded')], event: () => ev('commented'), roles: [...ROLES] },
   published: { history: () => [ev('recorded'), ev('accepted')], event: () => ev('published'), roles: ['town_official', 'city_dispatcher'] },
   unpublished: { history: () => [ev('recorded'), ev('accepted'), ev('published')], event: () => ev('unpublished'), roles: ['town_official', 'city_dispatcher'] },
+  adopted: { history: () => [ev('recorded'), ev('accepted')], event: () => ev('adopted'), roles: ['town_official', 'city_dispatcher', 'leader'] },
+  reception_booked: { history: () => [ev('recorded')], event: () => ev('reception_booked'), roles: ['grid_worker', 'village_station', 'town_official', 'city_dispatcher'] },
+  reception_held: { history: () => [ev('recorded'), ev('reception_booked')], event: () => ev('reception_held'), roles: ['town_official', 'city_dispatcher', 'leader'] },
 };
 
 describe('the role × action matrix', () => {
@@ -70,8 +73,9 @@ describe('the role × action matrix', () => {
     const state = fold(SPEC[action].history());
     const e = { ...SPEC[action].event(), actor: u.id, role: u.role } as AppealEvent;
     expect(state.conflicts).toEqual([]);
-    expect(authorize(u, appeal(), state, e, POLICY) === null).toBe(allowed);
-    expect(availableActions(u, appeal(), state, POLICY).includes(action)).toBe(allowed);
+    const context = appeal(action === 'adopted' ? { kind: 'suggestion' } : {});
+    expect(authorize(u, context, state, e, POLICY) === null).toBe(allowed);
+    expect(availableActions(u, context, state, POLICY).includes(action)).toBe(allowed);
   });
 
   it('recording and warnings are never pipeline actions', () => {

@@ -112,6 +112,9 @@ describe('project', () => {
       publishedAt: null,
       publicSummary: null,
       publicReply: null,
+      campaignId: null,
+      adopted: false,
+      receptionSlot: null,
     });
     expect(p.evalCode).toMatch(/^[0-9A-HJKMNP-TV-Z]{10}$/);
   });

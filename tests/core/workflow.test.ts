@@ -35,6 +35,9 @@ const INTENT: Record<Action, readonly Role[]> = {
   commented: ROLES,
   published: ['town_official', 'city_dispatcher'],
   unpublished: ['town_official', 'city_dispatcher'],
+  adopted: ['town_official', 'city_dispatcher', 'leader'],
+  reception_booked: ['grid_worker', 'village_station', 'town_official', 'city_dispatcher'],
+  reception_held: ['town_official', 'city_dispatcher', 'leader'],
 };
 
 const SCOPE: Record<Role, SessionUser['scope']> = {
@@ -62,6 +65,8 @@ const user = (role: Role, over: Partial<SessionUser> = {}): SessionUser => ({ id
 const USERS = Object.fromEntries(ROLES.map((r) => [r, user(r)])) as Record<Role, SessionUser>;
 const as = (u: SessionUser) => ({ id: u.id, role: u.role });
 const ctx = (over: Partial<AppealContext> = {}): AppealContext => ({ villageCode: VILLAGE, kind: 'special', urgency: 'orange', channel: 'grid_patrol', ...over });
+/** Only a suggestion can be adopted: that action is tried on one. */
+const ctxFor = (action: Action) => ctx(action === 'adopted' ? { kind: 'suggestion' } : {});
 const someoneElse = user('dept_handler', { username: 'other' });
 
 /** An assignment that makes `u` the assignee at `tier`. */
@@ -106,10 +111,16 @@ function placed(action: Action, u: SessionUser, tier: Tier = HOME[u.role]): { hi
       return { history: [r, ev('accepted')], event: mine(action) };
     case 'unpublished':
       return { history: [r, ev('accepted'), ev('published')], event: mine(action) };
+    case 'adopted':
+      return { history: [r, ev('accepted')], event: mine(action) };
+    case 'reception_booked':
+      return { history: [r], event: mine(action) };
+    case 'reception_held':
+      return { history: [r, ev('reception_booked')], event: mine(action) };
   }
 }
 
-function verdict(action: Action, u: SessionUser, appeal = ctx(), tier?: Tier): { denial: Denial | null; state: AppealState; event: AppealEvent } {
+function verdict(action: Action, u: SessionUser, appeal = ctxFor(action), tier?: Tier): { denial: Denial | null; state: AppealState; event: AppealEvent } {
   const { history, event } = placed(action, u, tier);
   const state = fold(history, 'appeal');
   expect(state.conflicts, `${action} history`).toEqual([]);
@@ -129,13 +140,13 @@ describe('the role × action matrix', () => {
     const u = USERS[role];
     const { denial, state } = verdict(action, u);
     expect(denial).toBe(allowed ? null : 'role_not_allowed');
-    expect(availableActions(u, ctx(), state, POLICY).includes(action)).toBe(allowed);
+    expect(availableActions(u, ctxFor(action), state, POLICY).includes(action)).toBe(allowed);
   });
 
   const allowedPairs = table.filter(([, , allowed]) => allowed).map(([action, role]) => [action, role] as const);
 
   it.each(allowedPairs)('%s by %s: refused out of scope', (action, role) => {
-    expect(verdict(action, USERS[role], ctx({ villageCode: FOREIGN_VILLAGE })).denial).toBe('out_of_scope');
+    expect(verdict(action, USERS[role], { ...ctxFor(action), villageCode: FOREIGN_VILLAGE }).denial).toBe('out_of_scope');
   });
 
   it.each(allowedPairs)('%s by %s: refused when out of place, by the rule of the action', (action, role) => {
@@ -167,7 +178,7 @@ describe('the role × action matrix', () => {
       const { history, event } = placed(action, other, 'city');
       const state = fold(history, 'appeal');
       const e = { ...event, actor: u.id, role: u.role } as AppealEvent;
-      expect(authorize(u, ctx(), state, e, POLICY)).toBeNull();
+      expect(authorize(u, ctxFor(action), state, e, POLICY)).toBeNull();
     }
   });
 });
@@ -177,9 +188,9 @@ describe('refusals the pipeline relies on', () => {
     const g = USERS.grid_worker;
     const visited = fold([ev('recorded'), ev('assigned'), ev('replied'), ev('visited')]);
     expect(authorize(g, ctx(), visited, { ...ev('closed'), ...as(g) } as AppealEvent, POLICY)).toBe('role_not_allowed');
-    expect(availableActions(g, ctx(), visited, POLICY)).toEqual(['commented']);
+    expect(availableActions(g, ctx(), visited, POLICY)).toEqual(['commented', 'reception_booked']);
     const replied = fold([ev('recorded'), ev('assigned'), ev('replied')]);
-    expect(availableActions(g, ctx(), replied, POLICY)).toEqual(['visited', 'commented']);
+    expect(availableActions(g, ctx(), replied, POLICY)).toEqual(['visited', 'commented', 'reception_booked']);
   });
 
   it('a department handler may not reply to an appeal assigned to another department', () => {
@@ -214,8 +225,17 @@ describe('refusals the pipeline relies on', () => {
     expect(authorize(t, ctx(), city, ev('merged', { into: newId() }), POLICY)).toBe('wrong_tier');
     const closing = fold([ev('recorded'), ev('assigned', { tier: 'city' }), ev('replied'), ev('visited')]);
     expect(authorize(t, ctx(), closing, ev('closed'), POLICY)).toBe('wrong_tier');
-    expect(availableActions(t, ctx(), closing, POLICY)).toEqual(['commented', 'published']);
+    expect(availableActions(t, ctx(), closing, POLICY)).toEqual(['commented', 'published', 'reception_booked']);
     expect(authorize(USERS.city_dispatcher, ctx(), closing, ev('closed'), POLICY)).toBeNull();
+  });
+
+  it('only a suggestion is adopted', () => {
+    const t = USERS.town_official;
+    const accepted = fold([ev('recorded'), ev('accepted')]);
+    const adopt = { ...ev('adopted'), ...as(t) } as AppealEvent;
+    expect(authorize(t, ctx({ kind: 'complaint' }), accepted, adopt, POLICY)).toBe('not_suggestion');
+    expect(authorize(t, ctx({ kind: 'suggestion' }), accepted, adopt, POLICY)).toBeNull();
+    expect(availableActions(t, ctx({ kind: 'help' }), accepted, POLICY)).not.toContain('adopted');
   });
 
   it('a village station cannot assign to the town tier, nor a town to the city', () => {
@@ -402,7 +422,7 @@ describe('what the phone offers is what the rules allow', () => {
   it('no action is dead: each is offered to its first role somewhere', () => {
     for (const action of ACTIONS) {
       const role = INTENT[action][0]!;
-      expect(availableActions(USERS[role], ctx(), verdict(action, USERS[role]).state, POLICY), `${action} by ${role}`).toContain(action);
+      expect(availableActions(USERS[role], ctxFor(action), verdict(action, USERS[role]).state, POLICY), `${action} by ${role}`).toContain(action);
     }
   });
 });

@@ -46,7 +46,7 @@ beforeAll(async () => {
 afterAll(() => rig?.close());
 
 describe('the evaluation code', () => {
-  it('lets a citizen read the board, comment, look an appeal up by code and rate it; the official sees the visit and lets the comment show', { timeout: 90_000 }, async () => {
+  it('lets a citizen read the board, comment, rate by code and book a reception day; the official sees each on the timeline and lets the comment show', { timeout: 90_000 }, async () => {
     // The town official has the appeal open, with its code and QR code.
     const official = rig.page;
     await official.goto(rig.proxy.url);
@@ -92,6 +92,32 @@ describe('the evaluation code', () => {
     await visit.waitFor({ timeout: 30_000 });
     expect(await visit.textContent()).toContain('群众（凭评价码）');
     expect(await visit.textContent()).toContain('满意');
+
+    // The official publishes a reception day; the citizen books it with the code; the booking
+    // reaches the open timeline, and the official records the outcome there.
+    await official.getByRole('link', { name: '问计·接访' }).click();
+    const tomorrow = new Date(Date.now() + 8 * 3_600_000 + 86_400_000).toISOString().slice(0, 10);
+    await official.locator('input[name=host]').fill('镇党委书记 李强');
+    await official.locator('input[name=place]').fill('镇便民服务中心');
+    await official.locator('input[name=date]').fill(tomorrow);
+    await official.getByRole('button', { name: '发布', exact: true }).click();
+    await official.getByTestId('slots').getByText('镇党委书记 李强').waitFor();
+    await phone.goto(`${rig.server.url}/p/reception`);
+    await phone.locator('input[name=code]').fill(code);
+    await phone.getByRole('button', { name: '预约' }).click();
+    await phone.getByText('预约成功').waitFor();
+    await official.getByRole('link', { name: '我的诉求' }).click();
+    await official.getByTestId('queue-all').click();
+    await official.getByTestId('appeal-list').getByText(DESCRIPTION.slice(0, 10)).click();
+    const booking = official.getByTestId('timeline').locator('li[data-type=reception_booked]');
+    await booking.waitFor({ timeout: 30_000 });
+    expect(await booking.textContent()).toContain('镇党委书记 李强');
+    await official.locator('button[data-action=reception_held]').click();
+    const form = official.getByTestId('action-form');
+    await form.locator('textarea[name=note]').fill('李书记当面答复，护栏加装防撞墩');
+    await form.getByRole('button', { name: '确认' }).click();
+    await official.getByTestId('timeline').locator('li[data-type=reception_held]').waitFor();
+    await official.screenshot({ path: path.join(OUT, 'e2e-public-timeline.png'), fullPage: true });
 
     // The official lets the comment show; the citizen sees it on the board.
     await official.getByRole('link', { name: '晾晒', exact: true }).click();

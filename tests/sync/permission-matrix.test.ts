@@ -55,6 +55,10 @@ function history(action: Action): EventInput[] {
       return [{ type: 'accepted' }];
     case 'unpublished':
       return [{ type: 'accepted' }, { type: 'published', summary: '已公开' }];
+    case 'adopted':
+      return [{ type: 'accepted' }];
+    case 'reception_held':
+      return [{ type: 'reception_booked', slotId: '01890a5d-ac96-774b-bcce-b302099a8058', startsAt: 1_700_100_000_000, host: '县长 王明' }];
     default:
       return [];
   }
@@ -77,6 +81,9 @@ function attempt(action: Action): EventInput {
     commented: { type: 'commented', note: '跟进中' },
     published: { type: 'published', summary: '村道塌陷，已修复', reply: '镇交通办已修复' },
     unpublished: { type: 'unpublished' },
+    adopted: { type: 'adopted', note: '建议很好，已采纳' },
+    reception_booked: { type: 'reception_booked', slotId: '01890a5d-ac96-774b-bcce-b302099a8058', startsAt: 1_700_100_000_000, host: '县长 王明' },
+    reception_held: { type: 'reception_held', slotId: '01890a5d-ac96-774b-bcce-b302099a8058', note: '当面答复' },
   };
   return inputs[action];
 }
