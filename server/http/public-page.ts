@@ -14,14 +14,14 @@ export function wordsFor(lang: Lang): Record<string, string> {
 
 export const STYLE = `body{margin:0;font:16px/1.5 system-ui,sans-serif;color:#1f1f1f;background:#f6f7f9}
 header{background:#b3261e;color:#fff;padding:.5rem 1rem;display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center}
-header nav{display:flex;gap:1rem}header a{color:#fff}
+header nav{display:flex;flex-wrap:wrap;gap:0 1rem}header a{color:#fff;display:inline-block;min-height:44px;line-height:44px}
 main{max-width:40rem;margin:0 auto;padding:1rem}
 h1{font-size:1.3rem;margin:.2rem 0 1rem}
 dl{display:grid;grid-template-columns:auto 1fr;gap:.3rem .9rem;background:#fff;border:1px solid #e2e5e9;border-radius:10px;padding:.8rem}
 dt{color:#555}dd{margin:0}
 form{display:grid;gap:.6rem;margin:1rem 0;background:#fff;border:1px solid #e2e5e9;border-radius:10px;padding:.8rem}
 label{display:flex;gap:.5rem;align-items:center;min-height:44px}
-input[type=text],textarea{font:inherit;padding:.5rem;border:1px solid #888;border-radius:6px;width:100%;box-sizing:border-box}
+input[type=text],select,textarea{font:inherit;padding:.5rem;border:1px solid #888;border-radius:6px;width:100%;box-sizing:border-box;min-height:44px}
 button{font:inherit;min-height:44px;border:0;border-radius:8px;background:#b3261e;color:#fff;padding:0 1rem}
 .note{background:#e6f4ea;border-radius:8px;padding:.6rem .8rem}.error{background:#fce8e6;border-radius:8px;padding:.6rem .8rem}
 footer{font-size:.8rem;color:#555;text-align:center;padding:1rem}a{color:#0b57d0}
