@@ -5,6 +5,7 @@ console.debug = () => {};
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from './pipeline';
+import { publicPages } from './public';
 import { reports } from './reports';
 import { client } from './client';
 import { lighthouseScores } from './lighthouse';
@@ -19,6 +20,7 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   lighthouse: lighthouseScores,
   pipeline,
   reports,
+  public: publicPages,
 };
 
 const wanted = process.argv.slice(2);

@@ -144,7 +144,7 @@ describe('the public board', () => {
   });
 
   it('never lets a name or phone out of any public page, and slows down comment floods', async () => {
-    const answers = await Promise.all(['/p/board', `/p/board/${id}`, `/p/board/${id}?lang=en`, `/p/c/${code}`, `/api/public/code/${code}`].map(async (path) => ({ path, body: await (await get(path)).text() })));
+    const answers = await Promise.all(['/p/', '/p/board', `/p/board/${id}`, `/p/board/${id}?lang=en`, `/p/c/${code}`, `/api/public/code/${code}`, '/p/ask', '/p/reception'].map(async (path) => ({ path, body: await (await get(path)).text() })));
     for (const { path, body } of answers) {
       expect(body, path).not.toContain(NAME);
       expect(body, path).not.toContain(PHONE);
