@@ -11,7 +11,10 @@ import { openSqliteStore } from './store/sqlite';
 // state vector compared between the two. Uploaded files stay in the data directory.
 
 /** Tables in an order that satisfies the foreign keys. */
-const TABLES = ['meta', 'regions', 'users', 'sessions', 'updates', 'receipts', 'snapshots', 'appeals', 'audit', 'contacts', 'meetings', 'attachment_refs', 'files'];
+export const TABLES = [
+  'meta', 'regions', 'users', 'sessions', 'updates', 'receipts', 'snapshots', 'appeals', 'audit', 'contacts', 'meetings', 'attachment_refs', 'files',
+  'public_comments', 'campaigns', 'reception_slots',
+];
 const BATCH = 500;
 
 export interface MigrationReport {

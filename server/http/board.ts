@@ -5,7 +5,7 @@ import type { AppealProjection } from '../../src/core/projection';
 import { shortVillageName } from '../../src/core/regions';
 import type { Store } from '../store/types';
 import { clientIp } from './api';
-import { escape, PREFIX, sendPage, when, wordsFor, type Lang } from './public-page';
+import { escape, PREFIX, readForm, sendPage, when, wordsFor, type Lang } from './public-page';
 import { createWindowCounter } from './ratelimit';
 
 // The public board (晾晒): appeals a town official or the city center chose to show, in the
@@ -66,12 +66,7 @@ export function createBoard({ store }: { store: Store }) {
   }
 
   async function readComment(req: IncomingMessage): Promise<string | null> {
-    let text = '';
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      text += chunk.toString('utf8');
-      if (text.length > 8 * 1024) return null;
-    }
-    const body = (new URLSearchParams(text).get('comment') ?? '').trim();
+    const body = ((await readForm(req))?.get('comment') ?? '').trim();
     return body && [...body].length <= MAX_COMMENT ? body : null;
   }
 

@@ -13,7 +13,7 @@ import type { Store } from '../store/types';
 import type { CommitBus } from '../sync/bus';
 import { clientIp } from './api';
 import type { CodeFinder } from './public';
-import { escape, PREFIX, sendPage, when, wordsFor, type Lang } from './public-page';
+import { escape, PREFIX, readForm, sendPage, when, wordsFor, type Lang } from './public-page';
 import { createWindowCounter } from './ratelimit';
 
 // The public side of suggestion campaigns (问计) and reception days (首发接访): a citizen
@@ -31,15 +31,6 @@ interface CivicDeps {
   policy: DeadlinePolicy;
   find: CodeFinder;
   villages: ReadonlySet<string>;
-}
-
-async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
-  let text = '';
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    text += chunk.toString('utf8');
-    if (text.length > 16 * 1024) return null;
-  }
-  return new URLSearchParams(text);
 }
 
 export function createCivicPages({ store, bus, policy, find, villages }: CivicDeps) {

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { en } from '../../src/i18n/en';
 import { zhCN } from '../../src/i18n/zh-CN';
@@ -51,4 +51,14 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
 /** The style sheet, cached a day. */
 export function sendStyle(res: ServerResponse): void {
   send(res, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=86400' }, STYLE);
+}
+
+/** A posted form, or null when it is larger than `maxBytes` (a citizen's form never is). */
+export async function readForm(req: IncomingMessage, maxBytes = 16 * 1024): Promise<URLSearchParams | null> {
+  let text = '';
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    text += chunk.toString('utf8');
+    if (text.length > maxBytes) return null;
+  }
+  return new URLSearchParams(text);
 }

@@ -10,7 +10,7 @@ import { appendOnServer } from '../intake';
 import type { CommitBus } from '../sync/bus';
 import { clientIp } from './api';
 import { createWindowCounter } from './ratelimit';
-import { escape, PREFIX, sendPage, sendStyle, when, wordsFor, type Lang } from './public-page';
+import { escape, PREFIX, readForm, sendPage, sendStyle, when, wordsFor, type Lang } from './public-page';
 
 // The public side, for citizens on cheap phones over 2G: server-rendered pages of a few
 // kilobytes, no script, no login. An appeal is found only by its evaluation code, and shows
@@ -106,15 +106,6 @@ export function createPublicPages({ store, bus, policy, find }: PublicDeps) {
       ? `<form method="post" action="${PREFIX}c/${p.code}/rate${lang === 'en' ? '?lang=en' : ''}"><strong>${escape(w['public.rateTitle']!)}</strong>${SATISFACTION.map((s) => `<label><input type="radio" name="satisfaction" value="${s}" required>${escape(w[`satisfaction.${s}`]!)}</label>`).join('')}<label for="note">${escape(w['public.rateNote']!)}</label><textarea id="note" name="note" rows="3" maxlength="${MAX_NOTE}"></textarea><button type="submit">${escape(w['public.rateSubmit']!)}</button></form>`
       : '';
     return `<h1>${escape(w['public.appeal']!)} ${showEvalCode(p.code)}</h1>${notice}<dl>${list}</dl>${form}<p><a href="${PREFIX}${lang === 'en' ? '?lang=en' : ''}">${escape(w['public.another']!)}</a></p>`;
-  }
-
-  async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
-    let text = '';
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      text += chunk.toString('utf8');
-      if (text.length > 8 * 1024) return null;
-    }
-    return new URLSearchParams(text);
   }
 
   /** Answers `/p/…` and `/api/public/…`; false for any other path. */

@@ -28,6 +28,21 @@ export interface ContactRow {
   phone: string | null;
 }
 
+/** Tables both stores create alike (same SQL in SQLite and PostgreSQL). */
+export const SHARED_DDL = {
+  comments: `CREATE TABLE public_comments (id TEXT PRIMARY KEY, appeal_id TEXT NOT NULL, body TEXT NOT NULL, created_at BIGINT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending', moderated_by TEXT, moderated_at BIGINT);
+  CREATE INDEX public_comments_appeal ON public_comments(appeal_id, status);
+  CREATE INDEX public_comments_status ON public_comments(status, created_at);`,
+  civic: `CREATE INDEX appeals_campaign ON appeals(campaign_id) WHERE campaign_id IS NOT NULL;
+  CREATE INDEX appeals_reception ON appeals(reception_slot) WHERE reception_slot IS NOT NULL;
+  CREATE TABLE campaigns (id TEXT PRIMARY KEY, title TEXT NOT NULL, question TEXT NOT NULL, region TEXT NOT NULL, category TEXT NOT NULL,
+    closes_on TEXT NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL);
+  CREATE TABLE reception_slots (id TEXT PRIMARY KEY, host TEXT NOT NULL, place TEXT NOT NULL, starts_at BIGINT NOT NULL, ends_at BIGINT NOT NULL,
+    capacity INTEGER NOT NULL, region TEXT NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL);
+  CREATE INDEX reception_slots_starts ON reception_slots(starts_at);`,
+};
+
 const CAMPAIGN_SQL = `SELECT c.*, count(a.id) AS suggestions, coalesce(sum(a.adopted), 0) AS adopted_count
   FROM campaigns c LEFT JOIN appeals a ON a.campaign_id = c.id GROUP BY c.id ORDER BY c.created_at DESC, c.id`;
 const SLOT_SQL = (param: string) => `SELECT s.*, count(a.id) AS booked FROM reception_slots s LEFT JOIN appeals a ON a.reception_slot = s.id

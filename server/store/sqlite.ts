@@ -7,7 +7,7 @@ import type { MeetingProjection } from '../../src/core/meeting';
 import type { AppealProjection } from '../../src/core/projection';
 import type { Region, RegionLevel } from '../../src/core/regions';
 import type { Role, Scope } from '../../src/core/roles';
-import { appealFromRow, bytesOf, CAMPAIGN_STATEMENTS, campaignFromRow, COMMENT_COLUMNS, slotFromRow, commentFromRow, contactFromRow, meetingFromRow, RANK_COLUMNS, rankFromRow, toUser, type ContactRow, type Synchronous, type UserRow } from './rows';
+import { appealFromRow, bytesOf, CAMPAIGN_STATEMENTS, SHARED_DDL, campaignFromRow, COMMENT_COLUMNS, slotFromRow, commentFromRow, contactFromRow, meetingFromRow, RANK_COLUMNS, rankFromRow, toUser, type ContactRow, type Synchronous, type UserRow } from './rows';
 import type { NewUser, PushTx, Store, StoredUpdate } from './types';
 
 // Versioned migrations, applied in order at start; never edit one that has shipped.
@@ -129,10 +129,7 @@ const MIGRATIONS: string[] = [
   ALTER TABLE appeals ADD COLUMN public_summary TEXT;
   ALTER TABLE appeals ADD COLUMN public_reply TEXT;
   CREATE INDEX appeals_published ON appeals(published_at) WHERE published_at IS NOT NULL;
-  CREATE TABLE public_comments (id TEXT PRIMARY KEY, appeal_id TEXT NOT NULL, body TEXT NOT NULL, created_at BIGINT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'pending', moderated_by TEXT, moderated_at BIGINT);
-  CREATE INDEX public_comments_appeal ON public_comments(appeal_id, status);
-  CREATE INDEX public_comments_status ON public_comments(status, created_at);
+  ${SHARED_DDL.comments}
   `,
   // Suggestion campaigns and reception days: which campaign an appeal answers, whether it was
   // adopted, which reception slot it booked; the campaigns and slots themselves.
@@ -140,13 +137,7 @@ const MIGRATIONS: string[] = [
   ALTER TABLE appeals ADD COLUMN campaign_id TEXT;
   ALTER TABLE appeals ADD COLUMN adopted INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE appeals ADD COLUMN reception_slot TEXT;
-  CREATE INDEX appeals_campaign ON appeals(campaign_id) WHERE campaign_id IS NOT NULL;
-  CREATE INDEX appeals_reception ON appeals(reception_slot) WHERE reception_slot IS NOT NULL;
-  CREATE TABLE campaigns (id TEXT PRIMARY KEY, title TEXT NOT NULL, question TEXT NOT NULL, region TEXT NOT NULL, category TEXT NOT NULL,
-    closes_on TEXT NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL);
-  CREATE TABLE reception_slots (id TEXT PRIMARY KEY, host TEXT NOT NULL, place TEXT NOT NULL, starts_at BIGINT NOT NULL, ends_at BIGINT NOT NULL,
-    capacity INTEGER NOT NULL, region TEXT NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL);
-  CREATE INDEX reception_slots_starts ON reception_slots(starts_at);
+  ${SHARED_DDL.civic}
   `,
 ];
 

@@ -3,7 +3,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { startServer } from '../../server/app';
 import { loadConfig } from '../../server/config';
-import { migrateSqliteToPg } from '../../server/migrate-to-pg';
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import { migrateSqliteToPg, TABLES } from '../../server/migrate-to-pg';
+import { openSqliteStore } from '../../server/store/sqlite';
 import { dropPgSchema } from '../../server/store/postgres';
 import { appendEvent, compactParts, readAppeal, writeNewAppeal } from '../../src/core/doc';
 import { newId } from '../../src/core/id';
@@ -21,6 +24,17 @@ if (!pgUp) console.warn('SQLite → PostgreSQL migration: SKIPPED (no PostgreSQL
 const schema = `mig_${process.pid}_${Date.now() % 100000}`;
 afterAll(async () => {
   if (pgUp) await dropPgSchema(PG_URL, schema);
+});
+
+describe('the migration’s table list', () => {
+  it('names every table SQLite holds, so nothing is left behind when a table is added', async () => {
+    const dataDir = tempDir();
+    await openSqliteStore(dataDir).close();
+    const db = new Database(path.join(dataDir, 'minsheng.sqlite'), { readonly: true });
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'schema_migrations'").all() as { name: string }[]).map((r) => r.name);
+    db.close();
+    expect([...TABLES].sort()).toEqual(tables.sort());
+  });
 });
 
 describe.skipIf(!pgUp)('migrating a SQLite data directory into PostgreSQL', () => {
