@@ -30,12 +30,12 @@ const CLIENTS_5 = 1000;
 const PERIOD_MS = 10_000;
 const RUN_MS = 30_000;
 
-interface Conn {
+export interface Conn {
   ws: WebSocket;
   next(pred: (m: ServerMessage) => boolean): Promise<ServerMessage>;
 }
 
-async function connect(url: string, token: string): Promise<Conn> {
+export async function connect(url: string, token: string): Promise<Conn> {
   const ws = new WebSocket(url.replace('http', 'ws') + '/sync');
   ws.binaryType = 'arraybuffer';
   const waiting: { pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }[] = [];
@@ -52,7 +52,7 @@ async function connect(url: string, token: string): Promise<Conn> {
   return conn;
 }
 
-async function push(conn: Conn, batch: number, items: { docId: string; update: Uint8Array; seq: number }[]): Promise<void> {
+export async function push(conn: Conn, batch: number, items: { docId: string; update: Uint8Array; seq: number }[]): Promise<void> {
   const ack = conn.next((m) => m.t === 'ack' && m.batch === batch);
   conn.ws.send(encodeFrame({ t: 'push', batch, items }));
   const m = (await ack) as Extract<ServerMessage, { t: 'ack' }>;
@@ -60,7 +60,7 @@ async function push(conn: Conn, batch: number, items: { docId: string; update: U
 }
 
 /** New-appeal updates by a client, in its village. */
-function appealUpdates(count: number, { user, village }: Client, seed: number) {
+export function appealUpdates(count: number, { user, village }: Client, seed: number) {
   return generateAppeals(count, [village], seed).map((input) => {
     const doc = new Y.Doc();
     writeNewAppeal(doc, { ...input, citizen: { anonymous: true } }, { id: user.id, role: user.role, name: user.displayName }, Date.now(), newId());
@@ -69,13 +69,13 @@ function appealUpdates(count: number, { user, village }: Client, seed: number) {
   });
 }
 
-function rssOf(pid: number): number {
+export function rssOf(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 }
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 
-interface Client {
+export interface Client {
   token: string;
   user: SessionUser;
   village: Region;
@@ -87,13 +87,13 @@ interface Client {
  * sessions are opened directly: a thousand logins would spend minutes in scrypt, which is
  * not what this measures.
  */
-interface Backend {
+export interface Backend {
   name: 'SQLite' | 'PostgreSQL';
   /** A fresh, empty store, and the server environment that reaches it. */
   open(): Promise<{ store: Store; env: Record<string, string> }>;
 }
 
-const SQLITE: Backend = {
+export const SQLITE: Backend = {
   name: 'SQLite',
   open: async () => {
     const dir = tempDir('bench-load-');
@@ -101,7 +101,7 @@ const SQLITE: Backend = {
   },
 };
 
-const POSTGRES: Backend = {
+export const POSTGRES: Backend = {
   name: 'PostgreSQL',
   open: async () => {
     const schema = `bench_${process.pid}_${Date.now() % 1_000_000}`;
@@ -126,7 +126,7 @@ async function pgReachable(): Promise<boolean> {
   }
 }
 
-async function prepare(backend: Backend, count: number): Promise<{ env: Record<string, string>; clients: Client[] }> {
+export async function prepare(backend: Backend, count: number): Promise<{ env: Record<string, string>; clients: Client[] }> {
   const { store, env } = await backend.open();
   await ensureSeeded(store, '371324');
   const villages = (await store.regionsUnder(['371324'])).filter((r) => r.level === 'village');

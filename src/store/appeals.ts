@@ -1,3 +1,4 @@
+import { deviceNow } from './clock';
 import * as Y from 'yjs';
 import { DexieYProvider } from 'y-dexie';
 import { contactOf, validateAppealInput, type Checked, type AppealInput } from '../core/appeal';
@@ -28,7 +29,7 @@ export async function villageChecker(db: MinshengDB, scope: Scope): Promise<(cod
  * Records a new appeal: validates, builds its Y.Doc, and writes the row, the CRDT and
  * the outbox entry in one transaction, so a crash leaves all of it or none of it.
  */
-export async function recordAppeal(db: MinshengDB, raw: unknown, who: Recorder, now = Date.now()): Promise<Checked<{ id: string; evalCode: string | null }>> {
+export async function recordAppeal(db: MinshengDB, raw: unknown, who: Recorder, now = deviceNow(db)): Promise<Checked<{ id: string; evalCode: string | null }>> {
   const checked = validateAppealInput(raw, await villageChecker(db, who.scope));
   if (!checked.ok) return checked;
   const id = newId();
@@ -74,7 +75,7 @@ export type ActResult = { ok: true } | { ok: false; reason: string };
  * Appends a pipeline event by `user`, checked here with the same rules the server applies,
  * and naming as its basis the last event this device had applied.
  */
-export async function act(db: MinshengDB, id: string, user: SessionUser, input: ActionInput, now = Date.now()): Promise<ActResult> {
+export async function act(db: MinshengDB, id: string, user: SessionUser, input: ActionInput, now = deviceNow(db)): Promise<ActResult> {
   let refused: string | null = null;
   const changed = await applyLocalChange(
     db,

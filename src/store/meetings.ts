@@ -1,3 +1,4 @@
+import { deviceNow } from './clock';
 import * as Y from 'yjs';
 import { appendEvent, readAppeal, type AppealSnapshot } from '../core/doc';
 import { newId } from '../core/id';
@@ -10,7 +11,7 @@ import { applyLocalChange, scratchDoc } from './docs';
 import { asStorageError } from './errors';
 
 /** Records a bench meeting: its document, list row and outbox entry in one transaction. */
-export async function recordMeeting(db: MinshengDB, raw: unknown, who: Recorder, now = Date.now()): Promise<MeetingCheck & { id?: string }> {
+export async function recordMeeting(db: MinshengDB, raw: unknown, who: Recorder, now = deviceNow(db)): Promise<MeetingCheck & { id?: string }> {
   const checked = validateMeetingInput(raw, await villageChecker(db, who.scope));
   if (!checked.ok) return checked;
   const id = newId();
@@ -44,7 +45,7 @@ export async function loadMeeting(db: MinshengDB, id: string): Promise<AppealSna
 type MeetingAction = { type: 'idea'; text: string; adopted: boolean | null } | { type: 'idea_decided'; idea: string; adopted: boolean; note?: string };
 
 /** Appends an idea or a decision on one, checked with the rules the server applies. */
-export async function meetingAct(db: MinshengDB, id: string, user: SessionUser, input: MeetingAction, now = Date.now()): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function meetingAct(db: MinshengDB, id: string, user: SessionUser, input: MeetingAction, now = deviceNow(db)): Promise<{ ok: true } | { ok: false; reason: string }> {
   let refused: string | null = null;
   await applyLocalChange(
     db,

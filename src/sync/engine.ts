@@ -1,3 +1,4 @@
+import { adoptServerTime } from '../store/clock';
 import { MAX_FRAME_BYTES, MAX_PUSH_ITEMS } from '../core/limits';
 import { decodeServerFrame, encodeFrame, FrameError, type ServerMessage } from '../core/protocol';
 import type { SessionUser } from '../core/roles';
@@ -54,6 +55,8 @@ export class SyncEngine {
   private listeners = new Set<Listener>();
   private ws: WebSocket | null = null;
   private attempt = 0;
+  /** When the last hello left (device clock), to read the welcome's server time against. */
+  private helloSentAt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private ackTimer: ReturnType<typeof setTimeout> | null = null;
   private inflight: { batch: number; seqs: number[] } | null = null;
@@ -134,6 +137,7 @@ export class SyncEngine {
       const resume = await getMeta<CatchUpResume | null>(this.opts.db, 'catchUpResume');
       this.catchUpFrom = cursor;
       this.catchUpAt = resume?.from === cursor ? resume.at : cursor;
+      this.helloSentAt = Date.now();
       if (this.ws === ws) ws.send(encodeFrame({ t: 'hello', token: this.opts.token, deviceId: this.opts.deviceId, cursor, ...(this.catchUpAt > cursor && { resume: this.catchUpAt }) }));
     };
     ws.onmessage = (ev) => {
@@ -187,6 +191,7 @@ export class SyncEngine {
           catchUp: msg.head > this.catchUpFrom ? { done: 0, total: msg.head - this.catchUpFrom } : null,
         });
         this.opts.onWelcome?.(msg.user);
+        await adoptServerTime(this.opts.db, msg.serverTime, this.helloSentAt);
         await adoptPolicy(this.opts.db, msg.policy as DeadlinePolicy);
         return this.flush();
       case 'ack':

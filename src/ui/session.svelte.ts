@@ -1,3 +1,4 @@
+import { loadClockOffset } from '../store/clock';
 import type { Region } from '../core/regions';
 import type { SessionUser } from '../core/roles';
 import { openDb } from '../store/db';
@@ -119,7 +120,7 @@ async function startEngine(session: Session): Promise<void> {
 /** Restores the last session from IndexedDB: a grid worker offline keeps working with it. */
 export async function boot(): Promise<void> {
   app.session = (await getMeta<Session>(db, 'session')) ?? null;
-  await loadPolicy(db);
+  await Promise.all([loadPolicy(db), loadClockOffset(db)]);
   if (app.session) await startEngine(app.session);
   app.ready = true;
   // Ask the browser not to evict our data under storage pressure.
