@@ -25,6 +25,8 @@ export interface SlowLink {
   /** Bytes carried since start (or since `reset`): device → server, server → device. */
   bytes: { up: number; down: number };
   reset(): void;
+  /** Cuts every connection now, as a lost signal does; new ones are still carried. */
+  drop(): void;
   close(): Promise<void>;
 }
 
@@ -86,6 +88,9 @@ export async function startSlowLink(targetPort: number, profile: LinkProfile): P
     bytes,
     reset() {
       bytes.up = bytes.down = 0;
+    },
+    drop() {
+      for (const s of sockets) s.destroy();
     },
     close: () =>
       new Promise<void>((resolve) => {
