@@ -60,7 +60,13 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
       void board(req, res)
         .then((handled) => handled || civicPages(req, res))
         .then((handled) => handled || publicPages(req, res))
-        .then((handled) => (handled ? undefined : void res.writeHead(404).end()));
+        .then((handled) => (handled ? undefined : void res.writeHead(404).end()))
+        .catch((err: unknown) => {
+          // A page that fails answers 500; it must never take the process down with it.
+          console.error('public page failed', req.url, err);
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+          res.end('internal error');
+        });
       return;
     }
     if (req.url?.startsWith('/api/')) {

@@ -140,7 +140,13 @@ export function createPublicPages({ store, bus, policy, find }: PublicDeps) {
     const m = /^\/(?:p\/c|api\/public\/code)\/([^/]{1,32})(\/rate)?$/.exec(path);
     if (!m) return false;
     const json = path.startsWith('/api/');
-    const found = await find(req, decodeURIComponent(m[1]!));
+    let typed = m[1]!;
+    try {
+      typed = decodeURIComponent(typed);
+    } catch {
+      // Not valid percent-encoding: read as typed, which is no code.
+    }
+    const found = await find(req, typed);
     if ('status' in found) {
       refused(res, found, json);
       return true;

@@ -36,7 +36,7 @@ export function showEvalCode(code: string): string {
   return `${code.slice(0, 5)}-${code.slice(5)}`;
 }
 
-/** The public page of an appeal's code, on the server at `origin`. */
+/** The path of the public page for an appeal's code. */
 export function evalCodePath(code: string): string {
   return `/p/c/${code}`;
 }
