@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { validateAppealInput } from '../../src/core/appeal';
-import { campaignOpen, inCampaign, type CampaignWithCounts } from '../../src/core/campaign';
+import { campaignOpen, type CampaignWithCounts } from '../../src/core/campaign';
 import type { DeadlinePolicy } from '../../src/core/deadline';
 import { showEvalCode } from '../../src/core/evalcode';
 import { CITIZEN, type AppealEvent } from '../../src/core/events';
 import { isOpen } from '../../src/core/fold';
 import { newId } from '../../src/core/id';
-import { slotServes, type SlotWithBookings } from '../../src/core/reception';
-import { shortVillageName } from '../../src/core/regions';
+import type { SlotWithBookings } from '../../src/core/reception';
+import { inRegion, shortVillageName, townOf } from '../../src/core/regions';
 import { appendOnServer, recordOnServer } from '../intake';
 import type { Store } from '../store/types';
 import type { CommitBus } from '../sync/bus';
@@ -55,7 +55,7 @@ export function createCivicPages({ store, bus, policy, find, villages }: CivicDe
     const w = wordsFor(lang);
     const q = lang === 'en' ? '&lang=en' : '';
     const head = `<h1>${escape(c.title)}</h1><p>${escape(c.question)}</p>${notice}`;
-    const townCode = c.region.length === 12 ? c.region : town && inCampaign(c, town) && /^\d{9}000$/.test(town) ? town : null;
+    const townCode = c.region.length === 12 ? c.region : town && inRegion(c.region, town) && /^\d{9}000$/.test(town) ? town : null;
     const regions = await names(townCode ? townCode.slice(0, 9) : c.region);
     if (!townCode) {
       const towns = [...regions].filter(([code]) => code.endsWith('000') && !code.endsWith('000000')).map(([code, name]) => `<li><a href="${PREFIX}ask/${c.id}?town=${code}${q}">${escape(name)}</a></li>`);
@@ -87,9 +87,9 @@ export function createCivicPages({ store, bus, policy, find, villages }: CivicDe
         citizen: name || phone ? { anonymous: false, ...(name && { name }), ...(phone && { phone }) } : { anonymous: true },
         campaignId: c.id,
       },
-      (code) => villages.has(code) && inCampaign(c, code),
+      (code) => villages.has(code) && inRegion(c.region, code),
     );
-    if (!checked.ok) return campaignForm(res, lang, c, `${village.slice(0, 9)}000`, problem(checked.errors.citizenPhone ? 'ask.badPhone' : 'ask.missing'), 400);
+    if (!checked.ok) return campaignForm(res, lang, c, townOf(village), problem(checked.errors.citizenPhone ? 'ask.badPhone' : 'ask.missing'), 400);
     sent.hit(ip);
     const contact = checked.value.citizen.anonymous ? null : { ...(checked.value.citizen.name && { name: checked.value.citizen.name }), ...(checked.value.citizen.phone && { phone: checked.value.citizen.phone }) };
     const { evalCode } = await recordOnServer(store, bus, policy, checked.value, contact, INTAKE);
@@ -116,7 +116,7 @@ export function createCivicPages({ store, bus, policy, find, villages }: CivicDe
     const form = await readForm(req);
     const found = await find(req, form?.get('code') ?? '');
     if ('status' in found) return slotList(res, lang, problem(found.status === 429 ? 'public.tooMany' : 'public.notFound'), found.status);
-    if (!slotServes(slot, found.appeal.village)) return slotList(res, lang, problem('reception.notHere'), 409);
+    if (!inRegion(slot.region, found.appeal.village)) return slotList(res, lang, problem('reception.notHere'), 409);
     if (slot.booked >= slot.capacity) return slotList(res, lang, problem('reception.full'), 409);
     const booked = await appendOnServer(store, bus, policy, found.appeal.id, 'public-reception', (state) =>
       !isOpen(state.status) || state.reception?.slotId === slot.id

@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { NewCampaignSchema, type Campaign } from '../../src/core/campaign';
 import { newId } from '../../src/core/id';
 import { NewSlotSchema, type ReceptionSlot } from '../../src/core/reception';
-import type { Role, Scope } from '../../src/core/roles';
+import { regionPrefix } from '../../src/core/regions';
+import { regionInScope, type Role, type Scope } from '../../src/core/roles';
 import type { Store, UserRecord } from '../store/types';
 import { HttpError, parse, readJson, type Route } from './api';
 
@@ -15,12 +16,12 @@ const SLOT_ROLES: readonly Role[] = ['town_official', 'city_dispatcher', 'leader
 
 /** Whether a county or town region and the user's scope share any village. */
 export function overlaps(region: string, scope: Scope): boolean {
-  const prefix = region.length === 6 ? region : region.slice(0, 9);
+  const prefix = regionPrefix(region);
   return scope.regions.some((r) => r.startsWith(prefix) || prefix.startsWith(r));
 }
 
 /** Whether the user may speak for the whole region (it lies inside their scope). */
-const covers = (scope: Scope, region: string) => scope.regions.some((r) => (region.length === 6 ? region : region.slice(0, 9)).startsWith(r));
+const covers = (scope: Scope, region: string) => regionInScope(scope, regionPrefix(region));
 
 export function createCivicRoutes({ store, authed }: { store: Store; authed: (req: IncomingMessage) => Promise<{ user: UserRecord }> }): Record<string, Route> {
   const as = async (req: IncomingMessage, roles: readonly Role[], what: string): Promise<UserRecord> => {

@@ -7,6 +7,7 @@ import { monthOf, rankUnits, repeats, weekOf, type Period, type RankRow } from '
 import { mayViewContact } from '../../src/core/privacy';
 import type { AppealProjection } from '../../src/core/projection';
 import { findRepeats } from '../../src/core/repeats';
+import { townOf } from '../../src/core/regions';
 import { REPORT_ROLES } from '../../src/core/roles';
 import { redBlack, type Scorecard } from '../../src/core/scorecard';
 import { DEFAULT_TREND_RULE, forecast, rising, trendWeeks, weeklyCounts } from '../../src/core/trends';
@@ -199,7 +200,7 @@ export function createReportRoutes({ store, policy, scorecard, authed }: ReportD
       const byId = new Map((await store.appealsById(found.flatMap((g) => g.appealIds))).map((a) => [a.id, a]));
       const groups = found.map((g) => ({
         ...g,
-        town: `${g.village.slice(0, 9)}000`,
+        town: townOf(g.village),
         open: g.appealIds.filter((id) => isOpen(byId.get(id)!.status)).length,
         appeals: g.appealIds.map((id) => {
           const a = byId.get(id)!;

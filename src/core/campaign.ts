@@ -37,8 +37,3 @@ export const NewCampaignSchema = v.strictObject({
 export function campaignOpen(campaign: Pick<Campaign, 'closesOn'>, now: number): boolean {
   return now < Date.parse(`${campaign.closesOn}T00:00:00+08:00`) + 86_400_000;
 }
-
-/** Whether a village lies in the campaign's region. */
-export function inCampaign(campaign: Pick<Campaign, 'region'>, villageCode: string): boolean {
-  return villageCode.startsWith(campaign.region.length === 6 ? campaign.region : campaign.region.slice(0, 9));
-}

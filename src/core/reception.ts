@@ -34,8 +34,3 @@ export const NewSlotSchema = v.pipe(
   }),
   v.check((s) => s.endsAt > s.startsAt && s.endsAt - s.startsAt <= 12 * 3_600_000, 'a slot ends after it starts, within 12 hours'),
 );
-
-/** Whether an appeal from `villageCode` may book the slot. */
-export function slotServes(slot: Pick<ReceptionSlot, 'region'>, villageCode: string): boolean {
-  return villageCode.startsWith(slot.region.length === 6 ? slot.region : slot.region.slice(0, 9));
-}

@@ -56,6 +56,16 @@ export function codePrefix(code: string): string {
   return level === 'city' ? code.slice(0, 6) : level === 'town' ? code.slice(0, 9) : code;
 }
 
+/** The prefix of a county (6 digits) or a town (12, ending 000): what its villages' codes start with. */
+export function regionPrefix(region: string): string {
+  return codePrefix(region.padEnd(12, '0'));
+}
+
+/** Whether `code` lies in the county or town `region` (campaigns, reception slots). */
+export function inRegion(region: string, code: string): boolean {
+  return code.startsWith(regionPrefix(region));
+}
+
 export function townOf(villageCode: string): string {
   return villageCode.slice(0, 9) + '000';
 }

@@ -1,5 +1,5 @@
 import { liveQuery } from 'dexie';
-import { shortVillageName } from '../core/regions';
+import { shortVillageName, townOf } from '../core/regions';
 import { t } from '../i18n/index.svelte';
 import { app, authFetch, db } from './session.svelte';
 
@@ -62,5 +62,5 @@ export function unitName(unit: string, by: 'town' | 'dept'): string {
 /** "兰陵镇 东关村": the village with its town. */
 export function villageLabel(code: string): string {
   const village = places.names.get(code);
-  return village ? `${places.names.get(`${code.slice(0, 9)}000`) ?? ''} ${shortVillageName(village)}` : code;
+  return village ? `${places.names.get(townOf(code)) ?? ''} ${shortVillageName(village)}` : code;
 }

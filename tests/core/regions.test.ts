@@ -5,6 +5,7 @@ import {
   codePrefix,
   fullCode,
   indexRegions,
+  inRegion,
   isRegionCode,
   levelOf,
   shortVillageName,
@@ -30,6 +31,13 @@ function raw(over: Partial<RawDivision> = {}): RawDivision {
 }
 
 describe('code helpers', () => {
+  it('inRegion places a village in its county (6 digits) and its town (12, ending 000), not a neighbour', () => {
+    expect(inRegion('371324', '371324102201')).toBe(true);
+    expect(inRegion('371324102000', '371324102201')).toBe(true);
+    expect(inRegion('371324102000', '371324103201')).toBe(false);
+    expect(inRegion('371324', '371325101201')).toBe(false);
+  });
+
   it('fullCode pads 6/9/12-digit codes to 12 digits', () => {
     expect(fullCode('371324')).toBe('371324000000');
     expect(fullCode('371324102')).toBe('371324102000');
