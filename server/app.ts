@@ -33,7 +33,10 @@ export interface RunningServer {
 export async function startServer(config: Config, given?: Store, hubOptions: HubOptions = {}): Promise<RunningServer> {
   const store = given ?? (await openStore(config));
   const seed = await ensureSeeded(store, config.county);
-  const villages = new Set((await store.regionsUnder([config.county])).filter((r) => r.level === 'village').map((r) => r.code));
+  const regions = await store.regionsUnder([config.county]);
+  const villages = new Set(regions.filter((r) => r.level === 'village').map((r) => r.code));
+  // The county's place names, for the pages that print them (the division list is seeded once).
+  const places: ReadonlyMap<string, string> = new Map(regions.map((r) => [r.code, r.name]));
   const tickets = createTickets();
   // Instances sharing PostgreSQL hear each other's commits through it; alone, in process.
   const bus: CommitBus = store.subscribeCommits ? await createNotifiedBus(store) : createCommitBus();
@@ -47,10 +50,10 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const rooms = createRooms(store, villages, bus, tickets, config.policy, revocations);
   const stopScanner = startDeadlineScanner(store, bus, config.policy, config.scanIntervalMs);
   const find = createCodeFinder(store);
-  const publicPages = createPublicPages({ store, bus, policy: config.policy, find });
-  const board = createBoard({ store });
-  const civicPages = createCivicPages({ store, bus, policy: config.policy, find, villages });
-  const open311 = createOpen311({ store, bus, county: config.county, villages, policy: config.policy, keys: config.open311Keys });
+  const publicPages = createPublicPages({ store, bus, policy: config.policy, find, places });
+  const board = createBoard({ store, places });
+  const civicPages = createCivicPages({ store, bus, policy: config.policy, find, villages, places });
+  const open311 = createOpen311({ store, bus, county: config.county, villages, places, policy: config.policy, keys: config.open311Keys });
 
   const headers = Object.entries(securityHeaders(config.tiles?.origin ?? null));
   const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {

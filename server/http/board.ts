@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Contact } from '../../src/core/appeal';
 import { newId } from '../../src/core/id';
 import { scrubPublicText } from '../../src/core/privacy';
 import type { AppealProjection } from '../../src/core/projection';
@@ -19,23 +20,19 @@ const DAY = 86_400_000;
 /** Comments an address may post per window. */
 export const COMMENT_LIMIT = { max: 5, windowMs: 10 * 60_000 };
 
-export function createBoard({ store }: { store: Store }) {
+export function createBoard({ store, places }: { store: Store; places: ReadonlyMap<string, string> }) {
   const posted = createWindowCounter(COMMENT_LIMIT);
-  const regionNames = new Map<string, string>();
-  const nameOf = async (code: string) => {
-    if (!regionNames.has(code)) for (const r of await store.regionsUnder([code.slice(0, 9)])) regionNames.set(r.code, r.name);
-    return regionNames.get(code) ?? code;
-  };
+  const nameOf = (code: string) => places.get(code) ?? code;
 
-  async function article(a: AppealProjection, lang: Lang, link: boolean): Promise<string> {
+  /** One appeal as the board shows it; `contact` is the citizen's, masked wherever it slipped into the text. */
+  function article(a: AppealProjection, lang: Lang, link: boolean, contact: Contact | null): string {
     const w = wordsFor(lang);
-    const contact = (await store.contacts([a.id])).get(a.id) ?? null;
     const clean = (text: string) => escape(scrubPublicText(text, contact));
     const end = a.closedAt ?? a.repliedAt;
     const days = Math.max(1, Math.round(((end ?? Date.now()) - a.createdAt) / DAY));
     const meta = [
       w[`category.${a.category}`] ?? a.category,
-      `${await nameOf(a.town)} ${shortVillageName(await nameOf(a.village))}`,
+      `${nameOf(a.town)} ${shortVillageName(nameOf(a.village))}`,
       (w['board.recorded'] ?? '').replace('{date}', when(a.createdAt)!.slice(0, 10)),
       w[`status.${a.status}`] ?? a.status,
       (w[end === null ? 'board.ongoing' : 'board.took'] ?? '').replace('{days}', String(days)),
@@ -49,7 +46,8 @@ export function createBoard({ store }: { store: Store }) {
   async function list(res: ServerResponse, lang: Lang, before: number | null): Promise<void> {
     const w = wordsFor(lang);
     const appeals = await store.publishedAppeals(PAGE_SIZE, before);
-    const items = (await Promise.all(appeals.map((a) => article(a, lang, true)))).join('');
+    const contacts = await store.contacts(appeals.map((a) => a.id));
+    const items = appeals.map((a) => article(a, lang, true, contacts.get(a.id) ?? null)).join('');
     const last = appeals.at(-1);
     const more = appeals.length === PAGE_SIZE && last ? `<p><a href="${PREFIX}board?before=${last.publishedAt}${lang === 'en' ? '&lang=en' : ''}">${escape(w['board.more']!)}</a></p>` : '';
     sendPage(res, 200, lang, w['board.title']!, `<h1>${escape(w['board.title']!)}</h1><p class="meta">${escape(w['board.intro']!)}</p>${items || `<p>${escape(w['board.empty']!)}</p>`}${more}`);
@@ -62,7 +60,7 @@ export function createBoard({ store }: { store: Store }) {
     const shown = comments.map((c) => `<p class="comment"><span class="meta">${escape(when(c.createdAt)!)}</span><br>${escape(scrubPublicText(c.body, contact))}</p>`).join('');
     const q = lang === 'en' ? '?lang=en' : '';
     const form = `<form method="post" action="${PREFIX}board/${a.id}/comment${q}"><label for="comment">${escape(w['board.commentLabel']!)}</label><textarea id="comment" name="comment" rows="3" maxlength="${MAX_COMMENT}" required></textarea><span class="meta">${escape(w['board.commentHint']!)}</span><button type="submit">${escape(w['board.commentSubmit']!)}</button></form>`;
-    sendPage(res, status, lang, scrubPublicText(a.publicSummary ?? w['board.title']!, contact), `${notice}${await article(a, lang, false)}<h2>${escape(w['board.comments']!)}</h2>${shown || `<p class="meta">${escape(w['board.noComments']!)}</p>`}${form}<p><a href="${PREFIX}board${q}">${escape(w['board.back']!)}</a></p>`);
+    sendPage(res, status, lang, scrubPublicText(a.publicSummary ?? w['board.title']!, contact), `${notice}${article(a, lang, false, contact)}<h2>${escape(w['board.comments']!)}</h2>${shown || `<p class="meta">${escape(w['board.noComments']!)}</p>`}${form}<p><a href="${PREFIX}board${q}">${escape(w['board.back']!)}</a></p>`);
   }
 
   async function readComment(req: IncomingMessage): Promise<string | null> {

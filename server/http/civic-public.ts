@@ -7,7 +7,7 @@ import { CITIZEN, type AppealEvent } from '../../src/core/events';
 import { isOpen } from '../../src/core/fold';
 import { newId } from '../../src/core/id';
 import type { SlotWithBookings } from '../../src/core/reception';
-import { inRegion, shortVillageName, townOf } from '../../src/core/regions';
+import { inRegion, levelOf, shortVillageName, townOf } from '../../src/core/regions';
 import { appendOnServer, recordOnServer } from '../intake';
 import type { Store } from '../store/types';
 import type { CommitBus } from '../sync/bus';
@@ -31,21 +31,23 @@ interface CivicDeps {
   policy: DeadlinePolicy;
   find: CodeFinder;
   villages: ReadonlySet<string>;
+  places: ReadonlyMap<string, string>;
 }
 
-export function createCivicPages({ store, bus, policy, find, villages }: CivicDeps) {
+export function createCivicPages({ store, bus, policy, find, villages, places }: CivicDeps) {
   const sent = createWindowCounter(SUGGESTION_LIMIT);
 
-  const names = async (prefix: string) => new Map((await store.regionsUnder([prefix])).map((r) => [r.code, r.name]));
   // A county is stored as its 12-digit code (371324 → 371324000000).
-  const regionName = async (region: string) => (await names(region.length === 6 ? region : region.slice(0, 9))).get(region.padEnd(12, '0')) ?? region;
+  const regionName = (region: string) => places.get(region.padEnd(12, '0')) ?? region;
+  /** The places inside a county or town, in code order. */
+  const within = (region: string) => [...places].filter(([code]) => inRegion(region, code));
 
   async function campaignList(res: ServerResponse, lang: Lang): Promise<void> {
     const w = wordsFor(lang);
     const open = (await store.campaigns()).filter((c) => campaignOpen(c, Date.now()));
     const q = lang === 'en' ? '?lang=en' : '';
-    const items = await Promise.all(
-      open.map(async (c) => `<article><h2><a href="${PREFIX}ask/${c.id}${q}">${escape(c.title)}</a></h2><p>${escape(c.question)}</p><p class="meta">${escape(await regionName(c.region))} · ${escape(w['ask.closes']!.replace('{date}', c.closesOn))} · ${escape(w['ask.counts']!.replace('{n}', String(c.suggestions)).replace('{adopted}', String(c.adopted)))}</p></article>`),
+    const items = open.map(
+      (c) => `<article><h2><a href="${PREFIX}ask/${c.id}${q}">${escape(c.title)}</a></h2><p>${escape(c.question)}</p><p class="meta">${escape(regionName(c.region))} · ${escape(w['ask.closes']!.replace('{date}', c.closesOn))} · ${escape(w['ask.counts']!.replace('{n}', String(c.suggestions)).replace('{adopted}', String(c.adopted)))}</p></article>`,
     );
     sendPage(res, 200, lang, w['ask.title']!, `<h1>${escape(w['ask.title']!)}</h1>${items.join('') || `<p>${escape(w['ask.none']!)}</p>`}`);
   }
@@ -56,14 +58,13 @@ export function createCivicPages({ store, bus, policy, find, villages }: CivicDe
     const q = lang === 'en' ? '&lang=en' : '';
     const head = `<h1>${escape(c.title)}</h1><p>${escape(c.question)}</p>${notice}`;
     const townCode = c.region.length === 12 ? c.region : town && inRegion(c.region, town) && /^\d{9}000$/.test(town) ? town : null;
-    const regions = await names(townCode ? townCode.slice(0, 9) : c.region);
     if (!townCode) {
-      const towns = [...regions].filter(([code]) => code.endsWith('000') && !code.endsWith('000000')).map(([code, name]) => `<li><a href="${PREFIX}ask/${c.id}?town=${code}${q}">${escape(name)}</a></li>`);
+      const towns = within(c.region).filter(([code]) => levelOf(code) === 'town').map(([code, name]) => `<li><a href="${PREFIX}ask/${c.id}?town=${code}${q}">${escape(name)}</a></li>`);
       sendPage(res, status, lang, c.title, `${head}<p>${escape(w['ask.pickTown']!)}</p><ul>${towns.join('')}</ul>`);
       return;
     }
-    const options = [...regions].filter(([code]) => villages.has(code)).map(([code, name]) => `<option value="${code}">${escape(shortVillageName(name))}</option>`);
-    const form = `<form method="post" action="${PREFIX}ask/${c.id}${lang === 'en' ? '?lang=en' : ''}"><label for="village">${escape(w['ask.village']!)} · ${escape(regions.get(townCode) ?? '')}</label><select id="village" name="village" required>${options.join('')}</select><label for="suggestion">${escape(w['ask.suggestion']!)}</label><textarea id="suggestion" name="suggestion" rows="5" maxlength="${MAX_SUGGESTION}" required></textarea><label for="name">${escape(w['ask.name']!)}</label><input type="text" id="name" name="name" maxlength="20"><label for="phone">${escape(w['ask.phone']!)}</label><input type="text" id="phone" name="phone" inputmode="tel" maxlength="20"><span class="meta">${escape(w['ask.private']!)}</span><button type="submit">${escape(w['ask.send']!)}</button></form>`;
+    const options = within(townCode).filter(([code]) => villages.has(code)).map(([code, name]) => `<option value="${code}">${escape(shortVillageName(name))}</option>`);
+    const form = `<form method="post" action="${PREFIX}ask/${c.id}${lang === 'en' ? '?lang=en' : ''}"><label for="village">${escape(w['ask.village']!)} · ${escape(regionName(townCode))}</label><select id="village" name="village" required>${options.join('')}</select><label for="suggestion">${escape(w['ask.suggestion']!)}</label><textarea id="suggestion" name="suggestion" rows="5" maxlength="${MAX_SUGGESTION}" required></textarea><label for="name">${escape(w['ask.name']!)}</label><input type="text" id="name" name="name" maxlength="20"><label for="phone">${escape(w['ask.phone']!)}</label><input type="text" id="phone" name="phone" inputmode="tel" maxlength="20"><span class="meta">${escape(w['ask.private']!)}</span><button type="submit">${escape(w['ask.send']!)}</button></form>`;
     sendPage(res, status, lang, c.title, head + form);
   }
 
@@ -100,12 +101,12 @@ export function createCivicPages({ store, bus, policy, find, villages }: CivicDe
   async function slotList(res: ServerResponse, lang: Lang, notice = '', status = 200): Promise<void> {
     const w = wordsFor(lang);
     const slots = await store.slots(Date.now());
-    const item = async (s: SlotWithBookings) => {
+    const item = (s: SlotWithBookings) => {
       const left = s.capacity - s.booked;
       const form = left > 0 && s.startsAt > Date.now() ? `<form method="post" action="${PREFIX}reception/${s.id}${lang === 'en' ? '?lang=en' : ''}"><label for="code-${s.id}">${escape(w['reception.code']!)}</label><input type="text" id="code-${s.id}" name="code" maxlength="16" autocapitalize="characters" required><button type="submit">${escape(w['reception.book']!)}</button></form>` : '';
-      return `<article><h2>${escape(s.host)}</h2><p class="meta">${escape(when(s.startsAt)!)}–${escape(when(s.endsAt)!.slice(11))} · ${escape(s.place)} · ${escape(await regionName(s.region))}</p><p>${escape(left > 0 ? w['reception.left']!.replace('{n}', String(left)) : w['reception.full']!)}</p>${form}</article>`;
+      return `<article><h2>${escape(s.host)}</h2><p class="meta">${escape(when(s.startsAt)!)}–${escape(when(s.endsAt)!.slice(11))} · ${escape(s.place)} · ${escape(regionName(s.region))}</p><p>${escape(left > 0 ? w['reception.left']!.replace('{n}', String(left)) : w['reception.full']!)}</p>${form}</article>`;
     };
-    sendPage(res, status, lang, w['reception.title']!, `<h1>${escape(w['reception.title']!)}</h1>${notice}${(await Promise.all(slots.map(item))).join('') || `<p>${escape(w['reception.none']!)}</p>`}`);
+    sendPage(res, status, lang, w['reception.title']!, `<h1>${escape(w['reception.title']!)}</h1>${notice}${slots.map(item).join('') || `<p>${escape(w['reception.none']!)}</p>`}`);
   }
 
   async function book(req: IncomingMessage, res: ServerResponse, lang: Lang, slotId: string): Promise<void> {

@@ -25,6 +25,8 @@ export interface Open311Deps {
   bus: CommitBus;
   county: string;
   villages: ReadonlySet<string>;
+  /** Code → name of the county's towns and villages. */
+  places: ReadonlyMap<string, string>;
   policy?: DeadlinePolicy;
   /** API key → the partner's name. */
   keys: ReadonlyMap<string, string>;
@@ -74,15 +76,14 @@ async function readBody(req: IncomingMessage): Promise<Record<string, string>> {
   return Object.fromEntries(new URLSearchParams(text));
 }
 
-export function createOpen311({ store, bus, county, villages, policy = POLICY_PRESETS.linyi, keys }: Open311Deps) {
+export function createOpen311({ store, bus, county, villages, places, policy = POLICY_PRESETS.linyi, keys }: Open311Deps) {
   const partner = (key: string | null | undefined): string => {
     const name = key ? keys.get(key) : undefined;
     if (!name) throw new Open311Error(403, 'a valid api_key is required');
     return name;
   };
-  const names = async () => new Map((await store.regionsUnder([county])).map((r) => [r.code, r.name]));
 
-  function asRequest(a: AppealProjection, place: Map<string, string>) {
+  function asRequest(a: AppealProjection) {
     return {
       service_request_id: a.id,
       status: isOpen(a.status) ? 'open' : 'closed',
@@ -90,12 +91,12 @@ export function createOpen311({ store, bus, county, villages, policy = POLICY_PR
       service_name: label(`category.${a.category}`),
       service_code: a.category,
       description: a.title,
-      agency_responsible: a.dept ? label(`dept.${a.dept}`) : (place.get(a.town) ?? a.town),
+      agency_responsible: a.dept ? label(`dept.${a.dept}`) : (places.get(a.town) ?? a.town),
       service_notice: '',
       requested_datetime: iso(a.createdAt),
       updated_datetime: iso(a.updatedAt),
       expected_datetime: iso(a.dueAt),
-      address: `${place.get(a.town) ?? ''}${place.get(a.village) ?? ''}`,
+      address: `${places.get(a.town) ?? ''}${places.get(a.village) ?? ''}`,
       address_id: a.village,
       zipcode: '',
       lat: a.lat,
@@ -122,20 +123,18 @@ export function createOpen311({ store, bus, county, villages, policy = POLICY_PR
     const code = params.get('service_code');
     const status = params.get('status');
     if (status !== null && status !== 'open' && status !== 'closed') throw new Open311Error(400, 'status must be open or closed');
-    const place = await names();
     return (await store.exportRows([county], undefined, start, end))
       .filter((a) => (!code || a.category === code) && (!status || (status === 'open') === isOpen(a.status)))
       .reverse()
       .slice(0, MAX_RESULTS)
-      .map((a) => asRequest(a, place));
+      .map(asRequest);
   }
 
   async function byIds(ids: string[]): Promise<unknown[]> {
-    const place = await names();
     return (await store.appealsById(ids))
       .filter((a) => a.village.startsWith(county))
       .sort((a, b) => b.createdAt - a.createdAt)
-      .map((a) => asRequest(a, place));
+      .map(asRequest);
   }
 
   async function single(apiKey: string | null, id: string): Promise<unknown[]> {

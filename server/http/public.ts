@@ -27,6 +27,7 @@ interface PublicDeps {
   bus: CommitBus;
   policy: DeadlinePolicy;
   find: CodeFinder;
+  places: ReadonlyMap<string, string>;
 }
 
 /** What anyone holding the code may see of an appeal: no contact, no description, no reply text. */
@@ -67,14 +68,11 @@ export function createCodeFinder(store: Store): CodeFinder {
   };
 }
 
-export function createPublicPages({ store, bus, policy, find }: PublicDeps) {
-  async function placeNames(a: AppealProjection): Promise<{ town: string; village: string }> {
-    const names = new Map((await store.regionsUnder([a.town.slice(0, 9)])).map((r) => [r.code, r.name]));
-    return { town: names.get(a.town) ?? a.town, village: shortVillageName(names.get(a.village) ?? a.village) };
-  }
-
-  async function publicAppeal(code: string, a: AppealProjection): Promise<PublicAppeal> {
-    return { code, category: a.category, ...(await placeNames(a)), status: a.status, recordedAt: a.createdAt, repliedAt: a.repliedAt, closedAt: a.closedAt, dept: a.dept, satisfaction: a.satisfaction, mayRate: a.status === 'replied' };
+export function createPublicPages({ store, bus, policy, find, places }: PublicDeps) {
+  function publicAppeal(code: string, a: AppealProjection): PublicAppeal {
+    const town = places.get(a.town) ?? a.town;
+    const village = shortVillageName(places.get(a.village) ?? a.village);
+    return { code, category: a.category, town, village, status: a.status, recordedAt: a.createdAt, repliedAt: a.repliedAt, closedAt: a.closedAt, dept: a.dept, satisfaction: a.satisfaction, mayRate: a.status === 'replied' };
   }
 
   /** Appends the citizen's rating as the return visit, if the appeal still awaits one. */
@@ -156,7 +154,7 @@ export function createPublicPages({ store, bus, policy, find }: PublicDeps) {
       const satisfaction = form?.get('satisfaction');
       const note = (form?.get('note') ?? '').trim().slice(0, MAX_NOTE);
       if (!SATISFACTION.includes(satisfaction as Satisfaction)) {
-        sendPage(res, 400, lang, w['public.appeal']!, appealPage(await publicAppeal(found.code, found.appeal), lang, problem(w['public.rateMissing']!)));
+        sendPage(res, 400, lang, w['public.appeal']!, appealPage(publicAppeal(found.code, found.appeal), lang, problem(w['public.rateMissing']!)));
         return true;
       }
       const done = await rate(found.appeal.id, satisfaction as Satisfaction, note);
@@ -164,7 +162,7 @@ export function createPublicPages({ store, bus, policy, find }: PublicDeps) {
       return true;
     }
     if (req.method !== 'GET') return false;
-    const view = await publicAppeal(found.code, found.appeal);
+    const view = publicAppeal(found.code, found.appeal);
     if (json) {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(view));
       return true;
