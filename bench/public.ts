@@ -2,12 +2,11 @@ import { readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import * as Y from 'yjs';
 import { startServer } from '../server/app';
 import { loadConfig } from '../server/config';
-import { storeUpdate } from '../server/sync/bus';
+import { appendInTx } from '../server/intake';
 import { POLICY_PRESETS } from '../src/core/deadline';
-import { appendEvent, docFromUpdates, readAppeal } from '../src/core/doc';
+import type { AppealEvent } from '../src/core/events';
 import { newId } from '../src/core/id';
 import { login } from '../tests/helpers/clients';
 import { tempDir } from '../tests/helpers/server';
@@ -39,14 +38,13 @@ export async function publicPages(): Promise<BenchRow[]> {
     const villages = (await server.store.regionsUnder(['371324'])).filter((r) => r.level === 'village');
     const seeded = await seedGeneratedAppeals(server.store, { count: 40, villages, seed: 9, official: { id: town.user.id, name: town.user.displayName }, from: Date.now() - 20 * 86_400_000, policy: POLICY_PRESETS.lanling });
     // Twenty of them on the board, each with a summary and an answer of ordinary length.
+    const by = { actor: town.user.id, role: 'town_official', at: Date.now() };
     await server.store.inPushTx(async (tx) => {
       for (const a of seeded.slice(0, 20)) {
-        const doc = docFromUpdates(await tx.docParts(a.id));
-        const sv = Y.encodeStateVector(doc);
-        appendEvent(doc, { id: newId(), type: 'accepted', actor: town.user.id, role: 'town_official', at: Date.now() } as never);
-        appendEvent(doc, { id: newId(), type: 'published', summary: `${a.description.slice(0, 40)}`, reply: '镇相关站所已到现场处理，问题已解决，并已电话告知群众。', actor: town.user.id, role: 'town_official', at: Date.now() } as never);
-        await storeUpdate(tx, { docId: a.id, deviceId: 'bench', clientSeq: await tx.nextClientSeq('bench'), userId: town.user.id, bytes: Y.encodeStateAsUpdate(doc, sv) }, readAppeal(doc, a.id), Date.now(), POLICY_PRESETS.lanling);
-        doc.destroy();
+        await appendInTx(tx, POLICY_PRESETS.lanling, a.id, 'bench', Date.now(), () => [
+          { id: newId(), type: 'accepted', ...by },
+          { id: newId(), type: 'published', summary: a.description.slice(0, 40), reply: '镇相关站所已到现场处理，问题已解决，并已电话告知群众。', ...by },
+        ] as AppealEvent[]);
       }
     });
     const first = seeded[0]!;

@@ -1,17 +1,17 @@
 import * as Y from 'yjs';
 import type { AppealInput, Contact } from '../src/core/appeal';
 import type { DeadlinePolicy } from '../src/core/deadline';
-import { appendEvent, docFromUpdates, readAppeal, writeNewAppeal } from '../src/core/doc';
+import { appendEvent, docFromUpdates, readAppeal, writeNewAppeal, type AppealSnapshot } from '../src/core/doc';
 import type { AppealEvent } from '../src/core/events';
 import { fold, type AppealState } from '../src/core/fold';
 import { newId } from '../src/core/id';
 import type { Role } from '../src/core/roles';
-import type { Store } from './store/types';
-import { storeUpdate, type CommitBus } from './sync/bus';
+import type { PushTx, Store } from './store/types';
+import { storeUpdate, type CommitBus, type Committed } from './sync/bus';
 
-// Appeals and events the server writes itself, for people without a device of ours: a partner
-// system (Open311), a citizen on the public pages. Each is one push transaction, fanned out
-// after it commits, exactly as if a device had pushed it.
+// Appeals and events the server writes itself: for people without a device of ours (a partner
+// system through Open311, a citizen on the public pages) and for the deadline scanner. Each is
+// written in a push transaction and fanned out after it commits, exactly as if a device had pushed it.
 
 export interface ServerActor {
   /** Also the device id its updates are numbered under. */
@@ -37,25 +37,34 @@ export async function recordOnServer(store: Store, bus: CommitBus, policy: Deadl
 }
 
 /**
- * Appends the event `make` builds from the appeal's current state, or nothing when it returns
- * null (the state no longer allows it). Read and write happen in one transaction, so no push
- * can slip between the check and the append. True when an event was appended.
+ * Inside a push transaction: appends to a stored appeal the events `make` builds from its
+ * snapshot and folded state, as one update numbered under `device` (by the first event's
+ * actor), and projects it. Nothing is written when `make` returns no event. Reading and
+ * writing in the same transaction means no push can slip between the check and the append.
  */
+export async function appendInTx(tx: PushTx, policy: DeadlinePolicy, appealId: string, device: string, now: number, make: (snapshot: AppealSnapshot, state: AppealState) => AppealEvent[]): Promise<Committed | null> {
+  const doc = docFromUpdates(await tx.docParts(appealId));
+  try {
+    const snapshot = readAppeal(doc, appealId);
+    const events = make(snapshot, fold(snapshot.events, appealId));
+    if (events.length === 0) return null;
+    const sv = Y.encodeStateVector(doc);
+    doc.transact(() => {
+      for (const e of events) appendEvent(doc, e);
+    });
+    const update = { docId: appealId, deviceId: device, clientSeq: await tx.nextClientSeq(device), userId: events[0]!.actor, bytes: Y.encodeStateAsUpdate(doc, sv) };
+    return await storeUpdate(tx, update, readAppeal(doc, appealId), now, policy);
+  } finally {
+    doc.destroy();
+  }
+}
+
+/** Appends the event `make` builds from the appeal's state, or nothing when it returns null; fanned out once committed. */
 export async function appendOnServer(store: Store, bus: CommitBus, policy: DeadlinePolicy, appealId: string, device: string, make: (state: AppealState) => AppealEvent | null): Promise<boolean> {
-  const committed = await store.inPushTx(async (tx) => {
-    const doc = docFromUpdates(await tx.docParts(appealId));
-    try {
-      const state = fold(readAppeal(doc, appealId).events, appealId);
-      const event = make(state);
-      if (!event) return null;
-      const sv = Y.encodeStateVector(doc);
-      appendEvent(doc, event);
-      const update = { docId: appealId, deviceId: device, clientSeq: await tx.nextClientSeq(device), userId: event.actor, bytes: Y.encodeStateAsUpdate(doc, sv) };
-      return storeUpdate(tx, update, readAppeal(doc, appealId), Date.now(), policy);
-    } finally {
-      doc.destroy();
-    }
-  });
+  const committed = await store.inPushTx((tx) => appendInTx(tx, policy, appealId, device, Date.now(), (_snapshot, state) => {
+    const event = make(state);
+    return event ? [event] : [];
+  }));
   if (committed) bus.publish([committed], null);
   return committed !== null;
 }

@@ -1,12 +1,10 @@
-import * as Y from 'yjs';
 import type { Kind, Urgency } from '../../src/core/appeal';
 import type { DeadlinePolicy } from '../../src/core/deadline';
-import { appendEvent, docFromUpdates, readAppeal } from '../../src/core/doc';
 import { deadlineDuties, dutyEvent } from '../../src/core/duties';
-import { fold } from '../../src/core/fold';
 import { newId } from '../../src/core/id';
 import type { PushTx, Store } from '../store/types';
-import { storeUpdate, type CommitBus, type Committed } from '../sync/bus';
+import { appendInTx } from '../intake';
+import type { CommitBus, Committed } from '../sync/bus';
 
 /** The idempotency identity of the scanner's writes in the receipts table. */
 export const SCANNER_DEVICE = 'server:deadline-scanner';
@@ -46,31 +44,18 @@ export async function scanDeadlines(store: Store, bus: CommitBus, policy: Deadli
   return result;
 }
 
-async function appendDuties(tx: PushTx, docId: string, policy: DeadlinePolicy, now: number, result: ScanResult): Promise<Committed | null> {
-  const doc = docFromUpdates(await tx.docParts(docId));
-  try {
-    const snapshot = readAppeal(doc, docId);
-    const state = fold(snapshot.events, docId);
+function appendDuties(tx: PushTx, docId: string, policy: DeadlinePolicy, now: number, result: ScanResult): Promise<Committed | null> {
+  return appendInTx(tx, policy, docId, SCANNER_DEVICE, now, (snapshot, state) => {
     const terms = { kind: snapshot.fields.kind as Kind, urgency: snapshot.fields.urgency as Urgency };
-    const duties = deadlineDuties(state, terms, policy, now);
-    if (duties.length === 0) return null;
-    const sv = Y.encodeStateVector(doc);
     let basis = state.lastAppliedId;
-    doc.transact(() => {
-      for (const duty of duties) {
-        const event = dutyEvent(duty, newId(), now, basis);
-        appendEvent(doc, event);
-        basis = event.id;
-        if (duty.type === 'warned') result.warned++;
-        else result.supervised++;
-      }
+    return deadlineDuties(state, terms, policy, now).map((duty) => {
+      const event = dutyEvent(duty, newId(), now, basis);
+      basis = event.id;
+      if (duty.type === 'warned') result.warned++;
+      else result.supervised++;
+      return event;
     });
-    const bytes = Y.encodeStateAsUpdate(doc, sv);
-    const update = { docId, deviceId: SCANNER_DEVICE, clientSeq: await tx.nextClientSeq(SCANNER_DEVICE), userId: 'system', bytes };
-    return storeUpdate(tx, update, readAppeal(doc, docId), now, policy);
-  } finally {
-    doc.destroy();
-  }
+  });
 }
 
 /** Runs the scanner every `intervalMs` (and once at start); errors are logged, never fatal. */

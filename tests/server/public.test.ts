@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { RunningServer } from '../../server/app';
+import { appendOnServer } from '../../server/intake';
 import { CODE_MISSES } from '../../server/http/public';
 import { storeUpdate } from '../../server/sync/bus';
 import { POLICY_PRESETS } from '../../src/core/deadline';
 import { appendEvent, docFromUpdates, fieldsOf, readAppeal, writeNewAppeal } from '../../src/core/doc';
 import { showEvalCode } from '../../src/core/evalcode';
+import type { AppealEvent } from '../../src/core/events';
 import { newId } from '../../src/core/id';
 import { login, type Login } from '../helpers/clients';
 import { startTestServer } from '../helpers/server';
@@ -40,14 +42,9 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-/** Appends events to the stored appeal, as a pushed update would. */
-async function append(...events: object[]): Promise<void> {
-  await server.store.inPushTx(async (tx) => {
-    const doc = docFromUpdates(await tx.docParts(id));
-    const sv = Y.encodeStateVector(doc);
-    for (const e of events) appendEvent(doc, { id: newId(), at: Date.now(), actor: town.user.id, role: 'town_official', ...e } as never);
-    return storeUpdate(tx, { docId: id, deviceId: 'town-phone', clientSeq: await tx.nextClientSeq('town-phone'), userId: town.user.id, bytes: Y.encodeStateAsUpdate(doc, sv) }, readAppeal(doc, id), Date.now(), POLICY_PRESETS.lanling);
-  });
+/** Appends an event by the town official to the stored appeal, as a pushed update would. */
+async function append(event: object): Promise<void> {
+  await appendOnServer(server.store, server.bus, POLICY_PRESETS.lanling, id, 'town-phone', () => ({ id: newId(), at: Date.now(), actor: town.user.id, role: 'town_official', ...event }) as AppealEvent);
 }
 
 const get = (path: string) => fetch(`${server.url}${path}`, { redirect: 'manual' });
