@@ -3,7 +3,7 @@ import type { Contact } from '../../src/core/appeal';
 import type { MeetingProjection } from '../../src/core/meeting';
 import type { AppealProjection } from '../../src/core/projection';
 import { pgAppealScope, pgDocParts } from './pg-docs';
-import { bytesOf } from './rows';
+import { APPEAL_COLUMNS, APPEAL_REPLACED, appealValues, bytesOf } from './rows';
 import type { PushTx, StoredUpdate } from './types';
 
 // A push transaction on PostgreSQL that talks to the database a few times per batch, not
@@ -20,23 +20,7 @@ interface Pending {
   attachments: Map<string, string[]>;
 }
 
-const APPEAL_COLUMNS = [
-  'id', 'status', 'tier', 'village', 'town', 'urgency', 'category', 'channel', 'kind', 'dept', 'handler', 'created_by', 'created_at', 'updated_at',
-  'due_at', 'stage', 'supervision_level', 'satisfaction', 'merged_into', 'title', 'anonymous', 'conflicts', 'reopen_count', 'meeting_id', 'on_spot',
-  'attachments', 'lat', 'lng', 'replied_at', 'closed_at', 'on_time', 'handling_minutes', 'eval_code', 'published_at', 'public_summary', 'public_reply', 'campaign_id', 'adopted', 'reception_slot', 'received_at', 'last_seq',
-];
-/** Set by the document on every change; who recorded it, when, and first receipt stay. */
-const APPEAL_KEPT = new Set(['id', 'created_by', 'created_at', 'received_at', 'last_seq']);
-
-function appealValues(p: AppealProjection, lastSeq: number, receivedAt: number): unknown[] {
-  return [
-    p.id, p.status, p.tier, p.village, p.town, p.urgency, p.category, p.channel, p.kind, p.dept, p.handler, p.createdBy, p.createdAt, p.updatedAt,
-    p.dueAt, p.stage, p.supervisionLevel, p.satisfaction, p.mergedInto, p.title, p.anonymous ? 1 : 0, p.conflicts, p.reopenCount, p.meetingId,
-    p.onSpot ? 1 : 0, p.attachments, p.lat, p.lng, p.repliedAt, p.closedAt, p.onTime === null ? null : p.onTime ? 1 : 0, p.handlingMinutes, p.evalCode, p.publishedAt, p.publicSummary, p.publicReply, p.campaignId, p.adopted ? 1 : 0, p.receptionSlot, receivedAt, lastSeq,
-  ];
-}
-
-/** Rows per multi-row statement: PostgreSQL takes at most 65,535 parameters (30 columns × 1,000 stays under). */
+/** Rows per multi-row statement: PostgreSQL takes at most 65,535 parameters (the appeals' 41 columns × 1,000 stay under). */
 const ROWS_PER_STATEMENT = 1000;
 const chunks = <T>(list: T[]) => Array.from({ length: Math.ceil(list.length / ROWS_PER_STATEMENT) }, (_, i) => list.slice(i * ROWS_PER_STATEMENT, (i + 1) * ROWS_PER_STATEMENT));
 
@@ -77,7 +61,7 @@ export function bufferedPushTx(c: pg.PoolClient): BufferedPushTx {
     for (const part of chunks([...appeals.values()])) {
       await c.query(
         `INSERT INTO appeals (${APPEAL_COLUMNS.join(', ')}) VALUES ${placeholders(part.length, APPEAL_COLUMNS.length)}
-         ON CONFLICT (id) DO UPDATE SET ${APPEAL_COLUMNS.filter((k) => !APPEAL_KEPT.has(k)).map((k) => `${k} = excluded.${k}`).join(', ')},
+         ON CONFLICT (id) DO UPDATE SET ${APPEAL_REPLACED},
            last_seq = GREATEST(appeals.last_seq, excluded.last_seq)`,
         part.flatMap(([p, lastSeq, receivedAt]) => appealValues(p, lastSeq, receivedAt)),
       );

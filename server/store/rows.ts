@@ -88,6 +88,26 @@ export function contactFromRow(r: ContactRow): Contact {
   return { ...(r.name && { name: r.name }), ...(r.phone && { phone: r.phone }) };
 }
 
+/** The appeals table's columns, in the order `appealValues` gives an appeal's. */
+export const APPEAL_COLUMNS = [
+  'id', 'status', 'tier', 'village', 'town', 'urgency', 'category', 'channel', 'kind', 'dept', 'handler', 'created_by', 'created_at', 'updated_at',
+  'due_at', 'stage', 'supervision_level', 'satisfaction', 'merged_into', 'title', 'anonymous', 'conflicts', 'reopen_count', 'meeting_id', 'on_spot',
+  'attachments', 'lat', 'lng', 'replied_at', 'closed_at', 'on_time', 'handling_minutes', 'eval_code', 'published_at', 'public_summary', 'public_reply', 'campaign_id', 'adopted', 'reception_slot', 'received_at', 'last_seq',
+];
+/** Set by the document on every change; who recorded it, when, and first receipt stay. */
+const APPEAL_KEPT = new Set(['id', 'created_by', 'created_at', 'received_at', 'last_seq']);
+/** `column = excluded.column` for each column a newer projection replaces (each store keeps the larger last_seq its own way). */
+export const APPEAL_REPLACED = APPEAL_COLUMNS.filter((k) => !APPEAL_KEPT.has(k)).map((k) => `${k} = excluded.${k}`).join(', ');
+
+/** An appeal's projection as the row both stores write. */
+export function appealValues(p: AppealProjection, lastSeq: number, receivedAt: number): unknown[] {
+  return [
+    p.id, p.status, p.tier, p.village, p.town, p.urgency, p.category, p.channel, p.kind, p.dept, p.handler, p.createdBy, p.createdAt, p.updatedAt,
+    p.dueAt, p.stage, p.supervisionLevel, p.satisfaction, p.mergedInto, p.title, p.anonymous ? 1 : 0, p.conflicts, p.reopenCount, p.meetingId,
+    p.onSpot ? 1 : 0, p.attachments, p.lat, p.lng, p.repliedAt, p.closedAt, p.onTime === null ? null : p.onTime ? 1 : 0, p.handlingMinutes, p.evalCode, p.publishedAt, p.publicSummary, p.publicReply, p.campaignId, p.adopted ? 1 : 0, p.receptionSlot, receivedAt, lastSeq,
+  ];
+}
+
 export function bytesOf(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }

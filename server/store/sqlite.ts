@@ -7,7 +7,7 @@ import type { MeetingProjection } from '../../src/core/meeting';
 import type { AppealProjection } from '../../src/core/projection';
 import type { Region, RegionLevel } from '../../src/core/regions';
 import type { Role, Scope } from '../../src/core/roles';
-import { appealFromRow, bytesOf, CAMPAIGN_STATEMENTS, SHARED_DDL, campaignFromRow, COMMENT_COLUMNS, slotFromRow, commentFromRow, contactFromRow, meetingFromRow, RANK_COLUMNS, rankFromRow, toUser, type ContactRow, type Synchronous, type UserRow } from './rows';
+import { APPEAL_COLUMNS, APPEAL_REPLACED, appealFromRow, appealValues, bytesOf, CAMPAIGN_STATEMENTS, SHARED_DDL, campaignFromRow, COMMENT_COLUMNS, slotFromRow, commentFromRow, contactFromRow, meetingFromRow, RANK_COLUMNS, rankFromRow, toUser, type ContactRow, type Synchronous, type UserRow } from './rows';
 import type { NewUser, PushTx, Store, StoredUpdate } from './types';
 
 // Versioned migrations, applied in order at start; never edit one that has shipped.
@@ -218,25 +218,8 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     insertReceipt: db.prepare('INSERT INTO receipts (device_id, client_seq, seq) VALUES (?, ?, ?)'),
     head: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'updates'"),
     receiptCount: db.prepare('SELECT count(*) AS n FROM receipts'),
-    upsertAppeal: db.prepare(`
-      INSERT INTO appeals (id, status, tier, village, town, urgency, category, channel, kind, dept, handler, created_by,
-        created_at, updated_at, due_at, stage, supervision_level, satisfaction, merged_into, title, anonymous, conflicts,
-        reopen_count, meeting_id, on_spot, attachments, lat, lng, replied_at, closed_at, on_time, handling_minutes, eval_code, published_at, public_summary, public_reply, campaign_id, adopted, reception_slot, received_at, last_seq)
-      VALUES (@id, @status, @tier, @village, @town, @urgency, @category, @channel, @kind, @dept, @handler, @createdBy,
-        @createdAt, @updatedAt, @dueAt, @stage, @supervisionLevel, @satisfaction, @mergedInto, @title, @anonymous, @conflicts,
-        @reopenCount, @meetingId, @onSpot, @attachments, @lat, @lng, @repliedAt, @closedAt, @onTime, @handlingMinutes, @evalCode, @publishedAt, @publicSummary, @publicReply, @campaignId, @adopted, @receptionSlot, @receivedAt, @lastSeq)
-      ON CONFLICT(id) DO UPDATE SET status = excluded.status, tier = excluded.tier, village = excluded.village,
-        town = excluded.town, urgency = excluded.urgency, category = excluded.category, channel = excluded.channel,
-        kind = excluded.kind, dept = excluded.dept, updated_at = excluded.updated_at, due_at = excluded.due_at,
-        title = excluded.title, anonymous = excluded.anonymous, conflicts = excluded.conflicts,
-        reopen_count = excluded.reopen_count, handler = excluded.handler, stage = excluded.stage,
-        supervision_level = excluded.supervision_level, satisfaction = excluded.satisfaction,
-        merged_into = excluded.merged_into, meeting_id = excluded.meeting_id, on_spot = excluded.on_spot,
-        attachments = excluded.attachments, lat = excluded.lat, lng = excluded.lng, replied_at = excluded.replied_at,
-        closed_at = excluded.closed_at, on_time = excluded.on_time, handling_minutes = excluded.handling_minutes,
-        eval_code = excluded.eval_code, published_at = excluded.published_at, public_summary = excluded.public_summary,
-        public_reply = excluded.public_reply, campaign_id = excluded.campaign_id, adopted = excluded.adopted,
-        reception_slot = excluded.reception_slot, last_seq = max(last_seq, excluded.last_seq)`),
+    upsertAppeal: db.prepare(`INSERT INTO appeals (${APPEAL_COLUMNS.join(', ')}) VALUES (${APPEAL_COLUMNS.map(() => '?').join(', ')})
+      ON CONFLICT(id) DO UPDATE SET ${APPEAL_REPLACED}, last_seq = max(last_seq, excluded.last_seq)`),
     upsertMeeting: db.prepare(`
       INSERT INTO meetings (id, village, town, held_on, place, attendees, topics, created_by, created_at, ideas, adopted, received_at, last_seq)
       VALUES (@id, @village, @town, @heldOn, @place, @attendees, @topics, @createdBy, @createdAt, @ideas, @adopted, @receivedAt, @lastSeq)
@@ -282,7 +265,7 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     putContact: async (appealId, c, userId, now) => void q.putContact.run(appealId, c.name ?? null, c.phone ?? null, userId, now),
     nextClientSeq: async (deviceId) => (q.nextClientSeq.get(deviceId) as { n: number }).n,
     upsertProjection: async (p: AppealProjection, lastSeq, receivedAt) => {
-      q.upsertAppeal.run({ ...p, adopted: p.adopted ? 1 : 0, anonymous: p.anonymous ? 1 : 0, onSpot: p.onSpot ? 1 : 0, onTime: p.onTime === null ? null : p.onTime ? 1 : 0, receivedAt, lastSeq });
+      q.upsertAppeal.run(...appealValues(p, lastSeq, receivedAt));
     },
     upsertMeeting: async (m, lastSeq, receivedAt) => void q.upsertMeeting.run({ ...m, receivedAt, lastSeq }),
     linkAttachments: async (docId, hashes) => {
