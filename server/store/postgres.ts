@@ -114,12 +114,12 @@ const types = {
 type Queryable = Pick<pg.PoolClient, 'query'>;
 const open = `status IN (${OPEN_STATUSES.map((st) => `'${st}'`).join(', ')})`;
 
-/** `WHERE` for "in one of these region prefixes (and departments)", from placeholder `$first` on. */
-function scopeFilter(prefixes: string[], departments: string[] | undefined, first: number): { sql: string; args: string[] } {
+/** `WHERE` for "in one of these region prefixes (and departments)", from placeholder `$first` on; `qualifier` names the table in a join ("a."). */
+function scopeFilter(prefixes: string[], departments: string[] | undefined, first: number, qualifier = ''): { sql: string; args: string[] } {
   const args = prefixes.map((p) => `${p}%`);
-  let sql = `(${prefixes.map((_, i) => `village LIKE $${first + i}`).join(' OR ')})`;
+  let sql = `(${prefixes.map((_, i) => `${qualifier}village LIKE $${first + i}`).join(' OR ')})`;
   if (departments) {
-    sql += ` AND dept = ANY($${first + args.length})`;
+    sql += ` AND ${qualifier}dept = ANY($${first + args.length})`;
     return { sql, args: [...args, departments as unknown as string] };
   }
   return { sql, args };
@@ -308,8 +308,8 @@ export async function openPgStore(url: string, schema?: string): Promise<Store> 
       if (status) where.push(`c.status = $${args.push(status)}`);
       if (regionPrefixes) {
         if (regionPrefixes.length === 0) return [];
-        const scope = scopeFilter(regionPrefixes, undefined, args.length + 1);
-        where.push(scope.sql.replaceAll('village', 'a.village'));
+        const scope = scopeFilter(regionPrefixes, undefined, args.length + 1, 'a.');
+        where.push(scope.sql);
         args.push(...scope.args);
       }
       const sql = `SELECT ${COMMENT_COLUMNS} FROM public_comments c JOIN appeals a ON a.id = c.appeal_id ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY c.created_at DESC, c.id LIMIT $${args.push(limit)}`;

@@ -141,12 +141,12 @@ const MIGRATIONS: string[] = [
   `,
 ];
 
-/** `WHERE` for "in one of these region prefixes (and departments)", with its arguments. */
-function scopeWhere(prefixes: string[], departments: string[] | undefined): { where: string; args: (string | number)[] } {
-  let where = prefixes.map(() => 'substr(village, 1, ?) = ?').join(' OR ');
+/** `WHERE` for "in one of these region prefixes (and departments)", with its arguments; `qualifier` names the table in a join ("a."). */
+function scopeWhere(prefixes: string[], departments: string[] | undefined, qualifier = ''): { where: string; args: (string | number)[] } {
+  let where = prefixes.map(() => `substr(${qualifier}village, 1, ?) = ?`).join(' OR ');
   const args: (string | number)[] = prefixes.flatMap((p) => [p.length, p]);
   if (departments) {
-    where = `(${where}) AND dept IN (${departments.map(() => '?').join(', ')})`;
+    where = `(${where}) AND ${qualifier}dept IN (${departments.map(() => '?').join(', ')})`;
     args.push(...departments);
   }
   return { where, args };
@@ -445,8 +445,8 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
       }
       if (regionPrefixes) {
         if (regionPrefixes.length === 0) return [];
-        const scope = scopeWhere(regionPrefixes, undefined);
-        where.push(`(${scope.where.replaceAll('village', 'a.village')})`);
+        const scope = scopeWhere(regionPrefixes, undefined, 'a.');
+        where.push(`(${scope.where})`);
         args.push(...scope.args);
       }
       const sql = `SELECT ${COMMENT_COLUMNS} FROM public_comments c JOIN appeals a ON a.id = c.appeal_id ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY c.created_at DESC, c.id LIMIT ?`;
