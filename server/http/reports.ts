@@ -28,16 +28,20 @@ interface ReportDeps {
   authed: (req: IncomingMessage) => Promise<{ user: UserRecord }>;
 }
 
+/** `at=YYYY-MM-DD` (China time) as the instant of its noon; now when absent. */
+function dayFrom(params: URLSearchParams, now: number): number {
+  const at = params.get('at');
+  if (at === null) return now;
+  const instant = Date.parse(`${at}T12:00:00+08:00`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(at) || Number.isNaN(instant)) throw new HttpError(400, 'invalid_query', 'at must be a date, YYYY-MM-DD');
+  return instant;
+}
+
 /** `period=week|month` and `at=YYYY-MM-DD` (a day in it, China time; default today). */
 export function periodFrom(params: URLSearchParams, now: number): Period {
   const kind = params.get('period') ?? 'week';
   if (kind !== 'week' && kind !== 'month') throw new HttpError(400, 'invalid_query', 'period must be week or month');
-  const at = params.get('at');
-  let instant = now;
-  if (at !== null) {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(at) || Number.isNaN(Date.parse(`${at}T12:00:00+08:00`))) throw new HttpError(400, 'invalid_query', 'at must be a date, YYYY-MM-DD');
-    instant = Date.parse(`${at}T12:00:00+08:00`);
-  }
+  const instant = dayFrom(params, now);
   return kind === 'week' ? weekOf(instant) : monthOf(instant);
 }
 
@@ -163,7 +167,7 @@ export function createReportRoutes({ store, policy, scorecard, authed }: ReportD
       const user = await reader(req);
       const params = query(req);
       const now = Date.now();
-      const at = params.has('at') ? periodFrom(new URLSearchParams({ at: params.get('at')! }), now).from : now;
+      const at = dayFrom(params, now);
       const count = intParam(params, 'weeks', DEFAULT_TREND_RULE.baseline + 1, 52, 12);
       const { weeks, next } = trendWeeks(at, now, count);
       const rows = (await store.rankRows(user.scope.regions, departmentsOf(user), weeks[0]!.from)).filter((r) => r.createdAt >= weeks[0]!.from);
