@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
+import { cstDateTime } from '../../src/core/calendar';
 import { en } from '../../src/i18n/en';
 import { zhCN } from '../../src/i18n/zh-CN';
 
@@ -31,7 +32,7 @@ article h2{font-size:1.05rem;margin:0 0 .3rem}.meta{color:#555;font-size:.9rem}.
 .comment{border-top:1px solid #e2e5e9;padding:.4rem 0}`;
 
 export const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-export const when = (ms: number | null) => (ms === null ? null : new Date(ms + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' '));
+export const when = (ms: number | null) => (ms === null ? null : cstDateTime(ms));
 
 /** Sends a whole page: the header links to the board and the lookup, the footer to the other language. */
 export function sendPage(res: ServerResponse, status: number, lang: Lang, title: string, body: string, extra: Record<string, string> = {}): void {

@@ -35,6 +35,11 @@ export function cstDate(day: number): string {
   return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
+/** 'YYYY-MM-DD HH:mm' of an instant, in CST: how exports and the public pages print times. */
+export function cstDateTime(ms: number): string {
+  return new Date(ms + CST_OFFSET_MS).toISOString().slice(0, 16).replace('T', ' ');
+}
+
 const HOLIDAYS: Readonly<Record<string, string>> = statutory.holidays;
 const MAKE_UP_WORKDAYS: Readonly<Record<string, string>> = statutory.workdays;
 

@@ -1,3 +1,4 @@
+import { cstDateTime } from './calendar';
 import type { Contact } from './appeal';
 import { maskContact } from './privacy';
 import type { AppealProjection } from './projection';
@@ -13,7 +14,7 @@ export interface ExportColumn {
   value: (a: AppealProjection, label: (key: string) => string, place: (code: string) => string) => string | number | null;
 }
 
-const time = (ms: number | null) => (ms === null ? null : new Date(ms + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' '));
+const time = (ms: number | null) => (ms === null ? null : cstDateTime(ms));
 
 export const EXPORT_COLUMNS: readonly ExportColumn[] = [
   { key: 'id', value: (a) => a.id },
