@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import type { AppealInput, Contact } from '../src/core/appeal';
+import { contactOf, type AppealInput } from '../src/core/appeal';
 import type { DeadlinePolicy } from '../src/core/deadline';
 import { appendEvent, docFromUpdates, readAppeal, writeNewAppeal, type AppealSnapshot } from '../src/core/doc';
 import type { AppealEvent } from '../src/core/events';
@@ -20,8 +20,9 @@ export interface ServerActor {
 }
 
 /** Records a new appeal (and its citizen's contact, kept beside it); returns its id and evaluation code. */
-export async function recordOnServer(store: Store, bus: CommitBus, policy: DeadlinePolicy, input: AppealInput, contact: Contact | null, actor: ServerActor): Promise<{ id: string; evalCode: string | null }> {
+export async function recordOnServer(store: Store, bus: CommitBus, policy: DeadlinePolicy, input: AppealInput, actor: ServerActor): Promise<{ id: string; evalCode: string | null }> {
   const id = newId();
+  const contact = contactOf(input);
   const doc = new Y.Doc();
   const now = Date.now();
   writeNewAppeal(doc, input, actor, now, newId());

@@ -92,8 +92,7 @@ export function createCivicPages({ store, bus, policy, find, villages, places }:
     );
     if (!checked.ok) return campaignForm(res, lang, c, townOf(village), problem(checked.errors.citizenPhone ? 'ask.badPhone' : 'ask.missing'), 400);
     sent.hit(ip);
-    const contact = checked.value.citizen.anonymous ? null : { ...(checked.value.citizen.name && { name: checked.value.citizen.name }), ...(checked.value.citizen.phone && { phone: checked.value.citizen.phone }) };
-    const { evalCode } = await recordOnServer(store, bus, policy, checked.value, contact, INTAKE);
+    const { evalCode } = await recordOnServer(store, bus, policy, checked.value, INTAKE);
     const code = evalCode ? `<p>${escape(w['ask.code']!)} <b>${showEvalCode(evalCode)}</b> · <a href="${PREFIX}c/${evalCode}">${escape(w['ask.follow']!)}</a></p>` : '';
     sendPage(res, 200, lang, c.title, `<h1>${escape(c.title)}</h1><p class="note" role="status">${escape(w['ask.thanks']!)}</p>${code}<p><a href="${PREFIX}ask">${escape(w['ask.back']!)}</a></p>`);
   }

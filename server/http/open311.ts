@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { contactOf, validateAppealInput } from '../../src/core/appeal';
+import { validateAppealInput } from '../../src/core/appeal';
 import { CATEGORY_CLASSES } from '../../src/core/categories';
 import { POLICY_PRESETS, type DeadlinePolicy } from '../../src/core/deadline';
 import { isOpen } from '../../src/core/fold';
@@ -165,7 +165,7 @@ export function createOpen311({ store, bus, county, villages, places, policy = P
       (c) => villages.has(c),
     );
     if (!checked.ok) throw new Open311Error(400, Object.entries(checked.errors).map(([k, v]) => `${k}: ${v}`).join('; '));
-    const { id } = await recordOnServer(store, bus, policy, checked.value, contactOf(checked.value), { id: `open311:${name}`, role: 'city_dispatcher' });
+    const { id } = await recordOnServer(store, bus, policy, checked.value, { id: `open311:${name}`, role: 'city_dispatcher' });
     return [{ service_request_id: id, service_notice: label('open311.received'), account_id: null }];
   }
 
