@@ -6,6 +6,7 @@ export type Status = (typeof STATUSES)[number];
 export type ConflictReason =
   | 'malformed'
   | 'duplicate_id'
+  | 'basis_unseen'
   | 'not_recorded'
   | 'invalid_transition'
   | 'top_tier'
@@ -289,7 +290,8 @@ export function fold(events: readonly unknown[], id: string | null = null, visit
     if (!isAppealEvent(raw)) return conflict('malformed');
     if (seen.has(raw.id)) return conflict('duplicate_id', raw);
     seen.add(raw.id);
-    const why = refusal(s, raw);
+    // An event sits after everything its author had seen: one placed before its own basis was never appended honestly.
+    const why = raw.basis !== undefined && !seen.has(raw.basis) ? 'basis_unseen' : refusal(s, raw);
     visit?.(raw, s, index, why);
     if (why) return conflict(why, raw);
     applyCounted(s, raw);

@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
 import type { Contact } from '../core/appeal';
-import { readAppeal } from '../core/doc';
+import { eventsOf, readAppeal } from '../core/doc';
+import { eventsToResend } from '../core/history';
 import { isMeetingFields, projectMeeting } from '../core/meeting';
 import { project } from '../core/projection';
 import { updatesTable, type AppealRow, type MinshengDB } from './db';
@@ -119,4 +120,35 @@ export async function rebuildDoc(db: MinshengDB, docId: string, base: Uint8Array
   await updatesTable(db).add({ k: docId, u: Y.encodeStateAsUpdateV2(doc) });
   await putProjection(db, docId, doc);
   doc.destroy();
+}
+
+/**
+ * After the server refused our steps as `history_rewritten` (Yjs placed a step made offline
+ * before someone's concurrent one, which would change how theirs is judged): the server's
+ * state, then every event of ours it lacks appended again at the end, unchanged (same id,
+ * same basis), as one new change to push. The server then judges them as the race they
+ * were: applied if they still fit, kept as a conflict note if not. Replaces the document's
+ * pending changes; call inside a transaction over the document tables and the outbox.
+ * Returns whether field or text edits were among them (not carried: the caller quarantines).
+ */
+export async function rebaseDoc(db: MinshengDB, docId: string, base: Uint8Array): Promise<{ editsLeft: boolean }> {
+  const local = await scratchDoc(db, docId);
+  const mine = readAppeal(local, docId);
+  local.destroy();
+  const pending = await db.outbox.where('docId').equals(docId).toArray();
+  await db.outbox.bulkDelete(pending.map((p) => p.seq));
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, base);
+  const theirs = readAppeal(doc, docId);
+  const resend = eventsToResend(mine.events, theirs.events);
+  const captured: Uint8Array[] = [];
+  doc.on('update', (u: Uint8Array) => captured.push(u));
+  if (resend.length > 0) eventsOf(doc).push(resend);
+  await updatesTable(db).where('k').equals(docId).delete();
+  await updatesTable(db).add({ k: docId, u: Y.encodeStateAsUpdateV2(doc) });
+  if (captured.length > 0) await db.outbox.add({ docId, update: Y.mergeUpdates(captured), createdAt: Date.now() } as never);
+  await putProjection(db, docId, doc);
+  doc.destroy();
+  const sameFields = Object.keys({ ...mine.fields, ...theirs.fields }).every((k) => JSON.stringify(mine.fields[k]) === JSON.stringify(theirs.fields[k]));
+  return { editsLeft: mine.description !== theirs.description || !sameFields };
 }

@@ -3,7 +3,7 @@ import { MAX_FRAME_BYTES, MAX_PUSH_ITEMS } from '../core/limits';
 import { decodeServerFrame, encodeFrame, FrameError, type ServerMessage } from '../core/protocol';
 import type { SessionUser } from '../core/roles';
 import { updatesTable, type MinshengDB, type OutboxRow } from '../store/db';
-import { applyRemoteChanges, docTables, rebuildDoc, type CatchUpResume } from '../store/docs';
+import { applyRemoteChanges, docTables, rebaseDoc, rebuildDoc, type CatchUpResume } from '../store/docs';
 import { getMeta, setMeta } from '../store/meta';
 import { backoffDelay } from './backoff';
 import { adoptPolicy } from '../store/policy';
@@ -230,15 +230,25 @@ export class SyncEngine {
     if (this.ackTimer) clearTimeout(this.ackTimer);
     const { db } = this.opts;
     const rejected = new Map(msg.rejected.filter((r) => inflight.seqs.includes(r.seq)).map((r) => [r.seq, r]));
+    // A step Yjs placed before someone's concurrent one is sent again after it, not quarantined.
+    const rebase = new Map([...rejected.values()].filter((r) => r.reason === 'history_rewritten' && r.base).map((r) => [r.docId, r.base!]));
     await db.transaction('rw', [db.outbox, db.quarantine, ...docTables(db), db.meta], async () => {
-      for (const row of await db.outbox.bulkGet([...rejected.keys()])) {
-        const r = row && rejected.get(row.seq);
-        if (r) await db.quarantine.put({ seq: row.seq, docId: row.docId, update: row.update, reason: r.reason, detail: r.detail, at: Date.now() });
-      }
+      const rows = await db.outbox.bulkGet([...rejected.keys()]);
+      const quarantine = async (docIds: (id: string) => boolean) => {
+        for (const row of rows) {
+          const r = row && rejected.get(row.seq);
+          if (r && docIds(r.docId)) await db.quarantine.put({ seq: row.seq, docId: row.docId, update: row.update, reason: r.reason, detail: r.detail, at: Date.now() });
+        }
+      };
+      await quarantine((docId) => !rebase.has(docId));
       // Only what the server named is settled; anything it skipped stays and is resent.
       await db.outbox.bulkDelete([...msg.accepted, ...rejected.keys()].filter((s) => inflight.seqs.includes(s)));
+      for (const [docId, base] of rebase) {
+        // Events are carried over; a field or text edit refused with them stays visible in the quarantine.
+        if ((await rebaseDoc(db, docId, base)).editsLeft) await quarantine((id) => id === docId);
+      }
       // Rebuild each document without the refused update: server state plus what is still pending.
-      for (const [docId, r] of new Map([...rejected.values()].map((r) => [r.docId, r]))) await rebuildDoc(db, docId, r.base);
+      for (const [docId, r] of new Map([...rejected.values()].map((r) => [r.docId, r]))) if (!rebase.has(docId)) await rebuildDoc(db, docId, r.base);
       if (msg.cursor !== undefined && msg.cursor > ((await getMeta<number>(db, 'cursor')) ?? 0)) await setMeta(db, 'cursor', msg.cursor);
     });
     this.inflight = null;

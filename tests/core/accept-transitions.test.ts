@@ -5,6 +5,7 @@ import { POLICY_PRESETS } from '../../src/core/deadline';
 import { appendEvent, eventsOf, readAppeal, writeNewAppeal } from '../../src/core/doc';
 import type { AppealEvent } from '../../src/core/events';
 import { fold } from '../../src/core/fold';
+import { eventsToResend } from '../../src/core/history';
 import { newId } from '../../src/core/id';
 import type { SessionUser } from '../../src/core/roles';
 import { ev, gridWorker, knownVillage, townOfficial, validInput } from './fixtures';
@@ -37,6 +38,20 @@ function push(client: Y.Doc, server: Y.Doc, ...events: AppealEvent[]): Uint8Arra
   const sv = Y.encodeStateVector(server);
   for (const e of events) appendEvent(client, e);
   return Y.encodeStateAsUpdate(client, sv);
+}
+
+/**
+ * Pushes `events` as a phone does: if Yjs placed them before a concurrent stored step and the
+ * server refused that as history_rewritten, the phone sends them again after it (rebaseDoc).
+ */
+function pushAsPhone(id: string, server: Y.Doc, client: Y.Doc, user: SessionUser, ...events: AppealEvent[]): UpdateCheck {
+  const first = checkUpdate(id, server, push(client, server, ...events), ctxFor(user));
+  if (first.ok || first.reason !== 'history_rewritten') return first;
+  const rebased = new Y.Doc();
+  Y.applyUpdate(rebased, Y.encodeStateAsUpdate(server));
+  const sv = Y.encodeStateVector(rebased);
+  eventsOf(rebased).push(eventsToResend(eventsOf(client).toArray(), eventsOf(server).toArray()));
+  return checkUpdate(id, server, Y.encodeStateAsUpdate(rebased, sv), ctxFor(user));
 }
 
 function expectRejected(r: UpdateCheck, reason: string, detail?: string): void {
@@ -89,7 +104,8 @@ describe('forged transitions are refused', () => {
   it('a department replying to another department’s appeal: refused (outside its scope)', () => {
     const { id, server, client } = stored([ev('assigned', { tier: 'town', dept: 'transport' }, by(townOfficial))]);
     const update = push(client, server, ev('replied', { basis: lastId(client) }, by(water)));
-    expectRejected(checkUpdate(id, server, update, ctxFor(water)), 'out_of_scope', 'village 371324102201, department transport');
+    // The refusal says nothing of a document the user may not see: not its village, not its department.
+    expectRejected(checkUpdate(id, server, update, ctxFor(water)), 'out_of_scope', 'not in your area');
     // A town appeal with a named handler: a town colleague is not the assignee.
     const named = stored([ev('assigned', { tier: 'town', handler: newId() }, by(townOfficial))]);
     const reply = push(named.client, named.server, ev('replied', { basis: lastId(named.client) }, by(otherOfficial)));
@@ -115,20 +131,25 @@ describe('forged transitions are refused', () => {
 });
 
 describe('honest offline races are kept and fold to a conflict note', () => {
-  it('two officials close the same appeal offline', () => {
-    const { id, server, client } = stored(toVisited());
-    const seen = lastId(client);
-    // The other official's close reached the server first.
-    appendEvent(server, ev('closed', { basis: seen }, by(otherOfficial)));
-    const mine = ev('closed', { basis: seen }, by(townOfficial));
-    const r = checkUpdate(id, server, push(client, server, mine), ctxFor(townOfficial));
-    expect(r.ok, r.ok ? '' : r.detail).toBe(true);
-    if (!r.ok) return;
-    const s = fold(r.snapshot.events, id);
-    expect(s.status).toBe('closed');
-    expect(s.conflicts).toHaveLength(1);
-    expect(s.conflicts[0]).toMatchObject({ type: 'closed', reason: 'invalid_transition', status: 'closed' });
-    expect([mine.actor, otherOfficial.id]).toContain(s.conflicts[0]!.actor);
+  it('two officials close the same appeal offline, in either array order', () => {
+    for (const [serverClient, phoneClient] of [[1, 2], [2, 1]] as const) {
+      const { id, server, client } = stored(toVisited());
+      server.clientID = serverClient;
+      client.clientID = phoneClient;
+      const seen = lastId(client);
+      // The other official's close reached the server first.
+      const theirs = ev('closed', { basis: seen }, by(otherOfficial));
+      appendEvent(server, theirs);
+      const mine = ev('closed', { basis: seen }, by(townOfficial));
+      const r = pushAsPhone(id, server, client, townOfficial, mine);
+      expect(r.ok, r.ok ? '' : r.detail).toBe(true);
+      if (!r.ok) return;
+      const s = fold(r.snapshot.events, id);
+      expect(s.status).toBe('closed');
+      // The stored close keeps its verdict; the later one is the visible conflict note.
+      expect(s.conflicts).toHaveLength(1);
+      expect(s.conflicts[0]).toMatchObject({ eventId: mine.id, type: 'closed', reason: 'invalid_transition', status: 'closed' });
+    }
   });
 
   it('one town official replies offline while another escalates, in either array order', () => {
@@ -142,16 +163,26 @@ describe('honest offline races are kept and fold to a conflict note', () => {
       const escalated = ev('escalated', { basis: started.id }, by(otherOfficial));
       appendEvent(server, escalated);
       const reply = ev('replied', { basis: started.id }, by(townOfficial));
-      const r = checkUpdate(id, server, push(client, server, reply), ctxFor(townOfficial));
+      let r = checkUpdate(id, server, push(client, server, reply), ctxFor(townOfficial));
+      const ids = eventsOf(client).toArray().map((e) => (e as AppealEvent).id);
+      Y.applyUpdate(client, Y.encodeStateAsUpdate(server));
+      const replyFirst = eventsOf(client).toArray().findIndex((e) => (e as AppealEvent).id === reply.id) < eventsOf(client).toArray().findIndex((e) => (e as AppealEvent).id === escalated.id);
+      orders.add(replyFirst ? 'reply first' : 'escalation first');
+      if (replyFirst) {
+        // Landing before the stored escalation would undo it: refused, and the phone sends the reply again after it.
+        expectRejected(r, 'history_rewritten');
+        const rebased = new Y.Doc();
+        Y.applyUpdate(rebased, Y.encodeStateAsUpdate(server));
+        const sv = Y.encodeStateVector(rebased);
+        eventsOf(rebased).push(eventsToResend(ids.map((i) => eventsOf(client).toArray().find((e) => (e as AppealEvent).id === i)), eventsOf(server).toArray()));
+        r = checkUpdate(id, server, Y.encodeStateAsUpdate(rebased, sv), ctxFor(townOfficial));
+      }
       expect(r.ok, r.ok ? '' : r.detail).toBe(true);
       if (!r.ok) return;
       const s = fold(r.snapshot.events, id);
-      const ids = r.snapshot.events.map((e) => (e as AppealEvent).id);
-      const replyFirst = ids.indexOf(reply.id) < ids.indexOf(escalated.id);
-      orders.add(replyFirst ? 'reply first' : 'escalation first');
-      // Whichever landed first applies; the other is the conflict note.
-      expect(s.conflicts.map((c) => c.eventId)).toEqual([replyFirst ? escalated.id : reply.id]);
-      expect(s.status).toBe(replyFirst ? 'replied' : 'accepted');
+      // The escalation stored first stays applied; the reply is the conflict note, never dropped.
+      expect(s.conflicts.map((c) => c.eventId)).toEqual([reply.id]);
+      expect(s.status).toBe('accepted');
     }
     expect(orders.size).toBe(2);
   });
@@ -160,7 +191,7 @@ describe('honest offline races are kept and fold to a conflict note', () => {
     const { id, server, client } = stored(toVisited());
     const seen = lastId(client);
     appendEvent(server, ev('closed', { basis: seen }, by(otherOfficial)));
-    const r = checkUpdate(id, server, push(client, server, ev('closed', { basis: seen }, by(gridWorker))), ctxFor(gridWorker));
+    const r = pushAsPhone(id, server, client, gridWorker, ev('closed', { basis: seen }, by(gridWorker)));
     expectRejected(r, 'forbidden', 'closed: role_not_allowed');
   });
 
