@@ -141,6 +141,19 @@ describe('bench meetings', () => {
     expect(projectMeeting(snap)).toMatchObject({ village: VILLAGE, town: '371324102000', attendees: 23, ideas: 1, adopted: 1 });
   });
 
+  it('a decision slipped in before the stored one, to undo it, is refused: history_rewritten', () => {
+    const m = held();
+    const idea = event(gridWorker, { type: 'idea', text: '修缮村小学围墙', adopted: null });
+    Y.applyUpdate(m.doc, change(m.doc, (c) => appendEvent(c, idea)));
+    Y.applyUpdate(m.doc, change(m.doc, (c) => appendEvent(c, event(townOfficial, { type: 'idea_decided', idea: idea.id, adopted: true }))));
+    const events = (c: Y.Doc) => c.getArray('events');
+    const slipped = change(m.doc, (c) => events(c).insert(events(c).length - 1, [event(townOfficial, { type: 'idea_decided', idea: idea.id, adopted: false })]));
+    expect(reason(checkUpdate(m.id, m.doc, slipped, ctx(townOfficial)))).toMatch(/^history_rewritten/);
+    // The same decision appended after the stored one is a change of mind, and allowed.
+    const after = change(m.doc, (c) => appendEvent(c, event(townOfficial, { type: 'idea_decided', idea: idea.id, adopted: false })));
+    expect(reason(checkUpdate(m.id, m.doc, after, ctx(townOfficial)))).toBe('ok');
+  });
+
   it('never turns into an appeal, nor an appeal into a meeting', () => {
     const m = held();
     const forged = change(m.doc, (c) => fieldsOf(c).delete('form'));

@@ -79,7 +79,7 @@ async function step(d: Device, docId: string, input: Parameters<typeof act>[3]):
 
 beforeAll(async () => {
   server = await startTestServer({});
-  [grid, town, dept, station] = await Promise.all(['grid', 'town', 'dept', 'station'].map((u) => login(server, u)));
+  [grid, town, dept, station] = (await Promise.all(['grid', 'town', 'dept', 'station'].map((u) => login(server, u)))) as [Login, Login, Login, Login];
 });
 
 afterAll(() => server?.close());
