@@ -3,7 +3,10 @@ import pg from 'pg';
 
 const PG_URL = process.env.MINSHENG_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-/** CI starts no database: the PostgreSQL runs happen where one answers, and say so where none does. */
+/**
+ * The PostgreSQL runs happen where a database answers. On a laptop without one they are
+ * skipped, loudly; with MINSHENG_REQUIRE_PG=1 (CI) an unreachable database fails the run.
+ */
 async function postgresReachable(): Promise<boolean> {
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
   try {
@@ -11,7 +14,9 @@ async function postgresReachable(): Promise<boolean> {
     await client.query('SELECT 1');
     return true;
   } catch (err) {
-    console.warn(`PostgreSQL is not reachable at ${PG_URL} (${err instanceof Error ? err.message : String(err)}): the PostgreSQL suites are SKIPPED`);
+    const why = `PostgreSQL is not reachable at ${PG_URL} (${err instanceof Error ? err.message : String(err)})`;
+    if (process.env.MINSHENG_REQUIRE_PG === '1') throw new Error(`${why}, and MINSHENG_REQUIRE_PG=1 requires it`);
+    console.warn(`\n*** ${why}: the PostgreSQL suites are SKIPPED ***\n`);
     return false;
   } finally {
     await client.end().catch(() => undefined);

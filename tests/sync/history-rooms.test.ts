@@ -148,6 +148,7 @@ describe('history: an honest race reaches the server whichever way Yjs orders it
       await step(s, docId, { type: 'assigned', tier: 'village' });
       await step(s, docId, { type: 'started' });
       await step(s, docId, { type: 'replied', note: '已清理水井', via: 'walk_in' });
+      await until(async () => fold((await loadAppeal(g.db, docId))?.events ?? [], docId).status === 'replied', 10_000, 'grid sees the reply');
       await step(g, docId, { type: 'visited', satisfaction: 'satisfied' });
       const t = await online(town);
       await until(async () => fold((await loadAppeal(s.db, docId))?.events ?? [], docId).status === 'visited', 10_000, 'station sees the visit');
