@@ -3,7 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROFILES, startSlowLink, type SlowLink } from '../../bench/link';
 import type { RunningServer } from '../../server/app';
+import * as Y from 'yjs';
+import { docFromUpdates, readAppeal } from '../../src/core/doc';
 import { act, loadAppeal, recordAppeal } from '../../src/store/appeals';
+import { scratchDoc } from '../../src/store/docs';
 import { pendingUploadBytes, storeFile } from '../../src/store/files';
 import { createUploader } from '../../src/sync/uploads';
 import { device, login, until, type Device, type Login } from '../helpers/clients';
@@ -105,13 +108,22 @@ describe('a week offline', () => {
     }
     const seconds = (Date.now() - started) / 1000;
 
-    // Every appeal everywhere, the shared ones identical on both phones and the server.
+    // Every appeal everywhere, identical on both phones and the server: same content, and the
+    // same CRDT state (state vector and deletions) — not only the shared ones.
     await until(async () => (await town.db.appeals.count()) === SHARED + APPEALS, 60_000, 'the town holds every appeal');
-    expect(await server.store.appealRows()).toHaveLength(SHARED + APPEALS);
-    await until(async () => {
-      for (const id of shared) if (JSON.stringify(await loadAppeal(grid.db, id)) !== JSON.stringify(await loadAppeal(town.db, id))) return false;
-      return true;
-    }, 60_000, 'shared appeals identical');
+    const ids = (await server.store.appealRows()).map((r) => r.id);
+    expect(ids).toHaveLength(SHARED + APPEALS);
+    const differing = async () => {
+      const off: string[] = [];
+      for (const id of ids) {
+        const docs = [docFromUpdates(await server.store.docParts(id)), await scratchDoc(grid.db, id), await scratchDoc(town.db, id)];
+        const [s, g, t] = docs.map((d) => ({ snap: Y.snapshot(d), text: JSON.stringify(readAppeal(d, id)) }));
+        if (!Y.equalSnapshots(s!.snap, g!.snap) || !Y.equalSnapshots(s!.snap, t!.snap) || s!.text !== g!.text || s!.text !== t!.text) off.push(id);
+        docs.forEach((d) => d.destroy());
+      }
+      return off;
+    };
+    await until(async () => (await differing()).length === 0, 60_000, 'every appeal identical on the server and both phones');
     const merged = (await loadAppeal(grid.db, shared[0]!))!;
     // Both sides' events, each once: recorded, the worker's note, and the town's three steps.
     expect(merged.events.map((e) => (e as { type: string }).type).sort()).toEqual(['accepted', 'assigned', 'commented', 'commented', 'recorded']);
