@@ -6,6 +6,8 @@ import { MAX_DESCRIPTION_CHARS, MAX_EVENTS_PER_APPEAL, MAX_UPDATE_BYTES } from '
 import { appealInScope, RECORDING_ROLES, regionInScope, type SessionUser } from './roles';
 import { isMeetingEvent, isMeetingFields, meetingRefusal, validateMeetingInput, type MeetingEvent } from './meeting';
 import { fold } from './fold';
+import { historyChange, judgeAppeal, judgeMeeting, matchHistory, type HistoryMatch } from './history';
+import { overBudget } from './budget';
 import type { DeadlinePolicy } from './deadline';
 import { checkNewEvents } from './workflow';
 
@@ -22,12 +24,16 @@ export type RejectReason =
   | 'not_creator'
   | 'out_of_scope'
   | 'events_removed'
+  | 'history_rewritten'
+  | 'duplicate_event'
+  | 'comment_flood'
   | 'malformed_event'
   | 'foreign_author'
   | 'too_many_events'
   | 'description_too_long'
   | 'fields_rewritten'
   | 'forbidden'
+  | 'attachment_not_yours'
   | 'invalid_transition';
 
 export type UpdateCheck =
@@ -43,9 +49,8 @@ export interface CheckContext {
 
 const reject = (reason: RejectReason, detail: string): UpdateCheck => ({ ok: false, reason, detail });
 
-function eventKey(e: unknown): string {
-  return JSON.stringify(e);
-}
+/** Said of any document outside the user's scope: nothing about what it is or where. */
+const NOT_YOURS = 'not in your area';
 
 /**
  * Checks `update` against the current state of document `docId` (null when new).
@@ -89,25 +94,26 @@ function checkAppeal(before: AppealSnapshot | null, after: AppealSnapshot, ctx: 
   const fields = validateStoredFields(after.fields, after.description, ctx.knownVillage);
   if (after.description.length > MAX_DESCRIPTION_CHARS) return reject('description_too_long', `${after.description.length} chars`);
   if (!fields.ok) return reject('invalid_fields', Object.entries(fields.errors).map(([k, v]) => `${k}: ${v}`).join(', '));
-  if (!regionInScope(user.scope, fields.value.villageCode)) return reject('out_of_scope', `village ${fields.value.villageCode}`);
-  if (after.events.length > MAX_EVENTS_PER_APPEAL) return reject('too_many_events', `${after.events.length}`);
+  if (!regionInScope(user.scope, fields.value.villageCode)) return reject('out_of_scope', NOT_YOURS);
 
   if (before) {
     // Moving an appeal into one's scope is no way to reach it.
     const heldBy = { villageCode: String(before.fields.villageCode ?? ''), dept: fold(before.events, before.id).dept };
-    if (!appealInScope(user, heldBy)) return reject('out_of_scope', `village ${heldBy.villageCode}${heldBy.dept ? `, department ${heldBy.dept}` : ''}`);
+    if (!appealInScope(user, heldBy)) return reject('out_of_scope', NOT_YOURS);
   }
-  const history = checkHistory(before, after, user);
-  if (history !== true) return history;
+  const history = checkHistory(before, after, user, judgeAppeal(after.id));
+  if (!('added' in history)) return history;
 
   const first = after.events[0];
   if (!isAppealEvent(first) || first.type !== 'recorded') return reject('not_recorded', 'the first event must be "recorded"');
   const created = checkCreation(before, fields.value.createdBy, first.actor, user);
   if (created) return created;
 
-  const added = addedEvents(before, after, user, isAppealEvent);
+  const added = addedEvents(after, history, user, isAppealEvent);
   if (!(added instanceof Set)) return added;
   if (added.size === 0) return null;
+  const budget = overBudget(after.events, added, user.id);
+  if (budget) return reject(budget.reason, budget.detail);
   const { villageCode, kind, urgency, channel } = fields.value;
   const appeal = { villageCode, kind, urgency, channel };
   const refused = checkNewEvents(after.events, (i) => added.has(i), after.id, user, appeal, ctx.policy);
@@ -124,18 +130,18 @@ function checkMeeting(before: AppealSnapshot | null, after: AppealSnapshot, ctx:
   if (!checked.ok) return reject('invalid_fields', `meeting: ${checked.errors.join(', ')}`);
   if (typeof createdBy !== 'string' || !createdBy || typeof createdAt !== 'number' || !Number.isFinite(createdAt)) return reject('invalid_fields', 'meta: required');
   if (after.description.length > MAX_DESCRIPTION_CHARS) return reject('description_too_long', `${after.description.length} chars`);
-  if (!regionInScope(user.scope, checked.value.villageCode)) return reject('out_of_scope', `village ${checked.value.villageCode}`);
-  if (before && !regionInScope(user.scope, String(before.fields.villageCode ?? ''))) return reject('out_of_scope', `village ${String(before.fields.villageCode)}`);
+  if (!regionInScope(user.scope, checked.value.villageCode)) return reject('out_of_scope', NOT_YOURS);
+  if (before && !regionInScope(user.scope, String(before.fields.villageCode ?? ''))) return reject('out_of_scope', NOT_YOURS);
   if (after.events.length > MAX_EVENTS_PER_APPEAL) return reject('too_many_events', `${after.events.length}`);
-  const history = checkHistory(before, after, user);
-  if (history !== true) return history;
+  const history = checkHistory(before, after, user, judgeMeeting);
+  if (!('added' in history)) return history;
 
   const first = after.events[0];
   if (!isMeetingEvent(first) || first.type !== 'held') return reject('not_recorded', 'the first event must be "held"');
   const created = checkCreation(before, createdBy, first.actor, user);
   if (created) return created;
 
-  const added = addedEvents(before, after, user, isMeetingEvent);
+  const added = addedEvents(after, history, user, isMeetingEvent);
   if (!(added instanceof Set)) return added;
   const scope = { villageCode: checked.value.villageCode, createdBy };
   for (const index of added) {
@@ -145,24 +151,24 @@ function checkMeeting(before: AppealSnapshot | null, after: AppealSnapshot, ctx:
   return null;
 }
 
-/** Events are append-only and the authorship fields immutable; only the creator edits fields. */
-function checkHistory(before: AppealSnapshot | null, after: AppealSnapshot, user: SessionUser): true | UpdateCheck {
-  if (!before) return true;
-  const keys = after.events.map(eventKey);
-  let at = 0;
-  for (const e of before.events) {
-    const k = eventKey(e);
-    while (at < keys.length && keys[at] !== k) at++;
-    if (at === keys.length) return reject('events_removed', `event ${(e as { id?: string }).id ?? '?'} was removed or changed`);
-    at++;
-  }
+/**
+ * Events are append-only in meaning (see history.ts) and the authorship fields immutable;
+ * only the creator edits fields. Returns which events the update adds.
+ */
+function checkHistory(before: AppealSnapshot | null, after: AppealSnapshot, user: SessionUser, judge: Parameters<typeof historyChange>[3]): HistoryMatch | UpdateCheck {
+  const match = matchHistory(before?.events ?? [], after.events);
+  if (!('added' in match)) return reject('events_removed', `event ${(before!.events[match.removed] as { id?: string }).id ?? '?'} was removed or changed`);
+  const change = historyChange(before?.events ?? [], after.events, match, judge);
+  if (change?.kind === 'duplicate_id') return reject('duplicate_event', `event ${change.id} reuses an existing id`);
+  if (change) return reject('history_rewritten', `event ${change.id ?? change.index} would be judged differently`);
+  if (!before) return match;
   const prev = before.fields;
   if (prev.createdBy !== after.fields.createdBy || prev.createdAt !== after.fields.createdAt || prev.evalCode !== after.fields.evalCode) {
     return reject('fields_rewritten', 'createdBy/createdAt/evalCode are immutable');
   }
   const fieldsChanged = Object.keys({ ...prev, ...after.fields }).some((k) => JSON.stringify(prev[k]) !== JSON.stringify(after.fields[k]));
   if (fieldsChanged && prev.createdBy !== user.id) return reject('not_creator', 'only the recorder may change the fields');
-  return true;
+  return match;
 }
 
 function checkCreation(before: AppealSnapshot | null, createdBy: unknown, firstActor: string, user: SessionUser): UpdateCheck | null {
@@ -173,23 +179,14 @@ function checkCreation(before: AppealSnapshot | null, createdBy: unknown, firstA
 }
 
 /** Indexes of events this update adds, each checked for shape and authorship. */
-function addedEvents(before: AppealSnapshot | null, after: AppealSnapshot, user: SessionUser, shaped: (e: unknown) => boolean): Set<number> | UpdateCheck {
-  // Each earlier event excuses one identical event: a copy of someone else's event is new.
-  const old = new Map<string, number>();
-  for (const e of before?.events ?? []) old.set(eventKey(e), (old.get(eventKey(e)) ?? 0) + 1);
-  const added = new Set<number>();
-  for (const [index, e] of after.events.entries()) {
-    const seen = old.get(eventKey(e)) ?? 0;
-    if (seen > 0) {
-      old.set(eventKey(e), seen - 1);
-      continue;
-    }
+function addedEvents(after: AppealSnapshot, match: HistoryMatch, user: SessionUser, shaped: (e: unknown) => boolean): Set<number> | UpdateCheck {
+  for (const index of match.added) {
+    const e = after.events[index];
     if (!shaped(e)) return reject('malformed_event', JSON.stringify(e).slice(0, 200));
     const ev = e as { id: string; actor: string; role: string; by?: string };
     if (ev.actor !== user.id || ev.role !== user.role || (ev.by !== undefined && ev.by !== user.displayName)) {
       return reject('foreign_author', `event ${ev.id} is not by ${user.username}`);
     }
-    added.add(index);
   }
-  return added;
+  return new Set(match.added);
 }

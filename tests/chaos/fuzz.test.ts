@@ -40,38 +40,49 @@ function validUpdate(): { docId: string; update: Uint8Array; doc: Y.Doc } {
   return { docId: newId(), update: Y.encodeStateAsUpdate(doc), doc };
 }
 
-/** Documents that decode but break a rule: each must be refused. */
-const wrongDocs: (() => Uint8Array)[] = [
-  () => {
+/** Documents that decode but break a rule: each must be refused, for its own reason. */
+const wrongDocs: { name: string; reason: string; make: () => Uint8Array }[] = [
+  { name: 'contact in the document', reason: 'invalid_fields', make: () => {
     const { doc } = validUpdate();
     fieldsOf(doc).set('citizen', { anonymous: false, name: '张三', phone: '13800000000' });
     return Y.encodeStateAsUpdate(doc);
-  },
-  () => {
+  } },
+  { name: 'malformed event', reason: 'malformed_event', make: () => {
     const { doc } = validUpdate();
     eventsOf(doc).push([{ type: 'closed', id: 'not-an-id', actor: 'x', role: 'admin', at: 'soon' }]);
     return Y.encodeStateAsUpdate(doc);
-  },
-  () => {
+  } },
+  { name: 'unknown village', reason: 'invalid_fields', make: () => {
     const { doc } = validUpdate();
     fieldsOf(doc).set('villageCode', '999999999999');
     return Y.encodeStateAsUpdate(doc);
-  },
-  () => {
+  } },
+  { name: 'recorded in someone else’s name', reason: 'not_creator', make: () => {
     const { doc } = validUpdate();
     fieldsOf(doc).set('createdBy', 'someone-else');
     return Y.encodeStateAsUpdate(doc);
-  },
-  () => {
+  } },
+  { name: 'description too long', reason: 'description_too_long', make: () => {
     const { doc } = validUpdate();
     textOf(doc).insert(0, 'x'.repeat(20_000));
     return Y.encodeStateAsUpdate(doc);
-  },
-  () => {
+  } },
+  { name: 'unknown root', reason: 'unknown_root', make: () => {
     const doc = new Y.Doc();
     doc.getMap('other').set('x', 1);
     return Y.encodeStateAsUpdate(doc);
-  },
+  } },
+  { name: 'a second event with the recorded event’s id', reason: 'duplicate_event', make: () => {
+    const { doc } = validUpdate();
+    const recorded = eventsOf(doc).get(0) as { id: string };
+    eventsOf(doc).push([{ id: recorded.id, type: 'commented', note: '同号', actor: grid.user.id, role: grid.user.role, at: Date.now() }]);
+    return Y.encodeStateAsUpdate(doc);
+  } },
+  { name: 'a flood of comments', reason: 'comment_flood', make: () => {
+    const { doc } = validUpdate();
+    eventsOf(doc).push(Array.from({ length: 50 }, () => ({ id: newId(), type: 'commented', note: '刷屏', actor: grid.user.id, role: grid.user.role, at: Date.now() })));
+    return Y.encodeStateAsUpdate(doc);
+  } },
 ];
 
 const push = (items: { docId: string; seq: number; update: Uint8Array }[]): ClientMessage => ({ t: 'push', batch: 1, items });
@@ -96,7 +107,7 @@ const frame: fc.Arbitrary<Uint8Array> = fc.oneof(
     }
   }),
   // Decodable documents that break the rules.
-  fc.constantFrom(...wrongDocs).map((make) => encodeFrame(push([{ docId: newId(), seq: Math.floor(Math.random() * 1e6) + 1, update: make() }]))),
+  fc.constantFrom(...wrongDocs).map(({ make }) => encodeFrame(push([{ docId: newId(), seq: Math.floor(Math.random() * 1e6) + 1, update: make() }]))),
   // A second hello, and JSON where binary belongs.
   fc.constant(encodeFrame({ t: 'hello', token: 'x', deviceId: newId(), cursor: 0 })),
 );
@@ -143,6 +154,26 @@ async function fuzzer(frames: Uint8Array[], out: Outcome): Promise<void> {
 }
 
 describe('hostile frames against a running server', () => {
+  it('refuses each hand-made wrong document with its own reason, and stores none of them', async () => {
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/sync`);
+    ws.binaryType = 'arraybuffer';
+    const messages: ReturnType<typeof decodeServerFrame>[] = [];
+    ws.on('message', (data: ArrayBuffer) => messages.push(decodeServerFrame(new Uint8Array(data))));
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(encodeFrame({ t: 'hello', token: grid.token, deviceId: newId(), cursor: 0 }));
+    await until(() => messages.some((m) => m.t === 'welcome'), 10_000, 'welcome');
+    const items = wrongDocs.map((w, i) => ({ docId: newId(), seq: i + 1, update: w.make() }));
+    const before = await server.store.updateCount();
+    ws.send(encodeFrame(push(items)));
+    await until(() => messages.some((m) => m.t === 'ack'), 10_000, 'ack');
+    const ack = messages.find((m) => m.t === 'ack') as Extract<ReturnType<typeof decodeServerFrame>, { t: 'ack' }>;
+    expect(ack.accepted).toEqual([]);
+    const got = Object.fromEntries(ack.rejected.map((r) => [wrongDocs[r.seq - 1]!.name, r.reason]));
+    expect(got).toEqual(Object.fromEntries(wrongDocs.map((w) => [w.name, w.reason])));
+    expect(await server.store.updateCount()).toBe(before);
+    ws.close();
+  });
+
   it(`answers ${FRAMES} random and mutated frames without failing, storing nothing invalid, while a phone syncs undisturbed`, async () => {
     // The bystander: a town official's phone, connected throughout.
     const bystander: Device = await device(server, await login(server, 'town'));
@@ -169,13 +200,17 @@ describe('hostile frames against a running server', () => {
     await honest.settled();
     await until(async () => (await bystander.db.appeals.get(r.value.id)) !== undefined, 10_000, 'the honest appeal reaches the bystander');
 
-    // Every stored appeal validates, field by field and event by event.
+    // Every stored appeal validates against the county's real villages, was created by the
+    // only user who pushed (grid) in its own name, and holds only well-formed events.
+    const villages = new Set((await server.store.regionsUnder([village.slice(0, 6)])).filter((r) => r.level === 'village').map((r) => r.code));
     const rows = await server.store.appealRows();
     let invalid = 0;
     for (const row of rows) {
       const snapshot = readAppeal(docFromUpdates(await server.store.docParts(row.id)), row.id);
-      const fields = validateStoredFields(snapshot.fields, snapshot.description, () => true);
-      if (!fields.ok || !snapshot.events.every(isAppealEvent)) invalid++;
+      const fields = validateStoredFields(snapshot.fields, snapshot.description, (code) => villages.has(code));
+      const first = snapshot.events[0] as { type?: string; actor?: string } | undefined;
+      const byCreator = snapshot.fields.createdBy === grid.user.id && first?.type === 'recorded' && first.actor === grid.user.id;
+      if (!fields.ok || !byCreator || !snapshot.events.every(isAppealEvent)) invalid++;
     }
     console.log(`fuzzing: ${out.sent} frames from ${SOCKETS} sockets; ${out.acks} acks, errors ${JSON.stringify(out.errors)}, ${out.closes} sockets closed; server_error 0 expected, got ${out.errors.server_error ?? 0}; stored ${rows.length} appeals, ${invalid} invalid; bystander drops ${drops}`);
     expect(out.sent).toBe(FRAMES);
