@@ -3,7 +3,6 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { dropPgSchema } from '../../server/store/postgres';
 import type { Region } from '../../src/core/regions';
 import type { SessionUser } from '../../src/core/roles';
@@ -11,7 +10,7 @@ import { loadAppeal, recordAppeal } from '../../src/store/appeals';
 import { openDb, type MinshengDB } from '../../src/store/db';
 import { deviceId } from '../../src/store/meta';
 import { SyncEngine, type SyncStatus } from '../../src/sync/engine';
-import { until } from '../helpers/clients';
+import { sniffingWebSocket, until } from '../helpers/clients';
 import { PG_URL, spawnServer, tempDir, type ServerProcess } from '../helpers/server';
 import { scale } from './scale';
 
@@ -45,25 +44,31 @@ async function post<T>(url: string, body: object, token?: string): Promise<T> {
   return (await res.json()) as T;
 }
 
+/** Pushes the server acknowledged, counted on the wire as each ack arrives: `${device}:${seq}`. */
+const acks = new Set<string>();
+
 async function phone(url: string, username: string, password: string, name: string): Promise<Phone> {
   const auth = await post<{ token: string; user: SessionUser }>(`${url}/api/login`, { username, password });
   const { regions } = (await (await fetch(`${url}/api/regions`, { headers: { authorization: `Bearer ${auth.token}` } })).json()) as { regions: Region[] };
   const db = openDb(`${name}-${Date.now()}-${Math.random()}`);
   await db.regions.bulkPut(regions);
   let status!: SyncStatus;
-  const engine = new SyncEngine({ db, url: `${url.replace('http', 'ws')}/sync`, token: auth.token, deviceId: await deviceId(db), WebSocketImpl: WebSocket as never, retryBaseMs: 50, ackTimeoutMs: 5_000 });
+  const device = await deviceId(db);
+  const Sniffing = sniffingWebSocket((msg) => msg.t === 'ack' && msg.accepted.forEach((seq) => acks.add(`${device}:${seq}`)));
+  const engine = new SyncEngine({ db, url: `${url.replace('http', 'ws')}/sync`, token: auth.token, deviceId: device, WebSocketImpl: Sniffing as never, retryBaseMs: 50, ackTimeoutMs: 5_000 });
   engine.subscribe((s) => (status = s));
   engine.start();
   return { db, engine, status: () => status, who: auth.user, village: auth.user.scope.regions[0]!.padEnd(12, '0').slice(0, 12) };
 }
 
 /** What the store holds, counted in its own database. */
-async function counts(kind: string, dataDir: string, url: string): Promise<{ appeals: number; updates: number; receipts: number }> {
+async function counts(kind: string, dataDir: string, url: string): Promise<{ appeals: number; updates: number; receipts: number; ids: string[] }> {
   const sql = { appeals: 'SELECT count(*) AS n FROM appeals', updates: 'SELECT count(*) AS n FROM updates', receipts: 'SELECT count(*) AS n FROM receipts' };
   if (kind === 'sqlite') {
     const db = new Database(path.join(dataDir, 'minsheng.sqlite'), { readonly: true });
     try {
-      return Object.fromEntries(Object.entries(sql).map(([k, q]) => [k, (db.prepare(q).get() as { n: number }).n])) as never;
+      const out = Object.fromEntries(Object.entries(sql).map(([k, q]) => [k, (db.prepare(q).get() as { n: number }).n]));
+      return { ...out, ids: (db.prepare('SELECT id FROM appeals').all() as { id: string }[]).map((r) => r.id) } as never;
     } finally {
       db.close();
     }
@@ -71,8 +76,9 @@ async function counts(kind: string, dataDir: string, url: string): Promise<{ app
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const out: Record<string, number> = {};
+    const out: Record<string, unknown> = {};
     for (const [k, q] of Object.entries(sql)) out[k] = Number((await client.query<{ n: string }>(q)).rows[0]!.n);
+    out.ids = (await client.query<{ id: string }>('SELECT id FROM appeals')).rows.map((r) => r.id);
     return out as never;
   } finally {
     await client.end();
@@ -81,6 +87,7 @@ async function counts(kind: string, dataDir: string, url: string): Promise<{ app
 
 describe.each(['sqlite', ...(pgUp ? ['postgres'] : [])])('the server killed at random on %s', (kind) => {
   it(`loses nothing acknowledged and stores nothing twice (${APPEALS} appeals from ${PHONES} phones)`, async () => {
+    acks.clear();
     const dataDir = tempDir();
     let dbUrl = '';
     if (kind === 'postgres') {
@@ -109,10 +116,12 @@ describe.each(['sqlite', ...(pgUp ? ['postgres'] : [])])('the server killed at r
 
       let recording = true;
       const per = Math.ceil(APPEALS / PHONES);
+      const recordedIds: string[] = [];
       const recorded = phones.map(async (p, i) => {
         for (let n = 0; n < per && i * per + n < APPEALS; n++) {
           const r = await recordAppeal(p.db, { channel: 'grid_patrol', category: 'infra.roads', kind: 'help', urgency: 'yellow', villageCode: p.village, description: `网格员${i}第${n}件：村道坑洼`, citizen: { anonymous: true } }, p.who);
           if (!r.ok) throw new Error(JSON.stringify(r.errors));
+          recordedIds.push(r.value.id);
           p.engine.kick();
           await new Promise((res) => setTimeout(res, PACE_MS * (0.5 + Math.random())));
         }
@@ -141,20 +150,28 @@ describe.each(['sqlite', ...(pgUp ? ['postgres'] : [])])('the server killed at r
       for (const p of phones) await until(async () => p.status().link === 'online' && (await p.db.outbox.count()) === 0, scale(60_000, 600_000), 'every outbox drained');
       const drainMs = Date.now() - started;
 
-      const stored = await counts(kind, dataDir, dbUrl);
-      const acked = APPEALS - (await Promise.all(phones.map((p) => p.db.outbox.count()))).reduce((a, b) => a + b, 0);
-      console.log(`server crash (${kind}): pushes ${APPEALS} from ${PHONES} phones, kills ${kills}, acked ${acked}, stored ${stored.appeals} (updates ${stored.updates}, receipts ${stored.receipts}), lost ${APPEALS - stored.appeals}, duplicates ${stored.updates - APPEALS}; outboxes drained ${drainMs} ms after the last record`);
+      const { ids, ...stored } = await counts(kind, dataDir, dbUrl);
+      const acked = acks.size;
+      const lost = recordedIds.filter((id) => !ids.includes(id)).length;
+      console.log(`server crash (${kind}): pushes ${APPEALS} from ${PHONES} phones, kills ${kills}, acked ${acked} (counted on the wire), stored ${stored.appeals} (updates ${stored.updates}, receipts ${stored.receipts}), lost ${lost}, duplicates ${stored.updates - APPEALS}; outboxes drained ${drainMs} ms after the last record`);
       expect(kills).toBeGreaterThan(0);
+      expect(acked).toBe(APPEALS);
+      // The server holds exactly the appeals the phones recorded: no more, no fewer, none twice.
+      expect([...ids].sort()).toEqual([...recordedIds].sort());
       expect(stored).toEqual({ appeals: APPEALS, updates: APPEALS, receipts: APPEALS });
 
       // A town official's phone catching up from nothing holds exactly what each pusher holds.
       const observer = await phone(server.url, 'town', 'demo1234', 'observer');
       phones.push(observer);
       await until(async () => (await observer.db.appeals.count()) === APPEALS && observer.status().catchUp === null, scale(60_000, 900_000), 'observer caught up');
+      let compared = 0;
       for (const p of phones.slice(0, -1)) {
-        const mine = await p.db.appeals.toCollection().primaryKeys();
-        for (const id of mine.slice(0, 5)) expect(await loadAppeal(observer.db, id as string)).toEqual(await loadAppeal(p.db, id as string));
+        for (const id of await p.db.appeals.toCollection().primaryKeys()) {
+          expect(await loadAppeal(observer.db, id as string)).toEqual(await loadAppeal(p.db, id as string));
+          compared++;
+        }
       }
+      expect(compared).toBe(APPEALS);
     } finally {
       for (const p of phones) {
         p.engine.stop();

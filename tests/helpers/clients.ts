@@ -1,5 +1,6 @@
 import 'fake-indexeddb/auto';
 import WebSocket from 'ws';
+import { decodeServerFrame, type ServerMessage } from '../../src/core/protocol';
 import type { Region } from '../../src/core/regions';
 import type { Role, SessionUser } from '../../src/core/roles';
 import { hashPassword } from '../../server/auth';
@@ -86,4 +87,25 @@ export async function device(server: RunningServer, session: Login, options: Dev
       db.close();
     },
   };
+}
+
+/**
+ * A WebSocket class for SyncEngine that hands every server frame it receives to `onFrame`
+ * as it arrives (tests count acks and refusals on the wire, not from the outbox afterwards).
+ */
+export function sniffingWebSocket(onFrame: (msg: ServerMessage) => void): typeof WebSocket {
+  return class extends WebSocket {
+    constructor(url: string) {
+      super(url);
+      this.on('message', (data: Buffer) => {
+        let msg: ServerMessage;
+        try {
+          msg = decodeServerFrame(new Uint8Array(data));
+        } catch {
+          return;
+        }
+        onFrame(msg);
+      });
+    }
+  } as unknown as typeof WebSocket;
 }

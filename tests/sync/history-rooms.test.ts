@@ -7,12 +7,11 @@ import * as Y from 'yjs';
 import { docFromUpdates, eventsOf, readAppeal } from '../../src/core/doc';
 import type { AppealEvent } from '../../src/core/events';
 import { fold } from '../../src/core/fold';
-import { decodeServerFrame } from '../../src/core/protocol';
 import type { RunningServer } from '../../server/app';
 import { ROOM_OUT_OF_SCOPE } from '../../server/sync/rooms';
 import { act, loadAppeal, recordAppeal } from '../../src/store/appeals';
 import { startTestServer } from '../helpers/server';
-import { device, login, until, type Device, type Login } from '../helpers/clients';
+import { device, login, sniffingWebSocket, until, type Device, type Login } from '../helpers/clients';
 
 // Issue 21 through the real protocol: a live room stops serving a member the appeal has
 // left, no member speaks for another in presence, and two officials closing the same
@@ -40,19 +39,7 @@ async function joinRoom(session: Login, docId: string) {
 
 /** Reasons of every refusal the server sent this process's devices. */
 const refusals: string[] = [];
-class Sniffing extends WebSocket {
-  constructor(url: string) {
-    super(url);
-    this.on('message', (data: Buffer) => {
-      try {
-        const msg = decodeServerFrame(new Uint8Array(data));
-        if (msg.t === 'ack') refusals.push(...msg.rejected.map((r) => r.reason));
-      } catch {
-        // not ours to judge
-      }
-    });
-  }
-}
+const Sniffing = sniffingWebSocket((msg) => msg.t === 'ack' && refusals.push(...msg.rejected.map((r) => r.reason)));
 
 async function online(session: Login): Promise<Device> {
   const d = await device(server, session, { WebSocketImpl: Sniffing as never });
