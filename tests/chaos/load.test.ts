@@ -4,7 +4,7 @@ import { appealUpdates, connect, prepare, push, rssOf, SQLITE, type Conn } from 
 import { appendEvent } from '../../src/core/doc';
 import { newId } from '../../src/core/id';
 import { spawnServer } from '../helpers/server';
-import { scale } from './scale';
+import { CHAOS, scale } from './scale';
 
 // Many phones connected at once for minutes, each pushing every 10 s, against the server in
 // its own process: every push is acknowledged, and the server's memory levels off instead
@@ -16,11 +16,16 @@ const PERIOD_MS = 10_000;
 const ACK_TIMEOUT_MS = 30_000;
 /** Growth allowed between the second quarter of the run and the last (MiB). */
 const GROWTH_BOUND_MIB = 64;
+/**
+ * Quarters of a 16 s slice are 4 s apart, far too close for a leak to show: the memory
+ * bound is asserted only at full size (npm run test:chaos, 300 s); the slice proves acks.
+ */
+const MEMORY_ASSERTED = CHAOS;
 
 const withTimeout = <T>(p: Promise<T>, ms: number) => Promise.race([p, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms))]);
 
 describe('many phones for minutes', () => {
-  it(`acknowledges every push from ${PHONES} phones over ${RUN_MS / 1000} s, with memory bounded`, async () => {
+  it(`acknowledges every push from ${PHONES} phones over ${RUN_MS / 1000} s${MEMORY_ASSERTED ? ', with memory bounded' : ''}`, async () => {
     const { env, clients } = await prepare(SQLITE, PHONES);
     const server = await spawnServer({ ...env, MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0' });
     const conns: Conn[] = [];
@@ -62,10 +67,10 @@ describe('many phones for minutes', () => {
       const early = MiB(mean(quarter(1)));
       const late = MiB(mean(quarter(3)));
       const peak = MiB(Math.max(...samples.map((s) => s.rss)));
-      console.log(`load: ${PHONES} phones, ${RUN_MS / 1000} s, pushes ${pushes}, acked ${acked}, dropped ${dropped}; server RSS ${early.toFixed(0)} MiB in the second quarter, ${late.toFixed(0)} MiB in the last (growth ${(late - early).toFixed(0)} MiB, bound ${GROWTH_BOUND_MIB}), peak ${peak.toFixed(0)} MiB`);
+      console.log(`load: ${PHONES} phones, ${RUN_MS / 1000} s, pushes ${pushes}, acked ${acked}, dropped ${dropped}; server RSS ${early.toFixed(0)} MiB in the second quarter, ${late.toFixed(0)} MiB in the last (growth ${(late - early).toFixed(0)} MiB, bound ${GROWTH_BOUND_MIB}${MEMORY_ASSERTED ? '' : ', not asserted in the fast slice'}), peak ${peak.toFixed(0)} MiB`);
       expect(dropped).toBe(0);
       expect(acked).toBe(pushes);
-      expect(late - early).toBeLessThan(GROWTH_BOUND_MIB);
+      if (MEMORY_ASSERTED) expect(late - early).toBeLessThan(GROWTH_BOUND_MIB);
     } finally {
       for (const c of conns) c.ws.close();
       await server.stop();
