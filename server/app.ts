@@ -13,10 +13,11 @@ import { ensureSeeded, type SeedResult } from './seed';
 import { openStore } from './store';
 import type { Store } from './store/types';
 import { createCommitBus, createNotifiedBus, type CommitBus } from './sync/bus';
-import { createSyncHub, type HubOptions } from './sync/hub';
+import { createSyncHub, type HubOptions, type SyncHub } from './sync/hub';
 import { createRooms } from './sync/rooms';
 import { createTickets } from './sync/tickets';
 import { startDeadlineScanner } from './jobs/deadlines';
+import { startUploadSweeper } from './jobs/uploads';
 import { createRevocations } from './revocations';
 import { createTokenService } from './tokens';
 import { reprojectIfPolicyChanged } from './jobs/reproject';
@@ -26,6 +27,8 @@ export interface RunningServer {
   store: Store;
   bus: CommitBus;
   seed: SeedResult;
+  /** The sync hub (tests and monitoring read how many sockets wait for a welcome). */
+  hub: SyncHub;
   close(): Promise<void>;
 }
 
@@ -43,12 +46,18 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const tokens = createTokenService(store, { accessMinutes: config.accessMinutes, sessionDays: config.sessionDays });
   const revocations = createRevocations();
   const api = createApi({ store, config, tickets, tokens, revocations });
-  const uploads = createUploads({ store, dataDir: config.dataDir, authed: bearerAuth(tokens) });
+  const uploads = createUploads({ store, dataDir: config.dataDir, authed: bearerAuth(tokens), limits: config.uploads });
   const serveStatic = config.staticDir ? createStaticHandler(config.staticDir) : null;
   await reprojectIfPolicyChanged(store, config.policy);
-  const hub = createSyncHub({ store, villages, policy: config.policy, tokens, revocations, bus }, hubOptions);
+  const hub = createSyncHub({ store, villages, policy: config.policy, tokens, revocations, bus }, { ...hubOptions, preAuth: { ...config.syncPreAuth, ...hubOptions.preAuth } });
   const rooms = createRooms(store, villages, bus, tickets, config.policy, revocations);
+  // Logging out closes that session's sockets on this instance (see server/revocations.ts for the others).
+  const unsubscribeSessions = revocations.subscribeSessions((sid) => {
+    hub.closeSession(sid);
+    rooms.closeSession(sid);
+  });
   const stopScanner = startDeadlineScanner(store, bus, config.policy, config.scanIntervalMs);
+  const stopSweeper = startUploadSweeper(uploads.sweep, config.uploads.sweepIntervalMs);
   const find = createCodeFinder(store);
   const publicPages = createPublicPages({ store, bus, policy: config.policy, find, places });
   const board = createBoard({ store, places });
@@ -95,9 +104,12 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
     store,
     bus,
     seed,
+    hub,
     close: () =>
       new Promise<void>((resolve) => {
         stopScanner();
+        stopSweeper();
+        unsubscribeSessions();
         const pushing = hub.close();
         rooms.close();
         server.close(() => void pushing.then(() => bus.close?.()).then(() => store.close()).then(resolve, resolve));

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parsePolicy, type DeadlinePolicy, type PresetName } from '../src/core/deadline';
 import { parseTileSource, type TileSource } from '../src/core/geo';
 import { DEFAULT_SCORECARD, parseScorecard, type Scorecard } from '../src/core/scorecard';
+import { MAX_ATTACHMENT_BYTES } from '../src/core/attachments';
 
 export interface Config {
   host: string;
@@ -27,6 +28,58 @@ export interface Config {
   open311Keys: ReadonlyMap<string, string>;
   /** How the red and black lists score units: weights, sub-metrics, list lengths. */
   scorecard: Scorecard;
+  /** Unfinished uploads: how long they are kept, how often expired ones are swept, and what one user may hold. */
+  uploads: UploadLimits;
+  /** Sync sockets not yet welcomed: what the environment overrides of the hub's PRE_AUTH_LIMITS. */
+  syncPreAuth: SyncPreAuthOverrides;
+}
+
+export interface SyncPreAuthOverrides {
+  /** Milliseconds a socket has to send a valid hello (MINSHENG_SYNC_HELLO_MS). */
+  helloMs?: number;
+  /** Sockets waiting for a welcome from one address (MINSHENG_SYNC_WAITING_PER_ADDRESS). */
+  perAddress?: number;
+  /** Sockets waiting for a welcome in all (MINSHENG_SYNC_WAITING_TOTAL). */
+  total?: number;
+}
+
+/** MINSHENG_SYNC_*: each a whole number of at least 1, absent for the hub's default. */
+function loadSyncPreAuth(env: NodeJS.ProcessEnv): SyncPreAuthOverrides {
+  const out: SyncPreAuthOverrides = {};
+  for (const [key, variable] of [['helloMs', 'MINSHENG_SYNC_HELLO_MS'], ['perAddress', 'MINSHENG_SYNC_WAITING_PER_ADDRESS'], ['total', 'MINSHENG_SYNC_WAITING_TOTAL']] as const) {
+    if (env[variable] === undefined || env[variable] === '') continue;
+    const n = Number(env[variable]);
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${variable} must be a whole number of at least 1`);
+    out[key] = n;
+  }
+  return out;
+}
+
+export interface UploadLimits {
+  /** An upload not finished this long after its first chunk is removed. */
+  partialTtlMs: number;
+  /** How often expired uploads are swept; 0 turns the sweep off. */
+  sweepIntervalMs: number;
+  /** Bytes (as declared) one user may hold in unfinished uploads. */
+  maxPartialBytes: number;
+  /** Unfinished uploads one user may hold at once. */
+  maxPartialCount: number;
+}
+
+const MIB = 1024 * 1024;
+
+/** MINSHENG_UPLOAD_*: each defaulted, each checked; the byte cap must leave room for the largest attachment. */
+function loadUploadLimits(env: NodeJS.ProcessEnv): UploadLimits {
+  const ttlHours = Number(env.MINSHENG_UPLOAD_PARTIAL_TTL_HOURS ?? 7 * 24);
+  if (!Number.isFinite(ttlHours) || ttlHours <= 0) throw new ConfigError('MINSHENG_UPLOAD_PARTIAL_TTL_HOURS must be a positive number of hours');
+  const sweepIntervalMs = Number(env.MINSHENG_UPLOAD_SWEEP_INTERVAL_MS ?? 60 * 60_000);
+  if (!Number.isInteger(sweepIntervalMs) || sweepIntervalMs < 0) throw new ConfigError('MINSHENG_UPLOAD_SWEEP_INTERVAL_MS must be a whole number of milliseconds (0 turns the sweep off)');
+  const largest = Math.max(...Object.values(MAX_ATTACHMENT_BYTES));
+  const maxMib = Number(env.MINSHENG_UPLOAD_PARTIAL_MAX_MB ?? 200);
+  if (!Number.isFinite(maxMib) || maxMib * MIB < largest) throw new ConfigError(`MINSHENG_UPLOAD_PARTIAL_MAX_MB must be a number of MiB of at least ${largest / MIB} (the largest attachment)`);
+  const maxPartialCount = Number(env.MINSHENG_UPLOAD_PARTIAL_MAX_COUNT ?? 20);
+  if (!Number.isInteger(maxPartialCount) || maxPartialCount < 1) throw new ConfigError('MINSHENG_UPLOAD_PARTIAL_MAX_COUNT must be a whole number of at least 1');
+  return { partialTtlMs: Math.round(ttlHours * 3_600_000), sweepIntervalMs, maxPartialBytes: Math.floor(maxMib * MIB), maxPartialCount };
 }
 
 /** `MINSHENG_OPEN311_KEYS=dashboard:KEY,hotline:KEY2`: each key at least 24 of A–Z a–z 0–9 _ -. */
@@ -100,5 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tiles: tiles.source,
     open311Keys: parseOpen311Keys(env.MINSHENG_OPEN311_KEYS),
     scorecard: loadScorecard(env.MINSHENG_SCORECARD),
+    uploads: loadUploadLimits(env),
+    syncPreAuth: loadSyncPreAuth(env),
   };
 }

@@ -106,7 +106,14 @@ async function describeSeeded(store: Store, county: string): Promise<Omit<SeedRe
   };
 }
 
+/**
+ * The start-up summary. The demo logins and their password only on the start that seeded
+ * them: later, accounts may be real ones whose names do not belong in a log, and the
+ * password may no longer be the demo one.
+ */
 export function formatLogins(r: SeedResult): string {
+  const county = `Demo county: ${r.countyName} ${r.county} — ${r.towns} towns, ${r.villages} villages`;
+  if (!r.seededNow) return `${county}\n${r.logins.length} active accounts (demo logins are printed only when the data is first seeded)`;
   const rows = r.logins.map((l) => `  ${l.username.padEnd(11)} ${DEMO_PASSWORD}   ${l.role.padEnd(18)} ${l.displayName} (${l.scopeName})`);
-  return [`Demo county: ${r.countyName} ${r.county} — ${r.towns} towns, ${r.villages} villages`, 'Demo logins (username / password / role):', ...rows].join('\n');
+  return [county, 'Demo logins (username / password / role):', ...rows].join('\n');
 }

@@ -46,13 +46,15 @@ interface AdminDeps {
   authed: (req: IncomingMessage) => Promise<{ user: UserRecord }>;
   readJson: typeof readJsonFn;
   parse: typeof parseFn;
+  /** Told when an administrator sets a user's password: the login throttle forgives the account. */
+  passwordReset?: (username: string) => void;
 }
 
 export function listedUser(u: UserRecord) {
   return { id: u.id, username: u.username, displayName: u.displayName, role: u.role, scope: u.scope, disabled: u.disabled };
 }
 
-export function createAdminRoutes({ store, revocations, authed, readJson, parse }: AdminDeps): (method: string, path: string) => Route | undefined {
+export function createAdminRoutes({ store, revocations, authed, readJson, parse, passwordReset }: AdminDeps): (method: string, path: string) => Route | undefined {
   const asAdmin = async (req: IncomingMessage): Promise<UserRecord> => {
     const { user } = await authed(req);
     if (user.role !== 'admin') {
@@ -104,6 +106,7 @@ export function createAdminRoutes({ store, revocations, authed, readJson, parse 
     }
     const result = (await store.updateUser(target.id, change))!;
     if (result.revoked) revocations.revoke(target.id);
+    if (body.password !== undefined) passwordReset?.(result.user.username);
     // Never the password itself: only that it changed.
     const detail = { ...body, ...(body.password !== undefined ? { password: 'reset' } : {}), revoked: result.revoked };
     await store.insertAudit({ at: Date.now(), actor: admin.id, action: 'user_updated', target: target.id, ip: clientIp(req), detail });

@@ -14,7 +14,7 @@ import { createReportRoutes } from './reports';
 import { withInitials } from '../initials';
 import { DEFAULT_KEYWORDS, parseKeywords, type KeywordRule } from '../../src/core/classify';
 import type { PointCorrections } from '../../src/core/geo';
-import { createWindowCounter } from './ratelimit';
+import { createLoginThrottle, type LoginLimits } from './ratelimit';
 import type { Tickets } from '../sync/tickets';
 import { isUuidV7 } from '../../src/core/id';
 import { appealInScope } from '../../src/core/roles';
@@ -43,8 +43,16 @@ export class HttpError extends Error {
 
 export type Route = (req: IncomingMessage) => Promise<[number, unknown]>;
 
-/** Failed logins allowed before a pause: per account, and per address. */
-export const LOGIN_LIMITS = { account: { max: 5, windowMs: 15 * 60_000 }, ip: { max: 30, windowMs: 15 * 60_000 } };
+/**
+ * Failed logins allowed before a pause (rules in `createLoginThrottle`): per account from one
+ * address, per address, and per account from everywhere, past which only addresses that have
+ * not yet failed on it may try.
+ */
+export const LOGIN_LIMITS: LoginLimits = {
+  pair: { max: 5, windowMs: 15 * 60_000 },
+  address: { max: 30, windowMs: 15 * 60_000 },
+  account: { max: 20, windowMs: 15 * 60_000 },
+};
 
 /** A route's answer that is a file to download rather than JSON. */
 export class FileBody {
@@ -148,8 +156,7 @@ export interface ApiDeps {
 }
 
 export function createApi({ store, config, tickets, tokens, revocations }: ApiDeps) {
-  const perAccount = createWindowCounter(LOGIN_LIMITS.account);
-  const perIp = createWindowCounter(LOGIN_LIMITS.ip);
+  const throttle = createLoginThrottle(LOGIN_LIMITS);
 
   const authed = bearerAuth(tokens);
   const sessionBody = (user: UserRecord, issued: IssuedSession) => ({ ...issued, user: publicUser(user), policy: config.policy });
@@ -159,21 +166,22 @@ export function createApi({ store, config, tickets, tokens, revocations }: ApiDe
     'POST /api/login': async (req) => {
       const { username, password } = parse(LoginBody, await readJson(req));
       const ip = clientIp(req);
-      const wait = Math.max(perAccount.blockedFor(username), perIp.blockedFor(ip));
-      if (wait > 0) {
-        await store.insertAudit({ at: Date.now(), action: 'login_throttled', target: username, ip });
-        throw new HttpError(429, 'too_many_attempts', `Too many failed logins: try again in ${Math.ceil(wait / 1000)} s`, { 'retry-after': String(Math.ceil(wait / 1000)) });
+      const refused = throttle.refusal(username, ip);
+      if (refused) {
+        const seconds = Math.max(1, Math.ceil(refused.waitMs / 1000));
+        await store.insertAudit({ at: Date.now(), action: 'login_throttled', target: username, ip, detail: { why: refused.why, seconds } });
+        const from = refused.why === 'address' ? 'from this address' : 'for this account from this address';
+        throw new HttpError(429, 'too_many_attempts', `Too many failed logins ${from}: try again in ${seconds} s, or ask an administrator to set a new password`, { 'retry-after': String(seconds) });
       }
       const user = await store.userByUsername(username);
       // Verify even for unknown users so timing does not reveal which names exist.
       const ok = await verifyPassword(password, user?.passwordHash ?? 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
       if (!user || !ok || user.disabled) {
-        perAccount.hit(username);
-        perIp.hit(ip);
+        throttle.failed(username, ip);
         await store.insertAudit({ at: Date.now(), actor: user?.id ?? null, action: 'login_failed', target: username, ip, detail: { reason: !user ? 'unknown_user' : user.disabled ? 'disabled' : 'bad_password' } });
         throw new HttpError(401, 'bad_credentials', 'Wrong username or password');
       }
-      perAccount.reset(username);
+      throttle.succeeded(username, ip);
       await store.insertAudit({ at: Date.now(), actor: user.id, action: 'login', target: user.username, ip });
       return [200, sessionBody(user, await tokens.open(user))];
     },
@@ -187,6 +195,10 @@ export function createApi({ store, config, tickets, tokens, revocations }: ApiDe
     'POST /api/logout': async (req) => {
       const { user, sid } = await authed(req);
       await tokens.close(sid);
+      // The session's open sockets (sync, live rooms) close with it: nothing pushed after
+      // this answer is acknowledged or stored.
+      revocations.endSession(sid);
+
       await store.insertAudit({ at: Date.now(), actor: user.id, action: 'logout', target: user.username, ip: clientIp(req) });
       return [200, { ok: true }];
     },
@@ -210,17 +222,17 @@ export function createApi({ store, config, tickets, tokens, revocations }: ApiDe
     'GET /api/keywords': async (req) => (await authed(req), [200, { rules: await keywordsOf(store) }]),
     /** A one-time ticket to join an appeal's live room (see server/sync/tickets.ts). */
     'POST /api/room-ticket': async (req) => {
-      const { user } = await authed(req);
+      const { user, sid } = await authed(req);
       const { docId } = parse(TicketBody, await readJson(req));
       const appeal = await store.appealScope(docId);
       if (!appeal || !appealInScope(user, appeal)) {
         if (appeal) await store.insertAudit({ at: Date.now(), actor: user.id, action: 'permission_refused', target: docId, ip: clientIp(req), detail: { what: 'room', ...appeal } });
         throw new HttpError(404, 'not_found', 'No such appeal in your area');
       }
-      return [200, { ticket: tickets.issue(user.id, docId) }];
+      return [200, { ticket: tickets.issue(user.id, docId, sid) }];
     },
   };
-  const admin = createAdminRoutes({ store, revocations, authed, readJson, parse });
+  const admin = createAdminRoutes({ store, revocations, authed, readJson, parse, passwordReset: (username) => throttle.forgive(username) });
   Object.assign(routes, createModerationRoutes({ store, authed }), createCivicRoutes({ store, authed }));
   Object.assign(routes, createReportRoutes({ store, policy: config.policy, scorecard: config.scorecard, authed }));
 

@@ -1,18 +1,26 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { attachmentProblem, baseType, contentMatches, isHash, sniffType, UPLOAD_CHUNK_BYTES } from '../../src/core/attachments';
-import { appealInScope } from '../../src/core/roles';
+import type { UploadLimits } from '../config';
 import type { Store, UserRecord } from '../store/types';
+import { readableVia } from '../sync/attachments';
 import { clientIp, HttpError } from './api';
 
 // Resumable, content-addressed uploads. A file is named by its SHA-256; the client asks how
 // much of it the server holds (GET), then sends the rest in chunks (PUT ?offset=), each
 // appended only once it arrived whole, so a link that drops mid-chunk costs that chunk
 // and no more. The last chunk is checked against the hash and the declared type before
-// the file takes its name; a file already stored is never sent twice.
+// the file takes its name.
+//
+// Knowing a file's hash entitles to nothing. Each user's upload is their own (its own partial
+// file, its own row in the store), and only someone entitled to a stored file (who uploaded
+// those bytes, or may see a document whose listing of it is vouched for, see
+// server/sync/attachments.ts) is told it exists: they need not send it again. Anyone else gets
+// the answers a file the server lacks gets, and proves they hold the bytes by sending them.
+// Unfinished uploads are capped per user and swept once they are older than the TTL.
 
 /** Largest chunk accepted: clients send UPLOAD_CHUNK_BYTES; faster links may send more. */
 export const MAX_CHUNK_BYTES = 8 * UPLOAD_CHUNK_BYTES;
@@ -21,6 +29,7 @@ export interface UploadDeps {
   store: Store;
   dataDir: string;
   authed: (req: IncomingMessage) => Promise<{ user: UserRecord }>;
+  limits: Pick<UploadLimits, 'partialTtlMs' | 'maxPartialBytes' | 'maxPartialCount'>;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -44,6 +53,12 @@ async function readChunk(req: IncomingMessage, max: number): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+/** A user's directory under partial/: a digest, so no id can make a path of it. */
+const userDir = (userId: string) => createHash('sha256').update(userId).digest('hex').slice(0, 32);
+
+/** Expired uploads removed per store query. */
+const SWEEP_BATCH = 500;
+
 async function sizeOf(file: string): Promise<number> {
   try {
     return (await stat(file)).size;
@@ -62,32 +77,54 @@ async function sha256(file: string): Promise<{ hash: string; head: Uint8Array }>
   return { hash: h.digest('hex'), head: head ?? new Uint8Array() };
 }
 
-export function createUploads({ store, dataDir, authed }: UploadDeps) {
+export function createUploads({ store, dataDir, authed, limits }: UploadDeps) {
   const root = path.join(dataDir, 'files');
   const partial = path.join(root, 'partial');
   const finalPath = (hash: string) => path.join(root, hash.slice(0, 2), hash);
-  const partPath = (hash: string) => path.join(partial, hash);
-  // One writer per file at a time: two devices sending the same photo must not interleave.
+  const partPath = (hash: string, userId: string) => path.join(partial, userDir(userId), hash);
+  // One writer per upload at a time: two devices of one user sending the same photo must not interleave.
   const busy = new Set<string>();
+  const key = (hash: string, userId: string) => `${hash}:${userId}`;
 
-  const status = async (hash: string) => {
-    const done = await store.file(hash);
+  /** The stored file, when this user may know of it: they uploaded it, or may read a document that vouches for it. */
+  async function entitledFile(user: UserRecord, hash: string) {
+    const file = await store.file(hash);
+    if (!file) return null;
+    if ((await store.fileUpload(hash, user.id))?.done) return file;
+    return readableVia(user, await store.attachmentListings(hash)) ? file : null;
+  }
+
+  /** What this user is told: the whole file when they are entitled to it, else how much of their own upload arrived. */
+  const status = async (user: UserRecord, hash: string) => {
+    const done = await entitledFile(user, hash);
     if (done) return { received: done.size, complete: true };
-    return { received: await sizeOf(partPath(hash)), complete: false };
+    return { received: await sizeOf(partPath(hash, user.id)), complete: false };
   };
+
+  /** A new upload must fit in what the user may hold unfinished. */
+  async function reserve(user: UserRecord, hash: string, total: number): Promise<void> {
+    if (await store.fileUpload(hash, user.id)) return;
+    const held = await store.openFileUploads(user.id);
+    if (held.count + 1 > limits.maxPartialCount || held.bytes + total > limits.maxPartialBytes) {
+      throw new HttpError(429, 'upload_quota', `You have ${held.count} unfinished uploads (${held.bytes} bytes); at most ${limits.maxPartialCount} and ${limits.maxPartialBytes} bytes may wait at once. Let them finish, or they expire.`);
+    }
+    await store.openFileUpload(hash, user.id, total, Date.now());
+  }
 
   async function put(req: IncomingMessage, user: UserRecord, hash: string, offset: number): Promise<[number, unknown]> {
     const type = baseType(String(req.headers['x-upload-type'] ?? ''));
     const total = Number(req.headers['x-upload-size']);
     const problem = attachmentProblem(type, total);
     if (problem) throw new HttpError({ too_large: 413, wrong_type: 415, empty: 400 }[problem], problem, problemMessage(problem, type, total));
-    const now = await status(hash);
-    // Already here, from this device or another: the bytes need not travel.
+    const now = await status(user, hash);
+    // Already here and theirs to know of: the bytes need not travel.
     if (now.complete) return [200, now];
     if (offset !== now.received) return [409, { ...now, error: 'wrong_offset', message: `The server holds ${now.received} bytes; continue from there` }];
+    if (offset === 0) await reserve(user, hash, total);
     const chunk = await readChunk(req, Math.min(MAX_CHUNK_BYTES, total - offset));
-    await mkdir(partial, { recursive: true });
-    const fh = await open(partPath(hash), 'a');
+    const part = partPath(hash, user.id);
+    await mkdir(path.dirname(part), { recursive: true });
+    const fh = await open(part, 'a');
     try {
       await fh.write(chunk);
       await fh.sync();
@@ -97,28 +134,29 @@ export function createUploads({ store, dataDir, authed }: UploadDeps) {
     const received = offset + chunk.length;
     if (received < total) return [200, { received, complete: false }];
 
-    const got = await sha256(partPath(hash));
+    const got = await sha256(part);
     if (got.hash !== hash || !contentMatches(type, sniffType(got.head))) {
-      await rm(partPath(hash), { force: true });
+      await rm(part, { force: true });
+      await store.dropFileUpload(hash, user.id);
       const why = got.hash !== hash ? 'The file does not match its hash; it was discarded' : `The content is not ${type}; it was discarded`;
       throw new HttpError(422, got.hash !== hash ? 'hash_mismatch' : 'wrong_type', why);
     }
-    await mkdir(path.dirname(finalPath(hash)), { recursive: true });
-    await rename(partPath(hash), finalPath(hash));
-    await store.putFile({ hash, type, size: total, uploadedBy: user.id }, Date.now());
+    if (await store.file(hash)) {
+      // Someone stored these bytes first: this user has now shown they hold them too.
+      await rm(part, { force: true });
+    } else {
+      await mkdir(path.dirname(finalPath(hash)), { recursive: true });
+      await rename(part, finalPath(hash));
+      await store.putFile({ hash, type, size: total, uploadedBy: user.id }, Date.now());
+    }
+    await store.finishFileUpload(hash, user.id, total, Date.now());
     return [201, { received: total, complete: true }];
   }
 
-  /** Who may download a file: its uploader, and whoever may see a document that lists it. */
-  async function mayRead(user: UserRecord, hash: string, uploadedBy: string): Promise<boolean> {
-    if (uploadedBy === user.id) return true;
-    return (await store.attachmentScopes(hash)).some((scope) => appealInScope(user, scope));
-  }
-
   async function download(req: IncomingMessage, res: ServerResponse, user: UserRecord, hash: string): Promise<void> {
-    const file = await store.file(hash);
-    if (!file || !(await mayRead(user, hash, file.uploadedBy))) {
-      if (file) await store.insertAudit({ at: Date.now(), actor: user.id, action: 'permission_refused', target: hash, ip: clientIp(req), detail: { what: 'file' } });
+    const file = await entitledFile(user, hash);
+    if (!file) {
+      if (await store.file(hash)) await store.insertAudit({ at: Date.now(), actor: user.id, action: 'permission_refused', target: hash, ip: clientIp(req), detail: { what: 'file' } });
       throw new HttpError(404, 'not_found', 'No such file in your area');
     }
     res.writeHead(200, {
@@ -134,8 +172,39 @@ export function createUploads({ store, dataDir, authed }: UploadDeps) {
     });
   }
 
+  /**
+   * Removes uploads not finished `partialTtlMs` after they began (their rows and bytes), and
+   * partial files nobody touched for as long (left by a crash, or by an older version).
+   * Uploads with a request under way are left for the next sweep. Returns how many went.
+   */
+  async function sweep(now = Date.now()): Promise<number> {
+    const before = now - limits.partialTtlMs;
+    let removed = 0;
+    for (;;) {
+      const stale = await store.staleFileUploads(before, SWEEP_BATCH);
+      let progress = false;
+      for (const u of stale) {
+        if (busy.has(key(u.hash, u.userId))) continue;
+        await rm(partPath(u.hash, u.userId), { force: true });
+        await store.dropFileUpload(u.hash, u.userId);
+        removed++;
+        progress = true;
+      }
+      if (stale.length < SWEEP_BATCH || !progress) break;
+    }
+    for (const entry of await readdir(partial, { withFileTypes: true, recursive: true }).catch(() => [])) {
+      if (!entry.isFile()) continue;
+      const file = path.join(entry.parentPath, entry.name);
+      const info = await stat(file).catch(() => null);
+      if (!info || info.mtimeMs >= before || [...busy].some((k) => k.startsWith(`${entry.name}:`))) continue;
+      await rm(file, { force: true });
+      removed++;
+    }
+    return removed;
+  }
+
   /** Handles /api/uploads/:hash and /api/files/:hash; false for any other path. */
-  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const url = new URL(req.url ?? '/', 'http://local');
     const m = /^\/api\/(uploads|files)\/([^/]+)$/.exec(url.pathname);
     if (!m) return false;
@@ -148,19 +217,20 @@ export function createUploads({ store, dataDir, authed }: UploadDeps) {
         return true;
       }
       if (what === 'uploads' && req.method === 'GET') {
-        sendJson(res, 200, await status(hash));
+        sendJson(res, 200, await status(user, hash));
         return true;
       }
       if (what === 'uploads' && req.method === 'PUT') {
         const offset = Number(url.searchParams.get('offset'));
         if (!Number.isInteger(offset) || offset < 0) throw new HttpError(400, 'bad_offset', 'offset must be a byte position');
-        if (busy.has(hash)) throw new HttpError(409, 'busy', 'This file is being uploaded by another request; ask again shortly');
-        busy.add(hash);
+        const k = key(hash, user.id);
+        if (busy.has(k)) throw new HttpError(409, 'busy', 'This file is being uploaded by another request; ask again shortly');
+        busy.add(k);
         try {
           const [code, body] = await put(req, user, hash, offset);
           sendJson(res, code, body);
         } finally {
-          busy.delete(hash);
+          busy.delete(k);
         }
         return true;
       }
@@ -178,7 +248,9 @@ export function createUploads({ store, dataDir, authed }: UploadDeps) {
       }
       return true;
     }
-  };
+  }
+
+  return Object.assign(handle, { sweep });
 }
 
 function problemMessage(problem: string, type: string, size: number): string {

@@ -5,6 +5,7 @@ import { newId } from '../../src/core/id';
 import type { PushTx, Store } from '../store/types';
 import { appendInTx } from '../intake';
 import type { CommitBus, Committed } from '../sync/bus';
+import { startPeriodic } from './periodic';
 
 /** The idempotency identity of the scanner's writes in the receipts table. */
 export const SCANNER_DEVICE = 'server:deadline-scanner';
@@ -60,27 +61,8 @@ function appendDuties(tx: PushTx, docId: string, policy: DeadlinePolicy, now: nu
 
 /** Runs the scanner every `intervalMs` (and once at start); errors are logged, never fatal. */
 export function startDeadlineScanner(store: Store, bus: CommitBus, policy: DeadlinePolicy, intervalMs: number): () => void {
-  if (intervalMs <= 0) return () => undefined;
-  let running = false;
-  const run = async () => {
-    // A slow scan is not started again under itself.
-    if (running) return;
-    running = true;
-    try {
-      const r = await scanDeadlines(store, bus, policy, Date.now());
-      if (r.warned + r.supervised > 0) console.log(`deadline scan: ${r.scanned} due, ${r.warned} warnings, ${r.supervised} supervision steps`);
-    } catch (err) {
-      console.error('deadline scan failed', err);
-    } finally {
-      running = false;
-    }
-  };
-  const first = setTimeout(() => void run(), 0);
-  const timer = setInterval(() => void run(), intervalMs);
-  timer.unref();
-  first.unref();
-  return () => {
-    clearTimeout(first);
-    clearInterval(timer);
-  };
+  return startPeriodic('deadline scan', intervalMs, async () => {
+    const r = await scanDeadlines(store, bus, policy, Date.now());
+    if (r.warned + r.supervised > 0) console.log(`deadline scan: ${r.scanned} due, ${r.warned} warnings, ${r.supervised} supervision steps`);
+  });
 }

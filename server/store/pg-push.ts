@@ -3,6 +3,7 @@ import type { Contact } from '../../src/core/appeal';
 import type { MeetingProjection } from '../../src/core/meeting';
 import type { AppealProjection } from '../../src/core/projection';
 import { pgAppealScope, pgDocParts } from './pg-docs';
+import { pgAttachmentFacts, pgVouchAttachment } from './pg-files';
 import { APPEAL_COLUMNS, APPEAL_REPLACED, appealValues, bytesOf } from './rows';
 import type { PushTx, StoredUpdate } from './types';
 
@@ -40,14 +41,14 @@ export function bufferedPushTx(c: pg.PoolClient): BufferedPushTx {
   const stored = new Map<string, Uint8Array[]>();
   const seqs: number[] = [];
   const inserted: [number, string][] = [];
-  const key = (deviceId: string, clientSeq: number) => `${deviceId}\u0000${clientSeq}`;
+  const key = (deviceId: string, clientSeq: number, userId: string) => `${deviceId}\u0000${clientSeq}\u0000${userId}`;
 
   async function flush(): Promise<void> {
     const { updates, contacts, appeals, meetings, attachments } = pending;
     for (const part of chunks(updates)) {
       await c.query(
-        `WITH u AS (INSERT INTO updates (seq, doc_id, device_id, client_seq, user_id, bytes, received_at) VALUES ${placeholders(part.length, 7)} RETURNING seq, device_id, client_seq)
-         INSERT INTO receipts (device_id, client_seq, seq) SELECT device_id, client_seq, seq FROM u`,
+        `WITH u AS (INSERT INTO updates (seq, doc_id, device_id, client_seq, user_id, bytes, received_at) VALUES ${placeholders(part.length, 7)} RETURNING seq, device_id, client_seq, user_id)
+         INSERT INTO receipts (device_id, client_seq, user_id, seq) SELECT device_id, client_seq, user_id, seq FROM u`,
         part.flatMap(({ seq, u, receivedAt }) => [seq, u.docId, u.deviceId, u.clientSeq, u.userId, Buffer.from(u.bytes), receivedAt]),
       );
     }
@@ -100,9 +101,9 @@ export function bufferedPushTx(c: pg.PoolClient): BufferedPushTx {
   return {
     inserted,
     flush,
-    prefetch: async (deviceId, clientSeqs, docIds) => {
+    prefetch: async (deviceId, clientSeqs, docIds, userId) => {
       const [receipts, parts] = await Promise.all([
-        c.query<{ client_seq: number }>('SELECT client_seq FROM receipts WHERE device_id = $1 AND client_seq = ANY($2)', [deviceId, clientSeqs]),
+        c.query<{ client_seq: number }>('SELECT client_seq FROM receipts WHERE device_id = $1 AND client_seq = ANY($2) AND user_id = $3', [deviceId, clientSeqs, userId]),
         c.query<{ doc_id: string; bytes: Buffer }>(
           `SELECT doc_id, bytes FROM (SELECT doc_id, state AS bytes, -1 AS seq FROM snapshots WHERE doc_id = ANY($1)
              UNION ALL SELECT doc_id, bytes, seq FROM updates WHERE doc_id = ANY($1)) p ORDER BY doc_id, seq`,
@@ -110,17 +111,17 @@ export function bufferedPushTx(c: pg.PoolClient): BufferedPushTx {
         ),
       ]);
       const found = new Set(receipts.rows.map((r) => r.client_seq));
-      for (const s of clientSeqs) seenKeys.set(key(deviceId, s), found.has(s));
+      for (const s of clientSeqs) seenKeys.set(key(deviceId, s, userId), found.has(s));
       for (const id of docIds) stored.set(id, []);
       for (const r of parts.rows) stored.get(r.doc_id)!.push(bytesOf(r.bytes));
       // One sequence number per item, taken while the push lock is held: increasing, in commit order.
       const got = await c.query<{ seq: number }>("SELECT nextval(pg_get_serial_sequence('updates', 'seq')) AS seq FROM generate_series(1, $1)", [clientSeqs.length]);
       seqs.push(...got.rows.map((r) => r.seq).sort((a, b) => a - b));
     },
-    seen: async (deviceId, clientSeq) => {
-      const known = seenKeys.get(key(deviceId, clientSeq));
+    seen: async (deviceId, clientSeq, userId) => {
+      const known = seenKeys.get(key(deviceId, clientSeq, userId));
       if (known !== undefined) return known;
-      const r = await c.query('SELECT 1 FROM receipts WHERE device_id = $1 AND client_seq = $2', [deviceId, clientSeq]);
+      const r = await c.query('SELECT 1 FROM receipts WHERE device_id = $1 AND client_seq = $2 AND user_id = $3', [deviceId, clientSeq, userId]);
       return r.rowCount! > 0;
     },
     docParts: async (docId) => {
@@ -130,7 +131,7 @@ export function bufferedPushTx(c: pg.PoolClient): BufferedPushTx {
     insertUpdate: async (u, receivedAt) => {
       const seq = seqs.shift() ?? (await c.query<{ seq: number }>("SELECT nextval(pg_get_serial_sequence('updates', 'seq')) AS seq")).rows[0]!.seq;
       pending.updates.push({ seq, u, receivedAt });
-      seenKeys.set(key(u.deviceId, u.clientSeq), true);
+      seenKeys.set(key(u.deviceId, u.clientSeq, u.userId), true);
       inserted.push([seq, u.docId]);
       return seq;
     },
@@ -152,6 +153,12 @@ export function bufferedPushTx(c: pg.PoolClient): BufferedPushTx {
     appealScope: async (docId) => {
       await flush();
       return pgAppealScope(c, docId);
+    },
+    vouchAttachment: (docId, hash, backers) => pgVouchAttachment(c, docId, hash, backers),
+    attachmentFacts: async (hash, userId) => {
+      // The listings this batch already made count.
+      await flush();
+      return pgAttachmentFacts(c, hash, userId);
     },
   };
 }

@@ -4,6 +4,7 @@ import type { Tally } from '../../src/core/geo';
 import type { Region } from '../../src/core/regions';
 import { appealFromRow, bytesOf, CAMPAIGN_STATEMENTS, SHARED_DDL, campaignFromRow, COMMENT_COLUMNS, slotFromRow, commentFromRow, contactFromRow, meetingFromRow, RANK_COLUMNS, rankFromRow, toUser, type ContactRow, type UserRow } from './rows';
 import { pgAppealScope, pgDocParts } from './pg-docs';
+import { pgAttachmentListings, pgFileUpload } from './pg-files';
 import { bufferedPushTx } from './pg-push';
 import type { CommitRow, Store } from './types';
 
@@ -12,7 +13,7 @@ import type { CommitRow, Store } from './types';
 
 // Versioned migrations, applied in order at start under an advisory lock (instances starting
 // together migrate once); never edit one that has shipped.
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: string[] = [
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE regions (code TEXT PRIMARY KEY, name TEXT NOT NULL, level TEXT NOT NULL, parent TEXT);
@@ -92,6 +93,18 @@ const MIGRATIONS: string[] = [
   `
   ALTER TABLE appeals ADD COLUMN campaign_id TEXT, ADD COLUMN adopted INTEGER NOT NULL DEFAULT 0, ADD COLUMN reception_slot TEXT;
   ${SHARED_DDL.civic}
+  `,
+  // Files: each user's own upload and who vouches for each listing (as in SQLite's migrations).
+  `
+  ${SHARED_DDL.fileUploads}
+  `,
+  // Receipts name the user as well as (device, seq), as in SQLite's migrations: a user
+  // folded away by compaction is unknown ('') and matches no one.
+  `
+  ALTER TABLE receipts ADD COLUMN user_id TEXT NOT NULL DEFAULT '';
+  UPDATE receipts r SET user_id = u.user_id FROM updates u WHERE u.seq = r.seq;
+  ALTER TABLE receipts ALTER COLUMN user_id DROP DEFAULT;
+  ALTER TABLE receipts DROP CONSTRAINT receipts_pkey, ADD PRIMARY KEY (device_id, client_seq, user_id);
   `,
 ];
 
@@ -396,6 +409,23 @@ export async function openPgStore(url: string, schema?: string): Promise<Store> 
     },
     putFile: async (f, now) =>
       void (await pool.query('INSERT INTO files (hash, type, size, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [f.hash, f.type, f.size, f.uploadedBy, now])),
+    attachmentListings: (hash) => pgAttachmentListings(pool, hash),
+    fileUpload: (hash, userId) => pgFileUpload(pool, hash, userId),
+    openFileUpload: async (hash, userId, size, now) =>
+      void (await pool.query('INSERT INTO file_uploads (hash, user_id, size, started_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [hash, userId, size, now])),
+    finishFileUpload: async (hash, userId, size, now) =>
+      void (await pool.query(
+        `INSERT INTO file_uploads (hash, user_id, size, started_at, done_at) VALUES ($1, $2, $3, $4, $4)
+         ON CONFLICT (hash, user_id) DO UPDATE SET size = excluded.size, done_at = coalesce(file_uploads.done_at, excluded.done_at)`,
+        [hash, userId, size, now],
+      )),
+    dropFileUpload: async (hash, userId) => void (await pool.query('DELETE FROM file_uploads WHERE hash = $1 AND user_id = $2 AND done_at IS NULL', [hash, userId])),
+    openFileUploads: async (userId) => {
+      const r = (await one<{ count: number; bytes: number }>(pool, 'SELECT count(*) AS count, coalesce(sum(size), 0) AS bytes FROM file_uploads WHERE user_id = $1 AND done_at IS NULL', [userId]))!;
+      return { count: Number(r.count), bytes: Number(r.bytes) };
+    },
+    staleFileUploads: async (before, limit) =>
+      (await rows<{ hash: string; user_id: string }>(pool, 'SELECT hash, user_id FROM file_uploads WHERE done_at IS NULL AND started_at < $1 ORDER BY started_at LIMIT $2', [before, limit])).map((r) => ({ hash: r.hash, userId: r.user_id })),
     dueBy: async (instant) => (await rows<{ id: string }>(pool, "SELECT id FROM appeals WHERE due_at IS NOT NULL AND due_at <= $1 AND status NOT IN ('closed', 'merged') ORDER BY due_at", [instant])).map((r) => r.id),
     appealScope: (docId) => pgAppealScope(pool, docId),
     subscribeCommits: async (fn) => listen(url, schema, fn),

@@ -41,6 +41,13 @@ export const SHARED_DDL = {
   CREATE TABLE reception_slots (id TEXT PRIMARY KEY, host TEXT NOT NULL, place TEXT NOT NULL, starts_at BIGINT NOT NULL, ends_at BIGINT NOT NULL,
     capacity INTEGER NOT NULL, region TEXT NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL);
   CREATE INDEX reception_slots_starts ON reception_slots(starts_at);`,
+  fileUploads: `CREATE TABLE file_uploads (hash TEXT NOT NULL, user_id TEXT NOT NULL, size BIGINT NOT NULL, started_at BIGINT NOT NULL, done_at BIGINT,
+    PRIMARY KEY (hash, user_id));
+  CREATE INDEX file_uploads_open ON file_uploads(user_id) WHERE done_at IS NULL;
+  CREATE INDEX file_uploads_started ON file_uploads(started_at) WHERE done_at IS NULL;
+  INSERT INTO file_uploads (hash, user_id, size, started_at, done_at) SELECT hash, uploaded_by, size, created_at, created_at FROM files;
+  CREATE TABLE attachment_backers (doc_id TEXT NOT NULL, hash TEXT NOT NULL, backer TEXT NOT NULL, PRIMARY KEY (doc_id, hash, backer));
+  INSERT INTO attachment_backers (doc_id, hash, backer) SELECT doc_id, hash, '' FROM attachment_refs;`,
 };
 
 const CAMPAIGN_SQL = `SELECT c.*, count(a.id) AS suggestions, coalesce(sum(a.adopted), 0) AS adopted_count

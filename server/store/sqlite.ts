@@ -8,10 +8,10 @@ import type { AppealProjection } from '../../src/core/projection';
 import type { Region, RegionLevel } from '../../src/core/regions';
 import type { Role, Scope } from '../../src/core/roles';
 import { APPEAL_COLUMNS, APPEAL_REPLACED, appealFromRow, appealValues, bytesOf, CAMPAIGN_STATEMENTS, SHARED_DDL, campaignFromRow, COMMENT_COLUMNS, slotFromRow, commentFromRow, contactFromRow, meetingFromRow, RANK_COLUMNS, rankFromRow, toUser, type ContactRow, type Synchronous, type UserRow } from './rows';
-import type { NewUser, PushTx, Store, StoredUpdate } from './types';
+import type { AttachmentListing, NewUser, PushTx, Store, StoredUpdate } from './types';
 
 // Versioned migrations, applied in order at start; never edit one that has shipped.
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: string[] = [
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE regions (
@@ -139,6 +139,27 @@ const MIGRATIONS: string[] = [
   ALTER TABLE appeals ADD COLUMN reception_slot TEXT;
   ${SHARED_DDL.civic}
   `,
+  // Files: each user's own upload (open while its bytes arrive, done once they matched), and
+  // who vouches for each listing of a file in a document. Files already stored count as their
+  // uploader's; listings already made keep letting their documents' readers download.
+  `
+  ${SHARED_DDL.fileUploads}
+  `,
+  // Receipts name the user as well as (device, seq): another user's push under a colliding
+  // pair is not a resend, so it must be stored, never acknowledged unstored. The user of an
+  // existing receipt comes from its update row; where compaction folded that row away it is
+  // unknown (''), which matches no one: such a resend is stored again, and applying a Yjs
+  // update twice changes nothing.
+  `
+  CREATE TABLE receipts_by_user (
+    device_id TEXT NOT NULL, client_seq INTEGER NOT NULL, user_id TEXT NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (device_id, client_seq, user_id)
+  ) WITHOUT ROWID;
+  INSERT INTO receipts_by_user (device_id, client_seq, user_id, seq)
+    SELECT r.device_id, r.client_seq, coalesce(u.user_id, ''), r.seq FROM receipts r LEFT JOIN updates u ON u.seq = r.seq;
+  DROP TABLE receipts;
+  ALTER TABLE receipts_by_user RENAME TO receipts;
+  `,
 ];
 
 /** `WHERE` for "in one of these region prefixes (and departments)", with its arguments; `qualifier` names the table in a join ("a."). */
@@ -204,7 +225,7 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
       disabled = @disabled, token_version = token_version + @bump WHERE id = @id`),
     insertAudit: db.prepare('INSERT INTO audit (at, actor, action, target, ip, detail) VALUES (@at, @actor, @action, @target, @ip, @detail)'),
     auditBefore: db.prepare('SELECT * FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?'),
-    seen: db.prepare('SELECT 1 FROM receipts WHERE device_id = ? AND client_seq = ?'),
+    seen: db.prepare('SELECT 1 FROM receipts WHERE device_id = ? AND client_seq = ? AND user_id = ?'),
     docRows: db.prepare('SELECT seq, bytes FROM updates WHERE doc_id = ? ORDER BY seq'),
     docRowsAfter: db.prepare('SELECT seq, bytes FROM updates WHERE doc_id = ? AND seq > ? ORDER BY seq'),
     snapshot: db.prepare('SELECT state, upto_seq FROM snapshots WHERE doc_id = ?'),
@@ -215,7 +236,7 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     insertUpdate: db.prepare(
       'INSERT INTO updates (doc_id, device_id, client_seq, user_id, bytes, received_at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
-    insertReceipt: db.prepare('INSERT INTO receipts (device_id, client_seq, seq) VALUES (?, ?, ?)'),
+    insertReceipt: db.prepare('INSERT INTO receipts (device_id, client_seq, user_id, seq) VALUES (?, ?, ?, ?)'),
     head: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'updates'"),
     receiptCount: db.prepare('SELECT count(*) AS n FROM receipts'),
     upsertAppeal: db.prepare(`INSERT INTO appeals (${APPEAL_COLUMNS.join(', ')}) VALUES (${APPEAL_COLUMNS.map(() => '?').join(', ')})
@@ -234,6 +255,22 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
       SELECT a.village AS village, a.dept AS dept FROM attachment_refs r JOIN appeals a ON a.id = r.doc_id WHERE r.hash = ?
       UNION ALL SELECT m.village, NULL FROM attachment_refs r JOIN meetings m ON m.id = r.doc_id WHERE r.hash = ?`),
     file: db.prepare('SELECT hash, type, size, uploaded_by FROM files WHERE hash = ?'),
+    attachmentListings: db.prepare(`
+      SELECT d.doc_id, d.village, d.dept, b.backer,
+        (b.backer = '' OR EXISTS (SELECT 1 FROM file_uploads u WHERE u.hash = b.hash AND u.user_id = b.backer AND u.done_at IS NOT NULL)) AS ok
+      FROM (SELECT r.doc_id, a.village, a.dept FROM attachment_refs r JOIN appeals a ON a.id = r.doc_id WHERE r.hash = @hash
+            UNION ALL SELECT r.doc_id, m.village, NULL FROM attachment_refs r JOIN meetings m ON m.id = r.doc_id WHERE r.hash = @hash) d
+      LEFT JOIN attachment_backers b ON b.doc_id = d.doc_id AND b.hash = @hash
+      ORDER BY d.doc_id`),
+    fileUpload: db.prepare('SELECT size, started_at, done_at FROM file_uploads WHERE hash = ? AND user_id = ?'),
+    openFileUpload: db.prepare('INSERT OR IGNORE INTO file_uploads (hash, user_id, size, started_at) VALUES (?, ?, ?, ?)'),
+    finishFileUpload: db.prepare(`INSERT INTO file_uploads (hash, user_id, size, started_at, done_at) VALUES (@hash, @user, @size, @now, @now)
+      ON CONFLICT(hash, user_id) DO UPDATE SET size = excluded.size, done_at = coalesce(file_uploads.done_at, excluded.done_at)`),
+    dropFileUpload: db.prepare('DELETE FROM file_uploads WHERE hash = ? AND user_id = ? AND done_at IS NULL'),
+    openFileUploads: db.prepare('SELECT count(*) AS count, coalesce(sum(size), 0) AS bytes FROM file_uploads WHERE user_id = ? AND done_at IS NULL'),
+    staleFileUploads: db.prepare('SELECT hash, user_id FROM file_uploads WHERE done_at IS NULL AND started_at < ? ORDER BY started_at LIMIT ?'),
+    unvouch: db.prepare('DELETE FROM attachment_backers WHERE doc_id = ? AND hash = ?'),
+    vouch: db.prepare('INSERT OR IGNORE INTO attachment_backers (doc_id, hash, backer) VALUES (?, ?, ?)'),
     putFile: db.prepare('INSERT OR IGNORE INTO files (hash, type, size, uploaded_by, created_at) VALUES (?, ?, ?, ?, ?)'),
     putContact: db.prepare(`INSERT INTO contacts (appeal_id, name, phone, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(appeal_id) DO UPDATE SET name = excluded.name, phone = excluded.phone, updated_by = excluded.updated_by, updated_at = excluded.updated_at`),
@@ -255,11 +292,11 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
 
   // Inside a push transaction the connection is held: its reads see the batch's own writes.
   const pushTx: PushTx = {
-    seen: async (deviceId, clientSeq) => q.seen.get(deviceId, clientSeq) !== undefined,
+    seen: async (deviceId, clientSeq, userId) => q.seen.get(deviceId, clientSeq, userId) !== undefined,
     docParts: async (docId) => docParts(docId),
     insertUpdate: async (u: StoredUpdate, receivedAt) => {
       const seq = Number(q.insertUpdate.run(u.docId, u.deviceId, u.clientSeq, u.userId, Buffer.from(u.bytes), receivedAt).lastInsertRowid);
-      q.insertReceipt.run(u.deviceId, u.clientSeq, seq);
+      q.insertReceipt.run(u.deviceId, u.clientSeq, u.userId, seq);
       return seq;
     },
     putContact: async (appealId, c, userId, now) => void q.putContact.run(appealId, c.name ?? null, c.phone ?? null, userId, now),
@@ -273,11 +310,33 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
       for (const h of hashes) q.linkAttachment.run(h, docId);
     },
     appealScope: async (docId) => appealScope(docId),
+    vouchAttachment: async (docId, hash, backers) => {
+      q.unvouch.run(docId, hash);
+      for (const b of new Set(backers)) q.vouch.run(docId, hash, b);
+    },
+    attachmentFacts: async (hash, userId) => {
+      const upload = fileUpload(hash, userId);
+      return { stored: q.file.get(hash) !== undefined, upload: upload ? (upload.done ? 'done' : 'open') : null, listings: attachmentListings(hash) };
+    },
   };
 
   // One write transaction at a time on the one connection; everything else waits for it,
   // so no read outside a push ever sees that push's uncommitted rows.
   let busy: Promise<void> | null = null;
+  const attachmentListings = (hash: string): AttachmentListing[] => {
+    const listings = new Map<string, AttachmentListing>();
+    for (const r of q.attachmentListings.all({ hash }) as { doc_id: string; village: string; dept: string | null; backer: string | null; ok: number | null }[]) {
+      const l = listings.get(r.doc_id) ?? { docId: r.doc_id, villageCode: r.village, dept: r.dept, backers: [], valid: false };
+      if (r.backer !== null) l.backers.push(r.backer);
+      l.valid ||= r.ok === 1;
+      listings.set(r.doc_id, l);
+    }
+    return [...listings.values()];
+  };
+  const fileUpload = (hash: string, userId: string) => {
+    const r = q.fileUpload.get(hash, userId) as { size: number; started_at: number; done_at: number | null } | undefined;
+    return r ? { size: r.size, startedAt: r.started_at, done: r.done_at !== null } : null;
+  };
   const appealScope = (docId: string) => {
     const r = q.appealScope.get(docId) as { village: string; dept: string | null } | undefined;
     if (r) return { villageCode: r.village, dept: r.dept };
@@ -412,6 +471,13 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
       return r ? { hash: r.hash, type: r.type, size: r.size, uploadedBy: r.uploaded_by } : null;
     },
     putFile: (f, now) => void q.putFile.run(f.hash, f.type, f.size, f.uploadedBy, now),
+    attachmentListings,
+    fileUpload,
+    openFileUpload: (hash, userId, size, now) => void q.openFileUpload.run(hash, userId, size, now),
+    finishFileUpload: (hash, userId, size, now) => void q.finishFileUpload.run({ hash, user: userId, size, now }),
+    dropFileUpload: (hash, userId) => void q.dropFileUpload.run(hash, userId),
+    openFileUploads: (userId) => q.openFileUploads.get(userId) as { count: number; bytes: number },
+    staleFileUploads: (before, limit) => (q.staleFileUploads.all(before, limit) as { hash: string; user_id: string }[]).map((r) => ({ hash: r.hash, userId: r.user_id })),
     contact: (appealId) => {
       const r = q.contact.get(appealId) as ContactRow | undefined;
       return r ? contactFromRow(r) : null;

@@ -69,9 +69,12 @@ export interface PushTx {
    * Optional: what a push batch will ask about, read in one go before its items are checked
    * (a store that pays per round trip uses it; the others need not).
    */
-  prefetch?(deviceId: string, clientSeqs: number[], docIds: string[]): Promise<void>;
-  /** True when this (device, seq) was already stored: a resend to acknowledge again. */
-  seen(deviceId: string, clientSeq: number): Promise<boolean>;
+  prefetch?(deviceId: string, clientSeqs: number[], docIds: string[], userId: string): Promise<void>;
+  /**
+   * True when this user already stored this (device, seq): a resend to acknowledge again.
+   * The user is part of the key, so another user's push under a colliding pair is stored.
+   */
+  seen(deviceId: string, clientSeq: number, userId: string): Promise<boolean>;
   /** Everything stored of a document: its snapshot (if any), then later updates (V1). */
   docParts(docId: string): Promise<Uint8Array[]>;
   insertUpdate(u: StoredUpdate, receivedAt: number): Promise<number>;
@@ -84,6 +87,32 @@ export interface PushTx {
   linkAttachments(docId: string, hashes: string[]): Promise<void>;
   /** As `Store.appealScope`, seeing this transaction's own writes. */
   appealScope(docId: string): Promise<{ villageCode: string; dept: string | null } | null>;
+  /**
+   * Replaces who vouches for `hash` in document `docId` (server/sync/attachments.ts): the
+   * document's readers may download the file once one backer has finished uploading its
+   * bytes; the backer '' vouches at once (someone who could already read the file listed it).
+   */
+  vouchAttachment(docId: string, hash: string, backers: string[]): Promise<void>;
+  /** What decides whether `userId` may attach `hash`, seeing this transaction's own writes. */
+  attachmentFacts(hash: string, userId: string): Promise<AttachmentFacts>;
+}
+
+/** What the server knows of a file when someone attaches it. */
+export interface AttachmentFacts {
+  /** Its bytes arrived whole (from anyone). */
+  stored: boolean;
+  /** This user's own upload of it: finished, under way, or never begun. */
+  upload: 'done' | 'open' | null;
+  listings: AttachmentListing[];
+}
+
+/** A document that lists a file: where it lies, who vouched for the listing, and whether it lets the document's readers download the file. */
+export interface AttachmentListing {
+  docId: string;
+  villageCode: string;
+  dept: string | null;
+  backers: string[];
+  valid: boolean;
 }
 
 /** A file whose bytes arrived whole and matched their hash. */
@@ -185,6 +214,23 @@ export interface Store {
   attachmentScopes(hash: string): Promise<{ villageCode: string; dept: string | null }[]>;
   file(hash: string): Promise<StoredFile | null>;
   putFile(f: StoredFile, now: number): Promise<void>;
+  /** Every document listing `hash`, with the backers of each listing (who may download follows the valid ones). */
+  attachmentListings(hash: string): Promise<AttachmentListing[]>;
+  /**
+   * One user's upload of a file, kept per (hash, user): opened at its first chunk, done once
+   * that user's bytes matched the hash. Null when the user never sent any of it.
+   */
+  fileUpload(hash: string, userId: string): Promise<{ size: number; startedAt: number; done: boolean } | null>;
+  /** Records an unfinished upload of `size` declared bytes (nothing when the user has one for this hash). */
+  openFileUpload(hash: string, userId: string, size: number, now: number): Promise<void>;
+  /** The user sent every byte of `hash` and they matched: they uploaded the file. */
+  finishFileUpload(hash: string, userId: string, size: number, now: number): Promise<void>;
+  /** Forgets an unfinished upload (its bytes were discarded or expired); a finished one stays. */
+  dropFileUpload(hash: string, userId: string): Promise<void>;
+  /** How many unfinished uploads a user holds and the bytes they declared. */
+  openFileUploads(userId: string): Promise<{ count: number; bytes: number }>;
+  /** Unfinished uploads started before `before`, oldest first, at most `limit`. */
+  staleFileUploads(before: number, limit: number): Promise<{ hash: string; userId: string }[]>;
   /** Open appeals whose running deadline falls at or before `instant`, soonest first. */
   dueBy(instant: number): Promise<string[]>;
   /** What decides who may see a stored appeal, or null when the server does not have it. */

@@ -4,7 +4,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import * as Y from 'yjs';
 import { checkUpdate } from '../../src/core/accept';
 import type { DeadlinePolicy } from '../../src/core/deadline';
-import { compactParts, docFromUpdates } from '../../src/core/doc';
+import { compactParts, docFromUpdates, fieldsOf } from '../../src/core/doc';
 import { MAX_FRAME_BYTES } from '../../src/core/limits';
 import { decodeClientFrame, encodeFrame, FrameError, type ClientMessage, type Rejection, type ServerMessage } from '../../src/core/protocol';
 import { validateContact, type Contact } from '../../src/core/appeal';
@@ -17,6 +17,7 @@ import type { Revocations } from '../revocations';
 import type { TokenService } from '../tokens';
 import type { Store } from '../store/types';
 import { createCommitBus, storeUpdate, type CommitBus, type Committed } from './bus';
+import { planAttachments, recordVouches } from './attachments';
 
 interface Session {
   user: SessionUser;
@@ -32,6 +33,8 @@ export interface HubOptions {
   /** Documents per catch-up page. */
   pageDocs?: number;
   heartbeatMs?: number;
+  /** Limits on sockets that have not yet been welcomed (defaults: PRE_AUTH_LIMITS). */
+  preAuth?: Partial<PreAuthLimits>;
   /**
    * Test-only fault injection: called at named points of a push. The crash tests kill
    * the process here to prove an ack always follows a commit and a resend is idempotent.
@@ -42,6 +45,43 @@ export interface HubOptions {
 const PAGE_BYTES = MAX_FRAME_BYTES / 2;
 /** Pause catch-up while this much is still queued for a slow socket (2G). */
 const HIGH_WATER = 512 * 1024;
+
+/**
+ * Sockets that have not been welcomed yet cost memory and prove nothing: each must send a
+ * valid hello within `helloMs`, and only so many may wait at once, from one address and in all.
+ * Many phones can share one address (carrier NAT), but a phone waits only while its hello
+ * is checked, a few milliseconds.
+ */
+export interface PreAuthLimits {
+  helloMs: number;
+  perAddress: number;
+  total: number;
+}
+export const PRE_AUTH_LIMITS: PreAuthLimits = { helloMs: 10_000, perAddress: 64, total: 1024 };
+/** The largest frame accepted before the welcome: a hello (token of at most 2 KiB) is under 3 KiB. */
+export const PRE_AUTH_MAX_PAYLOAD = 8 * 1024;
+/** The largest frame of a welcomed connection: a full push batch. */
+const MAX_PAYLOAD = MAX_FRAME_BYTES + 64 * 1024;
+/** Close code when no valid hello arrived in time (after HTTP 408). */
+export const CLOSE_HELLO_TIMEOUT = 4408;
+/** Close code when the session or the user's access ended (token refused, revoked, logged out). */
+export const CLOSE_UNAUTHORIZED = 4401;
+/** Closing waits this long for the peer's close frame before dropping the socket. */
+const CLOSE_GRACE_MS = 2_000;
+
+/**
+ * ws fixes maxPayload per server; a socket's own limit lives on its receiver and, for a
+ * compressed frame, its inflater (ws 8). tests/sync/session-limits.test.ts proves the limit holds.
+ */
+function setMaxPayload(ws: WebSocket, bytes: number): boolean {
+  const inner = ws as unknown as { _receiver?: { _maxPayload?: unknown }; _extensions?: Record<string, { _maxPayload?: unknown } | undefined> };
+  const receiver = inner._receiver;
+  if (!receiver || typeof receiver._maxPayload !== 'number') return false;
+  receiver._maxPayload = bytes;
+  const inflater = inner._extensions?.['permessage-deflate'];
+  if (inflater && typeof inflater._maxPayload === 'number') inflater._maxPayload = bytes;
+  return true;
+}
 
 function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
@@ -61,9 +101,9 @@ export async function applyPush(store: Store, session: Session, msg: PushMessage
   const { user } = session;
   const ctx = { user, policy, knownVillage: (code: string) => villages.has(code) };
   await store.inPushTx(async (tx) => {
-    await tx.prefetch?.(session.deviceId, msg.items.map((i) => i.seq), [...new Set(msg.items.map((i) => i.docId))]);
+    await tx.prefetch?.(session.deviceId, msg.items.map((i) => i.seq), [...new Set(msg.items.map((i) => i.docId))], user.id);
     for (const item of msg.items) {
-      if (await tx.seen(session.deviceId, item.seq)) {
+      if (await tx.seen(session.deviceId, item.seq, user.id)) {
         accepted.push(item.seq);
         continue;
       }
@@ -79,8 +119,14 @@ export async function applyPush(store: Store, session: Session, msg: PushMessage
         rejected.push({ seq: item.seq, docId: item.docId, ...contactRefusal });
         continue;
       }
+      const files = await planAttachments(tx, user, () => (current ? fieldsOf(current).toJSON() : null), check.snapshot.fields);
+      if (!files.ok) {
+        rejected.push({ seq: item.seq, docId: item.docId, reason: files.reason, detail: files.detail });
+        continue;
+      }
       if (item.contact) await tx.putContact(item.docId, item.contact, user.id, now);
       committed.push(await storeUpdate(tx, { docId: item.docId, deviceId: session.deviceId, clientSeq: item.seq, userId: user.id, bytes: item.update }, check.snapshot, now, policy));
+      await recordVouches(tx, item.docId, files);
       accepted.push(item.seq);
     }
     fault?.('before-commit');
@@ -107,6 +153,12 @@ function refuseContact(contact: unknown, fields: Record<string, unknown>, user: 
 interface Conn {
   ws: WebSocket;
   session: Session | null;
+  /** The session id of the verified hello: logging out of it closes this connection. */
+  sid: string | null;
+  /** Closed by the server (revoked, logged out, timed out): whatever it still sends is ignored. */
+  ended: boolean;
+  /** Counted among the sockets waiting for a welcome, with its hello deadline. */
+  waiting: ReturnType<typeof setTimeout> | null;
   /** Set while the hello's token is being verified. */
   authenticating: boolean;
   rate: ReturnType<typeof createBucket>;
@@ -123,8 +175,8 @@ interface Conn {
 /** Frames one connection may send: sustained per second, and in a burst (a reconnecting phone's backlog). */
 export const SYNC_RATE = { perSecond: 20, burst: 60 };
 
-/** Refusals worth an audit line: someone tried to act outside what they may. */
-const AUDITED: readonly string[] = ['forbidden', 'out_of_scope', 'foreign_author', 'not_creator', 'fields_rewritten', 'events_removed'];
+/** Refusals worth an audit line: someone tried to act outside what they may (an honest race's history_rewritten is not one). */
+const AUDITED: readonly string[] = ['forbidden', 'out_of_scope', 'foreign_author', 'not_creator', 'fields_rewritten', 'events_removed', 'duplicate_event', 'comment_flood', 'attachment_not_yours'];
 
 export interface HubDeps {
   store: Store;
@@ -134,6 +186,12 @@ export interface HubDeps {
   tokens: TokenService;
   revocations: Revocations;
   bus?: CommitBus;
+}
+
+/** Answers an upgrade with a plain HTTP refusal, so no WebSocket is allocated. */
+function refuseUpgrade(socket: Duplex, status: string, message: string): void {
+  socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\nRetry-After: 10\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+  socket.destroy();
 }
 
 export function createSyncHub({ store, villages, policy, tokens, revocations, bus = createCommitBus() }: HubDeps, options: HubOptions = {}) {
@@ -148,12 +206,14 @@ export function createSyncHub({ store, villages, policy, tokens, revocations, bu
   // a stream of small frames share one window.
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: MAX_FRAME_BYTES + 64 * 1024,
+    maxPayload: MAX_PAYLOAD,
     perMessageDeflate: { threshold: 128, zlibDeflateOptions: { level: 6 } },
   });
 
+  // Nothing is compressed for a socket not yet welcomed: its deflate context would cost tens of KiB
+  // (with context takeover, ws compresses every frame whatever the threshold).
   const send = (conn: Conn, msg: ServerMessage): void => {
-    if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(encodeFrame(msg));
+    if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(encodeFrame(msg), { compress: conn.session !== null });
   };
   const fail = (conn: Conn, code: Extract<ServerMessage, { t: 'error' }>['code'], message: string): void => send(conn, { t: 'error', code, message });
 
@@ -288,16 +348,54 @@ export function createSyncHub({ store, villages, policy, tokens, revocations, bu
 
   const unsubscribe = bus.subscribe(fanOut);
 
+  const limits: PreAuthLimits = { ...PRE_AUTH_LIMITS, ...options.preAuth };
+  /** Sockets not yet welcomed, per address: each counted from its upgrade to its welcome or close. */
+  const waitingByIp = new Map<string, number>();
+  let waitingTotal = 0;
+  let payloadWarned = false;
+
+  function stopWaiting(conn: Conn): void {
+    if (!conn.waiting) return;
+    clearTimeout(conn.waiting);
+    conn.waiting = null;
+    waitingTotal--;
+    const n = (waitingByIp.get(conn.ip) ?? 1) - 1;
+    if (n > 0) waitingByIp.set(conn.ip, n);
+    else waitingByIp.delete(conn.ip);
+  }
+
+  /** Closes a connection from this side: nothing it still sends is read, and a peer that does not answer the close is dropped. */
+  function end(conn: Conn, code: number, reason: string, message?: string): void {
+    if (message) fail(conn, 'unauthorized', message);
+    conn.ended = true;
+    conn.session = null;
+    stopWaiting(conn);
+    conn.ws.close(code, reason);
+    setTimeout(() => conn.ws.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
-    const conn: Conn = { ws, session: null, authenticating: false, caughtUp: false, backlog: [], pushes: Promise.resolve(), alive: true, rate: createBucket(SYNC_RATE.perSecond, SYNC_RATE.burst), ip: clientIp(req) };
+    const ip = clientIp(req);
+    const conn: Conn = { ws, session: null, sid: null, ended: false, waiting: null, authenticating: false, caughtUp: false, backlog: [], pushes: Promise.resolve(), alive: true, rate: createBucket(SYNC_RATE.perSecond, SYNC_RATE.burst), ip };
     conns.add(conn);
+    // Until the welcome: a deadline for the hello, a place among the waiting, and frames no bigger than a hello.
+    waitingTotal++;
+    waitingByIp.set(ip, (waitingByIp.get(ip) ?? 0) + 1);
+    conn.waiting = setTimeout(() => end(conn, CLOSE_HELLO_TIMEOUT, `no valid hello within ${Math.round(limits.helloMs / 1000)} s`), limits.helloMs);
+    if (!setMaxPayload(ws, PRE_AUTH_MAX_PAYLOAD) && !payloadWarned) {
+      payloadWarned = true;
+      console.warn('ws internals changed: frames before the hello are limited only by maxPayload');
+    }
     ws.on('pong', () => (conn.alive = true));
-    ws.on('close', () => conns.delete(conn));
+    ws.on('close', () => {
+      stopWaiting(conn);
+      conns.delete(conn);
+    });
     ws.on('error', () => ws.terminate());
 
     ws.on('message', (data, isBinary) => {
       // Inflating a compressed frame is asynchronous: it can finish after close().
-      if (closed) return;
+      if (closed || conn.ended) return;
       try {
         onMessage(conn, data, isBinary);
       } catch (err) {
@@ -306,6 +404,16 @@ export function createSyncHub({ store, villages, policy, tokens, revocations, bu
       }
     });
   });
+
+  /** Bumped by every revocation here: a hello verified across one is verified again. */
+  let revocationCount = 0;
+  async function verifyHello(token: string): ReturnType<TokenService['verify']> {
+    for (;;) {
+      const before = revocationCount;
+      const found = await tokens.verify(token);
+      if (!found || before === revocationCount) return found;
+    }
+  }
 
   function onMessage(conn: Conn, data: RawData, isBinary: boolean): void {
     if (!conn.rate.take()) {
@@ -325,16 +433,14 @@ export function createSyncHub({ store, villages, policy, tokens, revocations, bu
       if (conn.session || conn.authenticating) return fail(conn, 'bad_message', 'hello is sent once per connection');
       conn.authenticating = true;
       // The token is checked in this first frame, never taken from the URL.
-      void tokens
-        .verify(msg.token)
+      void verifyHello(msg.token)
         .then((found) => {
           conn.authenticating = false;
-          if (conn.ws.readyState !== conn.ws.OPEN) return;
-          if (!found) {
-            fail(conn, 'unauthorized', 'session expired or invalid: log in again');
-            conn.ws.close(4401, 'unauthorized');
-            return;
-          }
+          if (conn.ended || conn.ws.readyState !== conn.ws.OPEN) return;
+          if (!found) return end(conn, CLOSE_UNAUTHORIZED, 'unauthorized', 'session expired or invalid: log in again');
+          stopWaiting(conn);
+          setMaxPayload(conn.ws, MAX_PAYLOAD);
+          conn.sid = found.sid;
           return welcome(conn, { user: publicUser(found.user), deviceId: msg.deviceId }, msg.cursor, msg.resume);
         })
         .catch((err) => {
@@ -347,9 +453,20 @@ export function createSyncHub({ store, villages, policy, tokens, revocations, bu
     }
     if (!conn.session) return fail(conn, 'not_ready', 'send hello before push');
     const session = conn.session;
-    const work = (conn.pushes = conn.pushes.then(() => onPush(conn, session, msg)).catch((err) => console.error('push failed', err)));
+    const work = (conn.pushes = conn.pushes.then(() => pushWhileSignedIn(conn, session, msg)).catch((err) => console.error('push failed', err)));
     working.add(work);
     void work.finally(() => working.delete(work));
+  }
+
+  /**
+   * A push is stored only while its session lasts. Logging out here closes the connection at
+   * once; another instance's logout or revocation does not reach this one, so the store is asked.
+   */
+  async function pushWhileSignedIn(conn: Conn, session: Session, msg: PushMessage): Promise<void> {
+    if (conn.session !== session) return;
+    if (conn.sid && !(await store.sessionAlive(conn.sid, Date.now()))) return end(conn, CLOSE_UNAUTHORIZED, 'session ended', 'your session has ended: log in again');
+    if (conn.session !== session) return;
+    return onPush(conn, session, msg);
   }
 
   async function welcome(conn: Conn, session: Session, cursor: number, resume?: number): Promise<void> {
@@ -365,11 +482,8 @@ export function createSyncHub({ store, villages, policy, tokens, revocations, bu
 
   // Disabling a user or changing their password or scope ends their open connections.
   const unrevoke = revocations.subscribe((userId) => {
-    for (const conn of conns) {
-      if (conn.session?.user.id !== userId) continue;
-      fail(conn, 'unauthorized', 'your access has changed: log in again');
-      conn.ws.close(4401, 'revoked');
-    }
+    revocationCount++;
+    for (const conn of conns) if (conn.session?.user.id === userId) end(conn, CLOSE_UNAUTHORIZED, 'revoked', 'your access has changed: log in again');
   });
 
   // Phones vanish without closing (2G dead zones): ping, and drop sockets that stay silent.
@@ -387,7 +501,21 @@ export function createSyncHub({ store, villages, policy, tokens, revocations, bu
 
   return {
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
+      // Past a cap the upgrade is refused before a WebSocket exists (ws upgrades synchronously,
+      // so the counts cannot move between this check and the connection).
+      const ip = clientIp(req);
+      if ((waitingByIp.get(ip) ?? 0) >= limits.perAddress) return refuseUpgrade(socket, '429 Too Many Requests', 'too many sync connections from this address are waiting for a hello');
+      if (waitingTotal >= limits.total) return refuseUpgrade(socket, '503 Service Unavailable', 'too many sync connections are waiting for a hello');
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    },
+    /** Logout: closes the connections opened under session `sid`; nothing they send after is acknowledged or stored. */
+    closeSession(sid: string): void {
+      revocationCount++;
+      for (const conn of conns) if (conn.sid === sid && !conn.ended) end(conn, CLOSE_UNAUTHORIZED, 'logged out', 'you logged out: log in again');
+    },
+    /** Sockets waiting for their welcome, for tests and monitoring. */
+    waiting(): { total: number; addresses: number } {
+      return { total: waitingTotal, addresses: waitingByIp.size };
     },
     /** Stops accepting work; resolves once pushes already under way have finished with the store. */
     close(): Promise<void> {
@@ -401,3 +529,5 @@ export function createSyncHub({ store, villages, policy, tokens, revocations, bu
     },
   };
 }
+
+export type SyncHub = ReturnType<typeof createSyncHub>;

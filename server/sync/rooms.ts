@@ -8,7 +8,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import * as Y from 'yjs';
 import { checkUpdate } from '../../src/core/accept';
 import type { DeadlinePolicy } from '../../src/core/deadline';
-import { docFromUpdates } from '../../src/core/doc';
+import { docFromUpdates, eventsOf, fieldsOf } from '../../src/core/doc';
+import { fold } from '../../src/core/fold';
 import { newId } from '../../src/core/id';
 import { MAX_FRAME_BYTES } from '../../src/core/limits';
 import { appealInScope, type SessionUser } from '../../src/core/roles';
@@ -17,6 +18,7 @@ import { createBucket } from '../http/ratelimit';
 import type { Revocations } from '../revocations';
 import type { Store } from '../store/types';
 import { storeUpdate, type CommitBus } from './bus';
+import { planAttachments, recordVouches } from './attachments';
 import type { Tickets } from './tickets';
 
 // Live rooms speak y-websocket's protocol (y-protocols sync + awareness) so an appeal open
@@ -29,10 +31,14 @@ const MESSAGE_AUTH = 2;
 const MESSAGE_QUERY_AWARENESS = 3;
 /** Close code when an update is refused; the reason travels in the close frame. */
 export const ROOM_REFUSED = 4403;
+/** Close code for a member the appeal has left the scope of (escalated away, moved to another department). */
+export const ROOM_OUT_OF_SCOPE = 4404;
 
 interface RoomConn {
   ws: WebSocket;
   user: SessionUser;
+  /** The session whose ticket opened it: logging out closes it (`closeSession`). */
+  sid: string;
   /** Receipts need (device, seq): each room connection is its own "device". */
   deviceId: string;
   seq: number;
@@ -44,6 +50,8 @@ interface Room {
   doc: Y.Doc;
   awareness: awarenessProtocol.Awareness;
   conns: Set<RoomConn>;
+  /** Which member set each presence entry: no one speaks for another. */
+  presence: Map<number, RoomConn>;
   /** Updates are validated against the room's document and committed one at a time. */
   commits: Promise<void>;
 }
@@ -51,6 +59,36 @@ interface Room {
 function frame(write: (e: encoding.Encoder) => void): Uint8Array {
   const e = encoding.createEncoder();
   write(e);
+  return encoding.toUint8Array(e);
+}
+
+/**
+ * A member's presence update with only the entries it may set: client ids it claimed first
+ * (or new ones, which it then claims), each showing the member's own name whatever it sent.
+ * Null when nothing is left.
+ */
+function ownPresence(room: { presence: Map<number, unknown> }, conn: { user: SessionUser }, update: Uint8Array): Uint8Array | null {
+  const d = decoding.createDecoder(update);
+  const e = encoding.createEncoder();
+  const kept: [number, number, string][] = [];
+  for (let n = decoding.readVarUint(d); n > 0; n--) {
+    const clientId = decoding.readVarUint(d);
+    const clock = decoding.readVarUint(d);
+    const raw = decoding.readVarString(d);
+    const owner = room.presence.get(clientId);
+    if (owner !== undefined && owner !== conn) continue;
+    room.presence.set(clientId, conn);
+    const state = JSON.parse(raw) as unknown;
+    const named = state !== null && typeof state === 'object' ? { ...(state as object), user: { name: conn.user.displayName } } : null;
+    kept.push([clientId, clock, JSON.stringify(named)]);
+  }
+  if (kept.length === 0) return null;
+  encoding.writeVarUint(e, kept.length);
+  for (const [clientId, clock, state] of kept) {
+    encoding.writeVarUint(e, clientId);
+    encoding.writeVarUint(e, clock);
+    encoding.writeVarString(e, state);
+  }
   return encoding.toUint8Array(e);
 }
 
@@ -80,8 +118,11 @@ export function createRooms(store: Store, villages: ReadonlySet<string>, bus: Co
     const doc = docFromUpdates(parts);
     const awareness = new awarenessProtocol.Awareness(doc);
     awareness.setLocalState(null);
-    const room: Room = { docId, doc, awareness, conns: new Set(), commits: Promise.resolve() };
+    const room: Room = { docId, doc, awareness, conns: new Set(), presence: new Map(), commits: Promise.resolve() };
     doc.on('update', (update: Uint8Array, origin: unknown) => {
+      // Whoever this change takes the appeal away from hears nothing more of it.
+      const scope = { villageCode: String(fieldsOf(doc).get('villageCode') ?? ''), dept: fold(eventsOf(doc).toArray(), docId).dept };
+      for (const c of room.conns) if (!appealInScope(c.user, scope)) leave(room, c, ROOM_OUT_OF_SCOPE, 'no longer in your scope');
       const data = frame((e) => {
         encoding.writeVarUint(e, MESSAGE_SYNC);
         syncProtocol.writeUpdate(e, update);
@@ -107,22 +148,29 @@ export function createRooms(store: Store, villages: ReadonlySet<string>, bus: Co
   /** Validates and commits one update from a room member, then shares it. */
   async function commit(room: Room, conn: RoomConn, update: Uint8Array): Promise<void> {
     const check = checkUpdate(room.docId, room.doc, update, { user: conn.user, policy, knownVillage: (c) => villages.has(c) });
-    if (!check.ok) {
-      // y-websocket only logs "permission denied"; the close frame carries the reason to our UI.
-      conn.ws.send(frame((e) => {
-        encoding.writeVarUint(e, MESSAGE_AUTH);
-        encoding.writeVarUint(e, 0);
-        encoding.writeVarString(e, check.reason);
-      }));
-      conn.ws.close(ROOM_REFUSED, `${check.reason}: ${check.detail}`.slice(0, 120));
-      return;
-    }
+    if (!check.ok) return refuseUpdate(conn, check.reason, check.detail);
     if (!check.changed) return;
-    const committed = await store.inPushTx((tx) =>
-      storeUpdate(tx, { docId: room.docId, deviceId: conn.deviceId, clientSeq: ++conn.seq, userId: conn.user.id, bytes: update }, check.snapshot, Date.now(), policy),
-    );
+    const committed = await store.inPushTx(async (tx) => {
+      // Files are checked as in a push: only one's own uploads, or files one may already read.
+      const files = await planAttachments(tx, conn.user, () => fieldsOf(room.doc).toJSON(), check.snapshot.fields);
+      if (!files.ok) return files;
+      const c = await storeUpdate(tx, { docId: room.docId, deviceId: conn.deviceId, clientSeq: ++conn.seq, userId: conn.user.id, bytes: update }, check.snapshot, Date.now(), policy);
+      await recordVouches(tx, room.docId, files);
+      return c;
+    });
+    if ('reason' in committed) return refuseUpdate(conn, committed.reason, committed.detail);
     Y.applyUpdate(room.doc, update, conn);
     bus.publish([committed], conn);
+  }
+
+  function refuseUpdate(conn: RoomConn, reason: string, detail: string): void {
+    // y-websocket only logs "permission denied"; the close frame carries the reason to our UI.
+    conn.ws.send(frame((e) => {
+      encoding.writeVarUint(e, MESSAGE_AUTH);
+      encoding.writeVarUint(e, 0);
+      encoding.writeVarString(e, reason);
+    }));
+    conn.ws.close(ROOM_REFUSED, `${reason}: ${detail}`.slice(0, 120));
   }
 
   function onMessage(room: Room, conn: RoomConn, data: Uint8Array): void {
@@ -146,7 +194,8 @@ export function createRooms(store: Store, villages: ReadonlySet<string>, bus: Co
           });
       }
     } else if (type === MESSAGE_AWARENESS) {
-      awarenessProtocol.applyAwarenessUpdate(room.awareness, decoding.readVarUint8Array(decoder), conn);
+      const own = ownPresence(room, conn, decoding.readVarUint8Array(decoder));
+      if (own) awarenessProtocol.applyAwarenessUpdate(room.awareness, own, conn);
     } else if (type === MESSAGE_QUERY_AWARENESS) {
       conn.ws.send(frame((e) => {
         encoding.writeVarUint(e, MESSAGE_AWARENESS);
@@ -155,11 +204,25 @@ export function createRooms(store: Store, villages: ReadonlySet<string>, bus: Co
     }
   }
 
-  function join(room: Room, ws: WebSocket, user: SessionUser): void {
-    const conn: RoomConn = { ws, user, deviceId: newId(), seq: 0, awarenessIds: new Set() };
+  /** Drops a member at once: it is out of the room before the next broadcast. */
+  function leave(room: Room, conn: RoomConn, code: number, reason: string): void {
+    if (!room.conns.delete(conn)) return;
+    conn.ws.close(code, reason);
+    dropPresence(room, conn);
+  }
+
+  function dropPresence(room: Room, conn: RoomConn): void {
+    for (const [id, owner] of room.presence) if (owner === conn) room.presence.delete(id);
+    awarenessProtocol.removeAwarenessStates(room.awareness, [...conn.awarenessIds], null);
+  }
+
+  function join(room: Room, ws: WebSocket, user: SessionUser, sid: string): void {
+    const conn: RoomConn = { ws, user, sid, deviceId: newId(), seq: 0, awarenessIds: new Set() };
     const rate = createBucket(ROOM_RATE.perSecond, ROOM_RATE.burst);
     room.conns.add(conn);
     ws.on('message', (data: Buffer) => {
+      // A closing socket still delivers what was in flight: a member who left sends nothing more.
+      if (!room.conns.has(conn)) return;
       if (!rate.take()) return void ws.close(1008, 'rate limited');
       try {
         onMessage(room, conn, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
@@ -169,9 +232,8 @@ export function createRooms(store: Store, villages: ReadonlySet<string>, bus: Co
       }
     });
     ws.on('close', () => {
-      room.conns.delete(conn);
-      awarenessProtocol.removeAwarenessStates(room.awareness, [...conn.awarenessIds], null);
-      if (room.conns.size === 0) {
+      if (room.conns.delete(conn)) dropPresence(room, conn);
+      if (room.conns.size === 0 && rooms.get(room.docId) === room) {
         rooms.delete(room.docId);
         room.awareness.destroy();
         room.doc.destroy();
@@ -212,18 +274,22 @@ export function createRooms(store: Store, villages: ReadonlySet<string>, bus: Co
     async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
       const url = new URL(req.url ?? '/', 'http://local');
       const docId = url.pathname.slice('/room/'.length);
-      const userId = tickets.take(url.searchParams.get('ticket') ?? '', docId);
+      const ticket = tickets.take(url.searchParams.get('ticket') ?? '', docId);
       try {
-        const user = userId ? await store.userById(userId) : null;
-        if (!user || user.disabled) return refuse(socket, '401 Unauthorized');
+        const user = ticket ? await store.userById(ticket.userId) : null;
+        if (!ticket || !user || user.disabled) return refuse(socket, '401 Unauthorized');
         const appeal = await store.appealScope(docId);
         const room = appeal && appealInScope(user, appeal) ? await openRoom(docId) : null;
         if (!room) return refuse(socket, '404 Not Found');
-        wss.handleUpgrade(req, socket, head, (ws) => join(room, ws, publicUser(user)));
+        wss.handleUpgrade(req, socket, head, (ws) => join(room, ws, publicUser(user), ticket.sid));
       } catch (err) {
         console.error('room upgrade failed', err);
         refuse(socket, '500 Internal Server Error');
       }
+    },
+    /** Logout: the session's members leave their rooms at once (nothing they send after is committed). */
+    closeSession(sid: string): void {
+      for (const room of rooms.values()) for (const c of [...room.conns]) if (c.sid === sid) leave(room, c, 4401, 'logged out');
     },
     close(): void {
       unrevoke();

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 
 interface Ticket {
   userId: string;
+  /** The session that asked for it: logging out closes the room sockets it opened. */
+  sid: string;
   docId: string;
   expiresAt: number;
 }
@@ -16,17 +18,17 @@ const TTL_MS = 60_000;
 export function createTickets(now: () => number = Date.now) {
   const tickets = new Map<string, Ticket>();
   return {
-    issue(userId: string, docId: string): string {
+    issue(userId: string, docId: string, sid: string): string {
       for (const [k, t] of tickets) if (t.expiresAt < now()) tickets.delete(k);
       const ticket = randomBytes(24).toString('base64url');
-      tickets.set(ticket, { userId, docId, expiresAt: now() + TTL_MS });
+      tickets.set(ticket, { userId, sid, docId, expiresAt: now() + TTL_MS });
       return ticket;
     },
     /** Consumes a ticket; null when unknown, used, expired or for another document. */
-    take(ticket: string, docId: string): string | null {
+    take(ticket: string, docId: string): { userId: string; sid: string } | null {
       const t = tickets.get(ticket);
       tickets.delete(ticket);
-      return t && t.docId === docId && t.expiresAt >= now() ? t.userId : null;
+      return t && t.docId === docId && t.expiresAt >= now() ? { userId: t.userId, sid: t.sid } : null;
     },
   };
 }

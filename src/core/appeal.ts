@@ -2,7 +2,7 @@ import { isEvalCode } from './evalcode';
 import { validAttachmentRefs, type AttachmentRef } from './attachments';
 import { isCategory } from './categories';
 import { isUuidV7 } from './id';
-import { MAX_DESCRIPTION_CHARS, MAX_EVENT_NOTE_CHARS, MAX_NAME_CHARS } from './limits';
+import { MAX_ACTOR_ID_CHARS, MAX_CATEGORY_CHARS, MAX_DESCRIPTION_CHARS, MAX_EVENT_NOTE_CHARS, MAX_NAME_CHARS } from './limits';
 import { isRegionCode, levelOf } from './regions';
 
 export const CHANNELS = [
@@ -74,6 +74,27 @@ export interface AppealFields extends Omit<AppealInput, 'description' | 'citizen
   evalCode?: string;
 }
 
+/**
+ * Every key the `fields` map may hold (typed against AppealFields, so the list cannot drift).
+ * Anything else, a contact or a megabyte of junk, would reach every device in scope: refused.
+ */
+const STORED_FIELD_KEYS: Record<keyof AppealFields, true> = {
+  channel: true,
+  category: true,
+  kind: true,
+  urgency: true,
+  villageCode: true,
+  citizen: true,
+  gps: true,
+  attachments: true,
+  meetingId: true,
+  campaignId: true,
+  createdBy: true,
+  createdAt: true,
+  evalCode: true,
+};
+export const APPEAL_FIELD_KEYS = Object.keys(STORED_FIELD_KEYS) as readonly (keyof AppealFields)[];
+
 /** The contact an input carries, or null (anonymous, or nothing given). */
 export function contactOf(input: AppealInput): Contact | null {
   if (input.citizen.anonymous) return null;
@@ -105,6 +126,7 @@ export type FieldError =
   | 'invalid_gps'
   | 'name_or_phone'
   | 'personal_data_in_document'
+  | 'unknown_field'
   | 'invalid_attachments'
   | 'meeting_needs_bench_channel'
   | 'campaign_needs_suggestion';
@@ -131,11 +153,14 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+const GPS_KEYS = ['lat', 'lng', 'accuracy'];
+
 function checkGps(v: unknown): v is Gps | null | undefined {
   if (v === undefined || v === null) return true;
   if (!isRecord(v)) return false;
   const { lat, lng, accuracy } = v;
   return (
+    Object.keys(v).every((k) => GPS_KEYS.includes(k)) &&
     typeof lat === 'number' && Number.isFinite(lat) && Math.abs(lat) <= 90 &&
     typeof lng === 'number' && Number.isFinite(lng) && Math.abs(lng) <= 180 &&
     (accuracy === undefined || (typeof accuracy === 'number' && Number.isFinite(accuracy) && accuracy >= 0))
@@ -150,7 +175,7 @@ export function validateAppealInput(raw: unknown, knownVillage: (code: string) =
   const errors: FieldErrors = {};
   const r = isRecord(raw) ? raw : {};
   if (!oneOf(CHANNELS, r.channel)) errors.channel = r.channel ? 'invalid_choice' : 'required';
-  if (!isCategory(r.category)) errors.category = r.category ? 'invalid_choice' : 'required';
+  if (!isCategory(r.category) || r.category.length > MAX_CATEGORY_CHARS) errors.category = r.category ? 'invalid_choice' : 'required';
   if (!oneOf(KINDS, r.kind)) errors.kind = r.kind ? 'invalid_choice' : 'required';
   if (!oneOf(URGENCIES, r.urgency)) errors.urgency = r.urgency ? 'invalid_choice' : 'required';
 
@@ -212,8 +237,10 @@ export function validateStoredFields(raw: unknown, description: string, knownVil
   const errors: FieldErrors = input.ok ? {} : { ...input.errors };
   if (!citizenOk) errors.citizenName = citizen && ('name' in citizen || 'phone' in citizen) ? 'personal_data_in_document' : 'required';
   if (typeof r.createdBy !== 'string' || !r.createdBy) errors.meta = 'required';
+  else if (r.createdBy.length > MAX_ACTOR_ID_CHARS) errors.meta = 'too_long';
   if (typeof r.createdAt !== 'number' || !Number.isFinite(r.createdAt)) errors.meta = 'required';
   if (r.evalCode !== undefined && !isEvalCode(r.evalCode)) errors.meta = 'invalid_choice';
+  if (Object.keys(r).some((k) => !Object.hasOwn(STORED_FIELD_KEYS, k))) errors.meta = 'unknown_field';
   if (!input.ok || Object.keys(errors).length > 0) return { ok: false, errors };
   const { description: _d, onSpot: _o, ...fields } = input.value;
   const code = isEvalCode(r.evalCode) ? { evalCode: r.evalCode } : {};

@@ -2,6 +2,8 @@
 // appeal or meeting lists them by SHA-256 in its fields, and the files travel through
 // the resumable upload (server/http/uploads.ts). Every rule both ends apply is here.
 
+import { MAX_MEDIA_TYPE_CHARS } from './limits';
+
 export const ATTACHMENT_KINDS = ['photo', 'voice', 'video'] as const;
 export type AttachmentKind = (typeof ATTACHMENT_KINDS)[number];
 
@@ -75,7 +77,7 @@ export function validAttachmentRefs(v: unknown): v is AttachmentRef[] {
   for (const a of v) {
     if (typeof a !== 'object' || a === null || Array.isArray(a)) return false;
     const { hash, type, size } = a as Record<string, unknown>;
-    if (Object.keys(a).length !== 3 || !isHash(hash) || typeof type !== 'string' || typeof size !== 'number') return false;
+    if (Object.keys(a).length !== 3 || !isHash(hash) || typeof type !== 'string' || type.length > MAX_MEDIA_TYPE_CHARS || typeof size !== 'number') return false;
     if (seen.has(hash) || attachmentProblem(type, size) !== null) return false;
     seen.add(hash);
   }

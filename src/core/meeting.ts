@@ -48,12 +48,26 @@ export type MeetingEvent =
 /** Roles that may decide whether an idea is adopted, besides the meeting's own facilitator. */
 export const IDEA_DECIDERS: readonly Role[] = ['town_official', 'city_dispatcher', 'leader'];
 
-export type MeetingError = 'villageCode' | 'heldOn' | 'place' | 'attendees' | 'topics' | 'attachments';
+export type MeetingError = 'villageCode' | 'heldOn' | 'place' | 'attendees' | 'topics' | 'attachments' | 'unknown_field';
 export type MeetingCheck = { ok: true; value: MeetingInput } | { ok: false; errors: MeetingError[] };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+/**
+ * The keys a meeting input may have (typed against MeetingInput, so the list cannot drift).
+ * The document check passes the `fields` map here without form/createdBy/createdAt: anything
+ * else, personal data or junk, would reach every device in scope and is refused.
+ */
+const MEETING_INPUT_KEYS: Record<keyof MeetingInput, true> = {
+  villageCode: true,
+  heldOn: true,
+  place: true,
+  attendees: true,
+  topics: true,
+  attachments: true,
+};
 
 function realDate(s: string): boolean {
   if (!DATE.test(s)) return false;
@@ -73,6 +87,7 @@ export function validateMeetingInput(raw: unknown, knownVillage: (code: string) 
   const topics = typeof r.topics === 'string' ? r.topics.trim() : null;
   if (!topics || topics.length > MAX_EVENT_NOTE_CHARS) errors.push('topics');
   if (r.attachments !== undefined && !validAttachmentRefs(r.attachments)) errors.push('attachments');
+  if (Object.keys(r).some((k) => !Object.hasOwn(MEETING_INPUT_KEYS, k))) errors.push('unknown_field');
   if (errors.length > 0) return { ok: false, errors };
   return {
     ok: true,

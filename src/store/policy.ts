@@ -1,4 +1,5 @@
 import { parsePolicy, POLICY_PRESETS, type DeadlinePolicy } from '../core/deadline';
+import { DEFAULT_REPEAT_RULE } from '../core/repeats';
 import { updatesTable, type MinshengDB } from './db';
 import { putProjection, scratchDoc } from './docs';
 import { getMeta, setMeta } from './meta';
@@ -16,13 +17,37 @@ export function currentPolicy(db: MinshengDB): DeadlinePolicy {
   return cache.get(db) ?? FALLBACK;
 }
 
+/**
+ * JSON with every object's keys sorted. The same policy arrives in different key orders (the
+ * server sends a preset as written, the stored one comes back from the schema check in the
+ * schema's order); compared as plain JSON they differed, and every boot and every welcome
+ * re-derived every row.
+ */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
 function fingerprint(policy: DeadlinePolicy): string {
-  return `${PROJECTION_VERSION}:${JSON.stringify(policy)}`;
+  return `${PROJECTION_VERSION}:${canonical(policy)}`;
+}
+
+/**
+ * A policy kept in meta by an older version lacks the fields added since, and the strict
+ * check would refuse it: the device would then derive due dates with the fallback preset
+ * until the server next sends the county's. Each missing field gets the value the app used
+ * before it was configurable; anything else wrong still fails the check.
+ */
+function upgradeStored(stored: unknown): unknown {
+  if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) return stored;
+  // `repeat` (a9a20ec): special governance used DEFAULT_REPEAT_RULE before.
+  return { repeat: DEFAULT_REPEAT_RULE, ...stored };
 }
 
 /** Loads the stored policy and re-derives rows if they were projected differently. */
 export async function loadPolicy(db: MinshengDB): Promise<DeadlinePolicy> {
-  const parsed = parsePolicy(await getMeta(db, 'policy'));
+  const parsed = parsePolicy(upgradeStored(await getMeta(db, 'policy')));
   const policy = parsed.ok ? parsed.policy : FALLBACK;
   cache.set(db, policy);
   if ((await getMeta(db, 'projectedWith')) !== fingerprint(policy)) await reproject(db, policy);
@@ -31,7 +56,7 @@ export async function loadPolicy(db: MinshengDB): Promise<DeadlinePolicy> {
 
 /** Adopts the policy the server sent; a no-op when it is the one in use. */
 export async function adoptPolicy(db: MinshengDB, policy: DeadlinePolicy): Promise<void> {
-  if (JSON.stringify(policy) === JSON.stringify(cache.get(db)) && (await getMeta(db, 'projectedWith')) === fingerprint(policy)) return;
+  if (canonical(policy) === canonical(cache.get(db)) && (await getMeta(db, 'projectedWith')) === fingerprint(policy)) return;
   cache.set(db, policy);
   await setMeta(db, 'policy', policy);
   await reproject(db, policy);

@@ -16,7 +16,10 @@ export interface UploadSource {
 /** Sends a request with the user's credentials (the app's `authFetch`). */
 export type UploadFetch = (path: string, init?: RequestInit) => Promise<Response>;
 
-/** The server refused the file for good (type, size, hash); retrying cannot help. */
+/**
+ * The server refused the file: for good (type, size, hash; retrying cannot help), or, for
+ * codes in WAITING_REFUSALS, until the user's other unfinished uploads finish or expire.
+ */
 export class UploadRefused extends Error {
   constructor(
     readonly code: string,
@@ -25,6 +28,9 @@ export class UploadRefused extends Error {
     super(message);
   }
 }
+
+/** Refusals shown to the user but tried again on the next pass: too many unfinished uploads held on the server. */
+export const WAITING_REFUSALS: readonly string[] = ['upload_quota'];
 
 interface UploadState {
   received: number;
@@ -36,7 +42,7 @@ async function stateOf(res: Response): Promise<UploadState> {
   if (res.ok && body && typeof body.received === 'number') return { received: body.received, complete: body.complete === true };
   if (res.status === 409 && body && typeof body.received === 'number') return { received: body.received, complete: false };
   // Refusals about the file itself are final; anything else (auth, busy, 5xx) is tried again later.
-  if ([400, 411, 413, 415, 422].includes(res.status)) throw new UploadRefused(body?.error ?? String(res.status), body?.message ?? res.statusText);
+  if ([400, 411, 413, 415, 422].includes(res.status) || (res.status === 429 && body?.error === 'upload_quota')) throw new UploadRefused(body?.error ?? String(res.status), body?.message ?? res.statusText);
   throw new Error(`upload: ${res.status} ${body?.message ?? res.statusText}`);
 }
 
@@ -67,6 +73,8 @@ export function createUploader(db: MinshengDB, fetcher: UploadFetch) {
   let again = false;
 
   async function drain(): Promise<void> {
+    // A refusal that only waits (the server's cap on unfinished uploads) is tried again on each pass.
+    await db.files.filter((f) => f.pending === 1 && WAITING_REFUSALS.some((code) => f.failed?.startsWith(`${code}:`) === true)).modify((f) => void delete f.failed);
     for (const file of await uploadQueue(db)) {
       const source: UploadSource = {
         hash: file.hash,
@@ -78,8 +86,10 @@ export function createUploader(db: MinshengDB, fetcher: UploadFetch) {
         await uploadFile(source, fetcher, { onProgress: (sent) => void db.files.update(file.hash, { sent }) });
         await db.files.update(file.hash, { pending: 0, sent: file.size });
       } catch (err) {
-        if (err instanceof UploadRefused) await db.files.update(file.hash, { failed: `${err.code}: ${err.message}` });
-        else return; // Offline or the server is busy: stop, and resume from the server's offset next time.
+        if (!(err instanceof UploadRefused)) return; // Offline or the server is busy: stop, and resume from the server's offset next time.
+        await db.files.update(file.hash, { failed: `${err.code}: ${err.message}` });
+        // Over the cap, the next file would be refused too.
+        if (WAITING_REFUSALS.includes(err.code)) return;
       }
     }
   }

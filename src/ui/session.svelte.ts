@@ -128,7 +128,12 @@ export async function boot(): Promise<void> {
   window.addEventListener('online', () => engine?.kick());
 }
 
-export class LoginError extends Error {}
+export class LoginError extends Error {
+  /** Seconds the server asks to wait (Retry-After), when it throttled the login. */
+  constructor(message: string, readonly retryAfter?: number) {
+    super(message);
+  }
+}
 
 export async function login(username: string, password: string): Promise<void> {
   let res: Response;
@@ -138,7 +143,7 @@ export async function login(username: string, password: string): Promise<void> {
     throw new LoginError('offline');
   }
   if (res.status === 401) throw new LoginError('failed');
-  if (res.status === 429) throw new LoginError('throttled');
+  if (res.status === 429) throw new LoginError('throttled', Number(res.headers.get('retry-after')) || undefined);
   if (!res.ok) throw new LoginError('offline');
   const { policy, ...session } = (await res.json()) as Session & { policy: unknown };
   const parsed = parsePolicy(policy);

@@ -70,4 +70,69 @@ describe('text for public pages', () => {
     expect(scrubPublicText(text, { name: '王秀兰', phone: '13812345678' })).toBe('王**反映：电话138****5678，座机***********，身份证******************，王**家门口路灯坏了，已修 3 处');
     expect(scrubPublicText('已修复 12 盏灯', null)).toBe('已修复 12 盏灯');
   });
+
+  it('masks numbers written with dashes, spaces or full-width digits, and a name with spaces in it', () => {
+    const contact = { name: '张三丰', phone: '13812345678' };
+    expect(scrubPublicText('电话138-1234-5678', contact)).toBe('电话138****5678');
+    expect(scrubPublicText('电话 138 1234 5678。', contact)).toBe('电话 138****5678。');
+    expect(scrubPublicText('电话１３８１２３４５６７８', contact)).toBe('电话138****5678');
+    expect(scrubPublicText('电话１３８－１２３４－５６７８', contact)).toBe('电话138****5678');
+    expect(scrubPublicText('电话 138 - 1234 - 5678', contact)).toBe('电话 138****5678');
+    expect(scrubPublicText('座机(0539)888-8888', contact)).toBe('座机(****)***-****');
+    expect(scrubPublicText('身份证３７１３２４１９８００１０１１２３Ｘ', contact)).toBe('身份证******************');
+    expect(scrubPublicText('张 三 丰反映，张　三丰家和张三丰的路灯', contact)).toBe('张**反映，张**家和张**的路灯');
+    // Dates, counts and short numbers stay.
+    expect(scrubPublicText('2024-05-01 修好 3 处，共 120 米', contact)).toBe('2024-05-01 修好 3 处，共 120 米');
+    // A one-character name is not searched for: it would mask every 张 in the text.
+    expect(scrubPublicText('张家门口', { name: '张' })).toBe('张家门口');
+  });
+
+  // Text around the slips: no digits, no characters of the name.
+  const filler = fc.array(fc.constantFrom('村', '路', '灯', '修', '好', '了', '，', '。', ' ', 'a', '：', '\n'), { maxLength: 8 }).map((a) => a.join(''));
+  const gap = fc.constantFrom('', ' ', '  ', '-', '－', '—', '\u3000', '.', ' - ');
+  const digitForm = fc.boolean();
+  const fullWidth = (d: string) => String.fromCharCode(d.charCodeAt(0) + 0xfee0);
+  const onlyDigits = (s: string) => s.replace(/[\uFF10-\uFF19]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/[^0-9]/g, '');
+
+  it('never shows the middle of a mobile number, however it is written', () => {
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^1[3-9]\d{9}$/),
+        fc.array(fc.tuple(gap, digitForm), { minLength: 11, maxLength: 11 }),
+        filler,
+        filler,
+        (phone, shape, before, after) => {
+          // Each digit ASCII or full-width, each gap between digits empty or a separator.
+          const written = [...phone].map((d, i) => `${i > 0 ? shape[i]![0] : ''}${shape[i]![1] ? fullWidth(d) : d}`).join('');
+          const out = scrubPublicText(`${before}${written}${after}`, { phone });
+          expect(onlyDigits(out)).toBe(`${phone.slice(0, 3)}${phone.slice(7)}`);
+        },
+      ),
+    );
+  });
+
+  it('never shows a landline or an ID number, however it is written', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^(0\d{9,11}|\d{17}[0-9X])$/), fc.array(fc.tuple(gap, digitForm), { minLength: 18, maxLength: 18 }), filler, (number, shape, before) => {
+        const written = [...number].map((d, i) => `${i > 0 ? shape[i]![0] : ''}${shape[i]![1] && d !== 'X' ? fullWidth(d) : d}`).join('');
+        const out = scrubPublicText(`${before}${written}。`, null);
+        expect(onlyDigits(out)).toBe('');
+        expect(out).not.toMatch(/[XＸ]/);
+      }),
+    );
+  });
+
+  it('never shows the citizen’s name after its first character, whatever spaces are slipped into it', () => {
+    const hanzi = fc.constantFrom('张', '王', '李', '欧', '阳', '秀', '兰', '明', '丰', '三');
+    const space = fc.constantFrom('', ' ', '\u3000', '\t', '\u00A0', '\u200B', '  ');
+    fc.assert(
+      fc.property(fc.array(hanzi, { minLength: 2, maxLength: 4 }), fc.array(space, { minLength: 4, maxLength: 4 }), filler, filler, (chars, spaces, before, after) => {
+        const name = chars.join('');
+        const written = chars.map((c, i) => `${i > 0 ? spaces[i] : ''}${c}`).join('');
+        const out = scrubPublicText(`${before}${written}${after}`, { name });
+        expect(out.replace(/[\s\u200B]/g, '')).not.toContain(name);
+        expect(out).toContain(maskName(name));
+      }),
+    );
+  });
 });

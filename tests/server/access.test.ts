@@ -87,7 +87,7 @@ describe('access tokens', () => {
 
 describe('login throttling', () => {
   it('slows down guessing one account, and says for how long', async () => {
-    for (let i = 0; i < LOGIN_LIMITS.account.max; i++) expect((await post('/api/login', { username: 'leader', password: `guess-${i}` })).status).toBe(401);
+    for (let i = 0; i < LOGIN_LIMITS.pair.max; i++) expect((await post('/api/login', { username: 'leader', password: `guess-${i}` })).status).toBe(401);
     const blocked = await post('/api/login', { username: 'leader', password: 'demo1234' });
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);

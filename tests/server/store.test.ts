@@ -113,8 +113,8 @@ for (const kind of kinds) {
         // Nothing of the failed batch remains: no row, no projection, no receipt.
         expect(await store.docParts(b.id)).toEqual([]);
         expect(await store.appealScope(b.id)).toBeNull();
-        expect(await store.inPushTx(async (tx) => tx.seen('d2', 1))).toBe(false);
-        expect(await store.inPushTx(async (tx) => tx.seen('d1', 1))).toBe(true);
+        expect(await store.inPushTx(async (tx) => tx.seen('d2', 1, user.id))).toBe(false);
+        expect(await store.inPushTx(async (tx) => tx.seen('d1', 1, user.id))).toBe(true);
         expect(await store.receiptCount()).toBe(1);
         expect((await store.appealRows()).map((r) => [r.id, r.village, r.status])).toEqual([[a.id, VILLAGE, 'new']]);
       } finally {

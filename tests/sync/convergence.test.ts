@@ -36,10 +36,10 @@ type Op =
   | { t: 'restart' }
   | { t: 'pause' };
 
-const op = (clients: number): fc.Arbitrary<Op> => {
+const op = (clients: number, recordWeight = 3): fc.Arbitrary<Op> => {
   const c = fc.nat(clients - 1);
   return fc.oneof(
-    { weight: 3, arbitrary: fc.record({ t: fc.constant('record' as const), c }) },
+    { weight: recordWeight, arbitrary: fc.record({ t: fc.constant('record' as const), c }) },
     { weight: 3, arbitrary: fc.record({ t: fc.constant('comment' as const), c, d: fc.nat(20) }) },
     { weight: 3, arbitrary: fc.record({ t: fc.constant('text' as const), c, d: fc.nat(20), at: fc.nat(200), s: fc.constantFrom('补充：', '村民', '已核实', 'x', '。') }) },
     { weight: 2, arbitrary: fc.record({ t: fc.constant('cut' as const), c, d: fc.nat(20), at: fc.nat(20), len: fc.integer({ min: 1, max: 4 }) }) },
@@ -237,5 +237,17 @@ describe('convergence under faults (fast-check)', () => {
       { numRuns: RUNS },
     );
     console.log(`convergence: ${JSON.stringify(stats)}`);
+  }, 600_000);
+
+  it(`converges with many appeals per run (${Math.ceil(RUNS / 10)} runs of up to 60 steps)`, async () => {
+    const before = stats.changes;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 2, max: 4 }).chain((n) => fc.tuple(fc.constant(n), fc.array(op(n, 12), { minLength: 30, maxLength: 60 }))),
+        async ([clients, ops]) => runScenario(clients, ops),
+      ),
+      { numRuns: Math.ceil(RUNS / 10) },
+    );
+    console.log(`convergence, long runs: ${stats.changes - before} changes; ${JSON.stringify(stats)}`);
   }, 600_000);
 });

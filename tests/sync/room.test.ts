@@ -1,9 +1,10 @@
 import 'fake-indexeddb/auto';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
-import { docFromUpdates, eventsOf, readAppeal, textOf } from '../../src/core/doc';
+import { docFromUpdates, eventsOf, fieldsOf, readAppeal, textOf } from '../../src/core/doc';
 import type { RunningServer } from '../../server/app';
 import { ROOM_REFUSED } from '../../server/sync/rooms';
 import { loadAppeal, recordAppeal } from '../../src/store/appeals';
@@ -100,5 +101,25 @@ describe('live room', () => {
     expect((await ticket(grid, '01900000-0000-7000-8000-000000000000')).status).toBe(404);
     await (await import('../helpers/clients')).addUser(server, 'otherVillage', 'grid_worker', [(await server.store.regionsUnder([grid.user.scope.regions[0]!.slice(0, 9)])).find((r) => r.level === 'village' && r.code !== grid.user.scope.regions[0])!.code]);
     expect((await ticket(await login(server, 'otherVillage'))).status).toBe(404);
+  });
+
+  it('refuses listing a stored file the editor neither uploaded nor may read, as a push would', async () => {
+    // A photo uploaded by someone of another town: its hash is all the editor has.
+    const town2 = (await server.store.regionsUnder([grid.user.scope.regions[0]!.slice(0, 6)])).find((r) => r.level === 'village' && r.code.slice(0, 9) !== grid.user.scope.regions[0]!.slice(0, 9))!;
+    await (await import('../helpers/clients')).addUser(server, 'farUploader', 'grid_worker', [town2.code]);
+    const far = await login(server, 'farUploader');
+    const photo = new Uint8Array(2000).map((_, i) => (i * 7) % 256);
+    photo.set([0xff, 0xd8, 0xff, 0xe0], 0);
+    const hash = createHash('sha256').update(photo).digest('hex');
+    const put = await fetch(`${server.url}/api/uploads/${hash}?offset=0`, { method: 'PUT', headers: { authorization: `Bearer ${far.token}`, 'x-upload-type': 'image/jpeg', 'x-upload-size': String(photo.length), 'content-type': 'application/octet-stream' }, body: photo });
+    expect(put.status).toBe(201);
+
+    const a = await join(grid);
+    const before = await server.store.updateCount();
+    fieldsOf(a.doc).set('attachments', [{ hash, type: 'image/jpeg', size: photo.length }]);
+    await until(() => a.closes.some((c) => c.code === ROOM_REFUSED), 5_000, 'refusal');
+    expect(a.closes.find((c) => c.code === ROOM_REFUSED)!.reason).toMatch(/attachment_not_yours/);
+    expect(await server.store.updateCount()).toBe(before);
+    a.provider.destroy();
   });
 });
