@@ -80,15 +80,16 @@ export async function migrateSqliteToPg(dataDir: string, url: string, log: (line
   const mismatched: string[] = [];
   try {
     const ids = [...new Set([...(await from.appealRows()).map((r) => r.id), ...(await from.meetingRows()).map((m) => m.id)])];
-    const vector = (parts: Uint8Array[]) => {
+    // A snapshot holds the deletions as well as the state vector: a lost deletion shows here.
+    const snapshot = (parts: Uint8Array[]) => {
       const doc = docFromUpdates(parts);
-      const sv = Y.encodeStateVector(doc);
+      const snap = Y.snapshot(doc);
       doc.destroy();
-      return Buffer.from(sv).toString('base64');
+      return snap;
     };
-    for (const id of ids) if (vector(await from.docParts(id)) !== vector(await to.docParts(id))) mismatched.push(id);
+    for (const id of ids) if (!Y.equalSnapshots(snapshot(await from.docParts(id)), snapshot(await to.docParts(id)))) mismatched.push(id);
     if ((await from.head()) !== (await to.head())) mismatched.push('(global sequence)');
-    log(`verified ${ids.length} documents by state vector: ${mismatched.length === 0 ? 'all equal' : `${mismatched.length} differ`}`);
+    log(`verified ${ids.length} documents by snapshot (state and deletions): ${mismatched.length === 0 ? 'all equal' : `${mismatched.length} differ`}`);
     return { rows, documents: ids.length, mismatched };
   } finally {
     await from.close();
