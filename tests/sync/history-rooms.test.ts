@@ -7,6 +7,8 @@ import * as Y from 'yjs';
 import { docFromUpdates, eventsOf, readAppeal } from '../../src/core/doc';
 import type { AppealEvent } from '../../src/core/events';
 import { fold } from '../../src/core/fold';
+import { newId } from '../../src/core/id';
+import { decodeServerFrame, encodeFrame, type ServerMessage } from '../../src/core/protocol';
 import type { RunningServer } from '../../server/app';
 import { ROOM_OUT_OF_SCOPE } from '../../server/sync/rooms';
 import { act, loadAppeal, recordAppeal } from '../../src/store/appeals';
@@ -164,5 +166,61 @@ describe('history: an honest race reaches the server whichever way Yjs orders it
       for (const d of [g, s, t]) d.close();
     }
     expect([...outcomes].sort()).toEqual(['landed after', 'refused, then resent after']);
+  });
+});
+
+describe('history: the attack run’s rewrites, over the real protocol', () => {
+  it('refuses each rewrite of a closed appeal’s history and stores nothing of it', async () => {
+    const g = await online(grid);
+    const docId = await record(g);
+    const s = await online(station);
+    await step(s, docId, { type: 'accepted' });
+    await step(s, docId, { type: 'assigned', tier: 'village' });
+    await step(s, docId, { type: 'started' });
+    await step(s, docId, { type: 'replied', note: '已清理水井', via: 'walk_in' });
+    await until(async () => fold((await loadAppeal(g.db, docId))?.events ?? [], docId).status === 'replied', 10_000, 'grid sees the reply');
+    await step(g, docId, { type: 'visited', satisfaction: 'satisfied' });
+    await until(async () => fold((await loadAppeal(s.db, docId))?.events ?? [], docId).status === 'visited', 10_000, 'station sees the visit');
+    await step(s, docId, { type: 'closed' });
+    g.close();
+    s.close();
+    const stored = await serverEvents(docId);
+    const [close, reply] = [stored.at(-1)!, stored.at(-3)!];
+    const me = { actor: grid.user.id, role: grid.user.role, by: grid.user.displayName, at: Date.now() };
+
+    // The attacker's own client: a copy of the document, changed by hand, pushed over the sync socket.
+    const attack = async (edit: (events: Y.Array<unknown>) => void) => {
+      const doc = docFromUpdates(await server.store.docParts(docId));
+      const sv = Y.encodeStateVector(doc);
+      doc.transact(() => edit(eventsOf(doc)));
+      return Y.encodeStateAsUpdate(doc, sv);
+    };
+    const updates = {
+      'a comment reusing the close’s id, before it': await attack((e) => e.insert(e.length - 1, [{ ...me, id: close.id, type: 'commented', note: '覆盖' }])),
+      'an unsatisfied visit before the stored one': await attack((e) => e.insert(e.length - 2, [{ ...me, id: newId(), type: 'visited', satisfaction: 'unsatisfied', basis: reply.id }])),
+      'a second recorded at index 0': await attack((e) => e.insert(0, [{ ...me, id: newId(), type: 'recorded' }])),
+      'a flood of comments': await attack((e) => e.push(Array.from({ length: 40 }, () => ({ ...me, id: newId(), type: 'commented', note: '刷屏', basis: close.id })))),
+    };
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/sync`);
+    ws.binaryType = 'arraybuffer';
+    const frames: ServerMessage[] = [];
+    ws.on('message', (data: ArrayBuffer) => frames.push(decodeServerFrame(new Uint8Array(data))));
+    await new Promise((r) => ws.once('open', r));
+    ws.send(encodeFrame({ t: 'hello', token: grid.token, deviceId: newId(), cursor: 0 }));
+    await until(() => frames.some((f) => f.t === 'welcome'), 10_000, 'welcome');
+    const names = Object.keys(updates);
+    ws.send(encodeFrame({ t: 'push', batch: 1, items: Object.values(updates).map((update, i) => ({ docId, seq: i + 1, update })) }));
+    await until(() => frames.some((f) => f.t === 'ack'), 10_000, 'ack');
+    ws.close();
+    const ack = frames.find((f) => f.t === 'ack') as Extract<ServerMessage, { t: 'ack' }>;
+    expect(ack.accepted).toEqual([]);
+    expect(Object.fromEntries(ack.rejected.map((r) => [names[r.seq - 1], r.reason]))).toEqual({
+      'a comment reusing the close’s id, before it': 'duplicate_event',
+      'an unsatisfied visit before the stored one': 'history_rewritten',
+      'a second recorded at index 0': 'history_rewritten',
+      'a flood of comments': 'comment_flood',
+    });
+    expect(await serverEvents(docId)).toEqual(stored);
+    expect(fold(stored, docId)).toMatchObject({ status: 'closed', conflicts: [] });
   });
 });
