@@ -30,6 +30,12 @@ export interface RunningServer {
   /** The sync hub (tests and monitoring read how many sockets wait for a welcome). */
   hub: SyncHub;
   close(): Promise<void>;
+  /**
+   * Test-only: stops as a killed process would as far as one process can — every socket cut
+   * at once (acks of pushes under way are lost) and the store left as it is: not closed, so
+   * SQLite's log is not checkpointed and the next server recovers it from disk.
+   */
+  crash(): Promise<void>;
 }
 
 /** One process: the built PWA, the REST API and the sync hub on one port. */
@@ -105,15 +111,19 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
     bus,
     seed,
     hub,
-    close: () =>
-      new Promise<void>((resolve) => {
-        stopScanner();
-        stopSweeper();
-        unsubscribeSessions();
-        const pushing = hub.close();
-        rooms.close();
-        server.close(() => void pushing.then(() => bus.close?.()).then(() => store.close()).then(resolve, resolve));
-        server.closeAllConnections();
-      }),
+    close: () => stop(true),
+    crash: () => stop(false),
   };
+
+  function stop(closeStore: boolean): Promise<void> {
+    return new Promise<void>((resolve) => {
+      stopScanner();
+      stopSweeper();
+      unsubscribeSessions();
+      const pushing = hub.close();
+      rooms.close();
+      server.close(() => void pushing.then(() => bus.close?.()).then(() => (closeStore ? store.close() : undefined)).then(resolve, resolve));
+      server.closeAllConnections();
+    });
+  }
 }
