@@ -9,7 +9,9 @@ import expressPouchDB from 'express-pouchdb';
 
 // The peer: PouchDB replicating to a CouchDB-protocol server (express-pouchdb), the sync
 // model field apps such as the Community Health Toolkit ship. In-memory on both ends, so
-// the disk never slows it down: it is measured at its best.
+// the disk never slows it down. As shipped, the server gzips its responses (express-pouchdb's
+// compression middleware, for clients that ask, and PouchDB's node-fetch asks) while PouchDB
+// sends its request bodies uncompressed; `traffic` counts both, so the bench can show it.
 
 PouchDB.plugin(memory);
 const Memory = PouchDB.defaults({ adapter: 'memory' });
@@ -19,18 +21,30 @@ export interface PouchServer {
   url: (db: string) => string;
   /** Writes documents straight to the server (loopback, no link), in bulk requests. */
   seed: (db: string, docs: { _id: string }[]) => Promise<void>;
+  /** Requests served, and how many had a compressed body; responses, and how many went out gzipped. */
+  traffic: { requests: number; compressedRequests: number; responses: number; gzippedResponses: number };
   close(): Promise<void>;
 }
 
 export async function startPouchServer(): Promise<PouchServer> {
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'bench-pouch-'));
   const app = expressPouchDB(Memory, { mode: 'minimumForPouchDB', inMemoryConfig: true, logPath: path.join(logDir, 'log.txt') });
-  const server: Server = createServer(app);
+  const traffic = { requests: 0, compressedRequests: 0, responses: 0, gzippedResponses: 0 };
+  const server: Server = createServer((req, res) => {
+    traffic.requests++;
+    if (req.headers['content-encoding']) traffic.compressedRequests++;
+    res.on('finish', () => {
+      traffic.responses++;
+      if (/gzip|deflate|br/.test(String(res.getHeader('content-encoding') ?? ''))) traffic.gzippedResponses++;
+    });
+    app(req, res);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     port,
     url: (db) => `http://127.0.0.1:${port}/${db}`,
+    traffic,
     seed: async (db, docs) => {
       const remote = new PouchDB(`http://127.0.0.1:${port}/${db}`);
       for (let i = 0; i < docs.length; i += 500) await remote.bulkDocs(docs.slice(i, i + 500));

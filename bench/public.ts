@@ -4,7 +4,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { startServer } from '../server/app';
 import { loadConfig } from '../server/config';
-import { appendInTx } from '../server/intake';
+import { appendInTx } from '../server/services/intake';
 import { POLICY_PRESETS } from '../src/core/deadline';
 import type { AppealEvent } from '../src/core/events';
 import { newId } from '../src/core/id';
@@ -62,10 +62,10 @@ export async function publicPages(): Promise<BenchRow[]> {
     const over2g = (bytes: number, requests: number) => (bytes * 8 * 1000) / g2.downBps + requests * g2.rttMs;
     const KiB = (n: number) => n / 1024;
     return [
-      { figure: 'public board, 20 appeals, + style sheet (first visit)', minsheng: KiB(board + style), comparison: KiB(app), against: "the app's first visit (HTML, JS, CSS)", unit: 'KiB' },
-      { figure: '   one appeal on the board, with comments form', minsheng: KiB(item), comparison: KiB(app), against: "the app's first visit", unit: 'KiB' },
-      { figure: '   an appeal by its evaluation code, with rating form', minsheng: KiB(codePage), comparison: KiB(app), against: "the app's first visit", unit: 'KiB' },
-      { figure: '   board first visit over 2G (256 kbit/s, 300 ms RTT)', minsheng: over2g(board + style, 2), comparison: over2g(app, 1 + assets.length), against: "the app's first visit over the same link", unit: 'ms' },
+      { figure: 'public board, 20 appeals, + style sheet (first visit)', minsheng: KiB(board + style), comparison: KiB(app), against: "the app's first visit (HTML, JS, CSS)", kind: 'peer', unit: 'KiB' },
+      { figure: '   one appeal on the board, with comments form', minsheng: KiB(item), comparison: KiB(app), against: "the app's first visit", kind: 'peer', unit: 'KiB' },
+      { figure: '   an appeal by its evaluation code, with rating form', minsheng: KiB(codePage), comparison: KiB(app), against: "the app's first visit", kind: 'peer', unit: 'KiB' },
+      { figure: '   board first visit over 2G (256 kbit/s, 300 ms RTT)', minsheng: over2g(board + style, 2), comparison: over2g(app, 1 + assets.length), against: "the app's first visit over the same link", kind: 'peer', unit: 'ms' },
     ];
   } finally {
     await server.close();

@@ -1,27 +1,62 @@
 import { startServer } from '../server/app';
 import { loadConfig } from '../server/config';
+import type { Store } from '../server/store/types';
 import { POLICY_PRESETS } from '../src/core/deadline';
 import { tempDir } from '../tests/helpers/server';
 import { login } from '../tests/helpers/clients';
-import { seedGeneratedAppeals } from './seed-store';
+import { seedThroughHub } from './seed-hub';
 import type { BenchRow } from './table';
 
 // The governance reports over a county's 50,000 appeals on SQLite, as the city dispatcher
-// asks for them over HTTP, beside reading the same projection columns straight from the store.
+// asks for them over HTTP, each beside the store reads that very request made (the same
+// calls with the same arguments, so the same rows), replayed alone: what the report adds
+// on top of fetching its rows. The appeals are pushed through the hub, each step of the
+// pipeline by whoever does it, half of them sent on to county departments.
 
 const COUNT = 50_000;
+const CHUNK = 5000;
+
+/** Wraps the store's report reads so that the reads one request makes can be replayed. */
+function recordReads(store: Store) {
+  let calls: (() => Promise<unknown>)[] | null = null;
+  const rankRows = store.rankRows.bind(store);
+  const appealsById = store.appealsById.bind(store);
+  store.rankRows = (...a: Parameters<Store['rankRows']>) => {
+    calls?.push(() => rankRows(...a));
+    return rankRows(...a);
+  };
+  store.appealsById = (...a: Parameters<Store['appealsById']>) => {
+    calls?.push(() => appealsById(...a));
+    return appealsById(...a);
+  };
+  return {
+    async during<T>(f: () => Promise<T>): Promise<{ value: T; reads: (() => Promise<unknown>)[] }> {
+      calls = [];
+      try {
+        return { value: await f(), reads: calls };
+      } finally {
+        calls = null;
+      }
+    },
+  };
+}
 
 export async function reports(): Promise<BenchRow[]> {
   const server = await startServer(loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir('bench-reports-'), MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0' }));
   try {
-    const town = await login(server, 'town');
     const villages = (await server.store.regionsUnder(['371324'])).filter((r) => r.level === 'village');
-    // Recorded over the last 200 days, a minute apart per batch of appeals, at all stages.
-    for (let i = 0; i < COUNT; i += 5000) {
-      await seedGeneratedAppeals(server.store, { count: 5000, villages, seed: 100 + i, official: { id: town.user.id, name: town.user.displayName }, from: Date.now() - 200 * 86_400_000 + i * 300_000, policy: POLICY_PRESETS.lanling });
+    // Recorded over the last 200 days, a minute apart within a chunk, at all stages.
+    let devices = 0;
+    let seconds = 0;
+    for (let i = 0; i < COUNT; i += CHUNK) {
+      const r = await seedThroughHub(server, { count: CHUNK, villages, seed: 100 + i, from: Date.now() - 200 * 86_400_000 + i * 300_000, policy: POLICY_PRESETS.lanling });
+      devices += r.devices;
+      seconds += r.ms / 1000;
     }
+    console.log(`reports: ${COUNT} appeals seeded through the hub from ${devices} device sessions in ${seconds.toFixed(0)} s`);
     const dispatcher = await login(server, 'dispatcher');
-    const ask = async (query: string, report = 'ranking') => {
+    const reads = recordReads(server.store);
+    const ask = async (query: string, report: string) => {
       const t = performance.now();
       const res = await fetch(`${server.url}/api/reports/${report}?${query}`, { headers: { authorization: `Bearer ${dispatcher.token}` } });
       if (!res.ok) throw new Error(`${report}: ${res.status}`);
@@ -29,23 +64,31 @@ export async function reports(): Promise<BenchRow[]> {
       return performance.now() - t;
     };
     const best = async (f: () => Promise<number>) => Math.min(await f(), await f(), await f());
-    const week = await best(() => ask('by=town&period=week'));
-    const month = await best(() => ask('by=dept&period=month'));
-    const redBlack = await best(() => ask('by=town&period=week&history=6', 'redblack'));
-    const trends = await best(() => ask('weeks=12', 'trends'));
-    const special = await best(() => ask('', 'special'));
-    const read = await best(async () => {
-      const t = performance.now();
-      await server.store.rankRows(['371324'], undefined, 0);
-      return performance.now() - t;
-    });
+    /** The report's best of three, and the best of three replays of the reads its first request made. */
+    const measure = async (query: string, report = 'ranking') => {
+      const { value: first, reads: made } = await reads.during(() => ask(query, report));
+      if (made.length === 0) throw new Error(`${report} read nothing through the store calls the bench replays`);
+      const ms = Math.min(first, await best(() => ask(query, report)));
+      const read = await best(async () => {
+        const t = performance.now();
+        for (const r of made) await r();
+        return performance.now() - t;
+      });
+      return { ms, read };
+    };
+    const week = await measure('by=town&period=week');
+    const month = await measure('by=dept&period=month');
+    const redBlack = await measure('by=town&period=week&history=6', 'redblack');
+    const trends = await measure('weeks=12', 'trends');
+    const special = await measure('', 'special');
+    const same = 'the same store reads as this request, alone';
     return [
-      { figure: `ranking by town, this week, ${COUNT.toLocaleString('en-US')} appeals`, minsheng: week, comparison: read, against: 'reading the ranking columns of every appeal', unit: 'ms' },
-      { figure: 'ranking by department, this month', minsheng: month, comparison: read, against: 'reading the ranking columns of every appeal', unit: 'ms' },
-      { figure: '   same', minsheng: month, comparison: 1000, against: 'one second, a dashboard refresh', unit: 'ms' },
-      { figure: 'red/black lists, this week and 5 before', minsheng: redBlack, comparison: read, against: 'reading the ranking columns of every appeal', unit: 'ms' },
-      { figure: 'trends, 12 weeks, with forecasts', minsheng: trends, comparison: read, against: 'reading the ranking columns of every appeal', unit: 'ms' },
-      { figure: 'special governance, 90 days', minsheng: special, comparison: read, against: 'reading the ranking columns of every appeal', unit: 'ms' },
+      { figure: `ranking by town, this week, ${COUNT.toLocaleString('en-US')} appeals`, minsheng: week.ms, comparison: week.read, against: same, kind: 'peer', unit: 'ms' },
+      { figure: 'ranking by department, this month', minsheng: month.ms, comparison: month.read, against: same, kind: 'peer', unit: 'ms' },
+      { figure: '   same', minsheng: month.ms, comparison: 1000, against: 'one second, a dashboard refresh', kind: 'target', unit: 'ms' },
+      { figure: 'red/black lists, this week and 5 before', minsheng: redBlack.ms, comparison: redBlack.read, against: same, kind: 'peer', unit: 'ms' },
+      { figure: 'trends, 12 weeks, with forecasts', minsheng: trends.ms, comparison: trends.read, against: same, kind: 'peer', unit: 'ms' },
+      { figure: 'special governance, 90 days', minsheng: special.ms, comparison: special.read, against: `${same} (rows, then the grouped appeals)`, kind: 'peer', unit: 'ms' },
     ];
   } finally {
     await server.close();

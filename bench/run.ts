@@ -1,8 +1,11 @@
 // `npm run bench` runs every benchmark; `npm run bench -- <name>` runs one.
-// Figures are printed beside a comparison as a ratio; results also go to bench/results/latest.json.
+// Figures are printed beside a comparison as a ratio; results also go to bench/results/latest.json,
+// merged with what earlier runs left there for benchmarks not run this time (each with its own
+// date), and `npm run bench:readme` writes them into README.md.
 // y-dexie reports every released document on console.debug; that is noise here.
 console.debug = () => {};
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from './pipeline';
 import { publicPages } from './public';
@@ -12,6 +15,7 @@ import { lighthouseScores } from './lighthouse';
 import { serverLoad } from './server-load';
 import { sync } from './sync';
 import { printTable, type BenchRow } from './table';
+import type { BenchResults } from './results-file';
 
 const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   sync,
@@ -29,11 +33,21 @@ if (unknown.length > 0) {
   console.error(`Unknown benchmark(s): ${unknown.join(', ')}. Available: ${Object.keys(BENCHES).join(', ')}`);
   process.exit(2);
 }
-const results: Record<string, BenchRow[]> = {};
-for (const name of wanted.length > 0 ? wanted : Object.keys(BENCHES)) {
-  results[name] = await BENCHES[name]!();
-  printTable(name, results[name]);
-}
 const dir = path.join(import.meta.dirname, 'results');
+const file = path.join(dir, 'latest.json');
 mkdirSync(dir, { recursive: true });
-writeFileSync(path.join(dir, 'latest.json'), JSON.stringify({ at: new Date().toISOString(), node: process.version, results }, null, 2));
+const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<BenchResults>) : {};
+const machine = { cores: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version };
+const out: BenchResults = { at: new Date().toISOString(), node: process.version, results: { ...previous.results }, runs: { ...previous.runs } };
+for (const name of wanted.length > 0 ? wanted : Object.keys(BENCHES)) {
+  const rows = await BENCHES[name]!();
+  printTable(name, rows);
+  out.results[name] = rows;
+  out.runs[name] = { at: new Date().toISOString(), ...machine };
+  // Written after each benchmark, so a long run that fails late keeps what it measured; read
+  // again first, so two runs of different benchmarks at once keep each other's rows.
+  const now = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<BenchResults>) : {};
+  out.results = { ...now.results, [name]: rows };
+  out.runs = { ...now.runs, [name]: out.runs[name]! };
+  writeFileSync(file, JSON.stringify(out, null, 2));
+}

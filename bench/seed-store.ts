@@ -5,7 +5,7 @@ import type { DeadlinePolicy } from '../src/core/deadline';
 import { appendEvent, readAppeal, writeNewAppeal, type AppealSnapshot } from '../src/core/doc';
 import { newId } from '../src/core/id';
 import { townOf } from '../src/core/regions';
-import { generateAppeals, pipelineEvents, prng, progressFor, type VillageRef } from './generate';
+import { generateAppeals, pipelineEvents, prng, progressFor, type PipelineShape, type Progress, type VillageRef } from './generate';
 
 export interface SeedOptions {
   count: number;
@@ -29,8 +29,26 @@ function townQuality(town: string, seed: number): number {
 }
 
 /**
+ * How far an appeal recorded at `at` has gone, and how (with `varied`, its town's speed and
+ * share of satisfied citizens). Nothing is answered in the future.
+ */
+export function progressAndShape(rnd: () => number, villageCode: string, at: number, now: number, seed: number, varied: boolean | undefined): { progress: Progress; shape: PipelineShape } {
+  let progress = progressFor(rnd);
+  let shape: PipelineShape = {};
+  if (varied) {
+    const q = townQuality(townOf(villageCode), seed);
+    const r = rnd();
+    shape = { replyAfterMs: 3_600_000 * (1 + rnd() * (1 - q) * 160), satisfaction: r < (1 - q) * 0.4 ? 'unsatisfied' : r < (1 - q) * 0.4 + 0.3 ? 'basically_satisfied' : 'satisfied' };
+    if ((progress === 'replied' || progress === 'closed') && at + shape.replyAfterMs! + 6 * 3_600_000 > now) progress = 'assigned';
+  }
+  return { progress, shape };
+}
+
+/**
  * Writes generated appeals straight into a server's store, as if pushed and committed, in
- * one transaction: the setting for tests and benchmarks that need a county's backlog.
+ * one transaction, every event by one official from one document: quick, for tests that
+ * need a county's backlog. Benchmarks seed through the hub instead (seed-hub.ts), from a
+ * device per role, so the documents hold what real ones do.
  */
 export async function seedGeneratedAppeals(store: Store, o: SeedOptions): Promise<AppealSnapshot[]> {
   const rnd = prng(o.seed);
@@ -43,15 +61,7 @@ export async function seedGeneratedAppeals(store: Store, o: SeedOptions): Promis
       const doc = new Y.Doc();
       const at = o.from + i * (o.spacingMs ?? 60_000);
       writeNewAppeal(doc, { ...input, citizen: { anonymous: true } }, actor, at, newId());
-      let progress = progressFor(rnd);
-      let shape: Parameters<typeof pipelineEvents>[5] = {};
-      if (o.varied) {
-        const q = townQuality(townOf(input.villageCode), o.seed);
-        const r = rnd();
-        shape = { replyAfterMs: 3_600_000 * (1 + rnd() * (1 - q) * 160), satisfaction: r < (1 - q) * 0.4 ? 'unsatisfied' : r < (1 - q) * 0.4 + 0.3 ? 'basically_satisfied' : 'satisfied' };
-        // Nothing is answered in the future.
-        if ((progress === 'replied' || progress === 'closed') && at + shape.replyAfterMs! + 6 * 3_600_000 > now) progress = 'assigned';
-      }
+      const { progress, shape } = progressAndShape(rnd, input.villageCode, at, now, o.seed, o.varied);
       for (const e of pipelineEvents(progress, input.channel, actor, at, newId, shape)) appendEvent(doc, e);
       const snapshot = readAppeal(doc, id);
       await storeUpdate(tx, { docId: id, deviceId: 'seed', clientSeq: await tx.nextClientSeq('seed'), userId: o.official.id, bytes: Y.encodeStateAsUpdate(doc) }, snapshot, now, o.policy);

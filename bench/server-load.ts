@@ -12,8 +12,8 @@ import pg from 'pg';
 import { openPgStore } from '../server/store/postgres';
 import { openSqliteStore } from '../server/store/sqlite';
 import type { Store } from '../server/store/types';
-import { ensureSeeded } from '../server/seed';
-import { createTokenService } from '../server/tokens';
+import { ensureSeeded } from '../server/services/seed';
+import { createTokenService } from '../server/services/tokens';
 import { PG_URL, spawnServer, tempDir } from '../tests/helpers/server';
 import { generateAppeals } from './generate';
 import type { BenchRow } from './table';
@@ -212,11 +212,11 @@ async function loadOn(backend: Backend, sqliteIngest: number[], sqliteAcks: numb
       for (const c of conns) c.ws.close();
       if (on === 'SQLite') {
         sqliteIngest.push(perSecond);
-        rows.push({ figure: `4. durable ingest, ${CLIENTS_4} clients → SQLite`, minsheng: perSecond, comparison: bareSqlite(INGEST / BATCH, BATCH, Math.round(meanBytes)), against: 'bare SQLite inserts, same commits, synchronous=FULL', unit: 'appeals/s' });
+        rows.push({ figure: `4. durable ingest, ${CLIENTS_4} clients → SQLite`, minsheng: perSecond, comparison: bareSqlite(INGEST / BATCH, BATCH, Math.round(meanBytes)), against: 'bare SQLite inserts, same commits, synchronous=FULL', kind: 'peer', unit: 'appeals/s' });
       } else {
         rows.push(
-          { figure: `4. durable ingest, ${CLIENTS_4} clients → PostgreSQL`, minsheng: perSecond, comparison: await barePostgres(INGEST / BATCH, BATCH, Math.round(meanBytes)), against: 'bare PostgreSQL inserts, same commits', unit: 'appeals/s' },
-          ...(sqliteIngest[0] ? [{ figure: '   same', minsheng: perSecond, comparison: sqliteIngest[0], against: 'the same server on SQLite, this run', unit: 'appeals/s' }] : []),
+          { figure: `4. durable ingest, ${CLIENTS_4} clients → PostgreSQL`, minsheng: perSecond, comparison: await barePostgres(INGEST / BATCH, BATCH, Math.round(meanBytes)), against: 'bare PostgreSQL inserts, same commits', kind: 'peer', unit: 'appeals/s' },
+          ...(sqliteIngest[0] ? [{ figure: '   same', minsheng: perSecond, comparison: sqliteIngest[0], against: 'the same server on SQLite, this run', kind: 'peer' as const, unit: 'appeals/s' }] : []),
         );
       }
     } finally {
@@ -269,16 +269,16 @@ async function loadOn(backend: Backend, sqliteIngest: number[], sqliteAcks: numb
       for (const c of conns) c.ws.close();
       const mb = (n: number) => n / 1024 / 1024;
       rows.push(
-        { figure: `5. ${CLIENTS_5} clients on ${on}, push every 10 s: ack p50`, minsheng: quantile(latencies, 0.5), comparison: quantile(soloMs, 0.5), against: 'one client alone on the server, p50', unit: 'ms' },
-        { figure: `   ack p99 (${latencies.length} pushes in ${RUN_MS / 1000} s)`, minsheng: quantile(latencies, 0.99), comparison: quantile(soloMs, 0.99), against: 'one client alone, p99', unit: 'ms' },
+        { figure: `5. ${CLIENTS_5} clients on ${on}, push every 10 s: ack p50`, minsheng: quantile(latencies, 0.5), comparison: quantile(soloMs, 0.5), against: 'one client alone on the server, p50', kind: 'peer', unit: 'ms' },
+        { figure: `   ack p99 (${latencies.length} pushes in ${RUN_MS / 1000} s)`, minsheng: quantile(latencies, 0.99), comparison: quantile(soloMs, 0.99), against: 'one client alone, p99', kind: 'peer', unit: 'ms' },
       );
       if (on === 'SQLite') sqliteAcks.push(latencies);
       else if (sqliteAcks[0])
         rows.push(
-          { figure: '   ack p50', minsheng: quantile(latencies, 0.5), comparison: quantile(sqliteAcks[0], 0.5), against: 'the same on SQLite, this run', unit: 'ms' },
-          { figure: '   ack p99', minsheng: quantile(latencies, 0.99), comparison: quantile(sqliteAcks[0], 0.99), against: 'the same on SQLite, this run', unit: 'ms' },
+          { figure: '   ack p50', minsheng: quantile(latencies, 0.5), comparison: quantile(sqliteAcks[0], 0.5), against: 'the same on SQLite, this run', kind: 'peer', unit: 'ms' },
+          { figure: '   ack p99', minsheng: quantile(latencies, 0.99), comparison: quantile(sqliteAcks[0], 0.99), against: 'the same on SQLite, this run', kind: 'peer', unit: 'ms' },
         );
-      rows.push({ figure: '   server RSS, peak', minsheng: mb(peakRss), comparison: mb(idleRss), against: 'the same server idle', unit: 'MiB' });
+      rows.push({ figure: '   server RSS, peak', minsheng: mb(peakRss), comparison: mb(idleRss), against: 'the same server idle', kind: 'peer', unit: 'MiB' });
     } finally {
       await server.stop();
     }

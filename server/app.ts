@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config';
-import { bearerAuth, createApi } from './http/api';
+import { createApi } from './http/api';
+import { bearerAuth } from './http/plumbing';
 import { createUploads } from './http/uploads';
 import { createBoard } from './http/board';
 import { createCivicPages } from './http/civic-public';
@@ -9,7 +10,7 @@ import { createCodeFinder, createPublicPages } from './http/public';
 import { createOpen311 } from './http/open311';
 import { securityHeaders } from './http/headers';
 import { createStaticHandler } from './http/static';
-import { ensureSeeded, type SeedResult } from './seed';
+import { ensureSeeded, type SeedResult } from './services/seed';
 import { openStore } from './store';
 import type { Store } from './store/types';
 import { createCommitBus, createNotifiedBus, type CommitBus } from './sync/bus';
@@ -18,8 +19,8 @@ import { createRooms } from './sync/rooms';
 import { createTickets } from './sync/tickets';
 import { startDeadlineScanner } from './jobs/deadlines';
 import { startUploadSweeper } from './jobs/uploads';
-import { createRevocations } from './revocations';
-import { createTokenService } from './tokens';
+import { createRevocations } from './services/revocations';
+import { createTokenService } from './services/tokens';
 import { reprojectIfPolicyChanged } from './jobs/reproject';
 
 export interface RunningServer {
@@ -57,7 +58,7 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   await reprojectIfPolicyChanged(store, config.policy);
   const hub = createSyncHub({ store, villages, policy: config.policy, tokens, revocations, bus }, { ...hubOptions, preAuth: { ...config.syncPreAuth, ...hubOptions.preAuth } });
   const rooms = createRooms(store, villages, bus, tickets, config.policy, revocations);
-  // Logging out closes that session's sockets on this instance (see server/revocations.ts for the others).
+  // Logging out closes that session's sockets on this instance (see server/services/revocations.ts for the others).
   const unsubscribeSessions = revocations.subscribeSessions((sid) => {
     hub.closeSession(sid);
     rooms.closeSession(sid);

@@ -3,14 +3,16 @@ import * as v from 'valibot';
 import { DEPARTMENTS } from '../../src/core/departments';
 import { isUuidV7, newId } from '../../src/core/id';
 import { ROLES, scopeCovers, type Scope } from '../../src/core/roles';
-import { hashPassword } from '../auth';
-import type { Revocations } from '../revocations';
+import { hashPassword } from '../services/auth';
+import type { Revocations } from '../services/revocations';
 import type { Store, UserChange, UserRecord } from '../store/types';
 import { parseKeywords } from '../../src/core/classify';
 import { plausiblePoint } from '../../src/core/geo';
 import { isRegionCode } from '../../src/core/regions';
 import { regionInScope } from '../../src/core/roles';
-import { clientIp, HttpError, keywordsOf, placeCorrections, type parse as parseFn, type readJson as readJsonFn, type Route } from './api';
+import { clientIp } from '../net/address';
+import { keywordsOf, placeCorrections } from '../services/settings';
+import { HttpError, type parse as parseFn, type readJson as readJsonFn, type Route } from './plumbing';
 
 // The admin page's API: users within the admin's own scope, and the audit log. Every
 // change is audited; changes that end access close the user's sockets at once.

@@ -2,24 +2,24 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as v from 'valibot';
 import { cityOf, townOf, type Region } from '../../src/core/regions';
 import type { SessionUser } from '../../src/core/roles';
-import { verifyPassword } from '../auth';
+import { verifyPassword } from '../services/auth';
 import type { Config } from '../config';
-import type { Revocations } from '../revocations';
+import type { Revocations } from '../services/revocations';
 import type { Store, UserRecord } from '../store/types';
-import type { IssuedSession, TokenService } from '../tokens';
+import type { IssuedSession, TokenService } from '../services/tokens';
 import { createAdminRoutes } from './admin';
 import { createCivicRoutes } from './civic';
 import { createModerationRoutes } from './moderation';
 import { createReportRoutes } from './reports';
-import { withInitials } from '../initials';
-import { DEFAULT_KEYWORDS, parseKeywords, type KeywordRule } from '../../src/core/classify';
-import type { PointCorrections } from '../../src/core/geo';
-import { createLoginThrottle, type LoginLimits } from './ratelimit';
+import { withInitials } from '../services/initials';
+import { keywordsOf, placeCorrections } from '../services/settings';
+import { publicUser } from '../services/users';
+import { clientIp } from '../net/address';
+import { createLoginThrottle, type LoginLimits } from '../net/ratelimit';
 import type { Tickets } from '../sync/tickets';
 import { isUuidV7 } from '../../src/core/id';
 import { appealInScope } from '../../src/core/roles';
-
-const MAX_BODY_BYTES = 16 * 1024;
+import { bearerAuth, HttpError, parse, readJson, send, type Route } from './plumbing';
 
 const TicketBody = v.object({ docId: v.pipe(v.string(), v.check((s: string) => isUuidV7(s), 'docId must be a UUIDv7')) });
 
@@ -29,19 +29,6 @@ const LoginBody = v.object({
   username: v.pipe(v.string(), v.trim(), v.minLength(1, 'username is required'), v.maxLength(64)),
   password: v.pipe(v.string(), v.minLength(1, 'password is required'), v.maxLength(256)),
 });
-
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-export type Route = (req: IncomingMessage) => Promise<[number, unknown]>;
 
 /**
  * Failed logins allowed before a pause (rules in `createLoginThrottle`): per account from one
@@ -54,76 +41,6 @@ export const LOGIN_LIMITS: LoginLimits = {
   account: { max: 20, windowMs: 15 * 60_000 },
 };
 
-/** A route's answer that is a file to download rather than JSON. */
-export class FileBody {
-  constructor(
-    readonly bytes: Buffer,
-    readonly type: string,
-    readonly name: string,
-  ) {}
-}
-
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (body instanceof FileBody) {
-    res.writeHead(status, { 'content-type': body.type, 'content-length': String(body.bytes.byteLength), 'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(body.name)}`, 'cache-control': 'no-store' });
-    res.end(body.bytes);
-    return;
-  }
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
-  res.end(JSON.stringify(body));
-}
-
-export async function readJson(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
-  if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
-    throw new HttpError(415, 'unsupported_media_type', 'Send JSON with content-type application/json');
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new HttpError(413, 'too_large', `Body exceeds ${maxBytes} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new HttpError(400, 'bad_json', 'Body is not valid JSON');
-  }
-}
-
-export function parse<S extends v.GenericSchema>(schema: S, body: unknown): v.InferOutput<S> {
-  const r = v.safeParse(schema, body);
-  if (!r.success) {
-    const issue = r.issues[0];
-    const at = issue.path?.map((p) => String(p.key)).join('.');
-    throw new HttpError(400, 'invalid_body', at ? `${at}: ${issue.message}` : issue.message);
-  }
-  return r.output;
-}
-
-export function publicUser(u: UserRecord): SessionUser {
-  return { id: u.id, username: u.username, displayName: u.displayName, role: u.role, scope: u.scope };
-}
-
-/** Points administrators corrected on the map, by region code (WGS84). */
-export async function placeCorrections(store: Store): Promise<PointCorrections> {
-  const stored = await store.getMeta('place_corrections');
-  return stored ? (JSON.parse(stored) as PointCorrections) : {};
-}
-
-/** The stored keyword library, or the seeded one until an administrator edits it. */
-export async function keywordsOf(store: Store): Promise<KeywordRule[]> {
-  const stored = await store.getMeta('keywords');
-  if (!stored) return [...DEFAULT_KEYWORDS];
-  const parsed = parseKeywords(JSON.parse(stored));
-  return parsed.ok ? parsed.rules : [...DEFAULT_KEYWORDS];
-}
-
-/** The client's address for rate limits and the audit log (no proxy is trusted). */
-export function clientIp(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? 'unknown';
-}
-
 /** The regions a user sees: everything under their scope, plus the ancestors needed to name it. */
 export async function regionsForUser(store: Store, user: SessionUser): Promise<Region[]> {
   const scoped = await store.regionsUnder(user.scope.regions);
@@ -135,16 +52,6 @@ export async function regionsForUser(store: Store, user: SessionUser): Promise<R
   }
   const missing = [...ancestors].filter((c) => !have.has(c));
   return [...(await store.regionsUnder(missing)), ...scoped].sort((a, b) => (a.code < b.code ? -1 : 1));
-}
-
-/** Reads the signed access token a request carries, or answers 401. */
-export function bearerAuth(tokens: TokenService) {
-  return async (req: IncomingMessage): Promise<{ user: UserRecord; sid: string }> => {
-    const m = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''));
-    const found = m ? await tokens.verify(m[1]!) : null;
-    if (!found) throw new HttpError(401, 'unauthorized', 'Log in again');
-    return found;
-  };
 }
 
 export interface ApiDeps {

@@ -5,9 +5,9 @@ import { scrubPublicText } from '../../src/core/privacy';
 import type { AppealProjection } from '../../src/core/projection';
 import { shortVillageName } from '../../src/core/regions';
 import type { Store } from '../store/types';
-import { clientIp } from './api';
+import { clientIp } from '../net/address';
 import { escape, PREFIX, readForm, sendPage, when, wordsFor, type Lang } from './public-page';
-import { createWindowCounter } from './ratelimit';
+import { createWindowCounter } from '../net/ratelimit';
 
 // The public board (晾晒): appeals a town official or the city center chose to show, in the
 // publisher's own words, with how long they took and how the citizen rated them. Citizens may

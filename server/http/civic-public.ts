@@ -8,13 +8,13 @@ import { isOpen } from '../../src/core/fold';
 import { newId } from '../../src/core/id';
 import type { SlotWithBookings } from '../../src/core/reception';
 import { inRegion, levelOf, shortVillageName, townOf } from '../../src/core/regions';
-import { appendOnServer, recordOnServer } from '../intake';
+import { appendOnServer, recordOnServer } from '../services/intake';
 import type { Store } from '../store/types';
 import type { CommitBus } from '../sync/bus';
-import { clientIp } from './api';
+import { clientIp } from '../net/address';
 import type { CodeFinder } from './public';
 import { escape, PREFIX, readForm, sendPage, when, wordsFor, type Lang } from './public-page';
-import { createWindowCounter } from './ratelimit';
+import { createWindowCounter } from '../net/ratelimit';
 
 // The public side of suggestion campaigns (问计) and reception days (首发接访): a citizen
 // answers an open campaign without an account, and books a place at a reception day with

@@ -5,7 +5,7 @@ import { NewSlotSchema, type ReceptionSlot } from '../../src/core/reception';
 import { regionPrefix } from '../../src/core/regions';
 import { regionInScope, type Role, type Scope } from '../../src/core/roles';
 import type { Store, UserRecord } from '../store/types';
-import { HttpError, parse, readJson, type Route } from './api';
+import { HttpError, parse, readJson, type Route } from './plumbing';
 
 // Suggestion campaigns and reception slots, for the staff side. Devices keep a copy of the
 // lists (so a grid worker offline can tie a suggestion to a campaign or book a place), and

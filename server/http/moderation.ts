@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import * as v from 'valibot';
 import { PUBLISH_ROLES, regionInScope } from '../../src/core/roles';
 import type { Store, UserRecord } from '../store/types';
-import { clientIp, HttpError, parse, readJson, type Route } from './api';
+import { clientIp } from '../net/address';
+import { HttpError, parse, readJson, type Route } from './plumbing';
 
 // Citizens' comments on the public board wait here until a town official or the city center,
 // within their own area, lets them show or turns them down.

@@ -6,7 +6,7 @@ import { isOpen } from '../../src/core/fold';
 import type { AppealProjection } from '../../src/core/projection';
 import { zhCN } from '../../src/i18n/zh-CN';
 import type { Store } from '../store/types';
-import { recordOnServer } from '../intake';
+import { recordOnServer } from '../services/intake';
 import type { CommitBus } from '../sync/bus';
 
 // Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2), so existing civic tools and

@@ -6,10 +6,10 @@ import { newId } from '../../src/core/id';
 import type { AppealProjection } from '../../src/core/projection';
 import { shortVillageName } from '../../src/core/regions';
 import type { Store } from '../store/types';
-import { appendOnServer } from '../intake';
+import { appendOnServer } from '../services/intake';
 import type { CommitBus } from '../sync/bus';
-import { clientIp } from './api';
-import { createWindowCounter } from './ratelimit';
+import { clientIp } from '../net/address';
+import { createWindowCounter } from '../net/ratelimit';
 import { escape, PREFIX, readForm, sendPage, sendStyle, when, wordsFor, type Lang } from './public-page';
 
 // The public side, for citizens on cheap phones over 2G: server-rendered pages of a few

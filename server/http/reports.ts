@@ -14,7 +14,8 @@ import { DEFAULT_TREND_RULE, forecast, rising, trendWeeks, weeklyCounts } from '
 import { en } from '../../src/i18n/en';
 import { zhCN } from '../../src/i18n/zh-CN';
 import type { Store, UserRecord } from '../store/types';
-import { clientIp, FileBody, HttpError, type Route } from './api';
+import { clientIp } from '../net/address';
+import { FileBody, HttpError, type Route } from './plumbing';
 
 // Governance reports, computed on the server from the relational projection over the
 // user's whole scope (a device holds only part of it).

@@ -7,7 +7,8 @@ import { attachmentProblem, baseType, contentMatches, isHash, sniffType, UPLOAD_
 import type { UploadLimits } from '../config';
 import type { Store, UserRecord } from '../store/types';
 import { readableVia } from '../sync/attachments';
-import { clientIp, HttpError } from './api';
+import { clientIp } from '../net/address';
+import { HttpError } from './plumbing';
 
 // Resumable, content-addressed uploads. A file is named by its SHA-256; the client asks how
 // much of it the server holds (GET), then sends the rest in chunks (PUT ?offset=), each

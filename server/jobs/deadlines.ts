@@ -3,7 +3,7 @@ import type { DeadlinePolicy } from '../../src/core/deadline';
 import { deadlineDuties, dutyEvent } from '../../src/core/duties';
 import { newId } from '../../src/core/id';
 import type { PushTx, Store } from '../store/types';
-import { appendInTx } from '../intake';
+import { appendInTx } from '../services/intake';
 import type { CommitBus, Committed } from '../sync/bus';
 import { startPeriodic } from './periodic';
 

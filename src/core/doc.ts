@@ -1,40 +1,11 @@
 import { newEvalCode } from './evalcode';
 import * as Y from 'yjs';
 import type { AppealFields, AppealInput } from './appeal';
+import { eventsOf, fieldsOf, textOf, type Actor, type AppealSnapshot } from './doc-roots';
 import type { AppealEvent } from './events';
 import type { MeetingEvent } from './meeting';
-import type { Role } from './roles';
 
-// One Y.Doc per appeal. Root names are part of the wire format: never rename them.
-export const ROOT_FIELDS = 'fields';
-export const ROOT_TEXT = 'text';
-export const ROOT_EVENTS = 'events';
-export const ROOT_NAMES: readonly string[] = [ROOT_FIELDS, ROOT_TEXT, ROOT_EVENTS];
-
-export interface Actor {
-  id: string;
-  role: Role;
-  /** Display name, written into the events this actor appends. */
-  name?: string;
-}
-
-/** A plain read of a document, detached from Yjs. */
-export interface AppealSnapshot {
-  id: string;
-  fields: Record<string, unknown>;
-  description: string;
-  events: unknown[];
-}
-
-export function fieldsOf(doc: Y.Doc): Y.Map<unknown> {
-  return doc.getMap(ROOT_FIELDS);
-}
-export function textOf(doc: Y.Doc): Y.Text {
-  return doc.getText(ROOT_TEXT);
-}
-export function eventsOf(doc: Y.Doc): Y.Array<unknown> {
-  return doc.getArray(ROOT_EVENTS);
-}
+export { ROOT_EVENTS, ROOT_FIELDS, ROOT_NAMES, ROOT_TEXT, eventsOf, fieldsOf, textOf, type Actor, type AppealSnapshot } from './doc-roots';
 
 /** Fills an empty doc with a new appeal and its `recorded` event, in one transaction. */
 export function writeNewAppeal(doc: Y.Doc, input: AppealInput, actor: Actor, at: number, eventId: string): void {

@@ -1,6 +1,6 @@
 import * as Y from 'yjs';
 import { validAttachmentRefs, type AttachmentRef } from './attachments';
-import { eventsOf, fieldsOf, textOf, type Actor, type AppealSnapshot } from './doc';
+import { eventsOf, fieldsOf, textOf, type Actor, type AppealSnapshot } from './doc-roots';
 import { isUuidV7 } from './id';
 import { MAX_EVENT_NOTE_CHARS, MAX_NAME_CHARS } from './limits';
 import { isRegionCode, levelOf, townOf } from './regions';

@@ -7,7 +7,7 @@ import { project } from '../core/projection';
 import { updatesTable, type AppealRow, type MinshengDB } from './db';
 import { asStorageError } from './errors';
 import { getMeta, setMeta } from './meta';
-import { currentPolicy } from './policy';
+import { currentPolicy } from './policy-cache';
 
 // Writes to appeal documents that bypass a live Y.Doc: each builds a scratch doc from
 // y-dexie's stored updates, changes it, and writes the update row, the outbox entry

@@ -1,8 +1,12 @@
-import { parsePolicy, POLICY_PRESETS, type DeadlinePolicy } from '../core/deadline';
+import { parsePolicy, type DeadlinePolicy } from '../core/deadline';
 import { DEFAULT_REPEAT_RULE } from '../core/repeats';
 import { updatesTable, type MinshengDB } from './db';
 import { putProjection, scratchDoc } from './docs';
 import { getMeta, setMeta } from './meta';
+import { cachedPolicy, FALLBACK_POLICY, setCurrentPolicy } from './policy-cache';
+
+// Kept importable from here, where callers have always found it.
+export { currentPolicy } from './policy-cache';
 
 // The county's deadline policy arrives from the server (login, welcome) and is kept in
 // meta so due dates are right offline. Projections are derived with it, so a new policy
@@ -10,12 +14,6 @@ import { getMeta, setMeta } from './meta';
 
 /** Bumped when projection columns change, so old rows are re-derived on boot. */
 const PROJECTION_VERSION = 8;
-const FALLBACK = POLICY_PRESETS.linyi;
-const cache = new WeakMap<MinshengDB, DeadlinePolicy>();
-
-export function currentPolicy(db: MinshengDB): DeadlinePolicy {
-  return cache.get(db) ?? FALLBACK;
-}
 
 /**
  * JSON with every object's keys sorted. The same policy arrives in different key orders (the
@@ -48,16 +46,16 @@ function upgradeStored(stored: unknown): unknown {
 /** Loads the stored policy and re-derives rows if they were projected differently. */
 export async function loadPolicy(db: MinshengDB): Promise<DeadlinePolicy> {
   const parsed = parsePolicy(upgradeStored(await getMeta(db, 'policy')));
-  const policy = parsed.ok ? parsed.policy : FALLBACK;
-  cache.set(db, policy);
+  const policy = parsed.ok ? parsed.policy : FALLBACK_POLICY;
+  setCurrentPolicy(db, policy);
   if ((await getMeta(db, 'projectedWith')) !== fingerprint(policy)) await reproject(db, policy);
   return policy;
 }
 
 /** Adopts the policy the server sent; a no-op when it is the one in use. */
 export async function adoptPolicy(db: MinshengDB, policy: DeadlinePolicy): Promise<void> {
-  if (canonical(policy) === canonical(cache.get(db)) && (await getMeta(db, 'projectedWith')) === fingerprint(policy)) return;
-  cache.set(db, policy);
+  if (canonical(policy) === canonical(cachedPolicy(db)) && (await getMeta(db, 'projectedWith')) === fingerprint(policy)) return;
+  setCurrentPolicy(db, policy);
   await setMeta(db, 'policy', policy);
   await reproject(db, policy);
 }

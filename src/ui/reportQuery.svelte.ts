@@ -1,6 +1,6 @@
-import { liveQuery } from 'dexie';
 import { shortVillageName, townOf } from '../core/regions';
 import { t } from '../i18n/index.svelte';
+import { regionsAt } from '../store/queries';
 import { app, authFetch, db } from './session.svelte';
 
 // What the report pages share: the chosen unit, period and day (kept while moving between
@@ -52,7 +52,7 @@ export function showRate(value: number | null): string {
 
 // Town and village names from the device's division list (it holds the whole county).
 const places = $state({ names: new Map<string, string>() });
-liveQuery(() => db.regions.where('level').anyOf('town', 'village').toArray()).subscribe((rows) => (places.names = new Map(rows.map((r) => [r.code, r.name]))));
+regionsAt(db, 'town', 'village').subscribe((rows) => (places.names = new Map(rows.map((r) => [r.code, r.name]))));
 
 /** A town's name, or a department's. */
 export function unitName(unit: string, by: 'town' | 'dept'): string {

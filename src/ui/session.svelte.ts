@@ -2,6 +2,7 @@ import { loadClockOffset } from '../store/clock';
 import type { Region } from '../core/regions';
 import type { SessionUser } from '../core/roles';
 import { openDb } from '../store/db';
+import { forgetSession, keepLogin } from '../store/device-session';
 import { deviceId, getMeta, setMeta } from '../store/meta';
 import { adoptPolicy, loadPolicy } from '../store/policy';
 import { parsePolicy } from '../core/deadline';
@@ -150,11 +151,7 @@ export async function login(username: string, password: string): Promise<void> {
   const regions = await fetch('/api/regions', { headers: { authorization: `Bearer ${session.token}` } });
   if (!regions.ok) throw new LoginError('offline');
   const { regions: list } = (await regions.json()) as { regions: Region[] };
-  await db.transaction('rw', db.regions, db.meta, async () => {
-    await db.regions.clear();
-    await db.regions.bulkPut(list);
-    await setMeta(db, 'session', session);
-  });
+  await keepLogin(db, list, session);
   if (parsed.ok) await adoptPolicy(db, parsed.policy);
   app.session = session;
   await startEngine(session);
@@ -165,7 +162,7 @@ export async function logout(): Promise<void> {
   const token = app.session?.token;
   engine?.stop();
   engine = null;
-  await db.meta.delete('session');
+  await forgetSession(db);
   app.session = null;
   if (token) fetch('/api/logout', { method: 'POST', headers: { authorization: `Bearer ${token}` } }).catch(() => {});
 }

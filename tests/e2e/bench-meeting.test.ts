@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appPage } from './app-page';
-import { OUT, startOfflineRig, type OfflineRig } from './rig';
+import { OUT, startOfflineRig, type OfflineRig, E2E_TIMEOUT_MS } from './rig';
 
 // A facilitator holds a bench meeting where there is no signal: records the meeting with a
 // photo, three appeals in a row (one solved on the spot) and a good idea. When the link
@@ -66,7 +66,7 @@ beforeAll(async () => {
 
 afterAll(() => rig?.close());
 
-describe('a bench meeting with no signal', () => {
+describe('a bench meeting with no signal', { timeout: E2E_TIMEOUT_MS }, () => {
   it('records the meeting, three appeals, a good idea and a photo offline', async () => {
     await page.goto(rig.proxy.url);
     await app.login('bench');

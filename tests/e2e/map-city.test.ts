@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedGeneratedAppeals } from '../../bench/seed-store';
-import { ensureSeeded } from '../../server/seed';
+import { ensureSeeded } from '../../server/services/seed';
 import { openSqliteStore } from '../../server/store/sqlite';
 import { POLICY_PRESETS } from '../../src/core/deadline';
 import { isOpen } from '../../src/core/fold';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OUT, startOfflineRig, type OfflineRig } from './rig';
+import { OUT, startOfflineRig, type OfflineRig, E2E_TIMEOUT_MS } from './rig';
 
 // The map from the local store, with no signal: a marker per town with its open count and
 // urgency as icon and number, then per village, then single appeals.
@@ -16,7 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => rig?.close());
 
-describe('the map', () => {
+describe('the map', { timeout: E2E_TIMEOUT_MS }, () => {
   it('shows the village worker’s open appeals on town, village and appeal tiers, offline', async () => {
     await page.goto(rig.proxy.url);
     await rig.app.login('grid');

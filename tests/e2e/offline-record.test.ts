@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OUT, startOfflineRig, type OfflineRig } from './rig';
+import { OUT, startOfflineRig, type OfflineRig, E2E_TIMEOUT_MS } from './rig';
 
 // A grid worker loses signal, records an appeal, reloads the app with no network,
 // then gets a link back: the appeal must reach the server's SQLite exactly once.
@@ -25,7 +25,7 @@ beforeAll(async () => {
 
 afterAll(() => rig?.close());
 
-describe('recording an appeal offline', () => {
+describe('recording an appeal offline', { timeout: E2E_TIMEOUT_MS }, () => {
   it('logs in and installs the offline shell', async () => {
     await page.goto(rig.proxy.url);
     await app.login('grid');

@@ -10,6 +10,7 @@ import { launchChromium } from '../helpers/browser';
 import { device, login, until } from '../helpers/clients';
 import { tempDir } from '../helpers/server';
 import { appPage } from './app-page';
+import { E2E_TIMEOUT_MS } from './rig';
 
 // A grid worker recorded an appeal three weeks ago and nobody dispatched it. The server's
 // deadline scanner warns and climbs the supervision ladder; the town official opening
@@ -35,7 +36,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-describe('town queue', () => {
+describe('town queue', { timeout: E2E_TIMEOUT_MS }, () => {
   it('shows an overdue appeal in red with its supervision level', async () => {
     const grid = await device(server, await login(server, 'grid'));
     const village = grid.session.user.scope.regions[0]!;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { ensureSeeded } from '../../server/seed';
+import { ensureSeeded } from '../../server/services/seed';
 import { openSqliteStore } from '../../server/store/sqlite';
 import { storeUpdate } from '../../server/sync/bus';
 import { POLICY_PRESETS } from '../../src/core/deadline';

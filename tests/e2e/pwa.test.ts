@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/server';
-import { OUT, ROOT, startOfflineRig, type OfflineRig } from './rig';
+import { OUT, ROOT, startOfflineRig, type OfflineRig, E2E_TIMEOUT_MS } from './rig';
 
 // The installed app as a grid worker lives with it: opened once online, then every screen
 // from the service worker with no network; a new version announced but never swapped in
@@ -43,7 +43,7 @@ afterAll(() => rig?.close());
 
 const heading = (text: string) => page.getByRole('heading', { level: 1, name: text }).waitFor();
 
-describe('the installed app', () => {
+describe('the installed app', { timeout: E2E_TIMEOUT_MS }, () => {
   it('opens every screen offline from the service worker, and records', async () => {
     await page.goto(rig.proxy.url);
     await rig.app.login('grid');

@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { seedGeneratedAppeals } from '../../bench/seed-store';
-import { ensureSeeded } from '../../server/seed';
+import { ensureSeeded } from '../../server/services/seed';
 import { openSqliteStore } from '../../server/store/sqlite';
 import { storeUpdate } from '../../server/sync/bus';
 import { POLICY_PRESETS } from '../../src/core/deadline';

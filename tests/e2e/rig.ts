@@ -8,6 +8,11 @@ import { appPage } from './app-page';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const OUT = path.join(ROOT, 'test-output');
+/**
+ * Per-test limit of the browser suites. Each of their tests takes at most ~13 s alone on two
+ * cores; CI shares them with Chromium and servers, and a test must stay under half its limit.
+ */
+export const E2E_TIMEOUT_MS = 60_000;
 
 /**
  * The built app served by a real server, reached by a phone-sized Chromium page through a

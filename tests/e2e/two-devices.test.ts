@@ -6,6 +6,7 @@ import { launchChromium } from '../helpers/browser';
 import { startProxy, type CuttableProxy } from '../helpers/proxy';
 import { spawnServer, type ServerProcess } from '../helpers/server';
 import { appPage } from './app-page';
+import { E2E_TIMEOUT_MS } from './rig';
 
 // A grid worker goes offline and records five appeals; meanwhile a town official,
 // online, adds a note to an appeal they share. When the link returns both screens
@@ -42,7 +43,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-describe('two devices, one offline', () => {
+describe('two devices, one offline', { timeout: E2E_TIMEOUT_MS }, () => {
   it('shares an appeal while both are online', async () => {
     await grid.page.goto(gridLink.url);
     await grid.login('grid');

@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { decodeServerFrame, type ServerMessage } from '../../src/core/protocol';
 import type { Region } from '../../src/core/regions';
 import type { Role, SessionUser } from '../../src/core/roles';
-import { hashPassword } from '../../server/auth';
+import { hashPassword } from '../../server/services/auth';
 import type { RunningServer } from '../../server/app';
 import { newId } from '../../src/core/id';
 import { openDb, type MinshengDB } from '../../src/store/db';

@@ -20,10 +20,10 @@ export function tempDir(prefix = 'minsheng-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** Starts the real server (`server/main.ts`) as a child process on a free port. */
+/** Starts the real server (`server/bin/main.ts`) as a child process on a free port. */
 export async function spawnServer(env: Record<string, string> = {}): Promise<ServerProcess> {
   const dataDir = env.MINSHENG_DATA_DIR ?? tempDir();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/bin/main.ts'], {
     cwd: path.resolve(import.meta.dirname, '../..'),
     env: { ...process.env, PORT: '0', MINSHENG_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

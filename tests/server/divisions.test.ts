@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadCountyDivision } from '../../server/divisions';
+import { loadCountyDivision } from '../../server/services/divisions';
 import { buildRegionTree, shortVillageName } from '../../src/core/regions';
 
 // Expected numbers are computed here, independently, from the package's own files;

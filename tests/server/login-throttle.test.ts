@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { LOGIN_LIMITS } from '../../server/http/api';
-import { addressKey } from '../../server/http/ratelimit';
+import { addressKey } from '../../server/net/ratelimit';
 import { tempDir } from '../helpers/server';
 
 // Login throttling through the real server, from several client addresses: the whole of

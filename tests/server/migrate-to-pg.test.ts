@@ -5,7 +5,7 @@ import { startServer } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import Database from 'better-sqlite3';
 import path from 'node:path';
-import { migrateSqliteToPg, TABLES } from '../../server/migrate-to-pg';
+import { migrateSqliteToPg, TABLES } from '../../server/services/migrate-to-pg';
 import { openSqliteStore } from '../../server/store/sqlite';
 import { dropPgSchema } from '../../server/store/postgres';
 import { appendEvent, compactParts, docFromUpdates, readAppeal, textOf, writeNewAppeal } from '../../src/core/doc';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { RunningServer } from '../../server/app';
-import { appendOnServer } from '../../server/intake';
+import { appendOnServer } from '../../server/services/intake';
 import { CODE_MISSES } from '../../server/http/public';
 import { storeUpdate } from '../../server/sync/bus';
 import { POLICY_PRESETS } from '../../src/core/deadline';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { verifyPassword } from '../../server/auth';
-import { ensureSeeded, DEMO_PASSWORD } from '../../server/seed';
+import { verifyPassword } from '../../server/services/auth';
+import { ensureSeeded, DEMO_PASSWORD } from '../../server/services/seed';
 import { openSqliteStore } from '../../server/store/sqlite';
 import { ROLES } from '../../src/core/roles';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEMO_PASSWORD } from '../../server/seed';
+import { DEMO_PASSWORD } from '../../server/services/seed';
 import { spawnServer, tempDir } from '../helpers/server';
 
 // The demo password is printed on the start that seeds the data directory, never again:

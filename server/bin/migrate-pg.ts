@@ -1,6 +1,6 @@
 // `npm run migrate:pg -- <data directory> <postgres URL>`: moves a SQLite data directory into
 // an empty PostgreSQL database and verifies it; then start with DATABASE_URL set.
-import { migrateSqliteToPg } from './migrate-to-pg';
+import { migrateSqliteToPg } from '../services/migrate-to-pg';
 
 const [dataDir, url] = process.argv.slice(2);
 if (!dataDir || !url || !/^postgres(ql)?:\/\//.test(url)) {

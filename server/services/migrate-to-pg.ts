@@ -2,9 +2,9 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import pg from 'pg';
 import * as Y from 'yjs';
-import { docFromUpdates } from '../src/core/doc';
-import { openPgStore } from './store/postgres';
-import { openSqliteStore } from './store/sqlite';
+import { docFromUpdates } from '../../src/core/doc';
+import { openPgStore } from '../store/postgres';
+import { openSqliteStore } from '../store/sqlite';
 
 // Moves a county's SQLite data directory into PostgreSQL (when it outgrows one process):
 // every table copied in one transaction, the sequences carried over, then every document's

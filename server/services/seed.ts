@@ -1,9 +1,9 @@
-import { buildRegionTree, codePrefix, levelOf, shortVillageName, townOf, type RegionTree } from '../src/core/regions';
-import { newId } from '../src/core/id';
-import type { Role } from '../src/core/roles';
+import { buildRegionTree, codePrefix, levelOf, shortVillageName, townOf, type RegionTree } from '../../src/core/regions';
+import { newId } from '../../src/core/id';
+import type { Role } from '../../src/core/roles';
 import { hashPassword } from './auth';
 import { loadCountyDivision } from './divisions';
-import type { Store } from './store/types';
+import type { Store } from '../store/types';
 
 export const DEMO_PASSWORD = 'demo1234';
 

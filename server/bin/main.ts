@@ -1,7 +1,7 @@
-import { startServer } from './app';
-import { ConfigError, loadConfig } from './config';
-import { faultFromEnv } from './fault';
-import { formatLogins } from './seed';
+import { startServer } from '../app';
+import { ConfigError, loadConfig } from '../config';
+import { faultFromEnv } from '../testing/fault';
+import { formatLogins } from '../services/seed';
 
 try {
   const config = loadConfig();

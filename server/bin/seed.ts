@@ -1,7 +1,7 @@
 // `npm run seed`: seeds the data directory without starting the server, printing the logins.
-import { loadConfig } from './config';
-import { ensureSeeded, formatLogins } from './seed';
-import { openStore } from './store';
+import { loadConfig } from '../config';
+import { ensureSeeded, formatLogins } from '../services/seed';
+import { openStore } from '../store';
 
 const config = loadConfig();
 const store = await openStore(config);

@@ -1,5 +1,5 @@
 import { pinyin } from 'pinyin-pro';
-import type { Region } from '../src/core/regions';
+import type { Region } from '../../src/core/regions';
 
 // Pinyin initials for the village picker's search, worked out on the server so the phone
 // does not carry a pinyin dictionary. Every reading of a character counts (重 → z or c).

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import { newSessionToken, tokenHash } from './auth';
-import type { Store, UserRecord } from './store/types';
+import type { Store, UserRecord } from '../store/types';
 
 // Access tokens are short-lived HS256 JWTs naming the user, their token version and the
 // session; refresh tokens are opaque, stored by hash, and rotate on every use. Verifying

@@ -1,0 +1,35 @@
+import type * as Y from 'yjs';
+import type { Role } from './roles';
+
+// The layout every synced document shares: one Y.Doc per appeal (doc.ts) or bench meeting
+// (meeting.ts). A leaf both build on, so neither imports the other for it.
+// Root names are part of the wire format: never rename them.
+export const ROOT_FIELDS = 'fields';
+export const ROOT_TEXT = 'text';
+export const ROOT_EVENTS = 'events';
+export const ROOT_NAMES: readonly string[] = [ROOT_FIELDS, ROOT_TEXT, ROOT_EVENTS];
+
+export interface Actor {
+  id: string;
+  role: Role;
+  /** Display name, written into the events this actor appends. */
+  name?: string;
+}
+
+/** A plain read of a document, detached from Yjs. */
+export interface AppealSnapshot {
+  id: string;
+  fields: Record<string, unknown>;
+  description: string;
+  events: unknown[];
+}
+
+export function fieldsOf(doc: Y.Doc): Y.Map<unknown> {
+  return doc.getMap(ROOT_FIELDS);
+}
+export function textOf(doc: Y.Doc): Y.Text {
+  return doc.getText(ROOT_TEXT);
+}
+export function eventsOf(doc: Y.Doc): Y.Array<unknown> {
+  return doc.getArray(ROOT_EVENTS);
+}

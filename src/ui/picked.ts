@@ -1,0 +1,8 @@
+/** A file chosen in a form, not yet stored: the form stores it when the appeal is saved. */
+export interface Picked {
+  blob: Blob;
+  name: string;
+  /** Size as picked, before the photo was compressed. */
+  originalSize: number;
+  url: string;
+}

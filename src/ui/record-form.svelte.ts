@@ -1,0 +1,263 @@
+import { onDestroy } from 'svelte';
+import { showEvalCode } from '../core/evalcode';
+import { campaignOpen } from '../core/campaign';
+import { validateAppealInput, type FieldErrors, type Gps } from '../core/appeal';
+import type { AttachmentRef } from '../core/attachments';
+import { classify, DEFAULT_KEYWORDS } from '../core/classify';
+import { regionInScope, type SessionUser } from '../core/roles';
+import { inRegion, regionMatches, shortVillageName, type Region } from '../core/regions';
+import { nearestPlace, placeRegions, type LatLng } from '../core/geo';
+import { t } from '../i18n/index.svelte';
+import { recordAppeal, villageChecker } from '../store/appeals';
+import type { MeetingRow } from '../store/db';
+import { StorageFullError } from '../store/errors';
+import { storeFile } from '../store/files';
+import { allRegions, campaigns, keywordLibrary, recordedFixes } from '../store/queries';
+import type { Picked } from './picked';
+import { lastChoices, rememberChoices } from './last-choices';
+import { live } from './live.svelte';
+import { loadCountyMap } from './places';
+import { markUnsaved, whileSaving } from './updates.svelte';
+import { go } from './router.svelte';
+import { app, db, kickSync } from './session.svelte';
+import { toast } from './toast.svelte';
+
+// The record form's state and behaviour; RecordForm.svelte renders it. Create it during the
+// component's setup: it follows live queries and effects that end with the component.
+
+/** A village as lists show it: "大仲村", not the committee's full name. */
+export const villageName = (v: Region) => shortVillageName(v.name);
+
+/** Asks the device for one position; does nothing where the browser has no geolocation. */
+export function requestFix(onFix: (gps: Gps) => void, onFail: () => void): void {
+  navigator.geolocation?.getCurrentPosition(
+    (p) => onFix({ lat: p.coords.latitude, lng: p.coords.longitude, accuracy: Math.round(p.coords.accuracy) }),
+    onFail,
+    { enableHighAccuracy: true, timeout: 15_000, maximumAge: 60_000 },
+  );
+}
+
+/** What the user starts with: a meeting's channel, else the last one chosen, else the role's usual one. */
+function startingChannel(user: SessionUser, meeting: MeetingRow | null, last: string | undefined): string {
+  if (meeting) return 'bench_meeting';
+  return last ?? (user.role === 'bench_facilitator' ? 'bench_meeting' : user.role === 'grid_worker' ? 'grid_patrol' : '');
+}
+
+export class RecordFormModel {
+  /** Set when recording from a bench meeting: channel and village are the meeting's, and the form stays for the next appeal. */
+  readonly meeting: MeetingRow | null;
+  readonly user: SessionUser;
+
+  // What the user enters.
+  channel = $state('');
+  category = $state('');
+  kind = $state('');
+  urgency = $state('yellow');
+  town = $state('');
+  villageCode = $state('');
+  villageQuery = $state('');
+  campaignId = $state('');
+  description = $state('');
+  anonymous = $state(false);
+  citizenName = $state('');
+  citizenPhone = $state('');
+  solvedOnSpot = $state(false);
+  onSpot = $state('');
+  attachments = $state<Picked[]>([]);
+  #gps = $state<Gps | null>(null);
+
+  // How it went.
+  gpsFailed = $state(false);
+  picking = $state(false);
+  errors = $state<FieldErrors>({});
+  formError = $state<string | null>(null);
+  saving = $state(false);
+  /** Appeals saved from this form while it stayed open for a meeting. */
+  savedHere = $state(0);
+
+  // From the device.
+  readonly #regions = live(allRegions(db), (rows) => this.#loadCountyPoints(rows));
+  readonly #library = live(keywordLibrary(db));
+  readonly #campaigns = live(campaigns(db));
+  /**
+   * Where appeals were recorded with a fix, by village. Read once, when a point is first set:
+   * a city dispatcher's device may hold tens of thousands of appeals, and most forms are
+   * saved without a point.
+   */
+  #fixes = $state.raw<Map<string, LatLng[]> | null>(null);
+  #fixesRead = false;
+  #countyPoints = $state.raw<Readonly<Record<string, LatLng>>>({});
+
+  readonly regions = $derived(this.#regions.current ?? []);
+  readonly villages = $derived(this.regions.filter((r) => r.level === 'village' && regionInScope(this.user.scope, r.code)));
+  readonly towns = $derived(this.regions.filter((r) => r.level === 'town' && this.villages.some((v) => v.parent === r.code)));
+  readonly villagesInTown = $derived(this.villages.filter((v) => v.parent === this.town));
+  /** Search across every town in scope, by name or pinyin initials ("dzc" → 大仲村). */
+  readonly found = $derived(this.villageQuery.trim() ? this.villages.filter((v) => regionMatches(v, this.villageQuery)).slice(0, 8) : []);
+
+  // Suggestions while typing: the category (and department) from the keyword library, with
+  // the words that triggered it, and a village of the user's scope named in the text.
+  readonly suggestions = $derived(this.description.trim().length >= 2 ? classify(this.description, this.#library.current ?? DEFAULT_KEYWORDS) : []);
+  readonly namedVillages = $derived(this.villages.filter((v) => v.code !== this.villageCode && [...villageName(v)].length >= 2 && this.description.includes(villageName(v))).slice(0, 3));
+  /** A suggestion may answer one of the city's open campaigns that asks this village. */
+  readonly campaigns = $derived(
+    this.kind === 'suggestion' && this.villageCode ? (this.#campaigns.current ?? []).filter((c) => campaignOpen(c, Date.now()) && inRegion(c.region, this.villageCode)) : [],
+  );
+
+  // With a point (GPS or tapped), the nearest village is suggested where appeals recorded
+  // there with a fix tell where it is (within 1.5 km), else the town whose seat is nearest.
+  // Villages only spread around their town by the map are never suggested: that would mislead.
+  readonly #placed = $derived(placeRegions(this.regions, this.#countyPoints, this.#fixes ?? new Map()));
+  readonly near = $derived.by(() => {
+    if (!this.gps) return null;
+    const village = nearestPlace(this.gps, this.#placed, this.villages.map((v) => v.code));
+    if (village && village.metres <= 1500) return { ...village, level: 'village' as const };
+    const seat = nearestPlace(this.gps, this.#placed, this.towns.map((tw) => tw.code));
+    return seat && { ...seat, level: 'town' as const };
+  });
+
+  /** Whether anything the villager said would be lost if the page went away. */
+  readonly unsaved = $derived(
+    !!(this.description.trim() || this.citizenName.trim() || this.citizenPhone.trim() || this.onSpot.trim() || this.attachments.length > 0),
+  );
+
+  constructor(meeting: MeetingRow | null) {
+    this.meeting = meeting;
+    this.user = app.session!.user;
+    const last = lastChoices(this.user.id);
+    this.channel = startingChannel(this.user, meeting, last.channel);
+    this.town = meeting?.town ?? last.town ?? '';
+    this.villageCode = meeting?.village ?? last.village ?? '';
+
+    // What the villager said is not to be lost to an app update or a closed tab.
+    $effect(() => markUnsaved('record', this.unsaved));
+    onDestroy(() => markUnsaved('record', false));
+    // With a single town or village in scope, there is nothing to choose.
+    $effect(() => {
+      if (!this.town && this.towns.length === 1) this.town = this.towns[0]!.code;
+      if (!this.villageCode && this.villagesInTown.length === 1) this.villageCode = this.villagesInTown[0]!.code;
+    });
+  }
+
+  /** The position chosen (GPS or tapped on the map), if any. */
+  get gps(): Gps | null {
+    return this.#gps;
+  }
+
+  set gps(p: Gps | null) {
+    this.#gps = p;
+    if (p && !this.#fixesRead) {
+      this.#fixesRead = true;
+      void recordedFixes(db).then((fixes) => (this.#fixes = fixes));
+    }
+  }
+
+  #loadCountyPoints(rows: Region[]): void {
+    const city = rows.find((r) => r.level === 'city');
+    if (city) void loadCountyMap(city.code).then((m) => (this.#countyPoints = m?.points ?? {}));
+  }
+
+  regionName(code: string | null): string {
+    return this.regions.find((r) => r.code === code)?.name ?? '';
+  }
+
+  useVillage(v: Region): void {
+    this.town = v.parent ?? this.town;
+    this.villageCode = v.code;
+  }
+
+  useNear(code: string, level: 'village' | 'town'): void {
+    if (level === 'village') return this.useVillage(this.villages.find((v) => v.code === code)!);
+    this.town = code;
+    if (!this.villageCode.startsWith(code.slice(0, 9))) this.villageCode = '';
+  }
+
+  locate(): void {
+    this.gpsFailed = false;
+    requestFix(
+      (fix) => (this.gps = fix),
+      () => (this.gpsFailed = true),
+    );
+  }
+
+  /** A point tapped on the map. */
+  picked(p: LatLng): void {
+    this.gps = p;
+    this.gpsFailed = false;
+    this.picking = false;
+  }
+
+  #input(refs: AttachmentRef[]) {
+    return {
+      channel: this.channel,
+      category: this.category,
+      kind: this.kind,
+      urgency: this.urgency,
+      villageCode: this.villageCode,
+      description: this.description,
+      gps: this.gps,
+      citizen: { anonymous: this.anonymous, name: this.citizenName, phone: this.citizenPhone },
+      ...(this.meeting && { meetingId: this.meeting.id }),
+      ...(this.campaignId && this.campaigns.some((c) => c.id === this.campaignId) && { campaignId: this.campaignId }),
+      ...(this.solvedOnSpot && { onSpot: this.onSpot }),
+      ...(refs.length > 0 && { attachments: refs }),
+    };
+  }
+
+  /** The next villager at a meeting is already waiting: clear what is theirs, keep the meeting's. */
+  #clearForNext(): void {
+    this.description = this.category = this.kind = this.campaignId = this.citizenName = this.citizenPhone = this.onSpot = '';
+    this.anonymous = this.solvedOnSpot = false;
+    this.urgency = 'yellow';
+    this.attachments = [];
+  }
+
+  async submit(): Promise<void> {
+    const { user, meeting } = this;
+    this.saving = true;
+    this.formError = null;
+    try {
+      const precheck = validateAppealInput(this.#input([]), await villageChecker(db, user.scope));
+      const spotMissing = this.solvedOnSpot && !this.onSpot.trim();
+      if (!precheck.ok || spotMissing) {
+        this.errors = { ...(precheck.ok ? {} : precheck.errors), ...(spotMissing && { onSpot: 'required' as const }) };
+        this.formError = t('form.invalid');
+        return;
+      }
+      // Files first, each on its own: one that does not fit on the device is reported, and
+      // the appeal's text is saved all the same.
+      const refs: AttachmentRef[] = [];
+      const lost: string[] = [];
+      for (const a of this.attachments) {
+        const stored = await storeFile(db, a.blob);
+        if (stored.ok) refs.push(stored.ref);
+        else lost.push(a.name);
+      }
+      const result = await whileSaving(() => recordAppeal(db, this.#input(refs), { id: user.id, role: user.role, name: user.displayName, scope: user.scope }));
+      if (!result.ok) {
+        this.errors = result.errors;
+        this.formError = t('form.invalid');
+        return;
+      }
+      this.errors = {};
+      if (!meeting) rememberChoices(user.id, { channel: this.channel, town: this.town, village: this.villageCode });
+      kickSync();
+      const note = lost.length > 0 ? t('attach.notSaved', { names: lost.join('、') }) : null;
+      if (meeting) {
+        this.savedHere++;
+        this.#clearForNext();
+        this.formError = note;
+        toast(t('meeting.appealSaved', { count: this.savedHere }));
+        return;
+      }
+      // The citizen leaves with the code in hand (the detail page also shows its QR code).
+      const saved = result.value.evalCode ? t('form.savedWithCode', { code: showEvalCode(result.value.evalCode) }) : t('form.saved');
+      toast(note ?? saved, 10_000);
+      go('/');
+    } catch (err) {
+      this.formError = err instanceof StorageFullError ? t('form.storageFull') : t('form.saveFailed', { message: err instanceof Error ? err.message : String(err) });
+    } finally {
+      this.saving = false;
+    }
+  }
+}
