@@ -20,6 +20,25 @@ import type { Store } from '../store/types';
 import { createCommitBus, storeUpdate, type CommitBus, type Committed } from './bus';
 import { planAttachments, recordVouches } from './attachments';
 
+
+// The server's side of the sync protocol (src/core/protocol.ts; the device's is
+// src/sync/engine.ts). Its contract:
+//
+// - A connection must send a valid hello within the deadline; until the welcome its frames
+//   are small and nothing sent to it is compressed, and few may wait per address.
+// - Pushes: one connection's batches are applied in order, each in one store transaction.
+//   Every item is checked whole against its stored document (src/core/accept.ts) and stored
+//   or refused on its own; the ack is sent only after COMMIT. A receipt (device, seq, user)
+//   is written with each stored update, so a resend is acknowledged again and never stored
+//   twice. A refused item carries the server's state of its document (`base`) when the user
+//   may still see it.
+// - Catch-up: everything in the user's scope with a sequence above the hello's cursor, merged
+//   per document, in pages in sequence order; the last page says the cursor the device may
+//   store. Live fan-out starts once catch-up is done; what commits meanwhile waits in the
+//   connection's backlog and is sent in commit order.
+// - Scope is checked on every document sent and every update accepted; a revoked user or an
+//   ended session is closed (4401), and a push is stored only while its session lasts.
+
 interface Session {
   user: SessionUser;
   deviceId: string;

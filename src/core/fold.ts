@@ -279,7 +279,11 @@ export type FoldVisitor = (event: AppealEvent, before: AppealState, index: numbe
 
 /**
  * Status is never stored: it is this pure walk over the events in array order, which
- * Yjs makes identical on every replica. Events that cannot apply are kept as conflicts.
+ * Yjs makes identical on every replica, so every replica folds the same state. Events that
+ * cannot apply are kept as conflicts, never dropped: a malformed event, a second event with
+ * an id already seen, an event placed before its own basis (`basis_unseen`), and one the
+ * state machine refuses (`refusal`). The server accepts an update only if it leaves every
+ * stored event's verdict and the state it was judged on unchanged (history.ts).
  */
 export function fold(events: readonly unknown[], id: string | null = null, visit?: FoldVisitor): AppealState {
   const s = initialState(id);

@@ -9,6 +9,24 @@ import { backoffDelay } from './backoff';
 import { adoptPolicy } from '../store/policy';
 import type { DeadlinePolicy } from '../core/deadline';
 
+// The device's side of the sync protocol (src/core/protocol.ts; the server's is
+// server/sync/hub.ts). Its contract:
+//
+// - Pushing: outbox entries go out in `seq` order, at most one batch in flight. An entry
+//   leaves the outbox only when an ack names it, accepted (durably stored: resending it is
+//   harmless, the server's receipts make it idempotent) or rejected. A rejected entry moves
+//   to the quarantine with its reason and its document is rebuilt from the server's state
+//   (`base`) plus what is still pending; a `history_rewritten` refusal is not quarantined:
+//   its events are appended again after the server's (store/docs.ts `rebaseDoc`). Anything
+//   an ack does not name is sent again.
+// - Catching up: the hello carries `cursor`, the server sequence up to which this device holds
+//   every change in its scope. The cursor moves only when a catch-up completes, in the same
+//   IndexedDB transaction as the last page's data; mid catch-up only `catchUpResume` moves,
+//   so a link cut on 2G resumes where it got to and never skips a document.
+// - Live: after catch-up, frames apply in arrival order, one after another.
+// - The link's state comes from the socket, never from navigator.onLine; reconnects back off
+//   with jitter up to 30 s, and a silent link is given up after the ack timeout.
+
 export type LinkState = 'offline' | 'connecting' | 'online';
 
 export interface SyncStatus {
