@@ -66,6 +66,23 @@ async function step(d: Device, docId: string, input: Parameters<typeof act>[3]):
   await d.settled();
 }
 
+const statusOn = async (d: Device, docId: string) => fold((await loadAppeal(d.db, docId))?.events ?? [], docId).status;
+
+/** An appeal the grid worker records, the station handles and the grid worker visits; both phones online. */
+async function visitedAppeal() {
+  const g = await online(grid);
+  const docId = await record(g);
+  const s = await online(station);
+  await step(s, docId, { type: 'accepted' });
+  await step(s, docId, { type: 'assigned', tier: 'village' });
+  await step(s, docId, { type: 'started' });
+  await step(s, docId, { type: 'replied', note: '已清理水井', via: 'walk_in' });
+  await until(async () => (await statusOn(g, docId)) === 'replied', 10_000, 'grid sees the reply');
+  await step(g, docId, { type: 'visited', satisfaction: 'satisfied' });
+  await until(async () => (await statusOn(s, docId)) === 'visited', 10_000, 'station sees the visit');
+  return { g, s, docId };
+}
+
 beforeAll(async () => {
   server = await startTestServer({});
   [grid, town, dept, station] = (await Promise.all(['grid', 'town', 'dept', 'station'].map((u) => login(server, u)))) as [Login, Login, Login, Login];
@@ -130,18 +147,9 @@ describe('history: an honest race reaches the server whichever way Yjs orders it
     const outcomes = new Set<string>();
     // Yjs orders concurrent appends by client id, which is random: run until both orders were seen.
     for (let round = 0; round < 12 && outcomes.size < 2; round++) {
-      const g = await online(grid);
-      const docId = await record(g);
-      const s = await online(station);
-      await step(s, docId, { type: 'accepted' });
-      await step(s, docId, { type: 'assigned', tier: 'village' });
-      await step(s, docId, { type: 'started' });
-      await step(s, docId, { type: 'replied', note: '已清理水井', via: 'walk_in' });
-      await until(async () => fold((await loadAppeal(g.db, docId))?.events ?? [], docId).status === 'replied', 10_000, 'grid sees the reply');
-      await step(g, docId, { type: 'visited', satisfaction: 'satisfied' });
+      const { g, s, docId } = await visitedAppeal();
       const t = await online(town);
-      await until(async () => fold((await loadAppeal(s.db, docId))?.events ?? [], docId).status === 'visited', 10_000, 'station sees the visit');
-      await until(async () => fold((await loadAppeal(t.db, docId))?.events ?? [], docId).status === 'visited', 10_000, 'town sees the visit');
+      await until(async () => (await statusOn(t, docId)) === 'visited', 10_000, 'town sees the visit');
       // Both offline, both close; the town's reaches the server first.
       s.engine.stop();
       t.engine.stop();
@@ -171,16 +179,7 @@ describe('history: an honest race reaches the server whichever way Yjs orders it
 
 describe('history: the attack run’s rewrites, over the real protocol', () => {
   it('refuses each rewrite of a closed appeal’s history and stores nothing of it', async () => {
-    const g = await online(grid);
-    const docId = await record(g);
-    const s = await online(station);
-    await step(s, docId, { type: 'accepted' });
-    await step(s, docId, { type: 'assigned', tier: 'village' });
-    await step(s, docId, { type: 'started' });
-    await step(s, docId, { type: 'replied', note: '已清理水井', via: 'walk_in' });
-    await until(async () => fold((await loadAppeal(g.db, docId))?.events ?? [], docId).status === 'replied', 10_000, 'grid sees the reply');
-    await step(g, docId, { type: 'visited', satisfaction: 'satisfied' });
-    await until(async () => fold((await loadAppeal(s.db, docId))?.events ?? [], docId).status === 'visited', 10_000, 'station sees the visit');
+    const { g, s, docId } = await visitedAppeal();
     await step(s, docId, { type: 'closed' });
     g.close();
     s.close();
