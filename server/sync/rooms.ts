@@ -95,162 +95,179 @@ function ownPresence(room: { presence: Map<number, unknown> }, conn: { user: Ses
 /** Messages a room member may send: typing and cursor presence are chatty, but bounded. */
 export const ROOM_RATE = { perSecond: 60, burst: 200 };
 
+/** Everything one rooms server's members share. */
+interface Rooms {
+  store: Store;
+  villages: ReadonlySet<string>;
+  bus: CommitBus;
+  policy: DeadlinePolicy;
+  rooms: Map<string, Room>;
+  /** Rooms being loaded: two members arriving together share one load. */
+  opening: Map<string, Promise<Room | null>>;
+}
+
+function broadcast(room: Room, data: Uint8Array, except?: RoomConn): void {
+  for (const c of room.conns) if (c !== except && c.ws.readyState === c.ws.OPEN) c.ws.send(data);
+}
+
+function openRoom(ctx: Rooms, docId: string): Promise<Room | null> {
+  const existing = ctx.rooms.get(docId);
+  if (existing) return Promise.resolve(existing);
+  // Two members arriving together share one load.
+  if (!ctx.opening.has(docId)) ctx.opening.set(docId, loadRoom(ctx, docId).finally(() => ctx.opening.delete(docId)));
+  return ctx.opening.get(docId)!;
+}
+
+async function loadRoom(ctx: Rooms, docId: string): Promise<Room | null> {
+  const parts = await ctx.store.docParts(docId);
+  if (parts.length === 0) return null;
+  const doc = docFromUpdates(parts);
+  const awareness = new awarenessProtocol.Awareness(doc);
+  awareness.setLocalState(null);
+  const room: Room = { docId, doc, awareness, conns: new Set(), presence: new Map(), commits: Promise.resolve() };
+  doc.on('update', (update: Uint8Array, origin: unknown) => {
+    // Whoever this change takes the appeal away from hears nothing more of it.
+    const scope = { villageCode: String(fieldsOf(doc).get('villageCode') ?? ''), dept: fold(eventsOf(doc).toArray(), docId).dept };
+    for (const c of room.conns) if (!appealInScope(c.user, scope)) leave(room, c, ROOM_OUT_OF_SCOPE, 'no longer in your scope');
+    const data = frame((e) => {
+      encoding.writeVarUint(e, MESSAGE_SYNC);
+      syncProtocol.writeUpdate(e, update);
+    });
+    broadcast(room, data, origin as RoomConn | undefined);
+  });
+  awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+    const changed = [...added, ...updated, ...removed];
+    const conn = origin as RoomConn | undefined;
+    if (conn?.awarenessIds) {
+      added.forEach((id) => conn.awarenessIds.add(id));
+      removed.forEach((id) => conn.awarenessIds.delete(id));
+    }
+    broadcast(room, frame((e) => {
+      encoding.writeVarUint(e, MESSAGE_AWARENESS);
+      encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(awareness, changed));
+    }));
+  });
+  ctx.rooms.set(docId, room);
+  return room;
+}
+
+/** Validates and commits one update from a room member, then shares it. */
+async function commit(ctx: Rooms, room: Room, conn: RoomConn, update: Uint8Array): Promise<void> {
+  const { store, policy, villages, bus } = ctx;
+  const check = checkUpdate(room.docId, room.doc, update, { user: conn.user, policy, knownVillage: (c) => villages.has(c) });
+  if (!check.ok) return refuseUpdate(conn, check.reason, check.detail);
+  if (!check.changed) return;
+  const committed = await store.inPushTx(async (tx) => {
+    // Files are checked as in a push: only one's own uploads, or files one may already read.
+    const files = await planAttachments(tx, conn.user, () => fieldsOf(room.doc).toJSON(), check.snapshot.fields);
+    if (!files.ok) return files;
+    const c = await storeUpdate(tx, { docId: room.docId, deviceId: conn.deviceId, clientSeq: ++conn.seq, userId: conn.user.id, bytes: update }, check.snapshot, Date.now(), policy);
+    await recordVouches(tx, room.docId, files);
+    return c;
+  });
+  if ('reason' in committed) return refuseUpdate(conn, committed.reason, committed.detail);
+  Y.applyUpdate(room.doc, update, conn);
+  bus.publish([committed], conn);
+}
+
+function refuseUpdate(conn: RoomConn, reason: string, detail: string): void {
+  // y-websocket only logs "permission denied"; the close frame carries the reason to our UI.
+  conn.ws.send(frame((e) => {
+    encoding.writeVarUint(e, MESSAGE_AUTH);
+    encoding.writeVarUint(e, 0);
+    encoding.writeVarString(e, reason);
+  }));
+  conn.ws.close(ROOM_REFUSED, `${reason}: ${detail}`.slice(0, 120));
+}
+
+function onMessage(ctx: Rooms, room: Room, conn: RoomConn, data: Uint8Array): void {
+  const decoder = decoding.createDecoder(data);
+  const type = decoding.readVarUint(decoder);
+  if (type === MESSAGE_SYNC) {
+    const syncType = decoding.readVarUint(decoder);
+    if (syncType === syncProtocol.messageYjsSyncStep1) {
+      const sv = decoding.readVarUint8Array(decoder);
+      conn.ws.send(frame((e) => {
+        encoding.writeVarUint(e, MESSAGE_SYNC);
+        syncProtocol.writeSyncStep2(e, room.doc, sv);
+      }));
+    } else if (syncType === syncProtocol.messageYjsSyncStep2 || syncType === syncProtocol.messageYjsUpdate) {
+      const update = decoding.readVarUint8Array(decoder);
+      room.commits = room.commits
+        .then(() => commit(ctx, room, conn, update))
+        .catch((err) => {
+          console.error('room commit failed', room.docId, err);
+          conn.ws.close(1011, 'could not store the change; reopen to resume');
+        });
+    }
+  } else if (type === MESSAGE_AWARENESS) {
+    const own = ownPresence(room, conn, decoding.readVarUint8Array(decoder));
+    if (own) awarenessProtocol.applyAwarenessUpdate(room.awareness, own, conn);
+  } else if (type === MESSAGE_QUERY_AWARENESS) {
+    conn.ws.send(frame((e) => {
+      encoding.writeVarUint(e, MESSAGE_AWARENESS);
+      encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(room.awareness, [...room.awareness.getStates().keys()]));
+    }));
+  }
+}
+
+/** Drops a member at once: it is out of the room before the next broadcast. */
+function leave(room: Room, conn: RoomConn, code: number, reason: string): void {
+  if (!room.conns.delete(conn)) return;
+  conn.ws.close(code, reason);
+  dropPresence(room, conn);
+}
+
+function dropPresence(room: Room, conn: RoomConn): void {
+  for (const [id, owner] of room.presence) if (owner === conn) room.presence.delete(id);
+  awarenessProtocol.removeAwarenessStates(room.awareness, [...conn.awarenessIds], null);
+}
+
+function join(ctx: Rooms, room: Room, ws: WebSocket, user: SessionUser, sid: string): void {
+  const conn: RoomConn = { ws, user, sid, deviceId: newId(), seq: 0, awarenessIds: new Set() };
+  const rate = createBucket(ROOM_RATE.perSecond, ROOM_RATE.burst);
+  room.conns.add(conn);
+  ws.on('message', (data: Buffer) => {
+    // A closing socket still delivers what was in flight: a member who left sends nothing more.
+    if (!room.conns.has(conn)) return;
+    if (!rate.take()) return void ws.close(1008, 'rate limited');
+    try {
+      onMessage(ctx, room, conn, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    } catch (err) {
+      ws.close(1007, 'malformed message');
+      void err;
+    }
+  });
+  ws.on('close', () => {
+    if (room.conns.delete(conn)) dropPresence(room, conn);
+    if (room.conns.size === 0 && ctx.rooms.get(room.docId) === room) {
+      ctx.rooms.delete(room.docId);
+      room.awareness.destroy();
+      room.doc.destroy();
+    }
+  });
+  // Start the y-websocket handshake: our state vector, and who is here.
+  ws.send(frame((e) => {
+    encoding.writeVarUint(e, MESSAGE_SYNC);
+    syncProtocol.writeSyncStep1(e, room.doc);
+  }));
+  if (room.awareness.getStates().size > 0) {
+    ws.send(frame((e) => {
+      encoding.writeVarUint(e, MESSAGE_AWARENESS);
+      encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(room.awareness, [...room.awareness.getStates().keys()]));
+    }));
+  }
+}
+
+function refuse(socket: Duplex, status: string): void {
+  socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+  socket.destroy();
+}
+
 export function createRooms(store: Store, villages: ReadonlySet<string>, bus: CommitBus, tickets: Tickets, policy: DeadlinePolicy, revocations: Revocations) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   const rooms = new Map<string, Room>();
-
-  const broadcast = (room: Room, data: Uint8Array, except?: RoomConn) => {
-    for (const c of room.conns) if (c !== except && c.ws.readyState === c.ws.OPEN) c.ws.send(data);
-  };
-
-  const opening = new Map<string, Promise<Room | null>>();
-  function openRoom(docId: string): Promise<Room | null> {
-    const existing = rooms.get(docId);
-    if (existing) return Promise.resolve(existing);
-    // Two members arriving together share one load.
-    if (!opening.has(docId)) opening.set(docId, loadRoom(docId).finally(() => opening.delete(docId)));
-    return opening.get(docId)!;
-  }
-
-  async function loadRoom(docId: string): Promise<Room | null> {
-    const parts = await store.docParts(docId);
-    if (parts.length === 0) return null;
-    const doc = docFromUpdates(parts);
-    const awareness = new awarenessProtocol.Awareness(doc);
-    awareness.setLocalState(null);
-    const room: Room = { docId, doc, awareness, conns: new Set(), presence: new Map(), commits: Promise.resolve() };
-    doc.on('update', (update: Uint8Array, origin: unknown) => {
-      // Whoever this change takes the appeal away from hears nothing more of it.
-      const scope = { villageCode: String(fieldsOf(doc).get('villageCode') ?? ''), dept: fold(eventsOf(doc).toArray(), docId).dept };
-      for (const c of room.conns) if (!appealInScope(c.user, scope)) leave(room, c, ROOM_OUT_OF_SCOPE, 'no longer in your scope');
-      const data = frame((e) => {
-        encoding.writeVarUint(e, MESSAGE_SYNC);
-        syncProtocol.writeUpdate(e, update);
-      });
-      broadcast(room, data, origin as RoomConn | undefined);
-    });
-    awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
-      const changed = [...added, ...updated, ...removed];
-      const conn = origin as RoomConn | undefined;
-      if (conn?.awarenessIds) {
-        added.forEach((id) => conn.awarenessIds.add(id));
-        removed.forEach((id) => conn.awarenessIds.delete(id));
-      }
-      broadcast(room, frame((e) => {
-        encoding.writeVarUint(e, MESSAGE_AWARENESS);
-        encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(awareness, changed));
-      }));
-    });
-    rooms.set(docId, room);
-    return room;
-  }
-
-  /** Validates and commits one update from a room member, then shares it. */
-  async function commit(room: Room, conn: RoomConn, update: Uint8Array): Promise<void> {
-    const check = checkUpdate(room.docId, room.doc, update, { user: conn.user, policy, knownVillage: (c) => villages.has(c) });
-    if (!check.ok) return refuseUpdate(conn, check.reason, check.detail);
-    if (!check.changed) return;
-    const committed = await store.inPushTx(async (tx) => {
-      // Files are checked as in a push: only one's own uploads, or files one may already read.
-      const files = await planAttachments(tx, conn.user, () => fieldsOf(room.doc).toJSON(), check.snapshot.fields);
-      if (!files.ok) return files;
-      const c = await storeUpdate(tx, { docId: room.docId, deviceId: conn.deviceId, clientSeq: ++conn.seq, userId: conn.user.id, bytes: update }, check.snapshot, Date.now(), policy);
-      await recordVouches(tx, room.docId, files);
-      return c;
-    });
-    if ('reason' in committed) return refuseUpdate(conn, committed.reason, committed.detail);
-    Y.applyUpdate(room.doc, update, conn);
-    bus.publish([committed], conn);
-  }
-
-  function refuseUpdate(conn: RoomConn, reason: string, detail: string): void {
-    // y-websocket only logs "permission denied"; the close frame carries the reason to our UI.
-    conn.ws.send(frame((e) => {
-      encoding.writeVarUint(e, MESSAGE_AUTH);
-      encoding.writeVarUint(e, 0);
-      encoding.writeVarString(e, reason);
-    }));
-    conn.ws.close(ROOM_REFUSED, `${reason}: ${detail}`.slice(0, 120));
-  }
-
-  function onMessage(room: Room, conn: RoomConn, data: Uint8Array): void {
-    const decoder = decoding.createDecoder(data);
-    const type = decoding.readVarUint(decoder);
-    if (type === MESSAGE_SYNC) {
-      const syncType = decoding.readVarUint(decoder);
-      if (syncType === syncProtocol.messageYjsSyncStep1) {
-        const sv = decoding.readVarUint8Array(decoder);
-        conn.ws.send(frame((e) => {
-          encoding.writeVarUint(e, MESSAGE_SYNC);
-          syncProtocol.writeSyncStep2(e, room.doc, sv);
-        }));
-      } else if (syncType === syncProtocol.messageYjsSyncStep2 || syncType === syncProtocol.messageYjsUpdate) {
-        const update = decoding.readVarUint8Array(decoder);
-        room.commits = room.commits
-          .then(() => commit(room, conn, update))
-          .catch((err) => {
-            console.error('room commit failed', room.docId, err);
-            conn.ws.close(1011, 'could not store the change; reopen to resume');
-          });
-      }
-    } else if (type === MESSAGE_AWARENESS) {
-      const own = ownPresence(room, conn, decoding.readVarUint8Array(decoder));
-      if (own) awarenessProtocol.applyAwarenessUpdate(room.awareness, own, conn);
-    } else if (type === MESSAGE_QUERY_AWARENESS) {
-      conn.ws.send(frame((e) => {
-        encoding.writeVarUint(e, MESSAGE_AWARENESS);
-        encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(room.awareness, [...room.awareness.getStates().keys()]));
-      }));
-    }
-  }
-
-  /** Drops a member at once: it is out of the room before the next broadcast. */
-  function leave(room: Room, conn: RoomConn, code: number, reason: string): void {
-    if (!room.conns.delete(conn)) return;
-    conn.ws.close(code, reason);
-    dropPresence(room, conn);
-  }
-
-  function dropPresence(room: Room, conn: RoomConn): void {
-    for (const [id, owner] of room.presence) if (owner === conn) room.presence.delete(id);
-    awarenessProtocol.removeAwarenessStates(room.awareness, [...conn.awarenessIds], null);
-  }
-
-  function join(room: Room, ws: WebSocket, user: SessionUser, sid: string): void {
-    const conn: RoomConn = { ws, user, sid, deviceId: newId(), seq: 0, awarenessIds: new Set() };
-    const rate = createBucket(ROOM_RATE.perSecond, ROOM_RATE.burst);
-    room.conns.add(conn);
-    ws.on('message', (data: Buffer) => {
-      // A closing socket still delivers what was in flight: a member who left sends nothing more.
-      if (!room.conns.has(conn)) return;
-      if (!rate.take()) return void ws.close(1008, 'rate limited');
-      try {
-        onMessage(room, conn, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-      } catch (err) {
-        ws.close(1007, 'malformed message');
-        void err;
-      }
-    });
-    ws.on('close', () => {
-      if (room.conns.delete(conn)) dropPresence(room, conn);
-      if (room.conns.size === 0 && rooms.get(room.docId) === room) {
-        rooms.delete(room.docId);
-        room.awareness.destroy();
-        room.doc.destroy();
-      }
-    });
-    // Start the y-websocket handshake: our state vector, and who is here.
-    ws.send(frame((e) => {
-      encoding.writeVarUint(e, MESSAGE_SYNC);
-      syncProtocol.writeSyncStep1(e, room.doc);
-    }));
-    if (room.awareness.getStates().size > 0) {
-      ws.send(frame((e) => {
-        encoding.writeVarUint(e, MESSAGE_AWARENESS);
-        encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(room.awareness, [...room.awareness.getStates().keys()]));
-      }));
-    }
-  }
+  const ctx: Rooms = { store, villages, bus, policy, rooms, opening: new Map() };
 
   // Updates committed through the sync hub reach open rooms too.
   bus.subscribe((committed, origin) => {
@@ -264,11 +281,6 @@ export function createRooms(store: Store, villages: ReadonlySet<string>, bus: Co
     for (const room of rooms.values()) for (const c of room.conns) if (c.user.id === userId) c.ws.close(4401, 'revoked');
   });
 
-  const refuse = (socket: Duplex, status: string) => {
-    socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
-    socket.destroy();
-  };
-
   return {
     /** `/room/<docId>?ticket=…` */
     async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -279,9 +291,9 @@ export function createRooms(store: Store, villages: ReadonlySet<string>, bus: Co
         const user = ticket ? await store.userById(ticket.userId) : null;
         if (!ticket || !user || user.disabled) return refuse(socket, '401 Unauthorized');
         const appeal = await store.appealScope(docId);
-        const room = appeal && appealInScope(user, appeal) ? await openRoom(docId) : null;
+        const room = appeal && appealInScope(user, appeal) ? await openRoom(ctx, docId) : null;
         if (!room) return refuse(socket, '404 Not Found');
-        wss.handleUpgrade(req, socket, head, (ws) => join(room, ws, publicUser(user), ticket.sid));
+        wss.handleUpgrade(req, socket, head, (ws) => join(ctx, room, ws, publicUser(user), ticket.sid));
       } catch (err) {
         console.error('room upgrade failed', err);
         refuse(socket, '500 Internal Server Error');

@@ -1,4 +1,5 @@
 import { isAppealEvent, type AppealEvent, type EventType, type Satisfaction, type Tier, type WarningStage } from './events';
+import { exhaustive } from './exhaustive';
 
 export const STATUSES = ['new', 'accepted', 'assigned', 'in_progress', 'replied', 'visited', 'closed', 'merged'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -271,6 +272,8 @@ function apply(s: AppealState, e: AppealEvent): void {
     case 'reception_held':
       s.reception = { ...s.reception!, held: true };
       break;
+    default:
+      exhaustive(e);
   }
 }
 

@@ -6,6 +6,7 @@ export * from './limits';
 export * from './appeal';
 export * from './events';
 export * from './fold';
+export * from './exhaustive';
 export * from './doc';
 export * from './projection';
 export * from './accept';

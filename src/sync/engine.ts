@@ -1,6 +1,7 @@
 import { adoptServerTime } from '../store/clock';
 import { MAX_FRAME_BYTES, MAX_PUSH_ITEMS } from '../core/limits';
 import { decodeServerFrame, encodeFrame, FrameError, type ServerMessage } from '../core/protocol';
+import { exhaustive } from '../core/exhaustive';
 import type { SessionUser } from '../core/roles';
 import { updatesTable, type MinshengDB, type OutboxRow } from '../store/db';
 import { applyRemoteChanges, docTables, rebaseDoc, rebuildDoc, type CatchUpResume } from '../store/docs';
@@ -239,6 +240,8 @@ export class SyncEngine {
         }
         this.set({ error: `${msg.code}: ${msg.message}` });
         return;
+      default:
+        return exhaustive(msg);
     }
   }
 

@@ -1,0 +1,101 @@
+import * as Y from 'yjs';
+import type { Contact } from '../../src/core/appeal';
+import { MAX_FRAME_BYTES } from '../../src/core/limits';
+import { mayViewContact } from '../../src/core/privacy';
+import { appealInScope } from '../../src/core/roles';
+import type { Store } from '../store/types';
+import { send, type Conn, type Session } from './conn';
+import type { FanOut } from './fanout';
+
+// Catch-up: everything in the user's scope with a sequence above the hello's cursor, merged
+// per document, in pages in sequence order; the last page says the cursor the device may store.
+
+const PAGE_BYTES = MAX_FRAME_BYTES / 2;
+/** Pause catch-up while this much is still queued for a slow socket (2G). */
+const HIGH_WATER = 512 * 1024;
+
+export interface CatchUpInput {
+  store: Store;
+  conn: Conn;
+  session: Session;
+  /** The hello's cursor: every page is relative to it. */
+  from: number;
+  /** Skips documents an interrupted catch-up from the same `from` already sent whole (last changed at or below it). */
+  resumeAt: number;
+  /** Documents per page. */
+  pageDocs: number;
+  /** Takes the connection's backlog once it is live. */
+  fanOut: FanOut;
+}
+
+interface Page {
+  items: { docId: string; update: Uint8Array; contact?: Contact }[];
+  next: number;
+  more: boolean;
+}
+
+/** True while `conn` is still catching up under `session`. */
+function stillCatchingUp(conn: Conn, session: Session): boolean {
+  return conn.state.phase === 'catching-up' && conn.state.session === session;
+}
+
+function drained(conn: Conn): Promise<void> {
+  const { ws } = conn;
+  return new Promise<void>((resolve) => {
+    const poll = () => (ws.readyState !== ws.OPEN || ws.bufferedAmount < HIGH_WATER ? resolve() : setTimeout(poll, 25));
+    poll();
+  });
+}
+
+/** Reads one page of documents last changed after `cursor`, at most PAGE_BYTES (but never empty). */
+async function readPage(store: Store, session: Session, from: number, cursor: number, pageDocs: number): Promise<Page> {
+  const { user } = session;
+  const docs = await store.changedDocs(cursor, user.scope.regions, pageDocs, user.role === 'dept_handler' ? user.scope.departments : undefined);
+  const items: Page['items'] = [];
+  let bytes = 0;
+  let next = cursor;
+  let full = false;
+  for (const d of docs) {
+    // The SQL filter narrows; this check is the rule.
+    if (appealInScope(user, { villageCode: d.village, dept: d.dept })) {
+      // Relative to where the client started, not to this page: a document listed here
+      // by its latest change may also hold older changes the client lacks.
+      const update = Y.mergeUpdates(await store.docPartsSince(d.docId, from));
+      if (items.length > 0 && bytes + update.byteLength > PAGE_BYTES) {
+        full = true;
+        break;
+      }
+      const contact = mayViewContact(user, { villageCode: d.village, dept: d.dept, anonymous: d.anonymous }) ? await store.contact(d.docId) : null;
+      items.push({ docId: d.docId, update, ...(contact && { contact }) });
+      bytes += update.byteLength;
+    }
+    next = d.lastSeq;
+  }
+  return { items, next, more: full || docs.length === pageDocs };
+}
+
+/**
+ * Sends everything in the user's scope after `from`, in pages ordered by each document's last
+ * change, then makes the connection live and hands what committed meanwhile to the fan-out.
+ * Stops as soon as the connection is no longer catching up under `session`.
+ */
+export async function catchUp({ store, conn, session, from, resumeAt, pageDocs, fanOut }: CatchUpInput): Promise<void> {
+  let cursor = resumeAt;
+  for (;;) {
+    if (!stillCatchingUp(conn, session) || conn.ws.readyState !== conn.ws.OPEN) return;
+    const page = await readPage(store, session, from, cursor, pageDocs);
+    if (conn.state.phase !== 'catching-up' || conn.state.session !== session) return;
+    send(conn, { t: 'changes', items: page.items, cursor: page.next, more: page.more });
+    if (!page.more) {
+      // What committed while the pages were read follows them, in commit order, on the
+      // fan-out's own queue (some of it may repeat the last page: applying twice is harmless).
+      const { backlog, sid } = conn.state;
+      conn.state = { phase: 'live', session, sid };
+      fanOut.backlog(conn, backlog);
+      return;
+    }
+    cursor = page.next;
+    await drained(conn);
+    await new Promise((r) => setImmediate(r));
+  }
+}

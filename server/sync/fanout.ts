@@ -1,0 +1,90 @@
+import * as Y from 'yjs';
+import type { Contact } from '../../src/core/appeal';
+import { mayViewContact } from '../../src/core/privacy';
+import { appealInScope } from '../../src/core/roles';
+import type { Store } from '../store/types';
+import type { Committed } from './bus';
+import { send, type Conn } from './conn';
+
+// Live fan-out: commit batches are delivered one at a time, on one queue, so every client sees
+// commits in sequence order. A connection still catching up keeps them in its backlog; its
+// catch-up hands the backlog back to this queue when it is done.
+
+export interface FanOutInput {
+  store: Store;
+  /** The hub's open connections, read at each publish. */
+  conns: ReadonlySet<Conn>;
+}
+
+export interface DeliverInput {
+  store: Store;
+  targets: readonly Conn[];
+  committed: readonly Committed[];
+  /** The connection that pushed the batch (it gets only the new cursor), if any. */
+  from: unknown;
+}
+
+export function createFanOut({ store, conns }: FanOutInput) {
+  let queue: Promise<void> = Promise.resolve();
+  const enqueue = (targets: Conn[], committed: Committed[], from: unknown): void => {
+    queue = queue.then(() => deliver({ store, targets, committed, from })).catch((err) => console.error('fan-out failed', err));
+  };
+  return {
+    /** A commit batch from the bus: queued for live connections, kept for those catching up. */
+    publish(committed: Committed[], from: unknown): void {
+      for (const conn of conns) if (conn.state.phase === 'catching-up') conn.state.backlog.push(...committed);
+      const ready = [...conns].filter((conn) => conn.state.phase === 'live');
+      enqueue(ready, committed, from);
+    },
+    /** What committed during a connection's catch-up, sent after it in commit order. */
+    backlog(conn: Conn, committed: Committed[]): void {
+      if (committed.length > 0) enqueue([conn], committed, null);
+    },
+    /** Resolves once everything queued so far has been delivered. */
+    settled(): Promise<void> {
+      return queue;
+    },
+  };
+}
+
+export type FanOut = ReturnType<typeof createFanOut>;
+
+/**
+ * Sends one commit batch to each connection that may see it. The connection that pushed
+ * it gets only the new cursor: it has the update, and the cursor must not overtake an
+ * earlier commit still on its way (an ack carries none for that reason).
+ */
+export async function deliver({ store, targets, committed, from }: DeliverInput): Promise<void> {
+  const top = committed[committed.length - 1]!.seq;
+  // Looked up once per document, however many connections receive it.
+  const contacts = new Map<string, Promise<Contact | null>>();
+  const contactOf = (docId: string) => {
+    if (!contacts.has(docId)) contacts.set(docId, store.contact(docId));
+    return contacts.get(docId)!;
+  };
+  const wholeDocs = new Map<string, Promise<Uint8Array>>();
+  const wholeDoc = (docId: string) => {
+    if (!wholeDocs.has(docId)) wholeDocs.set(docId, store.docParts(docId).then((parts) => Y.mergeUpdates(parts)));
+    return wholeDocs.get(docId)!;
+  };
+  for (const conn of targets) {
+    // Targets were live when queued; one closed since gets nothing.
+    if (conn.state.phase !== 'live') continue;
+    if (conn === from) {
+      send(conn, { t: 'changes', items: [], cursor: top, more: false });
+      continue;
+    }
+    const user = conn.state.session.user;
+    const items = [];
+    for (const c of committed) {
+      if (!appealInScope(user, { villageCode: c.village, dept: c.dept })) continue;
+      const contact = mayViewContact(user, { villageCode: c.village, dept: c.dept, anonymous: c.anonymous }) ? await contactOf(c.docId) : null;
+      // A department sees an appeal only once it is assigned there, so it may lack the
+      // history: it gets the whole document, not just this change.
+      const update = user.role === 'dept_handler' ? await wholeDoc(c.docId) : c.update;
+      items.push({ docId: c.docId, update, ...(contact && { contact }) });
+    }
+    // Commits are published in sequence order, so `top` skips only updates this client may not see.
+    if (items.length > 0) send(conn, { t: 'changes', items, cursor: top, more: false });
+  }
+}
