@@ -17,8 +17,9 @@ import { foldMeeting } from './meeting';
 // them as the honest race they are. An attacker's insertion in the middle is refused the
 // same way: from the server's side the two cannot be told apart, and need not be.
 //
-// The fold keeps its own half of the rule (a duplicate id is a conflict, never applied);
-// `checkHistory` in accept.ts calls `historyChange` below, and nothing else decides it.
+// The fold keeps its own half of the rule (a duplicate id, or an event placed before its own
+// basis, is a conflict, never applied); `checkHistory` in accept.ts calls `historyChange`
+// below, and nothing else decides it.
 
 /** Why an update would rewrite history, for the refusal's detail. */
 export type HistoryChange =
@@ -37,7 +38,8 @@ const idOf = (e: unknown): string | null => (typeof e === 'object' && e !== null
 
 /**
  * Matches the stored events in the new array (each, in order, to the first identical
- * event after the previous match). Null when one of them is gone or changed.
+ * event after the previous match); `{ removed }` names the first stored event that is gone
+ * or changed.
  */
 export function matchHistory(before: readonly unknown[], after: readonly unknown[]): HistoryMatch | { removed: number } {
   const keys = after.map(key);
