@@ -107,19 +107,25 @@ export async function applyLocalChange(db: MinshengDB, docId: string, mutate: (d
  */
 export async function rebuildDoc(db: MinshengDB, docId: string, base: Uint8Array | undefined): Promise<void> {
   const pending = await db.outbox.where('docId').equals(docId).sortBy('seq');
-  await updatesTable(db).where('k').equals(docId).delete();
   const parts = [...(base ? [base] : []), ...pending.map((p) => p.update)];
   if (parts.length === 0) {
     // Nothing of it survives on the server or in the outbox; the quarantine keeps the bytes.
+    await updatesTable(db).where('k').equals(docId).delete();
     await db.appeals.delete(docId);
     await db.meetings.delete(docId);
     return;
   }
   const doc = new Y.Doc();
   doc.transact(() => parts.forEach((u) => Y.applyUpdate(doc, u)));
+  await replaceDoc(db, docId, doc);
+  doc.destroy();
+}
+
+/** The document's stored updates become `doc`'s whole state, and its row is projected again. */
+async function replaceDoc(db: MinshengDB, docId: string, doc: Y.Doc): Promise<void> {
+  await updatesTable(db).where('k').equals(docId).delete();
   await updatesTable(db).add({ k: docId, u: Y.encodeStateAsUpdateV2(doc) });
   await putProjection(db, docId, doc);
-  doc.destroy();
 }
 
 /**
@@ -144,10 +150,8 @@ export async function rebaseDoc(db: MinshengDB, docId: string, base: Uint8Array)
   const captured: Uint8Array[] = [];
   doc.on('update', (u: Uint8Array) => captured.push(u));
   if (resend.length > 0) eventsOf(doc).push(resend);
-  await updatesTable(db).where('k').equals(docId).delete();
-  await updatesTable(db).add({ k: docId, u: Y.encodeStateAsUpdateV2(doc) });
+  await replaceDoc(db, docId, doc);
   if (captured.length > 0) await db.outbox.add({ docId, update: Y.mergeUpdates(captured), createdAt: Date.now() } as never);
-  await putProjection(db, docId, doc);
   doc.destroy();
   const sameFields = Object.keys({ ...mine.fields, ...theirs.fields }).every((k) => JSON.stringify(mine.fields[k]) === JSON.stringify(theirs.fields[k]));
   return { editsLeft: mine.description !== theirs.description || !sameFields };
