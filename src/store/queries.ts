@@ -1,6 +1,7 @@
 import { liveQuery, type Observable } from 'dexie';
 import type { CampaignWithCounts } from '../core/campaign';
 import type { KeywordRule } from '../core/classify';
+import type { DeadlinePolicy } from '../core/deadline';
 import { isOpen } from '../core/fold';
 import { gpsFixes, type LatLng, type PointCorrections } from '../core/geo';
 import { regionInScope, type Scope } from '../core/roles';
@@ -11,11 +12,25 @@ import type { AppealRow, ContactRow, FileRow, MeetingRow, MinshengDB, Quarantine
 import { pendingUploadBytes } from './files';
 import { loadMeeting } from './meetings';
 import { getMeta, setMeta } from './meta';
+import { currentPolicy } from './policy-cache';
+
+// The row shapes the screens are handed, so a screen can name them without reaching into db.ts.
+export type { AppealRow, MeetingRow } from './db';
 
 // What the screens read from the device's store, named for what each screen needs. The
 // live ones are Dexie live queries: they re-run whenever a table they read changes (a local
 // write, a sync), and a Svelte component reads them as stores (`$query`). Screens read the
 // tables only through here.
+
+// ---- Deadlines -----------------------------------------------------------------------------
+
+/**
+ * The county's deadline policy in use on this device. A plain read, not a live query: the
+ * policy is held in memory (policy-cache.ts), not in a table, so Dexie has nothing to watch.
+ */
+export function deadlinePolicy(db: MinshengDB): DeadlinePolicy {
+  return currentPolicy(db);
+}
 
 // ---- Places --------------------------------------------------------------------------------
 
