@@ -1,0 +1,19 @@
+/** Who did what, append-only: logins, refusals, administration. Read newest first, in pages. */
+export interface AuditLog {
+  insertAudit(entry: NewAuditEntry): Promise<void>;
+  /** Newest first, `limit` entries with id below `before`. */
+  audit(limit: number, before?: number): Promise<AuditEntry[]>;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: number;
+  /** The user who acted, or null (an unknown username at login). */
+  actor: string | null;
+  action: string;
+  target: string | null;
+  ip: string | null;
+  detail: Record<string, unknown>;
+}
+
+export type NewAuditEntry = Omit<AuditEntry, 'id' | 'detail' | 'target' | 'ip' | 'actor'> & Partial<Pick<AuditEntry, 'target' | 'ip' | 'actor' | 'detail'>>;

@@ -1,0 +1,31 @@
+import type { Contact } from '../../../src/core/appeal';
+import type { MeetingProjection } from '../../../src/core/meeting';
+import type { AppealProjection } from '../../../src/core/projection';
+
+/**
+ * What the server reads of stored documents through their projections: one row per appeal
+ * and per meeting, rewritten by every push that changes the document (see SyncLog), and the
+ * citizens' contacts kept beside appeals, never inside them. Reads are by id, never scoped:
+ * the caller decides who may see what (src/core/roles.ts).
+ */
+export interface DocumentStore {
+  appealRows(): Promise<AppealProjection[]>;
+  meetingRows(): Promise<MeetingProjection[]>;
+  /** The stored appeals among `ids` (any order; unknown ids are left out). */
+  appealsById(ids: string[]): Promise<AppealProjection[]>;
+  /** The appeal with this evaluation code, or null. */
+  appealByEvalCode(code: string): Promise<AppealProjection | null>;
+  /** What decides who may see a stored appeal or meeting, or null when the server does not have it. */
+  appealScope(docId: string): Promise<DocScope | null>;
+  /** Open appeals whose running deadline falls at or before `instant`, soonest first. */
+  dueBy(instant: number): Promise<string[]>;
+  /** A citizen's name and phone for an appeal, kept beside its document. */
+  contact(appealId: string): Promise<Contact | null>;
+  /** The contacts kept for those of `appealIds` that have one. */
+  contacts(appealIds: string[]): Promise<Map<string, Contact>>;
+}
+
+export interface DocScope {
+  villageCode: string;
+  dept: string | null;
+}

@@ -1,0 +1,43 @@
+import type { Contact } from '../../../src/core/appeal';
+import { appealFromRow, meetingFromRow } from '../rows';
+import type { Sql } from '../sql';
+import type { DocScope, DocumentStore } from './contract';
+
+interface ContactRow {
+  name: string | null;
+  phone: string | null;
+}
+
+const contactFromRow = (r: ContactRow): Contact => ({ ...(r.name && { name: r.name }), ...(r.phone && { phone: r.phone }) });
+
+/** Any runner: inside a push it sees the batch's own projections. Meetings belong to a village, never a department. */
+export async function appealScope(sql: Sql, docId: string): Promise<DocScope | null> {
+  const r = await sql.get<{ village: string; dept: string | null }>('SELECT village, dept FROM appeals WHERE id = ? UNION ALL SELECT village, NULL FROM meetings WHERE id = ?', [docId, docId]);
+  return r ? { villageCode: r.village, dept: r.dept } : null;
+}
+
+export function documentStore(sql: Sql): DocumentStore {
+  return {
+    appealRows: async () => (await sql.all<Record<string, unknown>>('SELECT * FROM appeals ORDER BY id')).map(appealFromRow),
+    meetingRows: async () => (await sql.all<Record<string, unknown>>('SELECT * FROM meetings ORDER BY held_on, id')).map(meetingFromRow),
+    appealsById: async (ids) => {
+      const list = sql.dialect.inList('id', ids);
+      return (await sql.all<Record<string, unknown>>(`SELECT * FROM appeals WHERE ${list.sql}`, list.args)).map(appealFromRow);
+    },
+    appealByEvalCode: async (code) => {
+      const r = await sql.get<Record<string, unknown>>('SELECT * FROM appeals WHERE eval_code = ? LIMIT 1', [code]);
+      return r ? appealFromRow(r) : null;
+    },
+    appealScope: (docId) => appealScope(sql, docId),
+    dueBy: async (instant) =>
+      (await sql.all<{ id: string }>("SELECT id FROM appeals WHERE due_at IS NOT NULL AND due_at <= ? AND status NOT IN ('closed', 'merged') ORDER BY due_at", [instant])).map((r) => r.id),
+    contact: async (appealId) => {
+      const r = await sql.get<ContactRow>('SELECT name, phone FROM contacts WHERE appeal_id = ?', [appealId]);
+      return r ? contactFromRow(r) : null;
+    },
+    contacts: async (appealIds) => {
+      const list = sql.dialect.inList('appeal_id', appealIds);
+      return new Map((await sql.all<ContactRow & { appeal_id: string }>(`SELECT appeal_id, name, phone FROM contacts WHERE ${list.sql}`, list.args)).map((r) => [r.appeal_id, contactFromRow(r)]));
+    },
+  };
+}

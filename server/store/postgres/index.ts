@@ -1,0 +1,81 @@
+import pg from 'pg';
+import { accountStore } from '../accounts';
+import { auditLog } from '../audit';
+import { civicStore } from '../civic';
+import { documentStore } from '../documents';
+import { fileStore } from '../files';
+import { metaStore } from '../meta';
+import { regionStore } from '../regions';
+import { reportStore } from '../reports';
+import { pgSyncLog } from '../sync-log/postgres';
+import type { Store } from '../types';
+import { MIGRATIONS } from './migrations';
+import { MIGRATE_LOCK, PG_TYPES, pgRunner } from './runner';
+
+// The scale-out store: several server instances share one PostgreSQL. Same tables and
+// columns as SQLite (so rows read back alike), in PostgreSQL's types.
+
+export { MIGRATIONS };
+
+/** Applies the migrations not yet applied, under an advisory lock: instances starting together migrate once. */
+async function migrate(pool: pg.Pool): Promise<void> {
+  const c = await pool.connect();
+  try {
+    await c.query('SELECT pg_advisory_lock($1)', [MIGRATE_LOCK]);
+    await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+    const done = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+    for (const [i, sql] of MIGRATIONS.entries()) {
+      if (done.has(i + 1)) continue;
+      await c.query('BEGIN');
+      try {
+        await c.query(sql);
+        await c.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [i + 1, Date.now()]);
+        await c.query('COMMIT');
+      } catch (err) {
+        await c.query('ROLLBACK');
+        throw err;
+      }
+    }
+  } finally {
+    await c.query('SELECT pg_advisory_unlock($1)', [MIGRATE_LOCK]).catch(() => undefined);
+    c.release();
+  }
+}
+
+/**
+ * Opens (and migrates) the store at `url`. `schema`, when given, is created if missing and
+ * used for every table: tests run side by side in one database this way.
+ */
+export async function openPgStore(url: string, schema?: string): Promise<Store> {
+  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`schema must be a plain lower-case identifier, got "${schema}"`);
+  const pool = new pg.Pool({ connectionString: url, max: 10, types: PG_TYPES, ...(schema && { options: `-c search_path=${schema}` }) });
+  pool.on('error', (err) => console.error('postgres pool error', err));
+  if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  await migrate(pool);
+
+  const sql = pgRunner(pool);
+  return {
+    close: () => pool.end(),
+    ...metaStore(sql),
+    ...regionStore(sql),
+    ...accountStore(sql),
+    ...auditLog(sql),
+    ...pgSyncLog({ pool, sql, url, schema }),
+    ...documentStore(sql),
+    ...civicStore(sql),
+    ...reportStore(sql),
+    ...fileStore(sql),
+  };
+}
+
+/** Drops a test's schema and everything in it. */
+export async function dropPgSchema(url: string, schema: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`not a schema name: ${schema}`);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,81 @@
+import pg from 'pg';
+import type { Dialect, Sql } from '../sql';
+
+// PostgreSQL's runner: statements written with `?` are numbered once and cached; reads go
+// through the pool, a transaction holds one connection from BEGIN to COMMIT.
+
+/** Any fixed number: the lock every push transaction takes, so commits follow the sequence. */
+export const PUSH_LOCK = 7_302_401;
+export const MIGRATE_LOCK = 7_302_402;
+
+// Times, sequences and counts are BIGINT: read back as numbers (all stay below 2^53).
+const NUMERIC_OIDS = new Set([20]);
+export const PG_TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    NUMERIC_OIDS.has(oid) ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+export const POSTGRES: Dialect = {
+  name: 'postgres',
+  inList: (column, values) => ({ sql: `${column} = ANY(?)`, args: [values] }),
+  // LIKE with a constant prefix uses the text_pattern_ops index on village.
+  scope: (prefixes, departments, qualifier = '') => {
+    const sql = `(${prefixes.map(() => `${qualifier}village LIKE ?`).join(' OR ')})`;
+    const args: unknown[] = prefixes.map((p) => `${p}%`);
+    return departments ? { sql: `${sql} AND ${qualifier}dept = ANY(?)`, args: [...args, departments] } : { sql, args };
+  },
+  greatest: (a, b) => `GREATEST(${a}, ${b})`,
+  forUpdate: ' FOR UPDATE',
+};
+
+const numbered = new Map<string, string>();
+/** `?` → `$1`, `$2`, … outside quoted literals. */
+export function numberPlaceholders(text: string): string {
+  let out = numbered.get(text);
+  if (out !== undefined) return out;
+  let n = 0;
+  let quoted = false;
+  out = '';
+  for (const ch of text) {
+    if (ch === "'") quoted = !quoted;
+    out += ch === '?' && !quoted ? `$${++n}` : ch;
+  }
+  numbered.set(text, out);
+  return out;
+}
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/**
+ * Runs `fn` on one connection between BEGIN and COMMIT (ROLLBACK when it rejects).
+ * `withPushes` takes the push lock first: nothing this transaction reads and rewrites
+ * changes under it, and across instances the sequence stays the commit order.
+ */
+export async function pgTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>, options?: { withPushes?: boolean }): Promise<T> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    if (options?.withPushes) await c.query('SELECT pg_advisory_xact_lock($1)', [PUSH_LOCK]);
+    const out = await fn(c);
+    await c.query('COMMIT');
+    return out;
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    c.release();
+  }
+}
+
+/** A runner over the pool, or over one connection already inside a transaction (whose `transaction` then joins it). */
+export function pgRunner(db: pg.Pool | Queryable): Sql {
+  const query = (text: string, args: readonly unknown[]) => db.query(numberPlaceholders(text), [...args]);
+  const self: Sql = {
+    dialect: POSTGRES,
+    all: async <T extends object>(text: string, args: readonly unknown[] = []): Promise<T[]> => (await query(text, args)).rows as T[],
+    get: async <T extends object>(text: string, args: readonly unknown[] = []): Promise<T | undefined> => (await self.all<T>(text, args))[0],
+    run: async (text, args = []) => (await query(text, args)).rowCount ?? 0,
+    transaction: async (fn, options) => (db instanceof pg.Pool ? pgTransaction(db, (c) => fn(pgRunner(c)), options) : fn(self)),
+  };
+  return self;
+}

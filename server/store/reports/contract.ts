@@ -1,0 +1,17 @@
+import type { Tally } from '../../../src/core/geo';
+import type { RankRow } from '../../../src/core/metrics';
+import type { AppealProjection } from '../../../src/core/projection';
+
+/**
+ * The reads behind rankings, exports and the map, over the appeals' projections. Each takes
+ * the reader's scope: region-code prefixes, and for a department handler its departments
+ * (`undefined` means any department; an empty list means none, and reads nothing).
+ */
+export interface ReportStore {
+  /** What the rankings read of the appeals in scope recorded or first answered at or after `since`. */
+  rankRows(regionPrefixes: string[], departments: string[] | undefined, since: number): Promise<RankRow[]>;
+  /** Appeals in scope recorded in [from, to), oldest first, for exports. */
+  exportRows(regionPrefixes: string[], departments: string[] | undefined, from: number, to: number): Promise<AppealProjection[]>;
+  /** Counts per town or village for the map: totals, open, overdue at `now`, open by urgency. */
+  mapTally(level: 'town' | 'village', regionPrefixes: string[], departments: string[] | undefined, now: number): Promise<({ code: string } & Tally)[]>;
+}

@@ -1,0 +1,183 @@
+import type pg from 'pg';
+import type { Contact } from '../../../src/core/appeal';
+import type { MeetingProjection } from '../../../src/core/meeting';
+import type { AppealProjection } from '../../../src/core/projection';
+import { appealScope } from '../documents';
+import { attachmentFacts, vouchAttachment } from '../files';
+import { pgRunner } from '../postgres/runner';
+import { APPEAL_COLUMNS, APPEAL_REPLACED, appealValues, bytesOf } from '../rows';
+import { chunks } from '../sql';
+import type { PushTx, StoredUpdate } from './contract';
+import { docParts, NEXT_CLIENT_SEQ } from './index';
+
+// A push transaction on PostgreSQL that talks to the database a few times per batch, not
+// several times per item: `prefetch` reads the batch's receipts and documents in two
+// queries, writes are kept in order and sent as a handful of multi-row statements before
+// COMMIT (or before any read that must see them). Round trips, not work, are what a batch
+// of small updates costs on PostgreSQL.
+
+interface Pending {
+  updates: { seq: number; u: StoredUpdate; receivedAt: number }[];
+  contacts: Map<string, [Contact, string, number]>;
+  appeals: Map<string, [AppealProjection, number, number]>;
+  meetings: Map<string, [MeetingProjection, number, number]>;
+  attachments: Map<string, string[]>;
+}
+
+/** `($1, $2, …), (…)` for `rows` rows of `width` values. */
+const placeholders = (rows: number, width: number) => Array.from({ length: rows }, (_, r) => `(${Array.from({ length: width }, (__, c) => `$${r * width + c + 1}`).join(', ')})`).join(', ');
+
+export interface BufferedPushTx extends PushTx {
+  /** Sends every write still held; called before COMMIT. */
+  flush(): Promise<void>;
+  /** The (seq, docId) of every update written, for the commit notification. */
+  inserted: [number, string][];
+}
+
+/** Sends the held writes as a few multi-row statements, in dependency order. */
+async function writePending(c: pg.PoolClient, pending: Pending): Promise<void> {
+  const { updates, contacts, appeals, meetings, attachments } = pending;
+  for (const part of chunks(updates)) {
+    await c.query(
+      `WITH u AS (INSERT INTO updates (seq, doc_id, device_id, client_seq, user_id, bytes, received_at) VALUES ${placeholders(part.length, 7)} RETURNING seq, device_id, client_seq, user_id)
+       INSERT INTO receipts (device_id, client_seq, user_id, seq) SELECT device_id, client_seq, user_id, seq FROM u`,
+      part.flatMap(({ seq, u, receivedAt }) => [seq, u.docId, u.deviceId, u.clientSeq, u.userId, Buffer.from(u.bytes), receivedAt]),
+    );
+  }
+  for (const part of chunks([...contacts])) {
+    await c.query(
+      `INSERT INTO contacts (appeal_id, name, phone, updated_by, updated_at) VALUES ${placeholders(part.length, 5)}
+       ON CONFLICT (appeal_id) DO UPDATE SET name = excluded.name, phone = excluded.phone, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+      part.flatMap(([id, [ct, by, at]]) => [id, ct.name ?? null, ct.phone ?? null, by, at]),
+    );
+  }
+  for (const part of chunks([...appeals.values()])) {
+    await c.query(
+      `INSERT INTO appeals (${APPEAL_COLUMNS.join(', ')}) VALUES ${placeholders(part.length, APPEAL_COLUMNS.length)}
+       ON CONFLICT (id) DO UPDATE SET ${APPEAL_REPLACED},
+         last_seq = GREATEST(appeals.last_seq, excluded.last_seq)`,
+      part.flatMap(([p, lastSeq, receivedAt]) => appealValues(p, lastSeq, receivedAt)),
+    );
+  }
+  for (const part of chunks([...meetings.values()])) {
+    await c.query(
+      `INSERT INTO meetings (id, village, town, held_on, place, attendees, topics, created_by, created_at, ideas, adopted, received_at, last_seq)
+       VALUES ${placeholders(part.length, 13)}
+       ON CONFLICT (id) DO UPDATE SET village = excluded.village, town = excluded.town, held_on = excluded.held_on, place = excluded.place,
+         attendees = excluded.attendees, topics = excluded.topics, ideas = excluded.ideas, adopted = excluded.adopted,
+         last_seq = GREATEST(meetings.last_seq, excluded.last_seq)`,
+      part.flatMap(([m, lastSeq, receivedAt]) => [m.id, m.village, m.town, m.heldOn, m.place, m.attendees, m.topics, m.createdBy, m.createdAt, m.ideas, m.adopted, receivedAt, lastSeq]),
+    );
+  }
+  if (attachments.size > 0) {
+    const docs = [...attachments.keys()];
+    const pairs = [...attachments].flatMap(([doc, hashes]) => hashes.map((h) => [h, doc]));
+    await c.query('DELETE FROM attachment_refs WHERE doc_id = ANY($1)', [docs]);
+    if (pairs.length > 0) await c.query('INSERT INTO attachment_refs (hash, doc_id) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING', [pairs.map((p) => p[0]), pairs.map((p) => p[1])]);
+  }
+}
+
+/** What a batch already knows without asking the database again. */
+interface Known {
+  /** Idempotency keys (see `key`) and whether each is stored. */
+  seenKeys: Map<string, boolean>;
+  /** Stored parts of documents, as this transaction has written them so far. */
+  stored: Map<string, Uint8Array[]>;
+  /** Sequence numbers taken ahead, smallest first. */
+  seqs: number[];
+}
+
+const key = (deviceId: string, clientSeq: number, userId: string) => `${deviceId}\u0000${clientSeq}\u0000${userId}`;
+
+/** Reads a batch's receipts and documents in two queries and takes its sequence numbers. */
+async function readAhead(c: pg.PoolClient, known: Known, deviceId: string, clientSeqs: number[], docIds: string[], userId: string): Promise<void> {
+  const [receipts, parts] = await Promise.all([
+    c.query<{ client_seq: number }>('SELECT client_seq FROM receipts WHERE device_id = $1 AND client_seq = ANY($2) AND user_id = $3', [deviceId, clientSeqs, userId]),
+    c.query<{ doc_id: string; bytes: Buffer }>(
+      `SELECT doc_id, bytes FROM (SELECT doc_id, state AS bytes, -1 AS seq FROM snapshots WHERE doc_id = ANY($1)
+         UNION ALL SELECT doc_id, bytes, seq FROM updates WHERE doc_id = ANY($1)) p ORDER BY doc_id, seq`,
+      [docIds],
+    ),
+  ]);
+  const found = new Set(receipts.rows.map((r) => r.client_seq));
+  for (const s of clientSeqs) known.seenKeys.set(key(deviceId, s, userId), found.has(s));
+  for (const id of docIds) known.stored.set(id, []);
+  for (const r of parts.rows) known.stored.get(r.doc_id)!.push(bytesOf(r.bytes));
+  // One sequence number per item, taken while the push lock is held: increasing, in commit order.
+  const got = await c.query<{ seq: number }>("SELECT nextval(pg_get_serial_sequence('updates', 'seq')) AS seq FROM generate_series(1, $1)", [clientSeqs.length]);
+  known.seqs.push(...got.rows.map((r) => r.seq).sort((a, b) => a - b));
+}
+
+export function bufferedPushTx(c: pg.PoolClient): BufferedPushTx {
+  const pending: Pending = { updates: [], contacts: new Map(), appeals: new Map(), meetings: new Map(), attachments: new Map() };
+  const known: Known = { seenKeys: new Map(), stored: new Map(), seqs: [] };
+  const { seenKeys, stored, seqs } = known;
+  const inserted: [number, string][] = [];
+  // The same connection as a runner, for the reads both dialects share.
+  const sql = pgRunner(c);
+  async function flush(): Promise<void> {
+    await writePending(c, pending);
+    const { updates, contacts, appeals, meetings, attachments } = pending;
+    // What was sent is now part of the stored documents this transaction reads.
+    for (const { u } of updates) stored.get(u.docId)?.push(u.bytes);
+    pending.updates = [];
+    contacts.clear();
+    appeals.clear();
+    meetings.clear();
+    attachments.clear();
+  }
+
+  async function readDoc(docId: string): Promise<Uint8Array[]> {
+    const parts = await docParts(sql, docId);
+    stored.set(docId, parts);
+    return parts;
+  }
+
+  return {
+    inserted,
+    flush,
+    prefetch: (deviceId, clientSeqs, docIds, userId) => readAhead(c, known, deviceId, clientSeqs, docIds, userId),
+    seen: async (deviceId, clientSeq, userId) => {
+      const known = seenKeys.get(key(deviceId, clientSeq, userId));
+      if (known !== undefined) return known;
+      const r = await c.query('SELECT 1 FROM receipts WHERE device_id = $1 AND client_seq = $2 AND user_id = $3', [deviceId, clientSeq, userId]);
+      return r.rowCount! > 0;
+    },
+    docParts: async (docId) => {
+      const base = stored.get(docId) ?? (await readDoc(docId));
+      return [...base, ...pending.updates.filter((p) => p.u.docId === docId).map((p) => p.u.bytes)];
+    },
+    insertUpdate: async (u, receivedAt) => {
+      const seq = seqs.shift() ?? (await c.query<{ seq: number }>("SELECT nextval(pg_get_serial_sequence('updates', 'seq')) AS seq")).rows[0]!.seq;
+      pending.updates.push({ seq, u, receivedAt });
+      seenKeys.set(key(u.deviceId, u.clientSeq, u.userId), true);
+      inserted.push([seq, u.docId]);
+      return seq;
+    },
+    putContact: async (appealId, contact, userId, now) => void pending.contacts.set(appealId, [contact, userId, now]),
+    nextClientSeq: async (deviceId) => {
+      await flush();
+      return (await sql.get<{ n: number }>(NEXT_CLIENT_SEQ, [deviceId]))!.n;
+    },
+    upsertProjection: async (p, lastSeq, receivedAt) => {
+      // Within a batch the later change of a document wins; its last_seq is the higher.
+      const before = pending.appeals.get(p.id);
+      pending.appeals.set(p.id, [p, Math.max(lastSeq, before?.[1] ?? 0), before?.[2] ?? receivedAt]);
+    },
+    upsertMeeting: async (m, lastSeq, receivedAt) => {
+      const before = pending.meetings.get(m.id);
+      pending.meetings.set(m.id, [m, Math.max(lastSeq, before?.[1] ?? 0), before?.[2] ?? receivedAt]);
+    },
+    linkAttachments: async (docId, hashes) => void pending.attachments.set(docId, [...new Set(hashes)]),
+    appealScope: async (docId) => {
+      await flush();
+      return appealScope(sql, docId);
+    },
+    vouchAttachment: (docId, hash, backers) => vouchAttachment(sql, docId, hash, backers),
+    attachmentFacts: async (hash, userId) => {
+      // The listings this batch already made count.
+      await flush();
+      return attachmentFacts(sql, hash, userId);
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import pg from 'pg';
+import { PG_TYPES, pgTransaction } from '../postgres/runner';
+import { bytesOf } from '../rows';
+import type { Sql } from '../sql';
+import type { CommitRow, SyncLog } from './contract';
+import { sharedSyncLog } from './index';
+import { bufferedPushTx } from './pg-push-tx';
+
+// PostgreSQL's sync log: several instances share it, so pushes take one advisory lock (the
+// sequence stays the commit order across instances) and each commit is announced on a
+// channel every instance listens to.
+
+/** The channel every instance listens on for commits, from any instance. */
+const CHANNEL = 'minsheng_commits';
+/** Commits per notification: a payload must stay under PostgreSQL's 8,000 bytes. */
+const PER_NOTIFY = 100;
+
+export interface PgConnection {
+  pool: pg.Pool;
+  sql: Sql;
+  url: string;
+  schema: string | undefined;
+}
+
+export function pgSyncLog({ pool, sql, url, schema }: PgConnection): SyncLog {
+  return {
+    ...sharedSyncLog(sql),
+    // Pushes commit one at a time (across every instance): a sequence number is never
+    // visible before a smaller one, so no client's cursor can step over an update.
+    inPushTx: (fn) =>
+      pgTransaction(
+        pool,
+        async (c) => {
+          const tx = bufferedPushTx(c);
+          const out = await fn(tx);
+          await tx.flush();
+          // Delivered to every listening instance at COMMIT, in commit order, or never.
+          for (let i = 0; i < tx.inserted.length; i += PER_NOTIFY) await c.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify(tx.inserted.slice(i, i + PER_NOTIFY))]);
+          return out;
+        },
+        { withPushes: true },
+      ),
+    head: async () => (await sql.get<{ n: number | null }>("SELECT pg_sequence_last_value(pg_get_serial_sequence('updates', 'seq')) AS n"))?.n ?? 0,
+    subscribeCommits: async (fn) => listen(url, schema, fn),
+    commitsBySeq: async (commits) => {
+      const found = new Map((await sql.all<{ seq: number; bytes: Buffer }>('SELECT seq, bytes FROM updates WHERE seq = ANY(?)', [commits.map((c) => c.seq)])).map((r) => [r.seq, bytesOf(r.bytes)]));
+      const docIds = [...new Set(commits.map((c) => c.docId))];
+      const scopes = new Map(
+        (
+          await sql.all<{ id: string; village: string; dept: string | null; anonymous: number }>(
+            'SELECT id, village, dept, anonymous FROM appeals WHERE id = ANY(?) UNION ALL SELECT id, village, NULL, 1 FROM meetings WHERE id = ANY(?)',
+            [docIds, docIds],
+          )
+        ).map((r) => [r.id, r]),
+      );
+      return commits.flatMap((c): CommitRow[] => {
+        const scope = scopes.get(c.docId);
+        return scope ? [{ seq: c.seq, docId: c.docId, update: found.get(c.seq) ?? null, village: scope.village, dept: scope.dept, anonymous: scope.anonymous === 1 }] : [];
+      });
+    },
+  };
+}
+
+/**
+ * One connection that LISTENs for commits, reconnecting with backoff if it drops. Commits
+ * notified while it was down reach this instance's clients at their next catch-up.
+ */
+async function listen(url: string, schema: string | undefined, fn: (commits: { seq: number; docId: string }[]) => void): Promise<() => Promise<void>> {
+  let client: pg.Client | null = null;
+  let stopped = false;
+  let wait = 250;
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: url, types: PG_TYPES, ...(schema && { options: `-c search_path=${schema}` }) });
+    c.on('notification', (n) => {
+      if (n.channel !== CHANNEL || !n.payload) return;
+      try {
+        fn((JSON.parse(n.payload) as [number, string][]).map(([seq, docId]) => ({ seq, docId })));
+      } catch (err) {
+        console.error('unreadable commit notification', err);
+      }
+    });
+    c.on('error', (err) => console.error('commit listener lost its connection', err.message));
+    c.on('end', () => {
+      if (stopped) return;
+      client = null;
+      setTimeout(() => void connect().catch(() => undefined), wait);
+      wait = Math.min(wait * 2, 10_000);
+    });
+    await c.connect();
+    await c.query(`LISTEN ${CHANNEL}`);
+    wait = 250;
+    client = c;
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    await client?.end().catch(() => undefined);
+  };
+}
