@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config';
 import { createApi } from './http/api';
@@ -43,10 +43,7 @@ export interface RunningServer {
 export async function startServer(config: Config, given?: Store, hubOptions: HubOptions = {}): Promise<RunningServer> {
   const store = given ?? (await openStore(config));
   const seed = await ensureSeeded(store, config.county);
-  const regions = await store.regionsUnder([config.county]);
-  const villages = new Set(regions.filter((r) => r.level === 'village').map((r) => r.code));
-  // The county's place names, for the pages that print them (the division list is seeded once).
-  const places: ReadonlyMap<string, string> = new Map(regions.map((r) => [r.code, r.name]));
+  const { villages, places } = await countyPlaces(store, config.county);
   const tickets = createTickets();
   // Instances sharing PostgreSQL hear each other's commits through it; alone, in process.
   const bus: CommitBus = store.subscribeCommits ? await createNotifiedBus(store) : createCommitBus();
@@ -72,39 +69,14 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const open311 = createOpen311({ store, bus, county: config.county, villages, places, policy: config.policy, keys: config.open311Keys });
 
   const headers = Object.entries(securityHeaders(config.tiles?.origin ?? null));
-  const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
-    for (const [k, v] of headers) res.setHeader(k, v);
-    if (req.url?.startsWith('/open311/')) return void open311(req, res);
-    if (/^\/(p(\/|\?|$)|api\/public\/)/.test(req.url ?? '')) {
-      void board(req, res)
-        .then((handled) => handled || civicPages(req, res))
-        .then((handled) => handled || publicPages(req, res))
-        .then((handled) => (handled ? undefined : void res.writeHead(404).end()))
-        .catch((err: unknown) => {
-          // A page that fails answers 500; it must never take the process down with it.
-          console.error('public page failed', req.url, err);
-          if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-          res.end('internal error');
-        });
-      return;
-    }
-    if (req.url?.startsWith('/api/')) {
-      void uploads(req, res).then((handled) => (handled ? undefined : api(req, res)));
-      return;
-    }
-    if (serveStatic && (req.method === 'GET' || req.method === 'HEAD')) return serveStatic(req, res);
-    res.writeHead(404).end();
-  });
+  const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, requestListener({ headers, open311, pages: [board, civicPages, publicPages], uploads, api, serveStatic }));
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     if (path === '/sync') return hub.handleUpgrade(req, socket, head);
     if (path.startsWith('/room/')) return void rooms.handleUpgrade(req, socket, head);
     socket.destroy();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, resolve);
-  });
+  await listen(server, config.port, config.host);
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
@@ -127,4 +99,62 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
       server.closeAllConnections();
     });
   }
+}
+
+/** The county's villages, and its place names for the pages that print them (the division list is seeded once). */
+async function countyPlaces(store: Store, county: string): Promise<{ villages: Set<string>; places: ReadonlyMap<string, string> }> {
+  const regions = await store.regionsUnder([county]);
+  const villages = new Set(regions.filter((r) => r.level === 'village').map((r) => r.code));
+  const places: ReadonlyMap<string, string> = new Map(regions.map((r) => [r.code, r.name]));
+  return { villages, places };
+}
+
+/** A handler that answers the requests it knows, and says whether it did. */
+type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+interface HttpHandlers {
+  /** Set on every answer. */
+  headers: [string, string][];
+  open311: Handler;
+  /** The public pages (`/p/…`, `/api/public/…`), asked in turn until one answers. */
+  pages: Handler[];
+  uploads: Handler;
+  api: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  serveStatic: ReturnType<typeof createStaticHandler> | null;
+}
+
+/** Sends each plain HTTP request to the part of the server that answers its path. */
+function requestListener({ headers, open311, pages, uploads, api, serveStatic }: HttpHandlers) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    for (const [k, v] of headers) res.setHeader(k, v);
+    if (req.url?.startsWith('/open311/')) return void open311(req, res);
+    if (/^\/(p(\/|\?|$)|api\/public\/)/.test(req.url ?? '')) {
+      void publicPage(pages, req, res).catch((err: unknown) => {
+        // A page that fails answers 500; it must never take the process down with it.
+        console.error('public page failed', req.url, err);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('internal error');
+      });
+      return;
+    }
+    if (req.url?.startsWith('/api/')) {
+      void uploads(req, res).then((handled) => (handled ? undefined : api(req, res)));
+      return;
+    }
+    if (serveStatic && (req.method === 'GET' || req.method === 'HEAD')) return serveStatic(req, res);
+    res.writeHead(404).end();
+  };
+}
+
+/** The first page handler that knows the path answers it; 404 when none does. */
+async function publicPage(pages: Handler[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+  for (const page of pages) if (await page(req, res)) return;
+  res.writeHead(404).end();
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
 }

@@ -56,108 +56,124 @@ export function listedUser(u: UserRecord) {
   return { id: u.id, username: u.username, displayName: u.displayName, role: u.role, scope: u.scope, disabled: u.disabled };
 }
 
-export function createAdminRoutes({ store, revocations, authed, readJson, parse, passwordReset }: AdminDeps): (method: string, path: string) => Route | undefined {
-  const asAdmin = async (req: IncomingMessage): Promise<UserRecord> => {
-    const { user } = await authed(req);
-    if (user.role !== 'admin') {
-      await store.insertAudit({ at: Date.now(), actor: user.id, action: 'permission_refused', target: new URL(req.url ?? '/', 'http://l').pathname, ip: clientIp(req), detail: { role: user.role } });
-      throw new HttpError(403, 'forbidden', 'Only an administrator may do this');
-    }
-    return user;
-  };
-  const checkScope = async (admin: UserRecord, scope: Scope) => {
-    if (!scopeCovers(admin.scope, scope)) throw new HttpError(403, 'forbidden', 'That scope lies outside your own');
-    for (const prefix of scope.regions) {
-      if ((await store.regionsUnder([prefix])).length === 0) throw new HttpError(400, 'invalid_body', `regions: ${prefix} is not a region of this county`);
-    }
-  };
-  const managed = async (admin: UserRecord, id: string): Promise<UserRecord> => {
-    const target = isUuidV7(id) ? await store.userById(id) : null;
-    if (!target || !scopeCovers(admin.scope, target.scope)) throw new HttpError(404, 'not_found', 'No such user in your scope');
-    return target;
-  };
-
-  const list: Route = async (req) => {
-    const admin = await asAdmin(req);
-    return [200, { users: (await store.users()).filter((u) => scopeCovers(admin.scope, u.scope)).map(listedUser) }];
-  };
-  const create: Route = async (req) => {
-    const admin = await asAdmin(req);
-    const body = parse(CreateBody, await readJson(req));
-    const scope = { regions: body.regions, departments: body.departments };
-    await checkScope(admin, scope);
-    if (await store.userByUsername(body.username)) throw new HttpError(409, 'conflict', `username ${body.username} is taken`);
-    const id = newId();
-    await store.insertUser({ id, username: body.username, displayName: body.displayName, role: body.role, scope, passwordHash: await hashPassword(body.password) }, Date.now());
-    await store.insertAudit({ at: Date.now(), actor: admin.id, action: 'user_created', target: id, ip: clientIp(req), detail: { username: body.username, role: body.role, scope } });
-    return [201, { user: listedUser((await store.userById(id))!) }];
-  };
-  const update = (id: string): Route => async (req) => {
-    const admin = await asAdmin(req);
-    const target = await managed(admin, id);
-    const body = parse(UpdateBody, await readJson(req));
-    if (target.id === admin.id && (body.disabled || body.role !== undefined)) throw new HttpError(400, 'invalid_body', 'You cannot disable yourself or change your own role');
-    const change: UserChange = {};
-    if (body.displayName !== undefined) change.displayName = body.displayName;
-    if (body.role !== undefined) change.role = body.role;
-    if (body.disabled !== undefined) change.disabled = body.disabled;
-    if (body.password !== undefined) change.passwordHash = await hashPassword(body.password);
-    if (body.regions !== undefined || body.departments !== undefined) {
-      change.scope = { regions: body.regions ?? target.scope.regions, departments: body.departments ?? target.scope.departments };
-      await checkScope(admin, change.scope);
-    }
-    const result = (await store.updateUser(target.id, change))!;
-    if (result.revoked) revocations.revoke(target.id);
-    if (body.password !== undefined) passwordReset?.(result.user.username);
-    // Never the password itself: only that it changed.
-    const detail = { ...body, ...(body.password !== undefined ? { password: 'reset' } : {}), revoked: result.revoked };
-    await store.insertAudit({ at: Date.now(), actor: admin.id, action: 'user_updated', target: target.id, ip: clientIp(req), detail });
-    return [200, { user: listedUser(result.user) }];
-  };
-  const audit: Route = async (req) => {
-    await asAdmin(req);
-    const q = new URL(req.url ?? '/', 'http://l').searchParams;
-    const limit = Math.min(500, Math.max(1, Number(q.get('limit') ?? 100) || 100));
-    const before = q.get('before') ? Number(q.get('before')) : undefined;
-    return [200, { entries: await store.audit(limit, Number.isFinite(before) ? before : undefined) }];
-  };
-
-  const keywords: Route = async (req) => {
-    const admin = await asAdmin(req);
-    const body = (await readJson(req, 256 * 1024)) as { rules?: unknown } | null;
-    const parsed = parseKeywords(body?.rules);
-    if (!parsed.ok) throw new HttpError(400, 'invalid_body', parsed.error);
-    const before = (await keywordsOf(store)).length;
-    await store.setMeta('keywords', JSON.stringify(parsed.rules));
-    await store.insertAudit({ at: Date.now(), actor: admin.id, action: 'keywords_updated', ip: clientIp(req), detail: { before, after: parsed.rules.length } });
-    return [200, { rules: parsed.rules }];
-  };
-
-  /** An administrator moves a town or village on the map (or, with DELETE, puts it back). */
-  const place = (code: string, remove: boolean): Route => async (req) => {
-    const admin = await asAdmin(req);
-    if (!isRegionCode(code) || !regionInScope(admin.scope, code) || (await store.regionsUnder([code])).every((r) => r.code !== code)) throw new HttpError(404, 'not_found', 'No such region in your scope');
-    const corrections = await placeCorrections(store);
-    const before = corrections[code] ?? null;
-    if (remove) delete corrections[code];
-    else {
-      const body = await readJson(req);
-      if (!plausiblePoint(body)) throw new HttpError(400, 'invalid_body', 'Send {"lat", "lng"} in WGS84, inside China');
-      corrections[code] = { lat: body.lat, lng: body.lng };
-    }
-    await store.setMeta('place_corrections', JSON.stringify(corrections));
-    await store.insertAudit({ at: Date.now(), actor: admin.id, action: 'place_corrected', target: code, ip: clientIp(req), detail: { before, after: corrections[code] ?? null } });
-    return [200, { corrections }];
-  };
-
+export function createAdminRoutes(deps: AdminDeps): (method: string, path: string) => Route | undefined {
+  const list: Route = (req) => listUsers(deps, req);
+  const create: Route = (req) => createUser(deps, req);
+  const audit: Route = (req) => readAudit(deps, req);
+  const keywords: Route = (req) => setKeywords(deps, req);
   return (method, path) => {
     if (path === '/api/admin/keywords' && method === 'PUT') return keywords;
     const p = /^\/api\/admin\/places\/(\d{12})$/.exec(path);
-    if (p && (method === 'PUT' || method === 'DELETE')) return place(p[1]!, method === 'DELETE');
+    if (p && (method === 'PUT' || method === 'DELETE')) return (req) => correctPlace(deps, req, p[1]!, method === 'DELETE');
     if (path === '/api/admin/users') return method === 'GET' ? list : method === 'POST' ? create : undefined;
     if (path === '/api/admin/audit' && method === 'GET') return audit;
     const m = /^\/api\/admin\/users\/([0-9a-f-]{36})$/.exec(path);
-    if (m && method === 'PATCH') return update(m[1]!);
+    if (m && method === 'PATCH') return (req) => updateUser(deps, req, m[1]!);
     return undefined;
   };
+}
+
+/** The signed-in user, when an administrator; anyone else's attempt is audited and refused. */
+async function asAdmin({ store, authed }: AdminDeps, req: IncomingMessage): Promise<UserRecord> {
+  const { user } = await authed(req);
+  if (user.role !== 'admin') {
+    await store.insertAudit({ at: Date.now(), actor: user.id, action: 'permission_refused', target: new URL(req.url ?? '/', 'http://l').pathname, ip: clientIp(req), detail: { role: user.role } });
+    throw new HttpError(403, 'forbidden', 'Only an administrator may do this');
+  }
+  return user;
+}
+
+/** A scope an administrator may grant: inside their own, and naming regions of this county. */
+async function checkScope({ store }: AdminDeps, admin: UserRecord, scope: Scope): Promise<void> {
+  if (!scopeCovers(admin.scope, scope)) throw new HttpError(403, 'forbidden', 'That scope lies outside your own');
+  for (const prefix of scope.regions) {
+    if ((await store.regionsUnder([prefix])).length === 0) throw new HttpError(400, 'invalid_body', `regions: ${prefix} is not a region of this county`);
+  }
+}
+
+/** The user `id`, when the administrator's scope covers theirs. */
+async function managed({ store }: AdminDeps, admin: UserRecord, id: string): Promise<UserRecord> {
+  const target = isUuidV7(id) ? await store.userById(id) : null;
+  if (!target || !scopeCovers(admin.scope, target.scope)) throw new HttpError(404, 'not_found', 'No such user in your scope');
+  return target;
+}
+
+async function listUsers(deps: AdminDeps, req: IncomingMessage): Promise<[number, unknown]> {
+  const admin = await asAdmin(deps, req);
+  return [200, { users: (await deps.store.users()).filter((u) => scopeCovers(admin.scope, u.scope)).map(listedUser) }];
+}
+
+async function createUser(deps: AdminDeps, req: IncomingMessage): Promise<[number, unknown]> {
+  const { store } = deps;
+  const admin = await asAdmin(deps, req);
+  const body = deps.parse(CreateBody, await deps.readJson(req));
+  const scope = { regions: body.regions, departments: body.departments };
+  await checkScope(deps, admin, scope);
+  if (await store.userByUsername(body.username)) throw new HttpError(409, 'conflict', `username ${body.username} is taken`);
+  const id = newId();
+  await store.insertUser({ id, username: body.username, displayName: body.displayName, role: body.role, scope, passwordHash: await hashPassword(body.password) }, Date.now());
+  await store.insertAudit({ at: Date.now(), actor: admin.id, action: 'user_created', target: id, ip: clientIp(req), detail: { username: body.username, role: body.role, scope } });
+  return [201, { user: listedUser((await store.userById(id))!) }];
+}
+
+async function updateUser(deps: AdminDeps, req: IncomingMessage, id: string): Promise<[number, unknown]> {
+  const { store } = deps;
+  const admin = await asAdmin(deps, req);
+  const target = await managed(deps, admin, id);
+  const body = deps.parse(UpdateBody, await deps.readJson(req));
+  if (target.id === admin.id && (body.disabled || body.role !== undefined)) throw new HttpError(400, 'invalid_body', 'You cannot disable yourself or change your own role');
+  const change: UserChange = {};
+  if (body.displayName !== undefined) change.displayName = body.displayName;
+  if (body.role !== undefined) change.role = body.role;
+  if (body.disabled !== undefined) change.disabled = body.disabled;
+  if (body.password !== undefined) change.passwordHash = await hashPassword(body.password);
+  if (body.regions !== undefined || body.departments !== undefined) {
+    change.scope = { regions: body.regions ?? target.scope.regions, departments: body.departments ?? target.scope.departments };
+    await checkScope(deps, admin, change.scope);
+  }
+  const result = (await store.updateUser(target.id, change))!;
+  if (result.revoked) deps.revocations.revoke(target.id);
+  if (body.password !== undefined) deps.passwordReset?.(result.user.username);
+  // Never the password itself: only that it changed.
+  const detail = { ...body, ...(body.password !== undefined ? { password: 'reset' } : {}), revoked: result.revoked };
+  await store.insertAudit({ at: Date.now(), actor: admin.id, action: 'user_updated', target: target.id, ip: clientIp(req), detail });
+  return [200, { user: listedUser(result.user) }];
+}
+
+async function readAudit(deps: AdminDeps, req: IncomingMessage): Promise<[number, unknown]> {
+  await asAdmin(deps, req);
+  const q = new URL(req.url ?? '/', 'http://l').searchParams;
+  const limit = Math.min(500, Math.max(1, Number(q.get('limit') ?? 100) || 100));
+  const before = q.get('before') ? Number(q.get('before')) : undefined;
+  return [200, { entries: await deps.store.audit(limit, Number.isFinite(before) ? before : undefined) }];
+}
+
+async function setKeywords(deps: AdminDeps, req: IncomingMessage): Promise<[number, unknown]> {
+  const { store } = deps;
+  const admin = await asAdmin(deps, req);
+  const body = (await deps.readJson(req, 256 * 1024)) as { rules?: unknown } | null;
+  const parsed = parseKeywords(body?.rules);
+  if (!parsed.ok) throw new HttpError(400, 'invalid_body', parsed.error);
+  const before = (await keywordsOf(store)).length;
+  await store.setMeta('keywords', JSON.stringify(parsed.rules));
+  await store.insertAudit({ at: Date.now(), actor: admin.id, action: 'keywords_updated', ip: clientIp(req), detail: { before, after: parsed.rules.length } });
+  return [200, { rules: parsed.rules }];
+}
+
+/** An administrator moves a town or village on the map (or, with DELETE, puts it back). */
+async function correctPlace(deps: AdminDeps, req: IncomingMessage, code: string, remove: boolean): Promise<[number, unknown]> {
+  const { store } = deps;
+  const admin = await asAdmin(deps, req);
+  if (!isRegionCode(code) || !regionInScope(admin.scope, code) || (await store.regionsUnder([code])).every((r) => r.code !== code)) throw new HttpError(404, 'not_found', 'No such region in your scope');
+  const corrections = await placeCorrections(store);
+  const before = corrections[code] ?? null;
+  if (remove) delete corrections[code];
+  else {
+    const body = await deps.readJson(req);
+    if (!plausiblePoint(body)) throw new HttpError(400, 'invalid_body', 'Send {"lat", "lng"} in WGS84, inside China');
+    corrections[code] = { lat: body.lat, lng: body.lng };
+  }
+  await store.setMeta('place_corrections', JSON.stringify(corrections));
+  await store.insertAudit({ at: Date.now(), actor: admin.id, action: 'place_corrected', target: code, ip: clientIp(req), detail: { before, after: corrections[code] ?? null } });
+  return [200, { corrections }];
 }

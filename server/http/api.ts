@@ -15,7 +15,7 @@ import { withInitials } from '../services/initials';
 import { keywordsOf, placeCorrections } from '../services/settings';
 import { publicUser } from '../services/users';
 import { clientIp } from '../net/address';
-import { createLoginThrottle, type LoginLimits } from '../net/ratelimit';
+import { createLoginThrottle, type LoginLimits, type LoginThrottle } from '../net/ratelimit';
 import type { Tickets } from '../sync/tickets';
 import { isUuidV7 } from '../../src/core/id';
 import { appealInScope } from '../../src/core/roles';
@@ -62,83 +62,16 @@ export interface ApiDeps {
   revocations: Revocations;
 }
 
-export function createApi({ store, config, tickets, tokens, revocations }: ApiDeps) {
-  const throttle = createLoginThrottle(LOGIN_LIMITS);
+/** What the API's own handlers share, built once by createApi. */
+interface ApiContext extends ApiDeps {
+  throttle: LoginThrottle;
+  authed: ReturnType<typeof bearerAuth>;
+}
 
-  const authed = bearerAuth(tokens);
-  const sessionBody = (user: UserRecord, issued: IssuedSession) => ({ ...issued, user: publicUser(user), policy: config.policy });
-
-  const routes: Record<string, Route> = {
-    'GET /api/health': async () => [200, { ok: true, county: await store.getMeta('county') }],
-    'POST /api/login': async (req) => {
-      const { username, password } = parse(LoginBody, await readJson(req));
-      const ip = clientIp(req);
-      const refused = throttle.refusal(username, ip);
-      if (refused) {
-        const seconds = Math.max(1, Math.ceil(refused.waitMs / 1000));
-        await store.insertAudit({ at: Date.now(), action: 'login_throttled', target: username, ip, detail: { why: refused.why, seconds } });
-        const from = refused.why === 'address' ? 'from this address' : 'for this account from this address';
-        throw new HttpError(429, 'too_many_attempts', `Too many failed logins ${from}: try again in ${seconds} s, or ask an administrator to set a new password`, { 'retry-after': String(seconds) });
-      }
-      const user = await store.userByUsername(username);
-      // Verify even for unknown users so timing does not reveal which names exist.
-      const ok = await verifyPassword(password, user?.passwordHash ?? 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
-      if (!user || !ok || user.disabled) {
-        throttle.failed(username, ip);
-        await store.insertAudit({ at: Date.now(), actor: user?.id ?? null, action: 'login_failed', target: username, ip, detail: { reason: !user ? 'unknown_user' : user.disabled ? 'disabled' : 'bad_password' } });
-        throw new HttpError(401, 'bad_credentials', 'Wrong username or password');
-      }
-      throttle.succeeded(username, ip);
-      await store.insertAudit({ at: Date.now(), actor: user.id, action: 'login', target: user.username, ip });
-      return [200, sessionBody(user, await tokens.open(user))];
-    },
-    'POST /api/refresh': async (req) => {
-      const { refreshToken } = parse(RefreshBody, await readJson(req));
-      const renewed = await tokens.refresh(refreshToken);
-      if (!renewed) throw new HttpError(401, 'unauthorized', 'Session ended: log in again');
-      const { user, ...issued } = renewed;
-      return [200, sessionBody(user, issued)];
-    },
-    'POST /api/logout': async (req) => {
-      const { user, sid } = await authed(req);
-      await tokens.close(sid);
-      // The session's open sockets (sync, live rooms) close with it: nothing pushed after
-      // this answer is acknowledged or stored.
-      revocations.endSession(sid);
-
-      await store.insertAudit({ at: Date.now(), actor: user.id, action: 'logout', target: user.username, ip: clientIp(req) });
-      return [200, { ok: true }];
-    },
-    'GET /api/me': async (req) => [200, { user: publicUser((await authed(req)).user) }],
-    'GET /api/regions': async (req) => [200, { regions: withInitials(await regionsForUser(store, (await authed(req)).user)) }],
-    /** The county's deadline policy, so devices compute the same due dates offline. */
-    'GET /api/policy': async (req) => (await authed(req), [200, { policy: config.policy }]),
-    /**
-     * The map's town or village counts over everything in the user's scope: a city or town
-     * view needs them when the device holds only part of it.
-     */
-    'GET /api/map/tally': async (req) => {
-      const { user } = await authed(req);
-      const level = new URL(req.url ?? '/', 'http://local').searchParams.get('level') === 'village' ? 'village' : 'town';
-      const now = Date.now();
-      return [200, { level, at: now, tallies: await store.mapTally(level, user.scope.regions, user.role === 'dept_handler' ? user.scope.departments : undefined, now) }];
-    },
-    /** Points administrators corrected and the configured tile source, for every device's map. */
-    'GET /api/places': async (req) => (await authed(req), [200, { corrections: await placeCorrections(store), tiles: config.tiles && { url: config.tiles.url, attribution: config.tiles.attribution } }]),
-    /** The county's keyword library for category suggestions; devices keep a copy for offline use. */
-    'GET /api/keywords': async (req) => (await authed(req), [200, { rules: await keywordsOf(store) }]),
-    /** A one-time ticket to join an appeal's live room (see server/sync/tickets.ts). */
-    'POST /api/room-ticket': async (req) => {
-      const { user, sid } = await authed(req);
-      const { docId } = parse(TicketBody, await readJson(req));
-      const appeal = await store.appealScope(docId);
-      if (!appeal || !appealInScope(user, appeal)) {
-        if (appeal) await store.insertAudit({ at: Date.now(), actor: user.id, action: 'permission_refused', target: docId, ip: clientIp(req), detail: { what: 'room', ...appeal } });
-        throw new HttpError(404, 'not_found', 'No such appeal in your area');
-      }
-      return [200, { ticket: tickets.issue(user.id, docId, sid) }];
-    },
-  };
+export function createApi(deps: ApiDeps) {
+  const ctx: ApiContext = { ...deps, throttle: createLoginThrottle(LOGIN_LIMITS), authed: bearerAuth(deps.tokens) };
+  const { store, config, revocations, throttle, authed } = ctx;
+  const routes: Record<string, Route> = apiRoutes(ctx);
   const admin = createAdminRoutes({ store, revocations, authed, readJson, parse, passwordReset: (username) => throttle.forgive(username) });
   Object.assign(routes, createModerationRoutes({ store, authed }), createCivicRoutes({ store, authed }));
   Object.assign(routes, createReportRoutes({ store, policy: config.policy, scorecard: config.scorecard, authed }));
@@ -156,4 +89,93 @@ export function createApi({ store, config, tickets, tokens, revocations }: ApiDe
       send(res, 500, { error: 'server_error', message: 'Internal error' });
     }
   };
+}
+
+/** The routes of sessions, the user's own data and the county's settings; admin, moderation, civic and reports add theirs. */
+function apiRoutes(ctx: ApiContext): Record<string, Route> {
+  const { store, config, authed } = ctx;
+  return {
+    'GET /api/health': async () => [200, { ok: true, county: await store.getMeta('county') }],
+    'POST /api/login': (req) => login(ctx, req),
+    'POST /api/refresh': (req) => refresh(ctx, req),
+    'POST /api/logout': (req) => logout(ctx, req),
+    'GET /api/me': async (req) => [200, { user: publicUser((await authed(req)).user) }],
+    'GET /api/regions': async (req) => [200, { regions: withInitials(await regionsForUser(store, (await authed(req)).user)) }],
+    /** The county's deadline policy, so devices compute the same due dates offline. */
+    'GET /api/policy': async (req) => (await authed(req), [200, { policy: config.policy }]),
+    'GET /api/map/tally': (req) => mapTally(ctx, req),
+    /** Points administrators corrected and the configured tile source, for every device's map. */
+    'GET /api/places': async (req) => (await authed(req), [200, { corrections: await placeCorrections(store), tiles: config.tiles && { url: config.tiles.url, attribution: config.tiles.attribution } }]),
+    /** The county's keyword library for category suggestions; devices keep a copy for offline use. */
+    'GET /api/keywords': async (req) => (await authed(req), [200, { rules: await keywordsOf(store) }]),
+    'POST /api/room-ticket': (req) => roomTicket(ctx, req),
+  };
+}
+
+const sessionBody = ({ config }: ApiContext, user: UserRecord, issued: IssuedSession) => ({ ...issued, user: publicUser(user), policy: config.policy });
+
+async function login(ctx: ApiContext, req: IncomingMessage): Promise<[number, unknown]> {
+  const { store, throttle } = ctx;
+  const { username, password } = parse(LoginBody, await readJson(req));
+  const ip = clientIp(req);
+  const refused = throttle.refusal(username, ip);
+  if (refused) {
+    const seconds = Math.max(1, Math.ceil(refused.waitMs / 1000));
+    await store.insertAudit({ at: Date.now(), action: 'login_throttled', target: username, ip, detail: { why: refused.why, seconds } });
+    const from = refused.why === 'address' ? 'from this address' : 'for this account from this address';
+    throw new HttpError(429, 'too_many_attempts', `Too many failed logins ${from}: try again in ${seconds} s, or ask an administrator to set a new password`, { 'retry-after': String(seconds) });
+  }
+  const user = await store.userByUsername(username);
+  // Verify even for unknown users so timing does not reveal which names exist.
+  const ok = await verifyPassword(password, user?.passwordHash ?? 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+  if (!user || !ok || user.disabled) {
+    throttle.failed(username, ip);
+    await store.insertAudit({ at: Date.now(), actor: user?.id ?? null, action: 'login_failed', target: username, ip, detail: { reason: !user ? 'unknown_user' : user.disabled ? 'disabled' : 'bad_password' } });
+    throw new HttpError(401, 'bad_credentials', 'Wrong username or password');
+  }
+  throttle.succeeded(username, ip);
+  await store.insertAudit({ at: Date.now(), actor: user.id, action: 'login', target: user.username, ip });
+  return [200, sessionBody(ctx, user, await ctx.tokens.open(user))];
+}
+
+async function refresh(ctx: ApiContext, req: IncomingMessage): Promise<[number, unknown]> {
+  const { refreshToken } = parse(RefreshBody, await readJson(req));
+  const renewed = await ctx.tokens.refresh(refreshToken);
+  if (!renewed) throw new HttpError(401, 'unauthorized', 'Session ended: log in again');
+  const { user, ...issued } = renewed;
+  return [200, sessionBody(ctx, user, issued)];
+}
+
+async function logout({ store, tokens, revocations, authed }: ApiContext, req: IncomingMessage): Promise<[number, unknown]> {
+  const { user, sid } = await authed(req);
+  await tokens.close(sid);
+  // The session's open sockets (sync, live rooms) close with it: nothing pushed after
+  // this answer is acknowledged or stored.
+  revocations.endSession(sid);
+
+  await store.insertAudit({ at: Date.now(), actor: user.id, action: 'logout', target: user.username, ip: clientIp(req) });
+  return [200, { ok: true }];
+}
+
+/**
+ * The map's town or village counts over everything in the user's scope: a city or town
+ * view needs them when the device holds only part of it.
+ */
+async function mapTally({ store, authed }: ApiContext, req: IncomingMessage): Promise<[number, unknown]> {
+  const { user } = await authed(req);
+  const level = new URL(req.url ?? '/', 'http://local').searchParams.get('level') === 'village' ? 'village' : 'town';
+  const now = Date.now();
+  return [200, { level, at: now, tallies: await store.mapTally(level, user.scope.regions, user.role === 'dept_handler' ? user.scope.departments : undefined, now) }];
+}
+
+/** A one-time ticket to join an appeal's live room (see server/sync/tickets.ts). */
+async function roomTicket({ store, tickets, authed }: ApiContext, req: IncomingMessage): Promise<[number, unknown]> {
+  const { user, sid } = await authed(req);
+  const { docId } = parse(TicketBody, await readJson(req));
+  const appeal = await store.appealScope(docId);
+  if (!appeal || !appealInScope(user, appeal)) {
+    if (appeal) await store.insertAudit({ at: Date.now(), actor: user.id, action: 'permission_refused', target: docId, ip: clientIp(req), detail: { what: 'room', ...appeal } });
+    throw new HttpError(404, 'not_found', 'No such appeal in your area');
+  }
+  return [200, { ticket: tickets.issue(user.id, docId, sid) }];
 }

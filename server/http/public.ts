@@ -68,108 +68,123 @@ export function createCodeFinder(store: Store): CodeFinder {
   };
 }
 
-export function createPublicPages({ store, bus, policy, find, places }: PublicDeps) {
-  function publicAppeal(code: string, a: AppealProjection): PublicAppeal {
-    const town = places.get(a.town) ?? a.town;
-    const village = shortVillageName(places.get(a.village) ?? a.village);
-    return { code, category: a.category, town, village, status: a.status, recordedAt: a.createdAt, repliedAt: a.repliedAt, closedAt: a.closedAt, dept: a.dept, satisfaction: a.satisfaction, mayRate: a.status === 'replied' };
-  }
-
-  /** Appends the citizen's rating as the return visit, if the appeal still awaits one. */
-  function rate(appealId: string, satisfaction: Satisfaction, note: string): Promise<boolean> {
-    return appendOnServer(store, bus, policy, appealId, CITIZEN_DEVICE, (state) =>
-      state.status !== 'replied' ? null : ({ id: newId(), type: 'visited', satisfaction, actor: CITIZEN, role: CITIZEN, at: Date.now(), ...(state.lastAppliedId && { basis: state.lastAppliedId }), ...(note && { note }) } as AppealEvent),
-    );
-  }
-
-  function lookupForm(lang: Lang, message = ''): string {
-    const w = wordsFor(lang);
-    return `<h1>${escape(w['public.lookup']!)}</h1>${message}<form method="get" action="${PREFIX}c"><label for="code">${escape(w['public.codeLabel']!)}</label><input type="text" id="code" name="code" autocomplete="off" autocapitalize="characters" maxlength="16" required>${lang === 'en' ? '<input type="hidden" name="lang" value="en">' : ''}<button type="submit">${escape(w['public.find']!)}</button></form>`;
-  }
-
-  function appealPage(p: PublicAppeal, lang: Lang, notice: string): string {
-    const w = wordsFor(lang);
-    const rows: [string, string | null][] = [
-      [w['public.category']!, w[`category.${p.category}`] ?? p.category],
-      [w['public.place']!, `${p.town} ${p.village}`],
-      [w['public.recorded']!, when(p.recordedAt)],
-      [w['public.status']!, w[`status.${p.status}`] ?? p.status],
-      [w['public.dept']!, p.dept ? (w[`dept.${p.dept}`] ?? p.dept) : null],
-      [w['public.replied']!, when(p.repliedAt)],
-      [w['public.closed']!, when(p.closedAt)],
-      [w['public.satisfaction']!, p.satisfaction ? (w[`satisfaction.${p.satisfaction}`] ?? null) : null],
-    ];
-    const list = rows.filter(([, v]) => v !== null).map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v!)}</dd>`).join('');
-    const form = p.mayRate
-      ? `<form method="post" action="${PREFIX}c/${p.code}/rate${lang === 'en' ? '?lang=en' : ''}"><strong>${escape(w['public.rateTitle']!)}</strong>${SATISFACTION.map((s) => `<label><input type="radio" name="satisfaction" value="${s}" required>${escape(w[`satisfaction.${s}`]!)}</label>`).join('')}<label for="note">${escape(w['public.rateNote']!)}</label><textarea id="note" name="note" rows="3" maxlength="${MAX_NOTE}"></textarea><button type="submit">${escape(w['public.rateSubmit']!)}</button></form>`
-      : '';
-    return `<h1>${escape(w['public.appeal']!)} ${showEvalCode(p.code)}</h1>${notice}<dl>${list}</dl>${form}<p><a href="${PREFIX}${lang === 'en' ? '?lang=en' : ''}">${escape(w['public.another']!)}</a></p>`;
-  }
-
+export function createPublicPages(deps: PublicDeps) {
   /** Answers `/p/…` and `/api/public/…`; false for any other path. */
-  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    const url = new URL(req.url ?? '/', 'http://local');
-    const path = url.pathname;
-    const lang = url.searchParams.get('lang') === 'en' ? 'en' : 'zh-CN';
-    const w = wordsFor(lang);
-    const problem = (text: string) => `<p class="error" role="alert">${escape(text)}</p>`;
-    const refused = (res: ServerResponse, found: { status: number; retryAfter?: number }, json: boolean) => {
-      const message = found.status === 429 ? w['public.tooMany']! : w['public.notFound']!;
-      const extra: Record<string, string> = found.retryAfter ? { 'retry-after': String(found.retryAfter) } : {};
-      if (json) res.writeHead(found.status, { 'content-type': 'application/json', ...extra }).end(JSON.stringify({ error: found.status === 429 ? 'too_many_attempts' : 'not_found', message }));
-      else sendPage(res, found.status, lang, w['public.lookup']!, lookupForm(lang, problem(message)), extra);
-    };
+  return (req: IncomingMessage, res: ServerResponse): Promise<boolean> => handlePublicPage(deps, req, res);
+}
 
-    if (req.method === 'GET' && path === `${PREFIX}style.css`) {
-      sendStyle(res);
-      return true;
-    }
-    if (req.method === 'GET' && (path === PREFIX || path === '/p')) {
-      sendPage(res, 200, lang, w['public.lookup']!, lookupForm(lang));
-      return true;
-    }
-    if (req.method === 'GET' && path === `${PREFIX}c`) {
-      // The lookup form's answer: on to the code's own address (what the QR code holds).
-      const code = readEvalCode(url.searchParams.get('code') ?? '');
-      if (!code) refused(res, { status: 404 }, false);
-      else res.writeHead(303, { location: `${PREFIX}c/${code}${lang === 'en' ? '?lang=en' : ''}` }).end();
-      return true;
-    }
-    const m = /^\/(?:p\/c|api\/public\/code)\/([^/]{1,32})(\/rate)?$/.exec(path);
-    if (!m) return false;
-    const json = path.startsWith('/api/');
-    let typed = m[1]!;
-    try {
-      typed = decodeURIComponent(typed);
-    } catch {
-      // Not valid percent-encoding: read as typed, which is no code.
-    }
-    const found = await find(req, typed);
-    if ('status' in found) {
-      refused(res, found, json);
-      return true;
-    }
-    if (req.method === 'POST' && m[2]) {
-      const form = await readForm(req);
-      const satisfaction = form?.get('satisfaction');
-      const note = (form?.get('note') ?? '').trim().slice(0, MAX_NOTE);
-      if (!SATISFACTION.includes(satisfaction as Satisfaction)) {
-        sendPage(res, 400, lang, w['public.appeal']!, appealPage(publicAppeal(found.code, found.appeal), lang, problem(w['public.rateMissing']!)));
-        return true;
-      }
-      const done = await rate(found.appeal.id, satisfaction as Satisfaction, note);
-      res.writeHead(303, { location: `${PREFIX}c/${found.code}?${done ? 'rated=1' : 'rated=0'}${lang === 'en' ? '&lang=en' : ''}` }).end();
-      return true;
-    }
-    if (req.method !== 'GET') return false;
-    const view = publicAppeal(found.code, found.appeal);
-    if (json) {
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(view));
-      return true;
-    }
-    const rated = url.searchParams.get('rated');
-    const notice = rated === '1' ? `<p class="note" role="status">${escape(w['public.thanks']!)}</p>` : rated === '0' ? problem(w['public.rateClosed']!) : '';
-    sendPage(res, 200, lang, w['public.appeal']!, appealPage(view, lang, notice));
+async function handlePublicPage(deps: PublicDeps, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  const url = new URL(req.url ?? '/', 'http://local');
+  const path = url.pathname;
+  const lang: Lang = url.searchParams.get('lang') === 'en' ? 'en' : 'zh-CN';
+  if (req.method === 'GET' && path === `${PREFIX}style.css`) {
+    sendStyle(res);
     return true;
-  };
+  }
+  if (req.method === 'GET' && (path === PREFIX || path === '/p')) {
+    sendPage(res, 200, lang, wordsFor(lang)['public.lookup']!, lookupForm(lang));
+    return true;
+  }
+  if (req.method === 'GET' && path === `${PREFIX}c`) {
+    // The lookup form's answer: on to the code's own address (what the QR code holds).
+    const code = readEvalCode(url.searchParams.get('code') ?? '');
+    if (!code) refuse(res, lang, { status: 404 }, false);
+    else res.writeHead(303, { location: `${PREFIX}c/${code}${lang === 'en' ? '?lang=en' : ''}` }).end();
+    return true;
+  }
+  const m = /^\/(?:p\/c|api\/public\/code)\/([^/]{1,32})(\/rate)?$/.exec(path);
+  if (!m) return false;
+  const json = path.startsWith('/api/');
+  let typed = m[1]!;
+  try {
+    typed = decodeURIComponent(typed);
+  } catch {
+    // Not valid percent-encoding: read as typed, which is no code.
+  }
+  const found = await deps.find(req, typed);
+  if ('status' in found) {
+    refuse(res, lang, found, json);
+    return true;
+  }
+  if (req.method === 'POST' && m[2]) {
+    await rateFromForm(deps, req, res, lang, found);
+    return true;
+  }
+  if (req.method !== 'GET') return false;
+  showAppeal(res, lang, publicAppeal(deps.places, found.code, found.appeal), json, url.searchParams.get('rated'));
+  return true;
+}
+
+/** A page's error notice. */
+const problem = (text: string) => `<p class="error" role="alert">${escape(text)}</p>`;
+
+/** A code that finds nothing, or an address that has guessed too often: as JSON, or the lookup form again. */
+function refuse(res: ServerResponse, lang: Lang, found: { status: number; retryAfter?: number }, json: boolean): void {
+  const w = wordsFor(lang);
+  const message = found.status === 429 ? w['public.tooMany']! : w['public.notFound']!;
+  const extra: Record<string, string> = found.retryAfter ? { 'retry-after': String(found.retryAfter) } : {};
+  if (json) res.writeHead(found.status, { 'content-type': 'application/json', ...extra }).end(JSON.stringify({ error: found.status === 429 ? 'too_many_attempts' : 'not_found', message }));
+  else sendPage(res, found.status, lang, w['public.lookup']!, lookupForm(lang, problem(message)), extra);
+}
+
+/** The appeal's page (or JSON), with word of the rating just sent when `rated` says so. */
+function showAppeal(res: ServerResponse, lang: Lang, view: PublicAppeal, json: boolean, rated: string | null): void {
+  if (json) {
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(view));
+    return;
+  }
+  const w = wordsFor(lang);
+  const notice = rated === '1' ? `<p class="note" role="status">${escape(w['public.thanks']!)}</p>` : rated === '0' ? problem(w['public.rateClosed']!) : '';
+  sendPage(res, 200, lang, w['public.appeal']!, appealPage(view, lang, notice));
+}
+
+/** The rating form's answer: back to the appeal's page, which says whether the rating counted. */
+async function rateFromForm(deps: PublicDeps, req: IncomingMessage, res: ServerResponse, lang: Lang, found: { code: string; appeal: AppealProjection }): Promise<void> {
+  const form = await readForm(req);
+  const satisfaction = form?.get('satisfaction');
+  const note = (form?.get('note') ?? '').trim().slice(0, MAX_NOTE);
+  if (!SATISFACTION.includes(satisfaction as Satisfaction)) {
+    const w = wordsFor(lang);
+    sendPage(res, 400, lang, w['public.appeal']!, appealPage(publicAppeal(deps.places, found.code, found.appeal), lang, problem(w['public.rateMissing']!)));
+    return;
+  }
+  const done = await rate(deps, found.appeal.id, satisfaction as Satisfaction, note);
+  res.writeHead(303, { location: `${PREFIX}c/${found.code}?${done ? 'rated=1' : 'rated=0'}${lang === 'en' ? '&lang=en' : ''}` }).end();
+}
+
+function publicAppeal(places: PublicDeps['places'], code: string, a: AppealProjection): PublicAppeal {
+  const town = places.get(a.town) ?? a.town;
+  const village = shortVillageName(places.get(a.village) ?? a.village);
+  return { code, category: a.category, town, village, status: a.status, recordedAt: a.createdAt, repliedAt: a.repliedAt, closedAt: a.closedAt, dept: a.dept, satisfaction: a.satisfaction, mayRate: a.status === 'replied' };
+}
+
+/** Appends the citizen's rating as the return visit, if the appeal still awaits one. */
+function rate({ store, bus, policy }: PublicDeps, appealId: string, satisfaction: Satisfaction, note: string): Promise<boolean> {
+  return appendOnServer(store, bus, policy, appealId, CITIZEN_DEVICE, (state) =>
+    state.status !== 'replied' ? null : ({ id: newId(), type: 'visited', satisfaction, actor: CITIZEN, role: CITIZEN, at: Date.now(), ...(state.lastAppliedId && { basis: state.lastAppliedId }), ...(note && { note }) } as AppealEvent),
+  );
+}
+
+function lookupForm(lang: Lang, message = ''): string {
+  const w = wordsFor(lang);
+  return `<h1>${escape(w['public.lookup']!)}</h1>${message}<form method="get" action="${PREFIX}c"><label for="code">${escape(w['public.codeLabel']!)}</label><input type="text" id="code" name="code" autocomplete="off" autocapitalize="characters" maxlength="16" required>${lang === 'en' ? '<input type="hidden" name="lang" value="en">' : ''}<button type="submit">${escape(w['public.find']!)}</button></form>`;
+}
+
+function appealPage(p: PublicAppeal, lang: Lang, notice: string): string {
+  const w = wordsFor(lang);
+  const rows: [string, string | null][] = [
+    [w['public.category']!, w[`category.${p.category}`] ?? p.category],
+    [w['public.place']!, `${p.town} ${p.village}`],
+    [w['public.recorded']!, when(p.recordedAt)],
+    [w['public.status']!, w[`status.${p.status}`] ?? p.status],
+    [w['public.dept']!, p.dept ? (w[`dept.${p.dept}`] ?? p.dept) : null],
+    [w['public.replied']!, when(p.repliedAt)],
+    [w['public.closed']!, when(p.closedAt)],
+    [w['public.satisfaction']!, p.satisfaction ? (w[`satisfaction.${p.satisfaction}`] ?? null) : null],
+  ];
+  const list = rows.filter(([, v]) => v !== null).map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v!)}</dd>`).join('');
+  const form = p.mayRate
+    ? `<form method="post" action="${PREFIX}c/${p.code}/rate${lang === 'en' ? '?lang=en' : ''}"><strong>${escape(w['public.rateTitle']!)}</strong>${SATISFACTION.map((s) => `<label><input type="radio" name="satisfaction" value="${s}" required>${escape(w[`satisfaction.${s}`]!)}</label>`).join('')}<label for="note">${escape(w['public.rateNote']!)}</label><textarea id="note" name="note" rows="3" maxlength="${MAX_NOTE}"></textarea><button type="submit">${escape(w['public.rateSubmit']!)}</button></form>`
+    : '';
+  return `<h1>${escape(w['public.appeal']!)} ${showEvalCode(p.code)}</h1>${notice}<dl>${list}</dl>${form}<p><a href="${PREFIX}${lang === 'en' ? '?lang=en' : ''}">${escape(w['public.another']!)}</a></p>`;
 }

@@ -72,147 +72,160 @@ const FORMATS = {
   geojson: 'application/geo+json',
 } as const;
 
-export function createReportRoutes({ store, policy, scorecard, authed }: ReportDeps): Record<string, Route> {
-  const reader = async (req: IncomingMessage): Promise<UserRecord> => {
-    const { user } = await authed(req);
-    if (!REPORT_ROLES.includes(user.role)) throw new HttpError(403, 'forbidden', 'Reports are for town, department and county staff');
-    return user;
-  };
-  const departmentsOf = (user: UserRecord) => (user.role === 'dept_handler' ? user.scope.departments : undefined);
-  const query = (req: IncomingMessage) => new URL(req.url ?? '/', 'http://local').searchParams;
-
+export function createReportRoutes(deps: ReportDeps): Record<string, Route> {
   return {
-    /**
-     * `?format=csv|xlsx|geojson&period=week|month&at=YYYY-MM-DD&lang=zh-CN|en[&contacts=1]`: the
-     * appeals in the user's scope recorded in the period, in words. With `contacts=1` the
-     * citizen's name and phone are added: in full where the user may see them (audited), masked elsewhere.
-     */
-    'GET /api/reports/export': async (req) => {
-      const user = await reader(req);
-      const params = query(req);
-      const format = params.get('format') ?? 'csv';
-      if (!(format in FORMATS)) throw new HttpError(400, 'invalid_query', 'format must be csv, xlsx or geojson');
-      const withContacts = params.get('contacts') === '1';
-      const period = periodFrom(params, Date.now());
-      const words: Record<string, string> = params.get('lang') === 'en' ? en : zhCN;
-      const label = (key: string) => words[key] ?? key;
-      const names = new Map((await store.regionsUnder(user.scope.regions.map((r) => r.slice(0, 6)))).map((r) => [r.code, r.name]));
-      const place = (code: string) => names.get(code) ?? code;
-      const appeals = await store.exportRows(user.scope.regions, departmentsOf(user), period.from, period.to);
-
-      const columns = [...EXPORT_COLUMNS.map((c) => c.key), ...(withContacts ? CONTACT_COLUMNS : [])];
-      const contacts = withContacts ? await store.contacts(appeals.filter((a) => !a.anonymous).map((a) => a.id)) : new Map();
-      let shownInFull = 0;
-      const cellsOf = (a: AppealProjection) => {
-        const cells = EXPORT_COLUMNS.map((c) => c.value(a, label, place));
-        if (!withContacts) return cells;
-        const full = mayViewContact(user, { villageCode: a.village, dept: a.dept, anonymous: a.anonymous });
-        if (full && contacts.has(a.id)) shownInFull++;
-        return [...cells, ...contactCells(contacts.get(a.id), full)];
-      };
-      const table = appeals.map(cellsOf);
-      if (shownInFull > 0) await store.insertAudit({ at: Date.now(), actor: user.id, action: 'contacts_exported', target: period.label, ip: clientIp(req), detail: { format, appeals: shownInFull } });
-
-      const header = columns.map((key) => label(`export.col.${key}`));
-      const name = `minsheng-${period.label}.${format}`;
-      if (format === 'csv') return [200, new FileBody(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(csvLines([header, ...table]))]), FORMATS.csv, name)];
-      if (format === 'geojson') {
-        const rowOf = new Map(appeals.map((a, i) => [a.id, table[i]!]));
-        const properties = (a: AppealProjection) => Object.fromEntries(columns.map((key, i) => [key, rowOf.get(a.id)![i]!]).filter(([key]) => key !== 'lat' && key !== 'lng'));
-        return [200, new FileBody(Buffer.from(JSON.stringify(geoJson(appeals, properties))), FORMATS.geojson, name)];
-      }
-      const book = new ExcelJS.Workbook();
-      const sheet = book.addWorksheet(period.label);
-      sheet.addRow(header).font = { bold: true };
-      for (const row of table) sheet.addRow(row);
-      sheet.views = [{ state: 'frozen', ySplit: 1 }];
-      return [200, new FileBody(Buffer.from(await book.xlsx.writeBuffer()), FORMATS.xlsx, name)];
-    },
-
-    /** `?by=town|dept&period=week|month&at=YYYY-MM-DD`: the ranking figures per town or department. */
-    'GET /api/reports/ranking': async (req) => {
-      const user = await reader(req);
-      const params = query(req);
-      const { by, unitOf } = unitParam(params);
-      const period = periodFrom(params, Date.now());
-      // Earlier appeals count too: a repeat is judged against the repeat window before it.
-      const rows = await store.rankRows(user.scope.regions, departmentsOf(user), period.from - policy.repeat.windowDays * DAY);
-      const units = rankUnits(rows, unitOf, period, policy.hours, repeats(rows, policy.repeat.windowDays));
-      return [200, { by, period, units: units.sort((a, b) => b.received - a.received || (a.unit < b.unit ? -1 : 1)) }];
-    },
-
-    /**
-     * `?by=town|dept&period=week|month&at=YYYY-MM-DD&history=1..26`: the red and black lists of
-     * the period and of the `history − 1` periods before it (newest first), with each unit's
-     * scores and the scorecard they were computed by.
-     */
-    'GET /api/reports/redblack': async (req) => {
-      const user = await reader(req);
-      const params = query(req);
-      const { by, unitOf } = unitParam(params);
-      const count = intParam(params, 'history', 1, 26, 6);
-      const periods = [periodFrom(params, Date.now())];
-      while (periods.length < count) periods.push(previous(periods[periods.length - 1]!));
-      const oldest = periods[periods.length - 1]!;
-      const rows = await store.rankRows(user.scope.regions, departmentsOf(user), oldest.from - policy.repeat.windowDays * DAY);
-      const repeated = repeats(rows, policy.repeat.windowDays);
-      const lists = periods.map((period) => ({ period, ...redBlack(rankUnits(rows, unitOf, period, policy.hours, repeated), scorecard) }));
-      return [200, { by, scorecard, periods: lists }];
-    },
-
-    /**
-     * `?at=YYYY-MM-DD&weeks=5..52`: weekly counts by category and by town over the complete
-     * weeks up to `at`, what is rising, and next week's forecast per town with its back-tested error.
-     */
-    'GET /api/reports/trends': async (req) => {
-      const user = await reader(req);
-      const params = query(req);
-      const now = Date.now();
-      const at = dayFrom(params, now);
-      const count = intParam(params, 'weeks', DEFAULT_TREND_RULE.baseline + 1, 52, 12);
-      const { weeks, next } = trendWeeks(at, now, count);
-      const rows = (await store.rankRows(user.scope.regions, departmentsOf(user), weeks[0]!.from)).filter((r) => r.createdAt >= weeks[0]!.from);
-      const rule = DEFAULT_TREND_RULE;
-      const series = (counts: Map<string, number[]>) =>
-        [...counts].map(([key, c]) => ({ key, counts: c, total: c.reduce((a, b) => a + b, 0), ...rising(c, rule) })).sort((a, b) => Number(b.rising) - Number(a.rising) || b.total - a.total || (a.key < b.key ? -1 : 1));
-      const soFar = new Map<string, number>();
-      for (const r of rows) if (r.createdAt >= next.from && r.createdAt < next.to) soFar.set(r.town, (soFar.get(r.town) ?? 0) + 1);
-      const all = weeklyCounts(rows, weeks, () => 'all').get('all') ?? weeks.map(() => 0);
-      return [
-        200,
-        {
-          rule,
-          weeks,
-          next,
-          total: { counts: all, ...rising(all, rule), ...forecast(all, rule), soFar: [...soFar.values()].reduce((a, b) => a + b, 0) },
-          byCategory: series(weeklyCounts(rows, weeks, (r) => r.category)),
-          byTown: series(weeklyCounts(rows, weeks, (r) => r.town)).map((s) => ({ ...s, ...forecast(s.counts, rule), soFar: soFar.get(s.key) ?? 0 })),
-        },
-      ];
-    },
-
-    /**
-     * Special governance (专项治理) over the whole scope: each problem raised `threshold` or more
-     * times within the repeat window, with its appeals, their status and who owns them.
-     */
-    'GET /api/reports/special': async (req) => {
-      const user = await reader(req);
-      const now = Date.now();
-      const since = now - policy.repeat.windowDays * DAY;
-      // Grouping needs only the ranking columns; whole rows are read for the grouped appeals alone.
-      const candidates = (await store.rankRows(user.scope.regions, departmentsOf(user), since)).filter((r) => r.createdAt >= since);
-      const found = findRepeats(candidates, policy.repeat, now);
-      const byId = new Map((await store.appealsById(found.flatMap((g) => g.appealIds))).map((a) => [a.id, a]));
-      const groups = found.map((g) => ({
-        ...g,
-        town: townOf(g.village),
-        open: g.appealIds.filter((id) => isOpen(byId.get(id)!.status)).length,
-        appeals: g.appealIds.map((id) => {
-          const a = byId.get(id)!;
-          return { id, title: a.title, status: a.status, dept: a.dept, createdAt: a.createdAt, dueAt: a.dueAt, supervisionLevel: a.supervisionLevel };
-        }),
-      }));
-      return [200, { rule: policy.repeat, groups }];
-    },
+    'GET /api/reports/export': (req) => exportReport(deps, req),
+    'GET /api/reports/ranking': (req) => ranking(deps, req),
+    'GET /api/reports/redblack': (req) => redBlackLists(deps, req),
+    'GET /api/reports/trends': (req) => trends(deps, req),
+    'GET /api/reports/special': (req) => specialGovernance(deps, req),
   };
+}
+
+/** The signed-in user, when their role may read reports. */
+async function reader({ authed }: ReportDeps, req: IncomingMessage): Promise<UserRecord> {
+  const { user } = await authed(req);
+  if (!REPORT_ROLES.includes(user.role)) throw new HttpError(403, 'forbidden', 'Reports are for town, department and county staff');
+  return user;
+}
+
+/** A department handler's reports cover their own departments only. */
+const departmentsOf = (user: UserRecord) => (user.role === 'dept_handler' ? user.scope.departments : undefined);
+const query = (req: IncomingMessage) => new URL(req.url ?? '/', 'http://local').searchParams;
+
+/**
+ * `?format=csv|xlsx|geojson&period=week|month&at=YYYY-MM-DD&lang=zh-CN|en[&contacts=1]`: the
+ * appeals in the user's scope recorded in the period, in words. With `contacts=1` the
+ * citizen's name and phone are added: in full where the user may see them (audited), masked elsewhere.
+ */
+async function exportReport(deps: ReportDeps, req: IncomingMessage): Promise<[number, unknown]> {
+  const { store } = deps;
+  const user = await reader(deps, req);
+  const params = query(req);
+  const format = params.get('format') ?? 'csv';
+  if (!(format in FORMATS)) throw new HttpError(400, 'invalid_query', 'format must be csv, xlsx or geojson');
+  const withContacts = params.get('contacts') === '1';
+  const period = periodFrom(params, Date.now());
+  const words: Record<string, string> = params.get('lang') === 'en' ? en : zhCN;
+  const label = (key: string) => words[key] ?? key;
+  const names = new Map((await store.regionsUnder(user.scope.regions.map((r) => r.slice(0, 6)))).map((r) => [r.code, r.name]));
+  const place = (code: string) => names.get(code) ?? code;
+  const appeals = await store.exportRows(user.scope.regions, departmentsOf(user), period.from, period.to);
+
+  const columns = [...EXPORT_COLUMNS.map((c) => c.key), ...(withContacts ? CONTACT_COLUMNS : [])];
+  const contacts = withContacts ? await store.contacts(appeals.filter((a) => !a.anonymous).map((a) => a.id)) : new Map();
+  let shownInFull = 0;
+  const cellsOf = (a: AppealProjection) => {
+    const cells = EXPORT_COLUMNS.map((c) => c.value(a, label, place));
+    if (!withContacts) return cells;
+    const full = mayViewContact(user, { villageCode: a.village, dept: a.dept, anonymous: a.anonymous });
+    if (full && contacts.has(a.id)) shownInFull++;
+    return [...cells, ...contactCells(contacts.get(a.id), full)];
+  };
+  const table = appeals.map(cellsOf);
+  if (shownInFull > 0) await store.insertAudit({ at: Date.now(), actor: user.id, action: 'contacts_exported', target: period.label, ip: clientIp(req), detail: { format, appeals: shownInFull } });
+
+  const header = columns.map((key) => label(`export.col.${key}`));
+  const name = `minsheng-${period.label}.${format}`;
+  if (format === 'csv') return [200, new FileBody(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(csvLines([header, ...table]))]), FORMATS.csv, name)];
+  if (format === 'geojson') {
+    const rowOf = new Map(appeals.map((a, i) => [a.id, table[i]!]));
+    const properties = (a: AppealProjection) => Object.fromEntries(columns.map((key, i) => [key, rowOf.get(a.id)![i]!]).filter(([key]) => key !== 'lat' && key !== 'lng'));
+    return [200, new FileBody(Buffer.from(JSON.stringify(geoJson(appeals, properties))), FORMATS.geojson, name)];
+  }
+  const book = new ExcelJS.Workbook();
+  const sheet = book.addWorksheet(period.label);
+  sheet.addRow(header).font = { bold: true };
+  for (const row of table) sheet.addRow(row);
+  sheet.views = [{ state: 'frozen', ySplit: 1 }];
+  return [200, new FileBody(Buffer.from(await book.xlsx.writeBuffer()), FORMATS.xlsx, name)];
+}
+
+/** `?by=town|dept&period=week|month&at=YYYY-MM-DD`: the ranking figures per town or department. */
+async function ranking(deps: ReportDeps, req: IncomingMessage): Promise<[number, unknown]> {
+  const { store, policy } = deps;
+  const user = await reader(deps, req);
+  const params = query(req);
+  const { by, unitOf } = unitParam(params);
+  const period = periodFrom(params, Date.now());
+  // Earlier appeals count too: a repeat is judged against the repeat window before it.
+  const rows = await store.rankRows(user.scope.regions, departmentsOf(user), period.from - policy.repeat.windowDays * DAY);
+  const units = rankUnits(rows, unitOf, period, policy.hours, repeats(rows, policy.repeat.windowDays));
+  return [200, { by, period, units: units.sort((a, b) => b.received - a.received || (a.unit < b.unit ? -1 : 1)) }];
+}
+
+/**
+ * `?by=town|dept&period=week|month&at=YYYY-MM-DD&history=1..26`: the red and black lists of
+ * the period and of the `history − 1` periods before it (newest first), with each unit's
+ * scores and the scorecard they were computed by.
+ */
+async function redBlackLists(deps: ReportDeps, req: IncomingMessage): Promise<[number, unknown]> {
+  const { store, policy, scorecard } = deps;
+  const user = await reader(deps, req);
+  const params = query(req);
+  const { by, unitOf } = unitParam(params);
+  const count = intParam(params, 'history', 1, 26, 6);
+  const periods = [periodFrom(params, Date.now())];
+  while (periods.length < count) periods.push(previous(periods[periods.length - 1]!));
+  const oldest = periods[periods.length - 1]!;
+  const rows = await store.rankRows(user.scope.regions, departmentsOf(user), oldest.from - policy.repeat.windowDays * DAY);
+  const repeated = repeats(rows, policy.repeat.windowDays);
+  const lists = periods.map((period) => ({ period, ...redBlack(rankUnits(rows, unitOf, period, policy.hours, repeated), scorecard) }));
+  return [200, { by, scorecard, periods: lists }];
+}
+
+/**
+ * `?at=YYYY-MM-DD&weeks=5..52`: weekly counts by category and by town over the complete
+ * weeks up to `at`, what is rising, and next week's forecast per town with its back-tested error.
+ */
+async function trends(deps: ReportDeps, req: IncomingMessage): Promise<[number, unknown]> {
+  const user = await reader(deps, req);
+  const params = query(req);
+  const now = Date.now();
+  const at = dayFrom(params, now);
+  const count = intParam(params, 'weeks', DEFAULT_TREND_RULE.baseline + 1, 52, 12);
+  const { weeks, next } = trendWeeks(at, now, count);
+  const rows = (await deps.store.rankRows(user.scope.regions, departmentsOf(user), weeks[0]!.from)).filter((r) => r.createdAt >= weeks[0]!.from);
+  const rule = DEFAULT_TREND_RULE;
+  const series = (counts: Map<string, number[]>) =>
+    [...counts].map(([key, c]) => ({ key, counts: c, total: c.reduce((a, b) => a + b, 0), ...rising(c, rule) })).sort((a, b) => Number(b.rising) - Number(a.rising) || b.total - a.total || (a.key < b.key ? -1 : 1));
+  const soFar = new Map<string, number>();
+  for (const r of rows) if (r.createdAt >= next.from && r.createdAt < next.to) soFar.set(r.town, (soFar.get(r.town) ?? 0) + 1);
+  const all = weeklyCounts(rows, weeks, () => 'all').get('all') ?? weeks.map(() => 0);
+  return [
+    200,
+    {
+      rule,
+      weeks,
+      next,
+      total: { counts: all, ...rising(all, rule), ...forecast(all, rule), soFar: [...soFar.values()].reduce((a, b) => a + b, 0) },
+      byCategory: series(weeklyCounts(rows, weeks, (r) => r.category)),
+      byTown: series(weeklyCounts(rows, weeks, (r) => r.town)).map((s) => ({ ...s, ...forecast(s.counts, rule), soFar: soFar.get(s.key) ?? 0 })),
+    },
+  ];
+}
+
+/**
+ * Special governance (专项治理) over the whole scope: each problem raised `threshold` or more
+ * times within the repeat window, with its appeals, their status and who owns them.
+ */
+async function specialGovernance(deps: ReportDeps, req: IncomingMessage): Promise<[number, unknown]> {
+  const { store, policy } = deps;
+  const user = await reader(deps, req);
+  const now = Date.now();
+  const since = now - policy.repeat.windowDays * DAY;
+  // Grouping needs only the ranking columns; whole rows are read for the grouped appeals alone.
+  const candidates = (await store.rankRows(user.scope.regions, departmentsOf(user), since)).filter((r) => r.createdAt >= since);
+  const found = findRepeats(candidates, policy.repeat, now);
+  const byId = new Map((await store.appealsById(found.flatMap((g) => g.appealIds))).map((a) => [a.id, a]));
+  const groups = found.map((g) => ({
+    ...g,
+    town: townOf(g.village),
+    open: g.appealIds.filter((id) => isOpen(byId.get(id)!.status)).length,
+    appeals: g.appealIds.map((id) => {
+      const a = byId.get(id)!;
+      return { id, title: a.title, status: a.status, dept: a.dept, createdAt: a.createdAt, dueAt: a.dueAt, supervisionLevel: a.supervisionLevel };
+    }),
+  }));
+  return [200, { rule: policy.repeat, groups }];
 }
