@@ -4,22 +4,30 @@
 // and data/fences/<county>.json, copied to scripts/sources/. Points there are GCJ-02; the
 // app stores WGS84 (what a phone's GPS reports), so each is converted here, explicitly, with gcoord.
 //   npx tsx scripts/places.ts            (all of 371324, 370402, 511781)
+//   npx tsx scripts/places.ts 371302     (any county whose two source files are in scripts/sources)
+// scripts/city.ts imports deriveCounty and simplify for the city tier (every county of Linyi).
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import gcoord from 'gcoord';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SOURCES = path.join(ROOT, 'scripts/sources');
-const COUNTIES = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['371324', '370402', '511781'];
 /** A village point farther than this from its town's is taken for a geocoding slip and dropped. */
 const VILLAGE_MAX_KM = 12;
 
-type Pt = [number, number];
-const toWgs = (p: Pt): Pt => gcoord.transform(p, gcoord.GCJ02, gcoord.WGS84) as Pt;
-const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+export type Pt = [number, number];
+export const toWgs = (p: Pt): Pt => gcoord.transform(p, gcoord.GCJ02, gcoord.WGS84) as Pt;
+export const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 const km = (a: Pt, b: Pt) => Math.hypot((a[0] - b[0]) * 91.3, (a[1] - b[1]) * 111.0);
 
-for (const county of COUNTIES) {
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  const counties = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['371324', '370402', '511781'];
+  for (const county of counties) deriveCounty(county);
+}
+
+/** Writes src/data/places-<county>.json and outline-<county>.json from the county's two source files. */
+export function deriveCounty(county: string): void {
   const rows = readFileSync(path.join(SOURCES, `${county}-places-gcj02.csv`), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
   const points: Record<string, { name: string; lng: number; lat: number }> = {};
   const missing: string[] = [];
@@ -48,7 +56,8 @@ for (const county of COUNTIES) {
   const places = {
     county,
     datum: 'WGS84',
-    source: `Vonng/adcode data/adcode/${county}.csv (2016 snapshot), converted from GCJ-02 with gcoord`,
+    // The Linyi counties added for the city tier carry only the county and town rows (see scripts/sources/README.md).
+    source: `Vonng/adcode data/adcode/${county}.csv (2016 snapshot${rows.some((r) => r[2] === 'village') ? '' : ', county and town rows only'}), converted from GCJ-02 with gcoord`,
     licence: 'CC BY 4.0 — credit Vonng/adcode wherever these points are shown or shipped',
     missing,
     points,
@@ -75,7 +84,7 @@ for (const county of COUNTIES) {
   console.log(`${county}: outline ${wgs.length} vertices → ${ring.length}, written to ${path.relative(ROOT, outlineTarget)}`);
 }
 
-function simplify(ring: Pt[], tolerance: number): Pt[] {
+export function simplify(ring: Pt[], tolerance: number): Pt[] {
   const keep = new Array<boolean>(ring.length).fill(false);
   // A closed ring starts and ends at one point: split it at the vertex farthest from there.
   let mid = 1;
