@@ -177,7 +177,7 @@ export async function seedThroughHub(server: { url: string; store: Store }, o: H
   const gridOf = (village: string) => person(store, `grid-${village}`, 'grid_worker', `网格员（${names.get(village)}）`, [scopeFor(village)]);
   const townOfficial = (village: string) => person(store, `town-${townOf(village)}`, 'town_official', `镇干部（${townOf(village).slice(6, 9)}）`, [scopeFor(townOf(village))]);
   const handlerOf = (dept: Department) => person(store, `dept-${dept}`, 'dept_handler', `部门经办人（${dept}）`, [county], [dept]);
-  const seat = (i: number) => person(store, `visit-${i}`, 'city_dispatcher', `回访中心 ${i + 1} 号席`, [county]);
+  const seat = (i: number) => person(store, `visit-${i}`, 'county_dispatcher', `回访中心 ${i + 1} 号席`, [county]);
 
   const appeals: Seeded[] = generateAppeals(o.count, o.villages, o.seed).map((input, i) => {
     const at = o.from + i * (o.spacingMs ?? 60_000);

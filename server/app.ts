@@ -42,8 +42,8 @@ export interface RunningServer {
 /** One process: the built PWA, the REST API and the sync hub on one port. */
 export async function startServer(config: Config, given?: Store, hubOptions: HubOptions = {}): Promise<RunningServer> {
   const store = given ?? (await openStore(config));
-  const seed = await ensureSeeded(store, config.county);
-  const { villages, places } = await countyPlaces(store, config.county);
+  const seed = await ensureSeeded(store, config.region.code);
+  const { villages, places } = await regionPlaces(store, config.region.prefix);
   const tickets = createTickets();
   // Instances sharing PostgreSQL hear each other's commits through it; alone, in process.
   const bus: CommitBus = store.subscribeCommits ? await createNotifiedBus(store) : createCommitBus();
@@ -66,7 +66,7 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const publicPages = createPublicPages({ store, bus, policy: config.policy, find, places });
   const board = createBoard({ store, places });
   const civicPages = createCivicPages({ store, bus, policy: config.policy, find, villages, places });
-  const open311 = createOpen311({ store, bus, county: config.county, villages, places, policy: config.policy, keys: config.open311Keys });
+  const open311 = createOpen311({ store, bus, region: config.region.prefix, villages, places, policy: config.policy, keys: config.open311Keys });
 
   const headers = Object.entries(securityHeaders(config.tiles?.origin ?? null));
   const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, requestListener({ headers, open311, pages: [board, civicPages, publicPages], uploads, api, serveStatic }));
@@ -101,9 +101,12 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   }
 }
 
-/** The county's villages, and its place names for the pages that print them (the division list is seeded once). */
-async function countyPlaces(store: Store, county: string): Promise<{ villages: Set<string>; places: ReadonlyMap<string, string> }> {
-  const regions = await store.regionsUnder([county]);
+/**
+ * The deployment's villages, and its place names for the pages that print them (the division
+ * list is seeded once): everything under its prefix, a city's 4 digits or a county's 6.
+ */
+async function regionPlaces(store: Store, prefix: string): Promise<{ villages: Set<string>; places: ReadonlyMap<string, string> }> {
+  const regions = await store.regionsUnder([prefix]);
   const villages = new Set(regions.filter((r) => r.level === 'village').map((r) => r.code));
   const places: ReadonlyMap<string, string> = new Map(regions.map((r) => [r.code, r.name]));
   return { villages, places };

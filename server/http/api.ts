@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as v from 'valibot';
-import { cityOf, townOf, type Region } from '../../src/core/regions';
+import { countyOf, townOf, type Region } from '../../src/core/regions';
 import type { SessionUser } from '../../src/core/roles';
 import { verifyPassword } from '../services/auth';
 import type { Config } from '../config';
@@ -20,6 +20,7 @@ import type { Tickets } from '../sync/tickets';
 import { isUuidV7 } from '../../src/core/id';
 import { appealInScope } from '../../src/core/roles';
 import { bearerAuth, HttpError, parse, readJson, send, type Route } from './plumbing';
+import { mapTallyQuery, narrowScope } from './map';
 
 const TicketBody = v.object({ docId: v.pipe(v.string(), v.check((s: string) => isUuidV7(s), 'docId must be a UUIDv7')) });
 
@@ -47,7 +48,7 @@ export async function regionsForUser(store: Store, user: SessionUser): Promise<R
   const have = new Set(scoped.map((r) => r.code));
   const ancestors = new Set<string>();
   for (const r of scoped) {
-    ancestors.add(cityOf(r.code));
+    if (r.level !== 'city') ancestors.add(countyOf(r.code));
     if (r.level === 'village') ancestors.add(townOf(r.code));
   }
   const missing = [...ancestors].filter((c) => !have.has(c));
@@ -158,14 +159,14 @@ async function logout({ store, tokens, revocations, authed }: ApiContext, req: I
 }
 
 /**
- * The map's town or village counts over everything in the user's scope: a city or town
- * view needs them when the device holds only part of it.
+ * The map's county, town or village counts over everything in the user's scope (or the part
+ * of it `within` names), filtered as the map is: a device may hold only part of its scope.
  */
 async function mapTally({ store, authed }: ApiContext, req: IncomingMessage): Promise<[number, unknown]> {
   const { user } = await authed(req);
-  const level = new URL(req.url ?? '/', 'http://local').searchParams.get('level') === 'village' ? 'village' : 'town';
+  const { level, within, filter } = mapTallyQuery(new URL(req.url ?? '/', 'http://local').searchParams);
   const now = Date.now();
-  return [200, { level, at: now, tallies: await store.mapTally(level, user.scope.regions, user.role === 'dept_handler' ? user.scope.departments : undefined, now) }];
+  return [200, { level, within, at: now, tallies: await store.mapTally(level, narrowScope(user.scope.regions, within), user.role === 'dept_handler' ? user.scope.departments : undefined, now, filter) }];
 }
 
 /** A one-time ticket to join an appeal's live room (see server/sync/tickets.ts). */

@@ -8,6 +8,7 @@ import { isOpen } from '../../src/core/fold';
 import { newId } from '../../src/core/id';
 import type { SlotWithBookings } from '../../src/core/reception';
 import { inRegion, levelOf, shortVillageName, townOf } from '../../src/core/regions';
+import { topDeskRole } from '../../src/core/workflow';
 import { appendOnServer, recordOnServer } from '../services/intake';
 import type { Store } from '../store/types';
 import type { CommitBus } from '../sync/bus';
@@ -23,7 +24,7 @@ import { createWindowCounter } from '../net/ratelimit';
 const MAX_SUGGESTION = 500;
 /** Suggestions an address may send per window. */
 export const SUGGESTION_LIMIT = { max: 5, windowMs: 10 * 60_000 };
-const INTAKE = { id: 'public-suggestions', role: 'city_dispatcher' as const };
+const INTAKE_ID = 'public-suggestions';
 
 interface CivicDeps {
   store: Store;
@@ -122,7 +123,7 @@ async function suggest(ctx: CivicContext, req: IncomingMessage, res: ServerRespo
   );
   if (!checked.ok) return campaignForm(ctx, res, lang, c, townOf(village), problem(checked.errors.citizenPhone ? 'ask.badPhone' : 'ask.missing'), 400);
   ctx.sent.hit(ip);
-  const { evalCode } = await recordOnServer(ctx.store, ctx.bus, ctx.policy, checked.value, INTAKE);
+  const { evalCode } = await recordOnServer(ctx.store, ctx.bus, ctx.policy, checked.value, { id: INTAKE_ID, role: topDeskRole(ctx.policy) });
   const code = evalCode ? `<p>${escape(w['ask.code']!)} <b>${showEvalCode(evalCode)}</b> · <a href="${PREFIX}c/${evalCode}">${escape(w['ask.follow']!)}</a></p>` : '';
   sendPage(res, 200, lang, c.title, `<h1>${escape(c.title)}</h1><p class="note" role="status">${escape(w['ask.thanks']!)}</p>${code}<p><a href="${PREFIX}ask">${escape(w['ask.back']!)}</a></p>`);
 }

@@ -11,8 +11,8 @@ import { HttpError, parse, readJson, type Route } from './plumbing';
 // lists (so a grid worker offline can tie a suggestion to a campaign or book a place), and
 // read the counts from here when online.
 
-const CAMPAIGN_ROLES: readonly Role[] = ['city_dispatcher', 'leader'];
-const SLOT_ROLES: readonly Role[] = ['town_official', 'city_dispatcher', 'leader'];
+const CAMPAIGN_ROLES: readonly Role[] = ['county_dispatcher', 'city_dispatcher', 'leader'];
+const SLOT_ROLES: readonly Role[] = ['town_official', 'county_dispatcher', 'city_dispatcher', 'leader'];
 
 /** Whether a county or town region and the user's scope share any village. */
 export function overlaps(region: string, scope: Scope): boolean {

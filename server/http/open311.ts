@@ -4,6 +4,7 @@ import { CATEGORY_CLASSES } from '../../src/core/categories';
 import { POLICY_PRESETS, type DeadlinePolicy } from '../../src/core/deadline';
 import { isOpen } from '../../src/core/fold';
 import type { AppealProjection } from '../../src/core/projection';
+import { topDeskRole } from '../../src/core/workflow';
 import { zhCN } from '../../src/i18n/zh-CN';
 import type { Store } from '../store/types';
 import { recordOnServer } from '../services/intake';
@@ -23,9 +24,10 @@ const label = (key: string) => words[key] ?? key;
 export interface Open311Deps {
   store: Store;
   bus: CommitBus;
-  county: string;
+  /** The deployment's region prefix (a city's 4 digits, a county's 6): the only appeals these endpoints read. */
+  region: string;
   villages: ReadonlySet<string>;
-  /** Code → name of the county's towns and villages. */
+  /** Code → name of the deployment's counties, towns and villages. */
   places: ReadonlyMap<string, string>;
   policy?: DeadlinePolicy;
   /** API key → the partner's name. */
@@ -154,16 +156,16 @@ async function list(ctx: Open311Context, params: URLSearchParams): Promise<unkno
   const code = params.get('service_code');
   const status = params.get('status');
   if (status !== null && status !== 'open' && status !== 'closed') throw new Open311Error(400, 'status must be open or closed');
-  return (await ctx.store.exportRows([ctx.county], undefined, start, end))
+  return (await ctx.store.exportRows([ctx.region], undefined, start, end))
     .filter((a) => (!code || a.category === code) && (!status || (status === 'open') === isOpen(a.status)))
     .reverse()
     .slice(0, MAX_RESULTS)
     .map((a) => asRequest(ctx.places, a));
 }
 
-async function byIds({ store, county, places }: Open311Context, ids: string[]): Promise<unknown[]> {
+async function byIds({ store, region, places }: Open311Context, ids: string[]): Promise<unknown[]> {
   return (await store.appealsById(ids))
-    .filter((a) => a.village.startsWith(county))
+    .filter((a) => a.village.startsWith(region))
     .sort((a, b) => b.createdAt - a.createdAt)
     .map((a) => asRequest(places, a));
 }
@@ -196,6 +198,6 @@ async function create(ctx: Open311Context, body: Record<string, string>): Promis
     (c) => ctx.villages.has(c),
   );
   if (!checked.ok) throw new Open311Error(400, Object.entries(checked.errors).map(([k, v]) => `${k}: ${v}`).join('; '));
-  const { id } = await recordOnServer(ctx.store, ctx.bus, ctx.policy, checked.value, { id: `open311:${name}`, role: 'city_dispatcher' });
+  const { id } = await recordOnServer(ctx.store, ctx.bus, ctx.policy, checked.value, { id: `open311:${name}`, role: topDeskRole(ctx.policy) });
   return [{ service_request_id: id, service_notice: label('open311.received'), account_id: null }];
 }

@@ -7,10 +7,11 @@ import { monthOf, rankUnits, repeats, weekOf, type Period, type RankRow } from '
 import { mayViewContact } from '../../src/core/privacy';
 import type { AppealProjection } from '../../src/core/projection';
 import { findRepeats } from '../../src/core/repeats';
-import { townOf } from '../../src/core/regions';
+import { countyOf, townOf } from '../../src/core/regions';
 import { REPORT_ROLES } from '../../src/core/roles';
 import { redBlack, type Scorecard } from '../../src/core/scorecard';
-import { DEFAULT_TREND_RULE, forecast, rising, trendWeeks, weeklyCounts } from '../../src/core/trends';
+import { AREA_KEYS, areaTrends, DEFAULT_TREND_RULE, forecast, rising, trendWeeks, weeklyCounts } from '../../src/core/trends';
+import { reportLevel, reportRegions, unitKindsAt, unitOf, type ReportLevel, type UnitKind } from '../../src/core/units';
 import { en } from '../../src/i18n/en';
 import { zhCN } from '../../src/i18n/zh-CN';
 import type { Store, UserRecord } from '../store/types';
@@ -60,10 +61,22 @@ function intParam(params: URLSearchParams, name: string, min: number, max: numbe
   return n;
 }
 
-function unitParam(params: URLSearchParams): { by: 'town' | 'dept'; unitOf: (r: RankRow) => string | null } {
-  const by = params.get('by') ?? 'town';
-  if (by !== 'town' && by !== 'dept') throw new HttpError(400, 'invalid_query', 'by must be town or dept');
-  return { by, unitOf: by === 'town' ? (r) => r.town : (r) => r.dept };
+/**
+ * `county=NNNNNN`: the one county of a city's scope a report looks into (absent: the whole
+ * scope). The report's level follows: a city's units, or a county's (src/core/units.ts).
+ */
+function regionsParam(user: UserRecord, params: URLSearchParams): { regions: string[]; level: ReportLevel } {
+  const regions = reportRegions(user.scope.regions, params.get('county'));
+  if (!regions) throw new HttpError(403, 'forbidden', 'county must be a county (6 digits) within your scope');
+  return { regions, level: reportLevel(regions) };
+}
+
+/** `by=county|town|dept`, the kinds the level ranks (a county's towns first, a city's counties). */
+function unitParam(params: URLSearchParams, level: ReportLevel): { by: UnitKind; unitOf: (r: RankRow) => string | null } {
+  const kinds = unitKindsAt(level);
+  const by = (params.get('by') ?? kinds[0]!) as UnitKind;
+  if (!kinds.includes(by)) throw new HttpError(400, 'invalid_query', `by must be ${kinds.join(', ')} for a ${level}`);
+  return { by, unitOf: unitOf(by, level) };
 }
 
 const FORMATS = {
@@ -85,7 +98,7 @@ export function createReportRoutes(deps: ReportDeps): Record<string, Route> {
 /** The signed-in user, when their role may read reports. */
 async function reader({ authed }: ReportDeps, req: IncomingMessage): Promise<UserRecord> {
   const { user } = await authed(req);
-  if (!REPORT_ROLES.includes(user.role)) throw new HttpError(403, 'forbidden', 'Reports are for town, department and county staff');
+  if (!REPORT_ROLES.includes(user.role)) throw new HttpError(403, 'forbidden', 'Reports are for town, department, county and city staff');
   return user;
 }
 
@@ -94,8 +107,8 @@ const departmentsOf = (user: UserRecord) => (user.role === 'dept_handler' ? user
 const query = (req: IncomingMessage) => new URL(req.url ?? '/', 'http://local').searchParams;
 
 /**
- * `?format=csv|xlsx|geojson&period=week|month&at=YYYY-MM-DD&lang=zh-CN|en[&contacts=1]`: the
- * appeals in the user's scope recorded in the period, in words. With `contacts=1` the
+ * `?format=csv|xlsx|geojson&period=week|month&at=YYYY-MM-DD&lang=zh-CN|en[&contacts=1][&county=NNNNNN]`:
+ * the appeals in the user's scope (or the one county of it asked for) recorded in the period, in words. With `contacts=1` the
  * citizen's name and phone are added: in full where the user may see them (audited), masked elsewhere.
  */
 async function exportReport(deps: ReportDeps, req: IncomingMessage): Promise<[number, unknown]> {
@@ -108,9 +121,11 @@ async function exportReport(deps: ReportDeps, req: IncomingMessage): Promise<[nu
   const period = periodFrom(params, Date.now());
   const words: Record<string, string> = params.get('lang') === 'en' ? en : zhCN;
   const label = (key: string) => words[key] ?? key;
-  const names = new Map((await store.regionsUnder(user.scope.regions.map((r) => r.slice(0, 6)))).map((r) => [r.code, r.name]));
+  const { regions } = regionsParam(user, params);
+  // Names down from each region's county (a town official's export names its county too).
+  const names = new Map((await store.regionsUnder(regions.map((r) => r.slice(0, 6)))).map((r) => [r.code, r.name]));
   const place = (code: string) => names.get(code) ?? code;
-  const appeals = await store.exportRows(user.scope.regions, departmentsOf(user), period.from, period.to);
+  const appeals = await store.exportRows(regions, departmentsOf(user), period.from, period.to);
 
   const columns = [...EXPORT_COLUMNS.map((c) => c.key), ...(withContacts ? CONTACT_COLUMNS : [])];
   const contacts = withContacts ? await store.contacts(appeals.filter((a) => !a.anonymous).map((a) => a.id)) : new Map();
@@ -126,7 +141,7 @@ async function exportReport(deps: ReportDeps, req: IncomingMessage): Promise<[nu
   if (shownInFull > 0) await store.insertAudit({ at: Date.now(), actor: user.id, action: 'contacts_exported', target: period.label, ip: clientIp(req), detail: { format, appeals: shownInFull } });
 
   const header = columns.map((key) => label(`export.col.${key}`));
-  const name = `minsheng-${period.label}.${format}`;
+  const name = `minsheng-${params.has('county') ? `${regions[0]}-` : ''}${period.label}.${format}`;
   if (format === 'csv') return [200, new FileBody(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(csvLines([header, ...table]))]), FORMATS.csv, name)];
   if (format === 'geojson') {
     const rowOf = new Map(appeals.map((a, i) => [a.id, table[i]!]));
@@ -141,21 +156,25 @@ async function exportReport(deps: ReportDeps, req: IncomingMessage): Promise<[nu
   return [200, new FileBody(Buffer.from(await book.xlsx.writeBuffer()), FORMATS.xlsx, name)];
 }
 
-/** `?by=town|dept&period=week|month&at=YYYY-MM-DD`: the ranking figures per town or department. */
+/**
+ * `?by=county|town|dept&period=week|month&at=YYYY-MM-DD[&county=NNNNNN]`: the ranking figures
+ * per unit, with the bounce-back ledger (returns, reassignments, dispatch minutes).
+ */
 async function ranking(deps: ReportDeps, req: IncomingMessage): Promise<[number, unknown]> {
   const { store, policy } = deps;
   const user = await reader(deps, req);
   const params = query(req);
-  const { by, unitOf } = unitParam(params);
+  const { regions, level } = regionsParam(user, params);
+  const { by, unitOf } = unitParam(params, level);
   const period = periodFrom(params, Date.now());
   // Earlier appeals count too: a repeat is judged against the repeat window before it.
-  const rows = await store.rankRows(user.scope.regions, departmentsOf(user), period.from - policy.repeat.windowDays * DAY);
+  const rows = await store.rankRows(regions, departmentsOf(user), period.from - policy.repeat.windowDays * DAY);
   const units = rankUnits(rows, unitOf, period, policy.hours, repeats(rows, policy.repeat.windowDays));
-  return [200, { by, period, units: units.sort((a, b) => b.received - a.received || (a.unit < b.unit ? -1 : 1)) }];
+  return [200, { by, level, period, units: units.sort((a, b) => b.received - a.received || (a.unit < b.unit ? -1 : 1)) }];
 }
 
 /**
- * `?by=town|dept&period=week|month&at=YYYY-MM-DD&history=1..26`: the red and black lists of
+ * `?by=county|town|dept&period=week|month&at=YYYY-MM-DD&history=1..26[&county=NNNNNN]`: the red and black lists of
  * the period and of the `history − 1` periods before it (newest first), with each unit's
  * scores and the scorecard they were computed by.
  */
@@ -163,44 +182,50 @@ async function redBlackLists(deps: ReportDeps, req: IncomingMessage): Promise<[n
   const { store, policy, scorecard } = deps;
   const user = await reader(deps, req);
   const params = query(req);
-  const { by, unitOf } = unitParam(params);
+  const { regions, level } = regionsParam(user, params);
+  const { by, unitOf } = unitParam(params, level);
   const count = intParam(params, 'history', 1, 26, 6);
   const periods = [periodFrom(params, Date.now())];
   while (periods.length < count) periods.push(previous(periods[periods.length - 1]!));
   const oldest = periods[periods.length - 1]!;
-  const rows = await store.rankRows(user.scope.regions, departmentsOf(user), oldest.from - policy.repeat.windowDays * DAY);
+  const rows = await store.rankRows(regions, departmentsOf(user), oldest.from - policy.repeat.windowDays * DAY);
   const repeated = repeats(rows, policy.repeat.windowDays);
   const lists = periods.map((period) => ({ period, ...redBlack(rankUnits(rows, unitOf, period, policy.hours, repeated), scorecard) }));
-  return [200, { by, scorecard, periods: lists }];
+  return [200, { by, level, scorecard, periods: lists }];
 }
 
 /**
- * `?at=YYYY-MM-DD&weeks=5..52`: weekly counts by category and by town over the complete
- * weeks up to `at`, what is rising, and next week's forecast per town with its back-tested error.
+ * `?at=YYYY-MM-DD&weeks=5..52[&county=NNNNNN]`: weekly counts by category, by town and (for a
+ * city) by county over the complete weeks up to `at`, what is rising, and next week's forecast
+ * per area with its back-tested error.
  */
 async function trends(deps: ReportDeps, req: IncomingMessage): Promise<[number, unknown]> {
   const user = await reader(deps, req);
   const params = query(req);
+  const { regions, level } = regionsParam(user, params);
   const now = Date.now();
   const at = dayFrom(params, now);
   const count = intParam(params, 'weeks', DEFAULT_TREND_RULE.baseline + 1, 52, 12);
-  const { weeks, next } = trendWeeks(at, now, count);
-  const rows = (await deps.store.rankRows(user.scope.regions, departmentsOf(user), weeks[0]!.from)).filter((r) => r.createdAt >= weeks[0]!.from);
+  const span = trendWeeks(at, now, count);
+  const { weeks, next } = span;
+  const rows = (await deps.store.rankRows(regions, departmentsOf(user), weeks[0]!.from)).filter((r) => r.createdAt >= weeks[0]!.from);
   const rule = DEFAULT_TREND_RULE;
-  const series = (counts: Map<string, number[]>) =>
-    [...counts].map(([key, c]) => ({ key, counts: c, total: c.reduce((a, b) => a + b, 0), ...rising(c, rule) })).sort((a, b) => Number(b.rising) - Number(a.rising) || b.total - a.total || (a.key < b.key ? -1 : 1));
-  const soFar = new Map<string, number>();
-  for (const r of rows) if (r.createdAt >= next.from && r.createdAt < next.to) soFar.set(r.town, (soFar.get(r.town) ?? 0) + 1);
+  const byCategory = [...weeklyCounts(rows, weeks, (r) => r.category)]
+    .map(([key, c]) => ({ key, counts: c, total: c.reduce((a, b) => a + b, 0), ...rising(c, rule) }))
+    .sort((a, b) => Number(b.rising) - Number(a.rising) || b.total - a.total || (a.key < b.key ? -1 : 1));
   const all = weeklyCounts(rows, weeks, () => 'all').get('all') ?? weeks.map(() => 0);
+  const soFar = rows.filter((r) => r.createdAt >= next.from && r.createdAt < next.to).length;
   return [
     200,
     {
       rule,
+      level,
       weeks,
       next,
-      total: { counts: all, ...rising(all, rule), ...forecast(all, rule), soFar: [...soFar.values()].reduce((a, b) => a + b, 0) },
-      byCategory: series(weeklyCounts(rows, weeks, (r) => r.category)),
-      byTown: series(weeklyCounts(rows, weeks, (r) => r.town)).map((s) => ({ ...s, ...forecast(s.counts, rule), soFar: soFar.get(s.key) ?? 0 })),
+      total: { counts: all, ...rising(all, rule), ...forecast(all, rule), soFar },
+      byCategory,
+      byCounty: level === 'city' ? areaTrends(rows, span, AREA_KEYS.county, rule) : [],
+      byTown: areaTrends(rows, span, AREA_KEYS.town, rule),
     },
   ];
 }
@@ -212,20 +237,22 @@ async function trends(deps: ReportDeps, req: IncomingMessage): Promise<[number, 
 async function specialGovernance(deps: ReportDeps, req: IncomingMessage): Promise<[number, unknown]> {
   const { store, policy } = deps;
   const user = await reader(deps, req);
+  const { regions, level } = regionsParam(user, query(req));
   const now = Date.now();
   const since = now - policy.repeat.windowDays * DAY;
   // Grouping needs only the ranking columns; whole rows are read for the grouped appeals alone.
-  const candidates = (await store.rankRows(user.scope.regions, departmentsOf(user), since)).filter((r) => r.createdAt >= since);
+  const candidates = (await store.rankRows(regions, departmentsOf(user), since)).filter((r) => r.createdAt >= since);
   const found = findRepeats(candidates, policy.repeat, now);
   const byId = new Map((await store.appealsById(found.flatMap((g) => g.appealIds))).map((a) => [a.id, a]));
   const groups = found.map((g) => ({
     ...g,
+    county: countyOf(g.village),
     town: townOf(g.village),
     open: g.appealIds.filter((id) => isOpen(byId.get(id)!.status)).length,
     appeals: g.appealIds.map((id) => {
       const a = byId.get(id)!;
-      return { id, title: a.title, status: a.status, dept: a.dept, createdAt: a.createdAt, dueAt: a.dueAt, supervisionLevel: a.supervisionLevel };
+      return { id, title: a.title, status: a.status, tier: a.tier, dept: a.dept, createdAt: a.createdAt, dueAt: a.dueAt, supervisionLevel: a.supervisionLevel };
     }),
   }));
-  return [200, { rule: policy.repeat, groups }];
+  return [200, { rule: policy.repeat, level, groups }];
 }

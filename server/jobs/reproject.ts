@@ -5,7 +5,7 @@ import type { Store } from '../store/types';
 
 const META_KEY = 'projection_policy';
 /** Bumped when the projection gains columns: every row is derived again once, at start. */
-const PROJECTION_COLUMNS = 5;
+const PROJECTION_COLUMNS = 6;
 
 /**
  * Due dates are derived with the county's policy, so a changed policy (or a schema that

@@ -1,8 +1,8 @@
-import { buildRegionTree, codePrefix, levelOf, shortVillageName, townOf, type RegionTree } from '../../src/core/regions';
+import { buildRegionTree, codePrefix, fullCode, levelOf, shortVillageName, townOf, type Region, type RegionTree } from '../../src/core/regions';
 import { newId } from '../../src/core/id';
 import type { Role } from '../../src/core/roles';
 import { hashPassword } from './auth';
-import { loadCountyDivision } from './divisions';
+import { loadCityDivision, loadCountyDivision, type CityDivision } from './divisions';
 import type { Store } from '../store/types';
 
 export const DEMO_PASSWORD = 'demo1234';
@@ -14,13 +14,22 @@ export interface DemoLogin {
   scopeName: string;
 }
 
-/** The demo users, one per role. Scopes are chosen from the loaded tree, never hard-coded. */
-function demoUsers(tree: RegionTree): { username: string; role: Role; displayName: string; regions: string[]; departments: string[]; scopeName: string }[] {
+interface DemoUser {
+  username: string;
+  role: Role;
+  displayName: string;
+  regions: string[];
+  departments: string[];
+  scopeName: string;
+}
+
+/** The demo users of a county deployment, one per role. Scopes are chosen from the loaded tree, never hard-coded. */
+function demoUsers(tree: RegionTree): DemoUser[] {
   const town = tree.towns.find((t) => t.name.endsWith('镇')) ?? tree.towns[0];
-  if (!town) throw new Error(`County ${tree.city.code} has no towns`);
+  if (!town) throw new Error(`County ${tree.county.code} has no towns`);
   const village = tree.villages.find((v) => v.parent === town.code);
   if (!village) throw new Error(`Town ${town.code} has no villages`);
-  const city = codePrefix(tree.city.code);
+  const county = codePrefix(tree.county.code);
   const villageName = `${town.name}${shortVillageName(village.name)}`;
   const v = codePrefix(village.code);
   const t = codePrefix(town.code);
@@ -29,27 +38,106 @@ function demoUsers(tree: RegionTree): { username: string; role: Role; displayNam
     { username: 'bench', role: 'bench_facilitator', displayName: '板凳会主持人 李建国', regions: [v], departments: [], scopeName: villageName },
     { username: 'station', role: 'village_station', displayName: '村便民服务站 张敏', regions: [v], departments: [], scopeName: villageName },
     { username: 'town', role: 'town_official', displayName: '镇干部 刘洋', regions: [t], departments: [], scopeName: town.name },
-    { username: 'dept', role: 'dept_handler', displayName: '水务局 陈静', regions: [city], departments: ['water'], scopeName: `${tree.city.name} · 水务` },
-    { username: 'dispatcher', role: 'city_dispatcher', displayName: '县调度中心 赵磊', regions: [city], departments: [], scopeName: tree.city.name },
-    { username: 'leader', role: 'leader', displayName: '县领导 孙伟', regions: [city], departments: [], scopeName: tree.city.name },
-    { username: 'admin', role: 'admin', displayName: '系统管理员', regions: [city], departments: [], scopeName: tree.city.name },
+    { username: 'dept', role: 'dept_handler', displayName: '水务局 陈静', regions: [county], departments: ['water'], scopeName: `${tree.county.name} · 水务` },
+    { username: 'dispatcher', role: 'county_dispatcher', displayName: '县调度中心 赵磊', regions: [county], departments: [], scopeName: tree.county.name },
+    { username: 'leader', role: 'leader', displayName: '县领导 孙伟', regions: [county], departments: [], scopeName: tree.county.name },
+    { username: 'admin', role: 'admin', displayName: '系统管理员', regions: [county], departments: [], scopeName: tree.county.name },
+  ];
+}
+
+/** A city: its own region row (parent null) over each county's tree (parent: the city). */
+export interface CityTree {
+  city: Region;
+  counties: RegionTree[];
+}
+
+/** Builds each county's tree with the core's checks and hangs the counties under the city. */
+export function buildCityTree(raw: CityDivision): CityTree {
+  const code = fullCode(raw.city.code);
+  if (levelOf(code) !== 'city') throw new Error(`City code ${raw.city.code} is not a city`);
+  const city: Region = { code, name: raw.city.name, level: 'city', parent: null };
+  const counties = raw.counties.map((c) => {
+    const tree = buildRegionTree(c);
+    if (!tree.county.code.startsWith(codePrefix(code))) throw new Error(`County ${c.county.code} is not in city ${raw.city.code}`);
+    return { ...tree, county: { ...tree.county, parent: code } };
+  });
+  return { city, counties };
+}
+
+/** The county whose demo users a city gets: 兰陵 in Linyi, else the first with villages. */
+const DEMO_COUNTY: Record<string, string> = { '371300': '371324000000' };
+
+/**
+ * A city's demo users: the city center, leader, administrator and water bureau; one county's
+ * platform, leader and water bureau; and that county's town and village users as a county
+ * deployment has them (its administrator is the city's).
+ */
+function cityDemoUsers(tree: CityTree, regionCode: string): DemoUser[] {
+  const county = tree.counties.find((c) => c.county.code === DEMO_COUNTY[regionCode]) ?? tree.counties.find((c) => c.villages.length > 0);
+  if (!county) throw new Error(`City ${tree.city.code} has no villages`);
+  const city = codePrefix(tree.city.code);
+  const name = tree.city.name;
+  return [
+    // Beside the city's water bureau, the county's says which it is.
+    ...demoUsers(county)
+      .filter((u) => u.role !== 'admin')
+      .map((u) => (u.username === 'dept' ? { ...u, displayName: '县水务局 陈静' } : u)),
+    { username: 'citywater', role: 'dept_handler', displayName: '市水务局 郑丽', regions: [city], departments: ['water'], scopeName: `${name} · 水务` },
+    { username: 'city', role: 'city_dispatcher', displayName: '市级指挥中心 周强', regions: [city], departments: [], scopeName: name },
+    { username: 'cityleader', role: 'leader', displayName: '市领导 吴刚', regions: [city], departments: [], scopeName: name },
+    { username: 'admin', role: 'admin', displayName: '系统管理员', regions: [city], departments: [], scopeName: name },
   ];
 }
 
 export interface SeedResult {
-  county: string;
-  countyName: string;
+  /** The deployment's 6-digit region code (MINSHENG_REGION): 371300, 371324. */
+  region: string;
+  level: 'city' | 'county';
+  /** The region's name: 临沂市, 兰陵县. */
+  name: string;
+  /** County-level areas seeded (1 in a county deployment). */
+  counties: number;
   towns: number;
   villages: number;
   logins: DemoLogin[];
   seededNow: boolean;
 }
 
+/** A 6-digit deployment code names a city when it ends in 00 (config has checked it against the package). */
+const levelOfRegion = (region: string): 'city' | 'county' => (region.endsWith('00') ? 'city' : 'county');
+
+/** The divisions and demo users a region seeds: a county's tree, or a city over all its counties. */
+async function loadSeed(region: string): Promise<{ regions: Region[]; users: DemoUser[]; summary: Omit<SeedResult, 'logins' | 'seededNow'> }> {
+  if (levelOfRegion(region) === 'county') {
+    const tree = buildRegionTree(await loadCountyDivision(region));
+    return {
+      regions: [tree.county, ...tree.towns, ...tree.villages],
+      users: demoUsers(tree),
+      summary: { region, level: 'county', name: tree.county.name, counties: 1, towns: tree.towns.length, villages: tree.villages.length },
+    };
+  }
+  const tree = buildCityTree(await loadCityDivision(region));
+  return {
+    regions: [tree.city, ...tree.counties.flatMap((c) => [c.county, ...c.towns, ...c.villages])],
+    users: cityDemoUsers(tree, region),
+    summary: {
+      region,
+      level: 'city',
+      name: tree.city.name,
+      counties: tree.counties.length,
+      towns: tree.counties.reduce((n, c) => n + c.towns.length, 0),
+      villages: tree.counties.reduce((n, c) => n + c.villages.length, 0),
+    },
+  };
+}
+
 /**
- * Seeds the county's divisions and the demo users into an empty store. Safe to call on
- * every start: a seeded store is left alone, but a store seeded for another county is an error.
+ * Seeds the region's divisions (a county's, or a whole city's) and the demo users into an
+ * empty store. Safe to call on every start: a seeded store is left alone, but a store seeded
+ * for another region is an error. The meta key keeps its old name, 'county', so data
+ * directories seeded before cities existed keep working.
  */
-export async function ensureSeeded(store: Store, county: string): Promise<SeedResult> {
+export async function ensureSeeded(store: Store, region: string): Promise<SeedResult> {
   let existing = await store.getMeta('county');
   // Several instances may start together on one empty database: one seeds, the others wait.
   const claim = newId();
@@ -59,16 +147,17 @@ export async function ensureSeeded(store: Store, county: string): Promise<SeedRe
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  if (existing && existing !== county) {
-    throw new Error(`The data directory holds county ${existing}, not ${county}: use another MINSHENG_DATA_DIR or MINSHENG_COUNTY=${existing}`);
+  if (existing && existing !== region) {
+    throw new Error(
+      `The data directory holds ${levelOfRegion(existing)} ${existing}, not ${levelOfRegion(region)} ${region}: a data directory holds one region; ` +
+        `use another MINSHENG_DATA_DIR or MINSHENG_REGION=${existing}`,
+    );
   }
-  if (existing) return { ...(await describeSeeded(store, county)), seededNow: false };
-  const tree = buildRegionTree(await loadCountyDivision(county));
-  const users = demoUsers(tree);
+  if (existing) return { ...(await describeSeeded(store, region)), seededNow: false };
+  const { regions, users, summary } = await loadSeed(region);
   const logins = users.map(({ username, role, displayName, scopeName }) => ({ username, role, displayName, scopeName }));
-  const result = { county, countyName: tree.city.name, towns: tree.towns.length, villages: tree.villages.length, logins };
 
-  await store.insertRegions([tree.city, ...tree.towns, ...tree.villages]);
+  await store.insertRegions(regions);
   const now = Date.now();
   for (const u of users) {
     await store.insertUser(
@@ -76,8 +165,8 @@ export async function ensureSeeded(store: Store, county: string): Promise<SeedRe
       now,
     );
   }
-  await store.setMeta('county', county);
-  return { ...result, seededNow: true };
+  await store.setMeta('county', region);
+  return { ...summary, logins, seededNow: true };
 }
 
 function regionLabel(names: Map<string, string>, prefix: string): string {
@@ -87,10 +176,10 @@ function regionLabel(names: Map<string, string>, prefix: string): string {
 }
 
 /** The same summary, read back from a seeded store (restarts must not re-read the 37 MB package file). */
-async function describeSeeded(store: Store, county: string): Promise<Omit<SeedResult, 'seededNow'>> {
-  const regions = await store.regionsUnder([county]);
+async function describeSeeded(store: Store, region: string): Promise<Omit<SeedResult, 'seededNow'>> {
+  const level = levelOfRegion(region);
+  const regions = await store.regionsUnder([level === 'city' ? region.slice(0, 4) : region]);
   const names = new Map(regions.map((r) => [r.code, r.name]));
-  const cityName = names.get(county + '000000') ?? county;
   const logins = (await store.users())
     .filter((u) => !u.disabled)
     .map((u) => {
@@ -98,8 +187,10 @@ async function describeSeeded(store: Store, county: string): Promise<Omit<SeedRe
       return { username: u.username, role: u.role, displayName: u.displayName, scopeName };
     });
   return {
-    county,
-    countyName: cityName,
+    region,
+    level,
+    name: names.get(fullCode(region)) ?? region,
+    counties: regions.filter((r) => r.level === 'county').length,
     towns: regions.filter((r) => r.level === 'town').length,
     villages: regions.filter((r) => r.level === 'village').length,
     logins,
@@ -112,8 +203,11 @@ async function describeSeeded(store: Store, county: string): Promise<Omit<SeedRe
  * password may no longer be the demo one.
  */
 export function formatLogins(r: SeedResult): string {
-  const county = `Demo county: ${r.countyName} ${r.county} — ${r.towns} towns, ${r.villages} villages`;
-  if (!r.seededNow) return `${county}\n${r.logins.length} active accounts (demo logins are printed only when the data is first seeded)`;
+  const head =
+    r.level === 'city'
+      ? `Demo city: ${r.name} ${r.region} — ${r.counties} counties, ${r.towns} towns, ${r.villages} villages`
+      : `Demo county: ${r.name} ${r.region} — ${r.towns} towns, ${r.villages} villages`;
+  if (!r.seededNow) return `${head}\n${r.logins.length} active accounts (demo logins are printed only when the data is first seeded)`;
   const rows = r.logins.map((l) => `  ${l.username.padEnd(11)} ${DEMO_PASSWORD}   ${l.role.padEnd(18)} ${l.displayName} (${l.scopeName})`);
-  return [county, 'Demo logins (username / password / role):', ...rows].join('\n');
+  return [head, 'Demo logins (username / password / role):', ...rows].join('\n');
 }

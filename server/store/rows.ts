@@ -8,7 +8,8 @@ import type { AppealProjection } from '../../src/core/projection';
 export const APPEAL_COLUMNS = [
   'id', 'status', 'tier', 'village', 'town', 'urgency', 'category', 'channel', 'kind', 'dept', 'handler', 'created_by', 'created_at', 'updated_at',
   'due_at', 'stage', 'supervision_level', 'satisfaction', 'merged_into', 'title', 'anonymous', 'conflicts', 'reopen_count', 'meeting_id', 'on_spot',
-  'attachments', 'lat', 'lng', 'replied_at', 'closed_at', 'on_time', 'handling_minutes', 'eval_code', 'published_at', 'public_summary', 'public_reply', 'campaign_id', 'adopted', 'reception_slot', 'received_at', 'last_seq',
+  'attachments', 'lat', 'lng', 'replied_at', 'closed_at', 'on_time', 'handling_minutes', 'eval_code', 'published_at', 'public_summary', 'public_reply', 'campaign_id', 'adopted', 'reception_slot',
+  'returns', 'reassigns', 'review', 'unreasonable', 'lead_tier', 'dispatch_minutes', 'received_at', 'last_seq',
 ];
 /** Set by the document on every change; who recorded it, when, and first receipt stay. */
 const APPEAL_KEPT = new Set(['id', 'created_by', 'created_at', 'received_at', 'last_seq']);
@@ -20,7 +21,8 @@ export function appealValues(p: AppealProjection, lastSeq: number, receivedAt: n
   return [
     p.id, p.status, p.tier, p.village, p.town, p.urgency, p.category, p.channel, p.kind, p.dept, p.handler, p.createdBy, p.createdAt, p.updatedAt,
     p.dueAt, p.stage, p.supervisionLevel, p.satisfaction, p.mergedInto, p.title, p.anonymous ? 1 : 0, p.conflicts, p.reopenCount, p.meetingId,
-    p.onSpot ? 1 : 0, p.attachments, p.lat, p.lng, p.repliedAt, p.closedAt, p.onTime === null ? null : p.onTime ? 1 : 0, p.handlingMinutes, p.evalCode, p.publishedAt, p.publicSummary, p.publicReply, p.campaignId, p.adopted ? 1 : 0, p.receptionSlot, receivedAt, lastSeq,
+    p.onSpot ? 1 : 0, p.attachments, p.lat, p.lng, p.repliedAt, p.closedAt, p.onTime === null ? null : p.onTime ? 1 : 0, p.handlingMinutes, p.evalCode, p.publishedAt, p.publicSummary, p.publicReply, p.campaignId, p.adopted ? 1 : 0, p.receptionSlot,
+    p.returns, p.reassigns, p.review, p.unreasonable, p.leadTier, p.dispatchMinutes, receivedAt, lastSeq,
   ];
 }
 
@@ -69,6 +71,12 @@ export function appealFromRow(r: Record<string, unknown>): AppealProjection {
     campaignId: r.campaign_id ?? null,
     adopted: r.adopted === 1,
     receptionSlot: r.reception_slot ?? null,
+    returns: r.returns ?? 0,
+    reassigns: r.reassigns ?? 0,
+    review: r.review ?? null,
+    unreasonable: r.unreasonable ?? null,
+    leadTier: r.lead_tier ?? null,
+    dispatchMinutes: r.dispatch_minutes ?? null,
   } as AppealProjection;
 }
 
@@ -77,6 +85,7 @@ export function rankFromRow(r: Record<string, unknown>): RankRow {
     id: r.id as string,
     town: r.town as string,
     dept: (r.dept as string | null) ?? null,
+    tier: r.tier as RankRow['tier'],
     village: r.village as string,
     category: r.category as string,
     createdAt: r.created_at as number,
@@ -86,11 +95,14 @@ export function rankFromRow(r: Record<string, unknown>): RankRow {
     satisfaction: (r.satisfaction as RankRow['satisfaction']) ?? null,
     reopenCount: r.reopen_count as number,
     mergedInto: (r.merged_into as string | null) ?? null,
+    returns: Number(r.returns ?? 0),
+    reassigns: Number(r.reassigns ?? 0),
+    dispatchMinutes: r.dispatch_minutes === null || r.dispatch_minutes === undefined ? null : Number(r.dispatch_minutes),
   };
 }
 
 /** The projection columns the rankings read. */
-export const RANK_COLUMNS = 'id, town, dept, village, category, created_at, replied_at, on_time, handling_minutes, satisfaction, reopen_count, merged_into';
+export const RANK_COLUMNS = 'id, town, dept, tier, village, category, created_at, replied_at, on_time, handling_minutes, satisfaction, reopen_count, merged_into, returns, reassigns, dispatch_minutes';
 
 export function meetingFromRow(r: Record<string, unknown>): MeetingProjection {
   return {

@@ -28,6 +28,8 @@ export interface DeadlinePolicy {
   supervisionAfterDays: number[];
   /** When the same problem becomes a special-governance item. */
   repeat: RepeatRule;
+  /** The deployment's top tier: its county platform (the default) or, in a city deployment, the city center. */
+  topTier?: 'county' | 'city';
 }
 
 const common = {
@@ -97,6 +99,7 @@ export const DeadlinePolicySchema = v.pipe(
       threshold: v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(100)),
       windowDays: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(3660)),
     }),
+    topTier: v.optional(v.picklist(['county', 'city'])),
   }),
 );
 

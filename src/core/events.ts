@@ -4,8 +4,32 @@ import { CHANNELS, type Channel } from './appeal';
 import { isDepartment } from './departments';
 import { isRole, type Role } from './roles';
 
-export const TIERS = ['village', 'town', 'city'] as const;
+/**
+ * Where an appeal is being dispatched or handled: a village, a town, a county platform, the
+ * city center. A deployment's top tier is its county or its city (DeadlinePolicy.topTier).
+ */
+export const TIERS = ['village', 'town', 'county', 'city'] as const;
 export type Tier = (typeof TIERS)[number];
+
+/**
+ * Tiers as events written before the city tier named them: one deployment was one county and
+ * its center was called 'city'. Read through `legacyTier`; never written any more.
+ */
+export const LEGACY_TIERS = ['village', 'town', 'city'] as const;
+export type LegacyTier = (typeof LEGACY_TIERS)[number];
+
+export function legacyTier(t: LegacyTier): Tier {
+  return t === 'city' ? 'county' : t;
+}
+
+/** Where an assignment sends the appeal: `to` on events written now, `tier` on older ones. */
+export function assignedTier(e: { to?: Tier; tier?: LegacyTier }): Tier {
+  return e.to ?? legacyTier(e.tier ?? 'village');
+}
+
+/** A label on an appeal that asks for nothing reasonable (不合理诉求): requested by its handler, decided one level up. */
+export const UNREASONABLE = ['requested', 'approved', 'rejected'] as const;
+export type Unreasonable = (typeof UNREASONABLE)[number];
 
 export const SATISFACTION = ['satisfied', 'basically_satisfied', 'unsatisfied'] as const;
 export type Satisfaction = (typeof SATISFACTION)[number];
@@ -44,8 +68,25 @@ export type AppealEvent =
   /** `onSpot`: the answer given when the matter was solved at once (a bench meeting, a patrol). */
   | (EventBase & { type: 'recorded'; onSpot?: string })
   | (EventBase & { type: 'accepted' })
-  | (EventBase & { type: 'assigned'; tier: Tier; dept?: string; handler?: string; note?: string })
-  | (EventBase & { type: 'escalated'; reason: string })
+  /**
+   * 派单: to a department or a named handler at a tier, to the sender's own desk to handle,
+   * or to another tier's desk, which then dispatches it in turn. `from` is the sender's desk
+   * (absent on older events). Read the tier with `assignedTier`.
+   */
+  | (EventBase & { type: 'assigned'; to?: Tier; tier?: LegacyTier; from?: Tier; dept?: string; handler?: string; note?: string })
+  /** 上报: to the next tier's dispatcher; `to` names it (absent on older events, where it is the next tier). */
+  | (EventBase & { type: 'escalated'; reason: string; to?: Tier })
+  /** 改派: the sender (or a dispatcher above) gives it to another owner; the new owner's clock starts. */
+  | (EventBase & { type: 'reassigned'; to: Tier; from?: Tier; dept?: string; handler?: string; reason: string })
+  /**
+   * 退回: the owner is not responsible; it goes back to the desk that sent it (`to`), or after
+   * repeated returns to the dispatcher above for review (分级研判).
+   */
+  | (EventBase & { type: 'returned'; reason: string; to: Tier })
+  /** 分级研判: after repeated returns, the dispatcher above decides who owns it; final. */
+  | (EventBase & { type: 'reviewed'; to: Tier; from?: Tier; dept?: string; handler?: string; note: string })
+  | (EventBase & { type: 'unreasonable_requested'; reason: string })
+  | (EventBase & { type: 'unreasonable_decided'; approved: boolean; note?: string })
   | (EventBase & { type: 'started'; note?: string })
   | (EventBase & { type: 'replied'; note: string; via: Channel })
   | (EventBase & { type: 'extension_requested'; days: number; reason: string })
@@ -75,6 +116,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'recorded', 'accepted', 'assigned', 'started', 'escalated', 'replied', 'extension_requested',
   'extension_decided', 'warned', 'supervised', 'visited', 'reopened', 'closed', 'merged', 'commented',
   'published', 'unpublished', 'adopted', 'reception_booked', 'reception_held',
+  'reassigned', 'returned', 'reviewed', 'unreasonable_requested', 'unreasonable_decided',
 ];
 
 /** The public board's approved wording is short: a summary and the answer in brief. */
@@ -91,6 +133,10 @@ const text = (v: unknown, required: boolean) =>
   v === undefined ? !required : typeof v === 'string' && v.length <= MAX_EVENT_NOTE_CHARS && (!required || v.trim().length > 0);
 const oneOf = (list: readonly string[], v: unknown) => typeof v === 'string' && list.includes(v);
 const extensionDays = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= MAX_EXTENSION_DAYS;
+
+/** A sender's desk, a department and a handler, each optional, as an assignment names them. */
+const owner = (v: Record<string, unknown>) =>
+  (v.from === undefined || oneOf(TIERS, v.from)) && (v.dept === undefined || isDepartment(v.dept)) && (v.handler === undefined || isUuidV7(v.handler));
 
 const receptionBooking = (v: Record<string, unknown>) =>
   isUuidV7(v.slotId) && typeof v.startsAt === 'number' && Number.isFinite(v.startsAt) && typeof v.host === 'string' && v.host.length > 0 && v.host.length <= MAX_NAME_CHARS;
@@ -124,10 +170,21 @@ export function isAppealEvent(v: unknown): v is AppealEvent {
     case 'started':
       return text(v.note, false);
     case 'assigned':
-      return oneOf(TIERS, v.tier) && (v.dept === undefined || isDepartment(v.dept)) && (v.handler === undefined || isUuidV7(v.handler)) && text(v.note, false);
+      // Exactly one of `to` (now) and `tier` (older events).
+      return (v.to === undefined ? oneOf(LEGACY_TIERS, v.tier) : v.tier === undefined && oneOf(TIERS, v.to)) && owner(v) && text(v.note, false);
+    case 'reassigned':
+      return oneOf(TIERS, v.to) && owner(v) && text(v.reason, true);
+    case 'reviewed':
+      return oneOf(TIERS, v.to) && owner(v) && text(v.note, true);
     case 'escalated':
+      return text(v.reason, true) && (v.to === undefined || oneOf(TIERS, v.to));
+    case 'returned':
+      return text(v.reason, true) && oneOf(TIERS, v.to);
     case 'reopened':
+    case 'unreasonable_requested':
       return text(v.reason, true);
+    case 'unreasonable_decided':
+      return typeof v.approved === 'boolean' && text(v.note, false);
     case 'replied':
       return text(v.note, true) && oneOf(CHANNELS, v.via);
     case 'commented':

@@ -1,6 +1,7 @@
 import { cstDateTime } from './calendar';
 import type { Contact } from './appeal';
 import { maskContact } from './privacy';
+import { countyOf } from './regions';
 import type { AppealProjection } from './projection';
 
 // Appeals out of the system for the people who work with spreadsheets and GIS: one table
@@ -19,6 +20,8 @@ const time = (ms: number | null) => (ms === null ? null : cstDateTime(ms));
 export const EXPORT_COLUMNS: readonly ExportColumn[] = [
   { key: 'id', value: (a) => a.id },
   { key: 'createdAt', value: (a) => time(a.createdAt) },
+  // The county first: a city's export spans its counties (a county's names the one).
+  { key: 'county', value: (a, _l, place) => place(countyOf(a.village)) },
   { key: 'town', value: (a, _l, place) => place(a.town) },
   { key: 'village', value: (a, _l, place) => place(a.village) },
   { key: 'category', value: (a, label) => label(`category.${a.category}`) },
@@ -26,6 +29,8 @@ export const EXPORT_COLUMNS: readonly ExportColumn[] = [
   { key: 'urgency', value: (a, label) => label(`urgency.${a.urgency}`) },
   { key: 'channel', value: (a, label) => label(`channel.${a.channel}`) },
   { key: 'status', value: (a, label) => label(`status.${a.status}`) },
+  // The tier holding it tells a city bureau's from a county bureau's.
+  { key: 'tier', value: (a, label) => label(`tier.${a.tier}`) },
   { key: 'dept', value: (a, label) => (a.dept ? label(`dept.${a.dept}`) : null) },
   { key: 'title', value: (a) => a.title },
   { key: 'dueAt', value: (a) => time(a.dueAt) },
@@ -33,6 +38,10 @@ export const EXPORT_COLUMNS: readonly ExportColumn[] = [
   { key: 'closedAt', value: (a) => time(a.closedAt) },
   { key: 'onTime', value: (a, label) => (a.onTime === null ? null : label(a.onTime ? 'export.yes' : 'export.no')) },
   { key: 'satisfaction', value: (a, label) => (a.satisfaction ? label(`satisfaction.${a.satisfaction}`) : null) },
+  // The bounce-back ledger.
+  { key: 'returns', value: (a) => a.returns },
+  { key: 'reassigns', value: (a) => a.reassigns },
+  { key: 'dispatchMinutes', value: (a) => a.dispatchMinutes },
   { key: 'lat', value: (a) => a.lat },
   { key: 'lng', value: (a) => a.lng },
 ];

@@ -1,4 +1,4 @@
-import { isAppealEvent, type AppealEvent, type EventType, type Satisfaction, type Tier, type WarningStage } from './events';
+import { assignedTier, isAppealEvent, type AppealEvent, type EventType, type Satisfaction, type Tier, type Unreasonable, type WarningStage } from './events';
 import { exhaustive } from './exhaustive';
 
 export const STATUSES = ['new', 'accepted', 'assigned', 'in_progress', 'replied', 'visited', 'closed', 'merged'] as const;
@@ -16,7 +16,13 @@ export type ConflictReason =
   | 'no_extension_request'
   | 'extension_pending'
   | 'merge_into_self'
-  | 'supervision_not_higher';
+  | 'supervision_not_higher'
+  | 'nothing_to_return'
+  | 'review_final'
+  | 'review_pending'
+  | 'not_under_review'
+  | 'label_pending'
+  | 'no_label_request';
 
 export interface Conflict {
   /** Position in the events array. */
@@ -56,6 +62,20 @@ export interface AppealState {
   adopted: boolean;
   /** The reception place booked last, and whether it was held. */
   reception: { slotId: string; startsAt: number; host: string; held: boolean } | null;
+  /** Who gave it to its current owner, and from which tier's desk: a return goes back there. Null while it waits for dispatch. */
+  sentBy: { actor: string; tier: Tier } | null;
+  /** The bounce-back ledger: returns (退回) and reassignments (改派) so far. */
+  returns: number;
+  reassigns: number;
+  /** 分级研判: pending after repeated returns, decided once the dispatcher above ruled (final). */
+  review: 'pending' | 'decided' | null;
+  /** 不合理诉求: the label's state, and who asked for it (they may not decide it). */
+  unreasonable: Unreasonable | null;
+  unreasonableBy: string | null;
+  /** 首接负责: the desk that first dispatched it; it leads the case. */
+  leadTier: Tier | null;
+  /** The first dispatch (Unix ms): receipt → first assignment is the dispatch time. */
+  firstAssignedAt: number | null;
   stage: Stage | null;
   /** When the running stage's clock started (event time). */
   stageStartedAt: number | null;
@@ -96,9 +116,20 @@ const ALLOWED_FROM: Record<Exclude<EventType, 'recorded'>, readonly Status[]> = 
   adopted: ['accepted', 'assigned', 'in_progress', 'replied', 'visited', 'closed'],
   reception_booked: OPEN_STATUSES,
   reception_held: STATUSES,
+  reassigned: WORKING,
+  // A desk that was sent a case to dispatch may send it back too.
+  returned: ['accepted', ...WORKING],
+  reviewed: ['accepted'],
+  unreasonable_requested: WORKING,
+  unreasonable_decided: OPEN_STATUSES,
 };
 
-export const NEXT_TIER: Record<Tier, Tier | null> = { village: 'town', town: 'city', city: null };
+/** Escalation climbs one tier; whether the next tier exists in a deployment is workflow.ts's concern (topTier). */
+export const NEXT_TIER: Record<Tier, Tier | null> = { village: 'town', town: 'county', county: 'city', city: null };
+export const TIER_RANK: Record<Tier, number> = { village: 0, town: 1, county: 2, city: 3 };
+
+/** Returns of one case after which the dispatcher above reviews who owns it (分级研判). */
+export const RETURNS_BEFORE_REVIEW = 2;
 
 export function initialState(id: string | null = null): AppealState {
   return {
@@ -118,6 +149,14 @@ export function initialState(id: string | null = null): AppealState {
     published: null,
     adopted: false,
     reception: null,
+    sentBy: null,
+    returns: 0,
+    reassigns: 0,
+    review: null,
+    unreasonable: null,
+    unreasonableBy: null,
+    leadTier: null,
+    firstAssignedAt: null,
     stage: null,
     stageStartedAt: null,
     warned: [],
@@ -146,7 +185,21 @@ export function refusal(state: AppealState, event: AppealEvent): ConflictReason 
   if (!ALLOWED_FROM[event.type].includes(state.status)) return 'invalid_transition';
   switch (event.type) {
     case 'escalated':
-      return NEXT_TIER[state.tier] === null ? 'top_tier' : null;
+      if (NEXT_TIER[state.tier] === null) return 'top_tier';
+      return event.to !== undefined && event.to !== NEXT_TIER[state.tier] ? 'invalid_transition' : null;
+    case 'assigned':
+      return state.review === 'pending' ? 'review_pending' : null;
+    case 'returned':
+      if (state.sentBy === null) return 'nothing_to_return';
+      if (state.review === 'decided') return 'review_final';
+      // Back to the desk that sent it, or (for review) no further than the tier above that desk.
+      return event.to === state.sentBy.tier || event.to === NEXT_TIER[state.sentBy.tier] ? null : 'invalid_transition';
+    case 'reviewed':
+      return state.review !== 'pending' ? 'not_under_review' : null;
+    case 'unreasonable_requested':
+      return state.unreasonable === 'requested' || state.unreasonable === 'approved' ? 'label_pending' : null;
+    case 'unreasonable_decided':
+      return state.unreasonable !== 'requested' ? 'no_label_request' : null;
     case 'closed':
       return state.satisfaction === 'unsatisfied' ? 'unsatisfied_cannot_close' : null;
     case 'unpublished':
@@ -175,6 +228,33 @@ function startStage(s: AppealState, stage: Stage | null, at: number): void {
   s.stageStartedAt = stage ? at : null;
 }
 
+/** A new owner at `tier`: a department or a handler there, or that tier's desk; its handling clock starts. */
+function giveTo(s: AppealState, tier: Tier, owner: { dept?: string; handler?: string }, at: number): void {
+  s.status = 'assigned';
+  s.tier = tier;
+  s.dept = owner.dept ?? null;
+  s.handler = owner.handler ?? null;
+  s.extensionDays = 0;
+  s.extensionRequested = null;
+  startStage(s, 'handle', at);
+}
+
+/** Waiting on `tier`'s dispatcher, with nobody owning it; the dispatch clock restarts. */
+function toDesk(s: AppealState, tier: Tier, at: number): void {
+  s.tier = tier;
+  s.status = 'accepted';
+  s.dept = null;
+  s.handler = null;
+  s.extensionRequested = null;
+  startStage(s, 'dispatch', at);
+}
+
+/** Back on a desk nobody sent it to (escalated, or returned): no sender to return it to. */
+function backToDispatch(s: AppealState, tier: Tier, at: number): void {
+  toDesk(s, tier, at);
+  s.sentBy = null;
+}
+
 function apply(s: AppealState, e: AppealEvent): void {
   switch (e.type) {
     case 'recorded':
@@ -194,24 +274,38 @@ function apply(s: AppealState, e: AppealEvent): void {
       s.status = 'accepted';
       break;
     case 'assigned':
-      s.status = 'assigned';
-      s.tier = e.tier;
-      s.dept = e.dept ?? null;
-      s.handler = e.handler ?? null;
-      s.extensionDays = 0;
-      s.extensionRequested = null;
-      startStage(s, 'handle', e.at);
+    case 'reviewed':
+    case 'reassigned': {
+      const from = e.from ?? s.tier;
+      s.leadTier ??= from;
+      s.firstAssignedAt ??= e.at;
+      if (e.type === 'reviewed') s.review = 'decided';
+      if (e.type === 'reassigned') s.reassigns++;
+      // A return goes back to the desk that sent it.
+      s.sentBy = { actor: e.actor, tier: from };
+      const to = e.type === 'assigned' ? assignedTier(e) : e.to;
+      // To another tier's desk (written `to`, no owner named): that desk dispatches it in turn.
+      if (e.to !== undefined && e.dept === undefined && e.handler === undefined && to !== from) toDesk(s, to, e.at);
+      else giveTo(s, to, e, e.at);
+      break;
+    }
+    case 'returned':
+      s.returns++;
+      if (s.returns >= RETURNS_BEFORE_REVIEW && s.review === null) s.review = 'pending';
+      backToDispatch(s, e.to, e.at);
+      break;
+    case 'unreasonable_requested':
+      s.unreasonable = 'requested';
+      s.unreasonableBy = e.actor;
+      break;
+    case 'unreasonable_decided':
+      s.unreasonable = e.approved ? 'approved' : 'rejected';
       break;
     case 'started':
       s.status = 'in_progress';
       break;
     case 'escalated':
-      s.tier = NEXT_TIER[s.tier]!;
-      s.status = 'accepted';
-      s.dept = null;
-      s.handler = null;
-      s.extensionRequested = null;
-      startStage(s, 'dispatch', e.at);
+      backToDispatch(s, e.to ?? NEXT_TIER[s.tier]!, e.at);
       break;
     case 'replied':
       s.status = 'replied';

@@ -1,6 +1,6 @@
 import type { Urgency } from './appeal';
 import { isOpen, type Status } from './fold';
-import { townOf, type Region } from './regions';
+import { cityOf, countyOf, townOf, type Region } from './regions';
 
 // Where things sit on the map, in WGS84 (what a phone's GPS reports). Published Chinese
 // points are GCJ-02 and are converted before they reach the app (scripts/places.ts).
@@ -17,11 +17,17 @@ export interface Place extends LatLng {
   source: PlaceSource;
 }
 
-/** The map's three tiers by zoom: a marker per town, per village, or per appeal. */
-export type MapTier = 'town' | 'village' | 'appeal';
+/**
+ * The map's tiers by zoom: a marker per county (only where the user's regions hold a city),
+ * per town, per village, or per appeal.
+ */
+export type MapTier = 'county' | 'town' | 'village' | 'appeal';
+/** The tiers counted per region, on the device and by the server. */
+export type TallyLevel = Exclude<MapTier, 'appeal'>;
 export const TOWN_MAX_ZOOM = 10;
 export const VILLAGE_MAX_ZOOM = 12;
 
+/** A county's map: towns from any zoom out, then villages, then appeals. */
 export function tierForZoom(zoom: number): MapTier {
   return zoom <= TOWN_MAX_ZOOM ? 'town' : zoom <= VILLAGE_MAX_ZOOM ? 'village' : 'appeal';
 }
@@ -34,17 +40,35 @@ const GOLDEN_ANGLE = Math.PI * (3 - Math.sqrt(5));
 const SPREAD_STEP = 0.0062;
 
 /**
- * Places every town and village. A town without a point sits at the county's point; a
+ * The map's filters beyond status, the same on the device and in the server's counts: a
+ * category class, an urgency, and recording time in [from, to).
+ */
+export interface TallyFilter {
+  category?: string;
+  urgency?: Urgency;
+  from?: number;
+  to?: number;
+}
+
+/**
+ * Places every county, town and village. A county without a point sits at its city's point
+ * (a development zone the outline data lacks), a town without one at its county's; a
  * village is the mean of the GPS fixes of appeals recorded there when there are any, else
  * it is set on a sunflower spiral around its town (deterministic, so it never jumps).
  */
 export function placeRegions(regions: readonly Region[], points: Readonly<Record<string, LatLng>>, fixes: ReadonlyMap<string, readonly LatLng[]> = new Map()): Map<string, Place> {
   const places = new Map<string, Place>();
-  const city = regions.find((r) => r.level === 'city');
-  const centre = city && points[city.code];
-  if (city && centre) places.set(city.code, { ...centre, source: 'data' });
+  for (const r of regions.filter((x) => x.level === 'city' || x.level === 'county')) {
+    const own = points[r.code];
+    if (own) places.set(r.code, { lat: own.lat, lng: own.lng, source: 'data' });
+  }
+  for (const r of regions.filter((x) => x.level === 'county' && !places.has(x.code))) {
+    const centre = places.get(cityOf(r.code)) ?? points[cityOf(r.code)];
+    if (centre) places.set(r.code, { lat: centre.lat, lng: centre.lng, source: 'near_parent' });
+  }
   for (const town of regions.filter((r) => r.level === 'town')) {
     const own = points[town.code];
+    const centre = places.get(countyOf(town.code));
     if (own) places.set(town.code, { lat: own.lat, lng: own.lng, source: 'data' });
     else if (centre) places.set(town.code, { lat: centre.lat, lng: centre.lng, source: 'near_parent' });
   }

@@ -1,5 +1,5 @@
 import { cstDate, cstDay, cstInstant, dayLength, weekdayOf, type WorkingHours } from './calendar';
-import type { Satisfaction } from './events';
+import type { Satisfaction, Tier } from './events';
 
 // The weekly and monthly rankings of towns and departments (as Wuhan's board publishes per
 // district), computed from the relational projection. Each figure counts what happened in
@@ -13,12 +13,18 @@ import type { Satisfaction } from './events';
 //                     unsatisfied return visit reopens one, and the rating judges the first handling);
 //   repeat rate       of those received, the share that repeat a problem: merged into another as
 //                     its duplicate, or the same village and category raised within the repeat window before;
-//   reopen rate       of those answered, the share reopened after an unsatisfied return visit.
+//   reopen rate       of those answered, the share reopened after an unsatisfied return visit;
+//   returns, reassigns of those received, the bounce-back ledger: how often they were sent back
+//                     (退回) or given to another owner (改派), counted on the unit holding them;
+//   dispatch minutes  of those received and dispatched, the mean minutes from recording to the
+//                     first assignment (Linyi's target: 3).
 
 export interface RankRow {
   id: string;
   town: string;
   dept: string | null;
+  /** The tier holding it: with `dept`, a city bureau's appeal (city) or a county bureau's (county and below). */
+  tier: Tier;
   village: string;
   category: string;
   createdAt: number;
@@ -28,6 +34,9 @@ export interface RankRow {
   satisfaction: Satisfaction | null;
   reopenCount: number;
   mergedInto: string | null;
+  returns: number;
+  reassigns: number;
+  dispatchMinutes: number | null;
 }
 
 /** A half-open interval of instants, [from, to). */
@@ -48,6 +57,9 @@ export interface UnitMetrics {
   satisfactionRate: number | null;
   repeatRate: number | null;
   reopenRate: number | null;
+  returns: number;
+  reassigns: number;
+  dispatchMinutes: number | null;
 }
 
 /** The week (Monday to Monday, China time) holding `instant`. */
@@ -107,6 +119,7 @@ export function rankUnits(all: readonly RankRow[], unitOf: (r: RankRow) => strin
     const judged = answered.filter((r) => r.onTime !== null);
     const timed = answered.filter((r) => r.handlingMinutes !== null);
     const rated = answered.filter((r) => rating(r) !== null);
+    const dispatched = received.filter((r) => r.dispatchMinutes !== null);
     return {
       unit,
       received: received.length,
@@ -117,6 +130,9 @@ export function rankUnits(all: readonly RankRow[], unitOf: (r: RankRow) => strin
       satisfactionRate: share(rated.filter((r) => rating(r) !== 'unsatisfied').length, rated.length),
       repeatRate: share(received.filter((r) => repeated.has(r.id)).length, received.length),
       reopenRate: share(answered.filter((r) => r.reopenCount > 0).length, answered.length),
+      returns: received.reduce((sum, r) => sum + r.returns, 0),
+      reassigns: received.reduce((sum, r) => sum + r.reassigns, 0),
+      dispatchMinutes: dispatched.length === 0 ? null : dispatched.reduce((sum, r) => sum + r.dispatchMinutes!, 0) / dispatched.length,
     };
   });
 }

@@ -2,10 +2,10 @@ import type { Contact } from './appeal';
 import { regionInScope, type Role, type SessionUser } from './roles';
 
 // Who may see a citizen's name and phone. Those who take the appeal in, handle it or call
-// the citizen back (village, town, the hotline desk, the department it is assigned to);
+// the citizen back (village, town, the county and city hotline desks, the department it is assigned to);
 // never leaders or administrators, and nobody at all for an anonymous appeal.
 
-const CONTACT_ROLES: readonly Role[] = ['grid_worker', 'bench_facilitator', 'village_station', 'town_official', 'city_dispatcher'];
+const CONTACT_ROLES: readonly Role[] = ['grid_worker', 'bench_facilitator', 'village_station', 'town_official', 'county_dispatcher', 'city_dispatcher'];
 
 export interface ContactContext {
   villageCode: string;

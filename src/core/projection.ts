@@ -2,7 +2,7 @@ import { isEvalCode } from './evalcode';
 import type { Channel, Kind, Urgency } from './appeal';
 import { workingMinutesBetween } from './calendar';
 import { deadlineOf, type DeadlinePolicy } from './deadline';
-import type { Satisfaction, Tier } from './events';
+import type { Satisfaction, Tier, Unreasonable } from './events';
 import { fold, type AppealState, type Stage, type Status } from './fold';
 import type { AppealSnapshot } from './doc';
 import { townOf } from './regions';
@@ -64,6 +64,16 @@ export interface AppealProjection {
   adopted: boolean;
   /** The reception-day slot booked last (null when none). */
   receptionSlot: string | null;
+  /** The bounce-back ledger: returns (退回), reassignments (改派), the responsibility review. */
+  returns: number;
+  reassigns: number;
+  review: 'pending' | 'decided' | null;
+  /** 不合理诉求: the label's state. */
+  unreasonable: Unreasonable | null;
+  /** 首接负责: the tier of the desk that first dispatched it. */
+  leadTier: Tier | null;
+  /** Minutes from recording to the first assignment (dispatch time); null until dispatched. */
+  dispatchMinutes: number | null;
 }
 
 /** What the rankings need of an appeal's history: each reply against the deadline running when it was given. */
@@ -157,6 +167,12 @@ export function project(snapshot: AppealSnapshot, policy: DeadlinePolicy, given?
     campaignId: typeof f.campaignId === 'string' ? f.campaignId : null,
     adopted: state.adopted,
     receptionSlot: state.reception?.slotId ?? null,
+    returns: state.returns,
+    reassigns: state.reassigns,
+    review: state.review,
+    unreasonable: state.unreasonable,
+    leadTier: state.leadTier,
+    dispatchMinutes: state.firstAssignedAt !== null && state.recordedAt !== null ? Math.max(0, Math.round((state.firstAssignedAt - state.recordedAt) / 60_000)) : null,
     ...outcome,
   };
 }

@@ -2,13 +2,14 @@ import { URGENCIES } from './appeal';
 import { isOpen, type Status } from './fold';
 import type { AppealProjection } from './projection';
 import type { Role, SessionUser } from './roles';
+import { userTier, worksAtTier } from './tiers';
 
 // The work queues each role opens the app to. A queue is a named filter over the local
 // projection; special governance is a view of its own (repeats.ts), listed here as a tab.
 
 export const QUEUE_IDS = [
   'mine', 'village_open', 'village_todo', 'awaiting_visit', 'new', 'assigned', 'overdue',
-  'dept_todo', 'dept_done', 'unassigned', 'escalated', 'supervised', 'special', 'all',
+  'dept_todo', 'dept_done', 'unassigned', 'escalated', 'returned', 'review', 'supervised', 'special', 'all',
 ] as const;
 export type QueueId = (typeof QUEUE_IDS)[number];
 
@@ -16,14 +17,15 @@ export const ROLE_QUEUES: Record<Role, readonly QueueId[]> = {
   grid_worker: ['village_open', 'awaiting_visit', 'mine', 'all'],
   bench_facilitator: ['mine', 'village_open', 'all'],
   village_station: ['village_todo', 'awaiting_visit', 'overdue', 'all'],
-  town_official: ['new', 'assigned', 'overdue', 'awaiting_visit', 'all'],
+  town_official: ['new', 'assigned', 'returned', 'overdue', 'awaiting_visit', 'all'],
   dept_handler: ['dept_todo', 'overdue', 'dept_done'],
-  city_dispatcher: ['unassigned', 'escalated', 'supervised', 'overdue', 'special', 'all'],
+  county_dispatcher: ['unassigned', 'escalated', 'returned', 'review', 'supervised', 'overdue', 'special', 'all'],
+  city_dispatcher: ['unassigned', 'escalated', 'returned', 'review', 'supervised', 'overdue', 'special', 'all'],
   leader: ['supervised', 'overdue', 'special', 'all'],
   admin: ['all', 'overdue', 'special'],
 };
 
-type Row = Pick<AppealProjection, 'status' | 'tier' | 'dept' | 'handler' | 'createdBy' | 'dueAt' | 'supervisionLevel'>;
+type Row = Pick<AppealProjection, 'status' | 'tier' | 'dept' | 'handler' | 'createdBy' | 'dueAt' | 'supervisionLevel' | 'returns' | 'review'>;
 
 const WAITING: readonly Status[] = ['new', 'accepted'];
 const WORKING: readonly Status[] = ['assigned', 'in_progress'];
@@ -46,7 +48,8 @@ export function inQueue(queue: QueueId, row: Row, user: SessionUser, now: number
     case 'awaiting_visit':
       return row.status === 'replied' || row.status === 'visited';
     case 'new':
-      return WAITING.includes(row.status) && row.tier !== 'city';
+      // A town's desk also sees what waits at its villages' desks.
+      return WAITING.includes(row.status) && (row.tier === 'town' || row.tier === 'village');
     case 'assigned':
       return WORKING.includes(row.status);
     case 'overdue':
@@ -56,9 +59,15 @@ export function inQueue(queue: QueueId, row: Row, user: SessionUser, now: number
     case 'dept_done':
       return !WORKING.includes(row.status) && deptRow(row, user);
     case 'unassigned':
-      return WAITING.includes(row.status);
+      // Everything waiting for dispatch at this desk or any desk below it.
+      return WAITING.includes(row.status) && worksAtTier(user, row.tier);
     case 'escalated':
-      return open && row.tier === 'city';
+      return open && row.tier === userTier(user);
+    case 'returned':
+      // Back on this desk after a department or a town said it is not theirs.
+      return WAITING.includes(row.status) && row.returns > 0 && row.tier === userTier(user);
+    case 'review':
+      return row.review === 'pending' && row.tier === userTier(user);
     case 'supervised':
       return open && row.supervisionLevel > 0;
     case 'special':

@@ -1,14 +1,14 @@
 // Administrative divisions (GB/T 2260). Codes are kept at their full 12 digits:
-// county 371324000000, town 371324102000, village 371324102201.
-// The county-level centre is the "city" tier of the appeal pipeline.
+// city 371300000000, county 371324000000, town 371324102000, village 371324102201.
+// (Before the city tier, a county was stored with level 'city'; stores migrate it.)
 
-export type RegionLevel = 'city' | 'town' | 'village';
+export type RegionLevel = 'city' | 'county' | 'town' | 'village';
 
 export interface Region {
   code: string;
   name: string;
   level: RegionLevel;
-  /** Parent's 12-digit code; null for the city. */
+  /** Parent's 12-digit code; null for the deployment's top region. */
   parent: string | null;
   /**
    * Pinyin initials of the name, one entry per character listing every reading's initial
@@ -18,7 +18,7 @@ export interface Region {
 }
 
 export interface RegionTree {
-  city: Region;
+  county: Region;
   towns: Region[];
   villages: Region[];
 }
@@ -36,27 +36,30 @@ export function isRegionCode(code: unknown): code is string {
   return typeof code === 'string' && code.length === 12 && DIGITS.test(code);
 }
 
-/** Pads a 6/9/12-digit division code to 12 digits. */
+/** Pads a 4/6/9/12-digit division code to 12 digits. */
 export function fullCode(code: string): string {
-  if (!DIGITS.test(code) || ![6, 9, 12].includes(code.length)) {
+  if (!DIGITS.test(code) || ![4, 6, 9, 12].includes(code.length)) {
     throw new Error(`Not a GB/T 2260 code: "${code}"`);
   }
   return code.padEnd(12, '0');
 }
 
+/** A city's code ends in 8 zeros; a county's 6 (a county code never ends in 00, which names its city). */
 export function levelOf(code: string): RegionLevel {
-  if (code.endsWith('000000')) return 'city';
+  if (code.endsWith('00000000')) return 'city';
+  if (code.endsWith('000000')) return 'county';
   if (code.endsWith('000')) return 'town';
   return 'village';
 }
 
+const PREFIX_DIGITS: Record<RegionLevel, number> = { city: 4, county: 6, town: 9, village: 12 };
+
 /** The significant prefix of a code: what a scope lists and what `startsWith` compares. */
 export function codePrefix(code: string): string {
-  const level = levelOf(code);
-  return level === 'city' ? code.slice(0, 6) : level === 'town' ? code.slice(0, 9) : code;
+  return code.slice(0, PREFIX_DIGITS[levelOf(code)]);
 }
 
-/** The prefix of a county (6 digits) or a town (12, ending 000): what its villages' codes start with. */
+/** The prefix of a city (4 or 6 digits), a county (6) or a town (12, ending 000): what its villages' codes start with. */
 export function regionPrefix(region: string): string {
   return codePrefix(region.padEnd(12, '0'));
 }
@@ -70,25 +73,29 @@ export function townOf(villageCode: string): string {
   return villageCode.slice(0, 9) + '000';
 }
 
-export function cityOf(code: string): string {
+export function countyOf(code: string): string {
   return code.slice(0, 6) + '000000';
 }
 
+export function cityOf(code: string): string {
+  return code.slice(0, 4) + '00000000';
+}
+
 /**
- * Builds the city → town → village tree from raw rows, checking that every code is
+ * Builds the county → town → village tree from raw rows, checking that every code is
  * well-formed and sits under its parent. Order is by code so every replica agrees.
  */
 export function buildRegionTree(raw: RawDivision): RegionTree {
-  const cityCode = fullCode(raw.county.code);
-  if (levelOf(cityCode) !== 'city') throw new Error(`County code ${raw.county.code} is not a county`);
-  const prefix = cityCode.slice(0, 6);
-  const city: Region = { code: cityCode, name: raw.county.name, level: 'city', parent: null };
+  const countyCode = fullCode(raw.county.code);
+  if (levelOf(countyCode) !== 'county') throw new Error(`County code ${raw.county.code} is not a county`);
+  const prefix = countyCode.slice(0, 6);
+  const county: Region = { code: countyCode, name: raw.county.name, level: 'county', parent: null };
 
   const towns = raw.towns
     .map((t): Region => {
       const code = fullCode(t.code);
       if (!code.startsWith(prefix) || levelOf(code) !== 'town') throw new Error(`Town ${t.code} is not in county ${prefix}`);
-      return { code, name: t.name, level: 'town', parent: cityCode };
+      return { code, name: t.name, level: 'town', parent: countyCode };
     })
     .sort(byCode);
   const townCodes = new Set(towns.map((t) => t.code));
@@ -103,7 +110,7 @@ export function buildRegionTree(raw: RawDivision): RegionTree {
     })
     .sort(byCode);
 
-  return { city, towns, villages };
+  return { county, towns, villages };
 }
 
 function byCode(a: Region, b: Region): number {
@@ -113,7 +120,7 @@ function byCode(a: Region, b: Region): number {
 /** Flat index for lookups; the tree's arrays stay the source of order. */
 export function indexRegions(tree: RegionTree): Map<string, Region> {
   const map = new Map<string, Region>();
-  for (const r of [tree.city, ...tree.towns, ...tree.villages]) map.set(r.code, r);
+  for (const r of [tree.county, ...tree.towns, ...tree.villages]) map.set(r.code, r);
   return map;
 }
 

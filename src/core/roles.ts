@@ -6,13 +6,16 @@ export const ROLES = [
   'village_station',
   'town_official',
   'dept_handler',
+  /** A county platform's dispatcher (县级调度): its scope is a county (6 digits). */
+  'county_dispatcher',
+  /** The city center's dispatcher (市级调度): its scope is a city (4 digits). */
   'city_dispatcher',
   'leader',
   'admin',
 ] as const;
 export type Role = (typeof ROLES)[number];
 
-/** What a user may see and touch: region-code prefixes (6/9/12 digits) and departments. */
+/** What a user may see and touch: region-code prefixes (4/6/9/12 digits: city, county, town, village) and departments. */
 export interface Scope {
   regions: string[];
   departments: string[];
@@ -27,11 +30,13 @@ export interface SessionUser {
 }
 
 /** Roles that take in appeals: in the field, at the station or the hotline, and leaders on reception days. */
-export const RECORDING_ROLES: readonly Role[] = ['grid_worker', 'bench_facilitator', 'village_station', 'town_official', 'city_dispatcher', 'leader', 'admin'];
-/** Who reads the governance reports: the city center, leaders, and towns and departments for their own rows. */
-export const REPORT_ROLES: readonly Role[] = ['town_official', 'dept_handler', 'city_dispatcher', 'leader', 'admin'];
+export const RECORDING_ROLES: readonly Role[] = ['grid_worker', 'bench_facilitator', 'village_station', 'town_official', 'county_dispatcher', 'city_dispatcher', 'leader', 'admin'];
+/** Who reads the governance reports: the dispatch centers, leaders, and towns and departments for their own rows. */
+export const REPORT_ROLES: readonly Role[] = ['town_official', 'dept_handler', 'county_dispatcher', 'city_dispatcher', 'leader', 'admin'];
 /** Who speaks for the government in public: publishes on the board and moderates citizens' comments. */
-export const PUBLISH_ROLES: readonly Role[] = ['town_official', 'city_dispatcher'];
+export const PUBLISH_ROLES: readonly Role[] = ['town_official', 'county_dispatcher', 'city_dispatcher'];
+/** Who dispatches (派单): each at its own tier's desk. */
+export const DISPATCH_ROLES: readonly Role[] = ['village_station', 'town_official', 'county_dispatcher', 'city_dispatcher'];
 
 export function isRole(s: unknown): s is Role {
   return typeof s === 'string' && (ROLES as readonly string[]).includes(s);

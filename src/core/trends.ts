@@ -1,7 +1,8 @@
 import { weekOf, type Period } from './metrics';
+import { countyOf } from './regions';
 
-// Weekly volumes by category and by town, a flag on what is rising, and next week's volume
-// per town. The rules are deliberately simple enough to explain on the screen:
+// Weekly volumes by category and by area (town; county for a city), a flag on what is
+// rising, and next week's volume per area. The rules are deliberately simple enough to explain on the screen:
 //   rising    the last complete week holds at least `minCount` appeals, at least `ratio`
 //             times the mean of the `baseline` weeks before it, and exceeds that mean by more
 //             than `sigmas` × √mean (a count's ordinary week-to-week swing, as for Poisson counts);
@@ -97,4 +98,31 @@ export function forecast(series: readonly number[], rule: TrendRule): Forecast {
     tested++;
   }
   return { next, error: tested ? errors / tested : null, naiveError: tested ? naive / tested : null, tested };
+}
+
+export interface AreaTrend extends Rising, Forecast {
+  key: string;
+  counts: number[];
+  total: number;
+  /** Recorded so far in the week forecast. */
+  soFar: number;
+}
+
+/** What an area is, for trends: a town's code, or its county's (12 digits). */
+export const AREA_KEYS = {
+  town: (r: { town: string }) => r.town,
+  county: (r: { village: string }) => countyOf(r.village),
+} as const;
+
+/**
+ * Per area (`keyOf`: a town or a county), the weekly counts, whether the last week rose,
+ * next week's forecast with its back-tested error, and the count so far in that next week;
+ * rising areas first, then the busiest.
+ */
+export function areaTrends<R extends { createdAt: number }>(rows: readonly R[], { weeks, next }: TrendWeeks, keyOf: (r: R) => string, rule: TrendRule): AreaTrend[] {
+  const soFar = new Map<string, number>();
+  for (const r of rows) if (r.createdAt >= next.from && r.createdAt < next.to) soFar.set(keyOf(r), (soFar.get(keyOf(r)) ?? 0) + 1);
+  return [...weeklyCounts(rows, weeks, keyOf)]
+    .map(([key, counts]) => ({ key, counts, total: counts.reduce((a, b) => a + b, 0), ...rising(counts, rule), ...forecast(counts, rule), soFar: soFar.get(key) ?? 0 }))
+    .sort((a, b) => Number(b.rising) - Number(a.rising) || b.total - a.total || (a.key < b.key ? -1 : 1));
 }

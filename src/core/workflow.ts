@@ -1,8 +1,9 @@
 import type { Channel, Kind, Urgency } from './appeal';
 import { extensionRoom, type AppealTerms, type DeadlinePolicy } from './deadline';
-import { TIERS, type AppealEvent, type EventType, type Tier } from './events';
-import { fold, refusal, step, type AppealState, type ConflictReason } from './fold';
-import { PUBLISH_ROLES, regionInScope, type Role, type SessionUser } from './roles';
+import { assignedTier, TIERS, type AppealEvent, type EventType, type Tier } from './events';
+import { fold, NEXT_TIER, refusal, RETURNS_BEFORE_REVIEW, step, TIER_RANK, type AppealState, type ConflictReason } from './fold';
+import { DISPATCH_ROLES, PUBLISH_ROLES, regionInScope, type Role, type SessionUser } from './roles';
+import { atLeast, scopeTier, userTier, worksAtTier } from './tiers';
 
 // Who may do what to an appeal. The server refuses pushed events with `authorize`; the
 // UI offers exactly the actions `availableActions` returns. One table, both sides.
@@ -17,68 +18,110 @@ export type Denial =
   | 'extension_too_long'
   | 'own_request'
   | 'not_original_channel'
-  | 'not_suggestion';
+  | 'not_suggestion'
+  | 'top_tier'
+  | 'wrong_destination'
+  | 'not_sender'
+  | 'not_above'
+  | 'wrong_desk';
 
 /** Actions a person takes (the scanner's `warned` is the system's alone). */
 export const ACTIONS = [
   'accepted', 'assigned', 'started', 'escalated', 'replied', 'extension_requested', 'extension_decided',
   'supervised', 'visited', 'reopened', 'closed', 'merged', 'commented', 'published', 'unpublished',
   'adopted', 'reception_booked', 'reception_held',
+  'reassigned', 'returned', 'reviewed', 'unreasonable_requested', 'unreasonable_decided',
 ] as const satisfies readonly EventType[];
 export type Action = (typeof ACTIONS)[number];
 
-const TIER_RANK: Record<Tier, number> = { village: 0, town: 1, city: 2 };
-
-/** The highest tier each role works at; roles absent here act on no tier (e.g. grid workers). */
-const ROLE_TIER: Partial<Record<Role, Tier>> = { village_station: 'village', town_official: 'town', city_dispatcher: 'city', leader: 'city' };
+const CENTERS: readonly Role[] = ['county_dispatcher', 'city_dispatcher'];
+/** Who handles what they are given: every desk and the departments. */
+const HANDLERS: readonly Role[] = [...DISPATCH_ROLES, 'dept_handler'];
 
 /**
- * The matrix. `tier` means the role must work at the appeal's current tier (see ROLE_TIER);
- * `assignee` means the user must be who the appeal is assigned to.
+ * The matrix. `tier` means the user must work at the appeal's current tier or above it
+ * (tiers.ts); `assignee` means the user must be who the appeal is assigned to; `sender` means
+ * the dispatcher whose desk sent it, or one above.
  */
-export const MATRIX: Record<Action, { roles: readonly Role[]; rule: 'any' | 'tier' | 'assignee' }> = {
-  accepted: { roles: ['village_station', 'town_official', 'city_dispatcher'], rule: 'tier' },
-  assigned: { roles: ['village_station', 'town_official', 'city_dispatcher'], rule: 'tier' },
-  started: { roles: ['village_station', 'town_official', 'dept_handler', 'city_dispatcher'], rule: 'assignee' },
-  replied: { roles: ['village_station', 'town_official', 'dept_handler', 'city_dispatcher'], rule: 'assignee' },
-  extension_requested: { roles: ['village_station', 'town_official', 'dept_handler', 'city_dispatcher'], rule: 'assignee' },
-  escalated: { roles: ['village_station', 'town_official', 'dept_handler'], rule: 'tier' },
-  extension_decided: { roles: ['town_official', 'city_dispatcher', 'leader'], rule: 'tier' },
-  supervised: { roles: ['city_dispatcher', 'leader'], rule: 'any' },
-  visited: { roles: ['grid_worker', 'village_station', 'town_official', 'city_dispatcher'], rule: 'any' },
+export const MATRIX: Record<Action, { roles: readonly Role[]; rule: 'any' | 'tier' | 'assignee' | 'sender' }> = {
+  accepted: { roles: DISPATCH_ROLES, rule: 'tier' },
+  assigned: { roles: DISPATCH_ROLES, rule: 'tier' },
+  reassigned: { roles: DISPATCH_ROLES, rule: 'sender' },
+  reviewed: { roles: DISPATCH_ROLES, rule: 'tier' },
+  started: { roles: HANDLERS, rule: 'assignee' },
+  replied: { roles: HANDLERS, rule: 'assignee' },
+  returned: { roles: ['town_official', 'dept_handler', 'county_dispatcher'], rule: 'assignee' },
+  extension_requested: { roles: HANDLERS, rule: 'assignee' },
+  unreasonable_requested: { roles: HANDLERS, rule: 'assignee' },
+  // Decided one level above the tier that holds the case (checked in `authorize`).
+  unreasonable_decided: { roles: [...CENTERS, 'town_official', 'leader'], rule: 'any' },
+  escalated: { roles: ['village_station', 'town_official', 'county_dispatcher', 'dept_handler'], rule: 'tier' },
+  extension_decided: { roles: ['town_official', ...CENTERS, 'leader'], rule: 'tier' },
+  supervised: { roles: [...CENTERS, 'leader'], rule: 'any' },
+  visited: { roles: ['grid_worker', ...DISPATCH_ROLES], rule: 'any' },
   // Whoever hears "unsatisfied" on the return visit sends it back for redo, at any tier.
-  reopened: { roles: ['village_station', 'town_official', 'city_dispatcher'], rule: 'any' },
-  closed: { roles: ['village_station', 'town_official', 'city_dispatcher'], rule: 'tier' },
-  merged: { roles: ['town_official', 'city_dispatcher'], rule: 'tier' },
-  // Publishing speaks for the government in public: the town and the city center.
+  reopened: { roles: DISPATCH_ROLES, rule: 'any' },
+  closed: { roles: DISPATCH_ROLES, rule: 'tier' },
+  merged: { roles: ['town_official', ...CENTERS], rule: 'tier' },
+  // Publishing speaks for the government in public: the town and the dispatch centers.
   published: { roles: PUBLISH_ROLES, rule: 'any' },
   unpublished: { roles: PUBLISH_ROLES, rule: 'any' },
-  adopted: { roles: ['town_official', 'city_dispatcher', 'leader'], rule: 'any' },
+  adopted: { roles: ['town_official', ...CENTERS, 'leader'], rule: 'any' },
   // Booking is done for the citizen by whoever takes appeals in; the host records the outcome.
-  reception_booked: { roles: ['grid_worker', 'village_station', 'town_official', 'city_dispatcher'], rule: 'any' },
-  reception_held: { roles: ['town_official', 'city_dispatcher', 'leader'], rule: 'any' },
-  commented: { roles: ['grid_worker', 'bench_facilitator', 'village_station', 'town_official', 'dept_handler', 'city_dispatcher', 'leader', 'admin'], rule: 'any' },
+  reception_booked: { roles: ['grid_worker', ...DISPATCH_ROLES], rule: 'any' },
+  reception_held: { roles: ['town_official', ...CENTERS, 'leader'], rule: 'any' },
+  commented: { roles: ['grid_worker', 'bench_facilitator', ...HANDLERS, 'leader', 'admin'], rule: 'any' },
 };
 
 export function isAction(t: string): t is Action {
   return (ACTIONS as readonly string[]).includes(t);
 }
 
-/** Whether `user` is who the appeal is now assigned to. */
+/** Departments exist at the county and at the city: one given below the county is the county's bureau. */
+function bureauTier(tier: Tier): Tier {
+  return tier === 'city' ? 'city' : 'county';
+}
+
+/**
+ * Whether `user` is who the appeal is now assigned to: its named handler, else its department
+ * at its tier (the county's bureau or the city's), else the desk of its tier.
+ */
 export function isAssignee(user: SessionUser, state: AppealState): boolean {
   if (state.handler) return state.handler === user.id;
-  if (state.dept) return user.role === 'dept_handler' && user.scope.departments.includes(state.dept);
-  return user.role !== 'dept_handler' && ROLE_TIER[user.role] === state.tier;
+  if (state.dept) return user.role === 'dept_handler' && user.scope.departments.includes(state.dept) && scopeTier(user.scope) === bureauTier(state.tier);
+  return user.role !== 'dept_handler' && userTier(user) === state.tier;
 }
 
-function worksAtTier(role: Role, tier: Tier): boolean {
-  const top = ROLE_TIER[role];
-  return top !== undefined && TIER_RANK[tier] <= TIER_RANK[top];
+/** The tiers `user` may assign an appeal to: its own and those below it. */
+export function assignableTiers(user: Pick<SessionUser, 'role' | 'scope'>): Tier[] {
+  return TIERS.filter((tier) => worksAtTier(user, tier));
 }
 
-/** The tiers a role may assign an appeal to: its own and those below it. */
-export function assignableTiers(role: Role): Tier[] {
-  return TIERS.filter((tier) => worksAtTier(role, tier));
+/** The deployment's top tier: a county's platform, or the city's center. */
+export function topTier(policy: DeadlinePolicy): Tier {
+  return policy.topTier ?? 'county';
+}
+
+/** The dispatcher at the deployment's top desk: whom the server's own intakes (hotline partners, public pages) record as. */
+export function topDeskRole(policy: DeadlinePolicy): Role {
+  return topTier(policy) === 'city' ? 'city_dispatcher' : 'county_dispatcher';
+}
+
+/** Where escalating from `tier` goes, or null at the deployment's top (the screen names it before confirming). */
+export function escalationTarget(tier: Tier, policy: DeadlinePolicy): Tier | null {
+  const next = NEXT_TIER[tier];
+  return next !== null && TIER_RANK[next] <= TIER_RANK[topTier(policy)] ? next : null;
+}
+
+/**
+ * Where a return sends the appeal: back to the desk that sent it, or, when this return makes
+ * RETURNS_BEFORE_REVIEW, to the dispatcher above that desk for review (the top reviews its own).
+ */
+export function returnTarget(state: AppealState, policy: DeadlinePolicy): Tier | null {
+  if (!state.sentBy) return null;
+  const desk = state.sentBy.tier;
+  if (state.review !== null || state.returns + 1 < RETURNS_BEFORE_REVIEW) return desk;
+  return escalationTarget(desk, policy) ?? desk;
 }
 
 export interface AppealContext extends AppealTerms {
@@ -99,10 +142,26 @@ export function authorize(user: SessionUser, appeal: AppealContext, state: Appea
   if (!rule.roles.includes(user.role)) return 'role_not_allowed';
   if (!regionInScope(user.scope, appeal.villageCode)) return 'out_of_scope';
   // A department handler escalates only what it was given: "beyond our remit".
-  if (event.type === 'escalated' && user.role === 'dept_handler') return isAssignee(user, state) ? null : 'not_assignee';
-  if (rule.rule === 'tier' && !worksAtTier(user.role, state.tier)) return 'wrong_tier';
+  if (event.type === 'escalated' && user.role === 'dept_handler') return isAssignee(user, state) ? destinationDenial(event, state, policy) : 'not_assignee';
+  if (rule.rule === 'tier' && !worksAtTier(user, state.tier)) return 'wrong_tier';
+  // 上报 is the desk holding the case sending it up: a desk above it would just take it.
+  if (event.type === 'escalated' && userTier(user) !== state.tier) return 'wrong_tier';
   if (rule.rule === 'assignee' && !isAssignee(user, state)) return 'not_assignee';
-  if (event.type === 'assigned' && !worksAtTier(user.role, event.tier)) return 'assign_above_role';
+  if (rule.rule === 'sender' && !(state.sentBy && worksAtTier(user, state.sentBy.tier))) return 'not_sender';
+  const destination = destinationDenial(event, state, policy);
+  if (destination) return destination;
+  if (event.type === 'assigned' || event.type === 'reassigned' || event.type === 'reviewed') {
+    if (!worksAtTier(user, event.type === 'assigned' ? assignedTier(event) : event.to)) return 'assign_above_role';
+    // A sender names its own desk: a return will come back there.
+    if (event.from !== undefined && event.from !== userTier(user)) return 'wrong_desk';
+  }
+  if (event.type === 'unreasonable_decided') {
+    if (state.unreasonableBy === user.id) return 'own_request';
+    const own = userTier(user);
+    // At the deployment's top there is no desk above: its leaders decide.
+    const topLeader = user.role === 'leader' && own === state.tier && state.tier === topTier(policy);
+    if (own === null || (TIER_RANK[own] <= TIER_RANK[state.tier] && !topLeader)) return 'not_above';
+  }
   if (event.type === 'extension_decided' && state.extensionRequestedBy === user.id) return 'own_request';
   // Approval grants at most what was asked for.
   if (event.type === 'extension_decided' && event.approved && state.extensionRequested !== null && event.days > state.extensionRequested) return 'extension_too_long';
@@ -117,15 +176,39 @@ export function authorize(user: SessionUser, appeal: AppealContext, state: Appea
   return null;
 }
 
+/** Whether an escalation or a return goes where the rules send it (the deployment's tiers, the review rule). */
+function destinationDenial(event: AppealEvent, state: AppealState, policy: DeadlinePolicy): Denial | null {
+  if (event.type === 'escalated') {
+    const target = escalationTarget(state.tier, policy);
+    if (target === null) return 'top_tier';
+    return event.to !== undefined && event.to !== target ? 'wrong_destination' : null;
+  }
+  if (event.type === 'returned') return event.to === returnTarget(state, policy) ? null : 'wrong_destination';
+  return null;
+}
+
 /** A stand-in event for asking "could this user do X now?" before they fill in the form. */
-function probe(type: Action, user: SessionUser, appeal: AppealContext, state: AppealState): AppealEvent {
+function probe(type: Action, user: SessionUser, appeal: AppealContext, state: AppealState, policy: DeadlinePolicy): AppealEvent {
   const base = { id: '00000000-0000-7000-8000-000000000000', actor: user.id, role: user.role, at: 0 };
+  const own = userTier(user) ?? 'village';
+  // Offered where the user could take it: its own tier's desk, or the appeal's when that is lower.
+  const here = atLeast(own, state.tier) ? state.tier : own;
   switch (type) {
     case 'assigned':
-      return { ...base, type, tier: ROLE_TIER[user.role] === 'village' ? 'village' : state.tier };
+      return { ...base, type, to: here, from: own };
+    case 'reassigned':
+      return { ...base, type, to: here, from: own, reason: '-' };
+    case 'reviewed':
+      return { ...base, type, to: here, from: own, note: '-' };
     case 'escalated':
+      return { ...base, type, reason: '-', to: escalationTarget(state.tier, policy) ?? state.tier };
+    case 'returned':
+      return { ...base, type, reason: '-', to: returnTarget(state, policy) ?? state.tier };
     case 'reopened':
+    case 'unreasonable_requested':
       return { ...base, type, reason: '-' };
+    case 'unreasonable_decided':
+      return { ...base, type, approved: false };
     case 'replied':
       return { ...base, type, note: '-', via: appeal.channel };
     case 'extension_requested':
@@ -154,7 +237,7 @@ function probe(type: Action, user: SessionUser, appeal: AppealContext, state: Ap
 /** The actions to offer `user` on this appeal: allowed by the state machine and by the matrix. */
 export function availableActions(user: SessionUser, appeal: AppealContext, state: AppealState, policy: DeadlinePolicy): Action[] {
   return ACTIONS.filter((type) => {
-    const e = probe(type, user, appeal, state);
+    const e = probe(type, user, appeal, state, policy);
     return refusal(state, e) === null && authorize(user, appeal, state, e, policy) === null;
   });
 }

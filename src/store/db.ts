@@ -1,4 +1,4 @@
-import { Dexie, type EntityTable, type Table } from 'dexie';
+import { Dexie, type EntityTable, type Table, type Transaction } from 'dexie';
 import yDexie from 'y-dexie';
 import type * as Y from 'yjs';
 import type { Contact } from '../core/appeal';
@@ -99,13 +99,24 @@ const SCHEMA: Record<string, string>[] = [
     meetings: 'id, village, town, heldOn',
     files: 'hash, pending',
   },
+  // The city tier: a county was stored with level 'city'; it is a county now (see UPGRADES).
+  {},
 ];
 export const SCHEMA_VERSION = SCHEMA.length;
+
+/** Data rewritten when a device first opens a version (by 1-based version number). */
+const UPGRADES: Record<number, (tx: Transaction) => Promise<unknown>> = {
+  5: (tx) => tx.table('regions').where('level').equals('city').modify({ level: 'county' }),
+};
 
 /** Opens the device's database; `version` below the latest is for upgrade tests only. */
 export function openDb(name = 'minsheng', version = SCHEMA_VERSION): MinshengDB {
   const db = new Dexie(name, { addons: [yDexie] }) as MinshengDB;
-  SCHEMA.slice(0, version).forEach((stores, i) => db.version(i + 1).stores(stores));
+  SCHEMA.slice(0, version).forEach((stores, i) => {
+    const step = db.version(i + 1).stores(stores);
+    const upgrade = UPGRADES[i + 1];
+    if (upgrade) step.upgrade(upgrade);
+  });
   return db;
 }
 

@@ -49,9 +49,9 @@ export function villageNames(db: MinshengDB): Observable<Map<string, string>> {
   return liveQuery(async () => new Map((await db.regions.where('level').equals('village').toArray()).map((r) => [r.code, shortVillageName(r.name)])));
 }
 
-/** The city (county) the device's division list belongs to, once regions are loaded. */
-export function cityRegion(db: MinshengDB): Promise<Region | undefined> {
-  return db.regions.where('level').equals('city').first();
+/** The (first) county the device's division list holds, once regions are loaded. */
+export function countyRegion(db: MinshengDB): Promise<Region | undefined> {
+  return db.regions.where('level').equals('county').first();
 }
 
 // ---- Queues --------------------------------------------------------------------------------

@@ -153,8 +153,8 @@ export class RecordFormModel {
   }
 
   #loadCountyPoints(rows: Region[]): void {
-    const city = rows.find((r) => r.level === 'city');
-    if (city) void loadCountyMap(city.code).then((m) => (this.#countyPoints = m?.points ?? {}));
+    const county = rows.find((r) => r.level === 'county');
+    if (county) void loadCountyMap(county.code).then((m) => (this.#countyPoints = m?.points ?? {}));
   }
 
   regionName(code: string | null): string {

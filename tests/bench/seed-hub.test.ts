@@ -33,7 +33,7 @@ describe('seeding through the hub', () => {
       expect(recorded).toMatchObject({ type: 'recorded', role: 'grid_worker' });
       const roleOf = (type: string) => (snapshot.events.find((e) => (e as { type: string }).type === type) as { role: string } | undefined)?.role;
       if (roleOf('accepted')) expect(roleOf('accepted')).toBe('town_official');
-      if (roleOf('visited')) expect(roleOf('visited')).toBe('city_dispatcher');
+      if (roleOf('visited')) expect(roleOf('visited')).toBe('county_dispatcher');
       if (state.dept && roleOf('replied')) expect(roleOf('replied')).toBe('dept_handler');
     }
     const statuses = new Set(seeded.appeals.map((a) => fold(a.snapshot.events, a.snapshot.id).status));

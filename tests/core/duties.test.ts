@@ -128,17 +128,31 @@ describe('special governance', () => {
 describe('queues', () => {
   const town: SessionUser = { id: 'u-town', username: 't', displayName: 't', role: 'town_official', scope: { regions: ['371324102'], departments: [] } };
   const dept: SessionUser = { id: 'u-dept', username: 'd', displayName: 'd', role: 'dept_handler', scope: { regions: ['371324'], departments: ['water'] } };
-  const row = (over: Partial<Parameters<typeof inQueue>[1]> = {}) => ({ status: 'new' as const, tier: 'village' as const, dept: null, handler: null, createdBy: 'u-grid', dueAt: null, supervisionLevel: 0, ...over });
+  const row = (over: Partial<Parameters<typeof inQueue>[1]> = {}): Parameters<typeof inQueue>[1] => ({ status: 'new', tier: 'village', dept: null, handler: null, createdBy: 'u-grid', dueAt: null, supervisionLevel: 0, returns: 0, review: null, ...over });
   const now = cst(2026, 11, 25, 12);
 
   it('the town sees new, assigned, overdue and awaiting-visit work', () => {
-    expect(ROLE_QUEUES.town_official).toEqual(['new', 'assigned', 'overdue', 'awaiting_visit', 'all']);
+    expect(ROLE_QUEUES.town_official).toEqual(['new', 'assigned', 'returned', 'overdue', 'awaiting_visit', 'all']);
     expect(inQueue('new', row(), town, now)).toBe(true);
-    expect(inQueue('new', row({ tier: 'city' }), town, now)).toBe(false);
+    expect(inQueue('new', row({ tier: 'county' }), town, now)).toBe(false);
     expect(inQueue('assigned', row({ status: 'in_progress' }), town, now)).toBe(true);
     expect(inQueue('overdue', row({ dueAt: now - 1 }), town, now)).toBe(true);
     expect(inQueue('overdue', row({ dueAt: now - 1, status: 'closed' }), town, now)).toBe(false);
     expect(inQueue('awaiting_visit', row({ status: 'replied' }), town, now)).toBe(true);
+  });
+
+  it('a dispatch center sees what waits at its desk or below, what is on its desk, returned to it and under its review', () => {
+    const county: SessionUser = { id: 'u-county', username: 'c', displayName: 'c', role: 'county_dispatcher', scope: { regions: ['371324'], departments: [] } };
+    const city: SessionUser = { id: 'u-city', username: 'y', displayName: 'y', role: 'city_dispatcher', scope: { regions: ['3713'], departments: [] } };
+    expect(inQueue('unassigned', row(), county, now)).toBe(true);
+    expect(inQueue('unassigned', row({ tier: 'city', status: 'accepted' }), county, now)).toBe(false);
+    expect(inQueue('unassigned', row({ tier: 'city', status: 'accepted' }), city, now)).toBe(true);
+    expect(inQueue('escalated', row({ tier: 'county', status: 'accepted' }), county, now)).toBe(true);
+    expect(inQueue('escalated', row({ tier: 'town', status: 'accepted' }), county, now)).toBe(false);
+    expect(inQueue('returned', row({ tier: 'county', status: 'accepted', returns: 1 }), county, now)).toBe(true);
+    expect(inQueue('returned', row({ tier: 'county', status: 'accepted', returns: 0 }), county, now)).toBe(false);
+    expect(inQueue('review', row({ tier: 'city', status: 'accepted', review: 'pending' }), city, now)).toBe(true);
+    expect(inQueue('review', row({ tier: 'city', status: 'accepted', review: 'pending' }), county, now)).toBe(false);
   });
 
   it('a department sees only its own department’s work', () => {

@@ -61,6 +61,11 @@ export const PAYLOAD: { [K in EventType]: Omit<Extract<AppealEvent, { type: K }>
   adopted: {},
   reception_booked: { slotId: '01890a5d-ac96-774b-bcce-b302099a8058', startsAt: 1_700_100_000_000, host: '县长 王明' },
   reception_held: { slotId: '01890a5d-ac96-774b-bcce-b302099a8058', note: '当面答复，群众认可' },
+  reassigned: { to: 'village', reason: '应由村里办' },
+  returned: { reason: '不属本单位职责', to: 'village' },
+  reviewed: { to: 'village', note: '研判：由村里办理' },
+  unreasonable_requested: { reason: '诉求超出政策范围' },
+  unreasonable_decided: { approved: true },
 };
 
 let clock = 1_700_000_000_000;
@@ -71,5 +76,8 @@ export function ev<T extends EventType>(
   over: Partial<Extract<AppealEvent, { type: T }>> = {},
   actor: { id: string; role: EventRole } = type === 'warned' ? { id: SYSTEM, role: SYSTEM } : { id: townOfficial.id, role: townOfficial.role },
 ): AppealEvent {
-  return { id: newId(), type, actor: actor.id, role: actor.role, at: clock++, ...PAYLOAD[type], ...over } as AppealEvent;
+  const payload: Record<string, unknown> = { ...PAYLOAD[type] };
+  // An assignment names its tier one way: `to` (now) replaces the legacy `tier`.
+  if ('to' in over) delete payload.tier;
+  return { id: newId(), type, actor: actor.id, role: actor.role, at: clock++, ...payload, ...over } as AppealEvent;
 }

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import * as Y from 'yjs';
 import { describe, expect, it } from 'vitest';
 import { appendEvent, eventsOf, writeNewAppeal } from '../../src/core/doc';
-import { EVENT_TYPES, SATISFACTION, TIERS, isAppealEvent, type AppealEvent, type EventType } from '../../src/core/events';
+import { EVENT_TYPES, LEGACY_TIERS, SATISFACTION, TIERS, isAppealEvent, type AppealEvent, type EventType } from '../../src/core/events';
 import { STATUSES, fold, initialState, isOpen, refusal, type Status } from '../../src/core/fold';
 import { newId } from '../../src/core/id';
 import { MAX_EVENT_NOTE_CHARS } from '../../src/core/limits';
@@ -34,6 +34,19 @@ const ALLOWED_FROM: Record<Exclude<EventType, 'recorded'>, Status[]> = {
   adopted: ['accepted', 'assigned', 'in_progress', 'replied', 'visited', 'closed'],
   reception_booked: OPEN,
   reception_held: [],
+  reassigned: WORKING,
+  // Back to the desk that sent it: the paths to a working status assigned it from the village desk.
+  returned: WORKING,
+  // Each also needs what a plain path lacks (see NEEDS): a sender, a pending review, a request.
+  reviewed: [],
+  unreasonable_requested: WORKING,
+  unreasonable_decided: [],
+};
+/** Statuses the state machine allows an event from, where a plain path still lacks its precondition, and the reason given. */
+const NEEDS: Partial<Record<Exclude<EventType, 'recorded'>, { from: Status[]; reason: string }>> = {
+  returned: { from: ['accepted'], reason: 'nothing_to_return' },
+  reviewed: { from: ['accepted'], reason: 'not_under_review' },
+  unreasonable_decided: { from: OPEN, reason: 'no_label_request' },
 };
 /** Status after an allowed event; null = unchanged. */
 const NEXT: Record<Exclude<EventType, 'recorded'>, Status | null> = {
@@ -56,6 +69,11 @@ const NEXT: Record<Exclude<EventType, 'recorded'>, Status | null> = {
   adopted: null,
   reception_booked: null,
   reception_held: null,
+  reassigned: 'assigned',
+  returned: 'accepted',
+  reviewed: 'assigned',
+  unreasonable_requested: null,
+  unreasonable_decided: null,
 };
 
 /** Events that bring a fresh appeal to `status`. The visit's rating suits the event tried next. */
@@ -109,7 +127,8 @@ describe('fold: transition table', () => {
     } else {
       expect(s.applied).toBe(path.length);
       expect(s.status).toBe(from);
-      expect(s.conflicts).toEqual([{ index: path.length, eventId: e.id, type, actor: e.actor, reason: 'invalid_transition', status: from }]);
+      const reason = NEEDS[type]?.from.includes(from) ? NEEDS[type].reason : 'invalid_transition';
+      expect(s.conflicts).toEqual([{ index: path.length, eventId: e.id, type, actor: e.actor, reason, status: from }]);
       // A refused event leaves the rest of the state as it was.
       expect({ ...s, conflicts: [] }).toEqual({ ...before, conflicts: [] });
     }
@@ -146,26 +165,29 @@ describe('fold: transition table', () => {
 });
 
 describe('fold: escalation', () => {
-  it('climbs village → town → city, then refuses with top_tier', () => {
-    const esc = [ev('escalated'), ev('escalated'), ev('escalated')];
+  it('climbs village → town → county → city, then refuses with top_tier', () => {
+    const esc = [ev('escalated'), ev('escalated'), ev('escalated'), ev('escalated')];
     const tiers: string[] = [];
     const events = [ev('recorded'), ev('assigned', { tier: 'village', dept: 'transport', handler: newId() })];
     for (const e of esc) {
       events.push(e);
       tiers.push(fold(events).tier);
     }
-    expect(tiers).toEqual(['town', 'city', 'city']);
+    expect(tiers).toEqual(['town', 'county', 'city', 'city']);
     const s = fold(events);
     expect(s.status).toBe('accepted');
     expect(s.dept).toBeNull();
     expect(s.handler).toBeNull();
-    expect(s.conflicts).toEqual([{ index: 4, eventId: esc[2]!.id, type: 'escalated', actor: esc[2]!.actor, reason: 'top_tier', status: 'accepted' }]);
+    expect(s.conflicts).toEqual([{ index: 5, eventId: esc[3]!.id, type: 'escalated', actor: esc[3]!.actor, reason: 'top_tier', status: 'accepted' }]);
   });
 
-  it('an appeal assigned straight to the city cannot escalate', () => {
-    const s = fold([ev('recorded'), ev('assigned', { tier: 'city' }), ev('escalated')]);
+  it('an appeal assigned straight to the city cannot escalate; an older event’s “city” was the county, which can', () => {
+    const s = fold([ev('recorded'), ev('assigned', { to: 'city' }), ev('escalated')]);
     expect(s.tier).toBe('city');
     expect(s.conflicts.map((c) => c.reason)).toEqual(['top_tier']);
+    const legacy = fold([ev('recorded'), ev('assigned', { tier: 'city' }), ev('escalated')]);
+    expect(legacy.tier).toBe('city');
+    expect(legacy.conflicts).toEqual([]);
   });
 
   it('escalating from a status it is not allowed from is invalid_transition, not top_tier', () => {
@@ -383,7 +405,11 @@ describe('fold: duplicates and malformed events', () => {
   it('well-formed events of every type pass the shape check, with optional fields', () => {
     for (const type of EVENT_TYPES) expect(isAppealEvent(ev(type)), type).toBe(true);
     for (const role of ROLES) expect(isAppealEvent(ev('commented', {}, { id: 'x', role }))).toBe(true);
-    for (const tier of TIERS) expect(isAppealEvent(ev('assigned', { tier, dept: 'water', handler: newId(), note: '' }))).toBe(true);
+    for (const to of TIERS) expect(isAppealEvent(ev('assigned', { to, from: to, dept: 'water', handler: newId(), note: '' }))).toBe(true);
+    for (const tier of LEGACY_TIERS) expect(isAppealEvent(ev('assigned', { tier }))).toBe(true);
+    // An assignment names its tier one way only; a legacy event never says 'county'.
+    expect(isAppealEvent({ ...ev('assigned', { to: 'town' }), tier: 'town' })).toBe(false);
+    expect(isAppealEvent(ev('assigned', { tier: 'county' as never }))).toBe(false);
     expect(isAppealEvent(ev('extension_requested', { days: 10 }))).toBe(true);
     expect(isAppealEvent(ev('supervised', { level: 2 }, { id: 'system', role: 'system' }))).toBe(true);
     expect(isAppealEvent(ev('accepted', { basis: newId(), by: '镇干部 刘洋' }))).toBe(true);

@@ -2,14 +2,17 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { URGENCIES } from '../../src/core/appeal';
 import { STATUSES, isOpen } from '../../src/core/fold';
+import { cityTierForZoom, inRing, mapCity, passesFilter, ringCentre, tallyFilter, tallyKey } from '../../src/core/citymap';
 import { placeRegions, tallyBy, tierForZoom, worstUrgency, type MapRow } from '../../src/core/geo';
 import type { Region } from '../../src/core/regions';
+import counties from '../../src/data/counties-371300.json';
+import cityOutline from '../../src/data/outline-371300.json';
 import places from '../../src/data/places-371324.json';
 
 // The map's geometry and counts: every region gets a place, the data file is WGS84 and
 // inside the county, and tallies add up whatever the rows.
 
-const city: Region = { code: '371324000000', name: '兰陵县', level: 'city', parent: null };
+const city: Region = { code: '371324000000', name: '兰陵县', level: 'county', parent: null };
 const town: Region = { code: '371324101000', name: '大仲村镇', level: 'town', parent: city.code };
 const seat: Region = { code: '371324001000', name: '卞庄街道', level: 'town', parent: city.code };
 const villages: Region[] = Array.from({ length: 40 }, (_, i) => ({ code: `371324101${String(201 + i)}`, name: `村${i}`, level: 'village', parent: town.code }));
@@ -81,6 +84,87 @@ describe('tallies', () => {
     expect(worstUrgency({ total: 3, open: 2, overdue: 0, red: 0, orange: 1, yellow: 1 })).toBe('orange');
     expect(worstUrgency({ total: 1, open: 0, overdue: 0, red: 0, orange: 0, yellow: 0 })).toBeNull();
     expect([8, 10, 11, 12, 13, 16].map(tierForZoom)).toEqual(['town', 'town', 'village', 'village', 'appeal', 'appeal']);
+    // A city's map has counties first; a county's never does, however far out.
+    expect([5, 8, 9, 10, 11, 13].map((z) => cityTierForZoom(z))).toEqual(['county', 'county', 'town', 'town', 'village', 'appeal']);
+    expect(tierForZoom(3)).toBe('town');
+  });
+
+  it('key a village’s appeal by its county, town or itself', () => {
+    expect(['county', 'town', 'village'].map((l) => tallyKey(l as 'county', '371324101201'))).toEqual(['371324000000', '371324101000', '371324101201']);
+  });
+});
+
+describe('filters', () => {
+  const row = { category: 'infra.water', urgency: 'red' as const, createdAt: Date.parse('2026-03-10T23:30:00+08:00') };
+  const ok = (input: Parameters<typeof tallyFilter>[0]) => {
+    const r = tallyFilter(input);
+    if (!r.ok) throw new Error(r.error);
+    return r.filter;
+  };
+  it('read a category class, an urgency and China-time days, both ends inclusive', () => {
+    expect(ok({})).toEqual({});
+    expect(ok({ category: '', urgency: null, from: '', to: undefined })).toEqual({});
+    expect(ok({ from: '2026-03-10', to: '2026-03-10' })).toEqual({ from: Date.parse('2026-03-09T16:00:00Z'), to: Date.parse('2026-03-10T16:00:00Z') });
+    expect(passesFilter(row, ok({ category: 'infra', urgency: 'red', from: '2026-03-10', to: '2026-03-10' }))).toBe(true);
+    expect(passesFilter(row, ok({ to: '2026-03-09' }))).toBe(false);
+    expect(passesFilter(row, ok({ from: '2026-03-11' }))).toBe(false);
+    expect(passesFilter(row, ok({ category: 'livelihood' }))).toBe(false);
+    expect(passesFilter(row, ok({ urgency: 'yellow' }))).toBe(false);
+  });
+  it('refuse what the map does not offer', () => {
+    for (const bad of [{ category: 'infra.water' }, { category: '%' }, { urgency: 'blue' }, { from: '2026-3-1' }, { to: '2026-02-30x' }, { from: '2026-13-01' }]) expect(tallyFilter(bad).ok, JSON.stringify(bad)).toBe(false);
+  });
+});
+
+describe('the city tier', () => {
+  const linyi: Region = { code: '371300000000', name: '临沂市', level: 'city', parent: null };
+  const county = (code: string, name: string): Region => ({ code: `${code}000000`, name, level: 'county', parent: linyi.code });
+  const lanling = county('371324', '兰陵县');
+  const yinan = county('371321', '沂南县');
+  const zone = county('371371', '临沂高新技术产业开发区');
+  const zoneTown: Region = { code: '371371001000', name: '罗西街道', level: 'town', parent: zone.code };
+
+  it('opens on a city where the regions hold one, or several counties; on a county otherwise', () => {
+    expect(mapCity([linyi, lanling, yinan])).toBe('371300000000');
+    expect(mapCity([lanling, yinan])).toBe('371300000000');
+    expect(mapCity([{ ...lanling, parent: null }, town, ...villages])).toBeNull();
+    expect(mapCity([town])).toBeNull();
+  });
+
+  it('has an outline and a label inside it for every county but the one it names as missing, all inside the city, credited', () => {
+    expect(counties.datum).toBe('WGS84');
+    expect(counties.licence).toMatch(/CC BY 4\.0.*Vonng\/adcode/);
+    expect(counties.missing).toEqual(['371371 临沂高新技术产业开发区']);
+    expect(counties.counties.map((c) => c.code)).toEqual(['371302', '371311', '371312', '371321', '371322', '371323', '371324', '371325', '371326', '371327', '371328', '371329']);
+    const ring = cityOutline.ring as [number, number][];
+    for (const c of counties.counties) {
+      const [lng, lat] = c.label as [number, number];
+      expect(inRing({ lat, lng }, c.ring as [number, number][]), c.name).toBe(true);
+      expect(inRing({ lat, lng }, ring), c.name).toBe(true);
+      // The label lies in its own outline only, so a name never sits in a neighbour.
+      expect(counties.counties.filter((o) => inRing({ lat, lng }, o.ring as [number, number][])).map((o) => o.code)).toEqual([c.code]);
+    }
+    expect(inRing({ lat: 34.857805, lng: 118.064773 }, counties.counties.find((c) => c.code === '371324')!.ring as [number, number][])).toBe(true);
+    expect(inRing({ lat: 39.9, lng: 116.4 }, ring)).toBe(false);
+  });
+
+  it('puts a county the outlines lack, and its towns, at the city’s centre; the others where their data says', () => {
+    const centre = ringCentre(cityOutline.ring as [number, number][]);
+    expect(inRing(centre, cityOutline.ring as [number, number][])).toBe(true);
+    const placed = placeRegions([linyi, lanling, zone, zoneTown, seat], { [linyi.code]: centre, ...places.points });
+    expect(placed.get(zone.code)).toEqual({ ...centre, source: 'near_parent' });
+    expect(placed.get(zoneTown.code)).toEqual({ ...centre, source: 'near_parent' });
+    expect(placed.get(lanling.code)).toEqual({ lat: 34.857805, lng: 118.064773, source: 'data' });
+    expect(placed.get(seat.code)).toEqual({ lat: 34.857805, lng: 118.064773, source: 'near_parent' });
+    // Without a point for the city, nothing is guessed.
+    expect(placeRegions([linyi, zone, zoneTown], {}).size).toBe(0);
+  });
+
+  it('finds the centre of a square, and the inside of a ring', () => {
+    const square: [number, number][] = [[0, 0], [2, 0], [2, 2], [0, 2]];
+    expect(ringCentre(square)).toEqual({ lng: 1, lat: 1 });
+    expect(inRing({ lng: 1, lat: 1 }, square)).toBe(true);
+    expect(inRing({ lng: 3, lat: 1 }, square)).toBe(false);
   });
 });
 

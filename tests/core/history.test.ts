@@ -149,7 +149,7 @@ function honestStep(state: AppealState, actor: SessionUser, pick: number, fields
   if (actions.length === 0) return null;
   const type = actions[pick % actions.length]!;
   const over: Record<string, unknown> = { ...(state.lastAppliedId && { basis: state.lastAppliedId }) };
-  if (type === 'assigned') over.tier = assignableTiers(actor.role).at(-1) === state.tier ? state.tier : assignableTiers(actor.role)[0];
+  if (type === 'assigned') over.to = assignableTiers(actor).at(-1) === state.tier ? state.tier : assignableTiers(actor)[0];
   if (type === 'supervised') over.level = state.supervisionLevel + 1;
   if (type === 'reception_held') over.slotId = state.reception?.slotId;
   if (type === 'extension_decided') over.days = state.extensionRequested ?? 1;

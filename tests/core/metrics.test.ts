@@ -10,7 +10,7 @@ const TOWN_B = '371324102000';
 let n = 0;
 function row(over: Partial<RankRow>): RankRow {
   n++;
-  return { id: `a${n}`, town: TOWN_A, dept: null, village: `${TOWN_A.slice(0, 9)}201`, category: 'infra.roads', createdAt: cst('2026-11-24T10:00:00'), repliedAt: null, onTime: null, handlingMinutes: null, satisfaction: null, reopenCount: 0, mergedInto: null, ...over };
+  return { id: `a${n}`, town: TOWN_A, dept: null, tier: 'town', village: `${TOWN_A.slice(0, 9)}201`, category: 'infra.roads', createdAt: cst('2026-11-24T10:00:00'), repliedAt: null, onTime: null, handlingMinutes: null, satisfaction: null, reopenCount: 0, mergedInto: null, returns: 0, reassigns: 0, dispatchMinutes: null, ...over };
 }
 
 describe('periods', () => {
@@ -60,8 +60,11 @@ describe('ranking a week', () => {
       satisfactionRate: 2 / 3, // satisfied and basically satisfied count
       repeatRate: 3 / 4, // 23rd 10:00 repeats 23rd 09:00, the 25th repeats both, the 27th is a duplicate
       reopenRate: 1 / 3,
+      returns: 0,
+      reassigns: 0,
+      dispatchMinutes: null,
     });
-    expect(byTown.get(TOWN_B)).toEqual({ unit: TOWN_B, received: 1, answered: 0, onTimeRate: null, handlingDays: null, rated: 0, satisfactionRate: null, repeatRate: 0, reopenRate: null });
+    expect(byTown.get(TOWN_B)).toEqual({ unit: TOWN_B, received: 1, answered: 0, onTimeRate: null, handlingDays: null, rated: 0, satisfactionRate: null, repeatRate: 0, reopenRate: null, returns: 0, reassigns: 0, dispatchMinutes: null });
     expect(byTown.size).toBe(2);
   });
 
@@ -80,5 +83,16 @@ describe('ranking a week', () => {
     const ranked = rankUnits(withDept, (r) => r.dept, week, DEFAULT_WORKING_HOURS, repeats(withDept, 90));
     expect(ranked).toHaveLength(1);
     expect(ranked[0]).toMatchObject({ unit: 'water', received: 2, answered: 2, onTimeRate: 1 / 2, reopenRate: 1 / 2 });
+  });
+});
+
+describe('the bounce-back ledger', () => {
+  it('counts returns and reassignments of the appeals received, and the mean dispatch time of those dispatched', () => {
+    const week = weekOf(cst('2026-11-24T10:00:00'));
+    const rows = [row({ returns: 2, reassigns: 1, dispatchMinutes: 4 }), row({ returns: 1, dispatchMinutes: 2 }), row({}), row({ town: TOWN_B, returns: 5, createdAt: cst('2026-11-10T10:00:00') })];
+    const [a] = rankUnits(rows, (r) => r.town, week, DEFAULT_WORKING_HOURS, new Set()).filter((m) => m.unit === TOWN_A);
+    expect(a).toMatchObject({ received: 3, returns: 3, reassigns: 1, dispatchMinutes: 3 });
+    // Received outside the period: not in this week's ledger.
+    expect(rankUnits(rows, (r) => r.town, week, DEFAULT_WORKING_HOURS, new Set()).find((m) => m.unit === TOWN_B)).toBeUndefined();
   });
 });

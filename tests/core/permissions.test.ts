@@ -2,10 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { extensionRoom, POLICY_PRESETS } from '../../src/core/deadline';
 import type { AppealEvent } from '../../src/core/events';
-import { fold, type AppealState } from '../../src/core/fold';
+import { fold, TIER_RANK, type AppealState } from '../../src/core/fold';
+import { userTier } from '../../src/core/tiers';
 import { newId } from '../../src/core/id';
 import { ROLES, type Role, type SessionUser } from '../../src/core/roles';
-import { ACTIONS, authorize, availableActions, checkNewEvents, type Action, type AppealContext } from '../../src/core/workflow';
+import { ACTIONS, authorize, availableActions, checkNewEvents, escalationTarget, returnTarget, type Action, type AppealContext } from '../../src/core/workflow';
 import { OTHER_TOWN_VILLAGE, VILLAGE, ev } from './fixtures';
 
 // Who may do what: the matrix restated as the spec, then checked role by role, and the
@@ -22,6 +23,7 @@ function user(role: Role, over: Partial<SessionUser> = {}): SessionUser {
     village_station: { regions: [VILLAGE], departments: [] },
     town_official: { regions: [TOWN], departments: [] },
     dept_handler: { regions: ['371324'], departments: ['water'] },
+    county_dispatcher: county,
     city_dispatcher: county,
     leader: county,
     admin: county,
@@ -36,33 +38,50 @@ const toWater = () => ev('assigned', { tier: 'town', dept: 'water' });
 const replied = () => [ev('recorded'), ev('assigned', { tier: 'village' }), ev('replied')];
 
 /** For each action: a history where the state machine allows it, the event, and the roles that may then append it. */
+const HANDLER = newId();
+/** Every desk that works at the village tier or above. */
+const DESKS: Role[] = ['village_station', 'town_official', 'county_dispatcher', 'city_dispatcher'];
+/** Given to a handler at the village desk, then returned there. */
+const bounce = () => [ev('assigned', { to: 'village', handler: HANDLER }), ev('returned', { to: 'village' })];
+
 const SPEC: Record<Action, { history: () => AppealEvent[]; event: () => AppealEvent; roles: Role[] }> = {
-  accepted: { history: () => [ev('recorded')], event: () => ev('accepted'), roles: ['village_station', 'town_official', 'city_dispatcher'] },
-  assigned: { history: () => [ev('recorded')], event: () => ev('assigned', { tier: 'village' }), roles: ['village_station', 'town_official', 'city_dispatcher'] },
+  accepted: { history: () => [ev('recorded')], event: () => ev('accepted'), roles: ['village_station', 'town_official', 'county_dispatcher', 'city_dispatcher'] },
+  assigned: { history: () => [ev('recorded')], event: () => ev('assigned', { tier: 'village' }), roles: ['village_station', 'town_official', 'county_dispatcher', 'city_dispatcher'] },
   started: { history: () => [ev('recorded'), toWater()], event: () => ev('started'), roles: ['dept_handler'] },
   replied: { history: () => [ev('recorded'), toWater()], event: () => ev('replied'), roles: ['dept_handler'] },
   extension_requested: { history: () => [ev('recorded'), toWater()], event: () => ev('extension_requested', { days: 3 }), roles: ['dept_handler'] },
-  escalated: { history: () => [ev('recorded'), ev('assigned', { tier: 'village' })], event: () => ev('escalated'), roles: ['village_station', 'town_official'] },
+  escalated: { history: () => [ev('recorded'), ev('assigned', { tier: 'village' })], event: () => ev('escalated'), roles: ['village_station'] },
   extension_decided: {
     history: () => [ev('recorded'), toWater(), ev('extension_requested', { days: 3 }, by(USERS.dept_handler))],
     event: () => ev('extension_decided', { approved: true, days: 3 }),
-    roles: ['town_official', 'city_dispatcher', 'leader'],
+    roles: ['town_official', 'county_dispatcher', 'city_dispatcher', 'leader'],
   },
-  supervised: { history: () => [ev('recorded')], event: () => ev('supervised', { level: 1 }), roles: ['city_dispatcher', 'leader'] },
-  visited: { history: replied, event: () => ev('visited'), roles: ['grid_worker', 'village_station', 'town_official', 'city_dispatcher'] },
+  supervised: { history: () => [ev('recorded')], event: () => ev('supervised', { level: 1 }), roles: ['county_dispatcher', 'city_dispatcher', 'leader'] },
+  visited: { history: replied, event: () => ev('visited'), roles: ['grid_worker', 'village_station', 'town_official', 'county_dispatcher', 'city_dispatcher'] },
   reopened: {
     history: () => [ev('recorded'), ev('assigned', { tier: 'town' }), ev('replied'), ev('visited', { satisfaction: 'unsatisfied' })],
     event: () => ev('reopened'),
-    roles: ['village_station', 'town_official', 'city_dispatcher'],
+    roles: ['village_station', 'town_official', 'county_dispatcher', 'city_dispatcher'],
   },
-  closed: { history: () => [...replied(), ev('visited')], event: () => ev('closed'), roles: ['village_station', 'town_official', 'city_dispatcher'] },
-  merged: { history: () => [ev('recorded')], event: () => ev('merged', { into: newId() }), roles: ['town_official', 'city_dispatcher'] },
+  closed: { history: () => [...replied(), ev('visited')], event: () => ev('closed'), roles: ['village_station', 'town_official', 'county_dispatcher', 'city_dispatcher'] },
+  merged: { history: () => [ev('recorded')], event: () => ev('merged', { into: newId() }), roles: ['town_official', 'county_dispatcher', 'city_dispatcher'] },
   commented: { history: () => [ev('recorded')], event: () => ev('commented'), roles: [...ROLES] },
-  published: { history: () => [ev('recorded'), ev('accepted')], event: () => ev('published'), roles: ['town_official', 'city_dispatcher'] },
-  unpublished: { history: () => [ev('recorded'), ev('accepted'), ev('published')], event: () => ev('unpublished'), roles: ['town_official', 'city_dispatcher'] },
-  adopted: { history: () => [ev('recorded'), ev('accepted')], event: () => ev('adopted'), roles: ['town_official', 'city_dispatcher', 'leader'] },
-  reception_booked: { history: () => [ev('recorded')], event: () => ev('reception_booked'), roles: ['grid_worker', 'village_station', 'town_official', 'city_dispatcher'] },
-  reception_held: { history: () => [ev('recorded'), ev('reception_booked')], event: () => ev('reception_held'), roles: ['town_official', 'city_dispatcher', 'leader'] },
+  published: { history: () => [ev('recorded'), ev('accepted')], event: () => ev('published'), roles: ['town_official', 'county_dispatcher', 'city_dispatcher'] },
+  unpublished: { history: () => [ev('recorded'), ev('accepted'), ev('published')], event: () => ev('unpublished'), roles: ['town_official', 'county_dispatcher', 'city_dispatcher'] },
+  adopted: { history: () => [ev('recorded'), ev('accepted')], event: () => ev('adopted'), roles: ['town_official', 'county_dispatcher', 'city_dispatcher', 'leader'] },
+  reception_booked: { history: () => [ev('recorded')], event: () => ev('reception_booked'), roles: ['grid_worker', 'village_station', 'town_official', 'county_dispatcher', 'city_dispatcher'] },
+  reception_held: { history: () => [ev('recorded'), ev('reception_booked')], event: () => ev('reception_held'), roles: ['town_official', 'county_dispatcher', 'city_dispatcher', 'leader'] },
+  // The dispatch loop. In a county deployment a legacy city dispatcher (a county scope) works at the county's desk.
+  reassigned: { history: () => [ev('recorded'), ev('assigned', { to: 'village', handler: HANDLER })], event: () => ev('reassigned', { to: 'village' }), roles: DESKS },
+  returned: { history: () => [ev('recorded'), toWater()], event: () => ev('returned', { to: 'village' }), roles: ['dept_handler'] },
+  reviewed: { history: () => [ev('recorded'), ...bounce(), ...bounce()], event: () => ev('reviewed', { to: 'village' }), roles: DESKS },
+  unreasonable_requested: { history: () => [ev('recorded'), toWater()], event: () => ev('unreasonable_requested'), roles: ['dept_handler'] },
+  // Decided above the town, where the water bureau was given it.
+  unreasonable_decided: {
+    history: () => [ev('recorded'), toWater(), ev('unreasonable_requested', {}, by(USERS.dept_handler))],
+    event: () => ev('unreasonable_decided'),
+    roles: ['county_dispatcher', 'city_dispatcher', 'leader'],
+  },
 };
 
 describe('the role × action matrix', () => {
@@ -110,7 +129,7 @@ describe('refusals, each with its reason', () => {
     expect(authorize(USERS.grid_worker, appeal({ villageCode: '371324102202' }), state, ev('commented'), POLICY)).toBe('out_of_scope');
   });
 
-  it('a town official cannot act on a city-tier appeal; a station cannot send work up', () => {
+  it('a town official cannot act on a county-tier appeal (an older event’s "city"); a station cannot send work up', () => {
     const city = at([ev('recorded'), ev('assigned', { tier: 'city' })]);
     expect(authorize(USERS.town_official, appeal(), city, ev('escalated'), POLICY)).toBe('wrong_tier');
     expect(authorize(USERS.town_official, appeal(), at([ev('recorded'), ev('escalated'), ev('escalated')]), ev('assigned', { tier: 'town' }), POLICY)).toBe('wrong_tier');
@@ -224,13 +243,19 @@ describe('the phone offers exactly what the server accepts', () => {
   );
   // What the action form sends: approval is only offered while the policy leaves room.
   const concrete = (action: Action, u: SessionUser, a: AppealContext, state: AppealState, basis: string): AppealEvent => {
+    const own = userTier(u) ?? 'village';
+    const here = TIER_RANK[own] >= TIER_RANK[state.tier] ? state.tier : own;
     const payload: Partial<Record<Action, object>> = {
-      assigned: { tier: u.role === 'village_station' ? 'village' : state.tier },
+      assigned: { to: here },
+      reassigned: { to: here },
+      reviewed: { to: here },
+      escalated: { to: escalationTarget(state.tier, POLICY) ?? state.tier },
+      returned: { to: returnTarget(state, POLICY) ?? state.tier },
       supervised: { level: Math.min(5, state.supervisionLevel + 1) },
       extension_requested: { days: 1 },
       extension_decided: { approved: extensionRoom(POLICY, a, state) > 0, days: 1 },
     };
-    return { ...ev(action), ...payload[action], actor: u.id, role: u.role, basis } as AppealEvent;
+    return { ...ev(action, (payload[action] ?? {}) as never), actor: u.id, role: u.role, basis } as AppealEvent;
   };
 
   it('every offered action passes the server check; every other one is refused', () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { contactOf, validateContact } from '../../src/core/appeal';
 import { maskContact, maskName, maskPhone, mayViewContact, scrubPublicText } from '../../src/core/privacy';
-import { ROLES, type Role, type SessionUser } from '../../src/core/roles';
+import { appealInScope, ROLES, type Role, type SessionUser } from '../../src/core/roles';
 import { VILLAGE, validInput } from './fixtures';
 
 const user = (role: Role, regions = ['371324102'], departments: string[] = []): SessionUser => ({ id: `u-${role}`, username: role, displayName: role, role, scope: { regions, departments } });
@@ -11,7 +11,27 @@ const appeal = { villageCode: VILLAGE, dept: null as string | null, anonymous: f
 describe('who may see a citizen’s contact', () => {
   it('the village, the town and the hotline desk in scope; not leaders or admins', () => {
     const sees = Object.fromEntries(ROLES.map((r) => [r, mayViewContact(user(r), appeal)]));
-    expect(sees).toEqual({ grid_worker: true, bench_facilitator: true, village_station: true, town_official: true, dept_handler: false, city_dispatcher: true, leader: false, admin: false });
+    expect(sees).toEqual({ grid_worker: true, bench_facilitator: true, village_station: true, town_official: true, dept_handler: false, county_dispatcher: true, city_dispatcher: true, leader: false, admin: false });
+  });
+
+  it('at every level, from a village to the city: only in scope, never anonymous, never a leader or an admin', () => {
+    const prefixes = ['3713', '3714', '371324', '371325', '371324102', '371324103', VILLAGE, '371324102202'];
+    const villages = [VILLAGE, '371324102202', '371324103201', '371325101201', '371402101201'];
+    fc.assert(
+      fc.property(fc.constantFrom(...ROLES), fc.subarray(prefixes, { minLength: 1 }), fc.constantFrom(...villages), fc.constantFrom(null, 'water', 'transport'), fc.boolean(), fc.subarray(['water', 'transport']), (role, regions, villageCode, dept, anonymous, departments) => {
+        const u = user(role, regions, departments);
+        const sees = mayViewContact(u, { villageCode, dept, anonymous });
+        const inScope = appealInScope(u, { villageCode, dept });
+        if (sees) {
+          expect(inScope).toBe(true);
+          expect(anonymous).toBe(false);
+          expect(['leader', 'admin']).not.toContain(role);
+        }
+        // Everyone who takes appeals in or calls back sees them in scope, wherever their scope lies.
+        if (!anonymous && inScope && ['grid_worker', 'village_station', 'town_official', 'county_dispatcher', 'city_dispatcher'].includes(role)) expect(sees).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('a department only for appeals assigned to it', () => {

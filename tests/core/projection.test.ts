@@ -115,6 +115,12 @@ describe('project', () => {
       campaignId: null,
       adopted: false,
       receptionSlot: null,
+      returns: 0,
+      reassigns: 0,
+      review: null,
+      unreasonable: null,
+      leadTier: null,
+      dispatchMinutes: null,
     });
     expect(p.evalCode).toMatch(/^[0-9A-HJKMNP-TV-Z]{10}$/);
   });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   buildRegionTree,
   cityOf,
+  countyOf,
   codePrefix,
   fullCode,
   indexRegions,
@@ -38,13 +39,14 @@ describe('code helpers', () => {
     expect(inRegion('371324', '371325101201')).toBe(false);
   });
 
-  it('fullCode pads 6/9/12-digit codes to 12 digits', () => {
+  it('fullCode pads 4/6/9/12-digit codes to 12 digits', () => {
+    expect(fullCode('3713')).toBe('371300000000');
     expect(fullCode('371324')).toBe('371324000000');
     expect(fullCode('371324102')).toBe('371324102000');
     expect(fullCode('371324102201')).toBe('371324102201');
   });
 
-  it.each(['', '37132', '3713241', '37132410', '3713241022', '37132410220', '3713241022010', '37132a', '371324 02', '３７１３２４', '-37132'])(
+  it.each(['', '371', '37132', '3713241', '37132410', '3713241022', '37132410220', '3713241022010', '37132a', '371324 02', '３７１３２４', '-37132'])(
     'fullCode rejects %j',
     (bad) => {
       expect(() => fullCode(bad)).toThrow(/Not a GB\/T 2260 code/);
@@ -59,28 +61,31 @@ describe('code helpers', () => {
   });
 
   it('levelOf reads the level from the trailing zeros', () => {
-    expect(levelOf('371324000000')).toBe('city');
+    expect(levelOf('371300000000')).toBe('city');
+    expect(levelOf('371324000000')).toBe('county');
     expect(levelOf('371324102000')).toBe('town');
     expect(levelOf('371324102201')).toBe('village');
   });
 
-  it('codePrefix gives the 6/9/12 significant digits', () => {
+  it('codePrefix gives the 4/6/9/12 significant digits', () => {
+    expect(codePrefix('371300000000')).toBe('3713');
     expect(codePrefix('371324000000')).toBe('371324');
     expect(codePrefix('371324102000')).toBe('371324102');
     expect(codePrefix('371324102201')).toBe('371324102201');
   });
 
-  it('townOf and cityOf climb the tree', () => {
+  it('townOf, countyOf and cityOf climb the tree', () => {
+    expect(countyOf('371324102201')).toBe('371324000000');
     expect(townOf('371324102201')).toBe('371324102000');
-    expect(cityOf('371324102201')).toBe('371324000000');
-    expect(cityOf('371324102000')).toBe('371324000000');
+    expect(cityOf('371324102201')).toBe('371300000000');
+    expect(cityOf('371324102000')).toBe('371300000000');
   });
 });
 
 describe('buildRegionTree', () => {
-  it('builds a sorted city → town → village tree with 12-digit codes and parents', () => {
+  it('builds a sorted county → town → village tree with 12-digit codes and parents', () => {
     const tree = buildRegionTree(raw());
-    expect(tree.city).toEqual({ code: '371324000000', name: '兰陵县', level: 'city', parent: null });
+    expect(tree.county).toEqual({ code: '371324000000', name: '兰陵县', level: 'county', parent: null });
     expect(tree.towns).toEqual([
       { code: '371324102000', name: '卞庄街道', level: 'town', parent: '371324000000' },
       { code: '371324103000', name: '苍山街道', level: 'town', parent: '371324000000' },
@@ -106,7 +111,8 @@ describe('buildRegionTree', () => {
 
   it('rejects a county code that is not a county', () => {
     expect(() => buildRegionTree(raw({ county: { code: '371324102', name: 'x' } }))).toThrow(/not a county/);
-    expect(() => buildRegionTree(raw({ county: { code: '3713', name: 'x' } }))).toThrow(/Not a GB\/T 2260 code/);
+    expect(() => buildRegionTree(raw({ county: { code: '3713', name: 'x' } }))).toThrow(/not a county/);
+    expect(() => buildRegionTree(raw({ county: { code: '37132', name: 'x' } }))).toThrow(/Not a GB\/T 2260 code/);
   });
 
   it('rejects a town outside the county', () => {
@@ -159,7 +165,7 @@ describe('indexRegions', () => {
     const tree = buildRegionTree(raw());
     const index = indexRegions(tree);
     expect(index.size).toBe(1 + tree.towns.length + tree.villages.length);
-    expect(index.get('371324000000')).toBe(tree.city);
+    expect(index.get('371324000000')).toBe(tree.county);
     expect(index.get('371324103000')?.name).toBe('苍山街道');
     expect(index.get('371324102201')?.parent).toBe('371324102000');
     expect(index.get('371324')).toBeUndefined();

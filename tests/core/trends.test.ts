@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { weekOf } from '../../src/core/metrics';
-import { DEFAULT_TREND_RULE, forecast, rising, trendWeeks, weeklyCounts } from '../../src/core/trends';
+import { AREA_KEYS, areaTrends, DEFAULT_TREND_RULE, forecast, rising, trendWeeks, weeklyCounts } from '../../src/core/trends';
 
 // The right answers are worked out by hand in the comments.
 
@@ -62,5 +62,30 @@ describe('forecast', () => {
     // weeks 5..12 tested; only the last misses: by 4 (mean 5) and by 4 (naive 5) → 4/8
     expect(forecast(long, rule)).toEqual({ next: 6, error: 0.5, naiveError: 0.5, tested: 8 });
     expect(forecast([3, 4], rule)).toEqual({ next: null, error: null, naiveError: null, tested: 0 });
+  });
+});
+
+describe('trends by area', () => {
+  it('groups a city’s appeals by county, flags the rising one first, and counts the week forecast so far', () => {
+    const span = trendWeeks(cst('2026-11-25T12:00:00'), cst('2026-11-25T12:00:00'), 5); // 19 Oct … 16 Nov, next 23 Nov
+    const at = (week: number, village: string, k = 1) =>
+      Array.from({ length: k }, (_, i) => ({ createdAt: span.weeks[week]!.from + 3_600_000 * (i + 1), village, town: `${village.slice(0, 9)}000` }));
+    const LANLING = '371324102201';
+    const LANSHAN = '371302001201';
+    const rows = [
+      // 兰陵: 2 a week, then 10 in the last week: baseline 2, 10 ≥ 5, ≥ 3 and 10 − 2 > 2√2.
+      ...[0, 1, 2, 3].flatMap((w) => at(w, LANLING, 2)), ...at(4, LANLING, 10),
+      // 兰山: 5 a week, steady.
+      ...[0, 1, 2, 3, 4].flatMap((w) => at(w, LANSHAN, 5)),
+      // This week so far: one in 兰山.
+      { createdAt: span.next.from + 3_600_000, village: LANSHAN, town: '371302001000' },
+    ];
+    const byCounty = areaTrends(rows, span, AREA_KEYS.county, rule);
+    expect(byCounty.map((s) => s.key)).toEqual(['371324000000', '371302000000']);
+    expect(byCounty[0]).toMatchObject({ counts: [2, 2, 2, 2, 10], total: 18, rising: true, baseline: 2, next: 4, soFar: 0 });
+    // 兰山: forecast (5+5+5+5)/4 = 5, back-tested on the last week: exact, as is "same as last week".
+    expect(byCounty[1]).toMatchObject({ counts: [5, 5, 5, 5, 5], rising: false, next: 5, error: 0, naiveError: 0, tested: 1, soFar: 1 });
+    // By town the same rows split by town code.
+    expect(areaTrends(rows, span, AREA_KEYS.town, rule).map((s) => s.key)).toEqual(['371324102000', '371302001000']);
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CHANNELS, KINDS, type Channel } from '../../src/core/appeal';
 import { POLICY_PRESETS, type DeadlinePolicy } from '../../src/core/deadline';
 import { SATISFACTION, TIERS, type AppealEvent, type Tier } from '../../src/core/events';
-import { fold, refusal, type AppealState } from '../../src/core/fold';
+import { fold, NEXT_TIER, refusal, type AppealState } from '../../src/core/fold';
 import { newId } from '../../src/core/id';
 import { ROLES, type Role, type SessionUser } from '../../src/core/roles';
 import { ACTIONS, MATRIX, authorize, availableActions, checkNewEvents, isAssignee, type Action, type AppealContext, type Denial } from '../../src/core/workflow';
@@ -13,31 +13,41 @@ import { VILLAGE, OTHER_TOWN_VILLAGE, ev } from './fixtures';
 // action with everything else in the user's favour; then each reason for a refusal on its
 // own; then the promise that what the phone offers is exactly what the rules allow.
 
-const POLICY = POLICY_PRESETS.wanyuan;
+// A city deployment (Linyi), so every tier up to the city center exists.
+const POLICY: DeadlinePolicy = { ...POLICY_PRESETS.wanyuan, topTier: 'city' };
+const CITY = '3713';
 const COUNTY = '371324';
 const TOWN = '371324102';
-const FOREIGN_VILLAGE = '371325101201'; // the next county
+const FOREIGN_VILLAGE = '370402101201'; // another city (Zaozhuang)
 
-/** Who may take each step (受理 转办 办理 反馈 回访 销号, plus the side steps). */
+const DISPATCH: readonly Role[] = ['village_station', 'town_official', 'county_dispatcher', 'city_dispatcher'];
+const CENTERS: readonly Role[] = ['county_dispatcher', 'city_dispatcher'];
+
+/** Who may take each step (受理 转办 办理 反馈 回访 销号, the dispatch loop, plus the side steps). */
 const INTENT: Record<Action, readonly Role[]> = {
-  accepted: ['village_station', 'town_official', 'city_dispatcher'],
-  assigned: ['village_station', 'town_official', 'city_dispatcher'],
-  started: ['village_station', 'town_official', 'dept_handler', 'city_dispatcher'],
-  replied: ['village_station', 'town_official', 'dept_handler', 'city_dispatcher'],
-  extension_requested: ['village_station', 'town_official', 'dept_handler', 'city_dispatcher'],
-  escalated: ['village_station', 'town_official', 'dept_handler'],
-  extension_decided: ['town_official', 'city_dispatcher', 'leader'],
-  supervised: ['city_dispatcher', 'leader'],
-  visited: ['grid_worker', 'village_station', 'town_official', 'city_dispatcher'],
-  reopened: ['village_station', 'town_official', 'city_dispatcher'],
-  closed: ['village_station', 'town_official', 'city_dispatcher'],
-  merged: ['town_official', 'city_dispatcher'],
+  accepted: DISPATCH,
+  assigned: DISPATCH,
+  reassigned: DISPATCH,
+  reviewed: DISPATCH,
+  started: [...DISPATCH, 'dept_handler'],
+  replied: [...DISPATCH, 'dept_handler'],
+  extension_requested: [...DISPATCH, 'dept_handler'],
+  unreasonable_requested: [...DISPATCH, 'dept_handler'],
+  returned: ['town_official', 'dept_handler', 'county_dispatcher'],
+  unreasonable_decided: ['town_official', ...CENTERS, 'leader'],
+  escalated: ['village_station', 'town_official', 'county_dispatcher', 'dept_handler'],
+  extension_decided: ['town_official', ...CENTERS, 'leader'],
+  supervised: [...CENTERS, 'leader'],
+  visited: ['grid_worker', ...DISPATCH],
+  reopened: DISPATCH,
+  closed: DISPATCH,
+  merged: ['town_official', ...CENTERS],
   commented: ROLES,
-  published: ['town_official', 'city_dispatcher'],
-  unpublished: ['town_official', 'city_dispatcher'],
-  adopted: ['town_official', 'city_dispatcher', 'leader'],
-  reception_booked: ['grid_worker', 'village_station', 'town_official', 'city_dispatcher'],
-  reception_held: ['town_official', 'city_dispatcher', 'leader'],
+  published: ['town_official', ...CENTERS],
+  unpublished: ['town_official', ...CENTERS],
+  adopted: ['town_official', ...CENTERS, 'leader'],
+  reception_booked: ['grid_worker', ...DISPATCH],
+  reception_held: ['town_official', ...CENTERS, 'leader'],
 };
 
 const SCOPE: Record<Role, SessionUser['scope']> = {
@@ -46,19 +56,21 @@ const SCOPE: Record<Role, SessionUser['scope']> = {
   village_station: { regions: [VILLAGE], departments: [] },
   town_official: { regions: [TOWN], departments: [] },
   dept_handler: { regions: [COUNTY], departments: ['water'] },
-  city_dispatcher: { regions: [COUNTY], departments: [] },
+  county_dispatcher: { regions: [COUNTY], departments: [] },
+  city_dispatcher: { regions: [CITY], departments: [] },
   leader: { regions: [COUNTY], departments: [] },
   admin: { regions: [COUNTY], departments: [] },
 };
-/** The tier each role works at (roles without one are placed at the village). */
+/** The tier each role works at (roles without one are placed at the village; a department handler is given work at the town). */
 const HOME: Record<Role, Tier> = {
   grid_worker: 'village',
   bench_facilitator: 'village',
   village_station: 'village',
   town_official: 'town',
   dept_handler: 'town',
+  county_dispatcher: 'county',
   city_dispatcher: 'city',
-  leader: 'city',
+  leader: 'county',
   admin: 'village',
 };
 const user = (role: Role, over: Partial<SessionUser> = {}): SessionUser => ({ id: newId(), username: role, displayName: role, role, scope: SCOPE[role], ...over });
@@ -71,21 +83,44 @@ const someoneElse = user('dept_handler', { username: 'other' });
 
 /** An assignment that makes `u` the assignee at `tier`. */
 function assignTo(u: SessionUser, tier: Tier): AppealEvent {
-  return ev('assigned', { tier, handler: u.id, ...(u.role === 'dept_handler' ? { dept: 'water' } : {}) });
+  return ev('assigned', { to: tier, handler: u.id, ...(u.role === 'dept_handler' ? { dept: 'water' } : {}) });
+}
+
+/** Escalations that carry an appeal recorded at the village up to `tier`'s desk. */
+function climb(tier: Tier): AppealEvent[] {
+  const out: AppealEvent[] = [];
+  for (let t: Tier = 'village'; t !== tier; t = NEXT_TIER[t]!) out.push(ev('escalated', { to: NEXT_TIER[t]! }));
+  return out;
 }
 
 /** A history in which the state machine allows `action` and `u` is placed as well as can be. */
 function placed(action: Action, u: SessionUser, tier: Tier = HOME[u.role]): { history: AppealEvent[]; event: AppealEvent } {
   const r = ev('recorded');
   const mine = (type: Action, over: object = {}) => ({ ...ev(type), ...over, actor: u.id, role: u.role }) as AppealEvent;
-  // Escalation needs a tier above; city roles take it from the town.
-  const t = action === 'escalated' && tier === 'city' ? 'town' : tier;
+  // Escalation needs a tier above; the city's roles take it from the county.
+  const t = action === 'escalated' && tier === 'city' ? 'county' : tier;
   const toReplied = [r, assignTo(u, t), ev('replied')];
+  const other = { handler: someoneElse.id };
   switch (action) {
     case 'accepted':
       return { history: [r], event: mine('accepted') };
     case 'assigned':
-      return { history: [r], event: mine('assigned', { tier: t }) };
+      return { history: [r], event: mine('assigned', { to: t }) };
+    case 'reassigned':
+      // Sent from the village desk, which every dispatcher works at or above.
+      return { history: [r, ev('assigned', { to: t, ...other })], event: mine(action, { to: t }) };
+    case 'returned':
+      return { history: [r, assignTo(u, t)], event: mine(action, { to: 'village' }) };
+    case 'reviewed': {
+      // Two returns to the desk at `t` put it under review there.
+      const bounce = () => [ev('assigned', { to: t, ...other }), ev('returned', { to: t })];
+      return { history: [r, ...climb(t), ...bounce(), ...bounce()], event: mine(action, { to: t }) };
+    }
+    case 'unreasonable_requested':
+      return { history: [r, assignTo(u, t)], event: mine(action) };
+    case 'unreasonable_decided':
+      // Asked at the village: every decider works above it.
+      return { history: [r, assignTo(someoneElse, 'village'), ev('unreasonable_requested', {}, as(someoneElse))], event: mine(action) };
     case 'started':
     case 'replied':
       return { history: [r, assignTo(u, t)], event: mine(action) };
@@ -159,19 +194,26 @@ describe('the role × action matrix', () => {
       const state = fold(history, 'appeal');
       expect(authorize(u, ctx(), state, { ...event, actor: u.id }, POLICY)).toBe('not_assignee');
     } else if (rule === 'tier') {
-      const above: Record<Tier, Tier | null> = { village: 'town', town: 'city', city: null };
-      const higher = above[HOME[role]];
+      const higher = NEXT_TIER[HOME[role]];
       // The city works at every tier; an appeal is only ever accepted at the village (where
       // it is recorded); nothing escalates from the city.
-      if (higher === null || action === 'accepted' || (action === 'escalated' && higher === 'city')) return;
+      if (higher === null || action === 'accepted' || (action === 'escalated' && NEXT_TIER[higher] === null)) return;
       const { history, event } =
         action === 'assigned'
-          ? { history: [ev('recorded'), ...(higher === 'town' ? [ev('escalated')] : [ev('escalated'), ev('escalated')])], event: { ...ev('assigned', { tier: higher }), ...as(u) } as AppealEvent }
+          ? { history: [ev('recorded'), ...climb(higher)], event: { ...ev('assigned', { to: higher }), ...as(u) } as AppealEvent }
           : placed(action, u, higher);
       const state = fold(history, 'appeal');
       expect(state.tier).toBe(higher);
       expect(refusal(state, event)).toBeNull();
       expect(authorize(u, ctx(), state, event, POLICY)).toBe('wrong_tier');
+    } else if (rule === 'sender') {
+      // Sent from a desk above this dispatcher's.
+      const higher = NEXT_TIER[HOME[role]];
+      if (higher === null) return;
+      const history = [ev('recorded'), ...climb(higher), ev('assigned', { to: higher, handler: someoneElse.id })];
+      const state = fold(history, 'appeal');
+      expect(state.sentBy?.tier).toBe(higher);
+      expect(authorize(u, ctx(), state, { ...ev('reassigned', { to: HOME[role] }), ...as(u) } as AppealEvent, POLICY)).toBe('not_sender');
     } else {
       // "any": tier and assignment do not matter.
       const other = user('village_station', { username: 'colleague' });
@@ -202,7 +244,7 @@ describe('refusals the pipeline relies on', () => {
     expect(isAssignee(water, state)).toBe(false);
     expect(isAssignee(transport, state)).toBe(true);
     // Without a department, a tier's appeal is that tier's office's, never a department's.
-    const town = fold([ev('recorded'), ev('assigned', { tier: 'town' })]);
+    const town = fold([ev('recorded'), ev('assigned', { to: 'town' })]);
     expect(isAssignee(water, town)).toBe(false);
     expect(isAssignee(USERS.town_official, town)).toBe(true);
     expect(isAssignee(USERS.village_station, town)).toBe(false);
@@ -216,17 +258,26 @@ describe('refusals the pipeline relies on', () => {
     expect(availableActions(USERS.town_official, ctx({ villageCode: OTHER_TOWN_VILLAGE }), s, POLICY)).toEqual([]);
   });
 
-  it('a town official cannot act on a city-tier appeal', () => {
+  it('a town official cannot act on a county-tier appeal', () => {
     const t = USERS.town_official;
-    const city = fold([ev('recorded'), ev('escalated'), ev('escalated')]);
-    expect(city).toMatchObject({ tier: 'city', status: 'accepted' });
-    expect(authorize(t, ctx(), city, ev('assigned', { tier: 'city' }), POLICY)).toBe('wrong_tier');
-    expect(authorize(t, ctx(), city, ev('assigned', { tier: 'town' }), POLICY)).toBe('wrong_tier');
-    expect(authorize(t, ctx(), city, ev('merged', { into: newId() }), POLICY)).toBe('wrong_tier');
-    const closing = fold([ev('recorded'), ev('assigned', { tier: 'city' }), ev('replied'), ev('visited')]);
+    const county = fold([ev('recorded'), ev('escalated'), ev('escalated')]);
+    expect(county).toMatchObject({ tier: 'county', status: 'accepted' });
+    expect(authorize(t, ctx(), county, ev('assigned', { to: 'county' }), POLICY)).toBe('wrong_tier');
+    expect(authorize(t, ctx(), county, ev('assigned', { to: 'town' }), POLICY)).toBe('wrong_tier');
+    expect(authorize(t, ctx(), county, ev('merged', { into: newId() }), POLICY)).toBe('wrong_tier');
+    const closing = fold([ev('recorded'), ev('assigned', { to: 'county' }), ev('replied'), ev('visited')]);
     expect(authorize(t, ctx(), closing, ev('closed'), POLICY)).toBe('wrong_tier');
     expect(availableActions(t, ctx(), closing, POLICY)).toEqual(['commented', 'published', 'reception_booked']);
+    expect(authorize(USERS.county_dispatcher, ctx(), closing, ev('closed'), POLICY)).toBeNull();
     expect(authorize(USERS.city_dispatcher, ctx(), closing, ev('closed'), POLICY)).toBeNull();
+  });
+
+  it('reads an older event’s tier “city” as the county platform it meant then', () => {
+    const legacy = fold([ev('recorded'), ev('assigned', { tier: 'city', dept: 'water' })]);
+    expect(legacy).toMatchObject({ tier: 'county', dept: 'water' });
+    // The county's water bureau is its assignee; the city's is not.
+    expect(isAssignee(USERS.dept_handler, legacy)).toBe(true);
+    expect(isAssignee(user('dept_handler', { scope: { regions: [CITY], departments: ['water'] } }), legacy)).toBe(false);
   });
 
   it('only a suggestion is adopted', () => {
@@ -238,13 +289,13 @@ describe('refusals the pipeline relies on', () => {
     expect(availableActions(t, ctx({ kind: 'help' }), accepted, POLICY)).not.toContain('adopted');
   });
 
-  it('a village station cannot assign to the town tier, nor a town to the city', () => {
+  it('a village station cannot assign to the town tier, nor a town to the county', () => {
     const s = fold([ev('recorded')]);
-    expect(authorize(USERS.village_station, ctx(), s, ev('assigned', { tier: 'town' }), POLICY)).toBe('assign_above_role');
-    expect(authorize(USERS.village_station, ctx(), s, ev('assigned', { tier: 'city' }), POLICY)).toBe('assign_above_role');
-    expect(authorize(USERS.village_station, ctx(), s, ev('assigned', { tier: 'village' }), POLICY)).toBeNull();
-    expect(authorize(USERS.town_official, ctx(), s, ev('assigned', { tier: 'city' }), POLICY)).toBe('assign_above_role');
-    expect(authorize(USERS.town_official, ctx(), s, ev('assigned', { tier: 'town', dept: 'water' }), POLICY)).toBeNull();
+    expect(authorize(USERS.village_station, ctx(), s, ev('assigned', { to: 'town' }), POLICY)).toBe('assign_above_role');
+    expect(authorize(USERS.village_station, ctx(), s, ev('assigned', { to: 'county' }), POLICY)).toBe('assign_above_role');
+    expect(authorize(USERS.village_station, ctx(), s, ev('assigned', { to: 'village' }), POLICY)).toBeNull();
+    expect(authorize(USERS.town_official, ctx(), s, ev('assigned', { to: 'county' }), POLICY)).toBe('assign_above_role');
+    expect(authorize(USERS.town_official, ctx(), s, ev('assigned', { to: 'town', dept: 'water' }), POLICY)).toBeNull();
     // Sending work up goes by escalation, with a reason.
     expect(authorize(USERS.village_station, ctx(), s, ev('escalated'), POLICY)).toBeNull();
   });
@@ -314,6 +365,8 @@ describe('what the phone offers is what the rules allow', () => {
       { regions: [COUNTY], departments: ['water'] },
       { regions: [COUNTY], departments: ['transport'] },
       { regions: ['371325'], departments: ['water'] },
+      { regions: [CITY], departments: [] },
+      { regions: [CITY], departments: ['water'] },
     ),
   }).map((u): SessionUser => ({ ...u, username: u.role, displayName: u.role }));
   const appealArb = fc.record({
@@ -322,7 +375,7 @@ describe('what the phone offers is what the rules allow', () => {
     urgency: fc.constantFrom('red' as const, 'orange' as const, 'yellow' as const),
     channel: fc.constantFrom<Channel>('grid_patrol', 'hotline_12345'),
   });
-  const actor = fc.constantFrom(...ids.map((id) => ({ id, role: 'city_dispatcher' as const })), { id: 'u-x', role: 'town_official' as const });
+  const actor = fc.constantFrom(...ids.map((id) => ({ id, role: 'county_dispatcher' as const })), { id: 'u-x', role: 'town_official' as const });
   /** Any event a person could append, with any payload. */
   const eventArb: fc.Arbitrary<AppealEvent> = fc
     .tuple(
@@ -344,7 +397,16 @@ describe('what the phone offers is what the rules allow', () => {
       const e = ev(type, {}, by) as AppealEvent & Record<string, unknown>;
       switch (type) {
         case 'assigned':
-          return { ...e, tier: p.tier, ...(p.dept && { dept: p.dept }), ...(p.handler && { handler: p.handler }) } as AppealEvent;
+        case 'reassigned':
+        case 'reviewed': {
+          const { tier: _legacy, ...rest } = e;
+          return { ...rest, to: p.tier, ...(p.dept && { dept: p.dept }), ...(p.handler && { handler: p.handler }) } as AppealEvent;
+        }
+        case 'escalated':
+        case 'returned':
+          return { ...e, to: p.tier } as AppealEvent;
+        case 'unreasonable_decided':
+          return { ...e, approved: p.approved } as AppealEvent;
         case 'replied':
           return { ...e, via: p.via } as AppealEvent;
         case 'extension_requested':
@@ -367,7 +429,14 @@ describe('what the phone offers is what the rules allow', () => {
     const base = { ...ev(action), actor: u.id, role: u.role } as AppealEvent;
     switch (action) {
       case 'assigned':
-        return TIERS.map((tier) => ({ ...base, tier }) as AppealEvent);
+      case 'reassigned':
+      case 'reviewed':
+      case 'returned':
+        return TIERS.map((to) => ({ ...base, to }) as AppealEvent);
+      case 'escalated':
+        return [base, ...TIERS.map((to) => ({ ...base, to }) as AppealEvent)];
+      case 'unreasonable_decided':
+        return [{ ...base, approved: false } as AppealEvent];
       case 'replied':
         return [{ ...base, via: a.channel } as AppealEvent];
       case 'extension_requested':

@@ -43,7 +43,7 @@ describe('REST edges', () => {
     const { regions } = (await (await fetch(server.url + '/api/regions', { headers: { authorization: `Bearer ${token}` } })).json()) as { regions: { code: string; level: string }[] };
     const village = user.scope.regions[0]!;
     expect(regions.filter((r) => r.level === 'village').map((r) => r.code)).toEqual([village]);
-    expect(regions.map((r) => r.level).sort()).toEqual(['city', 'town', 'village']);
+    expect(regions.map((r) => r.level).sort()).toEqual(['county', 'town', 'village']);
   });
 });
 
@@ -53,6 +53,6 @@ describe('configuration', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
     expect(() => loadConfig({ MINSHENG_COUNTY: '3713' })).toThrow(/MINSHENG_COUNTY/);
     expect(() => loadConfig({ MINSHENG_SESSION_DAYS: '-1' })).toThrow(/MINSHENG_SESSION_DAYS/);
-    expect(loadConfig({}).county).toBe('371324');
+    expect(loadConfig({}).region.code).toBe('371324');
   });
 });

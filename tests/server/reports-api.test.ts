@@ -9,7 +9,7 @@ import { appendEvent, readAppeal, writeNewAppeal } from '../../src/core/doc';
 import { newId } from '../../src/core/id';
 import { townOf } from '../../src/core/regions';
 import { DEFAULT_SCORECARD } from '../../src/core/scorecard';
-import { login, type Login } from '../helpers/clients';
+import { addUser, login, type Login } from '../helpers/clients';
 import { startTestServer, tempDir } from '../helpers/server';
 
 // The report endpoints over the relational projection: rankings per town for a week or a
@@ -74,6 +74,10 @@ describe('GET /api/reports/ranking', () => {
         satisfactionRate: null,
         repeatRate: 1, // the same village and category was raised on 10 November
         reopenRate: 0,
+        // The bounce-back ledger: nothing returned or reassigned; each dispatched 30 minutes after recording.
+        returns: 0,
+        reassigns: 0,
+        dispatchMinutes: 30,
       },
     ]);
   });
@@ -87,6 +91,10 @@ describe('GET /api/reports/ranking', () => {
     expect((await get('grid', 'period=week')).status).toBe(403);
     expect((await get('dispatcher', 'period=year')).status).toBe(400);
     expect((await get('dispatcher', 'at=25/11/2026')).body.message).toMatch(/YYYY-MM-DD/);
+    // A county has no counties to rank, and nobody looks into a county outside their scope.
+    expect((await get('dispatcher', 'by=county')).status).toBe(400);
+    expect((await get('dispatcher', 'county=371302')).status).toBe(403);
+    expect((await get('town', 'county=371324')).status).toBe(403);
   });
 });
 
@@ -141,5 +149,153 @@ describe('GET /api/reports/special', () => {
     expect(body.groups[0]).toMatchObject({ category: 'infra.roads', open: 4 });
     expect(body.groups[0]!.appeals.map((a) => a.status).sort()).toEqual(['assigned', 'replied', 'replied', 'replied']);
     expect((await report<Groups>('dept', 'special')).body.groups).toEqual([]);
+  });
+});
+
+// A whole city (Linyi) on one server: the city's staff rank the county platforms and the city
+// bureaus, with the bounce-back ledger; a county's staff see their county as before.
+describe('reports at city level', () => {
+  let city: RunningServer;
+  const who: Record<string, Login> = {};
+  const LANLING = '371324000000';
+  const LANSHAN = '371302000000';
+  const LANSHAN_VILLAGE = '371302001001';
+  let lanlingVillage = '';
+  const POLICY = { ...POLICY_PRESETS.linyi, topTier: 'city' as const };
+
+  /** An appeal recorded at `recorded` (China time), then each step `minutes` after it, by that user. */
+  async function cityAppeal(village: string, recorded: string, steps: [user: string, minutes: number, event: Record<string, unknown>][]): Promise<string> {
+    const doc = new Y.Doc();
+    const id = newId();
+    const desk = who.city!.user;
+    writeNewAppeal(doc, { channel: 'hotline_12345', category: 'infra.water', kind: 'help', urgency: 'orange', villageCode: village, description: '自来水停了三天', citizen: { anonymous: true } }, { id: desk.id, role: desk.role }, cst(recorded), newId());
+    for (const [name, minutes, e] of steps) appendEvent(doc, { id: newId(), actor: who[name]!.user.id, role: who[name]!.user.role, at: cst(recorded) + minutes * 60_000, ...e } as never);
+    const state = readAppeal(doc, id);
+    await city.store.inPushTx(async (tx) => storeUpdate(tx, { docId: id, deviceId: 'seed', clientSeq: await tx.nextClientSeq('seed'), userId: desk.id, bytes: Y.encodeStateAsUpdate(doc) }, state, Date.now(), POLICY));
+    return id;
+  }
+  const ask = async <T = { by: string; level: string; units: Record<string, unknown>[] }>(name: string, what: string, q = '') => {
+    const res = await fetch(`${city.url}/api/reports/${what}?${q}`, { headers: { authorization: `Bearer ${who[name]!.token}` } });
+    return { status: res.status, body: (await res.clone().json().catch(() => null)) as T & { message?: string }, res };
+  };
+  const units = (body: { units: Record<string, unknown>[] }) => Object.fromEntries(body.units.map((u) => [u.unit as string, u]));
+
+  beforeAll(async () => {
+    city = await startTestServer({ MINSHENG_SCAN_INTERVAL_MS: '0', MINSHENG_REGION: '371300' });
+    await addUser(city, 'lanshan_desk', 'county_dispatcher', ['371302']);
+    for (const name of ['city', 'cityleader', 'citywater', 'dispatcher', 'leader', 'dept', 'town', 'lanshan_desk']) who[name] = await login(city, name);
+    lanlingVillage = (await city.store.regionsUnder(who.town!.user.scope.regions)).find((r) => r.level === 'village')!.code;
+    // 兰陵, through its platform: dispatched to the county in 2 minutes, sent to the town, returned
+    // by it, given to the county water bureau, then reassigned back to the town (改派).
+    await cityAppeal(lanlingVillage, '2026-11-23T09:00:00', [
+      ['city', 2, { type: 'assigned', to: 'county', from: 'city' }],
+      ['dispatcher', 30, { type: 'assigned', to: 'town', from: 'county' }],
+      ['town', 60, { type: 'returned', reason: '不属本镇', to: 'county' }],
+      ['dispatcher', 90, { type: 'assigned', to: 'county', from: 'county', dept: 'water' }],
+      ['dispatcher', 120, { type: 'reassigned', to: 'town', from: 'county', reason: '镇里能修' }],
+    ]);
+    // 兰陵, given straight to the city water bureau in 6 minutes and answered: the city bureau's.
+    await cityAppeal(lanlingVillage, '2026-11-24T09:00:00', [
+      ['city', 6, { type: 'assigned', to: 'city', from: 'city', dept: 'water' }],
+      ['citywater', 240, { type: 'replied', note: '主管已修复', via: 'hotline_12345' }],
+    ]);
+    // 兰陵, recorded at the county platform and given to the county water bureau in 20 minutes.
+    await cityAppeal(lanlingVillage, '2026-11-25T09:00:00', [['dispatcher', 20, { type: 'assigned', to: 'county', from: 'county', dept: 'water' }]]);
+    // 兰山: dispatched to its county in 4 minutes, then to a town.
+    await cityAppeal(LANSHAN_VILLAGE, '2026-11-24T10:00:00', [
+      ['city', 4, { type: 'assigned', to: 'county', from: 'city' }],
+      ['lanshan_desk', 10, { type: 'assigned', to: 'town', from: 'county' }],
+    ]);
+  }, 120_000);
+  afterAll(() => city?.close());
+
+  it('ranks the county platforms for the city, with returns, reassignments and dispatch minutes', async () => {
+    for (const name of ['city', 'cityleader']) {
+      const { status, body } = await ask(name, 'ranking', 'period=week&at=2026-11-25');
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ by: 'county', level: 'city' });
+      // 兰陵: the returned-and-reassigned one and the county bureau's (not the city bureau's); dispatch (2 + 20) / 2.
+      expect(units(body)).toEqual({
+        [LANLING]: expect.objectContaining({ received: 2, answered: 0, returns: 1, reassigns: 1, dispatchMinutes: 11 }),
+        [LANSHAN]: expect.objectContaining({ received: 1, returns: 0, reassigns: 0, dispatchMinutes: 4 }),
+      });
+    }
+  });
+
+  it('ranks the city bureaus on what they hold at the city tier, and towns across the city on request', async () => {
+    const { body } = await ask('city', 'ranking', 'by=dept&period=week&at=2026-11-25');
+    expect(units(body)).toEqual({ water: expect.objectContaining({ received: 1, answered: 1, dispatchMinutes: 6 }) });
+    const towns = units((await ask('city', 'ranking', 'by=town&period=week&at=2026-11-25')).body);
+    expect(Object.keys(towns).sort()).toEqual([townOf(LANSHAN_VILLAGE), townOf(lanlingVillage)]);
+    expect(towns[townOf(lanlingVillage)]).toMatchObject({ received: 3 });
+    // The city water bureau: its own desk as a department, and the county water bureaus by county.
+    expect(units((await ask('citywater', 'ranking', 'by=dept&period=week&at=2026-11-25')).body)).toEqual({ water: expect.objectContaining({ received: 1 }) });
+    expect(units((await ask('citywater', 'ranking', 'by=county&period=week&at=2026-11-25')).body)).toEqual({ [LANLING]: expect.objectContaining({ received: 1, dispatchMinutes: 20 }) });
+  });
+
+  it('shows a county’s staff their county as before, and the city the same when it looks into that county', async () => {
+    const towns = await ask('dispatcher', 'ranking', 'period=week&at=2026-11-25');
+    expect(towns.body).toMatchObject({ by: 'town', level: 'county' });
+    // Every appeal of the town, whoever holds it; the other county's never.
+    expect(units(towns.body)).toEqual({ [townOf(lanlingVillage)]: expect.objectContaining({ received: 3, returns: 1, reassigns: 1, dispatchMinutes: (2 + 6 + 20) / 3 }) });
+    // The county's water bureau: its own appeal, not the city bureau's.
+    const depts = await ask('leader', 'ranking', 'by=dept&period=week&at=2026-11-25');
+    expect(units(depts.body)).toEqual({ water: expect.objectContaining({ received: 1, dispatchMinutes: 20 }) });
+    expect(units((await ask('dept', 'ranking', 'by=dept&period=week&at=2026-11-25')).body)).toEqual({ water: expect.objectContaining({ received: 1 }) });
+    // The city looking into 兰陵 sees exactly that.
+    const looked = await ask('cityleader', 'ranking', 'period=week&at=2026-11-25&county=371324');
+    expect(looked.body).toMatchObject({ by: 'town', level: 'county' });
+    expect(looked.body.units).toEqual(towns.body.units);
+    expect((await ask('cityleader', 'ranking', 'by=dept&period=week&at=2026-11-25&county=371324')).body.units).toEqual(depts.body.units);
+    expect((await ask('dispatcher', 'ranking', 'county=371302')).status).toBe(403);
+    expect((await ask('city', 'ranking', 'county=3713')).status).toBe(403);
+  });
+
+  it('lists the county platforms in red and black', async () => {
+    type Lists = { level: string; periods: { red: string[]; black: string[]; units: { unit: string }[] }[] };
+    const { status, body } = await ask<Lists>('cityleader', 'redblack', 'by=county&period=month&at=2026-11-25&history=1');
+    expect(status).toBe(200);
+    expect(body.level).toBe('city');
+    expect(body.periods[0]!.units.map((u) => u.unit).sort()).toEqual([LANSHAN, LANLING]);
+    // Nothing the counties hold was answered in November: too few to score, on neither list.
+    expect(body.periods[0]).toMatchObject({ red: [], black: [] });
+  });
+
+  it('gives trends by county to the city, and none by county to a county', async () => {
+    type Trends = { level: string; byCounty: { key: string; counts: number[]; soFar: number }[]; byTown: { key: string }[] };
+    const { body } = await ask<Trends>('city', 'trends', 'at=2026-12-02&weeks=5');
+    expect(body.level).toBe('city');
+    expect(body.byCounty).toEqual([expect.objectContaining({ key: LANLING, counts: [0, 0, 0, 0, 3] }), expect.objectContaining({ key: LANSHAN, counts: [0, 0, 0, 0, 1] })]);
+    expect(body.byTown.map((s) => s.key)).toEqual([townOf(lanlingVillage), townOf(LANSHAN_VILLAGE)]);
+    const county = (await ask<Trends>('dispatcher', 'trends', 'at=2026-12-02&weeks=5')).body;
+    expect(county).toMatchObject({ level: 'county', byCounty: [] });
+    expect(county.byTown.map((s) => s.key)).toEqual([townOf(lanlingVillage)]);
+  });
+
+  it('finds special governance across counties, naming each owner’s tier', async () => {
+    type Special = { level: string; groups: { county: string; village: string; appeals: { tier: string; dept: string | null }[] }[] };
+    // The three 兰陵 appeals are one problem raised three times; 兰山's is another village's.
+    const { body } = await ask<Special>('city', 'special');
+    expect(body.level).toBe('city');
+    expect(body.groups).toEqual([expect.objectContaining({ county: LANLING, village: lanlingVillage })]);
+    expect(body.groups[0]!.appeals.map((a) => `${a.tier}:${a.dept ?? ''}`).sort()).toEqual(['city:water', 'county:water', 'town:']);
+    expect((await ask<Special>('lanshan_desk', 'special')).body.groups).toEqual([]);
+  });
+
+  it('exports every county with a county column for the city, one county for a county', async () => {
+    const csv = async (name: string, q = '') => {
+      const { res } = await ask(name, 'export', `format=csv&period=month&at=2026-11-25${q}`);
+      return (await res.text()).replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    };
+    const all = await csv('city');
+    expect(all[0]).toMatch(/^编号,登记时间,县（市、区）,乡镇（街道）,村（社区）,/);
+    expect(all[0]).toContain(',承办层级,承办部门,');
+    expect(all[0]).toMatch(/,退回次数,改派次数,派单用时（分钟）,/);
+    expect(all).toHaveLength(5);
+    const county = (line: string) => line.split(',')[2];
+    expect(all.slice(1).map(county).sort()).toEqual(['兰山区', '兰陵县', '兰陵县', '兰陵县']);
+    expect(all.find((l) => l.includes(',市级,水务局,'))).toBeDefined();
+    expect((await csv('dispatcher')).slice(1).map(county)).toEqual(['兰陵县', '兰陵县', '兰陵县']);
+    expect((await csv('city', '&county=371302')).slice(1).map(county)).toEqual(['兰山区']);
   });
 });

@@ -30,7 +30,7 @@ beforeEach(async () => {
   name = `test-${Math.random()}`;
   db = openDb(name);
   await db.regions.bulkAdd([
-    { code: '371324000000', name: '兰陵县', level: 'city', parent: null },
+    { code: '371324000000', name: '兰陵县', level: 'county', parent: null },
     { code: '371324101000', name: '大仲村镇', level: 'town', parent: '371324000000' },
     { code: VILLAGE, name: '大仲村村民委员会', level: 'village', parent: '371324101000' },
     { code: OTHER_VILLAGE, name: '另一村村民委员会', level: 'village', parent: '371324101000' },

@@ -42,6 +42,9 @@ const V7_COLUMNS = [
   ...V2_COLUMNS, 'meetingId', 'onSpot', 'attachments', 'lat', 'lng', 'repliedAt', 'closedAt', 'onTime', 'handlingMinutes', 'evalCode', 'publishedAt', 'publicSummary', 'publicReply',
 ] as const;
 
+/** Projection version 8 (60a91b9), the last before the city tier: campaigns, adoption, reception days. */
+const V8_COLUMNS = [...V7_COLUMNS, 'campaignId', 'adopted', 'receptionSlot'] as const;
+
 /** The county policy a device kept in meta before `repeat` was configurable (a9a20ec). */
 function policyWithoutRepeat(p: DeadlinePolicy): Record<string, unknown> {
   const stored: Record<string, unknown> = { ...p };
@@ -75,6 +78,8 @@ const ERAS: Era[] = [
   // As shipped at 8a97539 the policy had no `repeat` yet (a9a20ec added it later in version 2).
   { version: 2, shipped: '8a97539', columns: V2_COLUMNS, contactInDoc: true, eventsBy: true, evalCode: false, policy: { stored: lanlingThen, projectedWith: `2:${JSON.stringify(lanlingThen)}` }, expectedPolicy: POLICY_PRESETS.lanling },
   { version: 3, shipped: 'fcdaf76', columns: V2_COLUMNS, contactInDoc: false, eventsBy: true, evalCode: false, policy: { stored: lanling, projectedWith: `2:${JSON.stringify(lanling)}` }, expectedPolicy: POLICY_PRESETS.lanling },
+  // The last version of one county per deployment: its county stored with level 'city'.
+  { version: 4, shipped: '60a91b9', columns: V8_COLUMNS, contactInDoc: false, eventsBy: true, evalCode: true, policy: { stored: lanling, projectedWith: `8:${JSON.stringify(lanling)}` }, expectedPolicy: POLICY_PRESETS.lanling },
 ];
 /**
  * Today's schema with rows of an older projection version: no Dexie upgrade runs, only the
@@ -148,6 +153,8 @@ async function writeEra(db: MinshengDB, era: Era): Promise<Fixture> {
   const updates = db.table(APPEAL_UPDATES_TABLE);
   const docs = new Map<string, Y.Doc>();
   await db.regions.bulkPut([
+    // Every version before the city tier stored the county with level 'city'.
+    { code: '371324000000', name: '兰陵县', level: 'city' as never, parent: null },
     { code: TOWN, name: '城关镇', level: 'town', parent: '371324000000' },
     { code: VILLAGE, name: '东村', level: 'village', parent: TOWN },
   ]);
@@ -292,7 +299,9 @@ describe('schema upgrade', () => {
       // Unsent changes stay unsent, byte for byte; refusals and settings are kept.
       expect(await db.outbox.toArray()).toEqual(before.outbox);
       expect(await db.quarantine.toArray()).toEqual(before.quarantine);
-      expect(await db.regions.toArray()).toEqual(before.regions);
+      // The county is a county now; nothing else about the regions changed.
+      expect(await db.regions.toArray()).toEqual(before.regions.map((r) => (r.code === '371324000000' ? { ...r, level: db.verno === era.version ? r.level : 'county' } : r)));
+      expect(await db.regions.where('level').equals('county').count()).toBe(db.verno === era.version ? 0 : 1);
       for (const { key, value } of before.meta) {
         if (key !== 'projectedWith') expect(await getMeta(db, key), key).toEqual(value);
       }

@@ -24,7 +24,7 @@ let db: MinshengDB;
 beforeEach(async () => {
   db = openDb(`pipeline-${Math.random()}`);
   await db.regions.bulkAdd([
-    { code: '371324000000', name: '兰陵县', level: 'city', parent: null },
+    { code: '371324000000', name: '兰陵县', level: 'county', parent: null },
     { code: '371324101000', name: '大仲村镇', level: 'town', parent: '371324000000' },
     { code: VILLAGE, name: '大仲村村民委员会', level: 'village', parent: '371324101000' },
   ]);

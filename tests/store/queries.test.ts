@@ -9,7 +9,7 @@ import { getMeta } from '../../src/store/meta';
 import { recordMeeting } from '../../src/store/meetings';
 import {
   appealWithTimeline,
-  cityRegion,
+  countyRegion,
   discardQuarantined,
   keepPlaces,
   mapPoints,
@@ -41,7 +41,7 @@ beforeEach(async () => {
   name = `queries-${Math.random()}`;
   db = openDb(name);
   await db.regions.bulkAdd([
-    { code: '371324000000', name: '兰陵县', level: 'city', parent: null },
+    { code: '371324000000', name: '兰陵县', level: 'county', parent: null },
     { code: '371324101000', name: '大仲村镇', level: 'town', parent: '371324000000' },
     { code: '371324102000', name: '另一镇', level: 'town', parent: '371324000000' },
     { code: VILLAGE, name: '大仲村村民委员会', level: 'village', parent: '371324101000' },
@@ -80,10 +80,10 @@ async function record(extra: Record<string, unknown> = {}): Promise<string> {
 
 describe('places', () => {
   it('lists regions by level, short village names and the city', async () => {
-    expect((await until(regionsAt(db, 'city', 'town'))).map((r) => r.code)).toEqual(['371324000000', '371324101000', '371324102000']);
+    expect((await until(regionsAt(db, 'county', 'town'))).map((r) => r.code)).toEqual(['371324000000', '371324101000', '371324102000']);
     expect((await until(regionsAt(db, 'village'))).map((r) => r.code)).toEqual([VILLAGE, OTHER_VILLAGE]);
     expect(await until(villageNames(db))).toEqual(new Map([[VILLAGE, '大仲村'], [OTHER_VILLAGE, '另一村']]));
-    expect((await cityRegion(db))?.code).toBe('371324000000');
+    expect((await countyRegion(db))?.code).toBe('371324000000');
   });
 });
 
@@ -176,7 +176,7 @@ describe('quarantine', () => {
 
 describe('device session', () => {
   it('replaces the division list with the session on login, and forgets only the session', async () => {
-    const regions = [{ code: '371324000000', name: '兰陵县', level: 'city' as const, parent: null }];
+    const regions = [{ code: '371324000000', name: '兰陵县', level: 'county' as const, parent: null }];
     await keepLogin(db, regions, { token: 't' });
     expect(await db.regions.toArray()).toEqual(regions);
     expect(await getMeta(db, 'session')).toEqual({ token: 't' });

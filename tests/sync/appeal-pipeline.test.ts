@@ -4,11 +4,12 @@ import * as Y from 'yjs';
 import type { RunningServer } from '../../server/app';
 import { appendEvent, type AppealSnapshot } from '../../src/core/doc';
 import type { AppealEvent } from '../../src/core/events';
-import { fold, type AppealState } from '../../src/core/fold';
+import { fold } from '../../src/core/fold';
 import { newId } from '../../src/core/id';
 import { act, loadAppeal, recordAppeal, type ActionInput } from '../../src/store/appeals';
 import { applyLocalChange, applyRemoteChanges } from '../../src/store/docs';
-import { addUser, device, login, until, type Device } from '../helpers/clients';
+import { seen, stateOn, step } from '../helpers/appeal-steps';
+import { addUser, device, login, type Device } from '../helpers/clients';
 import { startTestServer } from '../helpers/server';
 
 // One appeal walks the whole pipeline, each step by a different person on their own
@@ -37,23 +38,6 @@ afterAll(async () => {
 
 async function snapshot(d: Device, id: string): Promise<AppealSnapshot | null> {
   return loadAppeal(d.db, id);
-}
-async function stateOn(d: Device, id: string): Promise<AppealState | null> {
-  const s = await snapshot(d, id);
-  return s && fold(s.events, id);
-}
-/** Waits until `d` has synced the appeal to a state that passes `ok`. */
-async function seen(d: Device, id: string, ok: (s: AppealState) => boolean, what: string): Promise<void> {
-  await until(async () => {
-    const s = await stateOn(d, id);
-    return s !== null && ok(s);
-  }, 15_000, `${d.session.user.username} sees ${what}`);
-}
-/** A step through the app's own path: checked on the device, queued, pushed. */
-async function step(d: Device, id: string, input: ActionInput): Promise<void> {
-  expect(await act(d.db, id, d.session.user, input), `${d.session.user.username} ${input.type}`).toEqual({ ok: true });
-  d.engine.kick();
-  await d.settled();
 }
 /** What a tampered phone sends: the event goes straight into the document and the outbox. */
 async function forge(d: Device, id: string, input: ActionInput): Promise<AppealEvent> {

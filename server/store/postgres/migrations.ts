@@ -95,4 +95,13 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE receipts ALTER COLUMN user_id DROP DEFAULT;
   ALTER TABLE receipts DROP CONSTRAINT receipts_pkey, ADD PRIMARY KEY (device_id, client_seq, user_id);
   `,
+  // The city tier: a county is stored as a county (it was 'city' when one deployment was one
+  // county), that county's dispatchers become county dispatchers, and the dispatch loop's
+  // ledger gets its columns. Projections are re-derived at start (server/jobs/reproject.ts).
+  `
+  ALTER TABLE appeals ADD COLUMN returns INTEGER NOT NULL DEFAULT 0, ADD COLUMN reassigns INTEGER NOT NULL DEFAULT 0, ADD COLUMN review TEXT,
+    ADD COLUMN unreasonable TEXT, ADD COLUMN lead_tier TEXT, ADD COLUMN dispatch_minutes BIGINT;
+  UPDATE regions SET level = 'county' WHERE level = 'city';
+  UPDATE users SET role = 'county_dispatcher' WHERE role = 'city_dispatcher';
+  `,
 ];

@@ -1,4 +1,4 @@
-import type { Tally } from '../../../src/core/geo';
+import type { Tally, TallyFilter, TallyLevel } from '../../../src/core/geo';
 import type { RankRow } from '../../../src/core/metrics';
 import type { AppealProjection } from '../../../src/core/projection';
 
@@ -12,6 +12,9 @@ export interface ReportStore {
   rankRows(regionPrefixes: string[], departments: string[] | undefined, since: number): Promise<RankRow[]>;
   /** Appeals in scope recorded in [from, to), oldest first, for exports. */
   exportRows(regionPrefixes: string[], departments: string[] | undefined, from: number, to: number): Promise<AppealProjection[]>;
-  /** Counts per town or village for the map: totals, open, overdue at `now`, open by urgency. */
-  mapTally(level: 'town' | 'village', regionPrefixes: string[], departments: string[] | undefined, now: number): Promise<({ code: string } & Tally)[]>;
+  /**
+   * Counts per county, town or village (12-digit codes, in code order) for the map: totals,
+   * open, overdue at `now`, open by urgency; only appeals passing `filter` when given.
+   */
+  mapTally(level: TallyLevel, regionPrefixes: string[], departments: string[] | undefined, now: number, filter?: TallyFilter): Promise<({ code: string } & Tally)[]>;
 }

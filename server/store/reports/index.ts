@@ -1,10 +1,23 @@
 import { OPEN_STATUSES } from '../../../src/core/fold';
-import type { Tally } from '../../../src/core/geo';
+import type { Tally, TallyFilter, TallyLevel } from '../../../src/core/geo';
 import { appealFromRow, rankFromRow, RANK_COLUMNS } from '../rows';
 import type { Fragment, Sql } from '../sql';
 import type { ReportStore } from './contract';
 
 const OPEN = `status IN (${OPEN_STATUSES.map((st) => `'${st}'`).join(', ')})`;
+
+/** What the map's counts group by: a county is its villages' first six digits, padded back to a 12-digit code. */
+const TALLY_CODE: Record<TallyLevel, string> = { county: "substr(village, 1, 6) || '000000'", town: 'town', village: 'village' };
+
+/** The map's filters as SQL (the category is a class code, checked by the caller: no wildcards reach LIKE). */
+function filtered(f: TallyFilter = {}): Fragment {
+  const parts: [string, unknown][] = [];
+  if (f.category) parts.push(['category LIKE ?', `${f.category}.%`]);
+  if (f.urgency) parts.push(['urgency = ?', f.urgency]);
+  if (f.from !== undefined) parts.push(['created_at >= ?', f.from]);
+  if (f.to !== undefined) parts.push(['created_at < ?', f.to]);
+  return { sql: parts.map(([p]) => ` AND ${p}`).join(''), args: parts.map(([, a]) => a) };
+}
 
 /** The reader's scope as a filter, or null when it covers nothing. */
 function scoped(sql: Sql, prefixes: string[], departments: string[] | undefined): Fragment | null {
@@ -23,16 +36,17 @@ export function reportStore(sql: Sql): ReportStore {
       if (!scope) return [];
       return (await sql.all<Record<string, unknown>>(`SELECT * FROM appeals WHERE created_at >= ? AND created_at < ? AND ${scope.sql} ORDER BY created_at, id`, [from, to, ...scope.args])).map(appealFromRow);
     },
-    mapTally: async (level, prefixes, departments, now) => {
+    mapTally: async (level, prefixes, departments, now, filter) => {
       const scope = scoped(sql, prefixes, departments);
       if (!scope) return [];
+      const only = filtered(filter);
       const rows = await sql.all<{ code: string } & Tally>(
-        `SELECT ${level === 'town' ? 'town' : 'village'} AS code, count(*) AS total, count(*) FILTER (WHERE ${OPEN}) AS open,
+        `SELECT ${TALLY_CODE[level]} AS code, count(*) AS total, count(*) FILTER (WHERE ${OPEN}) AS open,
            count(*) FILTER (WHERE ${OPEN} AND due_at IS NOT NULL AND due_at < ?) AS overdue,
            count(*) FILTER (WHERE ${OPEN} AND urgency = 'red') AS red, count(*) FILTER (WHERE ${OPEN} AND urgency = 'orange') AS orange,
            count(*) FILTER (WHERE ${OPEN} AND urgency = 'yellow') AS yellow
-         FROM appeals WHERE ${scope.sql} GROUP BY code ORDER BY code`,
-        [now, ...scope.args],
+         FROM appeals WHERE ${scope.sql}${only.sql} GROUP BY code ORDER BY code`,
+        [now, ...scope.args, ...only.args],
       );
       return rows;
     },

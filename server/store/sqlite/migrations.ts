@@ -150,4 +150,17 @@ export const MIGRATIONS: string[] = [
   DROP TABLE receipts;
   ALTER TABLE receipts_by_user RENAME TO receipts;
   `,
+  // The city tier: a county is stored as a county (it was 'city' when one deployment was one
+  // county), that county's dispatchers become county dispatchers, and the dispatch loop's
+  // ledger gets its columns. Projections are re-derived at start (server/jobs/reproject.ts).
+  `
+  ALTER TABLE appeals ADD COLUMN returns INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE appeals ADD COLUMN reassigns INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE appeals ADD COLUMN review TEXT;
+  ALTER TABLE appeals ADD COLUMN unreasonable TEXT;
+  ALTER TABLE appeals ADD COLUMN lead_tier TEXT;
+  ALTER TABLE appeals ADD COLUMN dispatch_minutes INTEGER;
+  UPDATE regions SET level = 'county' WHERE level = 'city';
+  UPDATE users SET role = 'county_dispatcher' WHERE role = 'city_dispatcher';
+  `,
 ];

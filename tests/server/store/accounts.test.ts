@@ -20,7 +20,7 @@ eachStore('meta and regions', (use) => {
     use(async (store) => {
       await store.insertRegions([
         { code: '371324101000', name: '大仲村镇', level: 'town', parent: '371324000000' },
-        { code: '371324000000', name: '兰陵县', level: 'city', parent: null },
+        { code: '371324000000', name: '兰陵县', level: 'county', parent: null },
         { code: VILLAGE, name: '大仲村', level: 'village', parent: '371324101000' },
       ]);
       expect(await store.regionCount()).toBe(3);

@@ -84,6 +84,22 @@ eachStore('reports', (use) => {
       ]);
       expect(await store.mapTally('village', ['371324'], ['water'], now)).toEqual([{ code: OTHER, total: 1, open: 1, overdue: 0, red: 0, orange: 0, yellow: 1 }]);
       expect(await store.mapTally('village', [], undefined, now)).toEqual([]);
+
+      // A city's map counts per county (its villages' first six digits, as a 12-digit code),
+      // with the map's filters applied on the server at every level.
+      const far = await storeProjection(store, { village: '371302001001', createdAt: now - 3 * DAY, category: 'livelihood.medical', urgency: 'orange', dueAt: now - DAY, status: 'accepted' });
+      const lanling = { code: '371324000000', total: 3, open: 2, overdue: 1, red: 1, orange: 0, yellow: 1 };
+      const lanshan = { code: '371302000000', total: 1, open: 1, overdue: 1, red: 0, orange: 1, yellow: 0 };
+      expect(await store.mapTally('county', ['3713'], undefined, now)).toEqual([lanshan, lanling]);
+      expect(await store.mapTally('county', ['371324'], undefined, now)).toEqual([lanling]);
+      expect(await store.mapTally('county', ['3713'], ['water'], now)).toEqual([{ ...lanling, total: 1, open: 1, overdue: 0, red: 0 }]);
+      expect(await store.mapTally('county', ['3713'], undefined, now, { category: 'livelihood' })).toEqual([lanshan]);
+      expect(await store.mapTally('county', ['3713'], undefined, now, { urgency: 'red' })).toEqual([{ ...lanling, total: 1, open: 1, yellow: 0 }]);
+      expect((await store.mapTally('county', ['3713'], undefined, now, { from: now - 5 * DAY })).map((t) => [t.code, t.total])).toEqual([['371302000000', 1], ['371324000000', 1]]);
+      expect((await store.mapTally('county', ['3713'], undefined, now, { to: now - 5 * DAY })).map((t) => [t.code, t.total])).toEqual([['371324000000', 2]]);
+      expect(await store.mapTally('town', ['3713'], undefined, now, { category: 'livelihood', urgency: 'orange', from: now - 4 * DAY, to: now })).toEqual([{ ...lanshan, code: '371302001000' }]);
+      expect(await store.mapTally('village', ['3713'], undefined, now, { urgency: 'yellow' })).toEqual([{ code: OTHER, total: 1, open: 1, overdue: 0, red: 0, orange: 0, yellow: 1 }]);
+      expect(far.town).toBe('371302001000');
       expect(newId()).not.toBe(road.id);
     }));
 });

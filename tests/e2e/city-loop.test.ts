@@ -1,0 +1,112 @@
+import 'fake-indexeddb/auto';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '../../server/app';
+import { loadConfig } from '../../server/config';
+import { recordAppeal } from '../../src/store/appeals';
+import { launchChromium } from '../helpers/browser';
+import { device, login } from '../helpers/clients';
+import { tempDir } from '../helpers/server';
+import { appPage } from './app-page';
+import { E2E_TIMEOUT_MS, OUT, ROOT } from './rig';
+
+// The city tier's dispatch loop as four people do it, each on their own phone (360×640):
+// the city center sends a case to the county platform, the county to a town, the town
+// returns it, the county gives it to its water bureau, the bureau returns it too, and the
+// second return lands on the city's review queue, whose decision is final.
+
+const DESCRIPTION = '东岭村自来水主管爆裂，全村停水两天。';
+let server: RunningServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(path.join(ROOT, 'dist/index.html'))) throw new Error('Build the app first: npm run build (npm test does it)');
+  server = await startServer(loadConfig({ PORT: '0', MINSHENG_REGION: '371300', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: path.join(ROOT, 'dist'), MINSHENG_SCAN_INTERVAL_MS: '0' }));
+  browser = await launchChromium();
+  mkdirSync(OUT, { recursive: true });
+  const grid = await device(server, await login(server, 'grid'));
+  const village = grid.session.user.scope.regions[0]!;
+  const recorded = await recordAppeal(grid.db, { channel: 'grid_patrol', category: 'infra.water', kind: 'help', urgency: 'orange', villageCode: village, description: DESCRIPTION, citizen: { anonymous: false, name: '赵大爷' } }, grid.who);
+  expect(recorded.ok).toBe(true);
+  grid.engine.start();
+  await grid.settled();
+  grid.close();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function phone(username: string): Promise<Page> {
+  const page = await (await browser.newContext({ viewport: { width: 360, height: 640 }, hasTouch: true, isMobile: true })).newPage();
+  await page.goto(server.url);
+  await appPage(page).login(username);
+  return page;
+}
+
+/** Opens the appeal from `queue` once it has arrived there. */
+async function open(page: Page, queue: string): Promise<void> {
+  // Back to the list from an appeal's page, as the back button does.
+  if ((await page.getByTestId(`queue-${queue}`).count()) === 0) await page.goBack();
+  await page.getByTestId(`queue-${queue}`).click();
+  const row = page.getByTestId('appeal-list').locator('a.row').filter({ hasText: DESCRIPTION.slice(0, 10) });
+  await row.waitFor({ timeout: 20_000 }).catch(async (err: unknown) => {
+    await page.screenshot({ path: path.join(OUT, `city-loop-missing-${queue}.png`), fullPage: true });
+    throw err;
+  });
+  await row.click();
+  await page.getByTestId('timeline').waitFor();
+}
+
+/** Opens an action, fills it, checks where it says the case goes, and sends it. */
+async function take(page: Page, action: string, fill: { tier?: string; dept?: string; note?: string }, destination: { to: string; text: RegExp }, shot: string): Promise<void> {
+  await page.getByTestId(`action-${action}`).click();
+  const form = page.getByTestId('action-form');
+  await form.waitFor();
+  if (fill.tier) await page.getByTestId(`action-tier-${fill.tier}`).click();
+  if (fill.dept) await page.getByTestId('action-dept').selectOption(fill.dept);
+  if (fill.note) await page.getByTestId('action-note').fill(fill.note);
+  const where = page.getByTestId('action-destination');
+  await expect.poll(() => where.getAttribute('data-to')).toBe(destination.to);
+  expect(await where.textContent()).toMatch(destination.text);
+  await page.screenshot({ path: path.join(OUT, `city-loop-${shot}.png`), fullPage: true });
+  await page.getByTestId('action-submit').click();
+  await form.waitFor({ state: 'detached' });
+}
+
+describe('the dispatch loop across a city, on four phones', { timeout: 4 * E2E_TIMEOUT_MS }, () => {
+  it('city → county → town → 退回 → county water bureau → 退回 → city review (final)', async () => {
+    const [city, county, town, water] = await Promise.all(['city', 'dispatcher', 'town', 'dept'].map(phone));
+
+    await open(city!, 'unassigned');
+    await take(city!, 'assigned', { tier: 'county' }, { to: 'county', text: /兰陵县/ }, '1-city-dispatch');
+
+    await open(county!, 'escalated');
+    await take(county!, 'assigned', { tier: 'town' }, { to: 'town', text: /镇|街道/ }, '2-county-dispatch');
+
+    await open(town!, 'new');
+    await take(town!, 'returned', { note: '供水主管归县水务局管理' }, { to: 'county', text: /退回至.*兰陵县/ }, '3-town-return');
+
+    await open(county!, 'returned');
+    await take(county!, 'assigned', { tier: 'county', dept: 'water' }, { to: 'county', text: /水务/ }, '4-county-to-water');
+
+    await open(water!, 'dept_todo');
+    await take(water!, 'returned', { note: '主管属市级管网' }, { to: 'city', text: /第2次退回/ }, '5-water-return');
+
+    await open(city!, 'review');
+    await expect.poll(() => city!.getByTestId('detail-returns').textContent()).toContain('2');
+    await take(city!, 'reviewed', { tier: 'county', dept: 'water', note: '研判：县水务局负责，市水务局配合' }, { to: 'county', text: /水务/ }, '6-city-review');
+    await city!.getByTestId('detail-review').waitFor();
+    await expect.poll(() => city!.getByTestId('detail-review').getAttribute('data-review')).toBe('decided');
+    await city!.screenshot({ path: path.join(OUT, 'city-loop-7-decided.png'), fullPage: true });
+
+    // The bureau cannot send the decided case back again.
+    await open(water!, 'dept_todo');
+    expect(await water!.getByTestId('action-returned').count()).toBe(0);
+    const row = (await server.store.appealRows()).find((r) => r.title.startsWith(DESCRIPTION.slice(0, 8)))!;
+    expect(row).toMatchObject({ returns: 2, review: 'decided', tier: 'county', dept: 'water', leadTier: 'city' });
+  });
+});
