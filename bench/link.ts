@@ -51,7 +51,19 @@ function pacer(bps: number, delayMs: number) {
   };
 }
 
-export async function startSlowLink(targetPort: number, profile: LinkProfile): Promise<SlowLink> {
+export interface LinkOptions {
+  /**
+   * Flow control: bytes a connection may have on the link, one direction, before the link
+   * stops reading from their sender (resuming at half), as TCP's window makes a sender wait.
+   * Default: none, every byte is read at once and queued. Without it a long transfer queues
+   * minutes of data, and a ping sent behind it (the hub drops a socket whose pong is over 30 s
+   * late) arrives too late.
+   */
+  window?: number;
+}
+
+export async function startSlowLink(targetPort: number, profile: LinkProfile, options: LinkOptions = {}): Promise<SlowLink> {
+  const window = options.window ?? Infinity;
   const sockets = new Set<net.Socket>();
   const bytes = { up: 0, down: 0 };
   // Half-open on both sides: a FIN travels through the link behind the bytes before it.
@@ -67,15 +79,21 @@ export async function startSlowLink(targetPort: number, profile: LinkProfile): P
     device.on('error', kill).on('close', () => sockets.delete(device));
     upstream.on('error', kill).on('close', () => sockets.delete(upstream));
     // Each connection shares the link's capacity with the others, as on one radio.
-    device.on('data', (d: Buffer) => {
-      bytes.up += d.length;
-      up(d.length, () => upstream.writable && upstream.write(d));
-    });
+    /** Bytes of this connection on the link: device → server, server → device. */
+    const queued = { up: 0, down: 0 };
+    const carry = (from: net.Socket, to: net.Socket, dir: 'up' | 'down') => (d: Buffer) => {
+      bytes[dir] += d.length;
+      queued[dir] += d.length;
+      if (queued[dir] > window) from.pause();
+      (dir === 'up' ? up : down)(d.length, () => {
+        queued[dir] -= d.length;
+        if (from.isPaused() && queued[dir] <= window / 2) from.resume();
+        if (to.writable) to.write(d);
+      });
+    };
+    device.on('data', carry(device, upstream, 'up'));
     device.on('end', () => up(0, () => upstream.writable && upstream.end()));
-    upstream.on('data', (d: Buffer) => {
-      bytes.down += d.length;
-      down(d.length, () => device.writable && device.write(d));
-    });
+    upstream.on('data', carry(upstream, device, 'down'));
     upstream.on('end', () => down(0, () => device.writable && device.end()));
   });
   const up = pacer(profile.upBps, profile.rttMs / 2);

@@ -17,7 +17,7 @@ const COUNT = 50_000;
 const CHUNK = 5000;
 
 /** Wraps the store's report reads so that the reads one request makes can be replayed. */
-function recordReads(store: Store) {
+export function recordReads(store: Store) {
   let calls: (() => Promise<unknown>)[] | null = null;
   const rankRows = store.rankRows.bind(store);
   const appealsById = store.appealsById.bind(store);

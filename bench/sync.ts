@@ -45,11 +45,11 @@ const POUCH_TUNED = { batch_size: 1000, batches_limit: 2 };
 const TUNED = `batch_size ${POUCH_TUNED.batch_size}, batches_limit ${POUCH_TUNED.batches_limit}`;
 /** The fastest a payload could cross a link: its bytes at the link's rate, plus one round trip. */
 const wireMs = (bytes: number, bps: number, p: LinkProfile) => (bytes * 8 * 1000) / bps + p.rttMs;
-const until = async (cond: () => Promise<boolean> | boolean) => {
+export const until = async (cond: () => Promise<boolean> | boolean) => {
   while (!(await cond())) await new Promise((r) => setTimeout(r, 20));
 };
 
-function engineFor(db: MinshengDB, link: SlowLink, token: string, id: string) {
+export function engineFor(db: MinshengDB, link: SlowLink, token: string, id: string) {
   let status: SyncStatus | null = null;
   const engine = new SyncEngine({ db, url: link.url.replace('http', 'ws') + '/sync', token, deviceId: id, WebSocketImpl: WebSocket as never });
   engine.subscribe((s) => (status = s));
