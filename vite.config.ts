@@ -36,7 +36,9 @@ export default defineConfig({
         globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}'],
         // The report pages work only online (the server computes them), so phones that never
         // open them do not download them, nor the charting library, over 2G.
-        globIgnores: ['**/{Chart,RankingPage,RedBlackPage,TrendsPage,HotSpotsPage,SpecialPage}-*'],
+        // Nor does a phone download every county's outline and town points (a city has 13): the
+        // device's own are cached at run time the first time it opens them (see runtimeCaching).
+        globIgnores: ['**/{Chart,RankingPage,RedBlackPage,TrendsPage,HotSpotsPage,SpecialPage}-*', '**/{outline,places,counties}-[0-9]*'],
         navigateFallback: 'index.html',
         navigateFallbackDenylist: [/^\/api\//, /^\/sync/, /^\/p(\/|$)/, /^\/open311\//],
         cleanupOutdatedCaches: true,
@@ -45,6 +47,12 @@ export default defineConfig({
         // are never cached, since their size and success cannot be known.
         // Attachments already viewed are kept in IndexedDB by the app (src/sync/uploads.ts).
         runtimeCaching: [
+          {
+            // A region's map data (hashed file names, never changed in place): kept once fetched.
+            urlPattern: ({ url, sameOrigin }) => sameOrigin && /^\/assets\/(outline|places|counties)-\d+-[\w-]+\.js$/.test(url.pathname),
+            handler: 'CacheFirst',
+            options: { cacheName: 'region-data', expiration: { maxEntries: 60 }, cacheableResponse: { statuses: [200] } },
+          },
           {
             urlPattern: ({ url, request, sameOrigin }) => request.destination === 'image' && (sameOrigin ? url.pathname.startsWith('/tiles/') : request.mode === 'cors'),
             handler: 'CacheFirst',
