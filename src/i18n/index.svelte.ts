@@ -1,9 +1,11 @@
-import { en } from './en';
 import { zhCN, type MessageKey } from './zh-CN';
 
 export type Locale = 'zh-CN' | 'en';
 export const LOCALES: readonly Locale[] = ['zh-CN', 'en'];
-const MESSAGES: Record<Locale, Record<MessageKey, string>> = { 'zh-CN': zhCN, en };
+type Messages = Record<MessageKey, string>;
+// English is the second locale: its messages load when chosen, not with the first screen
+// (the service worker precaches the chunk, so switching works offline too).
+const loadEnglish = (): Promise<Messages> => import('./en').then((m) => m.en);
 const STORAGE_KEY = 'minsheng.locale';
 const TIME_ZONE = 'Asia/Shanghai';
 
@@ -12,21 +14,35 @@ function initialLocale(): Locale {
   return saved === 'en' ? 'en' : 'zh-CN';
 }
 
-const state = $state({ locale: initialLocale() });
+/** The locale shown and its messages; until English has loaded, Chinese stands in. */
+const state = $state<{ locale: Locale; messages: Messages }>({ locale: 'zh-CN', messages: zhCN });
+
+/** The locale last asked for: a slow load never overrides a later choice. */
+let wanted: Locale = 'zh-CN';
+
+async function show(l: Locale): Promise<void> {
+  wanted = l;
+  const messages = l === 'en' ? await loadEnglish() : zhCN;
+  if (wanted !== l) return;
+  state.locale = l;
+  state.messages = messages;
+  if (typeof document !== 'undefined') document.documentElement.lang = l;
+}
+
+if (initialLocale() === 'en') void show('en');
 
 export function locale(): Locale {
   return state.locale;
 }
 
 export function setLocale(l: Locale): void {
-  state.locale = l;
   localStorage.setItem(STORAGE_KEY, l);
-  document.documentElement.lang = l;
+  void show(l);
 }
 
 /** Looks up a message; `{name}` placeholders take `params`. Unknown keys show themselves. */
 export function t(key: MessageKey | string, params: Record<string, string | number> = {}): string {
-  const text = (MESSAGES[state.locale] as Record<string, string>)[key] ?? key;
+  const text = (state.messages as Record<string, string>)[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`));
 }
 
