@@ -1,5 +1,6 @@
 import type { Tier } from './events';
 import { countyOf } from './regions';
+import { scopeTier } from './tiers';
 
 // Whom the rankings and red/black lists rank, by the level a report is read at:
 //   county  (a county's staff, or a city's staff looking into one county: as before the city
@@ -26,7 +27,7 @@ export interface UnitRow {
 
 /** The level a report over these region prefixes is read at: city when one covers a whole city (4 digits). */
 export function reportLevel(regions: readonly string[]): ReportLevel {
-  return regions.some((p) => p.length <= 4) ? 'city' : 'county';
+  return scopeTier({ regions: [...regions], departments: [] }) === 'city' ? 'city' : 'county';
 }
 
 /** The kinds of unit a report at `level` ranks, the usual first. */
