@@ -1,7 +1,7 @@
 import * as Y from 'yjs';
 import type { Store } from '../server/store/types';
 import { storeUpdate } from '../server/sync/bus';
-import type { DeadlinePolicy } from '../src/core/deadline';
+import type { Policies } from '../src/core/policy-book';
 import { appendEvent, readAppeal, writeNewAppeal, type AppealSnapshot } from '../src/core/doc';
 import { newId } from '../src/core/id';
 import { townOf } from '../src/core/regions';
@@ -16,9 +16,12 @@ export interface SeedOptions {
   /** When the first appeal was recorded; each next one `spacingMs` (default a minute) later. */
   from: number;
   spacingMs?: number;
-  policy: DeadlinePolicy;
+  /** The deployment's policies: each appeal is projected by its county's. */
+  policy: Policies;
   /** Towns that differ: each gets its own speed and share of satisfied citizens, so rankings have something to rank. */
   varied?: boolean;
+  /** A city center's dispatcher who takes the 12345 hotline's appeals in, at the city's desk, which then leads them. */
+  hotline?: { id: string; name: string };
 }
 
 /** A town's own quality in [0, 1), the same for the same seed. */
@@ -60,11 +63,14 @@ export async function seedGeneratedAppeals(store: Store, o: SeedOptions): Promis
       const id = newId();
       const doc = new Y.Doc();
       const at = o.from + i * (o.spacingMs ?? 60_000);
-      writeNewAppeal(doc, { ...input, citizen: { anonymous: true } }, actor, at, newId());
+      const taker = o.hotline && input.channel === 'hotline_12345' ? { id: o.hotline.id, role: 'city_dispatcher' as const, name: o.hotline.name, desk: 'city' as const } : actor;
+      writeNewAppeal(doc, { ...input, citizen: { anonymous: true } }, taker, at, newId());
       const { progress, shape } = progressAndShape(rnd, input.villageCode, at, now, o.seed, o.varied);
       for (const e of pipelineEvents(progress, input.channel, actor, at, newId, shape)) appendEvent(doc, e);
       const snapshot = readAppeal(doc, id);
-      await storeUpdate(tx, { docId: id, deviceId: 'seed', clientSeq: await tx.nextClientSeq('seed'), userId: o.official.id, bytes: Y.encodeStateAsUpdate(doc) }, snapshot, now, o.policy);
+      // Committed when its last step was taken, as if synced then: a history, not a burst today.
+      const committedAt = Math.min(now, Math.max(at, ...snapshot.events.map((e) => (e as { at: number }).at)));
+      await storeUpdate(tx, { docId: id, deviceId: 'seed', clientSeq: await tx.nextClientSeq('seed'), userId: o.official.id, bytes: Y.encodeStateAsUpdate(doc) }, snapshot, committedAt, o.policy);
       doc.destroy();
       out.push(snapshot);
     }

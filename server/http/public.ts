@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { DeadlinePolicy } from '../../src/core/deadline';
+import type { Policies } from '../../src/core/policy-book';
 import { readEvalCode, showEvalCode } from '../../src/core/evalcode';
 import { CITIZEN, SATISFACTION, type AppealEvent, type Satisfaction } from '../../src/core/events';
 import { newId } from '../../src/core/id';
@@ -25,7 +25,8 @@ export const CODE_MISSES = { max: 10, windowMs: 10 * 60_000 };
 interface PublicDeps {
   store: Store;
   bus: CommitBus;
-  policy: DeadlinePolicy;
+  /** The deployment's policies: a rating is projected by its appeal's county's. */
+  policy: Policies;
   find: CodeFinder;
   places: ReadonlyMap<string, string>;
 }

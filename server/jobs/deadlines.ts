@@ -1,5 +1,5 @@
 import type { Kind, Urgency } from '../../src/core/appeal';
-import type { DeadlinePolicy } from '../../src/core/deadline';
+import { policyFor, type Policies } from '../../src/core/policy-book';
 import { deadlineDuties, dutyEvent } from '../../src/core/duties';
 import { newId } from '../../src/core/id';
 import type { PushTx, Store } from '../store/types';
@@ -24,7 +24,7 @@ export interface ScanResult {
  * Appends the warnings and supervision each due appeal has earned by `now`. What was
  * appended once is never owed again (it is derived from the events): a second run appends nothing.
  */
-export async function scanDeadlines(store: Store, bus: CommitBus, policy: DeadlinePolicy, now: number): Promise<ScanResult> {
+export async function scanDeadlines(store: Store, bus: CommitBus, policy: Policies, now: number): Promise<ScanResult> {
   const result: ScanResult = { scanned: 0, warned: 0, supervised: 0 };
   const due = await store.dueBy(now + LOOKAHEAD_MS);
   for (let at = 0; at < due.length; at += DOCS_PER_TX) {
@@ -45,11 +45,12 @@ export async function scanDeadlines(store: Store, bus: CommitBus, policy: Deadli
   return result;
 }
 
-function appendDuties(tx: PushTx, docId: string, policy: DeadlinePolicy, now: number, result: ScanResult): Promise<Committed | null> {
+function appendDuties(tx: PushTx, docId: string, policy: Policies, now: number, result: ScanResult): Promise<Committed | null> {
   return appendInTx(tx, policy, docId, SCANNER_DEVICE, now, (snapshot, state) => {
     const terms = { kind: snapshot.fields.kind as Kind, urgency: snapshot.fields.urgency as Urgency };
     let basis = state.lastAppliedId;
-    return deadlineDuties(state, terms, policy, now).map((duty) => {
+    // Warnings and supervision by the appeal's county's clock, as its due date was derived.
+    return deadlineDuties(state, terms, policyFor(policy, snapshot.fields.villageCode), now).map((duty) => {
       const event = dutyEvent(duty, newId(), now, basis);
       basis = event.id;
       if (duty.type === 'warned') result.warned++;
@@ -60,7 +61,7 @@ function appendDuties(tx: PushTx, docId: string, policy: DeadlinePolicy, now: nu
 }
 
 /** Runs the scanner every `intervalMs` (and once at start); errors are logged, never fatal. */
-export function startDeadlineScanner(store: Store, bus: CommitBus, policy: DeadlinePolicy, intervalMs: number): () => void {
+export function startDeadlineScanner(store: Store, bus: CommitBus, policy: Policies, intervalMs: number): () => void {
   return startPeriodic('deadline scan', intervalMs, async () => {
     const r = await scanDeadlines(store, bus, policy, Date.now());
     if (r.warned + r.supervised > 0) console.log(`deadline scan: ${r.scanned} due, ${r.warned} warnings, ${r.supervised} supervision steps`);

@@ -1,27 +1,39 @@
-import type { DeadlinePolicy } from '../../src/core/deadline';
 import { docFromUpdates, readAppeal } from '../../src/core/doc';
+import { countyPolicies, defaultPolicy, policyFor, type Policies } from '../../src/core/policy-book';
 import { project } from '../../src/core/projection';
 import type { Store } from '../store/types';
 
 const META_KEY = 'projection_policy';
 /** Bumped when the projection gains columns: every row is derived again once, at start. */
-const PROJECTION_COLUMNS = 6;
+const PROJECTION_COLUMNS = 7;
 
 /**
- * Due dates are derived with the county's policy, so a changed policy (or a schema that
- * gained projection columns) re-derives every row from its document before serving.
+ * What the rows were derived with. Without county policies it is the fingerprint it always
+ * was, so a county deployment is not re-derived for nothing. County codes are integer-like
+ * keys, which JSON lists in ascending order whatever order the book was built in.
  */
-export async function reprojectIfPolicyChanged(store: Store, policy: DeadlinePolicy): Promise<number> {
-  const fingerprint = `${PROJECTION_COLUMNS}:${JSON.stringify(policy)}`;
-  if ((await store.getMeta(META_KEY)) === fingerprint) return 0;
+function fingerprint(policy: Policies): string {
+  const base = `${PROJECTION_COLUMNS}:${JSON.stringify(defaultPolicy(policy))}`;
+  const counties = countyPolicies(policy);
+  return Object.keys(counties).length === 0 ? base : `${base}:${JSON.stringify(counties)}`;
+}
+
+/**
+ * Due dates are derived with each appeal's county's policy, so a changed policy (or a schema
+ * that gained projection columns) re-derives every row from its document before serving.
+ */
+export async function reprojectIfPolicyChanged(store: Store, policy: Policies): Promise<number> {
+  const print = fingerprint(policy);
+  if ((await store.getMeta(META_KEY)) === print) return 0;
   const ids = (await store.appealRows()).map((r) => r.id);
   await store.inPushTx(async (tx) => {
     for (const id of ids) {
       const doc = docFromUpdates(await tx.docParts(id));
-      await tx.upsertProjection(project(readAppeal(doc, id), policy), 0, 0);
+      const snapshot = readAppeal(doc, id);
+      await tx.upsertProjection(project(snapshot, policyFor(policy, snapshot.fields.villageCode)), 0, 0);
       doc.destroy();
     }
   });
-  await store.setMeta(META_KEY, fingerprint);
+  await store.setMeta(META_KEY, print);
   return ids.length;
 }

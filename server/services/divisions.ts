@@ -47,6 +47,11 @@ export function lookupDivision(code: string): DivisionLookup {
   return { level: 'city', name: cityName(city) };
 }
 
+/** Whether the package lists a 9-digit code as a town (乡镇/街道): configured sub-centers name real towns. */
+export function isListedTown(code: string): boolean {
+  return /^\d{9}$/.test(code) && rows('streets.json').some((s) => s.code === code);
+}
+
 /** Beijing's and Chongqing's "cities" are called 市辖区 / 县 in the package: name them after the municipality. */
 function cityName(city: Row): string {
   if (city.name !== '市辖区' && city.name !== '县') return city.name;

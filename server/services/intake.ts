@@ -1,6 +1,6 @@
 import * as Y from 'yjs';
 import { contactOf, type AppealInput } from '../../src/core/appeal';
-import type { DeadlinePolicy } from '../../src/core/deadline';
+import type { Policies } from '../../src/core/policy-book';
 import { appendEvent, docFromUpdates, readAppeal, writeNewAppeal, type AppealSnapshot } from '../../src/core/doc';
 import type { AppealEvent } from '../../src/core/events';
 import { fold, type AppealState } from '../../src/core/fold';
@@ -12,6 +12,7 @@ import { storeUpdate, type CommitBus, type Committed } from '../sync/bus';
 // Appeals and events the server writes itself: for people without a device of ours (a partner
 // system through Open311, a citizen on the public pages) and for the deadline scanner. Each is
 // written in a push transaction and fanned out after it commits, exactly as if a device had pushed it.
+// Each takes the deployment's policies: an appeal is projected by its county's (see storeUpdate).
 
 export interface ServerActor {
   /** Also the device id its updates are numbered under. */
@@ -20,7 +21,7 @@ export interface ServerActor {
 }
 
 /** Records a new appeal (and its citizen's contact, kept beside it); returns its id and evaluation code. */
-export async function recordOnServer(store: Store, bus: CommitBus, policy: DeadlinePolicy, input: AppealInput, actor: ServerActor): Promise<{ id: string; evalCode: string | null }> {
+export async function recordOnServer(store: Store, bus: CommitBus, policy: Policies, input: AppealInput, actor: ServerActor): Promise<{ id: string; evalCode: string | null }> {
   const id = newId();
   const contact = contactOf(input);
   const doc = new Y.Doc();
@@ -43,7 +44,7 @@ export async function recordOnServer(store: Store, bus: CommitBus, policy: Deadl
  * actor), and projects it. Nothing is written when `make` returns no event. Reading and
  * writing in the same transaction means no push can slip between the check and the append.
  */
-export async function appendInTx(tx: PushTx, policy: DeadlinePolicy, appealId: string, device: string, now: number, make: (snapshot: AppealSnapshot, state: AppealState) => AppealEvent[]): Promise<Committed | null> {
+export async function appendInTx(tx: PushTx, policy: Policies, appealId: string, device: string, now: number, make: (snapshot: AppealSnapshot, state: AppealState) => AppealEvent[]): Promise<Committed | null> {
   const doc = docFromUpdates(await tx.docParts(appealId));
   try {
     const snapshot = readAppeal(doc, appealId);
@@ -61,7 +62,7 @@ export async function appendInTx(tx: PushTx, policy: DeadlinePolicy, appealId: s
 }
 
 /** Appends the event `make` builds from the appeal's state, or nothing when it returns null; fanned out once committed. */
-export async function appendOnServer(store: Store, bus: CommitBus, policy: DeadlinePolicy, appealId: string, device: string, make: (state: AppealState) => AppealEvent | null): Promise<boolean> {
+export async function appendOnServer(store: Store, bus: CommitBus, policy: Policies, appealId: string, device: string, make: (state: AppealState) => AppealEvent | null): Promise<boolean> {
   const committed = await store.inPushTx((tx) => appendInTx(tx, policy, appealId, device, Date.now(), (_snapshot, state) => {
     const event = make(state);
     return event ? [event] : [];

@@ -1,6 +1,7 @@
 import { buildRegionTree, codePrefix, fullCode, levelOf, shortVillageName, townOf, type Region, type RegionTree } from '../../src/core/regions';
 import { newId } from '../../src/core/id';
 import type { Role } from '../../src/core/roles';
+import type { Subcenter } from '../../src/core/subcenters';
 import { hashPassword } from './auth';
 import { loadCityDivision, loadCountyDivision, type CityDivision } from './divisions';
 import type { Store } from '../store/types';
@@ -131,13 +132,18 @@ async function loadSeed(region: string): Promise<{ regions: Region[]; users: Dem
   };
 }
 
+/** One dispatcher per configured area sub-center (`sub-<id>`): a county dispatcher scoped to its towns. */
+function subcenterUsers(subcenters: readonly Subcenter[]): DemoUser[] {
+  return subcenters.map((s) => ({ username: `sub-${s.id}`, role: 'county_dispatcher', displayName: `${s.name}调度员`, regions: [...s.towns], departments: [], scopeName: s.name }));
+}
+
 /**
- * Seeds the region's divisions (a county's, or a whole city's) and the demo users into an
- * empty store. Safe to call on every start: a seeded store is left alone, but a store seeded
- * for another region is an error. The meta key keeps its old name, 'county', so data
- * directories seeded before cities existed keep working.
+ * Seeds the region's divisions (a county's, or a whole city's) and the demo users (with one
+ * dispatcher per configured sub-center) into an empty store. Safe to call on every start: a
+ * seeded store is left alone, but a store seeded for another region is an error. The meta key
+ * keeps its old name, 'county', so data directories seeded before cities existed keep working.
  */
-export async function ensureSeeded(store: Store, region: string): Promise<SeedResult> {
+export async function ensureSeeded(store: Store, region: string, subcenters: readonly Subcenter[] = []): Promise<SeedResult> {
   let existing = await store.getMeta('county');
   // Several instances may start together on one empty database: one seeds, the others wait.
   const claim = newId();
@@ -154,7 +160,8 @@ export async function ensureSeeded(store: Store, region: string): Promise<SeedRe
     );
   }
   if (existing) return { ...(await describeSeeded(store, region)), seededNow: false };
-  const { regions, users, summary } = await loadSeed(region);
+  const { regions, users: regionUsers, summary } = await loadSeed(region);
+  const users = [...regionUsers, ...subcenterUsers(subcenters)];
   const logins = users.map(({ username, role, displayName, scopeName }) => ({ username, role, displayName, scopeName }));
 
   await store.insertRegions(regions);

@@ -1,3 +1,4 @@
+import type { HoldingRow } from '../../src/core/holdings';
 import type { MeetingProjection } from '../../src/core/meeting';
 import type { RankRow } from '../../src/core/metrics';
 import type { AppealProjection } from '../../src/core/projection';
@@ -9,10 +10,10 @@ export const APPEAL_COLUMNS = [
   'id', 'status', 'tier', 'village', 'town', 'urgency', 'category', 'channel', 'kind', 'dept', 'handler', 'created_by', 'created_at', 'updated_at',
   'due_at', 'stage', 'supervision_level', 'satisfaction', 'merged_into', 'title', 'anonymous', 'conflicts', 'reopen_count', 'meeting_id', 'on_spot',
   'attachments', 'lat', 'lng', 'replied_at', 'closed_at', 'on_time', 'handling_minutes', 'eval_code', 'published_at', 'public_summary', 'public_reply', 'campaign_id', 'adopted', 'reception_slot',
-  'returns', 'reassigns', 'review', 'unreasonable', 'lead_tier', 'dispatch_minutes', 'received_at', 'last_seq',
+  'returns', 'reassigns', 'review', 'unreasonable', 'lead_tier', 'dispatch_minutes', 'reached', 'received_at', 'changed_at', 'last_seq',
 ];
-/** Set by the document on every change; who recorded it, when, and first receipt stay. */
-const APPEAL_KEPT = new Set(['id', 'created_by', 'created_at', 'received_at', 'last_seq']);
+/** Set by the document on every change; who recorded it, when, and first receipt stay; the last change's time only grows. */
+const APPEAL_KEPT = new Set(['id', 'created_by', 'created_at', 'received_at', 'changed_at', 'last_seq']);
 /** `column = excluded.column` for each column a newer projection replaces (each store keeps the larger last_seq its own way). */
 export const APPEAL_REPLACED = APPEAL_COLUMNS.filter((k) => !APPEAL_KEPT.has(k)).map((k) => `${k} = excluded.${k}`).join(', ');
 
@@ -22,7 +23,7 @@ export function appealValues(p: AppealProjection, lastSeq: number, receivedAt: n
     p.id, p.status, p.tier, p.village, p.town, p.urgency, p.category, p.channel, p.kind, p.dept, p.handler, p.createdBy, p.createdAt, p.updatedAt,
     p.dueAt, p.stage, p.supervisionLevel, p.satisfaction, p.mergedInto, p.title, p.anonymous ? 1 : 0, p.conflicts, p.reopenCount, p.meetingId,
     p.onSpot ? 1 : 0, p.attachments, p.lat, p.lng, p.repliedAt, p.closedAt, p.onTime === null ? null : p.onTime ? 1 : 0, p.handlingMinutes, p.evalCode, p.publishedAt, p.publicSummary, p.publicReply, p.campaignId, p.adopted ? 1 : 0, p.receptionSlot,
-    p.returns, p.reassigns, p.review, p.unreasonable, p.leadTier, p.dispatchMinutes, receivedAt, lastSeq,
+    p.returns, p.reassigns, p.review, p.unreasonable, p.leadTier, p.dispatchMinutes, p.reached, receivedAt, receivedAt, lastSeq,
   ];
 }
 
@@ -77,6 +78,7 @@ export function appealFromRow(r: Record<string, unknown>): AppealProjection {
     unreasonable: r.unreasonable ?? null,
     leadTier: r.lead_tier ?? null,
     dispatchMinutes: r.dispatch_minutes ?? null,
+    reached: r.reached ?? r.tier,
   } as AppealProjection;
 }
 
@@ -118,4 +120,20 @@ export function meetingFromRow(r: Record<string, unknown>): MeetingProjection {
     ideas: r.ideas,
     adopted: r.adopted,
   } as MeetingProjection;
+}
+
+/** The projection columns the holding rule reads (src/core/holdings.ts), for catch-up and fan-out. */
+export const HOLDING_COLUMNS = 'status, tier, reached, supervision_level, unreasonable, changed_at';
+/** The same number of columns for a meeting's row in a UNION (meetings have no holding row). */
+export const HOLDING_NULLS = HOLDING_COLUMNS.split(',').map(() => 'NULL').join(', ');
+
+export function holdingFromRow(r: Record<string, unknown>): HoldingRow {
+  return {
+    status: r.status as HoldingRow['status'],
+    tier: r.tier as HoldingRow['tier'],
+    reached: (r.reached as HoldingRow['reached'] | null) ?? (r.tier as HoldingRow['tier']),
+    supervisionLevel: Number(r.supervision_level ?? 0),
+    unreasonable: (r.unreasonable as HoldingRow['unreasonable']) ?? null,
+    changedAt: Number(r.changed_at ?? 0),
+  };
 }

@@ -1,5 +1,6 @@
 import type { AppealSnapshot } from '../../src/core/doc';
-import type { DeadlinePolicy } from '../../src/core/deadline';
+import { policyFor, type Policies } from '../../src/core/policy-book';
+import { holdingOf, type HoldingRow } from '../../src/core/holdings';
 import { isMeetingFields, projectMeeting } from '../../src/core/meeting';
 import { project } from '../../src/core/projection';
 import * as Y from 'yjs';
@@ -13,25 +14,28 @@ export interface Committed {
   /** What decides who may see the citizen's contact after this commit. */
   dept: string | null;
   anonymous: boolean;
+  /** What decides whether a county or city desk holds it after this commit; null for a meeting. */
+  holding: HoldingRow | null;
   update: Uint8Array;
 }
 
 /**
  * Stores one validated update with its re-derived projection, inside the caller's
- * transaction. The one write path for pushes and live rooms alike.
+ * transaction. The one write path for pushes and live rooms alike. `policy` may be the
+ * deployment's book: the appeal's county's policy derives its due dates.
  */
-export async function storeUpdate(tx: PushTx, u: StoredUpdate, snapshot: AppealSnapshot, now: number, policy: DeadlinePolicy): Promise<Committed> {
+export async function storeUpdate(tx: PushTx, u: StoredUpdate, snapshot: AppealSnapshot, now: number, policy: Policies): Promise<Committed> {
   const seq = await tx.insertUpdate(u, now);
   const files = snapshot.fields.attachments;
   await tx.linkAttachments(u.docId, Array.isArray(files) ? files.map((a: { hash: string }) => a.hash) : []);
   if (isMeetingFields(snapshot.fields)) {
     const meeting = projectMeeting(snapshot);
     await tx.upsertMeeting(meeting, seq, now);
-    return { docId: u.docId, seq, village: meeting.village, dept: null, anonymous: true, update: u.bytes };
+    return { docId: u.docId, seq, village: meeting.village, dept: null, anonymous: true, holding: null, update: u.bytes };
   }
-  const projection = project(snapshot, policy);
+  const projection = project(snapshot, policyFor(policy, snapshot.fields.villageCode));
   await tx.upsertProjection(projection, seq, now);
-  return { docId: u.docId, seq, village: projection.village, dept: projection.dept, anonymous: projection.anonymous, update: u.bytes };
+  return { docId: u.docId, seq, village: projection.village, dept: projection.dept, anonymous: projection.anonymous, holding: holdingOf(projection, now), update: u.bytes };
 }
 
 type Listener = (committed: Committed[], origin: unknown) => void;
@@ -79,7 +83,7 @@ export async function createNotifiedBus(store: Store): Promise<CommitBus> {
         for (const r of rows) {
           // A row compaction already folded away: the whole document carries the same change.
           const update = r.update ?? Y.mergeUpdates(await store.docParts(r.docId));
-          committed.push({ docId: r.docId, seq: r.seq, village: r.village, dept: r.dept, anonymous: r.anonymous, update });
+          committed.push({ docId: r.docId, seq: r.seq, village: r.village, dept: r.dept, anonymous: r.anonymous, holding: r.holding, update });
         }
         const origin = origins.get(commits[0]!.seq) ?? null;
         origins.delete(commits[0]!.seq);

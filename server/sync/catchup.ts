@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
 import type { Contact } from '../../src/core/appeal';
 import { MAX_FRAME_BYTES } from '../../src/core/limits';
+import { boundedTier, holdingBounds, holdsDoc, receivesWholeDocs, RECENT_MS } from '../../src/core/holdings';
 import { mayViewContact } from '../../src/core/privacy';
 import { appealInScope } from '../../src/core/roles';
 import type { Store } from '../store/types';
@@ -48,19 +49,24 @@ function drained(conn: Conn): Promise<void> {
 }
 
 /** Reads one page of documents last changed after `cursor`, at most PAGE_BYTES (but never empty). */
-async function readPage(store: Store, session: Session, from: number, cursor: number, pageDocs: number): Promise<Page> {
+async function readPage(store: Store, session: Session, from: number, cursor: number, pageDocs: number, recentSince: number): Promise<Page> {
   const { user } = session;
-  const docs = await store.changedDocs(cursor, user.scope.regions, pageDocs, user.role === 'dept_handler' ? user.scope.departments : undefined);
+  const tier = boundedTier(user);
+  const whole = receivesWholeDocs(user);
+  const docs = await store.changedDocs(cursor, user.scope.regions, pageDocs, {
+    ...(user.role === 'dept_handler' && { departments: user.scope.departments }),
+    ...(tier && { holding: holdingBounds(tier, recentSince) }),
+  });
   const items: Page['items'] = [];
   let bytes = 0;
   let next = cursor;
   let full = false;
   for (const d of docs) {
-    // The SQL filter narrows; this check is the rule.
-    if (appealInScope(user, { villageCode: d.village, dept: d.dept })) {
+    // The SQL filter narrows; these checks are the rule.
+    if (appealInScope(user, { villageCode: d.village, dept: d.dept }) && holdsDoc(user, d.holding, recentSince)) {
       // Relative to where the client started, not to this page: a document listed here
       // by its latest change may also hold older changes the client lacks.
-      const update = Y.mergeUpdates(await store.docPartsSince(d.docId, from));
+      const update = Y.mergeUpdates(await (whole ? store.docParts(d.docId) : store.docPartsSince(d.docId, from)));
       if (items.length > 0 && bytes + update.byteLength > PAGE_BYTES) {
         full = true;
         break;
@@ -75,15 +81,27 @@ async function readPage(store: Store, session: Session, from: number, cursor: nu
 }
 
 /**
+ * Where a bounded desk's recent window starts for this catch-up: a week back, or further if
+ * the device last synced before that, so that every change to an appeal it still holds from
+ * then reaches it (what it holds stays touched; see src/core/holdings.ts).
+ */
+async function recentWindowStart(store: Store, session: Session, from: number): Promise<number> {
+  const weekAgo = Date.now() - RECENT_MS;
+  if (from === 0 || boundedTier(session.user) === null) return weekAgo;
+  return Math.min(weekAgo, (await store.committedAt(from)) ?? 0);
+}
+
+/**
  * Sends everything in the user's scope after `from`, in pages ordered by each document's last
  * change, then makes the connection live and hands what committed meanwhile to the fan-out.
  * Stops as soon as the connection is no longer catching up under `session`.
  */
 export async function catchUp({ store, conn, session, from, resumeAt, pageDocs, fanOut }: CatchUpInput): Promise<void> {
   let cursor = resumeAt;
+  const recentSince = await recentWindowStart(store, session, from);
   for (;;) {
     if (!stillCatchingUp(conn, session) || conn.ws.readyState !== conn.ws.OPEN) return;
-    const page = await readPage(store, session, from, cursor, pageDocs);
+    const page = await readPage(store, session, from, cursor, pageDocs, recentSince);
     if (conn.state.phase !== 'catching-up' || conn.state.session !== session) return;
     send(conn, { t: 'changes', items: page.items, cursor: page.next, more: page.more });
     if (!page.more) {

@@ -1,5 +1,6 @@
 import * as Y from 'yjs';
 import type { Contact } from '../../src/core/appeal';
+import { holdsDoc, receivesWholeDocs, RECENT_MS } from '../../src/core/holdings';
 import { mayViewContact } from '../../src/core/privacy';
 import { appealInScope } from '../../src/core/roles';
 import type { Store } from '../store/types';
@@ -56,6 +57,8 @@ export type FanOut = ReturnType<typeof createFanOut>;
  */
 export async function deliver({ store, targets, committed, from }: DeliverInput): Promise<void> {
   const top = committed[committed.length - 1]!.seq;
+  // A commit is the appeal's latest change: it is recent, so a desk gets whatever it has touched.
+  const recentSince = Date.now() - RECENT_MS;
   // Looked up once per document, however many connections receive it.
   const contacts = new Map<string, Promise<Contact | null>>();
   const contactOf = (docId: string) => {
@@ -75,13 +78,14 @@ export async function deliver({ store, targets, committed, from }: DeliverInput)
       continue;
     }
     const user = conn.state.session.user;
+    const whole = receivesWholeDocs(user);
     const items = [];
     for (const c of committed) {
-      if (!appealInScope(user, { villageCode: c.village, dept: c.dept })) continue;
+      if (!appealInScope(user, { villageCode: c.village, dept: c.dept }) || !holdsDoc(user, c.holding, recentSince)) continue;
       const contact = mayViewContact(user, { villageCode: c.village, dept: c.dept, anonymous: c.anonymous }) ? await contactOf(c.docId) : null;
-      // A department sees an appeal only once it is assigned there, so it may lack the
-      // history: it gets the whole document, not just this change.
-      const update = user.role === 'dept_handler' ? await wholeDoc(c.docId) : c.update;
+      // A department or a county desk holds an appeal only from the moment its state puts it
+      // there, so the device may lack the history: it gets the whole document, not this change.
+      const update = whole ? await wholeDoc(c.docId) : c.update;
       items.push({ docId: c.docId, update, ...(contact && { contact }) });
     }
     // Commits are published in sequence order, so `top` skips only updates this client may not see.

@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { DeadlinePolicy } from '../../src/core/deadline';
+import { countyPolicies, defaultPolicy, type Policies } from '../../src/core/policy-book';
 import { exhaustive } from '../../src/core/exhaustive';
 import { MAX_FRAME_BYTES } from '../../src/core/limits';
-import { decodeClientFrame, FrameError, type ClientMessage } from '../../src/core/protocol';
+import { decodeClientFrame, FrameError, type ClientMessage, type ServerMessage } from '../../src/core/protocol';
 import { clientIp } from '../net/address';
 import { publicUser } from '../services/users';
 import { createBucket } from '../net/ratelimit';
@@ -108,7 +108,8 @@ export interface HubDeps {
   store: Store;
   /** Every village code of the county: what an appeal may name (regions do not change while serving). */
   villages: ReadonlySet<string>;
-  policy: DeadlinePolicy;
+  /** The deployment's deadline policies: one, or a book of its counties'. */
+  policy: Policies;
   tokens: TokenService;
   revocations: Revocations;
   bus?: CommitBus;
@@ -156,7 +157,7 @@ type WaitingRoom = ReturnType<typeof createWaitingRoom>;
 interface Hub {
   store: Store;
   villages: ReadonlySet<string>;
-  policy: DeadlinePolicy;
+  policy: Policies;
   tokens: TokenService;
   bus: CommitBus;
   options: HubOptions;
@@ -265,9 +266,15 @@ function onHello(hub: Hub, conn: Conn, msg: HelloMessage): void {
     });
 }
 
+/** The default policy, and the counties' own only when there are any: a county deployment's welcome is as before. */
+function welcomePolicies(p: Policies): Pick<Extract<ServerMessage, { t: 'welcome' }>, 'policy' | 'countyPolicies'> {
+  const counties = countyPolicies(p);
+  return Object.keys(counties).length > 0 ? { policy: defaultPolicy(p), countyPolicies: counties } : { policy: defaultPolicy(p) };
+}
+
 async function welcome(hub: Hub, conn: Conn, session: Session, sid: string, cursor: number, resume?: number): Promise<void> {
   conn.state = { phase: 'catching-up', session, sid, backlog: [] };
-  send(conn, { t: 'welcome', user: session.user, serverTime: Date.now(), head: await hub.store.head(), policy: hub.policy });
+  send(conn, { t: 'welcome', user: session.user, serverTime: Date.now(), head: await hub.store.head(), ...welcomePolicies(hub.policy) });
   const input = { store: hub.store, conn, session, from: cursor, resumeAt: Math.max(cursor, resume ?? cursor), pageDocs: hub.options.pageDocs ?? 200, fanOut: hub.fanOut };
   void catchUp(input).catch((err) => {
     console.error('catch-up failed', err);

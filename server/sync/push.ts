@@ -1,7 +1,7 @@
 import * as Y from 'yjs';
 import { checkUpdate, type RejectReason } from '../../src/core/accept';
 import { validateContact } from '../../src/core/appeal';
-import type { DeadlinePolicy } from '../../src/core/deadline';
+import type { Policies } from '../../src/core/policy-book';
 import { compactParts, docFromUpdates, fieldsOf } from '../../src/core/doc';
 import type { ClientMessage, Rejection, ServerMessage } from '../../src/core/protocol';
 import { appealInScope, type SessionUser } from '../../src/core/roles';
@@ -23,7 +23,8 @@ export interface PushInput {
   session: Session;
   msg: PushMessage;
   now: number;
-  policy: DeadlinePolicy;
+  /** The deployment's policies: each appeal is judged and projected by its county's. */
+  policy: Policies;
   /** Every village code of the county: what an appeal may name. */
   villages: ReadonlySet<string>;
   fault?: PushFault | undefined;
@@ -103,7 +104,7 @@ export interface StorePushInput {
   conn: Conn;
   session: Session;
   msg: PushMessage;
-  policy: DeadlinePolicy;
+  policy: Policies;
   villages: ReadonlySet<string>;
   fault?: PushFault | undefined;
   /** Update rows of one document before they are folded into its snapshot. */

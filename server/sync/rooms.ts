@@ -7,7 +7,7 @@ import * as syncProtocol from 'y-protocols/sync';
 import { WebSocketServer, type WebSocket } from 'ws';
 import * as Y from 'yjs';
 import { checkUpdate } from '../../src/core/accept';
-import type { DeadlinePolicy } from '../../src/core/deadline';
+import type { Policies } from '../../src/core/policy-book';
 import { docFromUpdates, eventsOf, fieldsOf } from '../../src/core/doc';
 import { fold } from '../../src/core/fold';
 import { newId } from '../../src/core/id';
@@ -100,7 +100,8 @@ interface Rooms {
   store: Store;
   villages: ReadonlySet<string>;
   bus: CommitBus;
-  policy: DeadlinePolicy;
+  /** The deployment's policies: each appeal is judged and projected by its county's. */
+  policy: Policies;
   rooms: Map<string, Room>;
   /** Rooms being loaded: two members arriving together share one load. */
   opening: Map<string, Promise<Room | null>>;
@@ -264,7 +265,7 @@ function refuse(socket: Duplex, status: string): void {
   socket.destroy();
 }
 
-export function createRooms(store: Store, villages: ReadonlySet<string>, bus: CommitBus, tickets: Tickets, policy: DeadlinePolicy, revocations: Revocations) {
+export function createRooms(store: Store, villages: ReadonlySet<string>, bus: CommitBus, tickets: Tickets, policy: Policies, revocations: Revocations) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   const rooms = new Map<string, Room>();
   const ctx: Rooms = { store, villages, bus, policy, rooms, opening: new Map() };

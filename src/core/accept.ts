@@ -1,3 +1,4 @@
+import { recordingDesk } from './intake-desk';
 import * as Y from 'yjs';
 import { validateStoredFields } from './appeal';
 import { ROOT_NAMES, readAppeal, type AppealSnapshot } from './doc';
@@ -8,7 +9,7 @@ import { isMeetingEvent, isMeetingFields, meetingRefusal, validateMeetingInput, 
 import { fold } from './fold';
 import { historyChange, judgeAppeal, judgeMeeting, matchHistory, type HistoryMatch } from './history';
 import { overBudget } from './budget';
-import type { DeadlinePolicy } from './deadline';
+import { policyFor, type Policies } from './policy-book';
 import { checkNewEvents } from './workflow';
 
 // Whole-update validation: the server applies a pushed update to a scratch copy of the
@@ -42,7 +43,8 @@ export type UpdateCheck =
 
 export interface CheckContext {
   user: SessionUser;
-  policy: DeadlinePolicy;
+  /** The deployment's policy, or its book: an appeal's steps are judged by its county's. */
+  policy: Policies;
   /** Whether a village code exists in the county. */
   knownVillage: (code: string) => boolean;
 }
@@ -108,6 +110,7 @@ function checkAppeal(before: AppealSnapshot | null, after: AppealSnapshot, ctx: 
   if (!isAppealEvent(first) || first.type !== 'recorded') return reject('not_recorded', 'the first event must be "recorded"');
   const created = checkCreation(before, fields.value.createdBy, first.actor, user);
   if (created) return created;
+  if (!before && first.desk !== undefined && first.desk !== recordingDesk(user.role)) return reject('forbidden', 'recorded: wrong_desk');
 
   const added = addedEvents(after, history, user, isAppealEvent);
   if (!(added instanceof Set)) return added;
@@ -116,7 +119,7 @@ function checkAppeal(before: AppealSnapshot | null, after: AppealSnapshot, ctx: 
   if (budget) return reject(budget.reason, budget.detail);
   const { villageCode, kind, urgency, channel } = fields.value;
   const appeal = { villageCode, kind, urgency, channel };
-  const refused = checkNewEvents(after.events, (i) => added.has(i), after.id, user, appeal, ctx.policy);
+  const refused = checkNewEvents(after.events, (i) => added.has(i), after.id, user, appeal, policyFor(ctx.policy, villageCode));
   if (refused?.kind === 'denied') return reject('forbidden', `${refused.event.type}: ${refused.denial}`);
   if (refused) return reject('invalid_transition', `${refused.event.type}: ${refused.reason}`);
   return null;

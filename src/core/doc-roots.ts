@@ -14,6 +14,8 @@ export interface Actor {
   role: Role;
   /** Display name, written into the events this actor appends. */
   name?: string;
+  /** The dispatch desk a person records at (the hotline), where a new appeal then waits; see intake-desk.ts. */
+  desk?: 'county' | 'city' | null;
 }
 
 /** A plain read of a document, detached from Yjs. */

@@ -16,7 +16,8 @@ export function writeNewAppeal(doc: Y.Doc, input: AppealInput, actor: Actor, at:
     const map = fieldsOf(doc);
     for (const [k, v] of Object.entries(fields)) map.set(k, v);
     textOf(doc).insert(0, description);
-    const recorded: AppealEvent = { id: eventId, type: 'recorded', actor: actor.id, role: actor.role, at, ...(actor.name ? { by: actor.name } : {}), ...(onSpot ? { onSpot } : {}) };
+    const desk = onSpot ? null : actor.desk;
+    const recorded: AppealEvent = { id: eventId, type: 'recorded', actor: actor.id, role: actor.role, at, ...(actor.name ? { by: actor.name } : {}), ...(onSpot ? { onSpot } : {}), ...(desk ? { desk } : {}) };
     eventsOf(doc).push([recorded]);
   });
 }

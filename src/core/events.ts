@@ -65,8 +65,12 @@ interface EventBase {
 }
 
 export type AppealEvent =
-  /** `onSpot`: the answer given when the matter was solved at once (a bench meeting, a patrol). */
-  | (EventBase & { type: 'recorded'; onSpot?: string })
+  /**
+   * `onSpot`: the answer given when the matter was solved at once (a bench meeting, a patrol).
+   * `desk`: taken in at a county or city dispatch desk (the hotline), where it then waits for
+   * dispatch; without it an appeal waits at its village's desk, as every older one did.
+   */
+  | (EventBase & { type: 'recorded'; onSpot?: string; desk?: 'county' | 'city' })
   | (EventBase & { type: 'accepted' })
   /**
    * 派单: to a department or a named handler at a tier, to the sender's own desk to handle,
@@ -164,7 +168,7 @@ export function isAppealEvent(v: unknown): v is AppealEvent {
   if (v.by !== undefined && (typeof v.by !== 'string' || v.by.length > MAX_NAME_CHARS)) return false;
   switch (v.type) {
     case 'recorded':
-      return v.onSpot === undefined || text(v.onSpot, true);
+      return (v.onSpot === undefined || text(v.onSpot, true)) && (v.desk === undefined || v.desk === 'county' || v.desk === 'city');
     case 'accepted':
       return true;
     case 'started':

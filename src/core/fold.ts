@@ -74,6 +74,8 @@ export interface AppealState {
   unreasonableBy: string | null;
   /** 首接负责: the desk that first dispatched it; it leads the case. */
   leadTier: Tier | null;
+  /** The highest tier it has ever been at: only ever rises, so a desk that once had it knows. */
+  reached: Tier;
   /** The first dispatch (Unix ms): receipt → first assignment is the dispatch time. */
   firstAssignedAt: number | null;
   stage: Stage | null;
@@ -156,6 +158,7 @@ export function initialState(id: string | null = null): AppealState {
     unreasonable: null,
     unreasonableBy: null,
     leadTier: null,
+    reached: 'village',
     firstAssignedAt: null,
     stage: null,
     stageStartedAt: null,
@@ -228,10 +231,15 @@ function startStage(s: AppealState, stage: Stage | null, at: number): void {
   s.stageStartedAt = stage ? at : null;
 }
 
+function moveTo(s: AppealState, tier: Tier): void {
+  s.tier = tier;
+  if (TIER_RANK[tier] > TIER_RANK[s.reached]) s.reached = tier;
+}
+
 /** A new owner at `tier`: a department or a handler there, or that tier's desk; its handling clock starts. */
 function giveTo(s: AppealState, tier: Tier, owner: { dept?: string; handler?: string }, at: number): void {
   s.status = 'assigned';
-  s.tier = tier;
+  moveTo(s, tier);
   s.dept = owner.dept ?? null;
   s.handler = owner.handler ?? null;
   s.extensionDays = 0;
@@ -241,7 +249,7 @@ function giveTo(s: AppealState, tier: Tier, owner: { dept?: string; handler?: st
 
 /** Waiting on `tier`'s dispatcher, with nobody owning it; the dispatch clock restarts. */
 function toDesk(s: AppealState, tier: Tier, at: number): void {
-  s.tier = tier;
+  moveTo(s, tier);
   s.status = 'accepted';
   s.dept = null;
   s.handler = null;
@@ -267,6 +275,7 @@ function apply(s: AppealState, e: AppealEvent): void {
         startStage(s, 'visit', e.at);
       } else {
         s.status = 'new';
+        if (e.desk) moveTo(s, e.desk);
         startStage(s, 'dispatch', e.at);
       }
       break;

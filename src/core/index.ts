@@ -13,6 +13,7 @@ export * from './accept';
 export * from './protocol';
 export * from './calendar';
 export * from './deadline';
+export * from './policy-book';
 export * from './workflow';
 export * from './duties';
 export * from './repeats';

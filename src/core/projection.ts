@@ -72,6 +72,8 @@ export interface AppealProjection {
   unreasonable: Unreasonable | null;
   /** 首接负责: the tier of the desk that first dispatched it. */
   leadTier: Tier | null;
+  /** The highest tier it has been at (never falls). */
+  reached: Tier;
   /** Minutes from recording to the first assignment (dispatch time); null until dispatched. */
   dispatchMinutes: number | null;
 }
@@ -172,6 +174,7 @@ export function project(snapshot: AppealSnapshot, policy: DeadlinePolicy, given?
     review: state.review,
     unreasonable: state.unreasonable,
     leadTier: state.leadTier,
+    reached: state.reached,
     dispatchMinutes: state.firstAssignedAt !== null && state.recordedAt !== null ? Math.max(0, Math.round((state.firstAssignedAt - state.recordedAt) / 60_000)) : null,
     ...outcome,
   };

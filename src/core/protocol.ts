@@ -4,6 +4,7 @@ import { MAX_FRAME_BYTES, MAX_NAME_CHARS, MAX_PUSH_ITEMS, MAX_UPDATE_BYTES } fro
 import { ROLES } from './roles';
 import type { RejectReason } from './accept';
 import { DeadlinePolicySchema } from './deadline';
+import { CountyPoliciesSchema } from './policy-book';
 
 // The sync protocol: a discriminated union on `t`, sent as binary WebSocket frames.
 //
@@ -62,8 +63,13 @@ export const ERROR_CODES = ['bad_frame', 'bad_message', 'unauthorized', 'not_rea
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export const ServerMessage = v.variant('t', [
-  /** `head` is the server's newest sequence number: with the cursor it measures catch-up. */
-  v.object({ t: v.literal('welcome'), user: User, serverTime: v.number(), head: cursor, policy: DeadlinePolicySchema }),
+  /**
+   * `head` is the server's newest sequence number: with the cursor it measures catch-up.
+   * `policy` is the deployment's default deadline policy; `countyPolicies` (absent when no county
+   * has its own) those of the counties that follow another. Optional, so older clients read the
+   * frame as before (and drop the field).
+   */
+  v.object({ t: v.literal('welcome'), user: User, serverTime: v.number(), head: cursor, policy: DeadlinePolicySchema, countyPolicies: v.optional(CountyPoliciesSchema) }),
   v.object({
     t: v.literal('ack'),
     batch: seq,

@@ -6,7 +6,7 @@ export const ROLES = [
   'village_station',
   'town_official',
   'dept_handler',
-  /** A county platform's dispatcher (县级调度): its scope is a county (6 digits). */
+  /** A county platform's dispatcher (县级调度): its scope is a county (6 digits), or an area sub-center's towns of one county (9 digits each). */
   'county_dispatcher',
   /** The city center's dispatcher (市级调度): its scope is a city (4 digits). */
   'city_dispatcher',

@@ -824,4 +824,20 @@ export const en: Record<MessageKey, string> = {
   'map.wholeCity': "Whole city",
   'map.creditCity': "Places and county outlines: Vonng/adcode (CC BY 4.0)",
   'map.noOutline': "No outline data for {names}: shown at the city's centre.",
+  // a desk's share of its scope (holdings) and browsing the rest
+  'browse.note': "This device keeps only the appeals that need this desk or its supervision, and those it had a part in over the last {days} days; search the rest on the server here. One you open stays on this device for {days} days.",
+  'browse.offline': "Offline, only the appeals on this device can be shown ({count}). Go online to search them all.",
+  'browse.loading': "Searching…",
+  'browse.failed': "The search failed; try again later.",
+  'browse.more': "Load more",
+  'browse.none': "No appeals match.",
+  'browse.open': "Open",
+  'browse.area': "Area",
+  'browse.shown': "{count} shown (latest change first)",
+  'detail.fetching': "This appeal is not on this device; fetching it from the server…",
+  'detail.fetchOffline': "This appeal is not on this device. It can be opened once online.",
+  'detail.fetchFailed': "Could not fetch this appeal; try again later.",
+  // sub-centers
+  'desk.subcenter': "{name} (area sub-center)",
+  'admin.subcenterHint': "; an area sub-center's dispatcher: towns of one county (9 digits each)",
 };

@@ -823,6 +823,22 @@ export const zhCN = {
   'map.wholeCity': "返回全市",
   'map.creditCity': "地点与县区边界：Vonng/adcode（CC BY 4.0）",
   'map.noOutline': "{names}没有边界数据，标在全市中心。",
+  // a desk's share of its scope (holdings) and browsing the rest
+  'browse.note': "本机只保存需要本级办理、督办的诉求和本级近 {days} 天经手的诉求；其余诉求在这里向服务器查询，打开后在本机保存 {days} 天。",
+  'browse.offline': "离线时只能查看本机保存的诉求（{count} 件）。联网后可查询全部。",
+  'browse.loading': "正在查询…",
+  'browse.failed': "查询失败，请稍后再试。",
+  'browse.more': "加载更多",
+  'browse.none': "没有符合条件的诉求。",
+  'browse.open': "未办结",
+  'browse.area': "地区",
+  'browse.shown': "已显示 {count} 件（按最近变化排序）",
+  'detail.fetching': "这件诉求不在本机，正在从服务器取来…",
+  'detail.fetchOffline': "这件诉求不在本机。联网后可以打开。",
+  'detail.fetchFailed': "取不到这件诉求，请稍后再试。",
+  // sub-centers
+  'desk.subcenter': "{name}",
+  'admin.subcenterHint': "；片区中心的调度员：填同一县的几个乡镇（各 9 位）",
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

@@ -7,6 +7,7 @@ import { fold, refusal } from '../core/fold';
 import { appealContext, authorize, type Action } from '../core/workflow';
 import type { SessionUser } from '../core/roles';
 import { appendEvent, readAppeal, writeNewAppeal, type Actor, type AppealSnapshot } from '../core/doc';
+import { recordingDesk } from '../core/intake-desk';
 import { newId } from '../core/id';
 import { project } from '../core/projection';
 import { regionInScope, type Scope } from '../core/roles';
@@ -34,8 +35,9 @@ export async function recordAppeal(db: MinshengDB, raw: unknown, who: Recorder, 
   if (!checked.ok) return checked;
   const id = newId();
   const doc = new Y.Doc();
-  writeNewAppeal(doc, checked.value as AppealInput, who, now, newId());
-  const row = { ...project(readAppeal(doc, id), currentPolicy(db)), doc } as AppealRow;
+  // Taken in at a dispatch desk (the hotline), it waits there; anywhere else, at its village's.
+  writeNewAppeal(doc, checked.value as AppealInput, { ...who, desk: recordingDesk(who.role) }, now, newId());
+  const row = { ...project(readAppeal(doc, id), currentPolicy(db, (checked.value as AppealInput).villageCode)), doc } as AppealRow;
   const contact = contactOf(checked.value as AppealInput);
   try {
     await db.transaction('rw', [db.appeals, updatesTable(db), db.outbox, db.contacts], async () => {
@@ -85,7 +87,7 @@ export async function act(db: MinshengDB, id: string, user: SessionUser, input: 
       const state = fold(snapshot.events, id);
       const event = { ...input, id: newId(), actor: user.id, role: user.role, by: user.displayName, at: now, ...(state.lastAppliedId ? { basis: state.lastAppliedId } : {}) };
       if (!isAppealEvent(event)) refused = 'malformed';
-      else refused = refusal(state, event) ?? authorize(user, appealContext(snapshot.fields), state, event, currentPolicy(db));
+      else refused = refusal(state, event) ?? authorize(user, appealContext(snapshot.fields), state, event, currentPolicy(db, snapshot.fields.villageCode));
       if (!refused) appendEvent(doc, event as AppealEvent);
     },
     now,
@@ -93,3 +95,6 @@ export async function act(db: MinshengDB, id: string, user: SessionUser, input: 
   if (refused) return { ok: false, reason: refused };
   return changed ? { ok: true } : { ok: false, reason: 'unchanged' };
 }
+
+// Bringing an appeal the device does not hold from the server is a command on appeals too.
+export { fetchAppeal, touchBrowsed, type FetchResult } from './holdings';

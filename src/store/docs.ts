@@ -36,7 +36,7 @@ export async function putProjection(db: MinshengDB, docId: string, doc: Y.Doc): 
   const snapshot = readAppeal(doc, docId);
   if (isMeetingFields(snapshot.fields)) return void (await db.meetings.put(projectMeeting(snapshot)));
   // A plain object without `doc`: y-dexie keeps the CRDT rows we wrote ourselves.
-  await db.appeals.put(project(snapshot, currentPolicy(db)) as AppealRow);
+  await db.appeals.put(project(snapshot, currentPolicy(db, snapshot.fields.villageCode)) as AppealRow);
 }
 
 /** Merges updates from the server. The cursor moves in the same transaction as the data. */

@@ -25,11 +25,12 @@ export type { AppealRow, MeetingRow } from './db';
 // ---- Deadlines -----------------------------------------------------------------------------
 
 /**
- * The county's deadline policy in use on this device. A plain read, not a live query: the
- * policy is held in memory (policy-cache.ts), not in a table, so Dexie has nothing to watch.
+ * The deadline policy in use on this device for an appeal in `village` (its county's, else the
+ * deployment's default; the default without a village). A plain read, not a live query: the
+ * policies are held in memory (policy-cache.ts), not in a table, so Dexie has nothing to watch.
  */
-export function deadlinePolicy(db: MinshengDB): DeadlinePolicy {
-  return currentPolicy(db);
+export function deadlinePolicy(db: MinshengDB, village?: string): DeadlinePolicy {
+  return currentPolicy(db, village);
 }
 
 // ---- Places --------------------------------------------------------------------------------

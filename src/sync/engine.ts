@@ -7,6 +7,7 @@ import { updatesTable, type MinshengDB, type OutboxRow } from '../store/db';
 import { applyRemoteChanges, docTables, rebaseDoc, rebuildDoc, type CatchUpResume } from '../store/docs';
 import { getMeta, setMeta } from '../store/meta';
 import { backoffDelay } from './backoff';
+import { pruneHoldings } from '../store/holdings';
 import { adoptPolicy } from '../store/policy';
 import type { DeadlinePolicy } from '../core/deadline';
 
@@ -63,6 +64,8 @@ type Listener = (s: SyncStatus) => void;
 
 // Leave room in a frame for the JSON header around the updates.
 const BATCH_BYTES = MAX_FRAME_BYTES - 64 * 1024;
+/** How often a live device re-checks what it holds (the recent window moves on). */
+const PRUNE_EVERY_MS = 60 * 60_000;
 
 /**
  * One WebSocket per client carrying every appeal. Pushes the outbox in batches, one
@@ -85,6 +88,9 @@ export class SyncEngine {
   /** Frames are handled one after another: a later page must never commit before an earlier one. */
   private queue: Promise<void> = Promise.resolve();
   private catchUpFrom = 0;
+  /** Who the server says this session is, and when the device last dropped what it no longer holds. */
+  private user: SessionUser | null = null;
+  private prunedAt = 0;
   /** Where this catch-up resumed: documents last changed at or below it arrived whole before. */
   private catchUpAt = 0;
 
@@ -209,9 +215,11 @@ export class SyncEngine {
           lastSyncedAt: Date.now(),
           catchUp: msg.head > this.catchUpFrom ? { done: 0, total: msg.head - this.catchUpFrom } : null,
         });
+        this.user = msg.user;
         this.opts.onWelcome?.(msg.user);
         await adoptServerTime(this.opts.db, msg.serverTime, this.helloSentAt);
-        await adoptPolicy(this.opts.db, msg.policy as DeadlinePolicy);
+        // The welcome names every county with its own policy: absent, there is none (or the server predates them).
+        await adoptPolicy(this.opts.db, msg.policy as DeadlinePolicy, (msg.countyPolicies ?? {}) as Record<string, DeadlinePolicy>);
         return this.flush();
       case 'ack':
         return this.onAck(msg);
@@ -223,6 +231,7 @@ export class SyncEngine {
         } else {
           this.set({ lastSyncedAt: Date.now() });
         }
+        if (!msg.more) await this.prune();
         return;
       case 'error':
         if (msg.code === 'unauthorized') {
@@ -243,6 +252,17 @@ export class SyncEngine {
       default:
         return exhaustive(msg);
     }
+  }
+
+  /**
+   * A county or city desk's device lets go of what it no longer holds: once a catch-up is
+   * complete (it then has every change to what it keeps), and at most hourly while live.
+   */
+  private async prune(): Promise<void> {
+    const now = Date.now();
+    if (!this.user || now - this.prunedAt < PRUNE_EVERY_MS) return;
+    this.prunedAt = now;
+    await pruneHoldings(this.opts.db, this.user, now);
   }
 
   private async onAck(msg: Extract<ServerMessage, { t: 'ack' }>): Promise<void> {

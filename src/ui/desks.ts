@@ -1,6 +1,7 @@
 import type { Tier } from '../core/events';
 import { cityOf, countyOf, townOf } from '../core/regions';
 import { t } from '../i18n/index.svelte';
+import { subcenterName } from './subcenters.svelte';
 
 // Where an appeal goes, in words people use: "兰陵县调度中心", "向城镇便民服务中心",
 // "兰陵县水务局". Region names come from the device's division list (code → name); when the
@@ -27,8 +28,13 @@ function placeName(tier: Tier, villageCode: string, names: PlaceNames): string |
   return /^\d{12}$/.test(villageCode) ? names.get(regionAt(tier, villageCode)) : undefined;
 }
 
-/** The dispatch desk at `tier`: "兰陵县调度中心", else "县级调度中心". */
+/**
+ * The dispatch desk at `tier`: "兰陵县调度中心", else "县级调度中心". A town inside an area
+ * sub-center has that sub-center as its county-tier desk: "东片区中心".
+ */
 export function deskName(tier: Tier, villageCode: string, names: PlaceNames): string {
+  const sub = tier === 'county' && /^\d{12}$/.test(villageCode) ? subcenterName(villageCode) : undefined;
+  if (sub) return t('desk.subcenter', { name: sub });
   const name = placeName(tier, villageCode, names);
   return name ? t(`desk.${tier}`, { name }) : t(`desk.${tier}.any`);
 }

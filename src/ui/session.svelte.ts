@@ -10,6 +10,7 @@ import { parseKeywords } from '../core/classify';
 import { SyncEngine, type SyncStatus } from '../sync/engine';
 import { createUploader } from '../sync/uploads';
 import { askPersist } from './storage.svelte';
+import { loadSubcenters, refreshSubcenters } from './subcenters.svelte';
 
 export interface Session {
   /** Short-lived signed access token. */
@@ -112,6 +113,8 @@ async function startEngine(session: Session): Promise<void> {
       void uploader.kick();
       void refreshKeywords();
       void refreshCivic();
+      // The sub-centers' names too, for the desks an escalation goes to.
+      void refreshSubcenters(db, authFetch);
     }
     wasOnline = online;
   });
@@ -121,7 +124,7 @@ async function startEngine(session: Session): Promise<void> {
 /** Restores the last session from IndexedDB: a grid worker offline keeps working with it. */
 export async function boot(): Promise<void> {
   app.session = (await getMeta<Session>(db, 'session')) ?? null;
-  await Promise.all([loadPolicy(db), loadClockOffset(db)]);
+  await Promise.all([loadPolicy(db), loadClockOffset(db), loadSubcenters(db)]);
   if (app.session) await startEngine(app.session);
   app.ready = true;
   // Ask the browser not to evict our data under storage pressure.

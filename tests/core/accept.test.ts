@@ -346,3 +346,33 @@ describe('checkUpdate: existing appeals', () => {
     expectReject(checkUpdate(id, server, u.slice(0, Math.floor(u.length / 2)), ctxFor(gridWorker)), 'malformed_update');
   });
 });
+
+describe('checkUpdate: where a new appeal first waits', () => {
+  const countyDesk: SessionUser = { ...townOfficial, id: 'u-county', username: 'county1', role: 'county_dispatcher', scope: { regions: ['371324'], departments: [] } };
+
+  it('puts an appeal taken in at a dispatch desk on that desk, and any other at its village’s', () => {
+    const id = newId();
+    const doc = new Y.Doc();
+    writeNewAppeal(doc, validInput(), { ...asActor(countyDesk), desk: 'county' }, 1_700_000_000_000, newId());
+    const atDesk = { id, update: Y.encodeStateAsUpdate(doc) };
+    const r = checkUpdate(atDesk.id, null, atDesk.update, ctxFor(countyDesk));
+    expect(r.ok && r.snapshot.events[0]).toMatchObject({ type: 'recorded', desk: 'county' });
+    const inField = newAppeal(gridWorker);
+    const f = checkUpdate(inField.id, null, inField.update, ctxFor(gridWorker));
+    expect(f.ok && (f.snapshot.events[0] as { desk?: string }).desk).toBeUndefined();
+  });
+
+  it('refuses a desk that is not the recorder’s own (a field phone cannot park its appeal on the city’s queue)', () => {
+    for (const [user, desk] of [[gridWorker, 'city'], [countyDesk, 'city'], [gridWorker, 'county']] as const) {
+      const id = newId();
+      const doc = new Y.Doc();
+      writeNewAppeal(doc, validInput(), asActor(user), 1_700_000_000_000, newId());
+      const first = eventsOf(doc).get(0) as AppealEvent;
+      doc.transact(() => {
+        eventsOf(doc).delete(0, 1);
+        eventsOf(doc).insert(0, [{ ...first, desk }]);
+      });
+      expectReject(checkUpdate(id, null, Y.encodeStateAsUpdate(doc), ctxFor(user)), 'forbidden');
+    }
+  });
+});

@@ -71,7 +71,7 @@ const SPEC: Record<Action, { history: () => AppealEvent[]; event: () => AppealEv
   adopted: { history: () => [ev('recorded'), ev('accepted')], event: () => ev('adopted'), roles: ['town_official', 'county_dispatcher', 'city_dispatcher', 'leader'] },
   reception_booked: { history: () => [ev('recorded')], event: () => ev('reception_booked'), roles: ['grid_worker', 'village_station', 'town_official', 'county_dispatcher', 'city_dispatcher'] },
   reception_held: { history: () => [ev('recorded'), ev('reception_booked')], event: () => ev('reception_held'), roles: ['town_official', 'county_dispatcher', 'city_dispatcher', 'leader'] },
-  // The dispatch loop. In a county deployment a legacy city dispatcher (a county scope) works at the county's desk.
+  // The dispatch loop. A city dispatcher works at the city's desk whatever its scope lists (tiers.ts), above the county's.
   reassigned: { history: () => [ev('recorded'), ev('assigned', { to: 'village', handler: HANDLER })], event: () => ev('reassigned', { to: 'village' }), roles: DESKS },
   returned: { history: () => [ev('recorded'), toWater()], event: () => ev('returned', { to: 'village' }), roles: ['dept_handler'] },
   reviewed: { history: () => [ev('recorded'), ...bounce(), ...bounce()], event: () => ev('reviewed', { to: 'village' }), roles: DESKS },

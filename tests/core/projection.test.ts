@@ -120,6 +120,7 @@ describe('project', () => {
       review: null,
       unreasonable: null,
       leadTier: null,
+      reached: 'village',
       dispatchMinutes: null,
     });
     expect(p.evalCode).toMatch(/^[0-9A-HJKMNP-TV-Z]{10}$/);

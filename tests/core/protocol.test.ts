@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { POLICY_PRESETS } from '../../src/core/deadline';
+import * as v from 'valibot';
+import { DeadlinePolicySchema, POLICY_PRESETS } from '../../src/core/deadline';
 import { newId } from '../../src/core/id';
 import { MAX_FRAME_BYTES, MAX_PUSH_ITEMS, MAX_UPDATE_BYTES } from '../../src/core/limits';
 import {
@@ -101,6 +102,17 @@ describe('protocol: round trips', () => {
   it('welcome', () => {
     const m: ServerMessage = { t: 'welcome', user: gridWorker, serverTime: 1_700_000_000_000, head: 42, policy: POLICY_PRESETS.linyi };
     expect(decodeServerFrame(encodeFrame(m))).toEqual(m);
+  });
+
+  it('welcome with the counties’ own policies, which a client of before them reads as a plain welcome', () => {
+    const city = { ...POLICY_PRESETS.linyi, topTier: 'city' as const };
+    const m: ServerMessage = { t: 'welcome', user: gridWorker, serverTime: 1, head: 42, policy: city, countyPolicies: { '371324': { ...POLICY_PRESETS.lanling, topTier: 'city' } } };
+    expect(decodeServerFrame(encodeFrame(m))).toEqual(m);
+    // The welcome as clients before per-county policies parse it: an object schema, so the new field is dropped.
+    const before = v.object({ t: v.literal('welcome'), user: v.unknown(), serverTime: v.number(), head: v.number(), policy: DeadlinePolicySchema });
+    expect(v.parse(before, decodeServerFrame(encodeFrame(m)))).toEqual({ t: 'welcome', user: gridWorker, serverTime: 1, head: 42, policy: city });
+    const bad = { ...m, countyPolicies: { '371300': city } };
+    expect(() => decodeServerFrame(encodeFrame(bad as ServerMessage))).toThrow();
   });
 
   it('ack with accepted, cursor and rejections with a base snapshot', () => {

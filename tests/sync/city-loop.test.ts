@@ -5,8 +5,13 @@ import { appendEvent } from '../../src/core/doc';
 import type { AppealEvent } from '../../src/core/events';
 import { fold } from '../../src/core/fold';
 import { newId } from '../../src/core/id';
+import { addWorkingMinutes } from '../../src/core/calendar';
+import { POLICY_PRESETS } from '../../src/core/deadline';
 import { recordAppeal } from '../../src/store/appeals';
+import { RECENT_MS } from '../../src/core/holdings';
+import { fetchAppeal, pruneHoldings } from '../../src/store/holdings';
 import { applyLocalChange } from '../../src/store/docs';
+import { deadlinePolicy } from '../../src/store/queries';
 import { seen, stateOn, step } from '../helpers/appeal-steps';
 import { addUser, device, login, type Device } from '../helpers/clients';
 import { startTestServer } from '../helpers/server';
@@ -36,8 +41,10 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function record(d: Device, description: string): Promise<string> {
-  const r = await recordAppeal(d.db, { channel: 'grid_patrol', category: 'infra.water', kind: 'help', urgency: 'orange', villageCode: d.session.user.scope.regions[0]!, description, citizen: { anonymous: true } }, { ...d.who, name: d.session.user.displayName });
+/** Records an appeal on `d`: in its own village, or (a dispatch desk's hotline) in `village`. */
+async function record(d: Device, description: string, village = d.session.user.scope.regions[0]!): Promise<string> {
+  const channel = d === city ? 'hotline_12345' : 'grid_patrol';
+  const r = await recordAppeal(d.db, { channel, category: 'infra.water', kind: 'help', urgency: 'orange', villageCode: village, description, citizen: { anonymous: true } }, { ...d.who, name: d.session.user.displayName });
   if (!r.ok) throw new Error(JSON.stringify(r.errors));
   d.engine.kick();
   await d.settled();
@@ -48,8 +55,10 @@ describe('the dispatch loop across a city', () => {
   let id: string;
 
   it('city → county platform → town → returned → county water bureau → returned → city review → city bureau → closed', async () => {
-    id = await record(grid, '村里自来水管爆裂，三天没水。');
-    await seen(city, id, (s) => s.status === 'new', 'the new appeal');
+    // Taken in on the city's hotline: it waits at the city's desk.
+    id = await record(city, '村里自来水管爆裂，三天没水。', grid.session.user.scope.regions[0]!);
+    await seen(city, id, (s) => s.status === 'new' && s.tier === 'city', 'the new appeal at its desk');
+    await seen(grid, id, (s) => s.status === 'new', 'the hotline appeal in the village');
     await step(city, id, { type: 'assigned', to: 'county', from: 'city' });
     await seen(county, id, (s) => s.tier === 'county' && s.status === 'accepted', 'the dispatch to the county platform');
     await step(county, id, { type: 'assigned', to: 'town', from: 'county' });
@@ -63,7 +72,7 @@ describe('the dispatch loop across a city', () => {
     await step(city, id, { type: 'reviewed', to: 'city', from: 'city', dept: 'water', note: '市水务局办理（研判结论）' });
     await seen(cityWater, id, (s) => s.status === 'assigned' && s.tier === 'city', 'the decision');
     await step(cityWater, id, { type: 'started' });
-    await step(cityWater, id, { type: 'replied', note: '已更换主干管，恢复供水。', via: 'grid_patrol' });
+    await step(cityWater, id, { type: 'replied', note: '已更换主干管，恢复供水。', via: 'hotline_12345' });
     await seen(station, id, (s) => s.status === 'replied', 'the reply');
     await step(station, id, { type: 'visited', satisfaction: 'satisfied' });
     await seen(city, id, (s) => s.status === 'visited', 'the visit');
@@ -91,15 +100,86 @@ describe('the dispatch loop across a city', () => {
     await water.db.quarantine.clear();
   });
 
-  it('gives a county’s devices only that county’s appeals; the city center sees both', async () => {
+  it('gives a county’s devices only that county’s appeals, and the city center neither until one needs it', async () => {
     const there = await record(lanshan, '兰山区某村路面塌陷。');
-    await seen(city, there, (s) => s.status === 'new', 'the other county’s appeal');
-    // The Lanling devices are caught up past it, and never received it.
-    for (const d of [county, town, water, grid]) {
+    const here = await record(grid, '村口桥栏杆松了。');
+    await seen(county, here, (s) => s.status === 'new', 'its own county’s new appeal');
+    // The Lanling devices and the city are caught up past both; only Lanling's desk has its own.
+    for (const d of [county, town, water, grid, city]) {
       d.engine.kick();
       await d.settled();
       expect(await d.db.appeals.get(there), d.session.user.username).toBeUndefined();
     }
+    expect(await city.db.appeals.get(here)).toBeUndefined();
     expect(await lanshan.db.appeals.get(id)).toBeUndefined();
+  });
+
+  it('gives the city’s device only its share: what climbs to the city arrives whole, and what it no longer needs is let go', async () => {
+    const quiet = await record(grid, '路灯坏了一盏。');
+    const rising = await record(grid, '水库放水冲毁农田，村镇县都解决不了。');
+    await seen(station, rising, (s) => s.status === 'new', 'the new appeal');
+    expect(await city.db.appeals.get(rising)).toBeUndefined();
+    // Each desk up the line cannot settle it and escalates: village → town → county → city.
+    await step(station, rising, { type: 'escalated', reason: '村里解决不了', to: 'town' });
+    await seen(town, rising, (s) => s.tier === 'town', 'the escalation to the town');
+    await step(town, rising, { type: 'escalated', reason: '涉及县管水利', to: 'county' });
+    await seen(county, rising, (s) => s.tier === 'county', 'the escalation to the county');
+    await step(county, rising, { type: 'escalated', reason: '涉及市管水库', to: 'city' });
+    await seen(city, rising, (s) => s.tier === 'city', 'the escalation to the city');
+    // Whole: the city's copy starts at the village's recording, which it never received live.
+    expect((await stateOn(city, rising))!.recordedAt).not.toBeNull();
+    // The city center dispatches it down to the county platform and leads it (首接负责); a
+    // hotline call waits at the city's desk meanwhile.
+    await step(city, rising, { type: 'assigned', to: 'county', from: 'city' });
+    await seen(county, rising, (s) => s.tier === 'county' && s.leadTier === 'city', 'the dispatch down');
+    const waiting = await record(city, '热线来电：镇上集市占道经营。', grid.session.user.scope.regions[0]!);
+    await city.settled();
+    expect(await city.db.appeals.get(quiet)).toBeUndefined();
+    // A week on with no change: the cases others work are let go, the one at its desk stays.
+    expect(await pruneHoldings(city.db, city.session.user, Date.now() + RECENT_MS + 60_000)).toBeGreaterThan(0);
+    expect(await city.db.appeals.get(id)).toBeUndefined();
+    expect(await city.db.appeals.get(rising)).toBeUndefined();
+    expect(await city.db.appeals.get(waiting)).toBeDefined();
+    // Gone from the device is not gone: the city opens it again from the server, whole.
+    expect(await fetchAppeal(city.db, id, (path) => fetch(server.url + path, { headers: { authorization: `Bearer ${city.session.token}` } }))).toEqual({ ok: true });
+    expect((await stateOn(city, id))!.status).toBe('closed');
+  });
+});
+
+describe('deadlines per county', () => {
+  // Linyi 12345 gives a yellow matter 5 working days; Lanling answers a consultation within half
+  // a day. A city server gives each county's appeals their own county's clock.
+  async function consultation(d: Device, description: string): Promise<string> {
+    const r = await recordAppeal(d.db, { channel: 'grid_patrol', category: 'services.policy', kind: 'consultation', urgency: 'yellow', villageCode: d.session.user.scope.regions[0]!, description, citizen: { anonymous: true } }, { ...d.who, name: d.session.user.displayName });
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    d.engine.kick();
+    await d.settled();
+    return r.value.id;
+  }
+
+  it('derives each appeal’s due date on the server by its own county’s policy', async () => {
+    // Each county's platform gives its consultation to its water bureau: the handling clock starts.
+    await addUser(server, 'lanshandesk', 'county_dispatcher', ['371302']);
+    const lanshanDesk = await device(server, await login(server, 'lanshandesk'));
+    devices.push(lanshanDesk);
+    lanshanDesk.engine.start();
+    const inLanling = await consultation(grid, '低保申请需要哪些材料？');
+    const inLanshan = await consultation(lanshan, '医保怎么转到兰山区？');
+    for (const [desk, id] of [[county, inLanling], [lanshanDesk, inLanshan]] as const) {
+      await seen(desk, id, (s) => s.status === 'new', 'the consultation');
+      await step(desk, id, { type: 'assigned', to: 'county', from: 'county', dept: 'water' });
+    }
+    const hours = POLICY_PRESETS.linyi.hours;
+    expect(POLICY_PRESETS.lanling.hours).toEqual(hours);
+    const rows = new Map((await server.store.appealsById([inLanling, inLanshan])).map((r) => [r.id, r]));
+    const started = async (d: Device, id: string) => (await stateOn(d, id))!.stageStartedAt!;
+    expect(rows.get(inLanling)!.dueAt).toBe(addWorkingMinutes(await started(county, inLanling), 240, hours));
+    expect(rows.get(inLanshan)!.dueAt).toBe(addWorkingMinutes(await started(lanshanDesk, inLanshan), 5 * 480, hours));
+  });
+
+  it('sends the counties’ policies in the welcome, so a city device knows each county’s rules', () => {
+    expect(deadlinePolicy(city.db, grid.session.user.scope.regions[0]!)).toEqual({ ...POLICY_PRESETS.lanling, topTier: 'city' });
+    expect(deadlinePolicy(city.db, OTHER_COUNTY_VILLAGE)).toEqual({ ...POLICY_PRESETS.linyi, topTier: 'city' });
+    expect(deadlinePolicy(city.db)).toEqual({ ...POLICY_PRESETS.linyi, topTier: 'city' });
   });
 });

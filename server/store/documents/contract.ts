@@ -23,6 +23,19 @@ export interface DocumentStore {
   contact(appealId: string): Promise<Contact | null>;
   /** The contacts kept for those of `appealIds` that have one. */
   contacts(appealIds: string[]): Promise<Map<string, Contact>>;
+  /** A page of appeals under `prefixes` (and `departments`), latest change first, after `before`. */
+  browseAppeals(q: BrowseQuery): Promise<AppealProjection[]>;
+}
+
+/** One page of a desk's browsing: what it does not hold on its device. */
+export interface BrowseQuery {
+  prefixes: string[];
+  departments?: string[];
+  statuses?: readonly string[];
+  urgency?: string;
+  /** Keyset position: the last row of the previous page. */
+  before?: { updatedAt: number; id: string };
+  limit: number;
 }
 
 export interface DocScope {

@@ -1,6 +1,6 @@
 import type { Contact } from '../../../src/core/appeal';
 import { appealFromRow, meetingFromRow } from '../rows';
-import type { Sql } from '../sql';
+import type { Fragment, Sql } from '../sql';
 import type { DocScope, DocumentStore } from './contract';
 
 interface ContactRow {
@@ -29,6 +29,18 @@ export function documentStore(sql: Sql): DocumentStore {
       return r ? appealFromRow(r) : null;
     },
     appealScope: (docId) => appealScope(sql, docId),
+    browseAppeals: async ({ prefixes, departments, statuses, urgency, before, limit }) => {
+      if (prefixes.length === 0 || departments?.length === 0) return [];
+      const where: Fragment[] = [sql.dialect.scope(prefixes, departments)];
+      if (statuses) where.push(sql.dialect.inList('status', statuses));
+      if (urgency) where.push({ sql: 'urgency = ?', args: [urgency] });
+      if (before) where.push({ sql: '(updated_at < ? OR (updated_at = ? AND id < ?))', args: [before.updatedAt, before.updatedAt, before.id] });
+      const rows = await sql.all<Record<string, unknown>>(
+        `SELECT * FROM appeals WHERE ${where.map((w) => w.sql).join(' AND ')} ORDER BY updated_at DESC, id DESC LIMIT ?`,
+        [...where.flatMap((w) => w.args), limit],
+      );
+      return rows.map(appealFromRow);
+    },
     dueBy: async (instant) =>
       (await sql.all<{ id: string }>("SELECT id FROM appeals WHERE due_at IS NOT NULL AND due_at <= ? AND status NOT IN ('closed', 'merged') ORDER BY due_at", [instant])).map((r) => r.id),
     contact: async (appealId) => {

@@ -104,4 +104,10 @@ export const MIGRATIONS: string[] = [
   UPDATE regions SET level = 'county' WHERE level = 'city';
   UPDATE users SET role = 'county_dispatcher' WHERE role = 'city_dispatcher';
   `,
+  // What a county or city desk's device holds, and browsing the rest by latest change, as in SQLite's migrations.
+  `
+  ALTER TABLE appeals ADD COLUMN reached TEXT, ADD COLUMN changed_at BIGINT NOT NULL DEFAULT 0;
+  UPDATE appeals SET changed_at = GREATEST(received_at, updated_at);
+  CREATE INDEX appeals_updated ON appeals(updated_at, id);
+  `,
 ];

@@ -163,4 +163,14 @@ export const MIGRATIONS: string[] = [
   UPDATE regions SET level = 'county' WHERE level = 'city';
   UPDATE users SET role = 'county_dispatcher' WHERE role = 'city_dispatcher';
   `,
+  // What a county or city desk's device holds (src/core/holdings.ts): the highest tier an
+  // appeal has reached and when its latest change was committed. Older rows get the tier from
+  // the re-derivation at start and, for the time, their later of first receipt and last event.
+  // Desks browse what they do not hold by latest change.
+  `
+  ALTER TABLE appeals ADD COLUMN reached TEXT;
+  ALTER TABLE appeals ADD COLUMN changed_at INTEGER NOT NULL DEFAULT 0;
+  UPDATE appeals SET changed_at = max(received_at, updated_at);
+  CREATE INDEX appeals_updated ON appeals(updated_at, id);
+  `,
 ];

@@ -1,3 +1,4 @@
+import type { HoldingBounds, HoldingRow } from '../../../src/core/holdings';
 import type { Contact } from '../../../src/core/appeal';
 import type { MeetingProjection } from '../../../src/core/meeting';
 import type { AppealProjection } from '../../../src/core/projection';
@@ -24,9 +25,12 @@ export interface SyncLog {
   head(): Promise<number>;
   /**
    * Documents in scope changed after `cursor`, in commit order of their last change.
-   * `departments`, when given, keeps only appeals assigned to one of them (department handlers).
+   * `departments`, when given, keeps only appeals assigned to one of them (department handlers);
+   * `holding` only appeals a county or city desk holds (src/core/holdings.ts), and no meetings.
    */
-  changedDocs(cursor: number, regionPrefixes: string[], limit: number, departments?: string[]): Promise<ChangedDoc[]>;
+  changedDocs(cursor: number, regionPrefixes: string[], limit: number, narrow?: ChangedDocsFilter): Promise<ChangedDoc[]>;
+  /** When the change at `cursor` was committed, or a little earlier (null when nothing is stored at or below it). */
+  committedAt(cursor: number): Promise<number | null>;
   /** What a client at `cursor` lacks of one document: the snapshot if it holds newer changes, then later updates. */
   docPartsSince(docId: string, cursor: number): Promise<Uint8Array[]>;
   /** Everything stored of a document: its snapshot (if any), then later updates (V1). */
@@ -48,12 +52,19 @@ export interface SyncLog {
   commitsBySeq?(commits: { seq: number; docId: string }[]): Promise<CommitRow[]>;
 }
 
+export interface ChangedDocsFilter {
+  departments?: string[];
+  holding?: HoldingBounds;
+}
+
 export interface ChangedDoc {
   docId: string;
   village: string;
   dept: string | null;
   anonymous: boolean;
   lastSeq: number;
+  /** What the holding rule reads; null for a meeting. */
+  holding: HoldingRow | null;
 }
 
 export interface StoredUpdate {
@@ -72,6 +83,7 @@ export interface CommitRow {
   village: string;
   dept: string | null;
   anonymous: boolean;
+  holding: HoldingRow | null;
 }
 
 /**

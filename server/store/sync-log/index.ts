@@ -1,5 +1,6 @@
-import { bytesOf } from '../rows';
-import type { Sql } from '../sql';
+import type { HoldingBounds } from '../../../src/core/holdings';
+import { bytesOf, HOLDING_COLUMNS, HOLDING_NULLS, holdingFromRow } from '../rows';
+import type { Fragment, Sql } from '../sql';
 import type { SyncLog } from './contract';
 
 // The parts of the sync log both dialects share; each adds its push transaction and head.
@@ -13,24 +14,55 @@ export async function docParts(sql: Sql, docId: string): Promise<Uint8Array[]> {
   return rows.map((r) => bytesOf(r.bytes));
 }
 
+/** `holdsAt` (src/core/holdings.ts) as a WHERE clause: it narrows, the core rule decides. */
+function holdingFilter(sql: Sql, b: HoldingBounds): Fragment {
+  const open = sql.dialect.inList('status', b.openStatuses);
+  const reached = sql.dialect.inList('reached', b.reachedAny);
+  const touched = b.touchesAll ? { sql: '1 = 1', args: [] } : { sql: `(${reached.sql} OR supervision_level >= ? OR unreasonable IS NOT NULL)`, args: [...reached.args, b.supervisedFrom] };
+  return {
+    sql: `${touched.sql} AND ((${open.sql} AND (tier = ? OR supervision_level >= ? OR unreasonable = 'requested')) OR changed_at >= ?)`,
+    args: [...touched.args, ...open.args, b.tier, b.supervisedFrom, b.recentSince],
+  };
+}
+
 export const NEXT_CLIENT_SEQ = 'SELECT coalesce(max(client_seq), 0) + 1 AS n FROM receipts WHERE device_id = ?';
 
 export type SharedSyncLog = Omit<SyncLog, 'inPushTx' | 'head' | 'subscribeCommits' | 'commitsBySeq'>;
 
 export function sharedSyncLog(sql: Sql): SharedSyncLog {
   return {
-    changedDocs: async (cursor, prefixes, limit, departments) => {
+    changedDocs: async (cursor, prefixes, limit, narrow = {}) => {
+      const { departments, holding } = narrow;
       if (prefixes.length === 0 || departments?.length === 0) return [];
       const scope = sql.dialect.scope(prefixes, departments);
-      // Meetings belong to a village, never to a department: handlers do not receive them.
-      const rows = await sql.all<{ id: string; village: string; dept: string | null; anonymous: number; last_seq: number }>(
-        departments
-          ? `SELECT id, village, dept, anonymous, last_seq FROM appeals WHERE last_seq > ? AND ${scope.sql} ORDER BY last_seq LIMIT ?`
-          : `SELECT id, village, dept, anonymous, last_seq FROM appeals WHERE last_seq > ? AND ${scope.sql}
-             UNION ALL SELECT id, village, NULL, 1, last_seq FROM meetings WHERE last_seq > ? AND ${scope.sql} ORDER BY last_seq LIMIT ?`,
-        departments ? [cursor, ...scope.args, limit] : [cursor, ...scope.args, cursor, ...scope.args, limit],
+      const held = holding ? holdingFilter(sql, holding) : null;
+      const appeals = `SELECT id, village, dept, anonymous, last_seq, ${HOLDING_COLUMNS} FROM appeals WHERE last_seq > ? AND ${scope.sql}${held ? ` AND ${held.sql}` : ''}`;
+      // Meetings belong to a village, never to a department, and no county or city desk holds them.
+      const rows = await sql.all<Record<string, unknown> & { id: string; village: string; dept: string | null; anonymous: number; last_seq: number }>(
+        departments || held
+          ? `${appeals} ORDER BY last_seq LIMIT ?`
+          : `${appeals} UNION ALL SELECT id, village, NULL, 1, last_seq, ${HOLDING_NULLS} FROM meetings WHERE last_seq > ? AND ${scope.sql} ORDER BY last_seq LIMIT ?`,
+        departments || held ? [cursor, ...scope.args, ...(held?.args ?? []), limit] : [cursor, ...scope.args, cursor, ...scope.args, limit],
       );
-      return rows.map((r) => ({ docId: r.id, village: r.village, dept: r.dept, anonymous: r.anonymous === 1, lastSeq: r.last_seq }));
+      return rows.map((r) => ({
+        docId: r.id,
+        village: r.village,
+        dept: r.dept,
+        anonymous: Number(r.anonymous) === 1,
+        lastSeq: Number(r.last_seq),
+        holding: r.status === null || r.status === undefined ? null : holdingFromRow(r),
+      }));
+    },
+    // The update row itself, unless compaction folded it away; then the appeal changed last at or before it.
+    committedAt: async (cursor) => {
+      const row = await sql.get<{ t: number | null }>(
+        `SELECT max(t) AS t FROM (
+           SELECT t FROM (SELECT received_at AS t FROM updates WHERE seq <= ? ORDER BY seq DESC LIMIT 1) u
+           UNION ALL SELECT t FROM (SELECT changed_at AS t FROM appeals WHERE last_seq <= ? ORDER BY last_seq DESC LIMIT 1) a
+         ) b`,
+        [cursor, cursor],
+      );
+      return row?.t === null || row?.t === undefined ? null : Number(row.t);
     },
     docPartsSince: async (docId, cursor) => {
       const snap = await sql.get<{ upto_seq: number }>('SELECT upto_seq FROM snapshots WHERE doc_id = ?', [docId]);

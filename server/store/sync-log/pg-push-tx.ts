@@ -55,7 +55,7 @@ async function writePending(c: pg.PoolClient, pending: Pending): Promise<void> {
     await c.query(
       `INSERT INTO appeals (${APPEAL_COLUMNS.join(', ')}) VALUES ${placeholders(part.length, APPEAL_COLUMNS.length)}
        ON CONFLICT (id) DO UPDATE SET ${APPEAL_REPLACED},
-         last_seq = GREATEST(appeals.last_seq, excluded.last_seq)`,
+         changed_at = GREATEST(appeals.changed_at, excluded.changed_at), last_seq = GREATEST(appeals.last_seq, excluded.last_seq)`,
       part.flatMap(([p, lastSeq, receivedAt]) => appealValues(p, lastSeq, receivedAt)),
     );
   }

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { PG_TYPES, pgTransaction } from '../postgres/runner';
-import { bytesOf } from '../rows';
+import { bytesOf, HOLDING_COLUMNS, HOLDING_NULLS, holdingFromRow } from '../rows';
 import type { Sql } from '../sql';
 import type { CommitRow, SyncLog } from './contract';
 import { sharedSyncLog } from './index';
@@ -47,15 +47,15 @@ export function pgSyncLog({ pool, sql, url, schema }: PgConnection): SyncLog {
       const docIds = [...new Set(commits.map((c) => c.docId))];
       const scopes = new Map(
         (
-          await sql.all<{ id: string; village: string; dept: string | null; anonymous: number }>(
-            'SELECT id, village, dept, anonymous FROM appeals WHERE id = ANY(?) UNION ALL SELECT id, village, NULL, 1 FROM meetings WHERE id = ANY(?)',
+          await sql.all<Record<string, unknown> & { id: string; village: string; dept: string | null; anonymous: number }>(
+            `SELECT id, village, dept, anonymous, ${HOLDING_COLUMNS} FROM appeals WHERE id = ANY(?) UNION ALL SELECT id, village, NULL, 1, ${HOLDING_NULLS} FROM meetings WHERE id = ANY(?)`,
             [docIds, docIds],
           )
         ).map((r) => [r.id, r]),
       );
       return commits.flatMap((c): CommitRow[] => {
         const scope = scopes.get(c.docId);
-        return scope ? [{ seq: c.seq, docId: c.docId, update: found.get(c.seq) ?? null, village: scope.village, dept: scope.dept, anonymous: scope.anonymous === 1 }] : [];
+        return scope ? [{ seq: c.seq, docId: c.docId, update: found.get(c.seq) ?? null, village: scope.village, dept: scope.dept, anonymous: scope.anonymous === 1, holding: scope.status === null ? null : holdingFromRow(scope) }] : [];
       });
     },
   };

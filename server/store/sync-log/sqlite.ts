@@ -9,7 +9,7 @@ import { docParts, NEXT_CLIENT_SEQ, sharedSyncLog } from './index';
 // see the batch's writes without buffering.
 
 const UPSERT_APPEAL = `INSERT INTO appeals (${APPEAL_COLUMNS.join(', ')}) VALUES ${valueRows(1, APPEAL_COLUMNS.length)}
-  ON CONFLICT (id) DO UPDATE SET ${APPEAL_REPLACED}, last_seq = max(last_seq, excluded.last_seq)`;
+  ON CONFLICT (id) DO UPDATE SET ${APPEAL_REPLACED}, changed_at = max(changed_at, excluded.changed_at), last_seq = max(last_seq, excluded.last_seq)`;
 const UPSERT_MEETING = `INSERT INTO meetings (id, village, town, held_on, place, attendees, topics, created_by, created_at, ideas, adopted, received_at, last_seq)
   VALUES ${valueRows(1, 13)}
   ON CONFLICT (id) DO UPDATE SET village = excluded.village, town = excluded.town, held_on = excluded.held_on,

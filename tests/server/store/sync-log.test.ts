@@ -66,7 +66,7 @@ eachStore('the sync log', (use) => {
       expect((await store.changedDocs(0, ['371324'], 10)).map((d) => [d.docId, d.lastSeq])).toEqual([[b.id, c2.seq], [a.id, c3.seq]]);
       expect((await store.changedDocs(0, ['371324101'], 10)).map((d) => d.docId)).toEqual([a.id]);
       expect((await store.changedDocs(c2.seq, ['371324'], 10)).map((d) => d.docId)).toEqual([a.id]);
-      expect(await store.changedDocs(0, ['371324'], 10, ['water'])).toEqual([]);
+      expect(await store.changedDocs(0, ['371324'], 10, { departments: ['water'] })).toEqual([]);
       expect(await store.docPartsSince(a.id, c1.seq)).toHaveLength(1);
       expect(await store.docPartsSince(a.id, 0)).toHaveLength(2);
 
@@ -116,7 +116,7 @@ eachStore('the sync log', (use) => {
       const doc = new Y.Doc();
       writeNewMeeting(doc, { villageCode: VILLAGE, heldOn: '2026-11-20', place: '村委会', attendees: 3, topics: '修路' }, user, Date.now(), newId());
       await store.inPushTx(async (tx) => storeUpdate(tx, { docId: id, deviceId: 'm', clientSeq: 1, userId: user.id, bytes: Y.encodeStateAsUpdate(doc) }, readAppeal(doc, id), Date.now(), POLICY));
-      expect((await store.changedDocs(0, ['371324'], 10, ['water', 'health'])).map((d) => [d.docId, d.dept])).toEqual([[water.id, 'water']]);
+      expect((await store.changedDocs(0, ['371324'], 10, { departments: ['water', 'health'] })).map((d) => [d.docId, d.dept])).toEqual([[water.id, 'water']]);
       expect((await store.changedDocs(0, ['371324'], 10)).find((d) => d.docId === id)).toMatchObject({ village: VILLAGE, dept: null, anonymous: true });
     }));
 });
