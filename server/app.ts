@@ -4,6 +4,7 @@ import type { Config } from './config';
 import { createApi } from './http/api';
 import { bearerAuth } from './http/plumbing';
 import { createUploads } from './http/uploads';
+import { startUplink, type Uplink } from './uplink/client';
 import { createBoard } from './http/board';
 import { createCivicPages } from './http/civic-public';
 import { createCodeFinder, createPublicPages } from './http/public';
@@ -30,6 +31,8 @@ export interface RunningServer {
   seed: SeedResult;
   /** The sync hub (tests and monitoring read how many sockets wait for a welcome). */
   hub: SyncHub;
+  /** A county server's uplink to its city, when configured (MINSHENG_UPSTREAM). */
+  uplink: Uplink | null;
   close(): Promise<void>;
   /**
    * Test-only: stops as a killed process would as far as one process can — every socket cut
@@ -49,7 +52,9 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const bus: CommitBus = store.subscribeCommits ? await createNotifiedBus(store) : createCommitBus();
   const tokens = createTokenService(store, { accessMinutes: config.accessMinutes, sessionDays: config.sessionDays });
   const revocations = createRevocations();
-  const api = createApi({ store, config, tickets, tokens, revocations });
+  // A county server with a city above it takes in what the city has of its county (issue 25).
+  const uplink = config.upstream ? startUplink({ store, bus, policy: config.policies, config: config.upstream }) : null;
+  const api = createApi({ store, config, tickets, tokens, revocations, uplink });
   const uploads = createUploads({ store, dataDir: config.dataDir, authed: bearerAuth(tokens), limits: config.uploads });
   const serveStatic = config.staticDir ? createStaticHandler(config.staticDir) : null;
   // Each county's policy wherever an appeal's due dates are derived or its steps judged.
@@ -85,6 +90,7 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
     bus,
     seed,
     hub,
+    uplink,
     close: () => stop(true),
     crash: () => stop(false),
   };
@@ -94,7 +100,7 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
       stopScanner();
       stopSweeper();
       unsubscribeSessions();
-      const pushing = hub.close();
+      const pushing = Promise.all([hub.close(), uplink?.stop()]);
       rooms.close();
       server.close(() => void pushing.then(() => bus.close?.()).then(() => (closeStore ? store.close() : undefined)).then(resolve, resolve));
       server.closeAllConnections();

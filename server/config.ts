@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parsePolicy, POLICY_PRESETS, type DeadlinePolicy, type PresetName } from '../src/core/deadline';
 import { makePolicyBook, parseCountyPolicies, type PolicyBook } from '../src/core/policy-book';
@@ -7,6 +7,8 @@ import { DEFAULT_SCORECARD, parseScorecard, type Scorecard } from '../src/core/s
 import { MAX_ATTACHMENT_BYTES } from '../src/core/attachments';
 import { isListedTown, lookupDivision } from './services/divisions';
 import { parseSubcenters, type Subcenter } from '../src/core/subcenters';
+import { isUuidV7 } from '../src/core/id';
+import type { UplinkConfig } from './uplink/client';
 
 export interface Config {
   host: string;
@@ -42,6 +44,8 @@ export interface Config {
   syncPreAuth: SyncPreAuthOverrides;
   /** Area sub-centers (MINSHENG_SUBCENTERS): county-tier desks for a few towns each; none by default. */
   subcenters: Subcenter[];
+  /** A county server's uplink to its city (MINSHENG_UPSTREAM…); null when it runs alone or is the city. */
+  upstream: UplinkConfig | null;
 }
 
 /** One deployment covers one region: a whole city, or one county. */
@@ -254,5 +258,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploads: loadUploadLimits(env),
     syncPreAuth: loadSyncPreAuth(env),
     subcenters: loadSubcenters(env.MINSHENG_SUBCENTERS || undefined, region),
+    upstream: loadUpstream(env, region, path.resolve(env.MINSHENG_DATA_DIR ?? 'data')),
   };
+}
+
+/**
+ * MINSHENG_UPSTREAM=wss://city.example/sync, MINSHENG_UPSTREAM_KEY_ID (the id the city's admin
+ * gave the registered key) and MINSHENG_UPSTREAM_KEY (the private key file, by default
+ * uplink-key.pem in the data directory): a county server's uplink, all three or none.
+ */
+function loadUpstream(env: NodeJS.ProcessEnv, region: DeploymentRegion, dataDir: string): UplinkConfig | null {
+  const url = env.MINSHENG_UPSTREAM || undefined;
+  const keyId = env.MINSHENG_UPSTREAM_KEY_ID || undefined;
+  if (!url) {
+    if (keyId) throw new ConfigError('MINSHENG_UPSTREAM_KEY_ID is set without MINSHENG_UPSTREAM (the city’s wss://…/sync address)');
+    return null;
+  }
+  if (region.level !== 'county') throw new ConfigError(`MINSHENG_UPSTREAM: only a county server syncs up to a city; this deployment (MINSHENG_REGION=${region.code}) is a ${region.level}`);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`MINSHENG_UPSTREAM must be the city's sync address, wss://host/sync (got "${url.slice(0, 80)}")`);
+  }
+  if (parsed.protocol !== 'wss:' && parsed.protocol !== 'ws:') throw new ConfigError('MINSHENG_UPSTREAM must be a wss:// (or, on a private line, ws://) address');
+  if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = '/sync';
+  if (!keyId || !isUuidV7(keyId)) throw new ConfigError('MINSHENG_UPSTREAM_KEY_ID must be the key id the city’s administrator gave when registering this server’s public key');
+  const keyFile = path.resolve(env.MINSHENG_UPSTREAM_KEY ?? path.join(dataDir, 'uplink-key.pem'));
+  if (!existsSync(keyFile)) throw new ConfigError(`MINSHENG_UPSTREAM_KEY: no private key at ${keyFile} (make one with npm run uplink:key)`);
+  return { url: parsed.toString(), keyId, keyFile };
 }

@@ -9,6 +9,8 @@ import type { Store, UserRecord } from '../store/types';
 import type { IssuedSession, TokenService } from '../services/tokens';
 import { createAdminRoutes } from './admin';
 import { createBrowseRoutes } from './browse';
+import { createRelayRoutes } from './relays';
+import type { Uplink } from '../uplink/client';
 import { createCivicRoutes } from './civic';
 import { createModerationRoutes } from './moderation';
 import { createReportRoutes } from './reports';
@@ -62,6 +64,8 @@ export interface ApiDeps {
   tickets: Tickets;
   tokens: TokenService;
   revocations: Revocations;
+  /** A county server's uplink to its city, when it has one. */
+  uplink?: Pick<Uplink, 'status'> | null;
 }
 
 /** What the API's own handlers share, built once by createApi. */
@@ -74,7 +78,9 @@ export function createApi(deps: ApiDeps) {
   const ctx: ApiContext = { ...deps, throttle: createLoginThrottle(LOGIN_LIMITS), authed: bearerAuth(deps.tokens) };
   const { store, config, revocations, throttle, authed } = ctx;
   const routes: Record<string, Route> = apiRoutes(ctx);
-  const admin = createAdminRoutes({ store, revocations, authed, readJson, parse, passwordReset: (username) => throttle.forgive(username) });
+  const users = createAdminRoutes({ store, revocations, authed, readJson, parse, passwordReset: (username) => throttle.forgive(username) });
+  const relays = createRelayRoutes({ store, revocations, authed, readJson, parse, uplink: deps.uplink ?? null });
+  const admin = (method: string, path: string) => users(method, path) ?? relays(method, path);
   Object.assign(routes, createModerationRoutes({ store, authed }), createCivicRoutes({ store, authed }));
   Object.assign(routes, createReportRoutes({ store, policy: config.policy, scorecard: config.scorecard, authed }));
   Object.assign(routes, createBrowseRoutes({ store, authed }));

@@ -19,4 +19,6 @@ export const SHARED_DDL = {
   INSERT INTO file_uploads (hash, user_id, size, started_at, done_at) SELECT hash, uploaded_by, size, created_at, created_at FROM files;
   CREATE TABLE attachment_backers (doc_id TEXT NOT NULL, hash TEXT NOT NULL, backer TEXT NOT NULL, PRIMARY KEY (doc_id, hash, backer));
   INSERT INTO attachment_backers (doc_id, hash, backer) SELECT doc_id, hash, '' FROM attachment_refs;`,
+  relayKeys: `CREATE TABLE relay_keys (id TEXT PRIMARY KEY, county TEXT NOT NULL, public_key TEXT NOT NULL, label TEXT NOT NULL,
+    created_by TEXT NOT NULL, created_at BIGINT NOT NULL, revoked_at BIGINT, last_seen_at BIGINT);`,
 };

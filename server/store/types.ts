@@ -5,6 +5,7 @@ import type { DocumentStore } from './documents/contract';
 import type { FileStore } from './files/contract';
 import type { MetaStore } from './meta/contract';
 import type { RegionStore } from './regions/contract';
+import type { RelayKeyStore } from './relays/contract';
 import type { ReportStore } from './reports/contract';
 import type { SyncLog } from './sync-log/contract';
 
@@ -15,6 +16,7 @@ export type { DocScope, DocumentStore } from './documents/contract';
 export type { AttachmentFacts, AttachmentListing, FileStore, FileUpload, StoredFile } from './files/contract';
 export type { MetaStore } from './meta/contract';
 export type { RegionStore } from './regions/contract';
+export type { NewRelayKey, RelayKey, RelayKeyStore } from './relays/contract';
 export type { ReportStore } from './reports/contract';
 export type { ChangedDoc, CommitRow, PushTx, StoredUpdate, SyncLog } from './sync-log/contract';
 
@@ -25,6 +27,6 @@ export type { ChangedDoc, CommitRow, PushTx, StoredUpdate, SyncLog } from './syn
  * push transaction, which each dialect writes its own way. A module that needs only one
  * capability should take that contract, not the whole store.
  */
-export interface Store extends MetaStore, RegionStore, AccountStore, AuditLog, SyncLog, DocumentStore, CivicStore, ReportStore, FileStore {
+export interface Store extends MetaStore, RegionStore, AccountStore, AuditLog, SyncLog, DocumentStore, CivicStore, ReportStore, FileStore, RelayKeyStore {
   close(): Promise<void>;
 }

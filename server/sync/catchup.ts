@@ -1,12 +1,11 @@
 import * as Y from 'yjs';
 import type { Contact } from '../../src/core/appeal';
 import { MAX_FRAME_BYTES } from '../../src/core/limits';
-import { boundedTier, holdingBounds, holdsDoc, receivesWholeDocs, RECENT_MS } from '../../src/core/holdings';
-import { mayViewContact } from '../../src/core/privacy';
-import { appealInScope } from '../../src/core/roles';
+import { holdingBounds, RECENT_MS } from '../../src/core/holdings';
 import type { Store } from '../store/types';
 import { send, type Conn, type Session } from './conn';
 import type { FanOut } from './fanout';
+import { shareOf } from './share';
 
 // Catch-up: everything in the user's scope with a sequence above the hello's cursor, merged
 // per document, in pages in sequence order; the last page says the cursor the device may store.
@@ -50,12 +49,10 @@ function drained(conn: Conn): Promise<void> {
 
 /** Reads one page of documents last changed after `cursor`, at most PAGE_BYTES (but never empty). */
 async function readPage(store: Store, session: Session, from: number, cursor: number, pageDocs: number, recentSince: number): Promise<Page> {
-  const { user } = session;
-  const tier = boundedTier(user);
-  const whole = receivesWholeDocs(user);
-  const docs = await store.changedDocs(cursor, user.scope.regions, pageDocs, {
-    ...(user.role === 'dept_handler' && { departments: user.scope.departments }),
-    ...(tier && { holding: holdingBounds(tier, recentSince) }),
+  const share = shareOf(session);
+  const docs = await store.changedDocs(cursor, session.user.scope.regions, pageDocs, {
+    ...(share.departments && { departments: share.departments }),
+    ...(share.bounded && { holding: holdingBounds(share.bounded, recentSince) }),
   });
   const items: Page['items'] = [];
   let bytes = 0;
@@ -63,15 +60,15 @@ async function readPage(store: Store, session: Session, from: number, cursor: nu
   let full = false;
   for (const d of docs) {
     // The SQL filter narrows; these checks are the rule.
-    if (appealInScope(user, { villageCode: d.village, dept: d.dept }) && holdsDoc(user, d.holding, recentSince)) {
+    if (share.inScope(d.village, d.dept) && share.holds(d.holding, recentSince)) {
       // Relative to where the client started, not to this page: a document listed here
       // by its latest change may also hold older changes the client lacks.
-      const update = Y.mergeUpdates(await (whole ? store.docParts(d.docId) : store.docPartsSince(d.docId, from)));
+      const update = Y.mergeUpdates(await (share.whole ? store.docParts(d.docId) : store.docPartsSince(d.docId, from)));
       if (items.length > 0 && bytes + update.byteLength > PAGE_BYTES) {
         full = true;
         break;
       }
-      const contact = mayViewContact(user, { villageCode: d.village, dept: d.dept, anonymous: d.anonymous }) ? await store.contact(d.docId) : null;
+      const contact = share.contact({ villageCode: d.village, dept: d.dept, anonymous: d.anonymous }) ? await store.contact(d.docId) : null;
       items.push({ docId: d.docId, update, ...(contact && { contact }) });
       bytes += update.byteLength;
     }
@@ -87,7 +84,7 @@ async function readPage(store: Store, session: Session, from: number, cursor: nu
  */
 async function recentWindowStart(store: Store, session: Session, from: number): Promise<number> {
   const weekAgo = Date.now() - RECENT_MS;
-  if (from === 0 || boundedTier(session.user) === null) return weekAgo;
+  if (from === 0 || shareOf(session).bounded === null) return weekAgo;
   return Math.min(weekAgo, (await store.committedAt(from)) ?? 0);
 }
 

@@ -1,13 +1,15 @@
 import type { WebSocket } from 'ws';
 import { encodeFrame, type ServerMessage } from '../../src/core/protocol';
 import type { SessionUser } from '../../src/core/roles';
+import type { RelayPeer } from '../services/relay-keys';
 import type { createBucket } from '../net/ratelimit';
 import type { Committed } from './bus';
 
-/** Who a welcomed connection acts for. */
+/** Who a welcomed connection acts for: a person's device, or a county server's uplink (`relay`). */
 export interface Session {
   user: SessionUser;
   deviceId: string;
+  relay?: RelayPeer;
 }
 
 /**

@@ -1,11 +1,10 @@
 import * as Y from 'yjs';
 import type { Contact } from '../../src/core/appeal';
-import { holdsDoc, receivesWholeDocs, RECENT_MS } from '../../src/core/holdings';
-import { mayViewContact } from '../../src/core/privacy';
-import { appealInScope } from '../../src/core/roles';
+import { RECENT_MS } from '../../src/core/holdings';
 import type { Store } from '../store/types';
 import type { Committed } from './bus';
 import { send, type Conn } from './conn';
+import { shareOf } from './share';
 
 // Live fan-out: commit batches are delivered one at a time, on one queue, so every client sees
 // commits in sequence order. A connection still catching up keeps them in its backlog; its
@@ -77,15 +76,14 @@ export async function deliver({ store, targets, committed, from }: DeliverInput)
       send(conn, { t: 'changes', items: [], cursor: top, more: false });
       continue;
     }
-    const user = conn.state.session.user;
-    const whole = receivesWholeDocs(user);
+    const share = shareOf(conn.state.session);
     const items = [];
     for (const c of committed) {
-      if (!appealInScope(user, { villageCode: c.village, dept: c.dept }) || !holdsDoc(user, c.holding, recentSince)) continue;
-      const contact = mayViewContact(user, { villageCode: c.village, dept: c.dept, anonymous: c.anonymous }) ? await contactOf(c.docId) : null;
+      if (!share.inScope(c.village, c.dept) || !share.holds(c.holding, recentSince)) continue;
+      const contact = share.contact({ villageCode: c.village, dept: c.dept, anonymous: c.anonymous }) ? await contactOf(c.docId) : null;
       // A department or a county desk holds an appeal only from the moment its state puts it
       // there, so the device may lack the history: it gets the whole document, not this change.
-      const update = whole ? await wholeDoc(c.docId) : c.update;
+      const update = share.whole ? await wholeDoc(c.docId) : c.update;
       items.push({ docId: c.docId, update, ...(contact && { contact }) });
     }
     // Commits are published in sequence order, so `top` skips only updates this client may not see.

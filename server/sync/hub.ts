@@ -7,6 +7,7 @@ import { MAX_FRAME_BYTES } from '../../src/core/limits';
 import { decodeClientFrame, FrameError, type ClientMessage, type ServerMessage } from '../../src/core/protocol';
 import { clientIp } from '../net/address';
 import { publicUser } from '../services/users';
+import { isRelayToken, relaySid, verifyRelayToken } from '../services/relay-keys';
 import { createBucket } from '../net/ratelimit';
 import type { Revocations } from '../services/revocations';
 import type { TokenService } from '../services/tokens';
@@ -241,11 +242,24 @@ async function verifyHello(hub: Hub, token: string): ReturnType<TokenService['ve
   }
 }
 
+/** The session a hello's token opens: a person's (an access token) or a county server's uplink (a relay token). */
+async function authenticate(hub: Hub, msg: HelloMessage): Promise<{ session: Session; sid: string } | null> {
+  if (isRelayToken(msg.token)) {
+    const relay = await verifyRelayToken(hub.store, msg.token);
+    if (!relay) return null;
+    await hub.store.touchRelayKey(relay.keyId, Date.now());
+    const user = { id: relaySid(relay.keyId), username: `relay-${relay.county}`, displayName: relay.county, role: 'county_dispatcher' as const, scope: { regions: [relay.county], departments: [] } };
+    return { session: { user, deviceId: msg.deviceId, relay }, sid: relaySid(relay.keyId) };
+  }
+  const found = await verifyHello(hub, msg.token);
+  return found && { session: { user: publicUser(found.user), deviceId: msg.deviceId }, sid: found.sid };
+}
+
 function onHello(hub: Hub, conn: Conn, msg: HelloMessage): void {
   if (conn.state.phase !== 'awaiting-hello') return fail(conn, 'bad_message', 'hello is sent once per connection');
   conn.state = { phase: 'authenticating' };
   // The token is checked in this first frame, never taken from the URL.
-  void verifyHello(hub, msg.token)
+  void authenticate(hub, msg)
     .then((found) => {
       // Only end() moves a connection on from authenticating: it is closing.
       if (conn.state.phase !== 'authenticating') return;
@@ -256,7 +270,7 @@ function onHello(hub: Hub, conn: Conn, msg: HelloMessage): void {
       if (!found) return end(hub, conn, CLOSE_UNAUTHORIZED, 'unauthorized', 'session expired or invalid: log in again');
       hub.waiting.leave(conn);
       setMaxPayload(conn.ws, MAX_PAYLOAD);
-      return welcome(hub, conn, { user: publicUser(found.user), deviceId: msg.deviceId }, found.sid, msg.cursor, msg.resume);
+      return welcome(hub, conn, found.session, found.sid, msg.cursor, msg.resume);
     })
     .catch((err) => {
       // The store did not answer (a database restarting): the client retries with backoff.
@@ -286,6 +300,8 @@ async function welcome(hub: Hub, conn: Conn, session: Session, sid: string, curs
 function queuePush(hub: Hub, conn: Conn, msg: PushMessage): void {
   const session = sessionOf(conn);
   if (!session) return fail(conn, 'not_ready', 'send hello before push');
+  // A county server's uplink pulls its county; relaying its own changes up is the next step of issue 25.
+  if (session.relay) return fail(conn, 'bad_message', 'this server does not take relayed pushes yet: the uplink only receives its county');
   const work = (conn.pushes = conn.pushes.then(() => pushWhileSignedIn(hub, conn, session, msg)).catch((err) => console.error('push failed', err)));
   hub.working.add(work);
   void work.finally(() => hub.working.delete(work));

@@ -6,6 +6,7 @@ import { documentStore } from '../documents';
 import { fileStore } from '../files';
 import { metaStore } from '../meta';
 import { regionStore } from '../regions';
+import { relayKeyStore } from '../relays';
 import { reportStore } from '../reports';
 import { pgSyncLog } from '../sync-log/postgres';
 import type { Store } from '../types';
@@ -65,6 +66,7 @@ export async function openPgStore(url: string, schema?: string): Promise<Store> 
     ...civicStore(sql),
     ...reportStore(sql),
     ...fileStore(sql),
+    ...relayKeyStore(sql),
   };
 }
 

@@ -110,4 +110,8 @@ export const MIGRATIONS: string[] = [
   UPDATE appeals SET changed_at = GREATEST(received_at, updated_at);
   CREATE INDEX appeals_updated ON appeals(updated_at, id);
   `,
+  // County servers' uplink keys, as in SQLite's migrations.
+  `
+  ${SHARED_DDL.relayKeys}
+  `,
 ];

@@ -8,6 +8,7 @@ import { documentStore } from '../documents';
 import { fileStore } from '../files';
 import { metaStore } from '../meta';
 import { regionStore } from '../regions';
+import { relayKeyStore } from '../relays';
 import { reportStore } from '../reports';
 import { sqliteSyncLog } from '../sync-log/sqlite';
 import type { Store } from '../types';
@@ -57,5 +58,6 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     ...civicStore(sql),
     ...reportStore(sql),
     ...fileStore(sql),
+    ...relayKeyStore(sql),
   };
 }

@@ -173,4 +173,8 @@ export const MIGRATIONS: string[] = [
   UPDATE appeals SET changed_at = max(received_at, updated_at);
   CREATE INDEX appeals_updated ON appeals(updated_at, id);
   `,
+  // County servers' uplink keys (issue 25): registered by the city's admin, revocable.
+  `
+  ${SHARED_DDL.relayKeys}
+  `,
 ];

@@ -10,8 +10,15 @@ import { bufferedPushTx } from './pg-push-tx';
 // sequence stays the commit order across instances) and each commit is announced on a
 // channel every instance listens to.
 
-/** The channel every instance listens on for commits, from any instance. */
-const CHANNEL = 'minsheng_commits';
+/**
+ * The channel every instance of one deployment listens on for commits, from any instance.
+ * Notifications are database-wide, so a deployment in its own schema (a county's and its
+ * city's on one database, or tests) has a channel of its own: another's commits would name
+ * sequence numbers of a different log.
+ */
+function channelOf(schema: string | undefined): string {
+  return schema ? `minsheng_commits:${schema}`.slice(0, 63) : 'minsheng_commits';
+}
 /** Commits per notification: a payload must stay under PostgreSQL's 8,000 bytes. */
 const PER_NOTIFY = 100;
 
@@ -23,6 +30,7 @@ export interface PgConnection {
 }
 
 export function pgSyncLog({ pool, sql, url, schema }: PgConnection): SyncLog {
+  const channel = channelOf(schema);
   return {
     ...sharedSyncLog(sql),
     // Pushes commit one at a time (across every instance): a sequence number is never
@@ -35,13 +43,13 @@ export function pgSyncLog({ pool, sql, url, schema }: PgConnection): SyncLog {
           const out = await fn(tx);
           await tx.flush();
           // Delivered to every listening instance at COMMIT, in commit order, or never.
-          for (let i = 0; i < tx.inserted.length; i += PER_NOTIFY) await c.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify(tx.inserted.slice(i, i + PER_NOTIFY))]);
+          for (let i = 0; i < tx.inserted.length; i += PER_NOTIFY) await c.query('SELECT pg_notify($1, $2)', [channel, JSON.stringify(tx.inserted.slice(i, i + PER_NOTIFY))]);
           return out;
         },
         { withPushes: true },
       ),
     head: async () => (await sql.get<{ n: number | null }>("SELECT pg_sequence_last_value(pg_get_serial_sequence('updates', 'seq')) AS n"))?.n ?? 0,
-    subscribeCommits: async (fn) => listen(url, schema, fn),
+    subscribeCommits: async (fn) => listen(url, schema, channel, fn),
     commitsBySeq: async (commits) => {
       const found = new Map((await sql.all<{ seq: number; bytes: Buffer }>('SELECT seq, bytes FROM updates WHERE seq = ANY(?)', [commits.map((c) => c.seq)])).map((r) => [r.seq, bytesOf(r.bytes)]));
       const docIds = [...new Set(commits.map((c) => c.docId))];
@@ -65,14 +73,14 @@ export function pgSyncLog({ pool, sql, url, schema }: PgConnection): SyncLog {
  * One connection that LISTENs for commits, reconnecting with backoff if it drops. Commits
  * notified while it was down reach this instance's clients at their next catch-up.
  */
-async function listen(url: string, schema: string | undefined, fn: (commits: { seq: number; docId: string }[]) => void): Promise<() => Promise<void>> {
+async function listen(url: string, schema: string | undefined, channel: string, fn: (commits: { seq: number; docId: string }[]) => void): Promise<() => Promise<void>> {
   let client: pg.Client | null = null;
   let stopped = false;
   let wait = 250;
   const connect = async (): Promise<void> => {
     const c = new pg.Client({ connectionString: url, types: PG_TYPES, ...(schema && { options: `-c search_path=${schema}` }) });
     c.on('notification', (n) => {
-      if (n.channel !== CHANNEL || !n.payload) return;
+      if (n.channel !== channel || !n.payload) return;
       try {
         fn((JSON.parse(n.payload) as [number, string][]).map(([seq, docId]) => ({ seq, docId })));
       } catch (err) {
@@ -87,7 +95,7 @@ async function listen(url: string, schema: string | undefined, fn: (commits: { s
       wait = Math.min(wait * 2, 10_000);
     });
     await c.connect();
-    await c.query(`LISTEN ${CHANNEL}`);
+    await c.query(`LISTEN "${channel.replaceAll('"', '""')}"`);
     wait = 250;
     client = c;
   };
