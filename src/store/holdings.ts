@@ -85,8 +85,14 @@ export async function fetchAppeal(db: MinshengDB, id: string, fetcher: Fetcher, 
   return { ok: true };
 }
 
-/** Marks an appeal the device holds as opened now, so a browsed one stays a while longer. */
-export async function touchBrowsed(db: MinshengDB, id: string, now = Date.now()): Promise<void> {
+/**
+ * Marks an appeal the device holds as opened now, so a browsed one stays a while longer.
+ * True when it was browsed: the server does not keep such a copy up to date, so a screen
+ * opening it online fetches it again.
+ */
+export async function touchBrowsed(db: MinshengDB, id: string, now = Date.now()): Promise<boolean> {
   const browsed = await browsedAt(db);
-  if (id in browsed) await setMeta(db, BROWSED, { ...browsed, [id]: now });
+  if (!(id in browsed)) return false;
+  await setMeta(db, BROWSED, { ...browsed, [id]: now });
+  return true;
 }
