@@ -77,11 +77,14 @@ export function createAdminRoutes(deps: AdminDeps): (method: string, path: strin
 /** The signed-in user, when an administrator; anyone else's attempt is audited and refused. */
 async function asAdmin({ store, authed }: AdminDeps, req: IncomingMessage): Promise<UserRecord> {
   const { user } = await authed(req);
-  if (user.role !== 'admin') {
-    await store.insertAudit({ at: Date.now(), actor: user.id, action: 'permission_refused', target: new URL(req.url ?? '/', 'http://l').pathname, ip: clientIp(req), detail: { role: user.role } });
-    throw new HttpError(403, 'forbidden', 'Only an administrator may do this');
-  }
+  if (user.role !== 'admin') throw await refused(store, user, req, 'Only an administrator may do this');
   return user;
+}
+
+/** Audits an attempt `user` may not make and gives the 403 to throw. */
+export async function refused(store: Pick<Store, 'insertAudit'>, user: UserRecord, req: IncomingMessage, message: string): Promise<HttpError> {
+  await store.insertAudit({ at: Date.now(), actor: user.id, action: 'permission_refused', target: new URL(req.url ?? '/', 'http://l').pathname, ip: clientIp(req), detail: { role: user.role } });
+  return new HttpError(403, 'forbidden', message);
 }
 
 /** A scope an administrator may grant: inside their own, and naming regions of this county. */

@@ -7,7 +7,7 @@ import { mayViewContact } from '../../src/core/privacy';
 import { appealInScope } from '../../src/core/roles';
 import type { Store, UserRecord } from '../store/types';
 import { narrowScope } from './map';
-import { HttpError, type Route } from './plumbing';
+import { HttpError, searchParams, type Route } from './plumbing';
 
 // What a county or city desk's device does not hold (src/core/holdings.ts) it browses here:
 // pages of its scope's appeals, latest change first, and any one of them whole, to open and
@@ -28,7 +28,6 @@ export function createBrowseRoutes(deps: BrowseDeps): Record<string, Route> {
   };
 }
 
-const query = (req: IncomingMessage) => new URL(req.url ?? '/', 'http://local').searchParams;
 const bad = (message: string) => new HttpError(400, 'invalid_query', message);
 
 /**
@@ -37,7 +36,7 @@ const bad = (message: string) => new HttpError(400, 'invalid_query', message);
  */
 async function browse({ store, authed }: BrowseDeps, req: IncomingMessage): Promise<[number, unknown]> {
   const { user } = await authed(req);
-  const params = query(req);
+  const params = searchParams(req);
   const status = params.get('status');
   if (status !== null && status !== 'open' && !(STATUSES as readonly string[]).includes(status)) throw bad(`status must be open or one of ${STATUSES.join(', ')}`);
   const urgency = params.get('urgency');
@@ -75,7 +74,7 @@ function parseBefore(value: string | null): { updatedAt: number; id: string } | 
  */
 async function appealDoc({ store, authed }: BrowseDeps, req: IncomingMessage): Promise<[number, unknown]> {
   const { user } = await authed(req);
-  const id = query(req).get('id') ?? '';
+  const id = searchParams(req).get('id') ?? '';
   if (!isUuidV7(id)) throw bad('id must be an appeal id (UUIDv7)');
   const [row] = await store.appealsById([id]);
   if (!row || !appealInScope(user, { villageCode: row.village, dept: row.dept })) throw new HttpError(404, 'not_found', 'No such appeal in your scope');

@@ -77,3 +77,6 @@ export function bearerAuth(tokens: TokenService) {
     return found;
   };
 }
+
+/** A request's query string. */
+export const searchParams = (req: IncomingMessage): URLSearchParams => new URL(req.url ?? '/', 'http://local').searchParams;

@@ -8,6 +8,7 @@ import { parseRelayPublicKey, relaySid } from '../services/relay-keys';
 import type { Revocations } from '../services/revocations';
 import type { RelayKey, Store, UserRecord } from '../store/types';
 import type { Uplink } from '../uplink/client';
+import { refused } from './admin';
 import { HttpError, type parse as parseFn, type readJson as readJsonFn, type Route } from './plumbing';
 
 // The city admin's registry of county servers' uplink keys (issue 25). Only an administrator
@@ -45,10 +46,7 @@ const listed = (k: RelayKey) => ({ id: k.id, county: k.county, label: k.label, p
 /** The signed-in user, when an administrator of a whole city; anyone else's attempt is audited and refused. */
 async function cityAdmin({ store, authed }: RelayAdminDeps, req: IncomingMessage): Promise<UserRecord> {
   const { user } = await authed(req);
-  if (user.role !== 'admin' || scopeTier(user.scope) !== 'city') {
-    await store.insertAudit({ at: Date.now(), actor: user.id, action: 'permission_refused', target: new URL(req.url ?? '/', 'http://l').pathname, ip: clientIp(req), detail: { role: user.role } });
-    throw new HttpError(403, 'forbidden', 'Only an administrator of the city registers county servers');
-  }
+  if (user.role !== 'admin' || scopeTier(user.scope) !== 'city') throw await refused(store, user, req, 'Only an administrator of the city registers county servers');
   return user;
 }
 

@@ -16,7 +16,7 @@ import { en } from '../../src/i18n/en';
 import { zhCN } from '../../src/i18n/zh-CN';
 import type { Store, UserRecord } from '../store/types';
 import { clientIp } from '../net/address';
-import { FileBody, HttpError, type Route } from './plumbing';
+import { FileBody, HttpError, searchParams, type Route } from './plumbing';
 
 // Governance reports, computed on the server from the relational projection over the
 // user's whole scope (a device holds only part of it).
@@ -104,7 +104,6 @@ async function reader({ authed }: ReportDeps, req: IncomingMessage): Promise<Use
 
 /** A department handler's reports cover their own departments only. */
 const departmentsOf = (user: UserRecord) => (user.role === 'dept_handler' ? user.scope.departments : undefined);
-const query = (req: IncomingMessage) => new URL(req.url ?? '/', 'http://local').searchParams;
 
 /**
  * `?format=csv|xlsx|geojson&period=week|month&at=YYYY-MM-DD&lang=zh-CN|en[&contacts=1][&county=NNNNNN]`:
@@ -114,7 +113,7 @@ const query = (req: IncomingMessage) => new URL(req.url ?? '/', 'http://local').
 async function exportReport(deps: ReportDeps, req: IncomingMessage): Promise<[number, unknown]> {
   const { store } = deps;
   const user = await reader(deps, req);
-  const params = query(req);
+  const params = searchParams(req);
   const format = params.get('format') ?? 'csv';
   if (!(format in FORMATS)) throw new HttpError(400, 'invalid_query', 'format must be csv, xlsx or geojson');
   const withContacts = params.get('contacts') === '1';
@@ -163,7 +162,7 @@ async function exportReport(deps: ReportDeps, req: IncomingMessage): Promise<[nu
 async function ranking(deps: ReportDeps, req: IncomingMessage): Promise<[number, unknown]> {
   const { store, policy } = deps;
   const user = await reader(deps, req);
-  const params = query(req);
+  const params = searchParams(req);
   const { regions, level } = regionsParam(user, params);
   const { by, unitOf } = unitParam(params, level);
   const period = periodFrom(params, Date.now());
@@ -181,7 +180,7 @@ async function ranking(deps: ReportDeps, req: IncomingMessage): Promise<[number,
 async function redBlackLists(deps: ReportDeps, req: IncomingMessage): Promise<[number, unknown]> {
   const { store, policy, scorecard } = deps;
   const user = await reader(deps, req);
-  const params = query(req);
+  const params = searchParams(req);
   const { regions, level } = regionsParam(user, params);
   const { by, unitOf } = unitParam(params, level);
   const count = intParam(params, 'history', 1, 26, 6);
@@ -201,7 +200,7 @@ async function redBlackLists(deps: ReportDeps, req: IncomingMessage): Promise<[n
  */
 async function trends(deps: ReportDeps, req: IncomingMessage): Promise<[number, unknown]> {
   const user = await reader(deps, req);
-  const params = query(req);
+  const params = searchParams(req);
   const { regions, level } = regionsParam(user, params);
   const now = Date.now();
   const at = dayFrom(params, now);
@@ -237,7 +236,7 @@ async function trends(deps: ReportDeps, req: IncomingMessage): Promise<[number, 
 async function specialGovernance(deps: ReportDeps, req: IncomingMessage): Promise<[number, unknown]> {
   const { store, policy } = deps;
   const user = await reader(deps, req);
-  const { regions, level } = regionsParam(user, query(req));
+  const { regions, level } = regionsParam(user, searchParams(req));
   const now = Date.now();
   const since = now - policy.repeat.windowDays * DAY;
   // Grouping needs only the ranking columns; whole rows are read for the grouped appeals alone.

@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 
 /** What a person does with the app, as steps the e2e tests share. */
 export function appPage(page: Page) {
@@ -36,4 +36,12 @@ export function appPage(page: Page) {
     },
   };
   return self;
+}
+
+/** A fresh phone (360×640, touch) with `username` signed in at `url`. */
+export async function phoneAs(browser: Browser, url: string, username: string): Promise<Page> {
+  const page = await (await browser.newContext({ viewport: { width: 360, height: 640 }, hasTouch: true, isMobile: true })).newPage();
+  await page.goto(url);
+  await appPage(page).login(username);
+  return page;
 }

@@ -9,7 +9,7 @@ import { act, recordAppeal } from '../../src/store/appeals';
 import { launchChromium } from '../helpers/browser';
 import { device, login, until } from '../helpers/clients';
 import { tempDir } from '../helpers/server';
-import { appPage } from './app-page';
+import { appPage, phoneAs } from './app-page';
 import { E2E_TIMEOUT_MS, OUT, ROOT } from './rig';
 
 // The city tier's dispatch loop as four people do it, each on their own phone (360×640):
@@ -47,12 +47,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function phone(username: string): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: { width: 360, height: 640 }, hasTouch: true, isMobile: true })).newPage();
-  await page.goto(server.url);
-  await appPage(page).login(username);
-  return page;
-}
+const phone = (username: string): Promise<Page> => phoneAs(browser, server.url, username);
 
 /** Opens the appeal from `queue` once it has arrived there. */
 async function open(page: Page, queue: string): Promise<void> {

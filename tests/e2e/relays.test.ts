@@ -7,7 +7,7 @@ import { loadConfig } from '../../server/config';
 import { generateRelayKeyPair } from '../../server/services/relay-keys';
 import { launchChromium } from '../helpers/browser';
 import { tempDir } from '../helpers/server';
-import { appPage } from './app-page';
+import { phoneAs } from './app-page';
 import { E2E_TIMEOUT_MS, OUT, ROOT } from './rig';
 
 // The city's administrator registers 兰陵's server key on the admin page, on a phone, sees it
@@ -22,9 +22,7 @@ beforeAll(async () => {
   server = await startServer(loadConfig({ PORT: '0', MINSHENG_REGION: '371300', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: path.join(ROOT, 'dist'), MINSHENG_SCAN_INTERVAL_MS: '0' }));
   browser = await launchChromium();
   mkdirSync(OUT, { recursive: true });
-  page = await (await browser.newContext({ viewport: { width: 360, height: 640 }, hasTouch: true, isMobile: true })).newPage();
-  await page.goto(server.url);
-  await appPage(page).login('admin');
+  page = await phoneAs(browser, server.url, 'admin');
 }, 120_000);
 
 afterAll(async () => {

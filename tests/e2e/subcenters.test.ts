@@ -10,7 +10,7 @@ import { seen, step } from '../helpers/appeal-steps';
 import { launchChromium } from '../helpers/browser';
 import { addUser, device, login, type Device } from '../helpers/clients';
 import { tempDir } from '../helpers/server';
-import { appPage } from './app-page';
+import { appPage, phoneAs } from './app-page';
 import { E2E_TIMEOUT_MS, OUT, ROOT } from './rig';
 
 // Where a town's escalation goes, in words, in Wanyuan with an area sub-center: 太平镇 lies in
@@ -57,12 +57,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function phone(username: string): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: { width: 360, height: 640 }, hasTouch: true, isMobile: true })).newPage();
-  await page.goto(server.url);
-  await appPage(page).login(username);
-  return page;
-}
+const phone = (username: string): Promise<Page> => phoneAs(browser, server.url, username);
 
 /** Opens the town's appeal and the escalation form; returns what the form says it goes to. */
 async function escalationText(page: Page, description: string, shot: string): Promise<string> {

@@ -57,6 +57,8 @@ describe('registering a county server’s key', () => {
     const register = (who: string, body: unknown) => api(who, '/api/admin/relays', body);
     expect((await register('lanlingadmin', { county: '371324', publicKey: keys.publicKey, label: '兰陵县服务器' })).status).toBe(403);
     expect((await register('dispatcher', { county: '371324', publicKey: keys.publicKey, label: '兰陵县服务器' })).status).toBe(403);
+    // Both attempts are in the audit log as refusals.
+    expect((await server.store.audit(10)).filter((a) => a.action === 'permission_refused').map((a) => a.target)).toEqual(['/api/admin/relays', '/api/admin/relays']);
     for (const [body, status] of [
       [{ county: '371324', publicKey: 'bm90IGEga2V5', label: '兰陵县服务器' }, 400],
       [{ county: '510104', publicKey: keys.publicKey, label: '外市' }, 403],
