@@ -300,8 +300,7 @@ async function welcome(hub: Hub, conn: Conn, session: Session, sid: string, curs
 function queuePush(hub: Hub, conn: Conn, msg: PushMessage): void {
   const session = sessionOf(conn);
   if (!session) return fail(conn, 'not_ready', 'send hello before push');
-  // A county server's uplink pulls its county; relaying its own changes up is the next step of issue 25.
-  if (session.relay) return fail(conn, 'bad_message', 'this server does not take relayed pushes yet: the uplink only receives its county');
+  if (!session.relay && msg.authors) return fail(conn, 'bad_message', 'only a county server relays the records of its authors');
   const work = (conn.pushes = conn.pushes.then(() => pushWhileSignedIn(hub, conn, session, msg)).catch((err) => console.error('push failed', err)));
   hub.working.add(work);
   void work.finally(() => hub.working.delete(work));
@@ -314,10 +313,25 @@ function queuePush(hub: Hub, conn: Conn, msg: PushMessage): void {
 async function pushWhileSignedIn(hub: Hub, conn: Conn, session: Session, msg: PushMessage): Promise<void> {
   if (sessionOf(conn) !== session) return;
   const sid = sidOf(conn);
-  if (sid && !(await hub.store.sessionAlive(sid, Date.now()))) return end(hub, conn, CLOSE_UNAUTHORIZED, 'session ended', 'your session has ended: log in again');
+  if (sid && !(await stillValid(hub.store, session, sid))) return end(hub, conn, CLOSE_UNAUTHORIZED, 'session ended', 'your session has ended: log in again');
   if (sessionOf(conn) !== session) return;
   const { store, policy, villages, options, bus } = hub;
+  if (session.relay) msg = await withoutCityAccounts(store, msg);
   return storePush({ store, conn, session, msg, policy, villages, fault: options.fault, compactAfterRows: options.compactAfterRows ?? 64, publish: (committed, from) => bus.publish(committed, from) });
+}
+
+/** A person's session not logged out or expired; a county server's key not revoked. */
+async function stillValid(store: Store, session: Session, sid: string): Promise<boolean> {
+  if (!session.relay) return store.sessionAlive(sid, Date.now());
+  const key = await store.relayKey(session.relay.keyId);
+  return key !== null && key.revokedAt === null;
+}
+
+/** A county server speaks for its own people only: a record naming one of the city's accounts is dropped, so its events are refused as foreign. */
+async function withoutCityAccounts(store: Store, msg: PushMessage): Promise<PushMessage> {
+  if (!msg.authors?.length) return msg;
+  const known = await Promise.all(msg.authors.map((a) => store.userById(a.id)));
+  return { ...msg, authors: msg.authors.filter((_, i) => known[i] === null) };
 }
 
 /** Phones vanish without closing (2G dead zones): ping, and drop sockets that stay silent. */

@@ -4,7 +4,8 @@ import { validateContact } from '../../src/core/appeal';
 import type { Policies } from '../../src/core/policy-book';
 import { compactParts, docFromUpdates, fieldsOf } from '../../src/core/doc';
 import type { ClientMessage, Rejection, ServerMessage } from '../../src/core/protocol';
-import { appealInScope, type SessionUser } from '../../src/core/roles';
+import { relayedAuthors } from '../../src/core/relay';
+import { appealInScope } from '../../src/core/roles';
 import type { Store } from '../store/types';
 import { planAttachments, recordVouches } from './attachments';
 import { storeUpdate, type Committed } from './bus';
@@ -44,8 +45,11 @@ export async function applyPush({ store, session, msg, now, policy, villages, fa
   const accepted: number[] = [];
   const rejected: Rejection[] = [];
   const committed: Committed[] = [];
-  const { user } = session;
-  const ctx = { user, policy, knownVillage: (code: string) => villages.has(code) };
+  const { user, relay } = session;
+  // A county server's uplink speaks for the people of its county, each event as its author (relay.ts).
+  const authorOf = relay ? relayedAuthors(msg.authors ?? [], relay.county).authorOf : undefined;
+  const ctx = { user, policy, knownVillage: (code: string) => villages.has(code), ...(authorOf && { authorOf }) };
+  const isCreator = (id: unknown): boolean => (authorOf ? typeof id === 'string' && authorOf(id) !== null : id === user.id);
   await store.inPushTx(async (tx) => {
     await tx.prefetch?.(session.deviceId, msg.items.map((i) => i.seq), [...new Set(msg.items.map((i) => i.docId))], user.id);
     for (const item of msg.items) {
@@ -60,7 +64,12 @@ export async function applyPush({ store, session, msg, now, policy, villages, fa
         rejected.push({ seq: item.seq, docId: item.docId, reason: check.reason, detail: check.detail });
         continue;
       }
-      const contactRefusal = item.contact ? refuseContact(item.contact, check.snapshot.fields, user) : null;
+      // What a county relays that the city has already (its own changes, sent back down) is not stored again.
+      if (relay && !check.changed) {
+        accepted.push(item.seq);
+        continue;
+      }
+      const contactRefusal = item.contact ? refuseContact(item.contact, check.snapshot.fields, isCreator) : null;
       if (contactRefusal) {
         rejected.push({ seq: item.seq, docId: item.docId, ...contactRefusal });
         continue;
@@ -87,12 +96,12 @@ export async function applyPush({ store, session, msg, now, policy, villages, fa
   return { ack: { t: 'ack', batch: msg.batch, accepted, rejected }, committed };
 }
 
-/** A contact travels only with an appeal its sender recorded, and never with an anonymous one. */
-function refuseContact(contact: unknown, fields: Record<string, unknown>, user: SessionUser): { reason: RejectReason; detail: string } | null {
+/** A contact travels only with an appeal its sender (or, relayed, someone of the county) recorded, and never with an anonymous one. */
+function refuseContact(contact: unknown, fields: Record<string, unknown>, isCreator: (id: unknown) => boolean): { reason: RejectReason; detail: string } | null {
   const checked = validateContact(contact);
   if (!checked.ok) return { reason: 'invalid_fields', detail: `contact: ${Object.entries(checked.errors).map(([k, v]) => `${k} ${v}`).join(', ')}` };
   if ((fields.citizen as { anonymous?: boolean } | undefined)?.anonymous !== false) return { reason: 'forbidden', detail: 'contact: anonymous appeal' };
-  if (fields.createdBy !== user.id) return { reason: 'forbidden', detail: 'contact: not_creator' };
+  if (!isCreator(fields.createdBy)) return { reason: 'forbidden', detail: 'contact: not_creator' };
   return null;
 }
 

@@ -1,21 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
-import * as Y from 'yjs';
-import type { Contact } from '../../src/core/appeal';
-import { docFromUpdates, readAppeal } from '../../src/core/doc';
 import { newId } from '../../src/core/id';
 import type { Policies } from '../../src/core/policy-book';
-import { decodeServerFrame, encodeFrame, type ServerMessage } from '../../src/core/protocol';
+import { decodeServerFrame, encodeFrame, type ClientMessage, type ServerMessage } from '../../src/core/protocol';
 import { relayToken } from '../services/relay-keys';
 import type { Store } from '../store/types';
-import { storeUpdate, type CommitBus, type Committed } from '../sync/bus';
+import type { CommitBus } from '../sync/bus';
+import { createOutbox, type UpRefusal } from './outbox';
+import { takeIn } from './take-in';
 
 // A county server's uplink to its city (issue 25): it connects to the city's sync hub as a
-// relay peer, signed with the county's key, and takes in everything of its county the city
-// has, above all what was done there (city dispatch, supervision, city departments' replies),
-// into its own store, from where its phones receive it as from any push. The city validated
-// those changes; here they are stored as they come, under the device id `upstream`, and the
-// cursor moves in meta once a page is stored, so a restart resumes where it stopped.
+// relay peer, signed with the county's key, and syncs both ways over the phones' protocol.
+// Down: everything of its county the city has, above all what was done there (city dispatch,
+// supervision, city departments' replies), stored as it comes under the device id `upstream`;
+// the cursor moves in meta once a page is stored, so a restart resumes where it stopped.
+// Up: its outbox (outbox.ts), every change of its county made here, acknowledged by the city
+// page by page.
 
 export interface UplinkConfig {
   /** The city's sync endpoint: wss://city.example/sync. */
@@ -30,18 +30,31 @@ export interface UplinkStatus {
   state: 'connecting' | 'catching-up' | 'live' | 'down' | 'refused';
   /** The city's sequence this server holds every change of its county up to. */
   cursor: number;
+  /** This server's sequence the city holds every change of the county up to. */
+  upCursor: number;
+  /** Changes the city has that this server does not yet (by the city's count at the last welcome). */
+  pendingDown: number;
+  /** Changes of the county stored here that the city has not acknowledged. */
+  pendingUp: number;
   lastSyncAt: number | null;
   bytesDown: number;
+  bytesUp: number;
   /** Why the last connection ended, when it did. */
   error: string | null;
+  /** Changes the city would not take, newest last, with the reason. */
+  refused: UpRefusal[];
+  /** The line's last state changes, newest last. */
+  history: { at: number; state: UplinkStatus['state']; error: string | null }[];
 }
 
-/** Where updates taken from the city are numbered in this server's sync log. */
-export const UPSTREAM_DEVICE = 'upstream';
 const CURSOR_KEY = 'uplink_cursor';
 const RESUME_KEY = 'uplink_resume';
 const DEVICE_KEY = 'uplink_device';
 const CLOSE_UNAUTHORIZED = 4401;
+const HISTORY_KEY = 'uplink_history';
+/** The bus origin of what the uplink stored from the city. */
+const UPLINK_ORIGIN = Symbol('uplink');
+const KEEP_HISTORY = 50;
 
 interface Deps {
   store: Store;
@@ -54,26 +67,48 @@ interface Deps {
 
 export function startUplink({ store, bus, policy, config, retryMs = { base: 1000, max: 60_000 } }: Deps) {
   const privateKeyPem = readFileSync(config.keyFile, 'utf8');
-  const status: UplinkStatus = { state: 'connecting', cursor: 0, lastSyncAt: null, bytesDown: 0, error: null };
+  const status: Omit<UplinkStatus, 'refused' | 'history' | 'pendingUp'> = { state: 'connecting', cursor: 0, upCursor: 0, pendingDown: 0, lastSyncAt: null, bytesDown: 0, bytesUp: 0, error: null };
+  let history: UplinkStatus['history'] = [];
+  let refused: UpRefusal[] = [];
+  /** Documents changed here since the outbox last drained (what the admin sees as pending up). */
+  const dirty = new Set<string>();
   let ws: WebSocket | null = null;
   let stopped = false;
+  let paused = false;
   let attempt = 0;
   let timer: ReturnType<typeof setTimeout> | null = null;
   // Pages are stored one after another, in the order they arrive.
   let storing: Promise<void> = Promise.resolve();
+  let outbox: ReturnType<typeof createOutbox> | null = null;
+  /** The push awaiting the city's ack on the open line, and a wake-up for the outbox. */
+  let waitingAck: { batch: number; resolve: (ack: Extract<ServerMessage, { t: 'ack' }>) => void; reject: (err: Error) => void } | null = null;
+  let wake: (() => void) | null = null;
+  let batch = 0;
+
+  const setState = (state: UplinkStatus['state']) => {
+    if (status.state === state) return;
+    status.state = state;
+    history = [...history, { at: Date.now(), state, error: status.error }].slice(-KEEP_HISTORY);
+    void store.setMeta(HISTORY_KEY, JSON.stringify(history)).catch(() => undefined);
+  };
 
   const connect = async (): Promise<void> => {
     if (stopped) return;
     const deviceId = (await store.getMeta(DEVICE_KEY)) ?? (await store.claimMeta(DEVICE_KEY, newId()));
     const cursor = Number((await store.getMeta(CURSOR_KEY)) ?? 0);
     const resume = JSON.parse((await store.getMeta(RESUME_KEY)) ?? 'null') as { from: number; at: number } | null;
+    if (history.length === 0) history = JSON.parse((await store.getMeta(HISTORY_KEY)) ?? '[]') as UplinkStatus['history'];
     status.cursor = cursor;
-    status.state = 'connecting';
+    setState('connecting');
     const socket = (ws = new WebSocket(config.url, { perMessageDeflate: true }));
     socket.binaryType = 'nodebuffer';
+    const sendFrame = (msg: ClientMessage) => {
+      const frame = encodeFrame(msg);
+      status.bytesUp += frame.byteLength;
+      socket.send(frame);
+    };
     socket.on('open', () => {
-      const hello = { t: 'hello' as const, token: relayToken(config.keyId, privateKeyPem), deviceId, cursor, ...(resume?.from === cursor && resume.at > cursor && { resume: resume.at }) };
-      socket.send(encodeFrame(hello));
+      sendFrame({ t: 'hello', token: relayToken(config.keyId, privateKeyPem), deviceId, cursor, ...(resume?.from === cursor && resume.at > cursor && { resume: resume.at }) });
     });
     socket.on('message', (data: Buffer) => {
       status.bytesDown += data.byteLength;
@@ -84,6 +119,17 @@ export function startUplink({ store, bus, policy, config, retryMs = { base: 1000
         status.error = `a frame from the city did not decode: ${(err as Error).message}`;
         return socket.close();
       }
+      if (msg.t === 'ack') return void (waitingAck?.batch === msg.batch && waitingAck.resolve(msg));
+      if (msg.t === 'welcome') {
+        attempt = 0;
+        status.error = null;
+        status.pendingDown = Math.max(0, msg.head - cursor);
+        setState('catching-up');
+        // The welcome names the county this key speaks for; its outbox starts on the open line.
+        outbox = createOutbox({ store, policy, county: msg.user.scope.regions[0] ?? '', publish: (c) => bus.publish(c, null) });
+        void pushUp(socket, sendFrame);
+        return;
+      }
       storing = storing.then(() => onMessage(msg, cursor)).catch((err: unknown) => {
         // Nothing of a page that failed is kept but what committed: resume from the stored cursor.
         status.error = `storing what the city sent failed: ${(err as Error).message}`;
@@ -92,15 +138,57 @@ export function startUplink({ store, bus, policy, config, retryMs = { base: 1000
     });
     socket.on('close', (code, reason) => {
       if (ws === socket) ws = null;
-      status.state = code === CLOSE_UNAUTHORIZED ? 'refused' : 'down';
+      waitingAck?.reject(new Error('the line to the city closed'));
+      waitingAck = null;
+      wake?.();
       if (code === CLOSE_UNAUTHORIZED) status.error = `the city refused this server's key (${reason.toString() || 'unauthorized'}): register a new key at the city`;
+      setState(code === CLOSE_UNAUTHORIZED ? 'refused' : 'down');
       schedule();
     });
     socket.on('error', (err) => (status.error = err.message));
   };
 
+  /** Drains the outbox while this socket is open, then waits for the next change made here. */
+  const pushUp = async (socket: WebSocket, sendFrame: (msg: ClientMessage) => void): Promise<void> => {
+    const box = outbox!;
+    const send = (push: Omit<Extract<ClientMessage, { t: 'push' }>, 'batch'>) =>
+      new Promise<Extract<ServerMessage, { t: 'ack' }>>((resolve, reject) => {
+        if (socket !== ws) return reject(new Error('the line to the city closed'));
+        waitingAck = { batch: ++batch, resolve, reject };
+        sendFrame({ ...push, batch });
+      });
+    try {
+      // What waited here while the line was down (or before a restart) counts as pending until sent.
+      for (const d of await box.pending()) dirty.add(d);
+      while (socket === ws && !stopped) {
+        const before = new Set(dirty);
+        await box.drain(send);
+        for (const d of before) dirty.delete(d);
+        status.upCursor = await box.cursor();
+        refused = await box.refusals();
+        if (dirty.size > 0) continue;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+      }
+    } catch (err) {
+      if (socket === ws) {
+        status.error = `relaying up failed: ${(err as Error).message}`;
+        socket.close();
+      }
+    } finally {
+      waitingAck = null;
+    }
+  };
+
+  // Every change stored here but the city's own wakes the outbox.
+  const unsubscribe = bus.subscribe((committed, origin) => {
+    if (origin === UPLINK_ORIGIN) return;
+    for (const c of committed) dirty.add(c.docId);
+    wake?.();
+  });
+
   const schedule = () => {
-    if (stopped || timer) return;
+    if (stopped || paused || timer) return;
     const delay = Math.min(retryMs.max, retryMs.base * 2 ** Math.min(attempt++, 10));
     timer = setTimeout(() => {
       timer = null;
@@ -114,21 +202,18 @@ export function startUplink({ store, bus, policy, config, retryMs = { base: 1000
 
   const onMessage = async (msg: ServerMessage, from: number): Promise<void> => {
     switch (msg.t) {
-      case 'welcome':
-        attempt = 0;
-        status.state = 'catching-up';
-        status.error = null;
-        return;
       case 'changes': {
         const committed = await takeIn(store, policy, msg.items);
-        if (committed.length > 0) bus.publish(committed, null);
+        // Stored from the city: the outbox skips them, and they are not pending up.
+        if (committed.length > 0) bus.publish(committed, UPLINK_ORIGIN);
         if (msg.cursor !== undefined) {
           if (msg.more) await store.setMeta(RESUME_KEY, JSON.stringify({ from, at: msg.cursor }));
           else {
             await store.setMeta(CURSOR_KEY, String(Math.max(msg.cursor, status.cursor)));
             await store.setMeta(RESUME_KEY, 'null');
             status.cursor = Math.max(msg.cursor, status.cursor);
-            status.state = 'live';
+            status.pendingDown = 0;
+            setState('live');
           }
         }
         status.lastSyncAt = Date.now();
@@ -138,6 +223,7 @@ export function startUplink({ store, bus, policy, config, retryMs = { base: 1000
         status.error = `${msg.code}: ${msg.message}`;
         return;
       case 'ack':
+      case 'welcome':
         return;
     }
   };
@@ -148,44 +234,32 @@ export function startUplink({ store, bus, policy, config, retryMs = { base: 1000
   });
 
   return {
-    status: (): UplinkStatus => ({ ...status }),
+    status: (): UplinkStatus => ({ ...status, pendingUp: dirty.size, refused: [...refused], history: [...history] }),
     /** Drops the line (a test's cut); it comes back by itself after the retry delay. */
     cut(): void {
       ws?.terminate();
     },
+    /** Takes the line down until `resume` (a test's days in the mountains; an admin's maintenance). */
+    pause(): void {
+      paused = true;
+      ws?.terminate();
+    },
+    resume(): void {
+      paused = false;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      attempt = 0;
+      schedule();
+    },
     async stop(): Promise<void> {
       stopped = true;
+      unsubscribe();
       if (timer) clearTimeout(timer);
       ws?.close();
+      wake?.();
       await storing;
     },
   };
 }
 
 export type Uplink = ReturnType<typeof startUplink>;
-
-/**
- * Stores what the city sent, each document in its own push transaction: the city's changes
- * join this server's log as if a device had pushed them, so its phones receive them. An
- * update that adds nothing this server lacks is not stored again.
- */
-async function takeIn(store: Store, policy: Policies, items: { docId: string; update: Uint8Array; contact?: Contact }[]): Promise<Committed[]> {
-  const out: Committed[] = [];
-  for (const { docId, update, contact } of items) {
-    const committed = await store.inPushTx(async (tx) => {
-      const parts = await tx.docParts(docId);
-      const doc = docFromUpdates(parts);
-      const before = Y.encodeStateAsUpdate(doc);
-      Y.applyUpdate(doc, update);
-      const after = Y.encodeStateAsUpdate(doc);
-      const snapshot = readAppeal(doc, docId);
-      doc.destroy();
-      if (contact) await tx.putContact(docId, contact, UPSTREAM_DEVICE, Date.now());
-      if (parts.length > 0 && Buffer.from(before).equals(Buffer.from(after))) return null;
-      const clientSeq = await tx.nextClientSeq(UPSTREAM_DEVICE);
-      return storeUpdate(tx, { docId, deviceId: UPSTREAM_DEVICE, clientSeq, userId: UPSTREAM_DEVICE, bytes: update }, snapshot, Date.now(), policy);
-    });
-    if (committed) out.push(committed);
-  }
-  return out;
-}

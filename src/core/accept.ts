@@ -11,6 +11,7 @@ import { historyChange, judgeAppeal, judgeMeeting, matchHistory, type HistoryMat
 import { overBudget } from './budget';
 import { policyFor, type Policies } from './policy-book';
 import { checkNewEvents } from './workflow';
+import type { RelayedAuthor } from './relay';
 
 // Whole-update validation: the server applies a pushed update to a scratch copy of the
 // stored document and keeps it only if the result passes every rule here.
@@ -47,6 +48,24 @@ export interface CheckContext {
   policy: Policies;
   /** Whether a village code exists in the county. */
   knownVillage: (code: string) => boolean;
+  /**
+   * A county server's relayed change (relay.ts): each event is judged as its own author, and
+   * `user` (the relay) only bounds where. Absent for a person's push: every addition is theirs.
+   */
+  authorOf?: (id: string) => RelayedAuthor;
+}
+
+/** Who wrote what a check reads: the pushing person, or for a relay each actor's own record (null: the relaying server). */
+type Authors = (actor: string) => SessionUser | null | undefined;
+
+/** undefined: nobody the pusher may speak for. */
+function authorsOf(ctx: CheckContext): Authors {
+  const { authorOf, user } = ctx;
+  if (!authorOf) return (actor) => (actor === user.id ? user : undefined);
+  return (actor) => {
+    const a = authorOf(actor);
+    return a === null ? undefined : a.kind === 'person' ? a.user : null;
+  };
 }
 
 const reject = (reason: RejectReason, detail: string): UpdateCheck => ({ ok: false, reason, detail });
@@ -103,23 +122,27 @@ function checkAppeal(before: AppealSnapshot | null, after: AppealSnapshot, ctx: 
     const heldBy = { villageCode: String(before.fields.villageCode ?? ''), dept: fold(before.events, before.id).dept };
     if (!appealInScope(user, heldBy)) return reject('out_of_scope', NOT_YOURS);
   }
-  const history = checkHistory(before, after, user, judgeAppeal(after.id));
+  const authors = authorsOf(ctx);
+  const history = checkHistory(before, after, authors, judgeAppeal(after.id));
   if (!('added' in history)) return history;
 
   const first = after.events[0];
   if (!isAppealEvent(first) || first.type !== 'recorded') return reject('not_recorded', 'the first event must be "recorded"');
-  const created = checkCreation(before, fields.value.createdBy, first.actor, user);
+  const created = checkCreation(before, fields.value.createdBy, first.actor, authors);
   if (created) return created;
-  if (!before && first.desk !== undefined && first.desk !== recordingDesk(user.role)) return reject('forbidden', 'recorded: wrong_desk');
+  const creator = authors(String(fields.value.createdBy));
+  if (!before && creator && first.desk !== undefined && first.desk !== recordingDesk(creator.role)) return reject('forbidden', 'recorded: wrong_desk');
 
-  const added = addedEvents(after, history, user, isAppealEvent);
+  const added = addedEvents(after, history, authors, isAppealEvent);
   if (!(added instanceof Set)) return added;
   if (added.size === 0) return null;
-  const budget = overBudget(after.events, added, user.id);
-  if (budget) return reject(budget.reason, budget.detail);
+  for (const actor of new Set([...added].map((i) => (after.events[i] as { actor: string }).actor))) {
+    const budget = overBudget(after.events, new Set([...added].filter((i) => (after.events[i] as { actor: string }).actor === actor)), actor);
+    if (budget) return reject(budget.reason, budget.detail);
+  }
   const { villageCode, kind, urgency, channel } = fields.value;
   const appeal = { villageCode, kind, urgency, channel };
-  const refused = checkNewEvents(after.events, (i) => added.has(i), after.id, user, appeal, policyFor(ctx.policy, villageCode));
+  const refused = checkNewEvents(after.events, (i) => added.has(i), after.id, (actor) => authors(actor) ?? null, appeal, policyFor(ctx.policy, villageCode));
   if (refused?.kind === 'denied') return reject('forbidden', `${refused.event.type}: ${refused.denial}`);
   if (refused) return reject('invalid_transition', `${refused.event.type}: ${refused.reason}`);
   return null;
@@ -136,19 +159,23 @@ function checkMeeting(before: AppealSnapshot | null, after: AppealSnapshot, ctx:
   if (!regionInScope(user.scope, checked.value.villageCode)) return reject('out_of_scope', NOT_YOURS);
   if (before && !regionInScope(user.scope, String(before.fields.villageCode ?? ''))) return reject('out_of_scope', NOT_YOURS);
   if (after.events.length > MAX_EVENTS_PER_APPEAL) return reject('too_many_events', `${after.events.length}`);
-  const history = checkHistory(before, after, user, judgeMeeting);
+  const authors = authorsOf(ctx);
+  const history = checkHistory(before, after, authors, judgeMeeting);
   if (!('added' in history)) return history;
 
   const first = after.events[0];
   if (!isMeetingEvent(first) || first.type !== 'held') return reject('not_recorded', 'the first event must be "held"');
-  const created = checkCreation(before, createdBy, first.actor, user);
+  const created = checkCreation(before, createdBy, first.actor, authors);
   if (created) return created;
 
-  const added = addedEvents(after, history, user, isMeetingEvent);
+  const added = addedEvents(after, history, authors, isMeetingEvent);
   if (!(added instanceof Set)) return added;
   const scope = { villageCode: checked.value.villageCode, createdBy };
   for (const index of added) {
-    const denial = meetingRefusal(user, scope, after.events.slice(0, index), after.events[index] as MeetingEvent);
+    const author = authors((after.events[index] as MeetingEvent).actor);
+    // The relaying server's own meeting steps: none exist, so none are taken.
+    if (!author) return reject('foreign_author', `event ${(after.events[index] as MeetingEvent).id} has no author the city knows`);
+    const denial = meetingRefusal(author, scope, after.events.slice(0, index), after.events[index] as MeetingEvent);
     if (denial) return reject(denial === 'invalid_transition' ? 'invalid_transition' : 'forbidden', `${(after.events[index] as MeetingEvent).type}: ${denial}`);
   }
   return null;
@@ -158,7 +185,7 @@ function checkMeeting(before: AppealSnapshot | null, after: AppealSnapshot, ctx:
  * Events are append-only in meaning (see history.ts) and the authorship fields immutable;
  * only the creator edits fields. Returns which events the update adds.
  */
-function checkHistory(before: AppealSnapshot | null, after: AppealSnapshot, user: SessionUser, judge: Parameters<typeof historyChange>[3]): HistoryMatch | UpdateCheck {
+function checkHistory(before: AppealSnapshot | null, after: AppealSnapshot, authors: Authors, judge: Parameters<typeof historyChange>[3]): HistoryMatch | UpdateCheck {
   const match = matchHistory(before?.events ?? [], after.events);
   if (!('added' in match)) return reject('events_removed', `event ${(before!.events[match.removed] as { id?: string }).id ?? '?'} was removed or changed`);
   const change = historyChange(before?.events ?? [], after.events, match, judge);
@@ -170,25 +197,27 @@ function checkHistory(before: AppealSnapshot | null, after: AppealSnapshot, user
     return reject('fields_rewritten', 'createdBy/createdAt/evalCode are immutable');
   }
   const fieldsChanged = Object.keys({ ...prev, ...after.fields }).some((k) => JSON.stringify(prev[k]) !== JSON.stringify(after.fields[k]));
-  if (fieldsChanged && prev.createdBy !== user.id) return reject('not_creator', 'only the recorder may change the fields');
+  if (fieldsChanged && authors(String(prev.createdBy)) === undefined) return reject('not_creator', 'only the recorder may change the fields');
   return match;
 }
 
-function checkCreation(before: AppealSnapshot | null, createdBy: unknown, firstActor: string, user: SessionUser): UpdateCheck | null {
+function checkCreation(before: AppealSnapshot | null, createdBy: unknown, firstActor: string, authors: Authors): UpdateCheck | null {
   if (before) return null;
-  if (createdBy !== user.id || firstActor !== user.id) return reject('not_creator', 'a new document must be created by the pushing user');
-  if (!RECORDING_ROLES.includes(user.role)) return reject('forbidden', 'recorded: role_not_allowed');
+  const creator = typeof createdBy === 'string' ? authors(createdBy) : undefined;
+  if (creator === undefined || firstActor !== createdBy) return reject('not_creator', 'a new document must be created by the pushing user');
+  if (creator && !RECORDING_ROLES.includes(creator.role)) return reject('forbidden', 'recorded: role_not_allowed');
   return null;
 }
 
 /** Indexes of events this update adds, each checked for shape and authorship. */
-function addedEvents(after: AppealSnapshot, match: HistoryMatch, user: SessionUser, shaped: (e: unknown) => boolean): Set<number> | UpdateCheck {
+function addedEvents(after: AppealSnapshot, match: HistoryMatch, authors: Authors, shaped: (e: unknown) => boolean): Set<number> | UpdateCheck {
   for (const index of match.added) {
     const e = after.events[index];
     if (!shaped(e)) return reject('malformed_event', JSON.stringify(e).slice(0, 200));
     const ev = e as { id: string; actor: string; role: string; by?: string };
-    if (ev.actor !== user.id || ev.role !== user.role || (ev.by !== undefined && ev.by !== user.displayName)) {
-      return reject('foreign_author', `event ${ev.id} is not by ${user.username}`);
+    const author = authors(ev.actor);
+    if (author === undefined || (author && (ev.role !== author.role || (ev.by !== undefined && ev.by !== author.displayName)))) {
+      return reject('foreign_author', `event ${ev.id} is not by ${author?.username ?? 'anyone this change may speak for'}`);
     }
   }
   return new Set(match.added);

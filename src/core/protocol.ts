@@ -5,6 +5,7 @@ import { ROLES } from './roles';
 import type { RejectReason } from './accept';
 import { DeadlinePolicySchema } from './deadline';
 import { CountyPoliciesSchema } from './policy-book';
+import { AuthorRecord } from './relay';
 
 // The sync protocol: a discriminated union on `t`, sent as binary WebSocket frames.
 //
@@ -56,6 +57,8 @@ export const ClientMessage = v.variant('t', [
       v.minLength(1),
       v.maxLength(MAX_PUSH_ITEMS),
     ),
+    /** Only from a county server's uplink (relay.ts): the records of the people whose events the batch carries. */
+    authors: v.optional(v.pipe(v.array(AuthorRecord), v.maxLength(4 * MAX_PUSH_ITEMS))),
   }),
 ]);
 

@@ -162,7 +162,7 @@ describe('refusals, each with its reason', () => {
 describe('checkNewEvents: forged transitions and honest races', () => {
   const town = USERS.town_official;
   const id = newId();
-  const check = (events: AppealEvent[], u: SessionUser, isNew = (i: number) => i === events.length - 1) => checkNewEvents(events, isNew, id, u, appeal(), POLICY);
+  const check = (events: AppealEvent[], u: SessionUser, isNew = (i: number) => i === events.length - 1) => checkNewEvents(events, isNew, id, () => u, appeal(), POLICY);
   const visited = () => [...replied(), ev('visited')];
 
   it('refuses a grid worker closing, whatever the state', () => {
@@ -268,7 +268,7 @@ describe('the phone offers exactly what the server accepts', () => {
         const offered = new Set(availableActions(u, a, state, POLICY));
         for (const action of ACTIONS) {
           const e = concrete(action, u, a, state, state.lastAppliedId!);
-          const verdict = checkNewEvents([...events, e], (i) => i === events.length, 'id', u, a, POLICY);
+          const verdict = checkNewEvents([...events, e], (i) => i === events.length, 'id', () => u, a, POLICY);
           expect(verdict === null, `${role} ${action} in ${state.status}/${state.tier}`).toBe(offered.has(action));
         }
       }),
@@ -284,6 +284,6 @@ describe('checkNewEvents: a basis older than the author’s own events', () => {
     const h = [ev('recorded'), ev('assigned', { tier: 'town', dept: 'water' }), started, ev('replied', {}, by(dept)), ev('visited'), ev('closed')];
     const late = ev('replied', { basis: started.id }, by(dept));
     const events = [...h, late];
-    expect(checkNewEvents(events, (i) => i === events.length - 1, 'id', dept, appeal(), POLICY)).toMatchObject({ kind: 'invalid', reason: 'invalid_transition' });
+    expect(checkNewEvents(events, (i) => i === events.length - 1, 'id', () => dept, appeal(), POLICY)).toMatchObject({ kind: 'invalid', reason: 'invalid_transition' });
   });
 });

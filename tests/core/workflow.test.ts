@@ -479,7 +479,7 @@ describe('what the phone offers is what the rules allow', () => {
         const history = [ev('recorded'), ...steps];
         const s = fold(history, 'appeal');
         const e = { ...t, actor: u.id, role: u.role, basis: s.lastAppliedId! } as AppealEvent;
-        const verdict = checkNewEvents([...history, e], (i) => i === history.length, 'appeal', u, a, POLICY);
+        const verdict = checkNewEvents([...history, e], (i) => i === history.length, 'appeal', () => u, a, POLICY);
         expect(verdict === null).toBe(passes(u, a, s, e));
         if (verdict?.kind === 'invalid') expect(verdict.reason).toBe(refusal(s, e));
         if (verdict?.kind === 'denied') expect(verdict.denial).toBe(authorize(u, a, s, e, POLICY));

@@ -124,10 +124,47 @@ describe('the uplink of a county server', () => {
     const [away, here] = ids as [string, string];
     await until(() => link.received().has(here), 10_000, 'the live appeal');
     expect(link.received().has(away)).toBe(false);
-    // It only receives, for now: a relayed push is refused with a reason.
-    link.ws.send(encodeFrame({ t: 'push', batch: 1, items: [{ docId: here, seq: 1, update: new Uint8Array([0, 0]) }] }));
-    await until(() => link.frames.some((f) => f.t === 'error'), 10_000, 'the refusal');
-    expect(link.frames.find((f) => f.t === 'error')).toMatchObject({ code: 'bad_message', message: expect.stringMatching(/relayed pushes/) });
+    link.ws.close();
+  });
+
+  it('takes from a county server only its county’s documents, each event by a person of that county it vouches for', async () => {
+    const link = uplink(relayToken(keyId, keys.privateKeyPem));
+    await until(() => link.frames.some((f) => f.t === 'changes' && !f.more), 10_000, 'the catch-up');
+    const county = { id: newId(), username: 'lanling-grid', displayName: '兰陵网格员', role: 'grid_worker' as const, scope: { regions: ['371324102'], departments: [] } };
+    const dispatcher = await server.store.userByUsername('dispatcher');
+    const made = (village: string, author: { id: string; role: 'grid_worker' | 'city_dispatcher' }) => {
+      const doc = new Y.Doc();
+      writeNewAppeal(doc, validInput({ villageCode: village }), author, Date.now(), newId());
+      return Y.encodeStateAsUpdate(doc);
+    };
+    const [inCounty, otherCounty, asCityDesk] = [newId(), newId(), newId()];
+    link.ws.send(encodeFrame({
+      t: 'push',
+      batch: 1,
+      items: [
+        { docId: inCounty, seq: 1, update: made(LANLING, county) },
+        { docId: otherCounty, seq: 2, update: made(LANSHAN, county) },
+        // The city's own dispatcher, named by a record the county made up for them.
+        { docId: asCityDesk, seq: 3, update: made(LANLING, { id: dispatcher!.id, role: 'city_dispatcher' }) },
+      ],
+      authors: [county, { ...county, id: dispatcher!.id, username: 'dispatcher', role: 'county_dispatcher', scope: { regions: ['371324'], departments: [] } }],
+    }));
+    await until(() => link.frames.some((f) => f.t === 'ack' || f.t === 'error'), 10_000, 'the ack');
+    const ack = link.frames.find((f) => f.t === 'ack')!;
+    expect(ack).toMatchObject({ accepted: [1], rejected: [{ seq: 2, reason: 'out_of_scope' }, { seq: 3, reason: 'not_creator' }] });
+    expect((await server.store.appealsById([inCounty, otherCounty, asCityDesk])).map((a) => a.id)).toEqual([inCounty]);
+    // A phone may not send records of authors.
+    const phone = new WebSocket(server.url.replace('http', 'ws') + '/sync');
+    phone.binaryType = 'nodebuffer';
+    const said: ServerMessage[] = [];
+    phone.on('message', (data: Buffer) => said.push(decodeServerFrame(new Uint8Array(data))));
+    await new Promise((resolve) => phone.on('open', resolve));
+    phone.send(encodeFrame({ t: 'hello', token: (await login(server, 'grid')).token, deviceId: newId(), cursor: 0 }));
+    await until(() => said.some((f) => f.t === 'welcome'), 10_000, 'the phone welcomed');
+    phone.send(encodeFrame({ t: 'push', batch: 1, items: [{ docId: newId(), seq: 1, update: made(LANLING, county) }], authors: [county] }));
+    await until(() => said.some((f) => f.t === 'error'), 10_000, 'the refusal');
+    expect(said.find((f) => f.t === 'error')).toMatchObject({ code: 'bad_message', message: expect.stringMatching(/only a county server/) });
+    phone.close();
     link.ws.close();
   });
 

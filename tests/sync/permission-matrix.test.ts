@@ -162,7 +162,7 @@ async function prepare(op: Exclude<Op, 'read'>, role: Role, relation: Relation):
     const event = { ...attempt(action), id: newId(), actor: user.id, role: user.role, at: Date.now(), basis: state.lastAppliedId! } as AppealEvent;
     appendEvent(doc, event);
     const events = eventsOf(doc).toArray();
-    allowed = inScope && checkNewEvents(events, (i) => i === events.length - 1, id, user, appealContext(fieldsOf(doc).toJSON()), POLICY) === null;
+    allowed = inScope && checkNewEvents(events, (i) => i === events.length - 1, id, () => user, appealContext(fieldsOf(doc).toJSON()), POLICY) === null;
   }
   const update = Y.encodeStateAsUpdate(doc, before);
   doc.destroy();

@@ -2,25 +2,31 @@ import 'fake-indexeddb/auto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/app';
+import { startServer, type RunningServer } from '../../server/app';
+import { loadConfig } from '../../server/config';
 import { generateRelayKeyPair } from '../../server/services/relay-keys';
 import { newId } from '../../src/core/id';
 import { recordAppeal } from '../../src/store/appeals';
-import { seen } from '../helpers/appeal-steps';
+import { fetchAppeal } from '../../src/store/holdings';
+import { docFromUpdates, readAppeal } from '../../src/core/doc';
+import { seen, step } from '../helpers/appeal-steps';
 import { device, login, until, type Device } from '../helpers/clients';
 import { startTestServer, tempDir } from '../helpers/server';
 import { validInput } from '../core/fixtures';
 
-// A county server under a city (issue 25, its first half): the county's server connects up
-// with its registered key and takes in what the city has of its county, such as appeals the
-// city's 12345 hotline took in, which its own phones then receive; never another county's.
-// The line is cut and comes back; what happened meanwhile arrives.
+// A county server under a city (issue 25): the county's server connects up with its
+// registered key and takes in what the city has of its county, such as appeals the city's
+// 12345 hotline took in, which its own phones then receive; never another county's. What its
+// own phones do goes up, each step judged at the city as its author's. The line is cut and
+// comes back, with both sides at work meanwhile, and everything converges. The county runs on
+// SQLite whatever the city runs on (PostgreSQL in the postgres project).
 
 const LANSHAN_VILLAGE = '371302001001';
 let city: RunningServer;
 let county: RunningServer;
 let hotline: Device;
 let grid: Device;
+let town: Device;
 /** The demo grid worker's village in 兰陵 (the same code on the city's and the county's seed). */
 let LANLING_VILLAGE = '';
 
@@ -46,19 +52,24 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'uplink-key.pem'), keys.privateKeyPem, { mode: 0o600 });
   // Taken in before the county server ever connected: it arrives with the first catch-up.
   await takeCall(LANLING_VILLAGE, '热线：村口变压器异响，担心着火。');
-  county = await startTestServer({
+  county = await startServer(loadConfig({
+    PORT: '0',
+    MINSHENG_DATA_DIR: tempDir(),
+    MINSHENG_STATIC_DIR: '',
     MINSHENG_SCAN_INTERVAL_MS: '0',
     MINSHENG_REGION: '371324',
     MINSHENG_UPSTREAM: city.url.replace('http', 'ws'),
     MINSHENG_UPSTREAM_KEY_ID: keyId,
     MINSHENG_UPSTREAM_KEY: path.join(dir, 'uplink-key.pem'),
-  });
+  }));
   grid = await device(county, await login(county, 'grid'));
   grid.engine.start();
+  town = await device(county, await login(county, 'town'));
+  town.engine.start();
 }, 120_000);
 
 afterAll(async () => {
-  for (const d of [hotline, grid]) d?.close();
+  for (const d of [hotline, grid, town]) d?.close();
   await county?.close();
   await city?.close();
 });
@@ -97,5 +108,72 @@ describe('a county server under its city', () => {
     await until(() => county.uplink!.status().state === 'live', 20_000, 'the line back');
     expect(await perDoc()).toEqual(before);
     for (const n of Object.values(before)) expect(n).toBe(1);
+  });
+});
+
+/** A document as each side holds it: its fields, text and events. */
+async function snapshotAt(server: RunningServer, id: string) {
+  const doc = docFromUpdates(await server.store.docParts(id));
+  const { fields, description, events } = readAppeal(doc, id);
+  doc.destroy();
+  return { fields, description, events };
+}
+
+async function record(d: Device, description: string, anonymous = true): Promise<string> {
+  const citizen = anonymous ? { anonymous: true as const } : { anonymous: false as const, name: '韩大爷', phone: '13905390000' };
+  const r = await recordAppeal(d.db, validInput({ villageCode: LANLING_VILLAGE, description, citizen }), { ...d.who, name: d.session.user.displayName });
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  d.engine.kick();
+  await d.settled();
+  return r.value.id;
+}
+
+const cityHas = async (id: string) => (await city.store.appealsById([id])).length === 1;
+const sameAtBoth = async (id: string) => JSON.stringify(await snapshotAt(city, id)) === JSON.stringify(await snapshotAt(county, id));
+
+describe('what the county does goes up to its city', () => {
+  it('sends up a new appeal with its citizen’s contact, and each step on it, judged at the city as its author’s', async () => {
+    const id = await record(grid, '村西头路灯坏了一个月。', false);
+    await until(() => cityHas(id), 15_000, 'the appeal at the city');
+    expect(await city.store.contact(id)).toEqual({ name: '韩大爷', phone: '13905390000' });
+    await seen(town, id, (s) => s.status === 'new', 'the new appeal');
+    await step(town, id, { type: 'accepted' });
+    await until(async () => (await city.store.appealsById([id]))[0]?.status === 'accepted', 15_000, 'the step at the city');
+    expect(await sameAtBoth(id)).toBe(true);
+    // The city stored each change as it came: nothing of the county is kept twice.
+    await until(() => county.uplink!.status().pendingUp === 0, 15_000, 'nothing pending up');
+    expect(county.uplink!.status()).toMatchObject({ refused: [], error: null });
+    expect(county.uplink!.status().bytesUp).toBeGreaterThan(0);
+  });
+
+  it('keeps both sides working while the line is down, and converges with nothing lost or doubled once it is back', async () => {
+    const raced = await record(grid, '渠道堵塞，浇不了地。');
+    await until(() => cityHas(raced), 15_000, 'the appeal at the city before the cut');
+    county.uplink!.pause();
+    await until(() => county.uplink!.status().state === 'down', 5_000, 'the line down');
+    // The county works its cases, its phones record new ones...
+    const made = [await record(grid, '断线期间：桥栏杆松动。'), await record(grid, '断线期间：小学门口积水。', false)];
+    await seen(town, raced, (s) => s.status === 'new', 'the raced appeal');
+    await step(town, raced, { type: 'accepted' });
+    // ...while the city supervises the same appeal and its hotline takes a call in the county.
+    const fetcher = (p: string) => fetch(city.url + p, { headers: { authorization: `Bearer ${hotline.session.token}` } });
+    expect(await fetchAppeal(hotline.db, raced, fetcher)).toMatchObject({ ok: true });
+    await step(hotline, raced, { type: 'supervised', level: 1 });
+    const called = await takeCall(LANLING_VILLAGE, '热线：断线期间打进来的电话。');
+    expect(county.uplink!.status().pendingUp).toBeGreaterThanOrEqual(3);
+    for (const id of made) expect(await cityHas(id)).toBe(false);
+
+    county.uplink!.resume();
+    for (const id of [...made, raced, called]) await until(() => sameAtBoth(id), 20_000, `${id} the same at city and county`);
+    const atCity = await snapshotAt(city, raced);
+    // Both sides' steps stand, each once, in the same order at both.
+    expect(atCity.events.map((e) => (e as { type: string }).type).sort()).toEqual(['accepted', 'recorded', 'supervised']);
+    expect(await city.store.contact(made[1]!)).toEqual({ name: '韩大爷', phone: '13905390000' });
+    // Phones of the county converge with their server.
+    await seen(town, raced, (s) => s.supervisionLevel > 0 && s.status === 'accepted', 'the city’s supervision on the town’s phone');
+    await seen(town, called, (s) => s.status === 'new', 'the call taken while the line was down');
+    await until(() => county.uplink!.status().pendingUp === 0, 15_000, 'nothing pending up');
+    expect(county.uplink!.status().refused).toEqual([]);
+    expect(county.uplink!.status().history.map((h) => h.state)).toContain('down');
   });
 });

@@ -31,8 +31,11 @@ export interface SyncLog {
   changedDocs(cursor: number, regionPrefixes: string[], limit: number, narrow?: ChangedDocsFilter): Promise<ChangedDoc[]>;
   /** When the change at `cursor` was committed, or a little earlier (null when nothing is stored at or below it). */
   committedAt(cursor: number): Promise<number | null>;
-  /** What a client at `cursor` lacks of one document: the snapshot if it holds newer changes, then later updates. */
-  docPartsSince(docId: string, cursor: number): Promise<Uint8Array[]>;
+  /**
+   * What a client at `cursor` lacks of one document: the snapshot if it holds newer changes, then
+   * later updates; without those `exceptDevice` stored (a county's uplink skips what came from its city).
+   */
+  docPartsSince(docId: string, cursor: number, exceptDevice?: string): Promise<Uint8Array[]>;
   /** Everything stored of a document: its snapshot (if any), then later updates (V1). */
   docParts(docId: string): Promise<Uint8Array[]>;
   /**

@@ -64,10 +64,10 @@ export function sharedSyncLog(sql: Sql): SharedSyncLog {
       );
       return row?.t === null || row?.t === undefined ? null : Number(row.t);
     },
-    docPartsSince: async (docId, cursor) => {
+    docPartsSince: async (docId, cursor, exceptDevice = '') => {
       const snap = await sql.get<{ upto_seq: number }>('SELECT upto_seq FROM snapshots WHERE doc_id = ?', [docId]);
       if (snap && snap.upto_seq > cursor) return docParts(sql, docId);
-      return (await sql.all<{ bytes: Buffer }>('SELECT bytes FROM updates WHERE doc_id = ? AND seq > ? ORDER BY seq', [docId, cursor])).map((r) => bytesOf(r.bytes));
+      return (await sql.all<{ bytes: Buffer }>('SELECT bytes FROM updates WHERE doc_id = ? AND seq > ? AND device_id <> ? ORDER BY seq', [docId, cursor, exceptDevice])).map((r) => bytesOf(r.bytes));
     },
     docParts: (docId) => docParts(sql, docId),
     // Ordered with pushes: a snapshot and the rows it folds change together.
