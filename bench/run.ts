@@ -16,6 +16,7 @@ import { lighthouseScores } from './lighthouse';
 import { serverLoad } from './server-load';
 import { sync } from './sync';
 import { city } from './city';
+import { federation } from './federation';
 import { printTable, type BenchRow } from './table';
 import type { BenchResults } from './results-file';
 
@@ -29,7 +30,7 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   public: publicPages,
 };
 /** Run only when named: they take many minutes. */
-const OPT_IN: Record<string, () => Promise<BenchRow[]>> = { city };
+const OPT_IN: Record<string, () => Promise<BenchRow[]>> = { city, federation };
 const ALL = { ...BENCHES, ...OPT_IN };
 
 const wanted = process.argv.slice(2);

@@ -16,6 +16,7 @@ import { openStore } from './store';
 import type { Store } from './store/types';
 import { createCommitBus, createNotifiedBus, type CommitBus } from './sync/bus';
 import { createSyncHub, type HubOptions, type SyncHub } from './sync/hub';
+import { createRelayLinks } from './sync/relay-links';
 import { createRooms } from './sync/rooms';
 import { createTickets } from './sync/tickets';
 import { startDeadlineScanner } from './jobs/deadlines';
@@ -54,12 +55,13 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const revocations = createRevocations();
   // A county server with a city above it takes in what the city has of its county (issue 25).
   const uplink = config.upstream ? startUplink({ store, bus, policy: config.policies, config: config.upstream }) : null;
-  const api = createApi({ store, config, tickets, tokens, revocations, uplink });
+  const relayLinks = createRelayLinks();
+  const api = createApi({ store, config, tickets, tokens, revocations, uplink, relayLinks });
   const uploads = createUploads({ store, dataDir: config.dataDir, authed: bearerAuth(tokens), limits: config.uploads });
   const serveStatic = config.staticDir ? createStaticHandler(config.staticDir) : null;
   // Each county's policy wherever an appeal's due dates are derived or its steps judged.
   await reprojectIfPolicyChanged(store, config.policies);
-  const hub = createSyncHub({ store, villages, policy: config.policies, tokens, revocations, bus }, { ...hubOptions, preAuth: { ...config.syncPreAuth, ...hubOptions.preAuth } });
+  const hub = createSyncHub({ store, villages, policy: config.policies, tokens, revocations, bus, relayLinks }, { ...hubOptions, preAuth: { ...config.syncPreAuth, ...hubOptions.preAuth } });
   const rooms = createRooms(store, villages, bus, tickets, config.policies, revocations);
   // Logging out closes that session's sockets on this instance (see server/services/revocations.ts for the others).
   const unsubscribeSessions = revocations.subscribeSessions((sid) => {

@@ -11,6 +11,7 @@ import { createAdminRoutes } from './admin';
 import { createBrowseRoutes } from './browse';
 import { createRelayRoutes } from './relays';
 import type { Uplink } from '../uplink/client';
+import type { RelayLinks } from '../sync/relay-links';
 import { createCivicRoutes } from './civic';
 import { createModerationRoutes } from './moderation';
 import { createReportRoutes } from './reports';
@@ -66,6 +67,8 @@ export interface ApiDeps {
   revocations: Revocations;
   /** A county server's uplink to its city, when it has one. */
   uplink?: Pick<Uplink, 'status'> | null;
+  /** County servers' uplinks connected here (a city server). */
+  relayLinks?: RelayLinks;
 }
 
 /** What the API's own handlers share, built once by createApi. */
@@ -79,7 +82,7 @@ export function createApi(deps: ApiDeps) {
   const { store, config, revocations, throttle, authed } = ctx;
   const routes: Record<string, Route> = apiRoutes(ctx);
   const users = createAdminRoutes({ store, revocations, authed, readJson, parse, passwordReset: (username) => throttle.forgive(username) });
-  const relays = createRelayRoutes({ store, revocations, authed, readJson, parse, uplink: deps.uplink ?? null });
+  const relays = createRelayRoutes({ store, revocations, authed, readJson, parse, uplink: deps.uplink ?? null, links: deps.relayLinks ?? null });
   const admin = (method: string, path: string) => users(method, path) ?? relays(method, path);
   Object.assign(routes, createModerationRoutes({ store, authed }), createCivicRoutes({ store, authed }));
   Object.assign(routes, createReportRoutes({ store, policy: config.policy, scorecard: config.scorecard, authed }));

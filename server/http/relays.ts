@@ -8,6 +8,7 @@ import { parseRelayPublicKey, relaySid } from '../services/relay-keys';
 import type { Revocations } from '../services/revocations';
 import type { RelayKey, Store, UserRecord } from '../store/types';
 import type { Uplink } from '../uplink/client';
+import type { RelayLinks } from '../sync/relay-links';
 import { refused } from './admin';
 import { HttpError, type parse as parseFn, type readJson as readJsonFn, type Route } from './plumbing';
 
@@ -29,6 +30,8 @@ export interface RelayAdminDeps {
   parse: typeof parseFn;
   /** This server's own uplink, on a county server that has one. */
   uplink: Pick<Uplink, 'status'> | null;
+  /** County servers' uplinks connected to this instance. */
+  links: RelayLinks | null;
 }
 
 export function createRelayRoutes(deps: RelayAdminDeps): (method: string, path: string) => Route | undefined {
@@ -41,7 +44,7 @@ export function createRelayRoutes(deps: RelayAdminDeps): (method: string, path: 
   };
 }
 
-const listed = (k: RelayKey) => ({ id: k.id, county: k.county, label: k.label, publicKey: k.publicKey, createdAt: k.createdAt, revokedAt: k.revokedAt, lastSeenAt: k.lastSeenAt });
+const listed = (k: RelayKey, links: RelayLinks | null) => ({ id: k.id, county: k.county, label: k.label, publicKey: k.publicKey, createdAt: k.createdAt, revokedAt: k.revokedAt, lastSeenAt: k.lastSeenAt, link: links?.get(k.id) ?? null });
 
 /** The signed-in user, when an administrator of a whole city; anyone else's attempt is audited and refused. */
 async function cityAdmin({ store, authed }: RelayAdminDeps, req: IncomingMessage): Promise<UserRecord> {
@@ -52,7 +55,7 @@ async function cityAdmin({ store, authed }: RelayAdminDeps, req: IncomingMessage
 
 async function list(deps: RelayAdminDeps, req: IncomingMessage): Promise<[number, unknown]> {
   const admin = await cityAdmin(deps, req);
-  return [200, { relays: (await deps.store.relayKeys()).filter((k) => scopeCovers(admin.scope, { regions: [k.county], departments: [] })).map(listed) }];
+  return [200, { relays: (await deps.store.relayKeys()).filter((k) => scopeCovers(admin.scope, { regions: [k.county], departments: [] })).map((k) => listed(k, deps.links)) }];
 }
 
 async function register(deps: RelayAdminDeps, req: IncomingMessage): Promise<[number, unknown]> {
@@ -66,7 +69,7 @@ async function register(deps: RelayAdminDeps, req: IncomingMessage): Promise<[nu
   const key = { id: newId(), county: body.county, publicKey: body.publicKey, label: body.label, createdBy: admin.id, createdAt: Date.now() };
   await store.insertRelayKey(key);
   await store.insertAudit({ at: key.createdAt, actor: admin.id, action: 'relay_registered', target: key.id, ip: clientIp(req), detail: { county: key.county, label: key.label } });
-  return [201, { relay: listed({ ...key, revokedAt: null, lastSeenAt: null }) }];
+  return [201, { relay: listed({ ...key, revokedAt: null, lastSeenAt: null }, null) }];
 }
 
 /** A county server's own uplink, for its administrators: whether it is up, how far it got, why it last failed. */
@@ -85,5 +88,5 @@ async function revoke(deps: RelayAdminDeps, req: IncomingMessage, id: string): P
   if (!(await store.revokeRelayKey(id, now))) throw new HttpError(409, 'conflict', 'that key is revoked already');
   await store.insertAudit({ at: now, actor: admin.id, action: 'relay_revoked', target: id, ip: clientIp(req), detail: { county: key.county, label: key.label } });
   deps.revocations.endSession(relaySid(id));
-  return [200, { relay: listed({ ...key, revokedAt: now }) }];
+  return [200, { relay: listed({ ...key, revokedAt: now }, deps.links) }];
 }

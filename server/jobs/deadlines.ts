@@ -26,6 +26,9 @@ export interface ScanResult {
  */
 export async function scanDeadlines(store: Store, bus: CommitBus, policy: Policies, now: number): Promise<ScanResult> {
   const result: ScanResult = { scanned: 0, warned: 0, supervised: 0 };
+  // A county with its own server runs its own scanner (issue 25): were both to run, the two
+  // would append the same warnings while the line is down.
+  const elsewhere = (await store.relayKeys()).filter((k) => k.revokedAt === null).map((k) => k.county);
   const due = await store.dueBy(now + LOOKAHEAD_MS);
   for (let at = 0; at < due.length; at += DOCS_PER_TX) {
     // Each document is read and written inside one transaction, so a push landing
@@ -35,7 +38,7 @@ export async function scanDeadlines(store: Store, bus: CommitBus, policy: Polici
       const out: Committed[] = [];
       for (const docId of due.slice(at, at + DOCS_PER_TX)) {
         result.scanned++;
-        const c = await appendDuties(tx, docId, policy, now, result);
+        const c = await appendDuties(tx, docId, policy, now, result, elsewhere);
         if (c) out.push(c);
       }
       return out;
@@ -45,8 +48,9 @@ export async function scanDeadlines(store: Store, bus: CommitBus, policy: Polici
   return result;
 }
 
-function appendDuties(tx: PushTx, docId: string, policy: Policies, now: number, result: ScanResult): Promise<Committed | null> {
+function appendDuties(tx: PushTx, docId: string, policy: Policies, now: number, result: ScanResult, elsewhere: readonly string[]): Promise<Committed | null> {
   return appendInTx(tx, policy, docId, SCANNER_DEVICE, now, (snapshot, state) => {
+    if (elsewhere.some((county) => String(snapshot.fields.villageCode).startsWith(county))) return [];
     const terms = { kind: snapshot.fields.kind as Kind, urgency: snapshot.fields.urgency as Urgency };
     let basis = state.lastAppliedId;
     // Warnings and supervision by the appeal's county's clock, as its due date was derived.

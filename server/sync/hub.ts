@@ -16,7 +16,8 @@ import { createCommitBus, type CommitBus } from './bus';
 import { catchUp } from './catchup';
 import { fail, send, sessionOf, sidOf, type Conn, type Session } from './conn';
 import { createFanOut, type FanOut } from './fanout';
-import { storePush, type PushFault, type PushMessage } from './push';
+import { storePush, type AckMessage, type PushFault, type PushMessage } from './push';
+import type { RelayLinks } from './relay-links';
 
 
 // The server's side of the sync protocol (src/core/protocol.ts; the device's is
@@ -114,6 +115,8 @@ export interface HubDeps {
   tokens: TokenService;
   revocations: Revocations;
   bus?: CommitBus;
+  /** Where county servers' uplinks are reported (the city admin's page). */
+  relayLinks?: RelayLinks;
 }
 
 /** Answers an upgrade with a plain HTTP refusal, so no WebSocket is allocated. */
@@ -161,6 +164,7 @@ interface Hub {
   policy: Policies;
   tokens: TokenService;
   bus: CommitBus;
+  relayLinks: RelayLinks | undefined;
   options: HubOptions;
   limits: PreAuthLimits;
   conns: Set<Conn>;
@@ -288,6 +292,11 @@ function welcomePolicies(p: Policies): Pick<Extract<ServerMessage, { t: 'welcome
 
 async function welcome(hub: Hub, conn: Conn, session: Session, sid: string, cursor: number, resume?: number): Promise<void> {
   conn.state = { phase: 'catching-up', session, sid, backlog: [] };
+  const relay = session.relay;
+  if (relay && hub.relayLinks) {
+    hub.relayLinks.opened(relay.keyId);
+    conn.ws.once('close', () => hub.relayLinks?.closed(relay.keyId));
+  }
   send(conn, { t: 'welcome', user: session.user, serverTime: Date.now(), head: await hub.store.head(), ...welcomePolicies(hub.policy) });
   const input = { store: hub.store, conn, session, from: cursor, resumeAt: Math.max(cursor, resume ?? cursor), pageDocs: hub.options.pageDocs ?? 200, fanOut: hub.fanOut };
   void catchUp(input).catch((err) => {
@@ -317,7 +326,9 @@ async function pushWhileSignedIn(hub: Hub, conn: Conn, session: Session, msg: Pu
   if (sessionOf(conn) !== session) return;
   const { store, policy, villages, options, bus } = hub;
   if (session.relay) msg = await withoutCityAccounts(store, msg);
-  return storePush({ store, conn, session, msg, policy, villages, fault: options.fault, compactAfterRows: options.compactAfterRows ?? 64, publish: (committed, from) => bus.publish(committed, from) });
+  const relay = session.relay;
+  const acked = relay && hub.relayLinks ? (ack: AckMessage) => hub.relayLinks!.pushed(relay.keyId, msg.items.reduce((n, i) => n + i.update.byteLength, 0), ack.accepted.length, ack.rejected) : undefined;
+  return storePush({ store, conn, session, msg, policy, villages, fault: options.fault, compactAfterRows: options.compactAfterRows ?? 64, publish: (committed, from) => bus.publish(committed, from), acked });
 }
 
 /** A person's session not logged out or expired; a county server's key not revoked. */
@@ -350,10 +361,10 @@ function startHeartbeat(conns: ReadonlySet<Conn>, ms: number): ReturnType<typeof
   return heartbeat;
 }
 
-export function createSyncHub({ store, villages, policy, tokens, revocations, bus = createCommitBus() }: HubDeps, options: HubOptions = {}) {
+export function createSyncHub({ store, villages, policy, tokens, revocations, bus = createCommitBus(), relayLinks }: HubDeps, options: HubOptions = {}) {
   const limits: PreAuthLimits = { ...PRE_AUTH_LIMITS, ...options.preAuth };
   const conns = new Set<Conn>();
-  const hub: Hub = { store, villages, policy, tokens, bus, options, limits, conns, working: new Set(), fanOut: createFanOut({ store, conns }), waiting: createWaitingRoom(limits), revocationCount: 0, closed: false, payloadWarned: false };
+  const hub: Hub = { store, villages, policy, tokens, bus, relayLinks, options, limits, conns, working: new Set(), fanOut: createFanOut({ store, conns }), waiting: createWaitingRoom(limits), revocationCount: 0, closed: false, payloadWarned: false };
   // permessage-deflate, which browsers negotiate natively: Yjs updates carry text
   // uncompressed, and on 2G the compressed frame is what matters. Context takeover lets
   // a stream of small frames share one window.

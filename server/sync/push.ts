@@ -120,6 +120,8 @@ export interface StorePushInput {
   compactAfterRows: number;
   /** Hands what was committed to the fan-out (the commit bus), naming the connection that pushed it. */
   publish: (committed: Committed[], from: Conn) => void;
+  /** Told of each ack sent (a county server's link status counts them). */
+  acked?: (ack: AckMessage) => void;
 }
 
 /**
@@ -127,7 +129,7 @@ export interface StorePushInput {
  * what committed and compacts the documents it touched. A batch the store could not take is
  * answered with an error: nothing was committed and the client resends it.
  */
-export async function storePush({ store, conn, session, msg, policy, villages, fault, compactAfterRows, publish }: StorePushInput): Promise<void> {
+export async function storePush({ store, conn, session, msg, policy, villages, fault, compactAfterRows, publish, acked }: StorePushInput): Promise<void> {
   let result: PushResult;
   try {
     result = await applyPush({ store, session, msg, now: Date.now(), policy, villages, fault });
@@ -144,6 +146,7 @@ export async function storePush({ store, conn, session, msg, policy, villages, f
     }
   }
   send(conn, ack);
+  acked?.(ack);
   publish(committed, conn);
   for (const docId of new Set(committed.map((c) => c.docId))) {
     try {

@@ -11,16 +11,19 @@ import type { Committed } from '../sync/bus';
 import { REBASE_DEVICE, storeIfNew, takeIn, UPSTREAM_DEVICE } from './take-in';
 
 // A county server's outbox to its city (issue 25) is its own sync log: every change of its
-// county above the `up` cursor that did not come from the city. It is read as a catch-up is,
-// document by document in the order of their last change, each document's changes merged into
-// one item numbered by its last sequence (the city's receipt for a resend). The cursor moves in
-// meta only after the city acknowledged a page, so a restart resends at most one page, and a
-// resend is acknowledged again without being stored twice.
+// county above the `up` cursor that did not come from the city. It is read as a catch-up is
+// (server/sync/catchup.ts): documents in the order of their last change, page after page, each
+// document's changes since the cursor merged into one item numbered by its last sequence (the
+// city's receipt for a resend). Contents are read from the cursor the drain started at, never
+// from the page position: a document of a later page may hold changes older than it. Where a
+// drain got to is kept in meta after each acknowledged page, so a restart resends at most one
+// page (acknowledged again, never stored twice); the cursor itself moves once the drain is done.
 
 type Push = Extract<ClientMessage, { t: 'push' }>;
 type Ack = Extract<ServerMessage, { t: 'ack' }>;
 
 const UP_CURSOR_KEY = 'uplink_up_cursor';
+const UP_RESUME_KEY = 'uplink_up_resume';
 const REFUSALS_KEY = 'uplink_refusals';
 /** Documents read per page; a batch also stays under the frame limit. */
 const PAGE_DOCS = MAX_PUSH_ITEMS;
@@ -38,22 +41,32 @@ export interface UpRefusal {
 
 interface Page {
   push: Omit<Push, 'batch'>;
-  /** The cursor once the city acknowledged it. */
+  /** Where the drain has got to once the city acknowledged it. */
   upTo: number;
 }
 
-export function createOutbox({ store, policy, county, publish }: { store: Store; policy: Policies; county: string; publish: (c: Committed[]) => void }) {
-  /** Reads the next page above `cursor`, or null when the city has everything. */
-  const nextPage = async (cursor: number): Promise<Page | null> => {
-    const docs = await store.changedDocs(cursor, [county], PAGE_DOCS);
+export interface OutboxDeps {
+  store: Store;
+  policy: Policies;
+  /** The county this server relays (its key's, as the city's welcome says). */
+  county: string;
+  /** Hands what a rebase stored to this server's fan-out. */
+  publish: (c: Committed[]) => void;
+  pageDocs?: number;
+}
+
+export function createOutbox({ store, policy, county, publish, pageDocs = PAGE_DOCS }: OutboxDeps) {
+  /** Reads the next page of documents last changed above `at`, each with what it holds since `from`; null when there are none. */
+  const nextPage = async (from: number, at: number): Promise<Page | null> => {
+    const docs = await store.changedDocs(at, [county], pageDocs);
     if (docs.length === 0) return null;
     const contacts = await store.contacts(docs.filter((d) => !d.anonymous).map((d) => d.docId));
     const items: Push['items'] = [];
     const actors = new Set<string>();
     let bytes = 0;
-    let upTo = cursor;
+    let upTo = at;
     for (const d of docs) {
-      const parts = await store.docPartsSince(d.docId, cursor, UPSTREAM_DEVICE);
+      const parts = await store.docPartsSince(d.docId, from, UPSTREAM_DEVICE);
       if (parts.length > 0) {
         const update = Y.mergeUpdates(parts);
         if (items.length > 0 && bytes + update.byteLength > BATCH_BYTES) break;
@@ -86,7 +99,6 @@ export function createOutbox({ store, policy, county, publish }: { store: Store;
       const all = [...(await refusals()), ...kept].slice(-KEEP_REFUSALS);
       await store.setMeta(REFUSALS_KEY, JSON.stringify(all));
     }
-    await store.setMeta(UP_CURSOR_KEY, String(page.upTo));
   };
 
   const rebase = async (docId: string, base: Uint8Array, refused: Uint8Array): Promise<void> => {
@@ -115,15 +127,22 @@ export function createOutbox({ store, policy, county, publish }: { store: Store;
      */
     async drain(send: (push: Omit<Push, 'batch'>) => Promise<Ack>): Promise<number> {
       let sent = 0;
+      const from = await cursor();
+      const resume = JSON.parse((await store.getMeta(UP_RESUME_KEY)) ?? 'null') as { from: number; at: number } | null;
+      let at = resume?.from === from ? resume.at : from;
       for (;;) {
-        const page = await nextPage(await cursor());
-        if (!page) return sent;
+        const page = await nextPage(from, at);
+        if (!page) break;
         if (page.push.items.length > 0) {
           const ack = await send(page.push);
           sent += page.push.items.length;
           await settle(page, ack);
-        } else await store.setMeta(UP_CURSOR_KEY, String(page.upTo));
+        }
+        at = page.upTo;
+        await store.setMeta(UP_RESUME_KEY, JSON.stringify({ from, at }));
       }
+      if (at > from) await store.setMeta(UP_CURSOR_KEY, String(at));
+      return sent;
     },
   };
 }

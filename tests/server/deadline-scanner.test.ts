@@ -9,6 +9,8 @@ import { fold } from '../../src/core/fold';
 import { act, loadAppeal, recordAppeal } from '../../src/store/appeals';
 import { device, login, until, type Device } from '../helpers/clients';
 import { tempDir } from '../helpers/server';
+import { generateRelayKeyPair } from '../../server/services/relay-keys';
+import { newId } from '../../src/core/id';
 
 // The deadline scanner against a real server: it appends the warnings and supervision an
 // overdue appeal has earned, they reach a connected town official through the normal
@@ -83,5 +85,17 @@ describe('deadline scanner', () => {
     // Sixty days on, only the first test's fresh appeal owes something (one update); the
     // top-of-ladder one owes nothing more, and the closed one nothing at all.
     expect(await server.store.updateCount() - before).toBe(1);
+  });
+
+  it('leaves a county that runs its own server (and scanner) to it, until its key is revoked', async () => {
+    const now = Date.now();
+    const id = await recordAt(now - 30 * DAY, '灌溉渠塌方，县里自己的服务器管着。');
+    const county = grid.session.user.scope.regions[0]!.slice(0, 6);
+    await server.store.insertRelayKey({ id: newId(), county, publicKey: generateRelayKeyPair().publicKey, label: '县服务器', createdBy: 'test', createdAt: now });
+    await scanDeadlines(server.store, server.bus, POLICY, now);
+    expect((await server.store.appealRows()).find((r) => r.id === id)!.supervisionLevel).toBe(0);
+    for (const k of await server.store.relayKeys()) await server.store.revokeRelayKey(k.id, now);
+    await scanDeadlines(server.store, server.bus, POLICY, now);
+    expect((await server.store.appealRows()).find((r) => r.id === id)!.supervisionLevel).toBe(5);
   });
 });
