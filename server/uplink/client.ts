@@ -83,6 +83,8 @@ export function startUplink({ store, bus, policy, config, retryMs = { base: 1000
   /** The push awaiting the city's ack on the open line, and a wake-up for the outbox. */
   let waitingAck: { batch: number; resolve: (ack: Extract<ServerMessage, { t: 'ack' }>) => void; reject: (err: Error) => void } | null = null;
   let wake: (() => void) | null = null;
+  /** Changes committed here, counted: a drain knows whether any came while it ran. */
+  let commits = 0;
   let batch = 0;
 
   const setState = (state: UplinkStatus['state']) => {
@@ -162,11 +164,13 @@ export function startUplink({ store, bus, policy, config, retryMs = { base: 1000
       for (const d of await box.pending()) dirty.add(d);
       while (socket === ws && !stopped) {
         const before = new Set(dirty);
+        const mark = commits;
         await box.drain(send);
         for (const d of before) dirty.delete(d);
         status.upCursor = await box.cursor();
         refused = await box.refusals();
-        if (dirty.size > 0) continue;
+        // Something committed while the drain ran may have come after its last read: drain again.
+        if (commits !== mark) continue;
         await new Promise<void>((resolve) => (wake = resolve));
         wake = null;
       }
@@ -183,6 +187,7 @@ export function startUplink({ store, bus, policy, config, retryMs = { base: 1000
   // Every change stored here but the city's own wakes the outbox.
   const unsubscribe = bus.subscribe((committed, origin) => {
     if (origin === UPLINK_ORIGIN) return;
+    commits++;
     for (const c of committed) dirty.add(c.docId);
     wake?.();
   });

@@ -73,7 +73,7 @@ export function createOutbox({ store, policy, county, publish, pageDocs = PAGE_D
         bytes += update.byteLength;
         const contact: Contact | undefined = contacts.get(d.docId);
         items.push({ docId: d.docId, seq: d.lastSeq, update, ...(contact && { contact }) });
-        for (const id of await authorsOf(store, d.docId)) actors.add(id);
+        for (const id of await authorsOf(store, d.docId, update)) actors.add(id);
       }
       upTo = d.lastSeq;
     }
@@ -86,30 +86,32 @@ export function createOutbox({ store, policy, county, publish, pageDocs = PAGE_D
    * goes up again with the next page; any other refusal is kept for the admins (the county
    * keeps its change: nothing is lost, the two differ on that document until someone acts).
    */
-  const settle = async (page: Page, ack: Ack): Promise<void> => {
+  const settle = async (page: Page, ack: Ack): Promise<boolean> => {
     const sent = new Map(page.push.items.map((i) => [i.seq, i]));
     const kept: UpRefusal[] = [];
+    let moved = false;
     for (const r of ack.rejected) {
       const item = sent.get(r.seq);
       if (!item) continue;
-      if (r.reason === 'history_rewritten' && r.base) await rebase(item.docId, r.base, item.update);
+      if (r.reason === 'history_rewritten' && r.base) moved = (await rebase(item.docId, r.base, item.update)) || moved;
       else kept.push({ docId: r.docId, seq: r.seq, reason: r.reason, detail: r.detail, at: Date.now() });
     }
     if (kept.length > 0) {
       const all = [...(await refusals()), ...kept].slice(-KEEP_REFUSALS);
       await store.setMeta(REFUSALS_KEY, JSON.stringify(all));
     }
+    return moved;
   };
 
-  const rebase = async (docId: string, base: Uint8Array, refused: Uint8Array): Promise<void> => {
+  /** Whether a move was stored (it goes up with a later page). */
+  const rebase = async (docId: string, base: Uint8Array, refused: Uint8Array): Promise<boolean> => {
     // The city's state first, so the move lands after its events here as it will there.
     const committed = await takeIn(store, policy, [{ docId, update: base }]);
     const moved = rebaseRelayed(docId, base, refused);
-    if (moved) {
-      const c = await store.inPushTx((tx) => storeIfNew(tx, policy, docId, moved, REBASE_DEVICE));
-      if (c) committed.push(c);
-    }
+    const c = moved && (await store.inPushTx((tx) => storeIfNew(tx, policy, docId, moved, REBASE_DEVICE)));
+    if (c) committed.push(c);
     publish(committed);
+    return Boolean(c);
   };
 
   const refusals = async (): Promise<UpRefusal[]> => JSON.parse((await store.getMeta(REFUSALS_KEY)) ?? '[]') as UpRefusal[];
@@ -130,16 +132,24 @@ export function createOutbox({ store, policy, county, publish, pageDocs = PAGE_D
       const from = await cursor();
       const resume = JSON.parse((await store.getMeta(UP_RESUME_KEY)) ?? 'null') as { from: number; at: number } | null;
       let at = resume?.from === from ? resume.at : from;
-      for (;;) {
-        const page = await nextPage(from, at);
-        if (!page) break;
+      let page = await nextPage(from, at);
+      let moved = false;
+      while (page) {
+        // The next page is read while this one crosses the line and the city checks it.
+        const reading = nextPage(from, page.upTo);
         if (page.push.items.length > 0) {
-          const ack = await send(page.push);
+          const ack = await send(page.push).catch(async (err: unknown) => {
+            await reading.catch(() => undefined);
+            throw err;
+          });
           sent += page.push.items.length;
-          await settle(page, ack);
+          moved = await settle(page, ack);
         }
         at = page.upTo;
         await store.setMeta(UP_RESUME_KEY, JSON.stringify({ from, at }));
+        // A rebase stored a move after the page read ahead: read again to take it along.
+        page = moved ? (await reading, await nextPage(from, at)) : await reading;
+        moved = false;
       }
       if (at > from) await store.setMeta(UP_CURSOR_KEY, String(at));
       return sent;
@@ -150,8 +160,14 @@ export function createOutbox({ store, policy, county, publish, pageDocs = PAGE_D
 export type Outbox = ReturnType<typeof createOutbox>;
 
 /** Everyone who wrote in a document: its recorder and its events' actors. */
-async function authorsOf(store: Store, docId: string): Promise<string[]> {
-  const doc = docFromUpdates(await store.docParts(docId));
+async function authorsOf(store: Store, docId: string, sending: Uint8Array): Promise<string[]> {
+  // A document new since the cursor is whole in what is sent: read it there, not from the store.
+  let doc = new Y.Doc();
+  Y.applyUpdate(doc, sending);
+  if (doc.store.pendingStructs || doc.store.pendingDs) {
+    doc.destroy();
+    doc = docFromUpdates(await store.docParts(docId));
+  }
   try {
     const snapshot = readAppeal(doc, docId);
     const ids = new Set<string>([String(snapshot.fields.createdBy ?? '')]);
