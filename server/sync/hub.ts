@@ -345,6 +345,26 @@ async function withoutCityAccounts(store: Store, msg: PushMessage): Promise<Push
   return { ...msg, authors: msg.authors.filter((_, i) => known[i] === null) };
 }
 
+/**
+ * A key revoked on another instance (behind a load balancer) does not reach this one's
+ * revocations: each heartbeat asks the store whether the keys of open uplinks still stand.
+ */
+function watchRelayKeys(hub: Hub, ms: number): ReturnType<typeof setInterval> {
+  const timer = setInterval(() => {
+    const open = [...hub.conns].filter((c) => sessionOf(c)?.relay);
+    for (const conn of open) {
+      const session = sessionOf(conn)!;
+      void stillValid(hub.store, session, sidOf(conn)!)
+        .then((valid) => {
+          if (!valid && sessionOf(conn) === session) end(hub, conn, CLOSE_UNAUTHORIZED, 'revoked', 'this server’s key was revoked');
+        })
+        .catch(() => undefined);
+    }
+  }, ms);
+  timer.unref();
+  return timer;
+}
+
 /** Phones vanish without closing (2G dead zones): ping, and drop sockets that stay silent. */
 function startHeartbeat(conns: ReadonlySet<Conn>, ms: number): ReturnType<typeof setInterval> {
   const heartbeat = setInterval(() => {
@@ -381,6 +401,7 @@ export function createSyncHub({ store, villages, policy, tokens, revocations, bu
     for (const conn of conns) if (sessionOf(conn)?.user.id === userId) end(hub, conn, CLOSE_UNAUTHORIZED, 'revoked', 'your access has changed: log in again');
   });
   const heartbeat = startHeartbeat(conns, options.heartbeatMs ?? 30_000);
+  const keyWatch = watchRelayKeys(hub, options.heartbeatMs ?? 30_000);
 
   return {
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
@@ -405,6 +426,7 @@ export function createSyncHub({ store, villages, policy, tokens, revocations, bu
       unsubscribe();
       unrevoke();
       clearInterval(heartbeat);
+      clearInterval(keyWatch);
       for (const ws of wss.clients) ws.terminate();
       wss.close();
       return Promise.all([...hub.working]).then(() => hub.fanOut.settled());

@@ -13,6 +13,10 @@ import { deviceId } from '../../src/store/meta';
 import { SyncEngine, type SyncStatus } from '../../src/sync/engine';
 import { device, login, until, type Device } from '../helpers/clients';
 import { PG_URL, spawnServer, tempDir, type ServerProcess } from '../helpers/server';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { generateRelayKeyPair } from '../../server/services/relay-keys';
+import { newId } from '../../src/core/id';
 
 // Several server instances on one PostgreSQL act as one: a commit on one instance reaches
 // clients of the others through LISTEN/NOTIFY, and instances killed at random lose nothing
@@ -143,4 +147,39 @@ describe.skipIf(!pgUp)('three instances on one PostgreSQL', () => {
       for (const s of instances) await s.stop('SIGKILL');
     }
   }, 180_000);
+
+  it('take a county server’s uplink on any instance: what it relays reaches the others, and a revocation on one closes it on another', async () => {
+    const schema = await freshSchema();
+    const cityEnv = { PORT: '0', MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0', MINSHENG_REGION: '371300' };
+    const [a, b] = await Promise.all([0, 1].map(async () => startServer(loadConfig({ ...cityEnv, MINSHENG_DATA_DIR: tempDir() }), await openPgStore(PG_URL, schema), { heartbeatMs: 200 })));
+    const keys = generateRelayKeyPair();
+    const keyId = newId();
+    await a!.store.insertRelayKey({ id: keyId, county: '371324', publicKey: keys.publicKey, label: '兰陵县服务器', createdBy: 'test', createdAt: Date.now() });
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'key.pem'), keys.privateKeyPem, { mode: 0o600 });
+    // The county's line lands on instance b.
+    const county = await startServer(loadConfig({
+      PORT: '0', MINSHENG_DATA_DIR: dir, MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0', MINSHENG_REGION: '371324',
+      MINSHENG_UPSTREAM: b!.url.replace('http', 'ws') + '/sync', MINSHENG_UPSTREAM_KEY_ID: keyId, MINSHENG_UPSTREAM_KEY: path.join(dir, 'key.pem'),
+    }));
+    const devices: Device[] = [];
+    try {
+      const countyGrid = await device(county, await login(county, 'grid'));
+      const cityTown = await device(a!, await login(a!, 'town'));
+      devices.push(countyGrid, cityTown);
+      for (const d of devices) d.engine.start();
+      const r = await recordAppeal(countyGrid.db, appealIn(countyGrid.session.user.scope.regions[0]!, '县服务器上登记，经市平台另一实例送达。'), countyGrid.who);
+      if (!r.ok) throw new Error(JSON.stringify(r.errors));
+      countyGrid.engine.kick();
+      // Relayed to b, stored once in the shared store, fanned out to a's phone.
+      await until(async () => (await cityTown.db.appeals.get(r.value.id)) !== undefined, 15_000, 'the county’s appeal on a phone of the other instance');
+      // Revoked through a's store, as a's admin page would: b ends the uplink at its next heartbeat.
+      await a!.store.revokeRelayKey(keyId, Date.now());
+      await until(() => county.uplink!.status().state === 'refused', 10_000, 'the uplink closed by the other instance');
+    } finally {
+      for (const d of devices) d.close();
+      await county.close();
+      for (const s of [a, b]) await s?.close();
+    }
+  }, 120_000);
 });
