@@ -286,5 +286,7 @@ function loadUpstream(env: NodeJS.ProcessEnv, region: DeploymentRegion, dataDir:
   if (!keyId || !isUuidV7(keyId)) throw new ConfigError('MINSHENG_UPSTREAM_KEY_ID must be the key id the city’s administrator gave when registering this server’s public key');
   const keyFile = path.resolve(env.MINSHENG_UPSTREAM_KEY ?? path.join(dataDir, 'uplink-key.pem'));
   if (!existsSync(keyFile)) throw new ConfigError(`MINSHENG_UPSTREAM_KEY: no private key at ${keyFile} (make one with npm run uplink:key)`);
-  return { url: parsed.toString(), keyId, keyFile };
+  const pingMs = Number(env.MINSHENG_UPSTREAM_PING_MS ?? 15_000);
+  if (!Number.isInteger(pingMs) || pingMs < 100) throw new ConfigError('MINSHENG_UPSTREAM_PING_MS must be a whole number of milliseconds, at least 100');
+  return { url: parsed.toString(), keyId, keyFile, pingMs };
 }

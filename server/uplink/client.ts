@@ -24,6 +24,12 @@ export interface UplinkConfig {
   keyId: string;
   /** Path to this server's private key (npm run uplink:key). */
   keyFile: string;
+  /**
+   * A line can go quiet without closing (a radio link fading, a NAT forgetting): the uplink
+   * pings this often and drops a line that left two pings in a row (or a handshake for two
+   * intervals) unanswered, then reconnects. Default 15 s; raise it on a very slow line.
+   */
+  pingMs?: number;
 }
 
 export interface UplinkStatus {
@@ -32,7 +38,7 @@ export interface UplinkStatus {
   cursor: number;
   /** This server's sequence the city holds every change of the county up to. */
   upCursor: number;
-  /** Changes the city has that this server does not yet (by the city's count at the last welcome). */
+  /** At most this many changes of the city are still to come down (its sequence at the welcome, less the cursor; 0 once caught up). */
   pendingDown: number;
   /** Changes of the county stored here that the city has not acknowledged. */
   pendingUp: number;
@@ -102,8 +108,21 @@ export function startUplink({ store, bus, policy, config, retryMs = { base: 1000
     if (history.length === 0) history = JSON.parse((await store.getMeta(HISTORY_KEY)) ?? '[]') as UplinkStatus['history'];
     status.cursor = cursor;
     setState('connecting');
-    const socket = (ws = new WebSocket(config.url, { perMessageDeflate: true }));
+    const pingMs = config.pingMs ?? 15_000;
+    const socket = (ws = new WebSocket(config.url, { perMessageDeflate: true, handshakeTimeout: 2 * pingMs }));
     socket.binaryType = 'nodebuffer';
+    // Anything from the city proves the line. Two pings in a row unanswered end it, unless a
+    // page is still leaving: on a slow line a ping waits behind it, and so does its pong.
+    let unanswered = 0;
+    socket.on('pong', () => (unanswered = 0));
+    const pinger = setInterval(() => {
+      if (socket.readyState !== socket.OPEN) return;
+      if (socket.bufferedAmount > 0) return void (unanswered = 0);
+      if (unanswered >= 2) return socket.terminate();
+      unanswered++;
+      socket.ping();
+    }, pingMs);
+    pinger.unref();
     const sendFrame = (msg: ClientMessage) => {
       const frame = encodeFrame(msg);
       status.bytesUp += frame.byteLength;
@@ -113,6 +132,7 @@ export function startUplink({ store, bus, policy, config, retryMs = { base: 1000
       sendFrame({ t: 'hello', token: relayToken(config.keyId, privateKeyPem), deviceId, cursor, ...(resume?.from === cursor && resume.at > cursor && { resume: resume.at }) });
     });
     socket.on('message', (data: Buffer) => {
+      unanswered = 0;
       status.bytesDown += data.byteLength;
       let msg: ServerMessage;
       try {
@@ -139,6 +159,7 @@ export function startUplink({ store, bus, policy, config, retryMs = { base: 1000
       });
     });
     socket.on('close', (code, reason) => {
+      clearInterval(pinger);
       if (ws === socket) ws = null;
       waitingAck?.reject(new Error('the line to the city closed'));
       waitingAck = null;

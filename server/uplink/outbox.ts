@@ -27,7 +27,7 @@ const UP_RESUME_KEY = 'uplink_up_resume';
 const REFUSALS_KEY = 'uplink_refusals';
 /** Documents read per page; a batch also stays under the frame limit. */
 const PAGE_DOCS = MAX_PUSH_ITEMS;
-const BATCH_BYTES = MAX_FRAME_BYTES / 2;
+const BATCH_BYTES = MAX_FRAME_BYTES / 4;
 const KEEP_REFUSALS = 100;
 
 /** A change of this county the city would not take: kept for the admins, with its reason. */
