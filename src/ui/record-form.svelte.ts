@@ -18,6 +18,7 @@ import { lastChoices, rememberChoices } from './last-choices';
 import { live } from './live.svelte';
 import { loadCountyMap } from './places';
 import { markUnsaved, whileSaving } from './updates.svelte';
+import { keepDraft, type Draft } from './draft.svelte';
 import { go } from './router.svelte';
 import { app, db, kickSync } from './session.svelte';
 import { toast } from './toast.svelte';
@@ -41,6 +42,25 @@ export function requestFix(onFix: (gps: Gps) => void, onFail: () => void): void 
 function startingChannel(user: SessionUser, meeting: MeetingRow | null, last: string | undefined): string {
   if (meeting) return 'bench_meeting';
   return last ?? (user.role === 'bench_facilitator' ? 'bench_meeting' : user.role === 'grid_worker' ? 'grid_patrol' : '');
+}
+
+/** What the record form keeps as a draft: everything the user chose and typed. */
+interface RecordDraft {
+  channel: string;
+  category: string;
+  kind: string;
+  urgency: string;
+  town: string;
+  villageCode: string;
+  campaignId: string;
+  description: string;
+  anonymous: boolean;
+  citizenName: string;
+  citizenPhone: string;
+  solvedOnSpot: boolean;
+  onSpot: string;
+  gps: Gps | null;
+  attachments: Picked[];
 }
 
 export class RecordFormModel {
@@ -117,9 +137,7 @@ export class RecordFormModel {
   });
 
   /** Whether anything the villager said would be lost if the page went away. */
-  readonly unsaved = $derived(
-    !!(this.description.trim() || this.citizenName.trim() || this.citizenPhone.trim() || this.onSpot.trim() || this.attachments.length > 0),
-  );
+  readonly unsaved = $derived(RecordFormModel.#hasInput(this));
 
   constructor(meeting: MeetingRow | null) {
     this.meeting = meeting;
@@ -132,11 +150,43 @@ export class RecordFormModel {
     // What the villager said is not to be lost to an app update or a closed tab.
     $effect(() => markUnsaved('record', this.unsaved));
     onDestroy(() => markUnsaved('record', false));
+    // Nor to leaving the form: what was typed is kept as a draft and is back on return.
+    this.draft = keepDraft(`record:${this.user.id}:${meeting?.id ?? ''}`, () => this.#draftOf(), (d) => RecordFormModel.#hasInput(d), (d) => this.#restore(d));
     // With a single town or village in scope, there is nothing to choose.
     $effect(() => {
       if (!this.town && this.towns.length === 1) this.town = this.towns[0]!.code;
       if (!this.villageCode && this.villagesInTown.length === 1) this.villageCode = this.villagesInTown[0]!.code;
     });
+  }
+
+  readonly draft: Draft;
+
+  #draftOf(): RecordDraft {
+    return {
+      channel: this.channel, category: this.category, kind: this.kind, urgency: this.urgency, town: this.town, villageCode: this.villageCode,
+      campaignId: this.campaignId, description: this.description, anonymous: this.anonymous, citizenName: this.citizenName, citizenPhone: this.citizenPhone,
+      solvedOnSpot: this.solvedOnSpot, onSpot: this.onSpot, gps: $state.snapshot(this.gps), attachments: $state.snapshot(this.attachments) as Picked[],
+    };
+  }
+
+  static #hasInput(d: RecordDraft): boolean {
+    return !!(d.description.trim() || d.citizenName.trim() || d.citizenPhone.trim() || d.onSpot.trim() || d.attachments.length > 0);
+  }
+
+  #restore(d: RecordDraft): void {
+    // A meeting's channel and village are the meeting's, whatever the draft says.
+    const { gps, channel, town, villageCode, ...rest } = d;
+    Object.assign(this, rest);
+    if (!this.meeting) Object.assign(this, { channel, town, villageCode });
+    this.gps = gps;
+  }
+
+  /** Empties the form (and its draft) on the user's word. */
+  discard(): void {
+    this.#clearForNext();
+    this.gps = null;
+    this.errors = {};
+    this.formError = null;
   }
 
   /** The position chosen (GPS or tapped on the map), if any. */
@@ -240,6 +290,7 @@ export class RecordFormModel {
         return;
       }
       this.errors = {};
+      await this.draft.saved(!!meeting);
       if (!meeting) rememberChoices(user.id, { channel: this.channel, town: this.town, village: this.villageCode });
       kickSync();
       const note = lost.length > 0 ? t('attach.notSaved', { names: lost.join('、') }) : null;

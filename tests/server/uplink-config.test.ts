@@ -15,7 +15,7 @@ describe('MINSHENG_UPSTREAM', () => {
     expect(loadConfig(base(dir)).upstream).toBeNull();
     writeFileSync(path.join(dir, 'uplink-key.pem'), 'key');
     const keyId = newId();
-    expect(loadConfig({ ...base(dir), MINSHENG_UPSTREAM: 'wss://city.example', MINSHENG_UPSTREAM_KEY_ID: keyId }).upstream).toEqual({ url: 'wss://city.example/sync', keyId, keyFile: path.join(dir, 'uplink-key.pem') });
+    expect(loadConfig({ ...base(dir), MINSHENG_UPSTREAM: 'wss://city.example', MINSHENG_UPSTREAM_KEY_ID: keyId }).upstream).toEqual({ url: 'wss://city.example/sync', keyId, keyFile: path.join(dir, 'uplink-key.pem'), pingMs: 15_000 });
   });
 
   it('answers a wrong setting with an error that names what to fix', () => {
@@ -29,6 +29,7 @@ describe('MINSHENG_UPSTREAM', () => {
       [{ MINSHENG_UPSTREAM: 'wss://city.example/sync' }, /KEY_ID/],
       [{ MINSHENG_UPSTREAM: 'wss://city.example/sync', MINSHENG_UPSTREAM_KEY_ID: keyId, MINSHENG_UPSTREAM_KEY: path.join(dir, 'none.pem') }, /uplink:key/],
       [{ MINSHENG_UPSTREAM: 'wss://city.example/sync', MINSHENG_UPSTREAM_KEY_ID: keyId, MINSHENG_REGION: '371300' }, /only a county server/],
+      [{ MINSHENG_UPSTREAM: 'wss://city.example/sync', MINSHENG_UPSTREAM_KEY_ID: keyId, MINSHENG_UPSTREAM_PING_MS: '10' }, /PING_MS/],
     ];
     for (const [env, message] of cases) {
       expect(() => loadConfig({ ...base(dir), ...env }), JSON.stringify(env)).toThrow(ConfigError);
