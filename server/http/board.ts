@@ -83,7 +83,7 @@ function article({ places }: BoardContext, a: AppealProjection, lang: Lang, link
     `${nameOf(a.town)} ${shortVillageName(nameOf(a.village))}`,
     (w['board.recorded'] ?? '').replace('{date}', when(a.createdAt)!.slice(0, 10)),
     w[`status.${a.status}`] ?? a.status,
-    (w[end === null ? 'board.ongoing' : 'board.took'] ?? '').replace('{days}', String(days)),
+    (w[`${end === null ? 'board.ongoing' : 'board.took'}${days === 1 ? '.one' : ''}`] ?? '').replace('{days}', String(days)),
     ...(a.dept ? [w[`dept.${a.dept}`] ?? a.dept] : []),
   ].map(escape);
   const q = lang === 'en' ? '?lang=en' : '';

@@ -16,27 +16,30 @@ import type { RelayedAuthor } from './relay';
 // Whole-update validation: the server applies a pushed update to a scratch copy of the
 // stored document and keeps it only if the result passes every rule here.
 
-export type RejectReason =
-  | 'too_large'
-  | 'malformed_update'
-  | 'missing_dependencies'
-  | 'unknown_root'
-  | 'invalid_fields'
-  | 'not_recorded'
-  | 'not_creator'
-  | 'out_of_scope'
-  | 'events_removed'
-  | 'history_rewritten'
-  | 'duplicate_event'
-  | 'comment_flood'
-  | 'malformed_event'
-  | 'foreign_author'
-  | 'too_many_events'
-  | 'description_too_long'
-  | 'fields_rewritten'
-  | 'forbidden'
-  | 'attachment_not_yours'
-  | 'invalid_transition';
+/** Why a pushed update is refused; each is said in words on the device (`reject.<reason>`). */
+export const REJECT_REASONS = [
+  'too_large',
+  'malformed_update',
+  'missing_dependencies',
+  'unknown_root',
+  'invalid_fields',
+  'not_recorded',
+  'not_creator',
+  'out_of_scope',
+  'events_removed',
+  'history_rewritten',
+  'duplicate_event',
+  'comment_flood',
+  'malformed_event',
+  'foreign_author',
+  'too_many_events',
+  'description_too_long',
+  'fields_rewritten',
+  'forbidden',
+  'attachment_not_yours',
+  'invalid_transition',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
 
 export type UpdateCheck =
   | { ok: true; doc: Y.Doc; snapshot: AppealSnapshot; changed: boolean }

@@ -167,6 +167,16 @@ export function supervisionDue(dueAt: number | null, now: number, policy: Deadli
 }
 
 /** Time left split as the queues show it: whole working days and the remaining hours. */
+/**
+ * Which message says a span of working time, and with what: only the parts that are not zero
+ * ("1 个工作日", never "1 个工作日 0 小时"), and English's singular day.
+ */
+export function spanMessage(left: { days: number; hours: number; minutes: number }): { key: string; params: Record<string, number> } {
+  const one = left.days === 1 ? '.one' : '';
+  if (left.days > 0) return left.hours > 0 ? { key: `time.daysHours${one}`, params: { days: left.days, hours: left.hours } } : { key: `time.days${one}`, params: { days: left.days } };
+  return left.hours > 0 ? { key: 'time.hours', params: { hours: left.hours, minutes: left.minutes } } : { key: 'time.minutes', params: { minutes: left.minutes } };
+}
+
 export function splitWorkingTime(minutes: number, policy: DeadlinePolicy): { overdue: boolean; days: number; hours: number; minutes: number } {
   const abs = Math.abs(minutes);
   const perDay = dayLength(policy.hours);

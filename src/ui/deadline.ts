@@ -1,4 +1,4 @@
-import { minutesLeft, splitWorkingTime, warningLevel, type DeadlinePolicy, type WarningLevel } from '../core/deadline';
+import { minutesLeft, spanMessage, splitWorkingTime, warningLevel, type DeadlinePolicy, type WarningLevel } from '../core/deadline';
 import { SUPERVISION_LADDER } from '../core/events';
 import { t } from '../i18n/index.svelte';
 
@@ -12,7 +12,8 @@ export interface DeadlineView {
 export function describeDeadline(dueAt: number | null, now: number, policy: DeadlinePolicy): DeadlineView | null {
   if (dueAt === null) return null;
   const left = splitWorkingTime(minutesLeft(dueAt, now, policy), policy);
-  const span = left.days > 0 ? t('time.daysHours', { days: left.days, hours: left.hours }) : t('time.hours', { hours: left.hours, minutes: left.minutes });
+  const said = spanMessage(left);
+  const span = t(said.key, said.params);
   const overdue = now > dueAt;
   return { level: warningLevel(dueAt, now, policy), text: t(overdue ? 'time.overdue' : 'time.left', { time: span }) };
 }

@@ -1,3 +1,5 @@
+import type { AuditAction } from '../../../src/core/audit';
+
 /** Who did what, append-only: logins, refusals, administration. Read newest first, in pages. */
 export interface AuditLog {
   insertAudit(entry: NewAuditEntry): Promise<void>;
@@ -16,4 +18,5 @@ export interface AuditEntry {
   detail: Record<string, unknown>;
 }
 
-export type NewAuditEntry = Omit<AuditEntry, 'id' | 'detail' | 'target' | 'ip' | 'actor'> & Partial<Pick<AuditEntry, 'target' | 'ip' | 'actor' | 'detail'>>;
+/** A new entry names one of the known acts, so the admin page can say each in words. */
+export type NewAuditEntry = Omit<AuditEntry, 'id' | 'detail' | 'target' | 'ip' | 'actor' | 'action'> & { action: AuditAction } & Partial<Pick<AuditEntry, 'target' | 'ip' | 'actor' | 'detail'>>;

@@ -91,12 +91,12 @@ eachStore('accounts', (use) => {
 eachStore('the audit log', (use) => {
   it('pages newest first and keeps each entry’s detail', () =>
     use(async (store) => {
-      for (const action of ['a', 'b', 'c']) await store.insertAudit({ at: 1, action, detail: { n: action } });
+      for (const action of ['login', 'logout', 'user_created'] as const) await store.insertAudit({ at: 1, action, detail: { n: action } });
       await store.insertAudit({ at: 2, action: 'login_failed', actor: null, target: 'w', ip: '10.0.0.1' });
       const newest = await store.audit(2);
-      expect(newest.map((e) => e.action)).toEqual(['login_failed', 'c']);
+      expect(newest.map((e) => e.action)).toEqual(['login_failed', 'user_created']);
       expect(newest[0]).toMatchObject({ at: 2, actor: null, target: 'w', ip: '10.0.0.1', detail: {} });
-      expect(newest[1]!.detail).toEqual({ n: 'c' });
-      expect((await store.audit(5, newest[1]!.id)).map((e) => e.action)).toEqual(['b', 'a']);
+      expect(newest[1]!.detail).toEqual({ n: 'user_created' });
+      expect((await store.audit(5, newest[1]!.id)).map((e) => e.action)).toEqual(['logout', 'login']);
     }));
 });
