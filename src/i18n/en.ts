@@ -35,6 +35,7 @@ export const en: Record<MessageKey, string> = {
   'draft.discard': 'Clear the form',
   'draft.discardConfirm': 'Clear everything typed in this form?',
   'punct.colon': ': ',
+  'app.offlineReady': 'Ready offline: the app opens and records without a network',
   'form.title': 'Record an appeal',
   'form.channel': 'Channel',
   'form.category': 'Category',

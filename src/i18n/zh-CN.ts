@@ -34,6 +34,7 @@ export const zhCN = {
   'draft.discard': '清空重填',
   'draft.discardConfirm': '清空本表已填写的内容？',
   'punct.colon': '：',
+  'app.offlineReady': '可离线使用：没有网络也能打开本应用并登记诉求',
   'form.title': '登记诉求',
   'form.channel': '来源渠道',
   'form.category': '诉求类别',

@@ -126,6 +126,19 @@ export class SyncEngine {
     this.set({ link: 'offline' });
   }
 
+  /** The device says its network is gone: the socket would take up to a heartbeat to notice. */
+  dropLink(): void {
+    const ws = this.ws;
+    if (!ws) return;
+    // A close handshake on a dead network can take minutes: the socket is let go at once.
+    this.ws = null;
+    this.inflight = null;
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.set({ link: 'offline', catchUp: null });
+    this.scheduleRetry();
+    ws.close();
+  }
+
   /** Try now: after a local write, or when the browser thinks the network is back. */
   kick(): void {
     if (this.stopped) return;
@@ -145,6 +158,11 @@ export class SyncEngine {
 
   private connect(): void {
     if (this.stopped || this.ws) return;
+    // The device has no network at all: wait for it (the 'online' event kicks) rather than dial.
+    if (typeof navigator !== 'undefined' && navigator.onLine === false) {
+      this.set({ link: 'offline' });
+      return this.scheduleRetry();
+    }
     this.set({ link: 'connecting' });
     const Impl = this.opts.WebSocketImpl ?? WebSocket;
     let ws: WebSocket;

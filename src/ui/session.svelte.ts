@@ -130,6 +130,8 @@ export async function boot(): Promise<void> {
   // Ask the browser not to evict our data under storage pressure.
   void askPersist();
   window.addEventListener('online', () => engine?.kick());
+  // The phone knows it lost its network before any socket does: say so at once.
+  window.addEventListener('offline', () => engine?.dropLink());
 }
 
 export class LoginError extends Error {

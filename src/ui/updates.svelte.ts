@@ -1,4 +1,6 @@
 import { registerSW } from 'virtual:pwa-register';
+import { t } from '../i18n/index.svelte';
+import { toast } from './toast.svelte';
 
 // A new version waits until the user says so, and even then not while a form holds unsaved
 // input or a save is being written: the reload would throw away what the user typed, or
@@ -57,6 +59,8 @@ export function registerServiceWorker(): void {
     });
   const update = registerSW({
     onNeedRefresh: announce,
+    // The first install finished caching the app: from now on it opens without a network.
+    onOfflineReady: () => toast(t('app.offlineReady'), 8_000),
     onRegisteredSW(_url, r) {
       registration = r;
       if (!r) return;
