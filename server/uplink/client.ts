@@ -106,6 +106,8 @@ export function startUplink({ store, bus, policy, config, retryMs = { base: 1000
     const cursor = Number((await store.getMeta(CURSOR_KEY)) ?? 0);
     const resume = JSON.parse((await store.getMeta(RESUME_KEY)) ?? 'null') as { from: number; at: number } | null;
     if (history.length === 0) history = JSON.parse((await store.getMeta(HISTORY_KEY)) ?? '[]') as UplinkStatus['history'];
+    // Paused or stopped while the cursors were read: no line now.
+    if (stopped || paused) return;
     status.cursor = cursor;
     setState('connecting');
     const pingMs = config.pingMs ?? 15_000;
@@ -268,7 +270,10 @@ export function startUplink({ store, bus, policy, config, retryMs = { base: 1000
     /** Takes the line down until `resume` (a test's days in the mountains; an admin's maintenance). */
     pause(): void {
       paused = true;
-      ws?.terminate();
+      if (timer) clearTimeout(timer);
+      timer = null;
+      if (ws) ws.terminate();
+      else setState('down');
     },
     resume(): void {
       paused = false;
