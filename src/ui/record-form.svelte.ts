@@ -19,6 +19,7 @@ import { live } from './live.svelte';
 import { loadCountyMap } from './places';
 import { markUnsaved, whileSaving } from './updates.svelte';
 import { keepDraft, type Draft } from './draft.svelte';
+import { showFirstError } from './first-error';
 import { go } from './router.svelte';
 import { app, db, kickSync } from './session.svelte';
 import { toast } from './toast.svelte';
@@ -272,6 +273,7 @@ export class RecordFormModel {
       if (!precheck.ok || spotMissing) {
         this.errors = { ...(precheck.ok ? {} : precheck.errors), ...(spotMissing && { onSpot: 'required' as const }) };
         this.formError = t('form.invalid');
+        void showFirstError();
         return;
       }
       // Files first, each on its own: one that does not fit on the device is reported, and
@@ -287,6 +289,7 @@ export class RecordFormModel {
       if (!result.ok) {
         this.errors = result.errors;
         this.formError = t('form.invalid');
+        void showFirstError();
         return;
       }
       this.errors = {};

@@ -11,7 +11,8 @@ import { E2E_TIMEOUT_MS, OUT, ROOT } from './rig';
 
 // Nothing typed is lost (issue 26, item 2): on a 360×640 phone, a half-filled appeal or
 // meeting form is kept as a draft when the user taps elsewhere, reloads or the app restarts,
-// is back when the form opens again, and goes once the form is saved or cleared.
+// is back when the form opens again, and goes once the form is saved or cleared. A refused
+// save shows the first field to fix, not the bottom of the form (item 8).
 
 const DESCRIPTION = '村东头水渠被垃圾堵住，下雨就漫到路上，老人出门不方便。';
 let server: RunningServer;
@@ -94,6 +95,22 @@ describe('drafts', { timeout: E2E_TIMEOUT_MS }, () => {
     await page.goto(`${server.url}/#/meetings/new`);
     await expect.poll(() => field(page, 'topics').inputValue()).toBe('修路集资怎么分摊；村口路灯。');
     expect(await field(page, 'place').inputValue()).toBe('村委会门口大槐树下');
+    await page.context().close();
+  });
+
+  it('brings the first field to fix into view when a save is refused at the bottom of the form', async () => {
+    const page = await phoneAs(browser, server.url, 'grid');
+    await page.getByRole('link', { name: /登记诉求/ }).click();
+    const save = page.getByRole('button', { name: '保存' });
+    await save.scrollIntoViewIfNeeded();
+    await save.click();
+    await page.getByTestId('form-error').waitFor();
+    const first = page.locator('form [aria-invalid="true"]').first();
+    await expect.poll(() => first.evaluate((el) => el === document.activeElement)).toBe(true);
+    const box = await first.boundingBox();
+    expect(box, 'the first marked field').not.toBeNull();
+    expect(box!.y).toBeGreaterThanOrEqual(0);
+    expect(box!.y + box!.height).toBeLessThanOrEqual(640);
     await page.context().close();
   });
 });
