@@ -1,13 +1,9 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../server/app';
-import { loadConfig } from '../../server/config';
-import { launchChromium } from '../helpers/browser';
-import { tempDir } from '../helpers/server';
+import type { RunningServer } from '../../server/app';
 import { phoneAs } from './app-page';
-import { E2E_TIMEOUT_MS, OUT, ROOT } from './rig';
+import { E2E_TIMEOUT_MS, OUT, startAppAndBrowser } from './rig';
 
 // Nothing typed is lost (issue 26, item 2): on a 360×640 phone, a half-filled appeal or
 // meeting form is kept as a draft when the user taps elsewhere, reloads or the app restarts,
@@ -19,10 +15,7 @@ let server: RunningServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(ROOT, 'dist/index.html'))) throw new Error('Build the app first: npm run build (npm test does it)');
-  server = await startServer(loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: path.join(ROOT, 'dist'), MINSHENG_SCAN_INTERVAL_MS: '0' }));
-  browser = await launchChromium();
-  mkdirSync(OUT, { recursive: true });
+  ({ server, browser } = await startAppAndBrowser());
 }, 120_000);
 
 afterAll(async () => {

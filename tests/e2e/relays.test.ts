@@ -1,4 +1,3 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,10 +9,9 @@ import { recordOnServer } from '../../server/services/intake';
 import { newId } from '../../src/core/id';
 import { POLICY_PRESETS } from '../../src/core/deadline';
 import { validInput } from '../core/fixtures';
-import { launchChromium } from '../helpers/browser';
 import { tempDir } from '../helpers/server';
 import { phoneAs } from './app-page';
-import { E2E_TIMEOUT_MS, OUT, ROOT } from './rig';
+import { E2E_TIMEOUT_MS, OUT, ROOT, startAppAndBrowser } from './rig';
 
 // The city's administrator registers 兰陵's server key on the admin page, on a phone, sees it
 // listed, and revokes it; the audit log says both. With a county server connected, both
@@ -24,10 +22,7 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(ROOT, 'dist/index.html'))) throw new Error('Build the app first: npm run build (npm test does it)');
-  server = await startServer(loadConfig({ PORT: '0', MINSHENG_REGION: '371300', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: path.join(ROOT, 'dist'), MINSHENG_SCAN_INTERVAL_MS: '0' }));
-  browser = await launchChromium();
-  mkdirSync(OUT, { recursive: true });
+  ({ server, browser } = await startAppAndBrowser({ MINSHENG_REGION: '371300' }));
   page = await phoneAs(browser, server.url, 'admin');
 }, 120_000);
 

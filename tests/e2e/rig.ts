@@ -3,7 +3,9 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser';
 import { startProxy, type CuttableProxy } from '../helpers/proxy';
-import { spawnServer, type ServerProcess } from '../helpers/server';
+import { spawnServer, tempDir, type ServerProcess } from '../helpers/server';
+import { startServer, type RunningServer } from '../../server/app';
+import { loadConfig } from '../../server/config';
 import { appPage } from './app-page';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -13,6 +15,15 @@ export const OUT = path.join(ROOT, 'test-output');
  * cores; CI shares them with Chromium and servers, and a test must stay under half its limit.
  */
 export const E2E_TIMEOUT_MS = 60_000;
+
+/** The built app on a real server in this process (SQLite, no deadline scan, `env` added), and a Chromium to reach it. */
+export async function startAppAndBrowser(env: Record<string, string> = {}): Promise<{ server: RunningServer; browser: Browser }> {
+  if (!existsSync(path.join(ROOT, 'dist/index.html'))) throw new Error('Build the app first: npm run build (npm test does it)');
+  const server = await startServer(loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: path.join(ROOT, 'dist'), MINSHENG_SCAN_INTERVAL_MS: '0', ...env }));
+  const browser = await launchChromium();
+  mkdirSync(OUT, { recursive: true });
+  return { server, browser };
+}
 
 /**
  * The built app served by a real server, reached by a phone-sized Chromium page through a

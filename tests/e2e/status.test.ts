@@ -1,13 +1,9 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../server/app';
-import { loadConfig } from '../../server/config';
-import { launchChromium } from '../helpers/browser';
-import { tempDir } from '../helpers/server';
+import type { RunningServer } from '../../server/app';
 import { appPage } from './app-page';
-import { E2E_TIMEOUT_MS, OUT, ROOT } from './rig';
+import { E2E_TIMEOUT_MS, OUT, startAppAndBrowser } from './rig';
 
 // The status tells the truth (issue 26, item 5): nothing about syncing before anyone signs in,
 // a word once the app can open without a network, and "离线" as soon as the phone loses its
@@ -17,10 +13,7 @@ let server: RunningServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(ROOT, 'dist/index.html'))) throw new Error('Build the app first: npm run build (npm test does it)');
-  server = await startServer(loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: path.join(ROOT, 'dist'), MINSHENG_SCAN_INTERVAL_MS: '0' }));
-  browser = await launchChromium();
-  mkdirSync(OUT, { recursive: true });
+  ({ server, browser } = await startAppAndBrowser());
 }, 120_000);
 
 afterAll(async () => {
