@@ -233,6 +233,8 @@ function onMessage(hub: Hub, conn: Conn, data: RawData, isBinary: boolean): void
       return onHello(hub, conn, msg);
     case 'push':
       return queuePush(hub, conn, msg);
+    case 'ping':
+      return send(conn, { t: 'pong', n: msg.n });
     default:
       return exhaustive(msg);
   }

@@ -60,6 +60,8 @@ export const ClientMessage = v.variant('t', [
     /** Only from a county server's uplink (relay.ts): the records of the people whose events the batch carries. */
     authors: v.optional(v.pipe(v.array(AuthorRecord), v.maxLength(4 * MAX_PUSH_ITEMS))),
   }),
+  /** A heartbeat from an idle client: browsers cannot send WebSocket pings, and a dead 2G link never closes by itself. */
+  v.object({ t: v.literal('ping'), n: cursor }),
 ]);
 
 export const ERROR_CODES = ['bad_frame', 'bad_message', 'unauthorized', 'not_ready', 'too_large', 'rate_limited', 'server_error'] as const;
@@ -93,6 +95,8 @@ export const ServerMessage = v.variant('t', [
     more: v.boolean(),
   }),
   v.object({ t: v.literal('error'), code: v.picklist(ERROR_CODES), message: v.string() }),
+  /** The answer to a client's ping, with its number. */
+  v.object({ t: v.literal('pong'), n: cursor }),
 ]);
 
 export type ClientMessage = v.InferOutput<typeof ClientMessage>;

@@ -58,12 +58,19 @@ export interface SyncOptions {
   ackTimeoutMs?: number;
   /** First reconnect delay; doubles per failed attempt up to 30 s. */
   retryBaseMs?: number;
+  /** Quiet time on an idle link before a heartbeat ping (default 0: no heartbeat; the app uses 2 s). */
+  heartbeatMs?: number;
+  /** Whether anyone is looking: the heartbeat costs data, so it runs only then (default: always). */
+  attentive?: () => boolean;
 }
 
 type Listener = (s: SyncStatus) => void;
 
 // Leave room in a frame for the JSON header around the updates.
 const BATCH_BYTES = MAX_FRAME_BYTES - 64 * 1024;
+/** A ping unanswered this long (or three round trips, on a slow link) means the link is dead. */
+const PONG_WAIT_MS = 3_000;
+const HEARTBEAT_TICK_MS = 500;
 /** How often a live device re-checks what it holds (the recent window moves on). */
 const PRUNE_EVERY_MS = 60 * 60_000;
 
@@ -93,6 +100,12 @@ export class SyncEngine {
   private prunedAt = 0;
   /** Where this catch-up resumed: documents last changed at or below it arrived whole before. */
   private catchUpAt = 0;
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
+  private lastHeardAt = 0;
+  /** When the unanswered ping left (0: none), and the smoothed round trip of answered ones. */
+  private pingSentAt = 0;
+  private pings = 0;
+  private rttMs = 0;
 
   constructor(private opts: SyncOptions) {}
 
@@ -134,6 +147,7 @@ export class SyncEngine {
     this.ws = null;
     this.inflight = null;
     if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.stopHeartbeat();
     this.set({ link: 'offline', catchUp: null });
     this.scheduleRetry();
     ws.close();
@@ -154,6 +168,49 @@ export class SyncEngine {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.ackTimer) clearTimeout(this.ackTimer);
     this.retryTimer = this.ackTimer = null;
+    this.stopHeartbeat();
+  }
+
+  /**
+   * The badge must say offline within seconds of a link that dies silently (a 2G cell with no
+   * backhaul). An idle link is pinged after a quiet spell; a busy one is already watched (the
+   * push's ack timer), and a ping queued behind a long catch-up page would time out falsely.
+   */
+  private startHeartbeat(): void {
+    const quiet = this.opts.heartbeatMs ?? 0;
+    if (quiet <= 0 || this.heartbeat) return;
+    this.lastHeardAt = Date.now();
+    this.pingSentAt = 0;
+    this.heartbeat = setInterval(() => {
+      const ws = this.ws;
+      if (!ws || this.status.link !== 'online') return;
+      const now = Date.now();
+      if (this.inflight || this.status.catchUp || ws.bufferedAmount > 0) {
+        this.pingSentAt = 0;
+        return;
+      }
+      if (this.pingSentAt) {
+        if (now - this.pingSentAt >= Math.max(PONG_WAIT_MS, 3 * this.rttMs)) this.dropLink();
+        return;
+      }
+      if (now - this.lastHeardAt >= quiet && (this.opts.attentive?.() ?? true)) {
+        ws.send(encodeFrame({ t: 'ping', n: ++this.pings }));
+        this.pingSentAt = now;
+      }
+    }, Math.min(HEARTBEAT_TICK_MS, quiet));
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+  }
+
+  /** Any frame proves the link alive; a pong also measures it. */
+  private heard(msg: ServerMessage): void {
+    const now = Date.now();
+    if (this.pingSentAt && msg.t === 'pong') this.rttMs = this.rttMs ? 0.8 * this.rttMs + 0.2 * (now - this.pingSentAt) : now - this.pingSentAt;
+    this.lastHeardAt = now;
+    this.pingSentAt = 0;
   }
 
   private connect(): void {
@@ -194,6 +251,7 @@ export class SyncEngine {
         this.set({ error: err instanceof FrameError ? err.message : String(err) });
         return ws.close();
       }
+      this.heard(msg);
       this.queue = this.queue
         .then(() => (this.ws === ws ? this.onMessage(msg) : undefined))
         .catch((err) => {
@@ -207,6 +265,7 @@ export class SyncEngine {
       this.ws = null;
       this.inflight = null;
       if (this.ackTimer) clearTimeout(this.ackTimer);
+      this.stopHeartbeat();
       this.set({ link: 'offline', catchUp: null });
       this.scheduleRetry();
     };
@@ -234,6 +293,7 @@ export class SyncEngine {
           catchUp: msg.head > this.catchUpFrom ? { done: 0, total: msg.head - this.catchUpFrom } : null,
         });
         this.user = msg.user;
+        this.startHeartbeat();
         this.opts.onWelcome?.(msg.user);
         await adoptServerTime(this.opts.db, msg.serverTime, this.helloSentAt);
         // The welcome names every county with its own policy: absent, there is none (or the server predates them).
@@ -241,6 +301,8 @@ export class SyncEngine {
         return this.flush();
       case 'ack':
         return this.onAck(msg);
+      case 'pong':
+        return;
       case 'changes':
         await applyRemoteChanges(this.opts.db, msg.items, msg.cursor === undefined ? undefined : msg.more ? { resume: { from: this.catchUpFrom, at: msg.cursor } } : { cursor: msg.cursor });
         if (this.status.catchUp) {
@@ -333,7 +395,7 @@ export class SyncEngine {
       this.inflight = { batch, seqs: rows.map((r) => r.seq) };
       ws.send(encodeFrame({ t: 'push', batch, items: rows.map((r) => ({ docId: r.docId, seq: r.seq, update: r.update, ...(r.contact && { contact: r.contact }) })) }));
       // A silent link (2G dead zone) never closes by itself: give up on it and reconnect.
-      this.ackTimer = setTimeout(() => ws.close(), this.opts.ackTimeoutMs ?? 30_000);
+      this.ackTimer = setTimeout(() => this.ws === ws && this.dropLink(), this.opts.ackTimeoutMs ?? 30_000);
     } finally {
       this.flushing = false;
     }

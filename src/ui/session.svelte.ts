@@ -101,9 +101,17 @@ export async function authFetch(path: string, init: RequestInit = {}): Promise<R
   return (await refreshSession()) ? call() : res;
 }
 
+// The heartbeat that catches a silently dead link costs a few bytes every 2 s, so it runs only
+// while someone is looking: the page visible and touched in the last minute.
+const HEARTBEAT_MS = 2_000;
+const ATTENTION_MS = 60_000;
+let touchedAt = Date.now();
+for (const type of ['pointerdown', 'keydown', 'scroll'] as const) window.addEventListener(type, () => (touchedAt = Date.now()), { capture: true, passive: true });
+const attentive = () => document.visibilityState === 'visible' && Date.now() - touchedAt < ATTENTION_MS;
+
 async function startEngine(session: Session): Promise<void> {
   engine?.stop();
-  engine = new SyncEngine({ db, url: syncUrl(), token: session.token, deviceId: await deviceId(db), refresh: refreshSession });
+  engine = new SyncEngine({ db, url: syncUrl(), token: session.token, deviceId: await deviceId(db), refresh: refreshSession, heartbeatMs: HEARTBEAT_MS, attentive });
   let wasOnline = false;
   engine.subscribe((s) => {
     app.sync = s;

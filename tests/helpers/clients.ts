@@ -52,6 +52,7 @@ export interface DeviceOptions {
   WebSocketImpl?: typeof WebSocket;
   ackTimeoutMs?: number;
   retryBaseMs?: number;
+  heartbeatMs?: number;
 }
 
 export async function fetchRegions(url: string, session: Login): Promise<Region[]> {
@@ -72,6 +73,7 @@ export async function device(server: RunningServer, session: Login, options: Dev
     random: () => 0,
     ...(options.ackTimeoutMs && { ackTimeoutMs: options.ackTimeoutMs }),
     ...(options.retryBaseMs && { retryBaseMs: options.retryBaseMs }),
+    ...(options.heartbeatMs && { heartbeatMs: options.heartbeatMs }),
   });
   let status!: SyncStatus;
   engine.subscribe((s) => (status = s));
