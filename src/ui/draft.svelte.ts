@@ -55,7 +55,9 @@ export function keepDraft<T>(key: string, read: () => T, hasInput: (value: T) =>
     holding = hasInput(value);
     pending = value;
     clearTimeout(timer);
-    timer = setTimeout(flush, WRITE_AFTER_MS);
+    // Emptied (清空重填): the stored draft goes at once, or a reload right after would bring it back.
+    if (holding) timer = setTimeout(flush, WRITE_AFTER_MS);
+    else flush();
   });
   // A phone puts the app away (or the tab is reloaded) without unmounting it: write now.
   const onHide = () => document.visibilityState === 'hidden' && flush();
