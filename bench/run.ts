@@ -17,6 +17,7 @@ import { serverLoad } from './server-load';
 import { sync } from './sync';
 import { city } from './city';
 import { federation } from './federation';
+import { classifyBench } from './classify';
 import { printTable, type BenchRow } from './table';
 import type { BenchResults } from './results-file';
 
@@ -28,6 +29,7 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   pipeline,
   reports,
   public: publicPages,
+  classify: classifyBench,
 };
 /** Run only when named: they take many minutes. */
 const OPT_IN: Record<string, () => Promise<BenchRow[]>> = { city, federation };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CATEGORY_CODES } from '../../src/core/categories';
-import { classify, DEFAULT_KEYWORDS, validRules } from '../../src/core/classify';
+import { classify, DEFAULT_KEYWORDS, validRules, type KeywordRule } from '../../src/core/classify';
 
 // Sentences as villagers and grid workers put them, written for this table, three per
 // sub-item. The classifier's top suggestion is scored against the expected category.
@@ -88,4 +88,64 @@ describe('classification suggestions', () => {
     expect(validRules([{ phrase: '路', category: 'infra.roads' }, { phrase: 'x', category: 'nowhere' }, { phrase: ' ', category: 'infra.roads' }, { phrase: 'y', category: 'infra.roads', dept: 'mars' as never }])).toEqual([{ phrase: '路', category: 'infra.roads' }]);
     expect(validRules(DEFAULT_KEYWORDS)).toHaveLength(DEFAULT_KEYWORDS.length);
   });
+
+  // Issue 26, item 9: what a beginner would have accepted, wrongly.
+  it('reads a quarrel over a 宅基地 as a land dispute, not housing', () => {
+    const [first, ...rest] = classify('我家跟隔壁为了宅基地的事吵了好几回，昨天差点动手，想请村里来调解。');
+    expect(first).toMatchObject({ category: 'disputes.land', dept: 'agriculture', rules: ['dispute-land'] });
+    expect(first!.matched).toEqual(expect.arrayContaining(['宅基地', '动手', '调解']));
+    expect(rest.map((s) => s.category)).not.toContain('livelihood.housing');
+    // Without a quarrel, a 宅基地 is still a housing matter (a permit to build).
+    expect(classify('宅基地批不下来，儿子结婚没地方建房。')[0]!.category).toBe('livelihood.housing');
+    // A wall or a drain between two houses is the neighbours' dispute.
+    expect(classify('两家因为院墙的事闹翻了，谁也不让谁。')[0]!.category).toBe('disputes.neighbour');
+  });
+
+  it('reads expired food as food safety for market regulation, and an expired ID card as a permit matter', () => {
+    expect(classify('村里小卖部卖过期食品，孩子吃了肚子疼。')[0]).toMatchObject({ category: 'livelihood.medical', dept: 'market', rules: ['food-safety'] });
+    expect(classify('超市的牛奶过期了还在卖。')[0]).toMatchObject({ category: 'livelihood.medical', dept: 'market' });
+    expect(classify('身份证过期了，去哪里换？')[0]).toMatchObject({ category: 'services.approval', rules: ['expired-document'] });
+    // No other suggestion is made of 过期 alone: it was the food's.
+    expect(classify('小卖部卖过期食品').map((s) => s.category)).toEqual(['livelihood.medical']);
+  });
+
+  it('never lets a weak word (希望, 建议, 反映) decide when the text names the matter', () => {
+    expect(classify('希望早点把村里的路修一修。')[0]!.category).toBe('infra.roads');
+    expect(classify('反映一下，三组又停水了。')[0]!.category).toBe('infra.water');
+    expect(classify('建议学校门口装个红绿灯。')[0]!.category).toBe('infra.roads');
+    // Even when a county's library gives 希望 a heavy weight.
+    const heavy: KeywordRule[] = [...DEFAULT_KEYWORDS.filter((k) => k.phrase !== '希望'), { phrase: '希望', category: 'services.other', weight: 20 }];
+    expect(classify('希望把停水的事解决一下', heavy)[0]!.category).toBe('infra.water');
+    // Alone, it leaves the appeal under 其他, at the lowest score.
+    expect(classify('希望村里多组织点活动。')[0]).toMatchObject({ category: 'services.other', matched: ['希望'] });
+  });
+
+  it('lowers a negated term and says so', () => {
+    const s = classify('不是停电，是手机信号不好。');
+    expect(s[0]).toMatchObject({ category: 'infra.power', matched: ['不是停电', '手机信号'] });
+    const water = classify('这回不是停水，是学校的校车没来。');
+    expect(water[0]!.category).toBe('livelihood.education');
+    expect(water.find((x) => x.category === 'infra.water')).toMatchObject({ matched: ['不是停水'], score: 0.4 });
+    // A plain 没/不 is the complaint itself, not a negation.
+    expect(classify('村里没有路灯，晚上黑。')[0]!.category).toBe('infra.roads');
+    expect(classify('老板不给工钱。')[0]!.category).toBe('disputes.wages');
+    // 是不是 asks; it does not deny.
+    expect(classify('是不是停水了？')[0]!.score).toBe(2);
+  });
+
+  it('keeps a county library stored before the context rules working, and gives it the rules', () => {
+    // The seeded library of 2025, as a county may have it stored: 过期 under permits, 宅基地 under housing.
+    const stored: KeywordRule[] = [
+      { phrase: '过期', category: 'services.approval', dept: 'market' },
+      { phrase: '宅基地', category: 'livelihood.housing' },
+      { phrase: '吵架', category: 'disputes.neighbour' },
+      { phrase: '停水', category: 'infra.water' },
+      { phrase: '光伏板', category: 'infra.power', dept: 'power', weight: 9 },
+    ];
+    expect(classify('屋顶光伏板被风刮坏了', stored)[0]).toMatchObject({ category: 'infra.power', dept: 'power', score: 9, matched: ['光伏板'] });
+    expect(classify('小卖部卖过期食品', stored)[0]).toMatchObject({ category: 'livelihood.medical', dept: 'market' });
+    expect(classify('为了宅基地吵架', stored)[0]!.category).toBe('disputes.land');
+    expect(classify('不是停水', stored)[0]).toMatchObject({ category: 'infra.water', matched: ['不是停水'] });
+  });
 });
+
