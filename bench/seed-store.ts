@@ -4,8 +4,9 @@ import { storeUpdate } from '../server/sync/bus';
 import type { Policies } from '../src/core/policy-book';
 import { appendEvent, readAppeal, writeNewAppeal, type AppealSnapshot } from '../src/core/doc';
 import { newId } from '../src/core/id';
-import { townOf } from '../src/core/regions';
-import { generateAppeals, pipelineEvents, prng, progressFor, type PipelineShape, type Progress, type VillageRef } from './generate';
+import { generateAppeals, pipelineEvents, prng, progressAndShape, type VillageRef } from '../server/services/demo/generate';
+
+export { progressAndShape };
 
 export interface SeedOptions {
   count: number;
@@ -22,29 +23,6 @@ export interface SeedOptions {
   varied?: boolean;
   /** A city center's dispatcher who takes the 12345 hotline's appeals in, at the city's desk, which then leads them. */
   hotline?: { id: string; name: string };
-}
-
-/** A town's own quality in [0, 1), the same for the same seed. */
-function townQuality(town: string, seed: number): number {
-  let h = seed;
-  for (const c of town) h = (h * 31 + c.charCodeAt(0)) | 0;
-  return prng(h)();
-}
-
-/**
- * How far an appeal recorded at `at` has gone, and how (with `varied`, its town's speed and
- * share of satisfied citizens). Nothing is answered in the future.
- */
-export function progressAndShape(rnd: () => number, villageCode: string, at: number, now: number, seed: number, varied: boolean | undefined): { progress: Progress; shape: PipelineShape } {
-  let progress = progressFor(rnd);
-  let shape: PipelineShape = {};
-  if (varied) {
-    const q = townQuality(townOf(villageCode), seed);
-    const r = rnd();
-    shape = { replyAfterMs: 3_600_000 * (1 + rnd() * (1 - q) * 160), satisfaction: r < (1 - q) * 0.4 ? 'unsatisfied' : r < (1 - q) * 0.4 + 0.3 ? 'basically_satisfied' : 'satisfied' };
-    if ((progress === 'replied' || progress === 'closed') && at + shape.replyAfterMs! + 6 * 3_600_000 > now) progress = 'assigned';
-  }
-  return { progress, shape };
 }
 
 /**

@@ -12,6 +12,7 @@ import { createOpen311 } from './http/open311';
 import { securityHeaders } from './http/headers';
 import { createStaticHandler } from './http/static';
 import { ensureSeeded, type SeedResult } from './services/seed';
+import { seedDemoOnce } from './services/demo/seed';
 import { openStore } from './store';
 import type { Store } from './store/types';
 import { createCommitBus, createNotifiedBus, type CommitBus } from './sync/bus';
@@ -74,7 +75,7 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const publicPages = createPublicPages({ store, bus, policy: config.policies, find, places });
   const board = createBoard({ store, places });
   const civicPages = createCivicPages({ store, bus, policy: config.policies, find, villages, places });
-  const open311 = createOpen311({ store, bus, region: config.region.prefix, villages, places, policy: config.policies, keys: config.open311Keys });
+  const open311 = createOpen311({ store, bus, region: config.region.prefix, regionCode: config.region.code, villages, places, policy: config.policies, keys: config.open311Keys, dataDir: config.dataDir, publicReads: config.open311Public });
 
   const headers = Object.entries(securityHeaders(config.tiles?.origin ?? null));
   const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, requestListener({ headers, open311, pages: [board, civicPages, publicPages], uploads, api, serveStatic }));
@@ -86,8 +87,11 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   });
   await listen(server, config.port, config.host);
   const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  // The demo county goes in through this server's own hub and API, as its people's devices would put it.
+  if (config.demo && seed.seededNow) seed.demo = await seedDemoOnce({ url, store, bus, policies: config.policies });
   return {
-    url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
+    url,
     store,
     bus,
     seed,
@@ -139,7 +143,15 @@ interface HttpHandlers {
 function requestListener({ headers, open311, pages, uploads, api, serveStatic }: HttpHandlers) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     for (const [k, v] of headers) res.setHeader(k, v);
-    if (req.url?.startsWith('/open311/')) return void open311(req, res);
+    // Everything under /open311 (with or without a slash) is Open311's to answer, unknown paths included.
+    if (/^\/open311(\/|\?|$)/.test(req.url ?? '')) {
+      void open311(req, res).catch((err: unknown) => {
+        console.error('open311 failed', req.url, err);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('internal error');
+      });
+      return;
+    }
     if (/^\/(p(\/|\?|$)|api\/public\/)/.test(req.url ?? '')) {
       void publicPage(pages, req, res).catch((err: unknown) => {
         // A page that fails answers 500; it must never take the process down with it.

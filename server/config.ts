@@ -36,6 +36,8 @@ export interface Config {
   tiles: TileSource | null;
   /** Open311 partners: API key → name. None by default, so the Open311 requests API is closed. */
   open311Keys: ReadonlyMap<string, string>;
+  /** MINSHENG_OPEN311_PUBLIC=1: Open311 reads need no key (their fields are non-personal either way). Off by default. */
+  open311Public: boolean;
   /** How the red and black lists score units: weights, sub-metrics, list lengths. */
   scorecard: Scorecard;
   /** Unfinished uploads: how long they are kept, how often expired ones are swept, and what one user may hold. */
@@ -46,6 +48,26 @@ export interface Config {
   subcenters: Subcenter[];
   /** A county server's uplink to its city (MINSHENG_UPSTREAM…); null when it runs alone or is the city. */
   upstream: UplinkConfig | null;
+  /**
+   * MINSHENG_DEMO: whether the first start of an empty data directory seeds about twelve weeks
+   * of a demo county's work (server/services/demo). On by default for `npm start` and `npm run
+   * seed` (their entry points ask for it); off for anyone else calling loadConfig, tests included.
+   */
+  demo: boolean;
+}
+
+export interface ConfigDefaults {
+  /** Whether the demo is seeded when MINSHENG_DEMO is unset: the server's own entry points say yes. */
+  demo?: boolean;
+}
+
+/** MINSHENG_DEMO=1|0 (also true/false, on/off, yes/no); unset or empty: the entry point's default. */
+export function parseDemo(value: string | undefined, fallback: boolean): boolean {
+  const v = (value ?? '').trim().toLowerCase();
+  if (v === '') return fallback;
+  if (['1', 'true', 'on', 'yes'].includes(v)) return true;
+  if (['0', 'false', 'off', 'no'].includes(v)) return false;
+  throw new ConfigError(`MINSHENG_DEMO must be 1 (seed a demo county into an empty data directory) or 0 (start empty, for production), got "${value}"`);
 }
 
 /** One deployment covers one region: a whole city, or one county. */
@@ -224,7 +246,7 @@ function loadSubcenters(file: string | undefined, region: DeploymentRegion): Sub
 export class ConfigError extends Error {}
 
 /** Reads configuration from the environment, rejecting anything malformed with a clear message. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: ConfigDefaults = {}): Config {
   const port = Number(env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be an integer 0..65535, got "${env.PORT}"`);
   const region = loadRegion(env);
@@ -254,11 +276,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scanIntervalMs,
     tiles: tiles.source,
     open311Keys: parseOpen311Keys(env.MINSHENG_OPEN311_KEYS),
+    open311Public: env.MINSHENG_OPEN311_PUBLIC === '1',
     scorecard: loadScorecard(env.MINSHENG_SCORECARD),
     uploads: loadUploadLimits(env),
     syncPreAuth: loadSyncPreAuth(env),
     subcenters: loadSubcenters(env.MINSHENG_SUBCENTERS || undefined, region),
     upstream: loadUpstream(env, region, path.resolve(env.MINSHENG_DATA_DIR ?? 'data')),
+    demo: parseDemo(env.MINSHENG_DEMO, defaults.demo ?? false),
   };
 }
 

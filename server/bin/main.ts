@@ -4,7 +4,8 @@ import { faultFromEnv } from '../testing/fault';
 import { formatLogins } from '../services/seed';
 
 try {
-  const config = loadConfig();
+  // The first start of an empty data directory seeds a demo county unless MINSHENG_DEMO=0.
+  const config = loadConfig(process.env, { demo: true });
   const fault = faultFromEnv(process.env.MINSHENG_FAULT);
   const server = await startServer(config, undefined, fault ? { fault } : {});
   if (server.seed.seededNow) console.log(`Seeded ${config.dataDir}`);

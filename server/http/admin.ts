@@ -13,6 +13,7 @@ import { isRegionCode } from '../../src/core/regions';
 import { regionInScope } from '../../src/core/roles';
 import { clientIp } from '../net/address';
 import { keywordsOf, placeCorrections } from '../services/settings';
+import { demoMark } from '../services/demo/seed';
 import { HttpError, type parse as parseFn, type readJson as readJsonFn, type Route } from './plumbing';
 
 // The admin page's API: users within the admin's own scope, and the audit log. Every
@@ -68,6 +69,8 @@ export function createAdminRoutes(deps: AdminDeps): (method: string, path: strin
     if (p && (method === 'PUT' || method === 'DELETE')) return (req) => correctPlace(deps, req, p[1]!, method === 'DELETE');
     if (path === '/api/admin/users') return method === 'GET' ? list : method === 'POST' ? create : undefined;
     if (path === '/api/admin/audit' && method === 'GET') return audit;
+    // Whether the data is the demo county's (MINSHENG_DEMO), for the admin page to say so.
+    if (path === '/api/admin/demo' && method === 'GET') return async (req) => (await asAdmin(deps, req), [200, { demo: await demoMark(deps.store) }]);
     const m = /^\/api\/admin\/users\/([0-9a-f-]{36})$/.exec(path);
     if (m && method === 'PATCH') return (req) => updateUser(deps, req, m[1]!);
     return undefined;

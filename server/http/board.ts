@@ -1,3 +1,4 @@
+import { longDate } from '../../src/core/calendar';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Contact } from '../../src/core/appeal';
 import { newId } from '../../src/core/id';
@@ -81,7 +82,7 @@ function article({ places }: BoardContext, a: AppealProjection, lang: Lang, link
   const meta = [
     w[`category.${a.category}`] ?? a.category,
     `${nameOf(a.town)} ${shortVillageName(nameOf(a.village))}`,
-    (w['board.recorded'] ?? '').replace('{date}', when(a.createdAt)!.slice(0, 10)),
+    (w['board.recorded'] ?? '').replace('{date}', longDate(a.createdAt, lang)),
     w[`status.${a.status}`] ?? a.status,
     (w[`${end === null ? 'board.ongoing' : 'board.took'}${days === 1 ? '.one' : ''}`] ?? '').replace('{days}', String(days)),
     ...(a.dept ? [w[`dept.${a.dept}`] ?? a.dept] : []),
@@ -105,7 +106,7 @@ async function item(ctx: BoardContext, res: ServerResponse, lang: Lang, a: Appea
   const w = wordsFor(lang);
   const contact = (await ctx.store.contacts([a.id])).get(a.id) ?? null;
   const comments = await ctx.store.comments({ appealId: a.id, status: 'approved', limit: 100 });
-  const shown = comments.map((c) => `<p class="comment"><span class="meta">${escape(when(c.createdAt)!)}</span><br>${escape(scrubPublicText(c.body, contact))}</p>`).join('');
+  const shown = comments.map((c) => `<p class="comment"><span class="meta">${escape(when(c.createdAt, lang)!)}</span><br>${escape(scrubPublicText(c.body, contact))}</p>`).join('');
   const q = lang === 'en' ? '?lang=en' : '';
   const form = `<form method="post" action="${PREFIX}board/${a.id}/comment${q}"><label for="comment">${escape(w['board.commentLabel']!)}</label><textarea id="comment" name="comment" rows="3" maxlength="${MAX_COMMENT}" required></textarea><span class="meta">${escape(w['board.commentHint']!)}</span><button type="submit">${escape(w['board.commentSubmit']!)}</button></form>`;
   sendPage(res, status, lang, scrubPublicText(a.publicSummary ?? w['board.title']!, contact), `${notice}${article(ctx, a, lang, false, contact)}<h2>${escape(w['board.comments']!)}</h2>${shown || `<p class="meta">${escape(w['board.noComments']!)}</p>`}${form}<p><a href="${PREFIX}board${q}">${escape(w['board.back']!)}</a></p>`);

@@ -1,3 +1,4 @@
+import { cstTime } from '../../src/core/calendar';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { validateAppealInput } from '../../src/core/appeal';
 import { campaignOpen, type CampaignWithCounts } from '../../src/core/campaign';
@@ -135,7 +136,7 @@ async function slotList(ctx: CivicContext, res: ServerResponse, lang: Lang, noti
   const item = (s: SlotWithBookings) => {
     const left = s.capacity - s.booked;
     const form = left > 0 && s.startsAt > Date.now() ? `<form method="post" action="${PREFIX}reception/${s.id}${lang === 'en' ? '?lang=en' : ''}"><label for="code-${s.id}">${escape(w['reception.code']!)}</label><input type="text" id="code-${s.id}" name="code" maxlength="16" autocapitalize="characters" required><button type="submit">${escape(w['reception.book']!)}</button></form>` : '';
-    return `<article><h2>${escape(s.host)}</h2><p class="meta">${escape(when(s.startsAt)!)}–${escape(when(s.endsAt)!.slice(11))} · ${escape(s.place)} · ${escape(regionName(ctx, s.region))}</p><p>${escape(left > 0 ? w['reception.left']!.replace('{n}', String(left)) : w['reception.full']!)}</p>${form}</article>`;
+    return `<article><h2>${escape(s.host)}</h2><p class="meta">${escape(when(s.startsAt, lang)!)}–${escape(cstTime(s.endsAt))} · ${escape(s.place)} · ${escape(regionName(ctx, s.region))}</p><p>${escape(left > 0 ? w['reception.left']!.replace('{n}', String(left)) : w['reception.full']!)}</p>${form}</article>`;
   };
   sendPage(res, status, lang, w['reception.title']!, `<h1>${escape(w['reception.title']!)}</h1>${notice}${slots.map(item).join('') || `<p>${escape(w['reception.none']!)}</p>`}`);
 }
@@ -156,5 +157,5 @@ async function book(ctx: CivicContext, req: IncomingMessage, res: ServerResponse
       : ({ id: newId(), type: 'reception_booked', slotId: slot.id, startsAt: slot.startsAt, host: slot.host, actor: CITIZEN, role: CITIZEN, at: Date.now(), ...(state.lastAppliedId && { basis: state.lastAppliedId }) } as AppealEvent),
   );
   if (!booked) return slotList(ctx, res, lang, problem('reception.notOpen'), 409);
-  await slotList(ctx, res, lang, `<p class="note" role="status">${escape(w['reception.booked']!.replace('{time}', when(slot.startsAt)!).replace('{place}', slot.place))}</p>`);
+  await slotList(ctx, res, lang, `<p class="note" role="status">${escape(w['reception.booked']!.replace('{time}', when(slot.startsAt, lang)!).replace('{place}', slot.place))}</p>`);
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { cstDateTime } from '../../src/core/calendar';
+import { longDateTime } from '../../src/core/calendar';
 import { en } from '../../src/i18n/en';
 import { zhCN } from '../../src/i18n/zh-CN';
 
@@ -29,10 +29,12 @@ button{font:inherit;min-height:44px;border:0;border-radius:8px;background:#b3261
 footer{font-size:.8rem;color:#555;text-align:center;padding:1rem}a{color:#0b57d0}
 article{background:#fff;border:1px solid #e2e5e9;border-radius:10px;padding:.7rem .9rem;margin:.7rem 0}
 article h2{font-size:1.05rem;margin:0 0 .3rem}.meta{color:#555;font-size:.9rem}.reply{border-left:3px solid #188038;padding-left:.6rem}
-.comment{border-top:1px solid #e2e5e9;padding:.4rem 0}`;
+.comment{border-top:1px solid #e2e5e9;padding:.4rem 0}
+.answer{background:#fff;border:1px solid #e2e5e9;border-left:4px solid #188038;border-radius:10px;padding:.6rem .8rem;margin:1rem 0}.answer h2{font-size:1.05rem;margin:0 0 .3rem}.answer p{margin:0;white-space:pre-wrap}`;
 
 export const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-export const when = (ms: number | null) => (ms === null ? null : cstDateTime(ms));
+/** A time on a public page, written as the app writes it (2026年11月30日 14:05). */
+export const when = (ms: number | null, lang: Lang) => (ms === null ? null : longDateTime(ms, lang));
 
 /** Sends a whole page: the header links to the board and the lookup, the footer to the other language. */
 export function sendPage(res: ServerResponse, status: number, lang: Lang, title: string, body: string, extra: Record<string, string> = {}): void {

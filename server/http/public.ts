@@ -1,10 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Policies } from '../../src/core/policy-book';
+import { currentAnswer, expectedAnswerBy } from '../../src/core/citizen-view';
+import { longDate } from '../../src/core/calendar';
+import { docFromUpdates, readAppeal } from '../../src/core/doc';
 import { readEvalCode, showEvalCode } from '../../src/core/evalcode';
-import { CITIZEN, SATISFACTION, type AppealEvent, type Satisfaction } from '../../src/core/events';
+import { CITIZEN, SATISFACTION, type AppealEvent, type Satisfaction, type Tier } from '../../src/core/events';
+import type { Status } from '../../src/core/fold';
+import { policyFor } from '../../src/core/policy-book';
+import { scrubPublicText } from '../../src/core/privacy';
 import { newId } from '../../src/core/id';
 import type { AppealProjection } from '../../src/core/projection';
-import { shortVillageName } from '../../src/core/regions';
+import { cityOf, countyOf, shortVillageName, townOf } from '../../src/core/regions';
 import type { Store } from '../store/types';
 import { appendOnServer } from '../services/intake';
 import type { CommitBus } from '../sync/bus';
@@ -14,9 +20,13 @@ import { escape, PREFIX, readForm, sendPage, sendStyle, when, wordsFor, type Lan
 
 // The public side, for citizens on cheap phones over 2G: server-rendered pages of a few
 // kilobytes, no script, no login. An appeal is found only by its evaluation code, and shows
-// only what its category, place, dates and status say: never a name, a phone or free text.
+// what its category, place, dates and status say, who handles it and by when, and the answer
+// the citizen is asked to rate, scrubbed of names and numbers: never a contact, never the
+// citizen's own description.
 
 const MAX_NOTE = 200;
+/** Statuses of an appeal whose answer is still to come. */
+const AWAITING_ANSWER: readonly Status[] = ['new', 'accepted', 'assigned', 'in_progress'];
 const CITIZEN_DEVICE = 'public-rating';
 
 /** Unknown codes an address may try per window before it must wait: guessing 50 bits at this pace is hopeless. */
@@ -31,13 +41,21 @@ interface PublicDeps {
   places: ReadonlyMap<string, string>;
 }
 
-/** What anyone holding the code may see of an appeal: no contact, no description, no reply text. */
+/** What anyone holding the code may see of an appeal: no contact, no description; the answer scrubbed. */
 export interface PublicAppeal {
   code: string;
   category: string;
   town: string;
   village: string;
   status: string;
+  /** Where it is now: its tier, and `dept` below when a department has it. */
+  tier: Tier;
+  /** The desk or department handling an open appeal, by name ("向城镇便民服务中心"); null once answered or closed. */
+  handledBy: string | null;
+  /** While open: when the answer is due (Unix ms), by the county's deadline policy. */
+  expectedBy: number | null;
+  /** The answer given (the handler's reply or the on-spot answer), names and numbers masked. */
+  answer: string | null;
   recordedAt: number;
   repliedAt: number | null;
   closedAt: number | null;
@@ -112,7 +130,7 @@ async function handlePublicPage(deps: PublicDeps, req: IncomingMessage, res: Ser
     return true;
   }
   if (req.method !== 'GET') return false;
-  showAppeal(res, lang, publicAppeal(deps.places, found.code, found.appeal), json, url.searchParams.get('rated'));
+  showAppeal(res, lang, await publicAppeal(deps, lang, found.code, found.appeal), json, url.searchParams.get('rated'));
   return true;
 }
 
@@ -146,17 +164,51 @@ async function rateFromForm(deps: PublicDeps, req: IncomingMessage, res: ServerR
   const note = (form?.get('note') ?? '').trim().slice(0, MAX_NOTE);
   if (!SATISFACTION.includes(satisfaction as Satisfaction)) {
     const w = wordsFor(lang);
-    sendPage(res, 400, lang, w['public.appeal']!, appealPage(publicAppeal(deps.places, found.code, found.appeal), lang, problem(w['public.rateMissing']!)));
+    sendPage(res, 400, lang, w['public.appeal']!, appealPage(await publicAppeal(deps, lang, found.code, found.appeal), lang, problem(w['public.rateMissing']!)));
     return;
   }
   const done = await rate(deps, found.appeal.id, satisfaction as Satisfaction, note);
   res.writeHead(303, { location: `${PREFIX}c/${found.code}?${done ? 'rated=1' : 'rated=0'}${lang === 'en' ? '&lang=en' : ''}` }).end();
 }
 
-function publicAppeal(places: PublicDeps['places'], code: string, a: AppealProjection): PublicAppeal {
+/** The appeal as the citizen sees it; its answer is read from the stored document, and scrubbed. */
+async function publicAppeal({ store, places, policy }: PublicDeps, lang: Lang, code: string, a: AppealProjection): Promise<PublicAppeal> {
   const town = places.get(a.town) ?? a.town;
   const village = shortVillageName(places.get(a.village) ?? a.village);
-  return { code, category: a.category, town, village, status: a.status, recordedAt: a.createdAt, repliedAt: a.repliedAt, closedAt: a.closedAt, dept: a.dept, satisfaction: a.satisfaction, mayRate: a.status === 'replied' };
+  // Awaiting its answer (a reopened appeal again too); merged ones show neither.
+  const open = AWAITING_ANSWER.includes(a.status);
+  const answered = a.repliedAt !== null && !open && a.status !== 'merged';
+  let answer: string | null = null;
+  if (answered) {
+    const doc = docFromUpdates(await store.docParts(a.id));
+    try {
+      const text = currentAnswer(readAppeal(doc, a.id).events, a.id);
+      answer = text === null ? null : scrubPublicText(text, await store.contact(a.id));
+    } finally {
+      doc.destroy();
+    }
+  }
+  return {
+    code, category: a.category, town, village, status: a.status, tier: a.tier,
+    handledBy: open ? handlerName(places, lang, a) : null,
+    expectedBy: open ? expectedAnswerBy(a, policyFor(policy, a.village)) : null,
+    answer,
+    recordedAt: a.createdAt, repliedAt: a.repliedAt, closedAt: a.closedAt, dept: a.dept, satisfaction: a.satisfaction, mayRate: a.status === 'replied',
+  };
+}
+
+/** Who has an open appeal, in words a villager knows: "兰陵县水务局", "向城镇便民服务中心". */
+function handlerName(places: PublicDeps['places'], lang: Lang, a: AppealProjection): string {
+  const w = wordsFor(lang);
+  const region = a.tier === 'village' ? a.village : a.tier === 'town' ? townOf(a.village) : a.tier === 'county' ? countyOf(a.village) : cityOf(a.village);
+  const place = region ? places.get(region) : undefined;
+  const named = (key: string, params: Record<string, string>) => (w[key] ?? key).replace(/\{(\w+)\}/g, (_, k: string) => params[k] ?? '');
+  if (a.dept) {
+    const dept = a.dept === 'government' && (a.tier === 'county' || a.tier === 'city') ? w[`dept.government.${a.tier}`] : w[`dept.${a.dept}`];
+    return place && a.dept !== 'government' ? named('desk.dept', { place, dept: dept ?? a.dept }) : place ? named('desk.government', { place }) : (dept ?? a.dept);
+  }
+  const name = a.tier === 'village' && place ? shortVillageName(place) : place;
+  return name ? named(`desk.${a.tier}`, { name }) : (w[`desk.${a.tier}.any`] ?? a.tier);
 }
 
 /** Appends the citizen's rating as the return visit, if the appeal still awaits one. */
@@ -176,16 +228,21 @@ function appealPage(p: PublicAppeal, lang: Lang, notice: string): string {
   const rows: [string, string | null][] = [
     [w['public.category']!, w[`category.${p.category}`] ?? p.category],
     [w['public.place']!, `${p.town} ${p.village}`],
-    [w['public.recorded']!, when(p.recordedAt)],
+    [w['public.recorded']!, when(p.recordedAt, lang)],
     [w['public.status']!, w[`status.${p.status}`] ?? p.status],
-    [w['public.dept']!, p.dept ? (w[`dept.${p.dept}`] ?? p.dept) : null],
-    [w['public.replied']!, when(p.repliedAt)],
-    [w['public.closed']!, when(p.closedAt)],
+    // While open: who has it and when its answer is due, not only "已受理".
+    [w['public.handledBy']!, p.handledBy],
+    [w['public.expected']!, p.expectedBy === null ? null : longDate(p.expectedBy, lang)],
+    [w['public.dept']!, p.dept && !p.handledBy ? (w[`dept.${p.dept}`] ?? p.dept) : null],
+    [w['public.replied']!, when(p.repliedAt, lang)],
+    [w['public.closed']!, when(p.closedAt, lang)],
     [w['public.satisfaction']!, p.satisfaction ? (w[`satisfaction.${p.satisfaction}`] ?? null) : null],
   ];
   const list = rows.filter(([, v]) => v !== null).map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v!)}</dd>`).join('');
   const form = p.mayRate
     ? `<form method="post" action="${PREFIX}c/${p.code}/rate${lang === 'en' ? '?lang=en' : ''}"><strong>${escape(w['public.rateTitle']!)}</strong>${SATISFACTION.map((s) => `<label><input type="radio" name="satisfaction" value="${s}" required>${escape(w[`satisfaction.${s}`]!)}</label>`).join('')}<label for="note">${escape(w['public.rateNote']!)}</label><textarea id="note" name="note" rows="3" maxlength="${MAX_NOTE}"></textarea><button type="submit">${escape(w['public.rateSubmit']!)}</button></form>`
     : '';
-  return `<h1>${escape(w['public.appeal']!)} ${showEvalCode(p.code)}</h1>${notice}<dl>${list}</dl>${form}<p><a href="${PREFIX}${lang === 'en' ? '?lang=en' : ''}">${escape(w['public.another']!)}</a></p>`;
+  // The answer comes before the form that asks how satisfied the citizen is with it.
+  const answer = p.answer ? `<section class="answer"><h2>${escape(w['public.answer']!)}</h2><p>${escape(p.answer)}</p></section>` : '';
+  return `<h1>${escape(w['public.appeal']!)} ${showEvalCode(p.code)}</h1>${notice}<dl>${list}</dl>${answer}${form}<p><a href="${PREFIX}${lang === 'en' ? '?lang=en' : ''}">${escape(w['public.another']!)}</a></p>`;
 }

@@ -97,6 +97,9 @@ interface UploadContext {
 
 const busyKey = (hash: string, userId: string) => `${hash}:${userId}`;
 
+/** Where a finished file lives (files/<first two hex>/<hash>): Open311's photos are stored the same way. */
+export const storedFilePath = (dataDir: string, hash: string) => path.join(dataDir, 'files', hash.slice(0, 2), hash);
+
 export function createUploads({ store, dataDir, authed, limits }: UploadDeps) {
   const root = path.join(dataDir, 'files');
   const partial = path.join(root, 'partial');
@@ -104,7 +107,7 @@ export function createUploads({ store, dataDir, authed, limits }: UploadDeps) {
     store,
     limits,
     partial,
-    finalPath: (hash) => path.join(root, hash.slice(0, 2), hash),
+    finalPath: (hash) => storedFilePath(dataDir, hash),
     partPath: (hash, userId) => path.join(partial, userDir(userId), hash),
     busy: new Set(),
   };

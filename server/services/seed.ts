@@ -5,6 +5,7 @@ import type { Subcenter } from '../../src/core/subcenters';
 import { hashPassword } from './auth';
 import { loadCityDivision, loadCountyDivision, type CityDivision } from './divisions';
 import type { Store } from '../store/types';
+import type { DemoSummary } from './demo/seed';
 
 export const DEMO_PASSWORD = 'demo1234';
 
@@ -102,6 +103,8 @@ export interface SeedResult {
   villages: number;
   logins: DemoLogin[];
   seededNow: boolean;
+  /** What the demo seed put in, when this start seeded it (MINSHENG_DEMO). */
+  demo?: DemoSummary | null;
 }
 
 /** A 6-digit deployment code names a city when it ends in 00 (config has checked it against the package). */
@@ -216,5 +219,10 @@ export function formatLogins(r: SeedResult): string {
       : `Demo county: ${r.name} ${r.region} — ${r.towns} towns, ${r.villages} villages`;
   if (!r.seededNow) return `${head}\n${r.logins.length} active accounts (demo logins are printed only when the data is first seeded)`;
   const rows = r.logins.map((l) => `  ${l.username.padEnd(11)} ${DEMO_PASSWORD}   ${l.role.padEnd(18)} ${l.displayName} (${l.scopeName})`);
-  return [head, 'Demo logins (username / password / role):', ...rows].join('\n');
+  const d = r.demo;
+  const demo = d
+    ? [`Demo data: ${d.appeals} appeals over 12 weeks, ${d.meetings} bench meetings, ${d.campaigns} campaign, ${d.slots} reception days, ${d.published} on the public board — ` +
+        `${d.updates} updates from ${d.devices} devices of ${d.people} people, in ${(d.ms / 1000).toFixed(1)} s (start empty with MINSHENG_DEMO=0)`]
+    : [];
+  return [head, ...demo, 'Demo logins (username / password / role):', ...rows].join('\n');
 }

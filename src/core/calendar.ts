@@ -35,9 +35,30 @@ export function cstDate(day: number): string {
   return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
-/** 'YYYY-MM-DD HH:mm' of an instant, in CST: how exports and the public pages print times. */
+/** 'YYYY-MM-DD HH:mm' of an instant, in CST: how exports print times (machines read them). */
 export function cstDateTime(ms: number): string {
   return new Date(ms + CST_OFFSET_MS).toISOString().slice(0, 16).replace('T', ' ');
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * A date as people read it, in CST: 2026年11月30日, or 30 Nov 2026. The app's screens (Intl's
+ * medium style) and the public pages print dates the same way; only exports keep ISO.
+ */
+export function longDate(ms: number, lang: 'zh-CN' | 'en'): string {
+  const [y, m, d] = cstDate(cstDay(ms)).split('-').map(Number) as [number, number, number];
+  return lang === 'zh-CN' ? `${y}年${m}月${d}日` : `${d} ${MONTHS[m - 1]} ${y}`;
+}
+
+/** 'HH:mm' of an instant, in CST. */
+export function cstTime(ms: number): string {
+  return cstDateTime(ms).slice(11);
+}
+
+/** 2026年11月30日 14:05, or 30 Nov 2026, 14:05. */
+export function longDateTime(ms: number, lang: 'zh-CN' | 'en'): string {
+  return `${longDate(ms, lang)}${lang === 'zh-CN' ? ' ' : ', '}${cstTime(ms)}`;
 }
 
 const HOLIDAYS: Readonly<Record<string, string>> = statutory.holidays;

@@ -46,9 +46,21 @@ export function t(key: MessageKey | string, params: Record<string, string | numb
   return text.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`));
 }
 
-/** Dates always in China time, whatever the device's zone. */
+/** Dates always in China time, whatever the device's zone, written as the public pages write them (core/calendar.ts longDateTime). */
 export function formatDateTime(ms: number): string {
-  return new Intl.DateTimeFormat(state.locale, { timeZone: TIME_ZONE, dateStyle: 'medium', timeStyle: 'short' }).format(ms);
+  return new Intl.DateTimeFormat(DATE_LOCALE[state.locale], { timeZone: TIME_ZONE, dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23' }).format(ms);
+}
+const DATE_LOCALE: Record<Locale, string> = { 'zh-CN': 'zh-CN', en: 'en-GB' };
+
+/** A day: 2026年11月30日, 30 Nov 2026. */
+export function formatDate(ms: number): string {
+  return new Intl.DateTimeFormat(DATE_LOCALE[state.locale], { timeZone: TIME_ZONE, dateStyle: 'medium' }).format(ms);
+}
+
+/** A report's period in words: "2026年11月23日 起的一周", "2026年11月" (its label stays the key exports use). */
+export function periodName(p: { from: number; label: string }): string {
+  if (p.label.length === 7) return new Intl.DateTimeFormat(DATE_LOCALE[state.locale], { timeZone: TIME_ZONE, year: 'numeric', month: 'long' }).format(p.from);
+  return t('reports.weekOf', { day: formatDate(p.from) });
 }
 
 /** A byte count in the locale's digits and units: 312 KB, 4.1 MB. */

@@ -21,12 +21,14 @@ export function textNode(s: string): HTMLElement {
 const areas = new WeakMap<CountyMap, Map<string, Pt[]>>();
 
 /** A county's outline, town areas and town names; in a city the county outline is the city basemap's. */
-export function drawBasemap(into: L.LayerGroup, renderer: L.Renderer, county: CountyMap, nameOf: (code: string) => string | undefined, { outline = true } = {}): void {
+export function drawBasemap(into: L.LayerGroup, renderer: L.Renderer, county: CountyMap, nameOf: (code: string) => string | undefined, { outline = true, names = true } = {}): void {
   if (outline) L.polygon(latLngs(county.outline), { renderer, color: '#3c4043', weight: 2, fill: false, interactive: false }).addTo(into);
   if (!areas.has(county)) areas.set(county, townAreas(county.seats, county.outline));
   for (const seat of county.seats) {
     const ring = areas.get(county)!.get(seat.code);
     if (ring) L.polygon(ring.map(([lng, lat]) => [lat, lng] as L.LatLngTuple), { renderer, color: '#9aa0a6', weight: 1, dashArray: '4 4', fillColor: '#ffffff', fillOpacity: 0.35, interactive: false }).addTo(into);
+    // The map screen lays names out with its pins' instead (no two overlap).
+    if (!names) continue;
     const name = (nameOf(seat.code) ?? seat.name).replace(/(办事处|办事|人民政府)$/, '');
     L.tooltip({ permanent: true, direction: 'top', offset: [0, -14], className: 'town-label' }).setLatLng([seat.at[1], seat.at[0]]).setContent(textNode(name)).addTo(into);
   }

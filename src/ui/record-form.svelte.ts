@@ -20,6 +20,7 @@ import { loadCountyMap } from './places';
 import { markUnsaved, whileSaving } from './updates.svelte';
 import { keepDraft, type Draft } from './draft.svelte';
 import { showFirstError } from './first-error';
+import { showFormTop } from './form-top';
 import { go } from './router.svelte';
 import { app, db, kickSync } from './session.svelte';
 import { toast } from './toast.svelte';
@@ -301,7 +302,9 @@ export class RecordFormModel {
         this.savedHere++;
         this.#clearForNext();
         this.formError = note;
-        toast(t('meeting.appealSaved', { count: this.savedHere }));
+        // The form goes back to its top: a lost attachment is told where the eyes go, not only at the bottom.
+        toast(note ?? t('meeting.appealSaved', { count: this.savedHere }), note ? 10_000 : undefined);
+        void showFormTop();
         return;
       }
       // The citizen leaves with the code in hand (the detail page also shows its QR code).

@@ -1,11 +1,12 @@
 import { cityOf, countyOf, levelOf, shortVillageName, townOf } from '../core/regions';
 import { reportLevel, unitKindsAt, type ReportLevel, type UnitKind } from '../core/units';
+import { lastCompletePeriodDay, type ReportPeriodKind } from '../core/report-period';
 import { t } from '../i18n/index.svelte';
 import { regionsAt } from '../store/queries';
 import { deptLabel } from './desks';
 import { app, authFetch, db } from './session.svelte';
 
-// What the report pages share: the chosen unit, period, day and (for a city's staff) the
+// What the report pages share: the chosen unit, period, day (by default in the last complete period) and (for a city's staff) the
 // county looked into, kept while moving between tabs; and fetching a report from the
 // server, which alone holds the whole scope.
 
@@ -14,13 +15,26 @@ const scopeRegions = () => app.session?.user.scope.regions ?? [];
 export const scopeLevel = (): ReportLevel => reportLevel(scopeRegions());
 const firstKind = (level: ReportLevel): UnitKind => (app.session?.user.role === 'dept_handler' ? 'dept' : unitKindsAt(level)[0]!);
 
-export const reportQuery = $state({
-  by: firstKind(scopeLevel()),
-  period: 'week' as 'week' | 'month',
-  at: new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10),
+class ReportQuery {
+  by = $state<UnitKind>(firstKind(scopeLevel()));
+  period = $state<ReportPeriodKind>('week');
   /** A county (6 digits) a city's staff look into; '' for the whole scope. */
-  county: '',
-});
+  county = $state('');
+  /** The day the user picked; until then (or once cleared) the last complete week's or month's (core/report-period.ts). */
+  #picked = $state<string | null>(null);
+  get at(): string {
+    return this.#picked ?? lastCompletePeriodDay(this.period, Date.now());
+  }
+  set at(day: string) {
+    this.#picked = day || null;
+  }
+  /** The day weekly views (trends) end on, whatever the period chosen: the one picked, else the last complete week's. */
+  get weekAt(): string {
+    return this.#picked ?? lastCompletePeriodDay('week', Date.now());
+  }
+}
+
+export const reportQuery = new ReportQuery();
 
 /** The level the reports are read at now: a city, or one county (a city's staff looking into it). */
 export function viewLevel(): ReportLevel {

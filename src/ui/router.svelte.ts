@@ -1,13 +1,18 @@
+import { QUEUE_IDS, type QueueId } from '../core/queues';
+
 // Hash routes keep every screen reachable offline from the single precached shell.
 export type Route =
-  | { name: 'list' }
+  /** The landing screen: a leader's key figures, everyone else's work queues. */
+  | { name: 'home' }
+  /** The work queues, `queue` opened first when given (the leader home's figures link here). */
+  | { name: 'list'; queue?: QueueId }
   | { name: 'new' }
   | { name: 'admin' }
   | { name: 'settings' }
   | { name: 'map' }
   | { name: 'board' }
   | { name: 'civic' }
-  | { name: 'reports'; tab: ReportTab }
+  | { name: 'reports'; tab: ReportTab; sort?: string }
   | { name: 'appeal'; id: string }
   | { name: 'meetings' }
   | { name: 'meetingNew' }
@@ -20,7 +25,7 @@ export type ReportTab = (typeof REPORT_TABS)[number];
 const ID = '([0-9a-f-]{36})';
 
 function parse(hash: string): Route {
-  const path = hash.replace(/^#/, '');
+  const [path = '', search = ''] = hash.replace(/^#/, '').split('?');
   let m = new RegExp(`^/appeal/${ID}$`).exec(path);
   if (m) return { name: 'appeal', id: m[1]! };
   m = new RegExp(`^/meeting/${ID}(/appeal)?$`).exec(path);
@@ -32,10 +37,18 @@ function parse(hash: string): Route {
   if (path === '/board') return { name: 'board' };
   if (path === '/civic') return { name: 'civic' };
   m = /^\/reports(?:\/([a-z]+))?$/.exec(path);
-  if (m) return { name: 'reports', tab: REPORT_TABS.find((tab) => tab === m![1]) ?? 'ranking' };
+  if (m) {
+    const sort = new URLSearchParams(search).get('sort') ?? undefined;
+    return { name: 'reports', tab: REPORT_TABS.find((tab) => tab === m![1]) ?? 'ranking', ...(sort && { sort }) };
+  }
+  m = /^\/list(?:\/([a-z_]+))?$/.exec(path);
+  if (m) {
+    const queue = QUEUE_IDS.find((q) => q === m![1]);
+    return queue ? { name: 'list', queue } : { name: 'list' };
+  }
   if (path === '/meetings') return { name: 'meetings' };
   if (path === '/meetings/new') return { name: 'meetingNew' };
-  return { name: 'list' };
+  return { name: 'home' };
 }
 
 export const router = $state({ route: parse(location.hash) });

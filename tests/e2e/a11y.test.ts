@@ -3,11 +3,13 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appPage } from './app-page';
+import { rawTextOn } from './raw-text';
 import { OUT, startOfflineRig, type OfflineRig } from './rig';
 
 // axe-core (WCAG 2.2 AA and best practice) on every main screen, at phone size in Chinese:
 // no violations, no rule disabled, and every control at least 44 px tall. Each screen is
-// also photographed at 360×640 for the record (test-output/a11y-*.png).
+// also photographed at 360×640 for the record (test-output/a11y-*.png), and its visible text
+// checked for raw message keys and unfilled placeholders (issue 26, item 10).
 
 let rig: OfflineRig;
 let page: Page;
@@ -22,7 +24,8 @@ async function audit(name: string): Promise<string[]> {
       .filter((el) => el.offsetParent !== null && el.getBoundingClientRect().height < 44)
       .map((el) => `${el.tagName.toLowerCase()}${el.className ? '.' + String(el.className).split(' ')[0] : ''} "${(el.textContent ?? '').trim().slice(0, 12)}" ${Math.round(el.getBoundingClientRect().height)}px`),
   );
-  return [...small.map((s) => `${name}: small target ${s}`), ...violations.map((v) => `${name}: ${v.id} (${v.impact}) ×${v.nodes.length}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`)];
+  const raw = (await rawTextOn(page)).map((r) => `${name}: raw message text ${r}`);
+  return [...raw, ...small.map((s) => `${name}: small target ${s}`), ...violations.map((v) => `${name}: ${v.id} (${v.impact}) ×${v.nodes.length}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`)];
 }
 
 beforeAll(async () => {
@@ -61,7 +64,7 @@ describe('accessibility', { timeout: 120_000 }, () => {
     await page.getByRole('link', { name: '地图' }).click();
     await page.locator('.map-pin').first().waitFor();
     found.push(...(await audit('map')));
-    await page.getByRole('link', { name: '设置' }).click();
+    await rig.app.go('设置');
     await page.getByTestId('storage').waitFor();
     found.push(...(await audit('settings')));
     expect(found).toEqual([]);
@@ -78,13 +81,15 @@ describe('accessibility', { timeout: 120_000 }, () => {
     found.push(...(await audit('admin')));
     // The ranking: the county's one appeal so far, received this week in its town.
     await admin.page.getByRole('link', { name: '报表' }).click();
+    // Reports open on the last complete week; this appeal is this week's.
+    await admin.page.locator('input[name="at"]').fill(new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10));
     const ranking = admin.page.getByTestId('ranking');
     await ranking.waitFor();
     expect(await ranking.locator('tbody tr').count()).toBe(1);
     expect(await ranking.locator('tbody tr td').first().textContent()).toContain('1');
     await ranking.getByRole('button', { name: /按时办结率/ }).click();
     expect(await ranking.locator('th[aria-sort=descending]').textContent()).toContain('按时办结率');
-    await admin.page.locator('.uplot canvas').waitFor();
+    await admin.page.getByTestId('bar-chart').waitFor();
     found.push(...(await audit('reports')));
     const tab = (name: string) => admin.page.getByRole('navigation', { name: '治理报表' }).getByRole('link', { name, exact: true }).click();
     // Hot spots: the one village with an open appeal.
@@ -100,12 +105,33 @@ describe('accessibility', { timeout: 120_000 }, () => {
     expect(await admin.page.getByTestId('red-list').locator('li').count()).toBe(0);
     found.push(...(await audit('red/black lists')));
     await tab('趋势研判');
-    await admin.page.getByTestId('town-trends').waitFor();
+    await admin.page.getByTestId('town-trends').waitFor({ state: 'attached' });
     found.push(...(await audit('trends')));
     await tab('专项治理');
     await admin.page.getByText('暂无反复出现的问题').waitFor();
     found.push(...(await audit('special governance')));
     expect(found).toEqual([]);
+  });
+
+  it('shows no raw message key or placeholder in English either', async () => {
+    const found: string[] = [];
+    const context = await rig.browser.newContext({ viewport: { width: 360, height: 640 }, locale: 'en' });
+    await context.addInitScript(() => localStorage.setItem('minsheng.locale', 'en'));
+    const en = await context.newPage();
+    await en.goto(rig.server.url);
+    await en.locator('input[name=username]').fill('admin');
+    await en.locator('input[name=password]').fill('demo1234');
+    await en.getByRole('button', { name: 'Log in' }).click();
+    await en.getByTestId('sync-link').filter({ hasText: 'Online' }).waitFor();
+    // Hash routes, not the menu: this walk checks words, whatever the navigation looks like.
+    for (const hash of ['/', '/new', '/map', '/meetings', '/settings', '/admin', '/board', '/civic', ...['ranking', 'redblack', 'trends', 'hotspots', 'special'].map((tab) => `/reports/${tab}`)]) {
+      await en.evaluate((h) => (location.hash = h), hash);
+      await en.waitForLoadState('networkidle');
+      await en.waitForTimeout(300);
+      found.push(...(await rawTextOn(en)).map((r) => `${hash}: ${r}`));
+    }
+    expect(found).toEqual([]);
+    await context.close();
   });
 
   it('has none on the town official’s civic screens and the public pages', async () => {
@@ -115,10 +141,10 @@ describe('accessibility', { timeout: 120_000 }, () => {
     await town.page.goto(rig.server.url);
     await town.login('town');
     page = town.page;
-    await town.page.getByRole('link', { name: '问计·接访' }).click();
+    await town.go('问计·接访');
     await town.page.getByTestId('slots').waitFor({ state: 'attached' });
     found.push(...(await audit('campaigns and reception days')));
-    await town.page.getByRole('link', { name: '晾晒', exact: true }).click();
+    await town.go('晾晒');
     await town.page.getByText('没有待审核的评论').waitFor();
     found.push(...(await audit('board moderation')));
     for (const [name, path] of [['public lookup', '/p/'], ['public board', '/p/board'], ['public campaigns', '/p/ask'], ['public reception days', '/p/reception']] as const) {

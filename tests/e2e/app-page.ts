@@ -18,8 +18,31 @@ export function appPage(page: Page) {
       await page.reload();
       await self.waitForLink('在线');
     },
+    /**
+     * Follows a place's link wherever the layout puts it: the tab bar (or a wide screen's top
+     * bar), else the 更多 sheet, else the account menu (settings). A string matches the whole name.
+     */
+    async go(name: string | RegExp) {
+      const link = page.getByRole('link', { name, exact: typeof name === 'string' });
+      await page.getByTestId('tab-bar').waitFor();
+      // Hidden links (a closed sheet, a phone's folded places) are not in the accessibility tree.
+      if ((await link.count()) > 0) return link.click();
+      for (const opener of ['more-button', 'account-button']) {
+        if (!(await page.getByTestId(opener).isVisible())) continue;
+        await page.getByTestId(opener).click();
+        if ((await link.count()) > 0) return link.click();
+        await page.keyboard.press('Escape');
+      }
+      throw new Error(`No link named ${String(name)} on this screen or in its menus`);
+    },
+    /** Switches the interface language with the button that names the other one ('English' or '中文'). */
+    async switchLanguage(to: 'English' | '中文') {
+      const button = page.getByRole('button', { name: to, exact: true });
+      if ((await button.count()) === 0) await page.getByTestId('account-button').click();
+      await button.click();
+    },
     async record(description: string, fill: { category?: string; kind?: string; name?: string; channel?: string } = {}) {
-      await page.getByRole('link', { name: /登记诉求/ }).click();
+      await self.go(/登记诉求/);
       if (fill.channel) await page.locator('select[name=channel]').selectOption(fill.channel);
       await page.locator('select[name=category]').selectOption(fill.category ?? 'infra.roads');
       await page.locator('select[name=kind]').selectOption(fill.kind ?? 'help');
@@ -30,7 +53,7 @@ export function appPage(page: Page) {
     },
     /** Titles and statuses of the list, sorted, for comparing two devices. */
     async listRows(): Promise<string[]> {
-      await page.getByRole('link', { name: '我的诉求' }).click();
+      await self.go('我的诉求');
       const rows = await page.getByTestId('appeal-list').locator('a.row').evaluateAll((as) => as.map((a) => `${a.querySelector('.title')?.textContent} | ${a.querySelector('.meta')?.textContent?.split('·')[0]?.trim()}`));
       return rows.sort();
     },

@@ -3,7 +3,7 @@ import { truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appPage } from './app-page';
+import { appPage, phoneAs } from './app-page';
 import { OUT, startOfflineRig, type OfflineRig, E2E_TIMEOUT_MS } from './rig';
 
 // A facilitator holds a bench meeting where there is no signal: records the meeting with a
@@ -24,11 +24,12 @@ let page: Page;
 let app: OfflineRig['app'];
 const photo = { before: 0, after: 0 };
 
-/** A camera-like photo: 4000×3000 JPEG with gradients, shapes and sensor noise, made by Chromium itself. */
-async function cameraPhoto(browser: Browser, seed = 7): Promise<Buffer> {
+/** A camera-like photo: a JPEG (4000×3000 unless `scale` shrinks it) with gradients, shapes and sensor noise, made by Chromium itself. */
+async function cameraPhoto(browser: Browser, seed = 7, scale = 1): Promise<Buffer> {
   const scratch = await browser.newPage();
-  const b64 = await scratch.evaluate(async (start) => {
-    const c = new OffscreenCanvas(4000, 3000);
+  const b64 = await scratch.evaluate(async ([start, k]) => {
+    const c = new OffscreenCanvas(4000 * k, 3000 * k);
+    c.getContext('2d')!.scale(k, k);
     const g = c.getContext('2d')!;
     const sky = g.createLinearGradient(0, 0, 0, 3000);
     sky.addColorStop(0, '#87a9d6');
@@ -41,7 +42,7 @@ async function cameraPhoto(browser: Browser, seed = 7): Promise<Buffer> {
       g.fillStyle = `hsl(${(i * 37) % 360} 40% ${30 + (i % 40)}%)`;
       g.fillRect((i * 997) % 4000, 1500 + ((i * 613) % 1500), 40 + (i % 120), 30 + (i % 90));
     }
-    const img = g.getImageData(0, 0, 4000, 3000);
+    const img = g.getImageData(0, 0, c.width, c.height);
     let seed = start;
     for (let i = 0; i < img.data.length; i += 4) {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -54,7 +55,7 @@ async function cameraPhoto(browser: Browser, seed = 7): Promise<Buffer> {
     let s = '';
     for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
     return btoa(s);
-  }, seed);
+  }, [seed, scale] as const);
   await scratch.close();
   return Buffer.from(b64, 'base64');
 }
@@ -77,7 +78,7 @@ describe('a bench meeting with no signal', { timeout: E2E_TIMEOUT_MS }, () => {
     const file = path.join(OUT, 'generated-photo.jpg');
     writeFileSync(file, await cameraPhoto(browser));
 
-    await page.getByRole('link', { name: '板凳会' }).click();
+    await page.getByRole('link', { name: '板凳会', exact: true }).click();
     await page.getByTestId('meeting-new').click();
     await page.locator('input[name=attendees]').fill('18');
     await page.locator('input[name=place]').fill('村委会门前大槐树下');
@@ -146,7 +147,7 @@ describe('a bench meeting with no signal', { timeout: E2E_TIMEOUT_MS }, () => {
     const town = appPage(await townCtx.newPage());
     await town.page.goto(server.url);
     await town.login('town');
-    await town.page.getByRole('link', { name: '板凳会' }).click();
+    await town.page.getByRole('link', { name: '板凳会', exact: true }).click();
     const perVillage = town.page.getByTestId('meetings-per-village');
     await perVillage.locator('tbody tr').first().getByRole('cell').first().filter({ hasText: '1' }).waitFor({ timeout: 30_000 });
     await town.page.getByTestId('meetings').locator('a').first().click();
@@ -194,5 +195,66 @@ describe('a bench meeting with no signal', { timeout: E2E_TIMEOUT_MS }, () => {
     await page.getByRole('button', { name: '保存' }).click();
     await expect.poll(() => page.getByTestId('toast').textContent()).toContain('诉求已保存，但手机存储已满');
     await page.getByTestId('appeal-list').getByText('村南小桥护栏松动').waitFor();
+  });
+
+  it('keeps each next step in view on a 360×640 phone: the record button, the next villager’s first field, and no toast over 记录完毕', async () => {
+    const phone = await phoneAs(browser, server.url, 'bench');
+    type Box = { x: number; y: number; width: number; height: number };
+    const overlap = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+    /** The strip of the screen not under the sticky header nor the bottom tab bar. */
+    const visibleStrip = () => phone.evaluate(() => {
+      const header = document.querySelector('header')?.getBoundingClientRect().bottom ?? 0;
+      const bar = document.querySelector('[data-testid=tab-bar]');
+      const fixedBar = bar && getComputedStyle(bar).position === 'fixed' ? bar.getBoundingClientRect().top : innerHeight;
+      return { top: Math.max(0, header), bottom: Math.min(innerHeight, fixedBar) };
+    });
+    const inStrip = async (box: Box | null) => {
+      const strip = await visibleStrip();
+      return !!box && box.y >= strip.top && box.y + box.height <= strip.bottom;
+    };
+
+    await phone.evaluate(() => (location.hash = '#/meetings/new'));
+    await phone.locator('input[name=attendees]').fill('12');
+    await phone.locator('input[name=place]').fill('村委会院内');
+    await phone.locator('textarea[name=topics]').fill('冬季取暖、村道照明、\n新农合缴费、\n村里的垃圾清运时间');
+    // A photo of the meeting, as facilitators take one: the meeting page shows it above its appeals.
+    const file = path.join(OUT, 'generated-photo-phone.jpg');
+    writeFileSync(file, await cameraPhoto(browser, 3, 0.4));
+    await phone.locator('input[name=photo]').setInputFiles(file);
+    await phone.getByTestId('attachment-item').waitFor({ timeout: 30_000 });
+    await phone.getByRole('button', { name: '保存并开始记录诉求' }).click();
+    // The meeting page opens with its primary action on screen, no scrolling needed.
+    const record = phone.getByTestId('meeting-record');
+    await record.waitFor();
+    expect(await inStrip(await record.boundingBox())).toBe(true);
+    await phone.screenshot({ path: path.join(OUT, 'e2e-bench-meeting-phone-arrival.png') });
+    const toastOnArrival = await phone.getByTestId('toast').boundingBox();
+    if (toastOnArrival) expect(overlap(toastOnArrival, (await record.boundingBox())!)).toBe(false);
+
+    await record.click();
+    await phone.locator('select[name=category]').selectOption('infra.roads');
+    await phone.locator('select[name=kind]').selectOption('help');
+    await phone.locator('input[name=anonymous]').check();
+    await phone.locator('textarea[name=description]').fill('村东头路灯坏了三盏，晚上出门看不见。');
+    await phone.getByRole('button', { name: '保存，记录下一件' }).click();
+    await expect.poll(() => phone.locator('textarea[name=description]').inputValue()).toBe('');
+
+    // The next villager starts at the top: the form's first field has the focus and is in view.
+    const first = phone.locator('main form').locator('input:not([type=hidden]):not(:disabled), select:not(:disabled), textarea:not(:disabled)').first();
+    await expect.poll(() => first.evaluate((el) => el === document.activeElement)).toBe(true);
+    await expect.poll(async () => inStrip(await first.boundingBox())).toBe(true);
+    const toast = phone.getByTestId('toast');
+    expect(await toast.textContent()).toContain('已保存第 1 件');
+    // The toast is fixed on the screen: it covers neither the first field nor, with the page
+    // scrolled to its end, 记录完毕.
+    const toastBox = (await toast.boundingBox())!;
+    expect(overlap(toastBox, (await first.boundingBox())!)).toBe(false);
+    await phone.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    const done = phone.getByTestId('meeting-done');
+    await expect.poll(async () => inStrip(await done.boundingBox())).toBe(true);
+    expect(overlap(toastBox, (await done.boundingBox())!)).toBe(false);
+    if (await toast.isVisible()) expect(overlap((await toast.boundingBox())!, (await done.boundingBox())!)).toBe(false);
+    await phone.screenshot({ path: path.join(OUT, 'e2e-bench-meeting-phone-next.png') });
+    await phone.context().close();
   });
 });

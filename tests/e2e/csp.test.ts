@@ -59,7 +59,7 @@ describe('content security policy', () => {
     await page.getByText('协同编辑中').waitFor();
     await page.getByRole('link', { name: '我的诉求' }).click();
     await page.getByTestId('queue-all').click();
-    await page.getByRole('button', { name: 'English' }).click();
+    await app.switchLanguage('English');
     await page.getByRole('link', { name: /Record/ }).waitFor();
     expect(violations).toEqual([]);
     await context.close();

@@ -106,13 +106,17 @@ describe('the city tier of the map', { timeout: E2E_TIMEOUT_MS }, () => {
 
     // Tap 兰陵县: its towns, each with its own open count.
     await page.locator(`.map-pin.county[title^="兰陵县："]`).click();
+    await page.getByTestId('map-sheet-zoom').click();
     await expect.poll(tier).toBe('town');
     const lanlingTowns = [...openBy].filter(([code]) => code.startsWith('371324') && !code.endsWith('000000'));
     await expect.poll(async () => (await pins('.map-pin.town')).filter((p) => lanlingTowns.some(([code]) => p.title.startsWith(`${names.get(code)}：`))).length).toBe(lanlingTowns.length);
     const towns = new Map((await pins('.map-pin.town')).map((p) => [p.title.split('：')[0], p]));
     for (const [code, open] of lanlingTowns) expect(towns.get(names.get(code))?.count, names.get(code)).toBe(String(open));
-    // The towns' names are written on the map too; the county names give way to them.
-    expect(await page.locator('.town-label').filter({ hasText: /^大仲村镇$/ }).isVisible()).toBe(true);
+    // The towns' names are written on the map too, beside their pins where there is room,
+    // none over another; the county names give way to them.
+    const townNames = await page.locator('.map-pin .pin-name, .town-label').evaluateAll((els) => els.map((el) => ({ text: el.textContent ?? '', ...(({ x, y, width, height }) => ({ x, y, width, height }))(el.getBoundingClientRect()) })));
+    expect(townNames.length).toBeGreaterThan(3);
+    for (const [i, a] of townNames.entries()) for (const b of townNames.slice(i + 1)) expect(a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height, `${a.text} / ${b.text}`).toBe(false);
     await expect.poll(() => labels.count()).toBe(0);
     await shoot('town');
 
@@ -127,7 +131,7 @@ describe('the city tier of the map', { timeout: E2E_TIMEOUT_MS }, () => {
     await villageCounts;
 
     // Filters apply at every tier: red only, counted by the server and the device alike.
-    await page.getByText('筛选与热力图').click();
+    await page.getByTestId('map-filters-toggle').click();
     await page.locator('select[name=urgency]').selectOption('red');
     await page.getByTestId('map-home').click();
     await expect.poll(tier).toBe('county');
@@ -138,6 +142,7 @@ describe('the city tier of the map', { timeout: E2E_TIMEOUT_MS }, () => {
 
     // Zooming out from a county also comes back to the counties.
     await page.locator(`.map-pin.county[title^="兰陵县："]`).click();
+    await page.getByTestId('map-sheet-zoom').click();
     await expect.poll(tier).toBe('town');
     await page.locator('.leaflet-control-zoom-out').click();
     await expect.poll(tier).toBe('county');

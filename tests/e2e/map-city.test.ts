@@ -93,6 +93,7 @@ describe('the city map, offline', () => {
     // Into the town with the most open appeals: its villages.
     const [busiest] = [...openByTown].sort((a, b) => b[1] - a[1])[0]!;
     await page.locator(`.map-pin[title^="${townNames.get(busiest)}："]`).click();
+    await page.getByTestId('map-sheet-zoom').click();
     await expect.poll(tier).toBe('village');
     const villagePins = page.locator('.map-pin');
     await villagePins.first().waitFor();
@@ -105,6 +106,7 @@ describe('the city map, offline', () => {
     const inView = await villagePins.evaluateAll((els, v) => els.map((el) => ({ r: el.getBoundingClientRect(), n: Number(el.querySelector('b')?.textContent) })).map(({ r, n }) => ({ x: r.x + r.width / 2, y: r.y + r.height / 2, n })).filter((p) => p.x > v.x + 60 && p.x < v.x + v.width - 30 && p.y > v.y + 30 && p.y < v.y + v.height - 30), view);
     const target = inView.sort((a, b) => b.n - a.n)[0]!;
     await page.mouse.click(target.x, target.y);
+    await page.getByTestId('map-sheet-zoom').click();
     await expect.poll(tier).toBe('appeal');
     await page.locator('.leaflet-interactive').first().waitFor();
     await shoot('appeal');

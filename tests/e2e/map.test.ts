@@ -44,15 +44,19 @@ describe('the map', { timeout: E2E_TIMEOUT_MS }, () => {
     expect((await pin.first().textContent())?.trim()).toMatch(/2$/);
     expect(await pin.first().getAttribute('title')).toContain('未办结 2');
     // Hot spots: an image drawn on the device, no tiles, no network.
-    await page.getByText('筛选与热力图').click();
+    await page.getByTestId('map-filters-toggle').click();
     await page.locator('input[name=heat]').check();
     await page.locator('img.heat').waitFor({ state: 'attached' });
     expect(await page.locator('img.heat').getAttribute('src')).toMatch(/^data:image\/png/);
     await page.screenshot({ path: path.join(OUT, 'e2e-map-town.png') });
 
+    // A tap shows the town's details; zooming in is one more tap.
     await pin.first().click();
+    await page.getByTestId('map-sheet').getByRole('heading').waitFor();
+    await page.getByTestId('map-sheet-zoom').click();
     await expect.poll(tier).toBe('village');
     await page.locator('.map-pin').first().click();
+    await page.getByTestId('map-sheet-zoom').click();
     await expect.poll(tier).toBe('appeal');
     // Close together, the two appeals form one cluster; tapping it zooms until they part.
     const cluster = page.locator('.map-pin.cluster');
@@ -111,7 +115,7 @@ describe('the map', { timeout: E2E_TIMEOUT_MS }, () => {
     await admin.locator('input[name=password]').fill('demo1234');
     await admin.getByRole('button', { name: '登录' }).click();
     await admin.locator('.map-pin').first().waitFor();
-    await admin.getByText('筛选与热力图').click();
+    await admin.getByTestId('map-filters-toggle').click();
     await admin.locator('input[name=correcting]').check();
     const box = (await admin.locator('.map-pin').first().boundingBox())!;
     await admin.mouse.move(box.x + box.width / 2, box.y + box.height / 2);

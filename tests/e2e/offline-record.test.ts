@@ -85,9 +85,9 @@ describe('recording an appeal offline', { timeout: E2E_TIMEOUT_MS }, () => {
   });
 
   it('switches the interface to English and back', async () => {
-    await page.getByRole('button', { name: 'English' }).click();
+    await rig.app.switchLanguage('English');
     await page.getByRole('link', { name: 'My appeals' }).waitFor();
-    await page.getByRole('button', { name: '中文' }).click();
+    await rig.app.switchLanguage('中文');
     await page.getByRole('link', { name: '我的诉求' }).waitFor();
   });
 });

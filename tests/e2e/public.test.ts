@@ -53,11 +53,26 @@ describe('the evaluation code', () => {
     await rig.app.login('town');
     await official.getByTestId('queue-all').click();
     await official.getByTestId('appeal-list').getByText(DESCRIPTION.slice(0, 10)).click();
+    // On a 360×640 phone the QR code is there to scan, nothing to unfold: labelled, big
+    // enough for another phone's camera, inside the page, with the code written beneath.
+    await official.setViewportSize({ width: 360, height: 640 });
     const box = official.getByTestId('eval-code');
-    expect(await box.locator('summary').textContent()).toContain(showEvalCode(code));
-    await box.locator('summary').click();
-    await box.locator('svg path').waitFor();
-    await official.screenshot({ path: path.join(OUT, 'e2e-public-official-code.png'), fullPage: true });
+    const qr = box.getByTestId('eval-qr');
+    await qr.locator('path').waitFor();
+    expect(await qr.isVisible()).toBe(true);
+    const qrBox = (await qr.boundingBox())!;
+    expect(qrBox.width).toBeGreaterThanOrEqual(120);
+    expect(qrBox.height).toBeGreaterThanOrEqual(120);
+    expect(qrBox.x).toBeGreaterThanOrEqual(0);
+    expect(qrBox.x + qrBox.width).toBeLessThanOrEqual(360);
+    const label = box.getByText('群众扫码查询进度');
+    expect(await label.isVisible()).toBe(true);
+    const codeText = box.getByTestId('eval-code-text');
+    expect(await codeText.textContent()).toBe(showEvalCode(code));
+    expect((await codeText.boundingBox())!.y).toBeGreaterThan(qrBox.y + qrBox.height - 1);
+    expect((await label.boundingBox())!.y).toBeLessThan(qrBox.y);
+    await qr.scrollIntoViewIfNeeded();
+    await official.screenshot({ path: path.join(OUT, 'e2e-public-official-code.png') });
 
     // The citizen: a small phone, no account, the code typed by hand.
     const phone = await (await rig.browser.newContext({ viewport: { width: 360, height: 640 }, locale: 'zh-CN' })).newPage();
@@ -79,6 +94,11 @@ describe('the evaluation code', () => {
     await phone.getByText('已反馈').waitFor();
     const page = await phone.content();
     expect(page).toContain('道路交通');
+    // The answer, the citizen's name in it masked, comes before the rating it asks for.
+    const answer = phone.locator('.answer');
+    expect(await answer.textContent()).toContain(`${NAME[0]}**您好，护栏已焊好`);
+    expect((await answer.boundingBox())!.y).toBeLessThan((await phone.getByRole('button', { name: '提交评价' }).boundingBox())!.y);
+    expect(page.indexOf('护栏已焊好')).toBeLessThan(page.indexOf('name="satisfaction"'));
     for (const secret of [NAME, PHONE, DESCRIPTION.slice(0, 6)]) expect(page).not.toContain(secret);
     await phone.getByLabel('满意', { exact: true }).check();
     await phone.locator('textarea[name=note]').fill('焊得很结实，谢谢');
@@ -95,7 +115,9 @@ describe('the evaluation code', () => {
 
     // The official publishes a reception day; the citizen books it with the code; the booking
     // reaches the open timeline, and the official records the outcome there.
-    await official.getByRole('link', { name: '问计·接访' }).click();
+    // By address: on a phone these places sit in the tab bar's 更多 sheet.
+    const open = (hash: string) => official.evaluate((h) => (location.hash = h), hash);
+    await open('#/civic');
     const tomorrow = new Date(Date.now() + 8 * 3_600_000 + 86_400_000).toISOString().slice(0, 10);
     await official.locator('input[name=host]').fill('镇党委书记 李强');
     await official.locator('input[name=place]').fill('镇便民服务中心');
@@ -106,7 +128,7 @@ describe('the evaluation code', () => {
     await phone.locator('input[name=code]').fill(code);
     await phone.getByRole('button', { name: '预约' }).click();
     await phone.getByText('预约成功').waitFor();
-    await official.getByRole('link', { name: '我的诉求' }).click();
+    await open('#/');
     await official.getByTestId('queue-all').click();
     await official.getByTestId('appeal-list').getByText(DESCRIPTION.slice(0, 10)).click();
     const booking = official.getByTestId('timeline').locator('li[data-type=reception_booked]');
@@ -120,7 +142,7 @@ describe('the evaluation code', () => {
     await official.screenshot({ path: path.join(OUT, 'e2e-public-timeline.png'), fullPage: true });
 
     // The official lets the comment show; the citizen sees it on the board.
-    await official.getByRole('link', { name: '晾晒', exact: true }).click();
+    await open('#/board');
     const pending = official.getByTestId('pending-comments').locator('li');
     await pending.first().waitFor();
     expect(await pending.first().textContent()).toContain('修得快，点赞');

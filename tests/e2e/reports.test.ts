@@ -72,7 +72,7 @@ describe('governance reports', () => {
     const values = rates.filter((r) => r !== '—').map((r) => Number(r.replace('%', '')));
     expect(values).toEqual([...values].sort((a, b) => b - a));
     expect(new Set(values).size).toBeGreaterThan(3);
-    await expect.poll(() => page.locator('.uplot canvas').count()).toBe(1);
+    await expect.poll(() => page.getByTestId('bar-chart').count()).toBe(1);
     await shoot('ranking');
   });
 

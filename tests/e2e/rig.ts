@@ -16,10 +16,13 @@ export const OUT = path.join(ROOT, 'test-output');
  */
 export const E2E_TIMEOUT_MS = 60_000;
 
-/** The built app on a real server in this process (SQLite, no deadline scan, `env` added), and a Chromium to reach it. */
+/**
+ * The built app on a real server in this process (SQLite, no deadline scan, `env` added), and a
+ * Chromium to reach it. It starts empty: `MINSHENG_DEMO: '1'` in `env` seeds the demo county.
+ */
 export async function startAppAndBrowser(env: Record<string, string> = {}): Promise<{ server: RunningServer; browser: Browser }> {
   if (!existsSync(path.join(ROOT, 'dist/index.html'))) throw new Error('Build the app first: npm run build (npm test does it)');
-  const server = await startServer(loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: path.join(ROOT, 'dist'), MINSHENG_SCAN_INTERVAL_MS: '0', ...env }));
+  const server = await startServer(loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: path.join(ROOT, 'dist'), MINSHENG_SCAN_INTERVAL_MS: '0', MINSHENG_DEMO: '0', ...env }));
   const browser = await launchChromium();
   mkdirSync(OUT, { recursive: true });
   return { server, browser };
@@ -43,12 +46,12 @@ export interface OfflineRig {
 
 /**
  * `staticDir`: serve the app from elsewhere than dist/ (a test that deploys a second build);
- * `dataDir`: a data directory the test seeded beforehand.
+ * `dataDir`: a data directory the test seeded beforehand; `demo`: seed the demo county (empty by default).
  */
-export async function startOfflineRig({ staticDir = path.join(ROOT, 'dist'), dataDir }: { staticDir?: string; dataDir?: string } = {}): Promise<OfflineRig> {
+export async function startOfflineRig({ staticDir = path.join(ROOT, 'dist'), dataDir, demo = false }: { staticDir?: string; dataDir?: string; demo?: boolean } = {}): Promise<OfflineRig> {
   if (!existsSync(path.join(ROOT, 'dist/index.html'))) throw new Error('Build the app first: npm run build (npm test does it)');
   mkdirSync(OUT, { recursive: true });
-  const server = await spawnServer({ MINSHENG_STATIC_DIR: staticDir, ...(dataDir ? { MINSHENG_DATA_DIR: dataDir } : {}) });
+  const server = await spawnServer({ MINSHENG_STATIC_DIR: staticDir, MINSHENG_DEMO: demo ? '1' : '0', ...(dataDir ? { MINSHENG_DATA_DIR: dataDir } : {}) });
   const proxy = await startProxy(server.port);
   const browser = await launchChromium();
   const context = await browser.newContext({ serviceWorkers: 'allow', viewport: { width: 360, height: 740 }, locale: 'zh-CN' });

@@ -20,12 +20,15 @@ export function tempDir(prefix = 'minsheng-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** Starts the real server (`server/bin/main.ts`) as a child process on a free port. */
+/**
+ * Starts the real server (`server/bin/main.ts`) as a child process on a free port. Unlike `npm
+ * start` it starts empty: `MINSHENG_DEMO: '1'` in `env` seeds the demo county.
+ */
 export async function spawnServer(env: Record<string, string> = {}): Promise<ServerProcess> {
   const dataDir = env.MINSHENG_DATA_DIR ?? tempDir();
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/bin/main.ts'], {
     cwd: path.resolve(import.meta.dirname, '../..'),
-    env: { ...process.env, PORT: '0', MINSHENG_DATA_DIR: dataDir, ...env },
+    env: { ...process.env, PORT: '0', MINSHENG_DATA_DIR: dataDir, MINSHENG_DEMO: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -66,10 +69,11 @@ export const onPostgres = () => process.env.MINSHENG_TEST_STORE === 'postgres';
 
 /**
  * A real server in this process on the store this run tests: SQLite in a temp directory,
- * or PostgreSQL in a fresh schema dropped when the server closes.
+ * or PostgreSQL in a fresh schema dropped when the server closes. Empty unless `env` has
+ * `MINSHENG_DEMO: '1'` (the demo county).
  */
 export async function startTestServer(env: Record<string, string> = {}, hubOptions: HubOptions = {}): Promise<RunningServer> {
-  const config = loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: '', ...env });
+  const config = loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: '', MINSHENG_DEMO: '0', ...env });
   if (!onPostgres()) return startServer(config, undefined, hubOptions);
   const schema = `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   const server = await startServer(config, await openPgStore(PG_URL, schema), hubOptions);

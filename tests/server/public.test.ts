@@ -3,6 +3,10 @@ import * as Y from 'yjs';
 import type { RunningServer } from '../../server/app';
 import { appendOnServer } from '../../server/services/intake';
 import { CODE_MISSES } from '../../server/http/public';
+import { loadConfig } from '../../server/config';
+import { expectedAnswerBy } from '../../src/core/citizen-view';
+import { longDate } from '../../src/core/calendar';
+import { policyFor } from '../../src/core/policy-book';
 import { storeUpdate } from '../../server/sync/bus';
 import { POLICY_PRESETS } from '../../src/core/deadline';
 import { appendEvent, docFromUpdates, fieldsOf, readAppeal, writeNewAppeal } from '../../src/core/doc';
@@ -10,11 +14,11 @@ import { showEvalCode } from '../../src/core/evalcode';
 import type { AppealEvent } from '../../src/core/events';
 import { newId } from '../../src/core/id';
 import { login, type Login } from '../helpers/clients';
-import { startTestServer } from '../helpers/server';
+import { startTestServer, tempDir } from '../helpers/server';
 
 // The public pages through the real server: an appeal found by its evaluation code shows
-// its progress and takes the citizen's rating, never a name, a phone or free text; and
-// guessing codes is stopped.
+// its progress, who handles it and by when, and the answer before the rating form; never a
+// name, a phone or the citizen's own text; and guessing codes is stopped.
 
 const NAME = '王秀兰';
 const PHONE = '13812345678';
@@ -51,7 +55,7 @@ const get = (path: string) => fetch(`${server.url}${path}`, { redirect: 'manual'
 const rate = (satisfaction: string, note = '') => fetch(`${server.url}/p/c/${code}/rate`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ satisfaction, note }) });
 
 describe('looking up an appeal by its evaluation code', () => {
-  it('shows its progress and a rating form, in a small page with no script, and never personal data', async () => {
+  it('shows its progress, the answer and then a rating form, in a small page with no script, and never personal data', async () => {
     const res = await get(`/p/c/${code}`);
     expect(res.status).toBe(200);
     const html = await res.text();
@@ -59,6 +63,11 @@ describe('looking up an appeal by its evaluation code', () => {
     expect(html).toContain('道路交通');
     expect(html).toContain('已反馈');
     expect(html).toContain('name="satisfaction" value="unsatisfied"');
+    // The citizen reads what they are asked to rate first: the handler's reply, the name and phone in it masked.
+    const answer = html.indexOf('王**您好，路灯已修复，如有问题请回电138****5678');
+    expect(answer).toBeGreaterThan(0);
+    expect(answer).toBeLessThan(html.indexOf('<form method="post"'));
+    expect(html).toContain('办理答复');
     expect(html).not.toContain('<script');
     expect(Buffer.byteLength(html)).toBeLessThan(4 * 1024);
 
@@ -67,11 +76,14 @@ describe('looking up an appeal by its evaluation code', () => {
     for (const { path, body } of answers) {
       expect(body, path).not.toContain(NAME);
       expect(body, path).not.toContain(PHONE);
-      expect(body, path).not.toContain('路灯');
+      // The citizen's own description never; the reply only in the code's own answers.
+      expect(body, path).not.toContain('村口路灯坏了');
     }
+    expect(answers[1]!.body).toContain('路灯已修复');
+    expect(answers[4]!.body).not.toContain('路灯');
     expect(answers[3]!.body).toBe('');
     expect((await get(`/p/c?code=${showEvalCode(code).toLowerCase()}`)).headers.get('location')).toBe(`/p/c/${code}`);
-    expect(JSON.parse(answers[2]!.body)).toMatchObject({ code, category: 'infra.roads', status: 'replied', mayRate: true });
+    expect(JSON.parse(answers[2]!.body)).toMatchObject({ code, category: 'infra.roads', status: 'replied', mayRate: true, answer: '王**您好，路灯已修复，如有问题请回电138****5678', handledBy: null, expectedBy: null });
   });
 
   it('takes the citizen’s rating as the return visit, once', async () => {
@@ -89,6 +101,51 @@ describe('looking up an appeal by its evaluation code', () => {
     const page = await (await get(`/p/c/${code}`)).text();
     expect(page).toContain('不满意');
     expect(page).not.toContain('name="satisfaction"');
+  });
+
+  it('shows an open appeal’s desk or department and the day its answer is due, with no answer and no rating form', async () => {
+    const regions = await server.store.regionsUnder(town.user.scope.regions);
+    const village = regions.find((r) => r.level === 'village')!;
+    const county = (await server.store.regionsUnder([village.code.slice(0, 6)])).find((r) => r.level === 'county')!;
+    const policies = loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: '' }).policies;
+    /** A fresh appeal of this village with `events` after its recording, stored as a device would push it. */
+    const seed = async (events: object[]) => {
+      const doc = new Y.Doc();
+      const docId = newId();
+      writeNewAppeal(doc, { channel: 'walk_in', category: 'infra.water', kind: 'help', urgency: 'orange', villageCode: village.code, description: `${NAME}家门口水管爆了，电话${PHONE}`, citizen: { anonymous: false, name: NAME, phone: PHONE } }, { id: town.user.id, role: 'town_official' }, Date.now() - 600_000, newId());
+      for (const e of events) appendEvent(doc, { id: newId(), at: Date.now() - 300_000, ...e } as never);
+      await server.store.inPushTx(async (tx) => {
+        await tx.putContact(docId, { name: NAME, phone: PHONE }, town.user.id, Date.now());
+        return storeUpdate(tx, { docId, deviceId: 'seed', clientSeq: await tx.nextClientSeq('seed'), userId: town.user.id, bytes: Y.encodeStateAsUpdate(doc) }, readAppeal(doc, docId), Date.now(), policyFor(policies, village.code));
+      });
+      return { evalCode: fieldsOf(doc).get('evalCode') as string, row: (await server.store.appealsById([docId]))[0]! };
+    };
+
+    // Just recorded: it waits at the village's desk; the answer is due after dispatch and handling.
+    const fresh = await seed([]);
+    const expected = expectedAnswerBy(fresh.row, policyFor(policies, village.code))!;
+    expect(expected).toBeGreaterThan(fresh.row.dueAt!);
+    let html = await (await get(`/p/c/${fresh.evalCode}`)).text();
+    expect(html).toContain('<dt>承办单位</dt><dd>' + village.name.replace(/村民委员会$|居民委员会$/, ''));
+    expect(html).toMatch(/<dt>预计答复<\/dt><dd>\d{4}年\d{1,2}月\d{1,2}日<\/dd>/);
+    expect(html).toContain(`<dt>预计答复</dt><dd>${longDate(expected, 'zh-CN')}</dd>`);
+    expect(html).not.toContain('name="satisfaction"');
+    expect(html).not.toContain('办理答复');
+
+    // With a county department: its name, and the handling deadline.
+    const dispatcher = { actor: 'dispatcher-1', role: 'county_dispatcher' };
+    const withDept = await seed([{ type: 'assigned', to: 'county', dept: 'water', ...dispatcher }]);
+    expect(withDept.row).toMatchObject({ status: 'assigned', dept: 'water', stage: 'handle' });
+    html = await (await get(`/p/c/${withDept.evalCode}`)).text();
+    expect(html).toContain(`<dt>承办单位</dt><dd>${county.name}水务局</dd>`);
+    expect(html).toContain(`<dt>预计答复</dt><dd>${longDate(withDept.row.dueAt!, 'zh-CN')}</dd>`);
+    const en = await (await get(`/p/c/${withDept.evalCode}?lang=en`)).text();
+    expect(en).toMatch(/<dt>Answer expected by<\/dt><dd>\d{1,2} [A-Z][a-z]{2} \d{4}<\/dd>/);
+    for (const body of [html, en]) {
+      expect(body).not.toContain(NAME);
+      expect(body).not.toContain(PHONE);
+      expect(body).not.toContain('水管爆了');
+    }
   });
 
   it('answers a malformed address with not found, and stays up', async () => {
