@@ -137,44 +137,6 @@ export function tallyBy(rows: readonly MapRow[], keyOf: (row: MapRow) => string,
   return out;
 }
 
-export interface HeatGrid {
-  /** [west, south, east, north] of the grid. */
-  bounds: [number, number, number, number];
-  cols: number;
-  rows: number;
-  /** Row-major from the north-west corner, scaled so the hottest cell is 1. */
-  values: Float32Array;
-}
-
-/**
- * Hot spots as a kernel density on a grid: each point spreads its weight over cells within
- * `radius` degrees (quartic kernel), so a cluster of overdue appeals glows more than one.
- */
-export function heatGrid(points: readonly (LatLng & { weight: number })[], bounds: [number, number, number, number], cols: number, rows: number, radius: number): HeatGrid {
-  const [w, s, e, n] = bounds;
-  const values = new Float32Array(cols * rows);
-  const dx = (e - w) / cols;
-  const dy = (n - s) / rows;
-  for (const p of points) {
-    const c0 = Math.max(0, Math.floor((p.lng - radius - w) / dx));
-    const c1 = Math.min(cols - 1, Math.floor((p.lng + radius - w) / dx));
-    const r0 = Math.max(0, Math.floor((n - p.lat - radius) / dy));
-    const r1 = Math.min(rows - 1, Math.floor((n - p.lat + radius) / dy));
-    for (let r = r0; r <= r1; r++) {
-      const y = n - (r + 0.5) * dy;
-      for (let c = c0; c <= c1; c++) {
-        const x = w + (c + 0.5) * dx;
-        const u = ((x - p.lng) ** 2 + (y - p.lat) ** 2) / radius ** 2;
-        if (u < 1) values[r * cols + c]! += p.weight * (1 - u) ** 2;
-      }
-    }
-  }
-  let max = 0;
-  for (const v of values) max = Math.max(max, v);
-  if (max > 0) for (let i = 0; i < values.length; i++) values[i]! /= max;
-  return { bounds, cols, rows, values };
-}
-
 /**
  * The device's counts, each replaced by the server's where the server knows more (appeals
  * this device never received). The device keeps its own where it holds changes not yet sent.

@@ -168,20 +168,6 @@ describe('the city tier', () => {
   });
 });
 
-describe('heat', () => {
-  it('is hottest where open and overdue appeals gather, zero far from any, and scaled to 1', async () => {
-    const { heatGrid } = await import('../../src/core/geo');
-    const bounds: [number, number, number, number] = [118, 34.8, 118.2, 35];
-    const cluster = Array.from({ length: 5 }, () => ({ lat: 34.95, lng: 118.05, weight: 2 }));
-    const grid = heatGrid([...cluster, { lat: 34.85, lng: 118.15, weight: 1 }], bounds, 20, 20, 0.02);
-    const at = (lat: number, lng: number) => grid.values[Math.floor((35 - lat) / 0.01) * 20 + Math.floor((lng - 118) / 0.01)]!;
-    expect(Math.max(...grid.values)).toBe(1);
-    expect(at(34.955, 118.055)).toBeGreaterThan(at(34.855, 118.155));
-    expect(at(34.805, 118.195)).toBe(0);
-    expect(heatGrid([], bounds, 4, 4, 0.02).values.every((v) => v === 0)).toBe(true);
-  });
-});
-
 describe('server counts', () => {
   it('replace the device’s where the server knows more, and only there', async () => {
     const { mergeTallies } = await import('../../src/core/geo');
