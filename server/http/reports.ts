@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { DeadlinePolicy } from '../../src/core/deadline';
 import ExcelJS from 'exceljs';
+import { fairRank, PRIOR_STRENGTH } from '../../src/core/fair-ranking';
 import { isOpen } from '../../src/core/fold';
 import { CONTACT_COLUMNS, contactCells, csvLines, EXPORT_COLUMNS, geoJson } from '../../src/core/export';
 import { monthOf, rankUnits, repeats, weekOf, type Period, type RankRow } from '../../src/core/metrics';
@@ -157,7 +158,9 @@ async function exportReport(deps: ReportDeps, req: IncomingMessage): Promise<[nu
 
 /**
  * `?by=county|town|dept&period=week|month&at=YYYY-MM-DD[&county=NNNNNN]`: the ranking figures
- * per unit, with the bounce-back ledger (returns, reassignments, dispatch minutes).
+ * per unit, with the bounce-back ledger (returns, reassignments, dispatch minutes) and the fair
+ * figures (src/core/fair-ranking.ts: shrunk rates with their intervals, sync wait apart,
+ * re-complaints), best first by the shrunk on-time rate.
  */
 async function ranking(deps: ReportDeps, req: IncomingMessage): Promise<[number, unknown]> {
   const { store, policy } = deps;
@@ -166,10 +169,11 @@ async function ranking(deps: ReportDeps, req: IncomingMessage): Promise<[number,
   const { regions, level } = regionsParam(user, params);
   const { by, unitOf } = unitParam(params, level);
   const period = periodFrom(params, Date.now());
-  // Earlier appeals count too: a repeat is judged against the repeat window before it.
+  // Earlier appeals count too: a repeat is judged against the repeat window before it (and
+  // later ones, which the store returns too, tell a re-complaint after a reply).
   const rows = await store.rankRows(regions, departmentsOf(user), period.from - policy.repeat.windowDays * DAY);
-  const units = rankUnits(rows, unitOf, period, policy.hours, repeats(rows, policy.repeat.windowDays));
-  return [200, { by, level, period, units: units.sort((a, b) => b.received - a.received || (a.unit < b.unit ? -1 : 1)) }];
+  const units = fairRank(rows, unitOf, period, policy.hours, repeats(rows, policy.repeat.windowDays), policy.repeat.windowDays);
+  return [200, { by, level, period, priorStrength: PRIOR_STRENGTH, units }];
 }
 
 /**

@@ -100,11 +100,12 @@ export function rankFromRow(r: Record<string, unknown>): RankRow {
     returns: Number(r.returns ?? 0),
     reassigns: Number(r.reassigns ?? 0),
     dispatchMinutes: r.dispatch_minutes === null || r.dispatch_minutes === undefined ? null : Number(r.dispatch_minutes),
+    receivedAt: r.received_at === null || r.received_at === undefined ? null : Number(r.received_at),
   };
 }
 
 /** The projection columns the rankings read. */
-export const RANK_COLUMNS = 'id, town, dept, tier, village, category, created_at, replied_at, on_time, handling_minutes, satisfaction, reopen_count, merged_into, returns, reassigns, dispatch_minutes';
+export const RANK_COLUMNS = 'id, town, dept, tier, village, category, created_at, replied_at, on_time, handling_minutes, satisfaction, reopen_count, merged_into, returns, reassigns, dispatch_minutes, received_at';
 
 export function meetingFromRow(r: Record<string, unknown>): MeetingProjection {
   return {

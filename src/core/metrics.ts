@@ -37,6 +37,11 @@ export interface RankRow {
   returns: number;
   reassigns: number;
   dispatchMinutes: number | null;
+  /**
+   * When the server first received the appeal (its first sync); the gap from `createdAt` is
+   * time it waited on a phone offline, not the unit's handling. Absent or 0 where unknown.
+   */
+  receivedAt?: number | null;
 }
 
 /** A half-open interval of instants, [from, to). */
@@ -77,8 +82,9 @@ export function monthOf(instant: number): Period {
   return { from: cstInstant(first, 0), to: cstInstant(next, 0), label: `${y}-${String(m).padStart(2, '0')}` };
 }
 
-const rating = (r: RankRow): Satisfaction | null => (r.reopenCount > 0 ? 'unsatisfied' : r.satisfaction);
-const within = (t: number | null, p: Period) => t !== null && t >= p.from && t < p.to;
+/** The rating a ranking counts: a reopened appeal counts as unsatisfied (see above). */
+export const rating = (r: RankRow): Satisfaction | null => (r.reopenCount > 0 ? 'unsatisfied' : r.satisfaction);
+export const within = (t: number | null, p: Period) => t !== null && t >= p.from && t < p.to;
 const share = (part: number, whole: number) => (whole === 0 ? null : part / whole);
 
 /**
@@ -98,13 +104,8 @@ export function repeats(rows: readonly RankRow[], windowDays: number): Set<strin
   return out;
 }
 
-/**
- * The ranking figures per unit (`unitOf` names a town or department; null leaves a row
- * out), for one period. `repeated` is `repeats(all, …)`, computed once for any number of
- * periods; `all` must hold the appeals of the repeat window before the period too.
- */
-export function rankUnits(all: readonly RankRow[], unitOf: (r: RankRow) => string | null, period: Period, hours: WorkingHours, repeated: ReadonlySet<string>): UnitMetrics[] {
-  const perDay = dayLength(hours);
+/** Each unit's rows that were recorded or first answered in the period. */
+export function unitRows(all: readonly RankRow[], unitOf: (r: RankRow) => string | null, period: Period): Map<string, RankRow[]> {
   const units = new Map<string, RankRow[]>();
   for (const r of all) {
     const unit = unitOf(r);
@@ -113,7 +114,17 @@ export function rankUnits(all: readonly RankRow[], unitOf: (r: RankRow) => strin
     if (list) list.push(r);
     else units.set(unit, [r]);
   }
-  return [...units].map(([unit, rows]) => {
+  return units;
+}
+
+/**
+ * The ranking figures per unit (`unitOf` names a town or department; null leaves a row
+ * out), for one period. `repeated` is `repeats(all, …)`, computed once for any number of
+ * periods; `all` must hold the appeals of the repeat window before the period too.
+ */
+export function rankUnits(all: readonly RankRow[], unitOf: (r: RankRow) => string | null, period: Period, hours: WorkingHours, repeated: ReadonlySet<string>): UnitMetrics[] {
+  const perDay = dayLength(hours);
+  return [...unitRows(all, unitOf, period)].map(([unit, rows]) => {
     const received = rows.filter((r) => within(r.createdAt, period));
     const answered = rows.filter((r) => within(r.repliedAt, period));
     const judged = answered.filter((r) => r.onTime !== null);

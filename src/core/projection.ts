@@ -6,6 +6,7 @@ import type { Satisfaction, Tier, Unreasonable } from './events';
 import { fold, type AppealState, type Stage, type Status } from './fold';
 import type { AppealSnapshot } from './doc';
 import { townOf } from './regions';
+import { checkReply, type QualityRule } from './reply-quality';
 
 /**
  * The columns both stores index for queues, lists and the map. Always derived from the
@@ -76,6 +77,8 @@ export interface AppealProjection {
   reached: Tier;
   /** Minutes from recording to the first assignment (dispatch time); null until dispatched. */
   dispatchMinutes: number | null;
+  /** Reply quality rules (reply-quality.ts) the last reply trips, the same on device and server; empty before a reply. The copy check needs other appeals and is left to the reply form. */
+  qualityFlags: QualityRule[];
 }
 
 /** What the rankings need of an appeal's history: each reply against the deadline running when it was given. */
@@ -86,16 +89,18 @@ export function handlingOutcome(snapshot: AppealSnapshot, policy: DeadlinePolicy
 }
 
 /** The fold of the events and, from the same walk, the handling outcome. */
-function foldWithOutcome(snapshot: AppealSnapshot, policy: DeadlinePolicy): { state: AppealState; outcome: Outcome } {
+function foldWithOutcome(snapshot: AppealSnapshot, policy: DeadlinePolicy): { state: AppealState; outcome: Outcome; lastReply: string | null } {
   const f = snapshot.fields;
   const terms = { kind: f.kind as Kind, urgency: f.urgency as Urgency };
   let replies = 0;
   let late = 0;
   let first: number | null = null;
+  let lastReply: string | null = null;
   const state = fold(snapshot.events, snapshot.id, (e, before, _i, refused) => {
     if (refused || e.type !== 'replied') return;
     replies++;
     first ??= e.at;
+    lastReply = e.note;
     const due = deadlineOf(before, terms, policy)?.dueAt;
     if (due !== undefined && e.at > due) late++;
   });
@@ -103,6 +108,7 @@ function foldWithOutcome(snapshot: AppealSnapshot, policy: DeadlinePolicy): { st
   const repliedAt = state.onSpot ? recordedAt : first;
   return {
     state,
+    lastReply,
     outcome: {
       repliedAt,
       closedAt: state.status === 'closed' ? state.closedAt : null,
@@ -126,7 +132,7 @@ export function titleOf(description: string): string {
 
 export function project(snapshot: AppealSnapshot, policy: DeadlinePolicy, given?: AppealState): AppealProjection {
   // One walk over the events gives the state and the outcome; a state a caller already has stands.
-  const { state: folded, outcome } = foldWithOutcome(snapshot, policy);
+  const { state: folded, outcome, lastReply } = foldWithOutcome(snapshot, policy);
   const state = given ?? folded;
   const f = snapshot.fields;
   const village = String(f.villageCode ?? '');
@@ -176,6 +182,7 @@ export function project(snapshot: AppealSnapshot, policy: DeadlinePolicy, given?
     leadTier: state.leadTier,
     reached: state.reached,
     dispatchMinutes: state.firstAssignedAt !== null && state.recordedAt !== null ? Math.max(0, Math.round((state.firstAssignedAt - state.recordedAt) / 60_000)) : null,
+    qualityFlags: lastReply === null ? [] : checkReply(lastReply).map((f) => f.rule),
     ...outcome,
   };
 }

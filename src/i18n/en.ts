@@ -827,6 +827,13 @@ export const en: Record<MessageKey, string> = {
   'reports.overTarget': "> {target} min",
   'reports.explainLedger': "Returned and reassigned count how often the appeals received in the period were sent back or given to another owner, on the unit holding them now; dispatch is the mean minutes from recording to the first assignment (target {target} minutes).",
   'reports.explainCity': "A county holds every appeal of its area except those with the city center or a city department; a city department holds the appeals it handles at the city tier. Pick an area to see one county's towns and departments.",
+  // Fair rankings (issue 28 item 6): shrunk rates with intervals, sync wait apart, re-complaints.
+  'reports.ownHandlingDays': "Own handling (working days)",
+  'reports.syncWaitHours': "Waiting to sync (hours)",
+  'reports.recomplaintRate': "Raised again",
+  'reports.interval': "95% confidence interval {low}–{high}",
+  'reports.howRanked': "How units are ranked",
+  'reports.explainFair': "On time and satisfied are ranked by a shrunk rate: each unit counts as if it began with {m} appeals at the whole table's rate, (successes + {m} × table rate) ÷ (appeals + {m}), so a unit with few appeals sits near the average and two or three lucky cases cannot top the table; the more appeals, the closer to the unit's own rate. In brackets, the 95% confidence interval (Wilson) of the unit's own rate: the wider, the fewer its appeals. Waiting to sync is the mean time from recording on a phone offline to the server receiving it, left out of the unit's own handling time; deadlines and on time still run from recording. Raised again is the share of the appeals answered in the period whose problem (same village and category, or a duplicate merged in) was raised again within 90 days of the reply, beside reopened: closed, but not solved.",
   'trends.byCounty': "Counties per week, with forecast",
   'trends.byTownOfCity': "Towns per week, with forecast ({n})",
   'export.col.county': "County",
@@ -926,4 +933,13 @@ export const en: Record<MessageKey, string> = {
   'admin.demo.body': "The appeals, meetings, campaigns and reception days here are a demo county generated on the first start ({date}; {appeals} appeals), not real citizens’ appeals.",
   'admin.demo.empty': "For production, start with an empty data directory and MINSHENG_DEMO=0: no demo data is generated.",
   'admin.demo.unfinished': "Seeding the demo did not finish (the start was interrupted); delete the data directory and start again.",
+  // Reply quality checks (issue 28, item 2): src/core/reply-quality.ts
+  'quality.title': "Reply quality",
+  'quality.hint': "Advice only, it does not block sending; it updates as you edit.",
+  'quality.boilerplate': "Stock phrases without substance: {detail}",
+  'quality.too_short': "Too short ({detail} characters): say what was done",
+  'quality.no_action': "No concrete action or date",
+  'quality.copied': "Nearly the same as another reply of this unit ({detail}): answer this appeal",
+  'quality.not_ours': "Says “{detail}” without a reason or telling the citizen where to turn",
+  'quality.timeline': "Quality check: {rules}",
 };

@@ -826,6 +826,13 @@ export const zhCN = {
   'reports.overTarget': "超{target}分钟",
   'reports.explainLedger': "退回、改派为本周期受理的诉求被退回、改派的次数，记在现在承办它的单位；派单用时为从登记到首次派单的平均分钟数（目标 {target} 分钟）。",
   'reports.explainCity': "县区含本县区的全部诉求（在市级指挥中心和市直部门手中的除外）；市直部门含在市级承办的诉求。选择“范围”可查看一个县区的乡镇和县直部门。",
+  // Fair rankings (issue 28 item 6): shrunk rates with intervals, sync wait apart, re-complaints.
+  'reports.ownHandlingDays': "本单位办理（工作日）",
+  'reports.syncWaitHours': "待同步（小时）",
+  'reports.recomplaintRate': "办结后再诉率",
+  'reports.interval': "95% 置信区间 {low}–{high}",
+  'reports.howRanked': "如何排名",
+  'reports.explainFair': "按时办结率和满意率按“收缩率”排序：每个单位视同先有 {m} 件处于全表平均水平的诉求，即（达标件数 + {m} × 全表比率）÷（件数 + {m}），件数少的单位更靠近平均，两三件碰巧全好的单位不会排到最前；件数越多，越接近本单位自己的比率。括号内为本单位自身比率的 95% 置信区间（Wilson 法），区间越宽说明件数越少。待同步为诉求在手机上离线登记后到服务器收到的平均等待时间，不计入本单位办理用时；办理时限和按时办结仍从登记时算起。办结后再诉率为本周期答复的诉求中，答复后 90 天内同村同类问题再次反映（或有重复件并入）的比例，与重新办理率并列，反映“只求办结、未解决问题”。",
   'trends.byCounty': "各县区每周诉求量与预测",
   'trends.byTownOfCity': "各乡镇每周诉求量与预测（{n} 个）",
   'export.col.county': "县（市、区）",
@@ -925,6 +932,15 @@ export const zhCN = {
   'admin.demo.body': "这里的诉求、会议、问计和接访安排是 {date} 首次启动时自动生成的演示县数据（{appeals} 件诉求），不是真实群众的诉求。",
   'admin.demo.empty': "正式使用时请用空数据目录并设置 MINSHENG_DEMO=0 启动，系统将不生成演示数据。",
   'admin.demo.unfinished': "演示数据生成未完成（启动时中断）；请删除数据目录后重新启动。",
+  // Reply quality checks (issue 28, item 2): src/core/reply-quality.ts
+  'quality.title': "答复质量提示",
+  'quality.hint': "仅为提示，不影响提交；修改后提示会随之更新。",
+  'quality.boilerplate': "套话多、实招少：{detail}",
+  'quality.too_short': "答复过短（{detail} 字），请写明办了什么",
+  'quality.no_action': "未写明采取的具体措施或办结时间",
+  'quality.copied': "与本单位另一条答复高度相似（{detail}），请针对本诉求作答",
+  'quality.not_ours': "称“{detail}”，但未说明理由，也未告知应找哪个部门",
+  'quality.timeline': "质检提示：{rules}",
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

@@ -122,6 +122,7 @@ describe('project', () => {
       leadTier: null,
       reached: 'village',
       dispatchMinutes: null,
+      qualityFlags: [],
     });
     expect(p.evalCode).toMatch(/^[0-9A-HJKMNP-TV-Z]{10}$/);
   });

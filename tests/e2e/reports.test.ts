@@ -69,8 +69,12 @@ describe('governance reports', () => {
     await expect.poll(() => rows.count(), { timeout: 20_000 }).toBeGreaterThan(10);
     await page.getByRole('button', { name: '满意率' }).click();
     const rates = await page.getByTestId('ranking').locator('tbody td.sorted').allTextContents();
-    const values = rates.filter((r) => r !== '—').map((r) => Number(r.replace('%', '')));
+    // Each rate is the shrunk rate with its own 95% interval, "92.3% (85–96%)", sorted by the shrunk rate.
+    const shown = rates.filter((r) => r !== '—');
+    for (const r of shown) expect(r).toMatch(/^\d+\.\d% \(\d+–\d+%\)$/);
+    const values = shown.map((r) => parseFloat(r));
     expect(values).toEqual([...values].sort((a, b) => b - a));
+    await expect.poll(() => page.getByTestId('how-ranked').textContent()).toMatch(/如何排名.*收缩率/);
     expect(new Set(values).size).toBeGreaterThan(3);
     await expect.poll(() => page.getByTestId('bar-chart').count()).toBe(1);
     await shoot('ranking');
@@ -83,13 +87,13 @@ describe('governance reports', () => {
       await expect.poll(async () => (await first.boundingBox())?.width ?? 999).toBeLessThanOrEqual(360);
       // Every figure of the card is on screen, labelled: nothing to scroll sideways to, nothing behind hover.
       const cells = await first.locator('td').evaluateAll((tds) => tds.map((td) => ({ label: getComputedStyle(td, '::before').content, right: td.getBoundingClientRect().right, left: td.getBoundingClientRect().left })));
-      expect(cells).toHaveLength(10);
+      expect(cells).toHaveLength(12); // with sync wait and raised again (fair ranking)
       for (const c of cells) expect(c.left >= 0 && c.right <= 360, `${c.label} at ${c.left}–${c.right}`).toBe(true);
       expect(cells.map((c) => c.label).join()).toMatch(/退回.*改派.*派单用时/);
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
       // The column headers wrap above the cards as sort buttons, all on screen: fewest returns first, again for most.
       const sortButtons = await page.getByTestId('ranking').locator('thead button').evaluateAll((bs) => bs.map((b) => b.getBoundingClientRect().right));
-      expect(sortButtons).toHaveLength(10);
+      expect(sortButtons).toHaveLength(12);
       for (const right of sortButtons) expect(right).toBeLessThanOrEqual(360);
       const returns = async () => (await page.getByTestId('ranking').locator('tbody td.sorted').allTextContents()).map(Number);
       await page.getByTestId('ranking').getByRole('button', { name: '退回' }).click();

@@ -20,7 +20,8 @@ let otherVillage = '';
 const logins: Record<string, Login> = {};
 const cst = (s: string) => Date.parse(`${s}+08:00`);
 
-async function appeal(recorded: string, replied: string | null, o: { otherTown?: boolean; satisfied?: boolean } = {}): Promise<void> {
+/** `synced`: when the server first received it (a phone offline until then); by default at once. */
+async function appeal(recorded: string, replied: string | null, o: { otherTown?: boolean; satisfied?: boolean; synced?: string } = {}): Promise<void> {
   const town = logins.town!.user;
   const village = o.otherTown ? otherVillage : (await server.store.regionsUnder(town.scope.regions)).find((r) => r.level === 'village')!.code;
   const doc = new Y.Doc();
@@ -30,7 +31,7 @@ async function appeal(recorded: string, replied: string | null, o: { otherTown?:
   appendEvent(doc, { id: newId(), type: 'assigned', tier: 'town', at: cst(recorded) + 30 * 60_000, ...by } as never);
   if (replied) appendEvent(doc, { id: newId(), type: 'replied', note: '已修复', via: 'walk_in', at: cst(replied), ...by } as never);
   if (replied && o.satisfied) appendEvent(doc, { id: newId(), type: 'visited', satisfaction: 'satisfied', at: cst(replied) + 60_000, ...by } as never);
-  await server.store.inPushTx(async (tx) => storeUpdate(tx, { docId: id, deviceId: 'seed', clientSeq: await tx.nextClientSeq('seed'), userId: town.id, bytes: Y.encodeStateAsUpdate(doc) }, readAppeal(doc, id), Date.now(), POLICY_PRESETS.lanling));
+  await server.store.inPushTx(async (tx) => storeUpdate(tx, { docId: id, deviceId: 'seed', clientSeq: await tx.nextClientSeq('seed'), userId: town.id, bytes: Y.encodeStateAsUpdate(doc) }, readAppeal(doc, id), cst(o.synced ?? recorded), POLICY_PRESETS.lanling));
 }
 
 beforeAll(async () => {
@@ -42,7 +43,7 @@ beforeAll(async () => {
   const townCode = logins.town!.user.scope.regions[0]!;
   otherVillage = (await server.store.regionsUnder(['371324'])).find((r) => r.level === 'village' && !r.code.startsWith(townCode))!.code;
   // Lanling gives a complaint 3 working days. Assigned Monday 23 November 10:00: due Thursday 26 at 10:00.
-  await appeal('2026-11-23T09:30:00', '2026-11-24T10:00:00'); // on time
+  await appeal('2026-11-23T09:30:00', '2026-11-24T10:00:00', { synced: '2026-11-23T11:30:00' }); // on time; two hours offline first
   await appeal('2026-11-23T09:30:00', '2026-11-27T16:00:00'); // late
   await appeal('2026-11-25T09:30:00', null); // not answered yet
   await appeal('2026-11-10T09:30:00', '2026-11-11T09:30:00'); // another week: a repeat in the window, answered before
@@ -78,12 +79,26 @@ describe('GET /api/reports/ranking', () => {
         returns: 0,
         reassigns: 0,
         dispatchMinutes: 30,
+        // Fair figures (src/core/fair-ranking.ts, m = 10). On time: this town 1/2, the other 1/1; overall 2/3:
+        //   (1 + 10 × 2/3) / (2 + 10) = 23/36; Wilson 1/2 is 0.0945–0.9055. Nothing rated here.
+        onTime: { successes: 1, n: 2, raw: 0.5, shrunk: expect.closeTo(23 / 36, 12), low: expect.closeTo(0.0945, 4), high: expect.closeTo(0.9055, 4) },
+        satisfaction: { successes: 0, n: 0, raw: null, shrunk: null, low: null, high: null },
+        // The first waited 2 hours offline (09:30–11:30), the others reached the server at once: 2/3 hour on average.
+        syncWaitHours: expect.closeTo(2 / 3, 12),
+        // Own handling leaves the wait out: (510 − 120 + 2310) / 2 working minutes.
+        ownHandlingDays: (390 + 2310) / 2 / 480,
+        // The Wednesday appeal raised the Monday problem again after its Tuesday reply; the Friday reply had nothing after.
+        recomplaintRate: 0.5,
       },
     ]);
+    // The other town, 1/1 on time: (1 + 20/3) / 11 = 23/33, above this town's 23/36, so it is listed first.
+    expect(body.units.map((u) => u.unit)).toEqual([townOf(otherVillage), logins.town!.user.scope.regions[0]!.padEnd(12, '0').slice(0, 12)]);
+    expect(body.units[0]).toMatchObject({ onTime: { shrunk: expect.closeTo(23 / 33, 12) }, satisfaction: { successes: 1, n: 1, shrunk: 1 } });
   });
 
   it('takes a month, and keeps each user to their scope', async () => {
-    expect((await get('dispatcher', 'period=month&at=2026-11-02')).body.units[0]).toMatchObject({ received: 4, answered: 3 });
+    // Listed by the shrunk on-time rate: the one-appeal town (1/1) before this one (2/3), as in the week.
+    expect((await get('dispatcher', 'period=month&at=2026-11-02')).body.units[1]).toMatchObject({ received: 4, answered: 3 });
     expect((await get('dispatcher', 'period=month&at=2026-11-02')).body.units).toHaveLength(2);
     expect((await get('town', 'period=month&at=2026-11-02')).body.units).toHaveLength(1);
     // Nothing was assigned to the water department.
