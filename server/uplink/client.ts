@@ -272,8 +272,9 @@ export function startUplink({ store, bus, policy, config, retryMs = { base: 1000
       paused = true;
       if (timer) clearTimeout(timer);
       timer = null;
-      if (ws) ws.terminate();
-      else setState('down');
+      ws?.terminate();
+      // Down at once, whatever the socket was doing (a reconnect half way, a close still to come).
+      setState('down');
     },
     resume(): void {
       paused = false;
