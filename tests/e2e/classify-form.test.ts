@@ -1,31 +1,20 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/app';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { phoneAs } from './app-page';
-import { E2E_TIMEOUT_MS, startAppAndBrowser } from './rig';
+import { E2E_TIMEOUT_MS, appAndBrowserForFile } from './rig';
 
 // Classification suggestions (issue 26, item 9) on a 360×640 phone: the record form asks for
 // the description before the category and kind, the suggestion appears right under the text
 // with the words that produced it, and a refused save shows the description first.
 
-let server: RunningServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  ({ server, browser } = await startAppAndBrowser());
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const rig = appAndBrowserForFile();
 
 const field = (page: Page, name: string) => page.locator(`form [name=${name}]`).first();
 const top = async (page: Page, selector: string) => (await page.locator(selector).first().boundingBox())!.y;
 
 describe('record form, description first', { timeout: E2E_TIMEOUT_MS }, () => {
   it('suggests a land dispute for a quarrel over a 宅基地, under the text and above the category', async () => {
-    const page = await phoneAs(browser, server.url, 'grid');
+    const page = await phoneAs(rig.browser, rig.server.url, 'grid');
     await page.getByRole('link', { name: /登记诉求/ }).click();
     await field(page, 'description').fill('我家和后院老李家为了宅基地的边吵了好几回，昨天差点动手，想请村里调解。');
     const suggestion = page.getByTestId('category-suggestions');
@@ -48,7 +37,7 @@ describe('record form, description first', { timeout: E2E_TIMEOUT_MS }, () => {
   });
 
   it('brings the description to fix first when a save is refused', async () => {
-    const page = await phoneAs(browser, server.url, 'grid');
+    const page = await phoneAs(rig.browser, rig.server.url, 'grid');
     await page.getByRole('link', { name: /登记诉求/ }).click();
     const save = page.getByRole('button', { name: '保存' });
     await save.scrollIntoViewIfNeeded();

@@ -1,9 +1,8 @@
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/app';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { phoneAs } from './app-page';
-import { E2E_TIMEOUT_MS, OUT, startAppAndBrowser } from './rig';
+import { E2E_TIMEOUT_MS, OUT, appAndBrowserForFile } from './rig';
 
 // Nothing typed is lost (issue 26, item 2): on a 360×640 phone, a half-filled appeal or
 // meeting form is kept as a draft when the user taps elsewhere, reloads or the app restarts,
@@ -11,23 +10,13 @@ import { E2E_TIMEOUT_MS, OUT, startAppAndBrowser } from './rig';
 // save shows the first field to fix, not the bottom of the form (item 8).
 
 const DESCRIPTION = '村东头水渠被垃圾堵住，下雨就漫到路上，老人出门不方便。';
-let server: RunningServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  ({ server, browser } = await startAppAndBrowser());
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const rig = appAndBrowserForFile();
 
 const field = (page: Page, name: string) => page.locator(`form [name=${name}]`).first();
 
 describe('drafts', { timeout: E2E_TIMEOUT_MS }, () => {
   it('keeps a half-filled appeal through a tap on the map, a reload, and clears it once saved', async () => {
-    const page = await phoneAs(browser, server.url, 'grid');
+    const page = await phoneAs(rig.browser, rig.server.url, 'grid');
     await page.getByRole('link', { name: /登记诉求/ }).click();
     await field(page, 'description').fill(DESCRIPTION);
     await field(page, 'citizenName').fill('赵大娘');
@@ -62,7 +51,7 @@ describe('drafts', { timeout: E2E_TIMEOUT_MS }, () => {
   });
 
   it('clears a draft only when the user says so', async () => {
-    const page = await phoneAs(browser, server.url, 'grid');
+    const page = await phoneAs(rig.browser, rig.server.url, 'grid');
     await page.getByRole('link', { name: /登记诉求/ }).click();
     await field(page, 'description').fill('想清空重来的一条。');
     page.once('dialog', (d) => void d.dismiss());
@@ -80,19 +69,19 @@ describe('drafts', { timeout: E2E_TIMEOUT_MS }, () => {
   });
 
   it('keeps a half-filled bench meeting the same way', async () => {
-    const page = await phoneAs(browser, server.url, 'bench');
-    await page.goto(`${server.url}/#/meetings/new`);
+    const page = await phoneAs(rig.browser, rig.server.url, 'bench');
+    await page.goto(`${rig.server.url}/#/meetings/new`);
     await field(page, 'topics').fill('修路集资怎么分摊；村口路灯。');
     await field(page, 'place').fill('村委会门口大槐树下');
     await page.getByRole('link', { name: '我的诉求' }).click();
-    await page.goto(`${server.url}/#/meetings/new`);
+    await page.goto(`${rig.server.url}/#/meetings/new`);
     await expect.poll(() => field(page, 'topics').inputValue()).toBe('修路集资怎么分摊；村口路灯。');
     expect(await field(page, 'place').inputValue()).toBe('村委会门口大槐树下');
     await page.context().close();
   });
 
   it('brings the first field to fix into view when a save is refused at the bottom of the form', async () => {
-    const page = await phoneAs(browser, server.url, 'grid');
+    const page = await phoneAs(rig.browser, rig.server.url, 'grid');
     await page.getByRole('link', { name: /登记诉求/ }).click();
     const save = page.getByRole('button', { name: '保存' });
     await save.scrollIntoViewIfNeeded();

@@ -1,12 +1,10 @@
 import 'fake-indexeddb/auto';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/app';
+import { describe, expect, it } from 'vitest';
 import { recordAppeal } from '../../src/store/appeals';
 import { device, login } from '../helpers/clients';
 import { phoneAs } from './app-page';
-import { E2E_TIMEOUT_MS, OUT, startAppAndBrowser } from './rig';
+import { E2E_TIMEOUT_MS, OUT, appAndBrowserForFile } from './rig';
 
 // Reply quality checks (issue 28, item 2): a town official answering on a phone types stock
 // phrases; the form lists the rules that fire as they type, without blocking, and the list
@@ -18,21 +16,11 @@ const BOILERPLATE = '我镇高度重视，将认真研究，积极协调，妥�
 const OTHER = '村口小桥的护栏松了，孩子上学路过很危险。';
 const GOOD = '已于12月3日派电工上门更换断线，机井已恢复通电，可以正常浇地。';
 
-let server: RunningServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  ({ server, browser } = await startAppAndBrowser());
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const rig = appAndBrowserForFile();
 
 describe('reply quality advice', { timeout: E2E_TIMEOUT_MS }, () => {
   it('warns about a boilerplate reply as it is typed and clears when the reply is concrete', async () => {
-    const grid = await device(server, await login(server, 'grid'));
+    const grid = await device(rig.server, await login(rig.server, 'grid'));
     const village = grid.session.user.scope.regions[0]!;
     const input = { channel: 'grid_patrol', category: 'infra.power', kind: 'help', urgency: 'orange', villageCode: village, description: DESCRIPTION, citizen: { anonymous: false, name: '王大娘' } };
     const record = async (description: string) => {
@@ -46,10 +34,10 @@ describe('reply quality advice', { timeout: E2E_TIMEOUT_MS }, () => {
     await grid.settled();
     grid.close();
 
-    const page = await phoneAs(browser, server.url, 'town');
+    const page = await phoneAs(rig.browser, rig.server.url, 'town');
     // The town takes an appeal at its own desk, then answers.
     const answer = async (appeal: string) => {
-      await page.goto(`${server.url}/#/appeal/${appeal}`);
+      await page.goto(`${rig.server.url}/#/appeal/${appeal}`);
       await page.getByTestId('action-assigned').click({ timeout: 20_000 });
       await page.getByTestId('action-tier-town').click();
       await page.getByTestId('action-submit').click();

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { launchChromium } from '../helpers/browser';
 import { startProxy, type CuttableProxy } from '../helpers/proxy';
 import { spawnServer, tempDir, type ServerProcess } from '../helpers/server';
@@ -26,6 +27,17 @@ export async function startAppAndBrowser(env: Record<string, string> = {}): Prom
   const browser = await launchChromium();
   mkdirSync(OUT, { recursive: true });
   return { server, browser };
+}
+
+/** `startAppAndBrowser` for a whole test file: started before its tests, closed after them. */
+export function appAndBrowserForFile(env: Record<string, string> = {}): { readonly server: RunningServer; readonly browser: Browser } {
+  const rig = {} as { server: RunningServer; browser: Browser };
+  beforeAll(async () => void Object.assign(rig, await startAppAndBrowser(env)), 120_000);
+  afterAll(async () => {
+    await rig.browser?.close();
+    await rig.server?.close();
+  });
+  return rig;
 }
 
 /**

@@ -1,31 +1,19 @@
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/app';
+import { describe, expect, it } from 'vitest';
 import { appPage } from './app-page';
-import { E2E_TIMEOUT_MS, OUT, startAppAndBrowser } from './rig';
+import { E2E_TIMEOUT_MS, OUT, appAndBrowserForFile } from './rig';
 
 // The status tells the truth (issue 26, item 5): nothing about syncing before anyone signs in,
 // a word once the app can open without a network, and "离线" as soon as the phone loses its
 // network (the browser's event), not a heartbeat later.
 
-let server: RunningServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  ({ server, browser } = await startAppAndBrowser());
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const rig = appAndBrowserForFile();
 
 describe('the sync status', { timeout: E2E_TIMEOUT_MS }, () => {
   it('says nothing before login, says once when the app works offline, and goes offline with the phone’s network', async () => {
-    const context = await browser.newContext({ viewport: { width: 360, height: 640 }, hasTouch: true, isMobile: true });
+    const context = await rig.browser.newContext({ viewport: { width: 360, height: 640 }, hasTouch: true, isMobile: true });
     const page = await context.newPage();
-    await page.goto(server.url);
+    await page.goto(rig.server.url);
     await page.locator('input[name=username]').waitFor();
     expect(await page.getByTestId('sync-badge').count()).toBe(0);
     await page.getByText('可离线使用').waitFor({ timeout: 30_000 });
