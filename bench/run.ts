@@ -11,6 +11,7 @@ import path from 'node:path';
 import { pipeline } from './pipeline';
 import { publicPages } from './public';
 import { reports } from './reports';
+import { weeklyReport } from './weekly-report';
 import { client } from './client';
 import { lighthouseScores } from './lighthouse';
 import { serverLoad } from './server-load';
@@ -18,6 +19,8 @@ import { sync } from './sync';
 import { city } from './city';
 import { federation } from './federation';
 import { classifyBench } from './classify';
+import { wall } from './wall';
+import { alerts } from './alerts';
 import { printTable, type BenchRow } from './table';
 import type { BenchResults } from './results-file';
 
@@ -28,8 +31,11 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   lighthouse: lighthouseScores,
   pipeline,
   reports,
+  'weekly-report': weeklyReport,
   public: publicPages,
   classify: classifyBench,
+  wall,
+  alerts,
 };
 /** Run only when named: they take many minutes. */
 const OPT_IN: Record<string, () => Promise<BenchRow[]>> = { city, federation };

@@ -22,6 +22,7 @@ import { createRooms } from './sync/rooms';
 import { createTickets } from './sync/tickets';
 import { startDeadlineScanner } from './jobs/deadlines';
 import { startUploadSweeper } from './jobs/uploads';
+import { startReportIssuer } from './jobs/weekly-reports';
 import { createRevocations } from './services/revocations';
 import { createTokenService } from './services/tokens';
 import { reprojectIfPolicyChanged } from './jobs/reproject';
@@ -90,6 +91,8 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   // The demo county goes in through this server's own hub and API, as its people's devices would put it.
   if (config.demo && seed.seededNow) seed.demo = await seedDemoOnce({ url, store, bus, policies: config.policies });
+  // Started after the demo is in, so a fresh demo's first report holds its history.
+  const stopReports = startReportIssuer(store, { policy: config.policy, scorecard: config.scorecard }, config.region.prefix, config.reportIntervalMs);
   return {
     url,
     store,
@@ -105,6 +108,7 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
     return new Promise<void>((resolve) => {
       stopScanner();
       stopSweeper();
+      stopReports();
       unsubscribeSessions();
       const pushing = Promise.all([hub.close(), uplink?.stop()]);
       rooms.close();

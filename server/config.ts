@@ -32,6 +32,8 @@ export interface Config {
   policies: PolicyBook;
   /** How often the deadline scanner runs; 0 turns it off. */
   scanIntervalMs: number;
+  /** How often the weekly and monthly reports of closed periods are issued (server/jobs/weekly-reports.ts); 0 turns it off. */
+  reportIntervalMs: number;
   /** Map tiles under the drawn basemap; null (the default) keeps every map request on the device. */
   tiles: TileSource | null;
   /** Open311 partners: API key → name. None by default, so the Open311 requests API is closed. */
@@ -257,6 +259,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
   if (!Number.isFinite(accessMinutes) || accessMinutes <= 0 || accessMinutes > 24 * 60) throw new ConfigError('MINSHENG_ACCESS_MINUTES must be a number of minutes between 0 and 1440');
   const scanIntervalMs = Number(env.MINSHENG_SCAN_INTERVAL_MS ?? 5 * 60_000);
   if (!Number.isInteger(scanIntervalMs) || scanIntervalMs < 0) throw new ConfigError('MINSHENG_SCAN_INTERVAL_MS must be a whole number of milliseconds (0 turns the scanner off)');
+  const reportIntervalMs = Number(env.MINSHENG_REPORT_INTERVAL_MS ?? 60 * 60_000);
+  if (!Number.isInteger(reportIntervalMs) || reportIntervalMs < 0) throw new ConfigError('MINSHENG_REPORT_INTERVAL_MS must be a whole number of milliseconds (0 turns the weekly report job off)');
   const staticDir = env.MINSHENG_STATIC_DIR === '' ? null : path.resolve(env.MINSHENG_STATIC_DIR ?? 'dist');
   const databaseUrl = env.DATABASE_URL || null;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL (leave it unset for the embedded SQLite store)');
@@ -274,6 +278,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     policy,
     policies: loadPolicyBook(env.MINSHENG_COUNTY_POLICIES || undefined, region, policy),
     scanIntervalMs,
+    reportIntervalMs,
     tiles: tiles.source,
     open311Keys: parseOpen311Keys(env.MINSHENG_OPEN311_KEYS),
     open311Public: env.MINSHENG_OPEN311_PUBLIC === '1',

@@ -10,7 +10,7 @@ try {
   const config = loadConfig(process.env, { demo: true });
   let result: SeedResult;
   if (config.demo) {
-    const server = await startServer({ ...config, host: '127.0.0.1', port: 0, staticDir: null, scanIntervalMs: 0, upstream: null });
+    const server = await startServer({ ...config, host: '127.0.0.1', port: 0, staticDir: null, scanIntervalMs: 0, reportIntervalMs: 0, upstream: null });
     result = server.seed;
     await server.close();
   } else {

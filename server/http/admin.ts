@@ -14,6 +14,8 @@ import { regionInScope } from '../../src/core/roles';
 import { clientIp } from '../net/address';
 import { keywordsOf, placeCorrections } from '../services/settings';
 import { demoMark } from '../services/demo/seed';
+import { isMediatorGrade, MEDIATOR_GRADES } from '../../src/core/mediation';
+import { rosterFor, setMediatorGrade } from '../services/mediators';
 import { HttpError, type parse as parseFn, type readJson as readJsonFn, type Route } from './plumbing';
 
 // The admin page's API: users within the admin's own scope, and the audit log. Every
@@ -65,6 +67,8 @@ export function createAdminRoutes(deps: AdminDeps): (method: string, path: strin
   const keywords: Route = (req) => setKeywords(deps, req);
   return (method, path) => {
     if (path === '/api/admin/keywords' && method === 'PUT') return keywords;
+    const g = /^\/api\/admin\/mediators\/([0-9a-f-]{36})$/.exec(path);
+    if (g && method === 'PUT') return (req) => gradeMediator(deps, req, g[1]!);
     const p = /^\/api\/admin\/places\/(\d{12})$/.exec(path);
     if (p && (method === 'PUT' || method === 'DELETE')) return (req) => correctPlace(deps, req, p[1]!, method === 'DELETE');
     if (path === '/api/admin/users') return method === 'GET' ? list : method === 'POST' ? create : undefined;
@@ -173,6 +177,20 @@ async function setKeywords(deps: AdminDeps, req: IncomingMessage): Promise<[numb
   await store.setMeta('keywords', JSON.stringify(parsed.rules));
   await store.insertAudit({ at: Date.now(), actor: admin.id, action: 'keywords_updated', ip: clientIp(req), detail: { before, after: parsed.rules.length } });
   return [200, { rules: parsed.rules }];
+}
+
+/** An administrator awards a mediator of their scope a grade (金牌, 优秀), or takes it back with `{"grade": null}`. */
+async function gradeMediator(deps: AdminDeps, req: IncomingMessage, id: string): Promise<[number, unknown]> {
+  const { store } = deps;
+  const admin = await asAdmin(deps, req);
+  const target = await store.userById(id);
+  if (!target || target.role !== 'mediator' || !scopeCovers(admin.scope, target.scope)) throw new HttpError(404, 'not_found', 'No such mediator in your scope');
+  const body = (await deps.readJson(req)) as { grade?: unknown } | null;
+  const grade = body?.grade ?? undefined;
+  if (grade !== null && !isMediatorGrade(grade)) throw new HttpError(400, 'invalid_body', `Send {"grade": ${MEDIATOR_GRADES.map((g) => `"${g}"`).join(' | ')} | null}`);
+  await setMediatorGrade(store, id, grade);
+  await store.insertAudit({ at: Date.now(), actor: admin.id, action: 'mediator_graded', target: id, ip: clientIp(req), detail: { grade } });
+  return [200, { mediators: await rosterFor(store, admin.scope) }];
 }
 
 /** An administrator moves a town or village on the map (or, with DELETE, puts it back). */

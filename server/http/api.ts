@@ -15,8 +15,11 @@ import type { RelayLinks } from '../sync/relay-links';
 import { createCivicRoutes } from './civic';
 import { createModerationRoutes } from './moderation';
 import { createReportRoutes } from './reports';
+import { createWeeklyReportRoutes } from './weekly-report';
+import { createWallRoutes } from './wall';
 import { withInitials } from '../services/initials';
 import { keywordsOf, placeCorrections } from '../services/settings';
+import { rosterFor } from '../services/mediators';
 import { publicUser } from '../services/users';
 import { clientIp } from '../net/address';
 import { createLoginThrottle, type LoginLimits, type LoginThrottle } from '../net/ratelimit';
@@ -86,7 +89,9 @@ export function createApi(deps: ApiDeps) {
   const admin = (method: string, path: string) => users(method, path) ?? relays(method, path);
   Object.assign(routes, createModerationRoutes({ store, authed }), createCivicRoutes({ store, authed }));
   Object.assign(routes, createReportRoutes({ store, policy: config.policy, scorecard: config.scorecard, authed }));
+  Object.assign(routes, createWeeklyReportRoutes({ store, policy: config.policy, scorecard: config.scorecard, authed }));
   Object.assign(routes, createBrowseRoutes({ store, authed }));
+  Object.assign(routes, createWallRoutes({ store, policy: config.policy, authed }));
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://local').pathname;
@@ -120,6 +125,11 @@ function apiRoutes(ctx: ApiContext): Record<string, Route> {
     'GET /api/places': async (req) => (await authed(req), [200, { corrections: await placeCorrections(store), tiles: config.tiles && { url: config.tiles.url, attribution: config.tiles.attribution } }]),
     /** The county's keyword library for category suggestions; devices keep a copy for offline use. */
     'GET /api/keywords': async (req) => (await authed(req), [200, { rules: await keywordsOf(store) }]),
+    /** The mediators (调解员) serving the user's area, with their grades; devices keep a copy to send disputes offline. */
+    'GET /api/mediators': async (req) => {
+      const { user } = await authed(req);
+      return [200, { mediators: await rosterFor(store, user.scope) }];
+    },
     // Area sub-centers (MINSHENG_SUBCENTERS), for devices to name a town's county-tier desk; kept offline like the keywords.
     'GET /api/subcenters': async (req) => (await authed(req), [200, { subcenters: config.subcenters }]),
     'POST /api/room-ticket': (req) => roomTicket(ctx, req),

@@ -10,6 +10,8 @@ import type { AppealProjection } from '../../src/core/projection';
 import { findRepeats } from '../../src/core/repeats';
 import { countyOf, townOf } from '../../src/core/regions';
 import { REPORT_ROLES } from '../../src/core/roles';
+import { mediationTallies } from '../../src/core/mediation';
+import { rosterFor } from '../services/mediators';
 import { redBlack, type Scorecard } from '../../src/core/scorecard';
 import { AREA_KEYS, areaTrends, DEFAULT_TREND_RULE, forecast, rising, trendWeeks, weeklyCounts } from '../../src/core/trends';
 import { reportLevel, reportRegions, unitKindsAt, unitOf, type ReportLevel, type UnitKind } from '../../src/core/units';
@@ -32,7 +34,7 @@ interface ReportDeps {
 }
 
 /** `at=YYYY-MM-DD` (China time) as the instant of its noon; now when absent. */
-function dayFrom(params: URLSearchParams, now: number): number {
+export function dayFrom(params: URLSearchParams, now: number): number {
   const at = params.get('at');
   if (at === null) return now;
   const instant = Date.parse(`${at}T12:00:00+08:00`);
@@ -66,7 +68,7 @@ function intParam(params: URLSearchParams, name: string, min: number, max: numbe
  * `county=NNNNNN`: the one county of a city's scope a report looks into (absent: the whole
  * scope). The report's level follows: a city's units, or a county's (src/core/units.ts).
  */
-function regionsParam(user: UserRecord, params: URLSearchParams): { regions: string[]; level: ReportLevel } {
+export function regionsParam(user: UserRecord, params: URLSearchParams): { regions: string[]; level: ReportLevel } {
   const regions = reportRegions(user.scope.regions, params.get('county'));
   if (!regions) throw new HttpError(403, 'forbidden', 'county must be a county (6 digits) within your scope');
   return { regions, level: reportLevel(regions) };
@@ -93,18 +95,35 @@ export function createReportRoutes(deps: ReportDeps): Record<string, Route> {
     'GET /api/reports/redblack': (req) => redBlackLists(deps, req),
     'GET /api/reports/trends': (req) => trends(deps, req),
     'GET /api/reports/special': (req) => specialGovernance(deps, req),
+    'GET /api/reports/mediation': (req) => mediation(deps, req),
   };
 }
 
+/**
+ * `?period=week|month&at=YYYY-MM-DD[&county=NNNNNN]`: mediations (调解) of the appeals in scope
+ * recorded in the period, per mediator (named from the roster) and per town: sent, settled,
+ * not settled, still open, sessions, and the settle rate of those that ended.
+ */
+async function mediation(deps: ReportDeps, req: IncomingMessage): Promise<[number, unknown]> {
+  const user = await reader(deps, req);
+  const params = searchParams(req);
+  const period = periodFrom(params, Date.now());
+  const { regions } = regionsParam(user, params);
+  const rows = await deps.store.exportRows(regions, departmentsOf(user), period.from, period.to);
+  const roster = await rosterFor(deps.store, { regions, departments: [] });
+  const names = Object.fromEntries(roster.map((m) => [m.id, { name: m.name, grade: m.grade }]));
+  return [200, { period: { from: period.from, to: period.to, label: period.label }, byMediator: mediationTallies(rows, 'mediator'), byTown: mediationTallies(rows, 'town'), mediators: names }];
+}
+
 /** The signed-in user, when their role may read reports. */
-async function reader({ authed }: ReportDeps, req: IncomingMessage): Promise<UserRecord> {
+export async function reader({ authed }: ReportDeps, req: IncomingMessage): Promise<UserRecord> {
   const { user } = await authed(req);
   if (!REPORT_ROLES.includes(user.role)) throw new HttpError(403, 'forbidden', 'Reports are for town, department, county and city staff');
   return user;
 }
 
 /** A department handler's reports cover their own departments only. */
-const departmentsOf = (user: UserRecord) => (user.role === 'dept_handler' ? user.scope.departments : undefined);
+export const departmentsOf = (user: UserRecord) => (user.role === 'dept_handler' ? user.scope.departments : undefined);
 
 /**
  * `?format=csv|xlsx|geojson&period=week|month&at=YYYY-MM-DD&lang=zh-CN|en[&contacts=1][&county=NNNNNN]`:

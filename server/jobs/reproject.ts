@@ -5,7 +5,7 @@ import type { Store } from '../store/types';
 
 const META_KEY = 'projection_policy';
 /** Bumped when the projection gains columns: every row is derived again once, at start. */
-const PROJECTION_COLUMNS = 7;
+const PROJECTION_COLUMNS = 8;
 
 /**
  * What the rows were derived with. Without county policies it is the fingerprint it always

@@ -13,7 +13,7 @@ import { openSqliteStore } from '../store/sqlite';
 /** Tables in an order that satisfies the foreign keys. */
 export const TABLES = [
   'meta', 'regions', 'users', 'sessions', 'updates', 'receipts', 'snapshots', 'appeals', 'audit', 'contacts', 'meetings', 'attachment_refs', 'files',
-  'public_comments', 'campaigns', 'reception_slots', 'file_uploads', 'attachment_backers', 'relay_keys',
+  'public_comments', 'campaigns', 'reception_slots', 'file_uploads', 'attachment_backers', 'relay_keys', 'issued_reports',
 ];
 const BATCH = 500;
 

@@ -43,6 +43,8 @@ function demoUsers(tree: RegionTree): DemoUser[] {
     { username: 'dept', role: 'dept_handler', displayName: '水务局 陈静', regions: [county], departments: ['water'], scopeName: `${tree.county.name} · 水务` },
     { username: 'dispatcher', role: 'county_dispatcher', displayName: '县调度中心 赵磊', regions: [county], departments: [], scopeName: tree.county.name },
     { username: 'leader', role: 'leader', displayName: '县领导 孙伟', regions: [county], departments: [], scopeName: tree.county.name },
+    { username: 'reviewer', role: 'quality_reviewer', displayName: '县质检员 周婷', regions: [county], departments: [], scopeName: tree.county.name },
+    { username: 'mediator', role: 'mediator', displayName: '调解员 苗长青', regions: [t], departments: [], scopeName: town.name },
     { username: 'admin', role: 'admin', displayName: '系统管理员', regions: [county], departments: [], scopeName: tree.county.name },
   ];
 }

@@ -10,7 +10,8 @@ export const APPEAL_COLUMNS = [
   'id', 'status', 'tier', 'village', 'town', 'urgency', 'category', 'channel', 'kind', 'dept', 'handler', 'created_by', 'created_at', 'updated_at',
   'due_at', 'stage', 'supervision_level', 'satisfaction', 'merged_into', 'title', 'anonymous', 'conflicts', 'reopen_count', 'meeting_id', 'on_spot',
   'attachments', 'lat', 'lng', 'replied_at', 'closed_at', 'on_time', 'handling_minutes', 'eval_code', 'published_at', 'public_summary', 'public_reply', 'campaign_id', 'adopted', 'reception_slot',
-  'returns', 'reassigns', 'review', 'unreasonable', 'lead_tier', 'dispatch_minutes', 'reached', 'received_at', 'changed_at', 'last_seq',
+  'returns', 'reassigns', 'review', 'unreasonable', 'lead_tier', 'dispatch_minutes', 'reached', 'quality_flags', 'reply_id', 'quality', 'redo_count',
+  'mediator', 'mediation_sessions', 'mediation_outcome', 'received_at', 'changed_at', 'last_seq',
 ];
 /** Set by the document on every change; who recorded it, when, and first receipt stay; the last change's time only grows. */
 const APPEAL_KEPT = new Set(['id', 'created_by', 'created_at', 'received_at', 'changed_at', 'last_seq']);
@@ -23,7 +24,8 @@ export function appealValues(p: AppealProjection, lastSeq: number, receivedAt: n
     p.id, p.status, p.tier, p.village, p.town, p.urgency, p.category, p.channel, p.kind, p.dept, p.handler, p.createdBy, p.createdAt, p.updatedAt,
     p.dueAt, p.stage, p.supervisionLevel, p.satisfaction, p.mergedInto, p.title, p.anonymous ? 1 : 0, p.conflicts, p.reopenCount, p.meetingId,
     p.onSpot ? 1 : 0, p.attachments, p.lat, p.lng, p.repliedAt, p.closedAt, p.onTime === null ? null : p.onTime ? 1 : 0, p.handlingMinutes, p.evalCode, p.publishedAt, p.publicSummary, p.publicReply, p.campaignId, p.adopted ? 1 : 0, p.receptionSlot,
-    p.returns, p.reassigns, p.review, p.unreasonable, p.leadTier, p.dispatchMinutes, p.reached, receivedAt, receivedAt, lastSeq,
+    p.returns, p.reassigns, p.review, p.unreasonable, p.leadTier, p.dispatchMinutes, p.reached, p.qualityFlags.join(','), p.replyId, p.quality, p.redoCount,
+    p.mediator, p.mediationSessions, p.mediationOutcome, receivedAt, receivedAt, lastSeq,
   ];
 }
 
@@ -79,6 +81,13 @@ export function appealFromRow(r: Record<string, unknown>): AppealProjection {
     leadTier: r.lead_tier ?? null,
     dispatchMinutes: r.dispatch_minutes ?? null,
     reached: r.reached ?? r.tier,
+    qualityFlags: typeof r.quality_flags === 'string' && r.quality_flags !== '' ? r.quality_flags.split(',') : [],
+    replyId: r.reply_id ?? null,
+    quality: r.quality ?? null,
+    redoCount: Number(r.redo_count ?? 0),
+    mediator: r.mediator ?? null,
+    mediationSessions: Number(r.mediation_sessions ?? 0),
+    mediationOutcome: r.mediation_outcome ?? null,
   } as AppealProjection;
 }
 
@@ -101,11 +110,13 @@ export function rankFromRow(r: Record<string, unknown>): RankRow {
     reassigns: Number(r.reassigns ?? 0),
     dispatchMinutes: r.dispatch_minutes === null || r.dispatch_minutes === undefined ? null : Number(r.dispatch_minutes),
     receivedAt: r.received_at === null || r.received_at === undefined ? null : Number(r.received_at),
+    quality: (r.quality as RankRow['quality']) ?? null,
+    redoCount: Number(r.redo_count ?? 0),
   };
 }
 
 /** The projection columns the rankings read. */
-export const RANK_COLUMNS = 'id, town, dept, tier, village, category, created_at, replied_at, on_time, handling_minutes, satisfaction, reopen_count, merged_into, returns, reassigns, dispatch_minutes, received_at';
+export const RANK_COLUMNS = 'id, town, dept, tier, village, category, created_at, replied_at, on_time, handling_minutes, satisfaction, reopen_count, merged_into, returns, reassigns, dispatch_minutes, received_at, quality, redo_count';
 
 export function meetingFromRow(r: Record<string, unknown>): MeetingProjection {
   return {

@@ -21,4 +21,6 @@ export const SHARED_DDL = {
   INSERT INTO attachment_backers (doc_id, hash, backer) SELECT doc_id, hash, '' FROM attachment_refs;`,
   relayKeys: `CREATE TABLE relay_keys (id TEXT PRIMARY KEY, county TEXT NOT NULL, public_key TEXT NOT NULL, label TEXT NOT NULL,
     created_by TEXT NOT NULL, created_at BIGINT NOT NULL, revoked_at BIGINT, last_seen_at BIGINT);`,
+  issuedReports: `CREATE TABLE issued_reports (scope TEXT NOT NULL, kind TEXT NOT NULL, label TEXT NOT NULL, period_from BIGINT NOT NULL,
+    period_to BIGINT NOT NULL, issued_at BIGINT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (scope, kind, label));`,
 };

@@ -6,6 +6,7 @@ import type { FileStore } from './files/contract';
 import type { MetaStore } from './meta/contract';
 import type { RegionStore } from './regions/contract';
 import type { RelayKeyStore } from './relays/contract';
+import type { IssuedReportStore } from './issued-reports/contract';
 import type { ReportStore } from './reports/contract';
 import type { SyncLog } from './sync-log/contract';
 
@@ -17,6 +18,7 @@ export type { AttachmentFacts, AttachmentListing, FileStore, FileUpload, StoredF
 export type { MetaStore } from './meta/contract';
 export type { RegionStore } from './regions/contract';
 export type { NewRelayKey, RelayKey, RelayKeyStore } from './relays/contract';
+export type { IssuedReport, IssuedReportStore, IssuedReportSummary } from './issued-reports/contract';
 export type { ReportStore } from './reports/contract';
 export type { ChangedDoc, CommitRow, PushTx, StoredUpdate, SyncLog } from './sync-log/contract';
 
@@ -27,6 +29,6 @@ export type { ChangedDoc, CommitRow, PushTx, StoredUpdate, SyncLog } from './syn
  * push transaction, which each dialect writes its own way. A module that needs only one
  * capability should take that contract, not the whole store.
  */
-export interface Store extends MetaStore, RegionStore, AccountStore, AuditLog, SyncLog, DocumentStore, CivicStore, ReportStore, FileStore, RelayKeyStore {
+export interface Store extends MetaStore, RegionStore, AccountStore, AuditLog, SyncLog, DocumentStore, CivicStore, ReportStore, FileStore, RelayKeyStore, IssuedReportStore {
   close(): Promise<void>;
 }

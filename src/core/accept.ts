@@ -143,8 +143,8 @@ function checkAppeal(before: AppealSnapshot | null, after: AppealSnapshot, ctx: 
     const budget = overBudget(after.events, new Set([...added].filter((i) => (after.events[i] as { actor: string }).actor === actor)), actor);
     if (budget) return reject(budget.reason, budget.detail);
   }
-  const { villageCode, kind, urgency, channel } = fields.value;
-  const appeal = { villageCode, kind, urgency, channel };
+  const { villageCode, kind, urgency, channel, category } = fields.value;
+  const appeal = { villageCode, kind, urgency, channel, category };
   const refused = checkNewEvents(after.events, (i) => added.has(i), after.id, (actor) => authors(actor) ?? null, appeal, policyFor(ctx.policy, villageCode));
   if (refused?.kind === 'denied') return reject('forbidden', `${refused.event.type}: ${refused.denial}`);
   if (refused) return reject('invalid_transition', `${refused.event.type}: ${refused.reason}`);

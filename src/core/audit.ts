@@ -15,5 +15,6 @@ export const AUDIT_ACTIONS = [
   'comment_rejected',
   'relay_registered',
   'relay_revoked',
+  'mediator_graded',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

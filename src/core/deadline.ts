@@ -30,7 +30,17 @@ export interface DeadlinePolicy {
   repeat: RepeatRule;
   /** The deployment's top tier: its county platform (the default) or, in a city deployment, the city center. */
   topTier?: 'county' | 'city';
+  /**
+   * The boilerplate phrase library reply quality checks use (官话套话, reply-quality.ts), when a
+   * county keeps its own; the default library otherwise. Carried with the policy so devices and
+   * the server flag the same replies offline and online.
+   */
+  replyPhrases?: string[];
 }
+
+/** A county's own boilerplate library: bounded, so the welcome frame and each check stay small. */
+export const MAX_REPLY_PHRASES = 200;
+export const MAX_REPLY_PHRASE_CHARS = 20;
 
 const common = {
   visitDays: 3,
@@ -100,6 +110,12 @@ export const DeadlinePolicySchema = v.pipe(
       windowDays: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(3660)),
     }),
     topTier: v.optional(v.picklist(['county', 'city'])),
+    replyPhrases: v.optional(
+      v.pipe(
+        v.array(v.pipe(v.string(), v.trim(), v.minLength(2, 'a boilerplate phrase has at least 2 characters'), v.maxLength(MAX_REPLY_PHRASE_CHARS))),
+        v.maxLength(MAX_REPLY_PHRASES),
+      ),
+    ),
   }),
 );
 
@@ -141,7 +157,9 @@ export function deadlineOf(state: AppealState, terms: AppealTerms, policy: Deadl
   const perDay = dayLength(policy.hours);
   const daysFor =
     state.stage === 'dispatch' ? policy.dispatchDays : state.stage === 'visit' ? policy.visitDays : handleDays(policy, terms) + state.extensionDays;
-  const allowedMinutes = Math.round(daysFor * perDay);
+  // After a reply sent back for redo the clock resumes: what the owner had already spent counts.
+  const spent = state.stage === 'handle' ? state.handleSpent.reduce((sum, [from, to]) => sum + workingMinutesBetween(from, to, policy.hours), 0) : 0;
+  const allowedMinutes = Math.max(0, Math.round(daysFor * perDay - spent));
   return { stage: state.stage, startedAt: state.stageStartedAt, dueAt: addWorkingMinutes(state.stageStartedAt, allowedMinutes, policy.hours), allowedMinutes };
 }
 

@@ -3,6 +3,7 @@ import { MAX_EVENT_NOTE_CHARS, MAX_NAME_CHARS } from './limits';
 import { CHANNELS, type Channel } from './appeal';
 import { isDepartment } from './departments';
 import { isRole, type Role } from './roles';
+import { QUALITY_RULES, type QualityRule } from './reply-quality';
 
 /**
  * Where an appeal is being dispatched or handled: a village, a town, a county platform, the
@@ -46,6 +47,10 @@ export type WarningStage = (typeof WARNING_STAGES)[number];
 /** Who a warning goes to: the handler before the deadline, handler and leader after it. */
 export const NOTIFY = ['handler', 'leader'] as const;
 export type Notify = (typeof NOTIFY)[number];
+
+/** A quality reviewer's verdict on a reply (全流程质检): it stands, or the handler does it again. */
+export const QUALITY_VERDICTS = ['passed', 'redo'] as const;
+export type QualityVerdict = (typeof QUALITY_VERDICTS)[number];
 
 interface EventBase {
   /** UUIDv7 made by the device that appended the event. */
@@ -109,7 +114,19 @@ export type AppealEvent =
   | (EventBase & { type: 'adopted'; note?: string })
   /** A place booked at a leader's reception day; `startsAt` and `host` copied so the timeline reads offline. */
   | (EventBase & { type: 'reception_booked'; slotId: string; startsAt: number; host: string })
-  | (EventBase & { type: 'reception_held'; slotId: string; note: string });
+  | (EventBase & { type: 'reception_held'; slotId: string; note: string })
+  /**
+   * 质检: a reviewer's verdict on the reply `reply` names (the `replied` event, or the `recorded`
+   * one that carried an on-the-spot answer). `redo` sends it back to its handler, whose clock
+   * resumes; `rules` are the checks the reviewer agrees fired, `note` says what to do better.
+   */
+  | (EventBase & { type: 'quality_reviewed'; verdict: QualityVerdict; reply: string; note?: string; rules?: QualityRule[] })
+  /** 调解: a dispute sent to a mediator of the roster; `mediatorName` copied so the timeline reads offline. */
+  | (EventBase & { type: 'mediation_requested'; mediator: string; mediatorName: string; note?: string })
+  /** One mediation session as the mediator records it: who sat down, where, and what was said or agreed. */
+  | (EventBase & { type: 'mediation_session'; parties: string; place: string; agreed: string })
+  /** The mediation's outcome: settled (the agreement is the reply to the citizen) or not (back to its handler, the record kept). */
+  | (EventBase & { type: 'mediation_closed'; settled: boolean; note: string });
 
 export type EventType = AppealEvent['type'];
 
@@ -120,7 +137,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   'recorded', 'accepted', 'assigned', 'started', 'escalated', 'replied', 'extension_requested',
   'extension_decided', 'warned', 'supervised', 'visited', 'reopened', 'closed', 'merged', 'commented',
   'published', 'unpublished', 'adopted', 'reception_booked', 'reception_held',
-  'reassigned', 'returned', 'reviewed', 'unreasonable_requested', 'unreasonable_decided',
+  'reassigned', 'returned', 'reviewed', 'unreasonable_requested', 'unreasonable_decided', 'quality_reviewed',
+  'mediation_requested', 'mediation_session', 'mediation_closed',
 ];
 
 /** The public board's approved wording is short: a summary and the answer in brief. */
@@ -220,6 +238,17 @@ export function isAppealEvent(v: unknown): v is AppealEvent {
       return receptionBooking(v);
     case 'reception_held':
       return isUuidV7(v.slotId) && text(v.note, true);
+    case 'quality_reviewed':
+      return (
+        oneOf(QUALITY_VERDICTS, v.verdict) && isUuidV7(v.reply) && text(v.note, v.verdict === 'redo') &&
+        (v.rules === undefined || (Array.isArray(v.rules) && v.rules.length <= QUALITY_RULES.length && new Set(v.rules).size === v.rules.length && v.rules.every((r) => oneOf(QUALITY_RULES, r))))
+      );
+    case 'mediation_requested':
+      return isUuidV7(v.mediator) && typeof v.mediatorName === 'string' && v.mediatorName.length > 0 && v.mediatorName.length <= MAX_NAME_CHARS && text(v.note, false);
+    case 'mediation_session':
+      return text(v.parties, true) && text(v.place, true) && text(v.agreed, true);
+    case 'mediation_closed':
+      return typeof v.settled === 'boolean' && text(v.note, true);
     default:
       return false;
   }

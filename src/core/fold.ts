@@ -1,4 +1,4 @@
-import { assignedTier, isAppealEvent, type AppealEvent, type EventType, type Satisfaction, type Tier, type Unreasonable, type WarningStage } from './events';
+import { assignedTier, isAppealEvent, type AppealEvent, type EventType, type QualityVerdict, type Satisfaction, type Tier, type Unreasonable, type WarningStage } from './events';
 import { exhaustive } from './exhaustive';
 
 export const STATUSES = ['new', 'accepted', 'assigned', 'in_progress', 'replied', 'visited', 'closed', 'merged'] as const;
@@ -22,7 +22,11 @@ export type ConflictReason =
   | 'review_pending'
   | 'not_under_review'
   | 'label_pending'
-  | 'no_label_request';
+  | 'no_label_request'
+  | 'stale_reply'
+  | 'already_reviewed'
+  | 'mediation_open'
+  | 'no_mediation';
 
 export interface Conflict {
   /** Position in the events array. */
@@ -81,6 +85,17 @@ export interface AppealState {
   stage: Stage | null;
   /** When the running stage's clock started (event time). */
   stageStartedAt: number | null;
+  /** The standing reply (the `replied` event, or the `recorded` one answered on the spot), and the reviewer's verdict on it. */
+  lastReplyId: string | null;
+  quality: QualityVerdict | null;
+  /** Replies sent back for redo so far. */
+  redoCount: number;
+  /** When the handling clock that the standing reply stopped had started: a redo resumes it. */
+  handleStartedAt: number | null;
+  /** Spans of the running owner's handling already spent before replies sent back for redo: their working time counts against the deadline. */
+  handleSpent: ReadonlyArray<readonly [number, number]>;
+  /** 调解: the mediator it was last sent to, their sessions so far, and the outcome (null while it runs). */
+  mediation: { mediator: string; name: string; sessions: number; outcome: 'settled' | 'not_settled' | null } | null;
   /** Warnings already given, as `${stage}@${dueAt}`, so the scanner never repeats one. */
   warned: string[];
   recordedAt: number | null;
@@ -124,6 +139,12 @@ const ALLOWED_FROM: Record<Exclude<EventType, 'recorded'>, readonly Status[]> = 
   reviewed: ['accepted'],
   unreasonable_requested: WORKING,
   unreasonable_decided: OPEN_STATUSES,
+  // A closed case's reply is still reviewed (it counts in the pass rate) but no longer redone.
+  quality_reviewed: ['replied', 'visited', 'closed'],
+  // Sent to mediation by whoever holds it; the mediator works it while its handler waits.
+  mediation_requested: ['new', 'accepted', 'assigned', 'in_progress'],
+  mediation_session: ['in_progress'],
+  mediation_closed: ['in_progress'],
 };
 
 /** Escalation climbs one tier; whether the next tier exists in a deployment is workflow.ts's concern (topTier). */
@@ -162,6 +183,12 @@ export function initialState(id: string | null = null): AppealState {
     firstAssignedAt: null,
     stage: null,
     stageStartedAt: null,
+    lastReplyId: null,
+    quality: null,
+    redoCount: 0,
+    handleStartedAt: null,
+    handleSpent: [],
+    mediation: null,
     warned: [],
     recordedAt: null,
     repliedAt: null,
@@ -221,6 +248,16 @@ export function refusal(state: AppealState, event: AppealEvent): ConflictReason 
       return event.into === state.id ? 'merge_into_self' : null;
     case 'supervised':
       return event.level <= state.supervisionLevel ? 'supervision_not_higher' : null;
+    case 'mediation_requested':
+      return state.mediation !== null && state.mediation.outcome === null ? 'mediation_open' : null;
+    case 'mediation_session':
+    case 'mediation_closed':
+      return state.mediation === null || state.mediation.outcome !== null ? 'no_mediation' : null;
+    case 'quality_reviewed':
+      // A verdict on a reply that has since been replaced judges nothing the citizen now has.
+      if (event.reply !== state.lastReplyId) return 'stale_reply';
+      if (state.quality !== null) return 'already_reviewed';
+      return event.verdict === 'redo' && state.status === 'closed' ? 'invalid_transition' : null;
     default:
       return null;
   }
@@ -244,6 +281,7 @@ function giveTo(s: AppealState, tier: Tier, owner: { dept?: string; handler?: st
   s.handler = owner.handler ?? null;
   s.extensionDays = 0;
   s.extensionRequested = null;
+  s.handleSpent = [];
   startStage(s, 'handle', at);
 }
 
@@ -263,6 +301,17 @@ function backToDispatch(s: AppealState, tier: Tier, at: number): void {
   s.sentBy = null;
 }
 
+/** The citizen is answered (a reply, or a mediation settled): the handling clock stops, the return visit's starts. */
+function answer(s: AppealState, e: AppealEvent): void {
+  s.handleStartedAt = s.stage === 'handle' ? s.stageStartedAt : null;
+  s.status = 'replied';
+  s.repliedAt = e.at;
+  s.lastReplyId = e.id;
+  s.quality = null;
+  s.extensionRequested = null;
+  startStage(s, 'visit', e.at);
+}
+
 function apply(s: AppealState, e: AppealEvent): void {
   switch (e.type) {
     case 'recorded':
@@ -272,6 +321,7 @@ function apply(s: AppealState, e: AppealEvent): void {
         s.status = 'replied';
         s.onSpot = true;
         s.repliedAt = e.at;
+        s.lastReplyId = e.id;
         startStage(s, 'visit', e.at);
       } else {
         s.status = 'new';
@@ -317,10 +367,38 @@ function apply(s: AppealState, e: AppealEvent): void {
       backToDispatch(s, e.to ?? NEXT_TIER[s.tier]!, e.at);
       break;
     case 'replied':
-      s.status = 'replied';
-      s.repliedAt = e.at;
-      s.extensionRequested = null;
-      startStage(s, 'visit', e.at);
+      answer(s, e);
+      break;
+    case 'mediation_requested':
+      // The handler's clock keeps running: mediation is how it is handled, not a pause. Sent
+      // straight from a desk's waiting list, it counts as dispatched and its handling clock starts.
+      if (s.status === 'new' || s.status === 'accepted') {
+        s.firstAssignedAt ??= e.at;
+        s.leadTier ??= s.tier;
+        startStage(s, 'handle', e.at);
+      }
+      s.status = 'in_progress';
+      s.mediation = { mediator: e.mediator, name: e.mediatorName, sessions: 0, outcome: null };
+      break;
+    case 'mediation_session':
+      s.mediation = { ...s.mediation!, sessions: s.mediation!.sessions + 1 };
+      break;
+    case 'mediation_closed':
+      s.mediation = { ...s.mediation!, outcome: e.settled ? 'settled' : 'not_settled' };
+      // The signed agreement answers the citizen, as a reply does.
+      if (e.settled) answer(s, e);
+      break;
+    case 'quality_reviewed':
+      s.quality = e.verdict;
+      if (e.verdict === 'redo') {
+        // Back to the same owner; the handling clock resumes where the reply stopped it (the time
+        // already spent still counts, see deadlineOf), and the wait for review does not.
+        s.status = 'in_progress';
+        s.satisfaction = null;
+        s.redoCount++;
+        if (s.handleStartedAt !== null && s.repliedAt !== null) s.handleSpent = [...s.handleSpent, [s.handleStartedAt, s.repliedAt]];
+        startStage(s, 'handle', e.at);
+      }
       break;
     case 'extension_requested':
       s.extensionRequested = e.days;
@@ -346,6 +424,7 @@ function apply(s: AppealState, e: AppealEvent): void {
       s.reopenCount++;
       s.satisfaction = null;
       s.extensionDays = 0;
+      s.handleSpent = [];
       startStage(s, 'handle', e.at);
       break;
     case 'closed':

@@ -33,7 +33,7 @@ export const RECENT_MS = RECENT_DAYS * 24 * 60 * 60_000;
  */
 export const SUPERVISION_HELD_FROM: Record<'county' | 'city', number> = { county: 1, city: 3 };
 
-const BOUNDED_ROLES: readonly Role[] = ['county_dispatcher', 'city_dispatcher', 'leader', 'admin'];
+const BOUNDED_ROLES: readonly Role[] = ['county_dispatcher', 'city_dispatcher', 'leader', 'quality_reviewer', 'admin'];
 
 /** The tier whose share a bounded role holds, or null when the device holds the whole scope. */
 export function boundedTier(user: Pick<SessionUser, 'role' | 'scope'>): 'county' | 'city' | null {

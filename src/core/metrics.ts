@@ -42,6 +42,9 @@ export interface RankRow {
    * time it waited on a phone offline, not the unit's handling. Absent or 0 where unknown.
    */
   receivedAt?: number | null;
+  /** The reviewer's verdict on the standing reply and the replies sent back for redo (质检); absent where unknown. */
+  quality?: 'passed' | 'redo' | null;
+  redoCount?: number;
 }
 
 /** A half-open interval of instants, [from, to). */
@@ -65,6 +68,11 @@ export interface UnitMetrics {
   returns: number;
   reassigns: number;
   dispatchMinutes: number | null;
+  /** 回访率 (target 100%): answered appeals whose citizen was called back and rated. */
+  visitRate: number | null;
+  /** Answered appeals a quality reviewer judged, and the share of them that passed without a redo. */
+  qualityReviewed: number;
+  qualityPassRate: number | null;
 }
 
 /** The week (Monday to Monday, China time) holding `instant`. */
@@ -131,6 +139,7 @@ export function rankUnits(all: readonly RankRow[], unitOf: (r: RankRow) => strin
     const timed = answered.filter((r) => r.handlingMinutes !== null);
     const rated = answered.filter((r) => rating(r) !== null);
     const dispatched = received.filter((r) => r.dispatchMinutes !== null);
+    const reviewed = answered.filter(wasReviewed);
     return {
       unit,
       received: received.length,
@@ -144,6 +153,14 @@ export function rankUnits(all: readonly RankRow[], unitOf: (r: RankRow) => strin
       returns: received.reduce((sum, r) => sum + r.returns, 0),
       reassigns: received.reduce((sum, r) => sum + r.reassigns, 0),
       dispatchMinutes: dispatched.length === 0 ? null : dispatched.reduce((sum, r) => sum + r.dispatchMinutes!, 0) / dispatched.length,
+      visitRate: share(rated.length, answered.length),
+      qualityReviewed: reviewed.length,
+      qualityPassRate: share(reviewed.filter(passedReview).length, reviewed.length),
     };
   });
 }
+
+/** A reply a reviewer has judged: a verdict stands on it, or an earlier one was sent back. */
+export const wasReviewed = (r: RankRow): boolean => (r.quality ?? null) !== null || (r.redoCount ?? 0) > 0;
+/** Passed review the first time: a redo, however good the second answer, does not pass. */
+export const passedReview = (r: RankRow): boolean => r.quality === 'passed' && (r.redoCount ?? 0) === 0;

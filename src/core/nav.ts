@@ -24,7 +24,7 @@ export function navItemsFor(role: Role): NavItem[] {
       case 'new':
         return RECORDING_ROLES.includes(role);
       case 'meetings':
-        return role !== 'dept_handler';
+        return role !== 'dept_handler' && role !== 'quality_reviewer' && role !== 'mediator';
       case 'reports':
         return REPORT_ROLES.includes(role);
       case 'board':
@@ -45,6 +45,8 @@ const TABS: Record<Role, readonly NavItem[]> = {
   county_dispatcher: ['list', 'new', 'map', 'reports'],
   city_dispatcher: ['list', 'new', 'map', 'reports'],
   leader: ['home', 'list', 'map', 'reports'],
+  quality_reviewer: ['list', 'reports', 'map', 'civic'],
+  mediator: ['list', 'map', 'civic'],
   admin: ['list', 'admin', 'map', 'reports'],
 };
 

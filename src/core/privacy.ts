@@ -5,7 +5,8 @@ import { regionInScope, type Role, type SessionUser } from './roles';
 // the citizen back (village, town, the county and city hotline desks, the department it is assigned to);
 // never leaders or administrators, and nobody at all for an anonymous appeal.
 
-const CONTACT_ROLES: readonly Role[] = ['grid_worker', 'bench_facilitator', 'village_station', 'town_official', 'county_dispatcher', 'city_dispatcher'];
+// A mediator sits the parties down: they need to reach them (in their own area only).
+const CONTACT_ROLES: readonly Role[] = ['grid_worker', 'bench_facilitator', 'village_station', 'town_official', 'county_dispatcher', 'city_dispatcher', 'mediator'];
 
 export interface ContactContext {
   villageCode: string;

@@ -2,7 +2,7 @@ import { isEvalCode } from './evalcode';
 import type { Channel, Kind, Urgency } from './appeal';
 import { workingMinutesBetween } from './calendar';
 import { deadlineOf, type DeadlinePolicy } from './deadline';
-import type { Satisfaction, Tier, Unreasonable } from './events';
+import type { QualityVerdict, Satisfaction, Tier, Unreasonable } from './events';
 import { fold, type AppealState, type Stage, type Status } from './fold';
 import type { AppealSnapshot } from './doc';
 import { townOf } from './regions';
@@ -79,6 +79,14 @@ export interface AppealProjection {
   dispatchMinutes: number | null;
   /** Reply quality rules (reply-quality.ts) the last reply trips, the same on device and server; empty before a reply. The copy check needs other appeals and is left to the reply form. */
   qualityFlags: QualityRule[];
+  /** The standing reply's event id, the reviewer's verdict on it, and replies sent back for redo so far. */
+  replyId: string | null;
+  quality: QualityVerdict | null;
+  redoCount: number;
+  /** 调解: the mediator it was last sent to, the sessions recorded, the outcome (null while it runs or when never sent). */
+  mediator: string | null;
+  mediationSessions: number;
+  mediationOutcome: 'settled' | 'not_settled' | null;
 }
 
 /** What the rankings need of an appeal's history: each reply against the deadline running when it was given. */
@@ -97,7 +105,10 @@ function foldWithOutcome(snapshot: AppealSnapshot, policy: DeadlinePolicy): { st
   let first: number | null = null;
   let lastReply: string | null = null;
   const state = fold(snapshot.events, snapshot.id, (e, before, _i, refused) => {
-    if (refused || e.type !== 'replied') return;
+    // An answer given on the spot is the reply the reviewers check.
+    if (!refused && e.type === 'recorded' && e.onSpot) lastReply = e.onSpot;
+    // A mediation settled answers the citizen with its agreement, as a reply does.
+    if (refused || (e.type !== 'replied' && e.type !== 'mediation_closed') || (e.type === 'mediation_closed' && !e.settled)) return;
     replies++;
     first ??= e.at;
     lastReply = e.note;
@@ -182,7 +193,13 @@ export function project(snapshot: AppealSnapshot, policy: DeadlinePolicy, given?
     leadTier: state.leadTier,
     reached: state.reached,
     dispatchMinutes: state.firstAssignedAt !== null && state.recordedAt !== null ? Math.max(0, Math.round((state.firstAssignedAt - state.recordedAt) / 60_000)) : null,
-    qualityFlags: lastReply === null ? [] : checkReply(lastReply).map((f) => f.rule),
+    qualityFlags: lastReply === null ? [] : checkReply(lastReply, { phrases: policy.replyPhrases }).map((f) => f.rule),
+    replyId: state.lastReplyId,
+    quality: state.quality,
+    redoCount: state.redoCount,
+    mediator: state.mediation?.mediator ?? null,
+    mediationSessions: state.mediation?.sessions ?? 0,
+    mediationOutcome: state.mediation?.outcome ?? null,
     ...outcome,
   };
 }

@@ -1,6 +1,7 @@
 import { URGENCIES } from './appeal';
 import { isOpen, type Status } from './fold';
 import type { AppealProjection } from './projection';
+import { awaitsReview } from './reply-quality';
 import type { Role, SessionUser } from './roles';
 import { userTier, worksAtTier } from './tiers';
 
@@ -9,7 +10,7 @@ import { userTier, worksAtTier } from './tiers';
 
 export const QUEUE_IDS = [
   'mine', 'village_open', 'village_todo', 'awaiting_visit', 'new', 'assigned', 'overdue',
-  'dept_todo', 'dept_done', 'unassigned', 'escalated', 'returned', 'review', 'supervised', 'special', 'all',
+  'dept_todo', 'dept_done', 'unassigned', 'escalated', 'returned', 'review', 'supervised', 'special', 'quality', 'redo', 'mediation', 'mediated', 'all',
 ] as const;
 export type QueueId = (typeof QUEUE_IDS)[number];
 
@@ -17,15 +18,17 @@ export const ROLE_QUEUES: Record<Role, readonly QueueId[]> = {
   grid_worker: ['village_open', 'awaiting_visit', 'mine', 'all'],
   bench_facilitator: ['mine', 'village_open', 'all'],
   village_station: ['village_todo', 'awaiting_visit', 'overdue', 'all'],
-  town_official: ['new', 'assigned', 'returned', 'overdue', 'awaiting_visit', 'all'],
+  town_official: ['new', 'assigned', 'returned', 'overdue', 'awaiting_visit', 'mediation', 'all'],
   dept_handler: ['dept_todo', 'overdue', 'dept_done'],
   county_dispatcher: ['unassigned', 'escalated', 'returned', 'review', 'supervised', 'overdue', 'special', 'all'],
   city_dispatcher: ['unassigned', 'escalated', 'returned', 'review', 'supervised', 'overdue', 'special', 'all'],
   leader: ['supervised', 'overdue', 'special', 'all'],
+  quality_reviewer: ['quality', 'redo', 'all'],
+  mediator: ['mediation', 'mediated', 'all'],
   admin: ['all', 'overdue', 'special'],
 };
 
-type Row = Pick<AppealProjection, 'status' | 'tier' | 'dept' | 'handler' | 'createdBy' | 'dueAt' | 'supervisionLevel' | 'returns' | 'review'>;
+type Row = Pick<AppealProjection, 'status' | 'tier' | 'dept' | 'handler' | 'createdBy' | 'dueAt' | 'supervisionLevel' | 'returns' | 'review' | 'replyId' | 'quality' | 'redoCount' | 'mediator' | 'mediationOutcome'> & { qualityFlags: readonly string[] };
 
 const WAITING: readonly Status[] = ['new', 'accepted'];
 const WORKING: readonly Status[] = ['assigned', 'in_progress'];
@@ -72,6 +75,17 @@ export function inQueue(queue: QueueId, row: Row, user: SessionUser, now: number
       return open && row.supervisionLevel > 0;
     case 'special':
       return false;
+    case 'quality':
+      // Flagged replies and the random sample, until a reviewer has judged them.
+      return awaitsReview(row);
+    case 'mediation':
+      // Out at mediation: a mediator's own, or every one in a desk's scope.
+      return row.mediator !== null && row.mediationOutcome === null && row.status === 'in_progress' && (user.role !== 'mediator' || row.mediator === user.id);
+    case 'mediated':
+      return row.mediator === user.id && row.mediationOutcome !== null;
+    case 'redo':
+      // Sent back and not yet answered again: the reviewer follows them up.
+      return row.quality === 'redo' && WORKING.includes(row.status);
     case 'all':
       return user.role !== 'dept_handler' || deptRow(row, user);
   }

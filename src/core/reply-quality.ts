@@ -80,6 +80,24 @@ export function replySimilarity(a: string, b: string): number {
   return both / (x.size + y.size - both);
 }
 
+/** Share of unflagged replies a reviewer also checks (抽检), in percent. */
+export const SAMPLE_PERCENT = 10;
+
+/**
+ * Whether a reply falls in the random sample: a hash of its event id, so every device and the
+ * server draw the same sample without coordinating, and nobody can steer a reply out of it.
+ */
+export function inQualitySample(replyId: string): boolean {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < replyId.length; i++) h = Math.imul(h ^ replyId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % 100 < SAMPLE_PERCENT;
+}
+
+/** Whether a reply waits for a reviewer: not yet judged, and flagged by a rule, a redo of one sent back, or drawn in the sample. */
+export function awaitsReview(row: { replyId: string | null; quality: string | null; qualityFlags: readonly string[]; redoCount: number }): boolean {
+  return row.replyId !== null && row.quality === null && (row.qualityFlags.length > 0 || row.redoCount > 0 || inQualitySample(row.replyId));
+}
+
 /** Every rule that fires on a reply, in the fixed order of QUALITY_RULES; empty when the reply passes. */
 export function checkReply(text: string, context: ReplyContext = {}): QualityFinding[] {
   const raw = String(text ?? '').slice(0, MAX_CHECKED_CHARS);

@@ -11,6 +11,10 @@ export const ROLES = [
   /** The city center's dispatcher (市级调度): its scope is a city (4 digits). */
   'city_dispatcher',
   'leader',
+  /** 质检员: reviews replies at a county or city (its scope's width) and sends weak ones back for redo. */
+  'quality_reviewer',
+  /** 调解员 (老苗调解): settles disputes sent to them, in the field and offline; scope is their area (a town or villages). */
+  'mediator',
   'admin',
 ] as const;
 export type Role = (typeof ROLES)[number];
@@ -32,7 +36,7 @@ export interface SessionUser {
 /** Roles that take in appeals: in the field, at the station or the hotline, and leaders on reception days. */
 export const RECORDING_ROLES: readonly Role[] = ['grid_worker', 'bench_facilitator', 'village_station', 'town_official', 'county_dispatcher', 'city_dispatcher', 'leader', 'admin'];
 /** Who reads the governance reports: the dispatch centers, leaders, and towns and departments for their own rows. */
-export const REPORT_ROLES: readonly Role[] = ['town_official', 'dept_handler', 'county_dispatcher', 'city_dispatcher', 'leader', 'admin'];
+export const REPORT_ROLES: readonly Role[] = ['town_official', 'dept_handler', 'county_dispatcher', 'city_dispatcher', 'leader', 'quality_reviewer', 'admin'];
 /** Who speaks for the government in public: publishes on the board and moderates citizens' comments. */
 export const PUBLISH_ROLES: readonly Role[] = ['town_official', 'county_dispatcher', 'city_dispatcher'];
 /** Who dispatches (派单): each at its own tier's desk. */

@@ -23,14 +23,17 @@ export type Denial =
   | 'wrong_destination'
   | 'not_sender'
   | 'not_above'
-  | 'wrong_desk';
+  | 'wrong_desk'
+  | 'not_dispute'
+  | 'not_mediator';
 
 /** Actions a person takes (the scanner's `warned` is the system's alone). */
 export const ACTIONS = [
   'accepted', 'assigned', 'started', 'escalated', 'replied', 'extension_requested', 'extension_decided',
   'supervised', 'visited', 'reopened', 'closed', 'merged', 'commented', 'published', 'unpublished',
   'adopted', 'reception_booked', 'reception_held',
-  'reassigned', 'returned', 'reviewed', 'unreasonable_requested', 'unreasonable_decided',
+  'reassigned', 'returned', 'reviewed', 'unreasonable_requested', 'unreasonable_decided', 'quality_reviewed',
+  'mediation_requested', 'mediation_session', 'mediation_closed',
 ] as const satisfies readonly EventType[];
 export type Action = (typeof ACTIONS)[number];
 
@@ -43,7 +46,7 @@ const HANDLERS: readonly Role[] = [...DISPATCH_ROLES, 'dept_handler'];
  * (tiers.ts); `assignee` means the user must be who the appeal is assigned to; `sender` means
  * the dispatcher whose desk sent it, or one above.
  */
-export const MATRIX: Record<Action, { roles: readonly Role[]; rule: 'any' | 'tier' | 'assignee' | 'sender' }> = {
+export const MATRIX: Record<Action, { roles: readonly Role[]; rule: 'any' | 'tier' | 'assignee' | 'sender' | 'mediator' }> = {
   accepted: { roles: DISPATCH_ROLES, rule: 'tier' },
   assigned: { roles: DISPATCH_ROLES, rule: 'tier' },
   reassigned: { roles: DISPATCH_ROLES, rule: 'sender' },
@@ -70,8 +73,19 @@ export const MATRIX: Record<Action, { roles: readonly Role[]; rule: 'any' | 'tie
   // Booking is done for the citizen by whoever takes appeals in; the host records the outcome.
   reception_booked: { roles: ['grid_worker', ...DISPATCH_ROLES], rule: 'any' },
   reception_held: { roles: ['town_official', ...CENTERS, 'leader'], rule: 'any' },
-  commented: { roles: ['grid_worker', 'bench_facilitator', ...HANDLERS, 'leader', 'admin'], rule: 'any' },
+  commented: { roles: ['grid_worker', 'bench_facilitator', ...HANDLERS, 'leader', 'quality_reviewer', 'mediator', 'admin'], rule: 'any' },
+  // 质检 is a reviewer's own work, never the handler's: nobody marks their own reply.
+  quality_reviewed: { roles: ['quality_reviewer'], rule: 'any' },
+  // A desk holding a dispute sends it to a mediator; only that mediator records and closes it.
+  mediation_requested: { roles: DISPATCH_ROLES, rule: 'tier' },
+  mediation_session: { roles: ['mediator'], rule: 'mediator' },
+  mediation_closed: { roles: ['mediator'], rule: 'mediator' },
 };
+
+/** A dispute (矛盾纠纷) of any sub-category: what mediation takes. */
+export function isDispute(category: string | undefined): boolean {
+  return category !== undefined && category.startsWith('disputes.');
+}
 
 export function isAction(t: string): t is Action {
   return (ACTIONS as readonly string[]).includes(t);
@@ -126,13 +140,15 @@ export function returnTarget(state: AppealState, policy: DeadlinePolicy): Tier |
 
 export interface AppealContext extends AppealTerms {
   villageCode: string;
+  /** Sub-category code (e.g. disputes.land): mediation takes disputes only. */
+  category?: string;
   /** Replies go back through the channel the appeal came in by. */
   channel: Channel;
 }
 
 /** The parts of an appeal's fields the rules read. */
 export function appealContext(fields: Record<string, unknown>): AppealContext {
-  return { villageCode: String(fields.villageCode ?? ''), kind: fields.kind as Kind, urgency: fields.urgency as Urgency, channel: fields.channel as Channel };
+  return { villageCode: String(fields.villageCode ?? ''), kind: fields.kind as Kind, urgency: fields.urgency as Urgency, channel: fields.channel as Channel, category: String(fields.category ?? '') };
 }
 
 /** Why `user` may not append `event` to an appeal in `state`, or null when they may. */
@@ -148,6 +164,9 @@ export function authorize(user: SessionUser, appeal: AppealContext, state: Appea
   if (event.type === 'escalated' && userTier(user) !== state.tier) return 'wrong_tier';
   if (rule.rule === 'assignee' && !isAssignee(user, state)) return 'not_assignee';
   if (rule.rule === 'sender' && !(state.sentBy && worksAtTier(user, state.sentBy.tier))) return 'not_sender';
+  if (rule.rule === 'mediator' && state.mediation?.mediator !== user.id) return 'not_mediator';
+  // Mediation is for disputes (矛盾纠纷).
+  if (event.type === 'mediation_requested' && !isDispute(appeal.category)) return 'not_dispute';
   const destination = destinationDenial(event, state, policy);
   if (destination) return destination;
   if (event.type === 'assigned' || event.type === 'reassigned' || event.type === 'reviewed') {
@@ -229,6 +248,14 @@ function probe(type: Action, user: SessionUser, appeal: AppealContext, state: Ap
       return { ...base, type, slotId: base.id, startsAt: 0, host: '-' };
     case 'reception_held':
       return { ...base, type, slotId: state.reception?.slotId ?? base.id, note: '-' };
+    case 'quality_reviewed':
+      return { ...base, type, verdict: 'passed', reply: state.lastReplyId ?? base.id };
+    case 'mediation_requested':
+      return { ...base, type, mediator: base.id, mediatorName: '-' };
+    case 'mediation_session':
+      return { ...base, type, parties: '-', place: '-', agreed: '-' };
+    case 'mediation_closed':
+      return { ...base, type, settled: true, note: '-' };
     default:
       return { ...base, type };
   }

@@ -1,6 +1,7 @@
 import { Dexie, type EntityTable, type Table, type Transaction } from 'dexie';
 import yDexie from 'y-dexie';
 import type * as Y from 'yjs';
+import type { AlertFeed } from '../core/alerts';
 import type { Contact } from '../core/appeal';
 import type { MeetingProjection } from '../core/meeting';
 import type { AppealProjection } from '../core/projection';
@@ -9,6 +10,8 @@ import type { Region } from '../core/regions';
 /** A local appeal row: the indexed projection plus the CRDT, which y-dexie stores apart. */
 export interface AppealRow extends AppealProjection {
   doc: Y.Doc;
+  /** The document's alert-worthy events (core/alerts.ts), derived with the projection; absent on rows not re-derived since. Not indexed. */
+  alertFeed?: AlertFeed;
 }
 
 /** A local change not yet acknowledged by the server. `seq` only grows on this device. */

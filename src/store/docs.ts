@@ -1,5 +1,6 @@
 import * as Y from 'yjs';
 import type { Contact } from '../core/appeal';
+import { alertFeed } from '../core/alerts';
 import { eventsOf, readAppeal } from '../core/doc';
 import { eventsToResend } from '../core/history';
 import { isMeetingFields, projectMeeting } from '../core/meeting';
@@ -36,7 +37,8 @@ export async function putProjection(db: MinshengDB, docId: string, doc: Y.Doc): 
   const snapshot = readAppeal(doc, docId);
   if (isMeetingFields(snapshot.fields)) return void (await db.meetings.put(projectMeeting(snapshot)));
   // A plain object without `doc`: y-dexie keeps the CRDT rows we wrote ourselves.
-  await db.appeals.put(project(snapshot, currentPolicy(db, snapshot.fields.villageCode)) as AppealRow);
+  // The alert feed rides on the row, so the alerts reach the device with the sync itself.
+  await db.appeals.put({ ...project(snapshot, currentPolicy(db, snapshot.fields.villageCode)), alertFeed: alertFeed(snapshot.events, docId) } as AppealRow);
 }
 
 /** Merges updates from the server. The cursor moves in the same transaction as the data. */

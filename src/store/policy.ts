@@ -16,7 +16,7 @@ export { currentPolicy } from './policy-cache';
 // projection that gained columns re-derives every local row.
 
 /** Bumped when projection columns change, so old rows are re-derived on boot. */
-const PROJECTION_VERSION = 10;
+const PROJECTION_VERSION = 11;
 
 /**
  * JSON with every object's keys sorted. The same policy arrives in different key orders (the

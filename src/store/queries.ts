@@ -1,3 +1,4 @@
+import type { RosterEntry } from '../core/mediation';
 import { liveQuery, type Observable } from 'dexie';
 import type { CampaignWithCounts } from '../core/campaign';
 import type { KeywordRule } from '../core/classify';
@@ -202,10 +203,20 @@ export function receptionSlots(db: MinshengDB): Observable<SlotWithBookings[] | 
   return liveQuery(() => getMeta<SlotWithBookings[]>(db, 'slots'));
 }
 
+/** The mediators serving the user's area as last kept on the device (empty before the first). */
+export function mediatorRoster(db: MinshengDB): Observable<RosterEntry[]> {
+  return liveQuery(async () => (await getMeta<RosterEntry[]>(db, 'mediators')) ?? []);
+}
+
 /** The county's keyword library as last kept on the device (undefined before the first). */
 export function keywordLibrary(db: MinshengDB): Observable<KeywordRule[] | undefined> {
   return liveQuery(() => getMeta<KeywordRule[]>(db, 'keywords'));
 }
+
+// ---- Alerts --------------------------------------------------------------------------------
+
+// The user's alerts, the bell's unread count, and marking them read (store/alerts.ts).
+export { alertList, markAlertsRead, unreadAlertCount, type AlertItem } from './alerts';
 
 // ---- Sync state ----------------------------------------------------------------------------
 

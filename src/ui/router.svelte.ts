@@ -17,9 +17,13 @@ export type Route =
   | { name: 'meetings' }
   | { name: 'meetingNew' }
   | { name: 'meeting'; id: string }
-  | { name: 'meetingAppeal'; id: string };
+  | { name: 'meetingAppeal'; id: string }
+  /** The user's alerts (预警提醒): dispatches, returns, warnings, supervision. */
+  | { name: 'alerts' }
+  /** The command-center wall screen: full screen, for a kiosk browser in the dispatch hall. */
+  | { name: 'wall' };
 
-export const REPORT_TABS = ['ranking', 'redblack', 'trends', 'hotspots', 'special'] as const;
+export const REPORT_TABS = ['ranking', 'redblack', 'trends', 'hotspots', 'special', 'weekly', 'mediation'] as const;
 export type ReportTab = (typeof REPORT_TABS)[number];
 
 const ID = '([0-9a-f-]{36})';
@@ -34,8 +38,10 @@ function parse(hash: string): Route {
   if (path === '/admin') return { name: 'admin' };
   if (path === '/settings') return { name: 'settings' };
   if (path === '/map') return { name: 'map' };
+  if (path === '/wall') return { name: 'wall' };
   if (path === '/board') return { name: 'board' };
   if (path === '/civic') return { name: 'civic' };
+  if (path === '/alerts') return { name: 'alerts' };
   m = /^\/reports(?:\/([a-z]+))?$/.exec(path);
   if (m) {
     const sort = new URLSearchParams(search).get('sort') ?? undefined;

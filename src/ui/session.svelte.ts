@@ -79,6 +79,16 @@ async function refreshKeywords(): Promise<void> {
   }
 }
 
+/** Keeps the roster of mediators serving the user's area, so a dispute can be sent to one offline. */
+async function refreshMediators(): Promise<void> {
+  try {
+    const res = await authFetch('/api/mediators');
+    if (res.ok) await setMeta(db, 'mediators', ((await res.json()) as { mediators: unknown[] }).mediators);
+  } catch {
+    // Offline: the roster kept from last time serves.
+  }
+}
+
 /**
  * Keeps the open suggestion campaigns and upcoming reception slots on the device, so a grid
  * worker offline can tie a suggestion to a campaign or book a place for a citizen.
@@ -107,7 +117,8 @@ const HEARTBEAT_MS = 2_000;
 const ATTENTION_MS = 60_000;
 let touchedAt = Date.now();
 for (const type of ['pointerdown', 'keydown', 'scroll'] as const) window.addEventListener(type, () => (touchedAt = Date.now()), { capture: true, passive: true });
-const attentive = () => document.visibilityState === 'visible' && Date.now() - touchedAt < ATTENTION_MS;
+// The wall screen (#/wall) is watched from across the room and never touched: it always counts as looked at.
+const attentive = () => document.visibilityState === 'visible' && (Date.now() - touchedAt < ATTENTION_MS || location.hash.startsWith('#/wall'));
 
 async function startEngine(session: Session): Promise<void> {
   engine?.stop();
@@ -121,6 +132,7 @@ async function startEngine(session: Session): Promise<void> {
       void uploader.kick();
       void refreshKeywords();
       void refreshCivic();
+      void refreshMediators();
       // The sub-centers' names too, for the desks an escalation goes to.
       void refreshSubcenters(db, authFetch);
     }

@@ -212,7 +212,7 @@ describe('independence from the device’s time zone', () => {
       "import { deadlineOf, warningLevel, POLICY_PRESETS } from './src/core/deadline.ts';",
       'const h = { start: 540, end: 1020 };',
       `const froms = ${JSON.stringify([cst(2026, 2, 13, 10), cst(2025, 12, 31, 23, 30), cst(2026, 9, 30, 16), cst(2026, 5, 9, 8)])};`,
-      'const state = { stage: "handle", stageStartedAt: froms[0], extensionDays: 10 };',
+      'const state = { stage: "handle", stageStartedAt: froms[0], extensionDays: 10, handleSpent: [] };',
       'const out = froms.map((f) => [addWorkingMinutes(f, 2400, h), workingMinutesBetween(f, f + 9 * 86400000, h), isWorkingDay(cstDay(f)),',
       '  deadlineOf({ ...state, stageStartedAt: f }, { kind: "special", urgency: "red" }, POLICY_PRESETS.wanyuan).dueAt,',
       '  warningLevel(f, f + 3 * 86400000, POLICY_PRESETS.lanling)]);',

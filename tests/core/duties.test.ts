@@ -128,11 +128,11 @@ describe('special governance', () => {
 describe('queues', () => {
   const town: SessionUser = { id: 'u-town', username: 't', displayName: 't', role: 'town_official', scope: { regions: ['371324102'], departments: [] } };
   const dept: SessionUser = { id: 'u-dept', username: 'd', displayName: 'd', role: 'dept_handler', scope: { regions: ['371324'], departments: ['water'] } };
-  const row = (over: Partial<Parameters<typeof inQueue>[1]> = {}): Parameters<typeof inQueue>[1] => ({ status: 'new', tier: 'village', dept: null, handler: null, createdBy: 'u-grid', dueAt: null, supervisionLevel: 0, returns: 0, review: null, ...over });
+  const row = (over: Partial<Parameters<typeof inQueue>[1]> = {}): Parameters<typeof inQueue>[1] => ({ status: 'new', tier: 'village', dept: null, handler: null, createdBy: 'u-grid', dueAt: null, supervisionLevel: 0, returns: 0, review: null, replyId: null, quality: null, qualityFlags: [], redoCount: 0, mediator: null, mediationOutcome: null, ...over });
   const now = cst(2026, 11, 25, 12);
 
   it('the town sees new, assigned, overdue and awaiting-visit work', () => {
-    expect(ROLE_QUEUES.town_official).toEqual(['new', 'assigned', 'returned', 'overdue', 'awaiting_visit', 'all']);
+    expect(ROLE_QUEUES.town_official).toEqual(['new', 'assigned', 'returned', 'overdue', 'awaiting_visit', 'mediation', 'all']);
     expect(inQueue('new', row(), town, now)).toBe(true);
     expect(inQueue('new', row({ tier: 'county' }), town, now)).toBe(false);
     expect(inQueue('assigned', row({ status: 'in_progress' }), town, now)).toBe(true);

@@ -66,6 +66,10 @@ export const PAYLOAD: { [K in EventType]: Omit<Extract<AppealEvent, { type: K }>
   reviewed: { to: 'village', note: '研判：由村里办理' },
   unreasonable_requested: { reason: '诉求超出政策范围' },
   unreasonable_decided: { approved: true },
+  quality_reviewed: { verdict: 'redo', reply: '01890a5d-ac96-774b-bcce-b302099a8059', note: '请写明何时修好' },
+  mediation_requested: { mediator: '01890a5d-ac96-774b-bcce-b302099a805a', mediatorName: '金牌调解员 苗' },
+  mediation_session: { parties: '张家、李家', place: '村委会调解室', agreed: '院墙按原址重砌，费用两家平摊' },
+  mediation_closed: { settled: true, note: '双方签订调解协议，院墙本月内重砌' },
 };
 
 let clock = 1_700_000_000_000;

@@ -41,12 +41,21 @@ const ALLOWED_FROM: Record<Exclude<EventType, 'recorded'>, Status[]> = {
   reviewed: [],
   unreasonable_requested: WORKING,
   unreasonable_decided: [],
+  // The payload names no reply the appeal has (see the quality review tests below).
+  quality_reviewed: [],
+  mediation_requested: ['new', 'accepted', 'assigned', 'in_progress'],
+  // Only while a mediation runs (see the mediation tests).
+  mediation_session: [],
+  mediation_closed: [],
 };
 /** Statuses the state machine allows an event from, where a plain path still lacks its precondition, and the reason given. */
 const NEEDS: Partial<Record<Exclude<EventType, 'recorded'>, { from: Status[]; reason: string }>> = {
   returned: { from: ['accepted'], reason: 'nothing_to_return' },
   reviewed: { from: ['accepted'], reason: 'not_under_review' },
   unreasonable_decided: { from: OPEN, reason: 'no_label_request' },
+  quality_reviewed: { from: ['replied', 'visited', 'closed'], reason: 'stale_reply' },
+  mediation_session: { from: ['in_progress'], reason: 'no_mediation' },
+  mediation_closed: { from: ['in_progress'], reason: 'no_mediation' },
 };
 /** Status after an allowed event; null = unchanged. */
 const NEXT: Record<Exclude<EventType, 'recorded'>, Status | null> = {
@@ -74,6 +83,10 @@ const NEXT: Record<Exclude<EventType, 'recorded'>, Status | null> = {
   reviewed: 'assigned',
   unreasonable_requested: null,
   unreasonable_decided: null,
+  quality_reviewed: null,
+  mediation_requested: 'in_progress',
+  mediation_session: null,
+  mediation_closed: null,
 };
 
 /** Events that bring a fresh appeal to `status`. The visit's rating suits the event tried next. */

@@ -63,8 +63,11 @@ describe('ranking a week', () => {
       returns: 0,
       reassigns: 0,
       dispatchMinutes: null,
+      visitRate: 1, // all 3 answered were called back and rated
+      qualityReviewed: 0,
+      qualityPassRate: null,
     });
-    expect(byTown.get(TOWN_B)).toEqual({ unit: TOWN_B, received: 1, answered: 0, onTimeRate: null, handlingDays: null, rated: 0, satisfactionRate: null, repeatRate: 0, reopenRate: null, returns: 0, reassigns: 0, dispatchMinutes: null });
+    expect(byTown.get(TOWN_B)).toEqual({ unit: TOWN_B, received: 1, answered: 0, onTimeRate: null, handlingDays: null, rated: 0, satisfactionRate: null, repeatRate: 0, reopenRate: null, returns: 0, reassigns: 0, dispatchMinutes: null, visitRate: null, qualityReviewed: 0, qualityPassRate: null });
     expect(byTown.size).toBe(2);
   });
 

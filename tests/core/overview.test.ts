@@ -5,7 +5,7 @@ import { hotSpots, scopeFigures, tallyTotals, type PlaceTally } from '../../src/
 import { ROLES } from '../../src/core/roles';
 
 const place = (code: string, open: number, overdue: number): PlaceTally => ({ code, total: open + 1, open, overdue, red: 0, orange: 0, yellow: open });
-const unit = (over: Partial<UnitMetrics>): UnitMetrics => ({ unit: 'u', received: 0, answered: 0, onTimeRate: null, handlingDays: null, rated: 0, satisfactionRate: null, repeatRate: null, reopenRate: null, returns: 0, reassigns: 0, dispatchMinutes: null, ...over });
+const unit = (over: Partial<UnitMetrics>): UnitMetrics => ({ unit: 'u', received: 0, answered: 0, onTimeRate: null, handlingDays: null, rated: 0, satisfactionRate: null, repeatRate: null, reopenRate: null, returns: 0, reassigns: 0, dispatchMinutes: null, visitRate: null, qualityReviewed: 0, qualityPassRate: null, ...over });
 
 describe('leader home figures', () => {
   it('ranks hot spots by overdue, then open, and leaves out places with nothing open', () => {

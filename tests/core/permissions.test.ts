@@ -15,6 +15,7 @@ import { OTHER_TOWN_VILLAGE, VILLAGE, ev } from './fixtures';
 const POLICY = POLICY_PRESETS.wanyuan;
 const TOWN = '371324102';
 
+const MEDIATOR_ID = newId();
 function user(role: Role, over: Partial<SessionUser> = {}): SessionUser {
   const county = { regions: ['371324'], departments: [] };
   const scopes: Record<Role, SessionUser['scope']> = {
@@ -26,12 +27,16 @@ function user(role: Role, over: Partial<SessionUser> = {}): SessionUser {
     county_dispatcher: county,
     city_dispatcher: county,
     leader: county,
+    quality_reviewer: county,
+    mediator: { regions: [TOWN], departments: [] },
     admin: county,
   };
-  return { id: `u-${role}`, username: role, displayName: role, role, scope: scopes[role], ...over };
+  // Events name a mediator by user id, which must be a UUID.
+  return { id: role === 'mediator' ? MEDIATOR_ID : `u-${role}`, username: role, displayName: role, role, scope: scopes[role], ...over };
 }
 const USERS = Object.fromEntries(ROLES.map((r) => [r, user(r)])) as Record<Role, SessionUser>;
-const appeal = (over: Partial<AppealContext> = {}): AppealContext => ({ villageCode: VILLAGE, kind: 'special', urgency: 'orange', channel: 'grid_patrol', ...over });
+// A dispute, so mediation is possible too.
+const appeal = (over: Partial<AppealContext> = {}): AppealContext => ({ villageCode: VILLAGE, kind: 'special', urgency: 'orange', channel: 'grid_patrol', category: 'disputes.neighbour', ...over });
 const by = (u: SessionUser) => ({ id: u.id, role: u.role });
 
 const toWater = () => ev('assigned', { tier: 'town', dept: 'water' });
@@ -43,6 +48,9 @@ const HANDLER = newId();
 const DESKS: Role[] = ['village_station', 'town_official', 'county_dispatcher', 'city_dispatcher'];
 /** Given to a handler at the village desk, then returned there. */
 const bounce = () => [ev('assigned', { to: 'village', handler: HANDLER }), ev('returned', { to: 'village' })];
+
+/** The reply a reviewer judges: one event, so the history and the verdict name the same id. */
+const REPLY = ev('replied');
 
 const SPEC: Record<Action, { history: () => AppealEvent[]; event: () => AppealEvent; roles: Role[] }> = {
   accepted: { history: () => [ev('recorded')], event: () => ev('accepted'), roles: ['village_station', 'town_official', 'county_dispatcher', 'city_dispatcher'] },
@@ -81,6 +89,22 @@ const SPEC: Record<Action, { history: () => AppealEvent[]; event: () => AppealEv
     history: () => [ev('recorded'), toWater(), ev('unreasonable_requested', {}, by(USERS.dept_handler))],
     event: () => ev('unreasonable_decided'),
     roles: ['county_dispatcher', 'city_dispatcher', 'leader'],
+  },
+  quality_reviewed: {
+    history: () => [ev('recorded'), ev('assigned', { tier: 'village' }), REPLY],
+    event: () => ev('quality_reviewed', { verdict: 'redo', reply: REPLY.id, note: '没有写明措施' }),
+    roles: ['quality_reviewer'],
+  },
+  mediation_requested: { history: () => [ev('recorded'), ev('assigned', { tier: 'village' })], event: () => ev('mediation_requested', { mediator: USERS.mediator.id }), roles: ['village_station', 'town_official', 'county_dispatcher', 'city_dispatcher'] },
+  mediation_session: {
+    history: () => [ev('recorded'), ev('assigned', { tier: 'village' }), ev('mediation_requested', { mediator: USERS.mediator.id })],
+    event: () => ev('mediation_session'),
+    roles: ['mediator'],
+  },
+  mediation_closed: {
+    history: () => [ev('recorded'), ev('assigned', { tier: 'village' }), ev('mediation_requested', { mediator: USERS.mediator.id })],
+    event: () => ev('mediation_closed'),
+    roles: ['mediator'],
   },
 };
 
@@ -254,6 +278,7 @@ describe('the phone offers exactly what the server accepts', () => {
       supervised: { level: Math.min(5, state.supervisionLevel + 1) },
       extension_requested: { days: 1 },
       extension_decided: { approved: extensionRoom(POLICY, a, state) > 0, days: 1 },
+      quality_reviewed: { verdict: 'passed', ...(state.lastReplyId && { reply: state.lastReplyId }) },
     };
     return { ...ev(action, (payload[action] ?? {}) as never), actor: u.id, role: u.role, basis } as AppealEvent;
   };

@@ -123,6 +123,12 @@ describe('project', () => {
       reached: 'village',
       dispatchMinutes: null,
       qualityFlags: [],
+      replyId: null,
+      quality: null,
+      redoCount: 0,
+      mediator: null,
+      mediationSessions: 0,
+      mediationOutcome: null,
     });
     expect(p.evalCode).toMatch(/^[0-9A-HJKMNP-TV-Z]{10}$/);
   });

@@ -7,7 +7,7 @@ import { DEFAULT_SCORECARD, parseScorecard, redBlack, scoreUnit, type Scorecard 
 // satisfaction 30, repeat 15; handling scores 0 at 10 working days.
 
 function unit(over: Partial<UnitMetrics>): UnitMetrics {
-  return { unit: 'u', received: 10, answered: 10, onTimeRate: 1, handlingDays: 0, rated: 10, satisfactionRate: 1, repeatRate: 0, reopenRate: 0, returns: 0, reassigns: 0, dispatchMinutes: null, ...over };
+  return { unit: 'u', received: 10, answered: 10, onTimeRate: 1, handlingDays: 0, rated: 10, satisfactionRate: 1, repeatRate: 0, reopenRate: 0, returns: 0, reassigns: 0, dispatchMinutes: null, visitRate: 1, qualityReviewed: 0, qualityPassRate: null, ...over };
 }
 
 describe('scoring one unit', () => {

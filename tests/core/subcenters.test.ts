@@ -220,6 +220,12 @@ describe('what a sub-center’s dispatcher sees', () => {
       supervisionLevel: fc.integer({ min: 0, max: 5 }),
       returns: fc.integer({ min: 0, max: 3 }),
       review: fc.constantFrom('pending' as const, 'decided' as const, null),
+      replyId: fc.constant(null),
+      quality: fc.constant(null),
+      qualityFlags: fc.constant([]),
+      redoCount: fc.constant(0),
+      mediator: fc.constant(null),
+      mediationOutcome: fc.constant(null),
     });
     fc.assert(
       fc.property(row, (r) => {
@@ -228,7 +234,7 @@ describe('what a sub-center’s dispatcher sees', () => {
       { numRuns: 300 },
     );
     // A town's escalation waits in the sub-center's "escalated" queue; a town-tier case does not.
-    const escalated = { status: 'accepted', tier: 'county', dept: null, handler: null, createdBy: 'grid', dueAt: null, supervisionLevel: 0, returns: 0, review: null } as const;
+    const escalated = { status: 'accepted', tier: 'county', dept: null, handler: null, createdBy: 'grid', dueAt: null, supervisionLevel: 0, returns: 0, review: null, replyId: null, quality: null, qualityFlags: [], redoCount: 0, mediator: null, mediationOutcome: null } as const;
     expect(inQueue('escalated', escalated, sub, 0)).toBe(true);
     expect(inQueue('escalated', { ...escalated, tier: 'town' }, sub, 0)).toBe(false);
   });

@@ -48,6 +48,10 @@ const INTENT: Record<Action, readonly Role[]> = {
   adopted: ['town_official', ...CENTERS, 'leader'],
   reception_booked: ['grid_worker', ...DISPATCH],
   reception_held: ['town_official', ...CENTERS, 'leader'],
+  quality_reviewed: ['quality_reviewer'],
+  mediation_requested: DISPATCH,
+  mediation_session: ['mediator'],
+  mediation_closed: ['mediator'],
 };
 
 const SCOPE: Record<Role, SessionUser['scope']> = {
@@ -59,6 +63,8 @@ const SCOPE: Record<Role, SessionUser['scope']> = {
   county_dispatcher: { regions: [COUNTY], departments: [] },
   city_dispatcher: { regions: [CITY], departments: [] },
   leader: { regions: [COUNTY], departments: [] },
+  quality_reviewer: { regions: [COUNTY], departments: [] },
+  mediator: { regions: [TOWN], departments: [] },
   admin: { regions: [COUNTY], departments: [] },
 };
 /** The tier each role works at (roles without one are placed at the village; a department handler is given work at the town). */
@@ -71,6 +77,8 @@ const HOME: Record<Role, Tier> = {
   county_dispatcher: 'county',
   city_dispatcher: 'city',
   leader: 'county',
+  quality_reviewer: 'village',
+  mediator: 'village',
   admin: 'village',
 };
 const user = (role: Role, over: Partial<SessionUser> = {}): SessionUser => ({ id: newId(), username: role, displayName: role, role, scope: SCOPE[role], ...over });
@@ -78,7 +86,7 @@ const USERS = Object.fromEntries(ROLES.map((r) => [r, user(r)])) as Record<Role,
 const as = (u: SessionUser) => ({ id: u.id, role: u.role });
 const ctx = (over: Partial<AppealContext> = {}): AppealContext => ({ villageCode: VILLAGE, kind: 'special', urgency: 'orange', channel: 'grid_patrol', ...over });
 /** Only a suggestion can be adopted: that action is tried on one. */
-const ctxFor = (action: Action) => ctx(action === 'adopted' ? { kind: 'suggestion' } : {});
+const ctxFor = (action: Action) => ctx(action === 'adopted' ? { kind: 'suggestion' } : action === 'mediation_requested' ? { category: 'disputes.land' } : {});
 const someoneElse = user('dept_handler', { username: 'other' });
 
 /** An assignment that makes `u` the assignee at `tier`. */
@@ -152,6 +160,14 @@ function placed(action: Action, u: SessionUser, tier: Tier = HOME[u.role]): { hi
       return { history: [r], event: mine(action) };
     case 'reception_held':
       return { history: [r, ev('reception_booked')], event: mine(action) };
+    case 'quality_reviewed':
+      return { history: toReplied, event: mine(action, { verdict: 'redo', reply: toReplied[2]!.id }) };
+    case 'mediation_requested':
+      return { history: [r, assignTo(someoneElse, t)], event: mine(action) };
+    case 'mediation_session':
+    case 'mediation_closed':
+      // Sent to this user as the mediator.
+      return { history: [r, assignTo(someoneElse, t), ev('mediation_requested', { mediator: u.id })], event: mine(action) };
   }
 }
 
@@ -214,6 +230,12 @@ describe('the role × action matrix', () => {
       const state = fold(history, 'appeal');
       expect(state.sentBy?.tier).toBe(higher);
       expect(authorize(u, ctx(), state, { ...ev('reassigned', { to: HOME[role] }), ...as(u) } as AppealEvent, POLICY)).toBe('not_sender');
+    } else if (rule === 'mediator') {
+      // Sent to another mediator.
+      const other = user(role, { username: 'colleague' });
+      const { history, event } = placed(action, other);
+      const state = fold(history, 'appeal');
+      expect(authorize(u, ctx(), state, { ...event, actor: u.id } as AppealEvent, POLICY)).toBe('not_mediator');
     } else {
       // "any": tier and assignment do not matter.
       const other = user('village_station', { username: 'colleague' });
@@ -447,6 +469,8 @@ describe('what the phone offers is what the rules allow', () => {
         return s.supervisionLevel < 5 ? [{ ...base, level: s.supervisionLevel + 1 } as AppealEvent] : [];
       case 'merged':
         return [{ ...base, into: newId() } as AppealEvent];
+      case 'quality_reviewed':
+        return s.lastReplyId === null ? [] : (['passed', 'redo'] as const).map((verdict) => ({ ...base, verdict, reply: s.lastReplyId }) as AppealEvent);
       default:
         return [base];
     }

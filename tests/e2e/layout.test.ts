@@ -173,7 +173,7 @@ describe('phone layout', { timeout: E2E_TIMEOUT_MS }, () => {
     expect(await page.evaluate(() => document.scrollingElement!.scrollWidth)).toBeLessThanOrEqual(360);
     // Each column's value is on screen in the card, labelled.
     const cells = await cards.first().locator('td').evaluateAll((tds) => tds.map((td) => ({ label: getComputedStyle(td, '::before').content, text: td.textContent ?? '', ...td.getBoundingClientRect().toJSON() as DOMRect })));
-    expect(cells).toHaveLength(12); // with sync wait and raised again (fair ranking)
+    expect(cells).toHaveLength(14); // with sync wait and raised again (fair ranking), called back and passed review (质检)
     for (const c of cells) {
       expect(c.left >= 0 && c.right <= 360 && c.width > 0, `${c.label} at ${c.left}–${c.right}`).toBe(true);
       expect(c.label).not.toBe('none');

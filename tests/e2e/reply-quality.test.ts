@@ -3,7 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recordAppeal } from '../../src/store/appeals';
 import { device, login } from '../helpers/clients';
-import { phoneAs } from './app-page';
+import { appPage, phoneAs } from './app-page';
+import { seen, step } from '../helpers/appeal-steps';
 import { E2E_TIMEOUT_MS, OUT, appAndBrowserForFile } from './rig';
 
 // Reply quality checks (issue 28, item 2): a town official answering on a phone types stock
@@ -77,5 +78,58 @@ describe('reply quality advice', { timeout: E2E_TIMEOUT_MS }, () => {
     await flagged.waitFor();
     expect(await flagged.textContent()).toMatch(/^质检提示：答复过短（\d+\/15 字）.* · 未写明采取的具体措施或办结时间$/);
     await page.getByTestId('timeline').screenshot({ path: path.join(OUT, 'reply-quality-timeline.png') });
+  });
+
+  it('a county reviewer sends a boilerplate reply back from 待质检; the town sees it back with the reviewer’s words', async () => {
+    const grid = await device(rig.server, await login(rig.server, 'grid'));
+    const town = await device(rig.server, await login(rig.server, 'town'));
+    const village = grid.session.user.scope.regions[0]!;
+    const recorded = await recordAppeal(grid.db, { channel: 'grid_patrol', category: 'infra.roads', kind: 'complaint', urgency: 'yellow', villageCode: village, description: '村西桥护栏断了，孩子上学危险。', citizen: { anonymous: true } }, grid.who);
+    expect(recorded.ok).toBe(true);
+    const id = (recorded as { value: { id: string } }).value.id;
+    grid.engine.start();
+    town.engine.start();
+    await grid.settled();
+    await seen(town, id, (s) => s.status === 'new', 'the appeal');
+    await step(town, id, { type: 'assigned', to: 'town', from: 'town' });
+    await step(town, id, { type: 'replied', note: BOILERPLATE, via: 'grid_patrol' });
+    grid.close();
+
+    // The reviewer works at a desk: a wide screen.
+    const desk = await (await rig.browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    await desk.goto(rig.server.url);
+    await appPage(desk).login('reviewer');
+    await desk.getByTestId('queue-quality').click();
+    const row = desk.getByTestId('appeal-list').locator('a.row', { hasText: '村西桥护栏' });
+    await row.waitFor({ timeout: 20_000 });
+    expect(await row.getByTestId('row-flags').textContent()).toBe('质检提示：官话套话、无具体措施或时间');
+    await row.click();
+    await desk.getByTestId('action-quality_reviewed').click({ timeout: 20_000 });
+    expect(await desk.getByTestId('review-reply').textContent()).toBe(BOILERPLATE);
+    await desk.getByTestId('review-redo').click();
+    // The rules the checks found are ticked already; a redo needs the reviewer's words.
+    expect(await desk.getByTestId('review-rules').locator('input:checked').evaluateAll((xs) => xs.map((x) => (x as HTMLInputElement).value))).toEqual(['boilerplate', 'no_action']);
+    expect(await desk.getByTestId('action-submit').isDisabled()).toBe(true);
+    await desk.getByTestId('action-note').fill('请写明护栏何时修好、由谁修');
+    await desk.getByTestId('action-form').screenshot({ path: path.join(OUT, 'quality-review-redo.png') });
+    await desk.getByTestId('action-submit').click();
+    const verdict = desk.getByTestId('timeline').locator('li[data-type=quality_reviewed]');
+    await verdict.waitFor();
+    expect(await verdict.getAttribute('data-verdict')).toBe('redo');
+    expect(await verdict.textContent()).toContain('退回重办 · 官话套话 · 无具体措施或时间');
+    await desk.context().close();
+
+    // Back on the town's phone: in progress again, tagged, with the reviewer's words on the timeline.
+    await seen(town, id, (s) => s.status === 'in_progress' && s.quality === 'redo', 'the redo');
+    town.close();
+    const phone = await phoneAs(rig.browser, rig.server.url, 'town');
+    await phone.getByTestId('queue-assigned').click();
+    const back = phone.getByTestId('appeal-list').locator('a.row', { hasText: '村西桥护栏' });
+    await back.getByTestId('row-redo').waitFor({ timeout: 20_000 });
+    await back.click();
+    expect(await phone.getByTestId('detail-status').textContent()).toBe('办理中');
+    expect(await phone.getByTestId('timeline').locator('li[data-type=quality_reviewed]').textContent()).toContain('请写明护栏何时修好、由谁修');
+    expect(await phone.getByTestId('action-replied').isVisible()).toBe(true);
+    await phone.context().close();
   });
 });

@@ -11,6 +11,8 @@ import { appPage } from './app-page';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const OUT = path.join(ROOT, 'test-output');
+/** The built app the browser suites serve; `MINSHENG_E2E_DIST` points elsewhere (a scratch build beside another's). */
+export const DIST = process.env.MINSHENG_E2E_DIST ? path.resolve(process.env.MINSHENG_E2E_DIST) : path.join(ROOT, 'dist');
 /**
  * Per-test limit of the browser suites. Each of their tests takes at most ~13 s alone on two
  * cores; CI shares them with Chromium and servers, and a test must stay under half its limit.
@@ -22,8 +24,8 @@ export const E2E_TIMEOUT_MS = 60_000;
  * Chromium to reach it. It starts empty: `MINSHENG_DEMO: '1'` in `env` seeds the demo county.
  */
 export async function startAppAndBrowser(env: Record<string, string> = {}): Promise<{ server: RunningServer; browser: Browser }> {
-  if (!existsSync(path.join(ROOT, 'dist/index.html'))) throw new Error('Build the app first: npm run build (npm test does it)');
-  const server = await startServer(loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: path.join(ROOT, 'dist'), MINSHENG_SCAN_INTERVAL_MS: '0', MINSHENG_DEMO: '0', ...env }));
+  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build (npm test does it)');
+  const server = await startServer(loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: DIST, MINSHENG_SCAN_INTERVAL_MS: '0', MINSHENG_DEMO: '0', ...env }));
   const browser = await launchChromium();
   mkdirSync(OUT, { recursive: true });
   return { server, browser };
@@ -60,8 +62,8 @@ export interface OfflineRig {
  * `staticDir`: serve the app from elsewhere than dist/ (a test that deploys a second build);
  * `dataDir`: a data directory the test seeded beforehand; `demo`: seed the demo county (empty by default).
  */
-export async function startOfflineRig({ staticDir = path.join(ROOT, 'dist'), dataDir, demo = false }: { staticDir?: string; dataDir?: string; demo?: boolean } = {}): Promise<OfflineRig> {
-  if (!existsSync(path.join(ROOT, 'dist/index.html'))) throw new Error('Build the app first: npm run build (npm test does it)');
+export async function startOfflineRig({ staticDir = DIST, dataDir, demo = false }: { staticDir?: string; dataDir?: string; demo?: boolean } = {}): Promise<OfflineRig> {
+  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('Build the app first: npm run build (npm test does it)');
   mkdirSync(OUT, { recursive: true });
   const server = await spawnServer({ MINSHENG_STATIC_DIR: staticDir, MINSHENG_DEMO: demo ? '1' : '0', ...(dataDir ? { MINSHENG_DATA_DIR: dataDir } : {}) });
   const proxy = await startProxy(server.port);

@@ -1,5 +1,6 @@
 import * as Y from 'yjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awaitsReview } from '../../src/core/reply-quality';
 import { startServer, type RunningServer } from '../../server/app';
 import { ConfigError, loadConfig } from '../../server/config';
 import { DEMO_META } from '../../server/services/demo/seed';
@@ -15,7 +16,7 @@ import { tempDir } from '../helpers/server';
 // screens have something true to show. Checked here as each of them would see it: their
 // queues over REST, the bench meetings on a synced device, the public pages, the civic lists.
 
-const DEMO_LOGINS = ['grid', 'bench', 'station', 'town', 'dept', 'dispatcher', 'leader', 'admin'] as const;
+const DEMO_LOGINS = ['grid', 'bench', 'station', 'town', 'dept', 'dispatcher', 'leader', 'reviewer', 'mediator', 'admin'] as const;
 const env = (dir: string, demo: string) => ({ PORT: '0', MINSHENG_DATA_DIR: dir, MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0', MINSHENG_DEMO: demo });
 
 async function get<T>(server: RunningServer, path: string, session?: Login): Promise<T> {
@@ -56,6 +57,16 @@ describe('the demo county (MINSHENG_DEMO=1)', () => {
   }, 240_000);
   afterAll(() => server?.close());
 
+  it('gives the county’s quality reviewer replies sent back, passed, and flagged ones still waiting', () => {
+    const all = rows.get('reviewer')!;
+    expect(all.length).toBe(server.seed.demo!.appeals);
+    const redone = all.filter((r) => r.quality === 'redo');
+    expect(redone.length).toBeGreaterThan(0);
+    expect(redone.every((r) => r.status === 'in_progress' && r.redoCount === 1 && r.qualityFlags.length > 0)).toBe(true);
+    expect(all.filter((r) => r.quality === 'passed').length).toBeGreaterThan(5);
+    expect(all.filter((r) => awaitsReview(r)).length).toBeGreaterThan(0);
+  });
+
   it('seeds a few hundred appeals over twelve weeks, from many devices, and says so at start', () => {
     const demo = server.seed.demo!;
     console.log(`demo seed: ${JSON.stringify(demo)}; start with seeding ${Math.round(seedMs)} ms`);
@@ -83,6 +94,8 @@ describe('the demo county (MINSHENG_DEMO=1)', () => {
       dept: ['dept_todo', 'overdue', 'dept_done'],
       dispatcher: ['unassigned', 'escalated', 'supervised', 'overdue'],
       leader: ['supervised', 'overdue', 'all'],
+      reviewer: ['quality', 'redo', 'all'],
+      mediator: ['mediation', 'mediated', 'all'],
       admin: ['all', 'overdue'],
     };
     for (const name of DEMO_LOGINS) {

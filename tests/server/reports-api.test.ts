@@ -79,6 +79,10 @@ describe('GET /api/reports/ranking', () => {
         returns: 0,
         reassigns: 0,
         dispatchMinutes: 30,
+        // Nobody called back (0 of 2 answered) and no reviewer judged a reply: no pass rate rather than 0%.
+        visitRate: 0,
+        qualityReviewed: 0,
+        qualityPassRate: null,
         // Fair figures (src/core/fair-ranking.ts, m = 10). On time: this town 1/2, the other 1/1; overall 2/3:
         //   (1 + 10 × 2/3) / (2 + 10) = 23/36; Wilson 1/2 is 0.0945–0.9055. Nothing rated here.
         onTime: { successes: 1, n: 2, raw: 0.5, shrunk: expect.closeTo(23 / 36, 12), low: expect.closeTo(0.0945, 4), high: expect.closeTo(0.9055, 4) },

@@ -5,6 +5,7 @@ import { POLICY_PRESETS, type DeadlinePolicy } from '../../src/core/deadline';
 import { readAppeal } from '../../src/core/doc';
 import { newEvalCode } from '../../src/core/evalcode';
 import { newId } from '../../src/core/id';
+import { alertFeed } from '../../src/core/alerts';
 import { project } from '../../src/core/projection';
 import type { Role, SessionUser } from '../../src/core/roles';
 import { act, loadAppeal, recordAppeal } from '../../src/store/appeals';
@@ -230,7 +231,9 @@ function truthOf(docs: Map<string, Y.Doc>, id: string) {
 
 /** Today's projection of a document, with the policy the device must be using. */
 function expectedRow(doc: Y.Doc, id: string, policy: DeadlinePolicy): Record<string, unknown> {
-  return { ...project(readAppeal(doc, id), policy) };
+  const snapshot = readAppeal(doc, id);
+  // The alert feed (core/alerts.ts) is derived with the projection and rides on the row.
+  return { ...project(snapshot, policy), alertFeed: alertFeed(snapshot.events, id) };
 }
 
 describe('schema upgrade', () => {

@@ -24,7 +24,7 @@ type Relation = (typeof RELATIONS)[number];
 const OPS = ['read', 'create', ...ACTIONS, 'edit fields', 'edit text', 'delete event', 'overwrite event', 'forge actor'] as const;
 type Op = (typeof OPS)[number];
 /** The seeded county's demo users: a county deployment has no city dispatcher. */
-const USERNAMES: Partial<Record<Role, string>> = { grid_worker: 'grid', bench_facilitator: 'bench', village_station: 'station', town_official: 'town', dept_handler: 'dept', county_dispatcher: 'dispatcher', leader: 'leader', admin: 'admin' };
+const USERNAMES: Partial<Record<Role, string>> = { grid_worker: 'grid', bench_facilitator: 'bench', village_station: 'station', town_official: 'town', dept_handler: 'dept', county_dispatcher: 'dispatcher', leader: 'leader', quality_reviewer: 'reviewer', mediator: 'mediator', admin: 'admin' };
 const TESTED = ROLES.filter((r) => USERNAMES[r] !== undefined);
 const RECORDER = '0190a000-0000-7000-8000-00000000beef';
 /** The server's default for the seeded county (Lanling). */
@@ -49,7 +49,14 @@ function history(action: Action): EventInput[] {
     case 'extension_decided':
       return [toWater, { type: 'extension_requested', days: 2, reason: '需要采购材料' }];
     case 'visited':
+    case 'quality_reviewed':
       return replied;
+    case 'mediation_requested':
+      return [{ type: 'assigned', tier: 'village' }];
+    case 'mediation_session':
+    case 'mediation_closed':
+      // Sent to the demo county's mediator.
+      return [{ type: 'assigned', tier: 'village' }, { type: 'mediation_requested', mediator: users.mediator.user.id, mediatorName: '调解员' }];
     case 'reopened':
       return [...replied, { type: 'visited', satisfaction: 'unsatisfied' }];
     case 'closed':
@@ -101,19 +108,24 @@ function attempt(action: Action): EventInput {
     reviewed: { type: 'reviewed', to: 'village', note: '研判：村里办理' },
     unreasonable_requested: { type: 'unreasonable_requested', reason: '诉求超出政策范围' },
     unreasonable_decided: { type: 'unreasonable_decided', approved: true },
+    // The reply it judges is filled in from the fixture (see prepare).
+    quality_reviewed: { type: 'quality_reviewed', verdict: 'redo', reply: RECORDER, note: '请写明具体措施和时间' },
+    mediation_requested: { type: 'mediation_requested', mediator: '0190a000-0000-7000-8000-00000000cafe', mediatorName: '调解员' },
+    mediation_session: { type: 'mediation_session', parties: '张家、李家', place: '村委会', agreed: '院墙原址重砌' },
+    mediation_closed: { type: 'mediation_closed', settled: true, note: '签订调解协议' },
   };
   return inputs[action];
 }
 
-function input(village: string): AppealInput {
-  return { channel: 'grid_patrol', category: 'infra.water', kind: 'special', urgency: 'orange', villageCode: village, description: '水渠堵塞，农田浇不上水。', citizen: { anonymous: false, name: '李四', phone: '13912345678' }, gps: null };
+function input(village: string, category = 'infra.water'): AppealInput {
+  return { channel: 'grid_patrol', category, kind: 'special', urgency: 'orange', villageCode: village, description: '水渠堵塞，农田浇不上水。', citizen: { anonymous: false, name: '李四', phone: '13912345678' }, gps: null };
 }
 
 /** Writes a fixture appeal with `events` (by a trusted setup actor) straight into the store. */
-async function fixture(village: string, events: EventInput[], recorder = RECORDER): Promise<string> {
+async function fixture(village: string, events: EventInput[], recorder = RECORDER, category?: string): Promise<string> {
   const id = newId();
   const doc = new Y.Doc();
-  writeNewAppeal(doc, input(village), { id: recorder, role: 'grid_worker' }, Date.now(), newId());
+  writeNewAppeal(doc, input(village, category), { id: recorder, role: 'grid_worker' }, Date.now(), newId());
   for (const e of events) appendEvent(doc, { ...e, id: newId(), actor: '0190a000-0000-7000-8000-0000000000aa', role: 'city_dispatcher', at: Date.now() } as AppealEvent);
   await server.store.inPushTx(async (tx) => storeUpdate(tx, { docId: id, deviceId: 'setup', clientSeq: await tx.nextClientSeq('setup'), userId: 'setup', bytes: Y.encodeStateAsUpdate(doc) }, readAppeal(doc, id), Date.now(), POLICY));
   doc.destroy();
@@ -133,7 +145,8 @@ async function prepare(op: Exclude<Op, 'read'>, role: Role, relation: Relation):
   }
   const action = (ACTIONS as readonly string[]).includes(op) ? (op as Action) : 'commented';
   // Fields belong to whoever recorded the appeal: here the grid worker, for every village.
-  const id = await fixture(village, history(action), op === 'edit fields' ? users.grid_worker.user.id : RECORDER);
+  // Mediation takes disputes only: its steps are tried on one.
+  const id = await fixture(village, history(action), op === 'edit fields' ? users.grid_worker.user.id : RECORDER, action.startsWith('mediation') ? 'disputes.neighbour' : undefined);
   const doc = docFromUpdates(await server.store.docParts(id));
   const before = Y.encodeStateVector(doc);
   const state = fold(eventsOf(doc).toArray(), id);
@@ -159,7 +172,7 @@ async function prepare(op: Exclude<Op, 'read'>, role: Role, relation: Relation):
       eventsOf(doc).insert(0, [{ ...first, at: first.at + 1 }]);
     });
   } else {
-    const event = { ...attempt(action), id: newId(), actor: user.id, role: user.role, at: Date.now(), basis: state.lastAppliedId! } as AppealEvent;
+    const event = { ...attempt(action), ...(action === 'quality_reviewed' && { reply: state.lastReplyId! }), id: newId(), actor: user.id, role: user.role, at: Date.now(), basis: state.lastAppliedId! } as AppealEvent;
     appendEvent(doc, event);
     const events = eventsOf(doc).toArray();
     allowed = inScope && checkNewEvents(events, (i) => i === events.length - 1, id, () => user, appealContext(fieldsOf(doc).toJSON()), POLICY) === null;

@@ -6,7 +6,9 @@ import * as Y from 'yjs';
 import { contactOf, type AppealInput, type Channel, type Contact } from '../../../src/core/appeal';
 import { cstDate, cstDay, cstInstant, weekdayOf } from '../../../src/core/calendar';
 import type { Department } from '../../../src/core/departments';
-import { appendEvent, writeNewAppeal } from '../../../src/core/doc';
+import { appendEvent, eventsOf, writeNewAppeal } from '../../../src/core/doc';
+import { fold } from '../../../src/core/fold';
+import { checkReply } from '../../../src/core/reply-quality';
 import type { AppealEvent, EventInput, Satisfaction } from '../../../src/core/events';
 import { newId } from '../../../src/core/id';
 import { writeNewMeeting, type MeetingEvent } from '../../../src/core/meeting';
@@ -19,6 +21,7 @@ import { hashPassword } from '../auth';
 import { ensurePerson, inParallel, personOf, pushFrom, type NewPerson, type Person } from './devices';
 import { generateAppeals, prng, type VillageRef } from './generate';
 import { DEPT_OF } from './hub-seed';
+import { setMediatorGrade } from '../mediators';
 
 // A lived-in demo county (issue 26): about twelve weeks of a county's work, put in through the
 // running server as its people would have done it. Every appeal, meeting and step is an update
@@ -87,7 +90,7 @@ export interface DemoSummary {
 }
 
 /** The demo logins the script acts as in their own scope. */
-const DEMO_LOGINS = ['grid', 'bench', 'station', 'town', 'dept', 'dispatcher', 'leader'] as const;
+const DEMO_LOGINS = ['grid', 'bench', 'station', 'town', 'dept', 'dispatcher', 'leader', 'reviewer', 'mediator'] as const;
 type DemoLogin = (typeof DEMO_LOGINS)[number];
 
 /** One step of a document: who takes it (a person key), when, and what it adds. */
@@ -136,6 +139,42 @@ const REPLIES: Record<string, string[]> = {
   disputes: ['已组织双方现场调解，达成书面协议，双方签字确认。', '已责令包工头限期支付拖欠工资，工资已全部到账。', '派出所已加强夜间巡逻，并在路口加装监控。', '司法所已介入调解，双方同意按协议执行。'],
   services: ['已向群众一次性告知所需材料，并安排专人跟进办理。', '补贴已核实到位，将于本月底前发放到户。', '已督促村委会按时更新村务公开栏，账目逐项公开。', '已在村委会设立代办点，每周二、周五集中办理。'],
 };
+
+/** Answers that say nothing checkable (官话套话, 推诿): what the county's quality reviewer is there to catch. */
+const WEAK_REPLIES = [
+  '我镇对此高度重视，已积极协调有关部门，将尽快妥善处理。',
+  '已收到，正在认真研究解决，请耐心等待。',
+  '经核实，该事项不属于我单位职责范围。',
+  '已处理。',
+];
+
+/** A reviewer's verdict on the standing reply, the reply named as the fold has it when the step runs. */
+function review(when: number, verdict: 'passed' | 'redo'): Step {
+  const at = Math.round(when);
+  return {
+    who: 'reviewer',
+    at,
+    apply: (doc, p) => {
+      const reply = fold(eventsOf(doc).toArray(), null).lastReplyId!;
+      const found = verdict === 'redo' ? checkReply(replyText(doc, reply)).map((f) => f.rule) : [];
+      appendEvent(doc, {
+        type: 'quality_reviewed', verdict, reply, id: newId(), actor: p.user.id, role: p.user.role, by: p.user.displayName, at,
+        ...(verdict === 'redo' && { note: '请写明采取了哪些具体措施、何时办好，并重新答复群众', ...(found.length > 0 && { rules: found }) }),
+      } as AppealEvent);
+    },
+  };
+}
+
+function replyText(doc: Y.Doc, id: string): string {
+  const e = eventsOf(doc).toArray().find((x) => (x as { id?: string }).id === id) as { note?: string } | undefined;
+  return e?.note ?? '';
+}
+
+const DISPUTES: { category: string; description: string; parties: string; agreed: string; settled: boolean | null; outcome: string }[] = [
+  { category: 'disputes.neighbour', description: '两家因院墙滴水到对方院里吵了大半年，最近差点动手，请村里给调解一下。', parties: '张家、李家', agreed: '李家院墙加装接水槽，张家不再追究', settled: true, outcome: '双方签订调解协议，李家一周内加装接水槽' },
+  { category: 'disputes.land', description: '承包地边界的界石被挪了，两户都说地是自己的，春耕前要定下来。', parties: '王家、赵家', agreed: '请土地所重新测量，双方意见分歧较大', settled: false, outcome: '双方不接受测量前的方案，退回镇里依法确权' },
+  { category: 'disputes.neighbour', description: '邻居在巷口堆放柴草，堵了路又有火灾隐患，说了几次不听。', parties: '刘家、孙家', agreed: '先约定柴草挪到村西空地，下周再碰头', settled: null, outcome: '' },
+];
 
 const PUBLIC_SUMMARIES: Record<string, string> = {
   infra: '群众反映村内基础设施问题',
@@ -365,7 +404,14 @@ export async function seedDemo(deps: DemoSeedDeps): Promise<DemoSummary> {
     if (progress === 'started') return;
     t += between(4, 24 + (1 - q) * 150) * HOUR;
     if (t > latest) return;
-    plan.steps.push(events(owner, t, [{ type: 'replied', note: pick(reply), via } as EventInput]));
+    // Towns that work worst answer some appeals with stock phrases.
+    const note = q < 0.4 && chance(0.45) ? pick(WEAK_REPLIES) : pick(reply);
+    plan.steps.push(events(owner, t, [{ type: 'replied', note, via } as EventInput]));
+    // The county's reviewer judges most flagged replies and a sample of the rest within hours;
+    // a flagged one still waiting for its call back is sent back for redo.
+    const flagged = checkReply(note).length > 0;
+    const reviewAt = t + between(1, 5) * HOUR;
+    if (reviewAt < latest && (flagged ? chance(0.6) : chance(0.15)) && (!flagged || progress === 'replied')) plan.steps.push(review(reviewAt, flagged ? 'redo' : 'passed'));
     if (progress === 'replied') return;
     const visitor = plan.village === demoVillage ? 'grid' : seat(Math.floor(rnd() * 4));
     t += between(6, 48) * HOUR;
@@ -437,6 +483,19 @@ export async function seedDemo(deps: DemoSeedDeps): Promise<DemoSummary> {
   sure(generate(3, townVillages, 'grid_patrol').map((a, i) => ({ ...a, kind: 'help', category: 'infra.water', description: WATER[i]! })), (a) => gridOf(a.villageCode), [2, 6], 'started', 'water');
   sure(generate(2, [demoVillage], 'grid_patrol'), () => 'grid', [20, 30], 'started');
   sure(generate(2, [demoVillage], 'walk_in'), () => 'station', [5, 7], 'replied');
+
+  // 调解: disputes of the demo village sent by the town to its gold mediator, who sat the
+  // parties down; one settled, one not (back to the town), one still going.
+  const mediator = logins.get('mediator')!.user;
+  await setMediatorGrade(store, mediator.id, 'gold');
+  for (const d of DISPUTES) {
+    const at = now - between(4, 20) * DAY;
+    const input = { ...generate(1, [demoVillage], 'bench_meeting')[0]!, kind: 'complaint' as const, category: d.category, description: d.description };
+    const plan = record(input, 'bench', at);
+    plan.steps.push(events('town', at + between(2, 6) * HOUR, [{ type: 'mediation_requested', mediator: mediator.id, mediatorName: mediator.displayName } as EventInput]));
+    plan.steps.push(events('mediator', at + between(1, 2) * DAY, [{ type: 'mediation_session', parties: d.parties, place: '村委会调解室', agreed: d.agreed } as EventInput]));
+    if (d.settled !== null) plan.steps.push(events('mediator', at + between(2.5, 3) * DAY, [{ type: 'mediation_closed', settled: d.settled, note: d.outcome } as EventInput]));
+  }
 
   // Bench meetings in the demo village, every other week: ideas, appeals raised there (one
   // solved on the spot), and the town's decision on the ideas.

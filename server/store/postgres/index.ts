@@ -7,6 +7,7 @@ import { fileStore } from '../files';
 import { metaStore } from '../meta';
 import { regionStore } from '../regions';
 import { relayKeyStore } from '../relays';
+import { issuedReportStore } from '../issued-reports';
 import { reportStore } from '../reports';
 import { pgSyncLog } from '../sync-log/postgres';
 import type { Store } from '../types';
@@ -67,6 +68,7 @@ export async function openPgStore(url: string, schema?: string): Promise<Store> 
     ...reportStore(sql),
     ...fileStore(sql),
     ...relayKeyStore(sql),
+    ...issuedReportStore(sql),
   };
 }
 

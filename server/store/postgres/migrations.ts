@@ -114,4 +114,14 @@ export const MIGRATIONS: string[] = [
   `
   ${SHARED_DDL.relayKeys}
   `,
+  // The weekly and monthly reports as issued, as in SQLite's migrations.
+  `
+  ${SHARED_DDL.issuedReports}
+  `,
+  // Reply quality checks and mediation, as in SQLite's migrations.
+  `
+  ALTER TABLE appeals ADD COLUMN quality_flags TEXT NOT NULL DEFAULT '', ADD COLUMN reply_id TEXT, ADD COLUMN quality TEXT,
+    ADD COLUMN redo_count INTEGER NOT NULL DEFAULT 0, ADD COLUMN mediator TEXT, ADD COLUMN mediation_sessions INTEGER NOT NULL DEFAULT 0,
+    ADD COLUMN mediation_outcome TEXT;
+  `,
 ];

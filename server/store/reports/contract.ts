@@ -1,6 +1,7 @@
 import type { Tally, TallyFilter, TallyLevel } from '../../../src/core/geo';
 import type { RankRow } from '../../../src/core/metrics';
 import type { AppealProjection } from '../../../src/core/projection';
+import type { WallRow } from '../../../src/core/wallboard';
 
 /**
  * The reads behind rankings, exports and the map, over the appeals' projections. Each takes
@@ -17,4 +18,6 @@ export interface ReportStore {
    * open, overdue at `now`, open by urgency; only appeals passing `filter` when given.
    */
   mapTally(level: TallyLevel, regionPrefixes: string[], departments: string[] | undefined, now: number, filter?: TallyFilter): Promise<({ code: string } & Tally)[]>;
+  /** What the command-center wall reads (src/core/wallboard.ts): every open appeal in scope, and those recorded at or after `since`. */
+  wallRows(regionPrefixes: string[], since: number): Promise<WallRow[]>;
 }

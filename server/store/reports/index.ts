@@ -1,6 +1,7 @@
 import { OPEN_STATUSES } from '../../../src/core/fold';
 import type { Tally, TallyFilter, TallyLevel } from '../../../src/core/geo';
 import { appealFromRow, rankFromRow, RANK_COLUMNS } from '../rows';
+import type { WallRow } from '../../../src/core/wallboard';
 import type { Fragment, Sql } from '../sql';
 import type { ReportStore } from './contract';
 
@@ -50,5 +51,31 @@ export function reportStore(sql: Sql): ReportStore {
       );
       return rows;
     },
+    wallRows: async (prefixes, since) => {
+      const scope = scoped(sql, prefixes, undefined);
+      if (!scope) return [];
+      const rows = await sql.all<Record<string, unknown>>(
+        `SELECT id, status, tier, village, town, dept, channel, urgency, created_at, due_at, supervision_level FROM appeals WHERE (${OPEN} OR created_at >= ?) AND ${scope.sql}`,
+        [since, ...scope.args],
+      );
+      return rows.map(wallFromRow);
+    },
+  };
+}
+
+function wallFromRow(r: Record<string, unknown>): WallRow {
+  return {
+    id: r.id as string,
+    status: r.status as WallRow['status'],
+    tier: r.tier as WallRow['tier'],
+    village: r.village as string,
+    town: r.town as string,
+    dept: (r.dept as string | null) ?? null,
+    channel: r.channel as WallRow['channel'],
+    urgency: r.urgency as WallRow['urgency'],
+    // PostgreSQL's BIGINT arrives as a string.
+    createdAt: Number(r.created_at),
+    dueAt: r.due_at === null || r.due_at === undefined ? null : Number(r.due_at),
+    supervisionLevel: Number(r.supervision_level ?? 0),
   };
 }

@@ -9,6 +9,7 @@ import { fileStore } from '../files';
 import { metaStore } from '../meta';
 import { regionStore } from '../regions';
 import { relayKeyStore } from '../relays';
+import { issuedReportStore } from '../issued-reports';
 import { reportStore } from '../reports';
 import { sqliteSyncLog } from '../sync-log/sqlite';
 import type { Store } from '../types';
@@ -59,5 +60,6 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     ...reportStore(sql),
     ...fileStore(sql),
     ...relayKeyStore(sql),
+    ...issuedReportStore(sql),
   };
 }

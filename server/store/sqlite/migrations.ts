@@ -177,4 +177,20 @@ export const MIGRATIONS: string[] = [
   `
   ${SHARED_DDL.relayKeys}
   `,
+  // The weekly and monthly reports as issued when their period closed (issue 28).
+  `
+  ${SHARED_DDL.issuedReports}
+  `,
+  // Reply quality checks (质检): the rules the standing reply trips, the reply itself, the
+  // reviewer's verdict and the redo count; mediation (调解): the mediator, sessions, outcome.
+  // Filled by the re-derivation at start.
+  `
+  ALTER TABLE appeals ADD COLUMN quality_flags TEXT NOT NULL DEFAULT '';
+  ALTER TABLE appeals ADD COLUMN reply_id TEXT;
+  ALTER TABLE appeals ADD COLUMN quality TEXT;
+  ALTER TABLE appeals ADD COLUMN redo_count INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE appeals ADD COLUMN mediator TEXT;
+  ALTER TABLE appeals ADD COLUMN mediation_sessions INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE appeals ADD COLUMN mediation_outcome TEXT;
+  `,
 ];
