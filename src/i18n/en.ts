@@ -1010,6 +1010,7 @@ export const en: Record<MessageKey, string> = {
   'reports.mediationOpen': "In progress",
   'reports.mediationRate': "Settled rate",
   'reports.mediationSessions': "Sessions",
+  'reports.openWall': "Open the wall screen (for a 1920×1080 screen, full screen)",
   // Alerts (issue 28, item 7): src/core/alerts.ts, src/ui/AlertsPage.svelte
   'alerts.title': "Alerts",
   'alerts.bell': "Alerts",

@@ -1009,6 +1009,7 @@ export const zhCN = {
   'reports.mediationOpen': "调解中",
   'reports.mediationRate': "调解成功率",
   'reports.mediationSessions': "调解次数",
+  'reports.openWall': "打开指挥大屏（适合 1920×1080 大屏全屏展示）",
   // Alerts (issue 28, item 7): src/core/alerts.ts, src/ui/AlertsPage.svelte
   'alerts.title': "提醒",
   'alerts.bell': "提醒",

@@ -87,13 +87,13 @@ describe('governance reports', () => {
       await expect.poll(async () => (await first.boundingBox())?.width ?? 999).toBeLessThanOrEqual(360);
       // Every figure of the card is on screen, labelled: nothing to scroll sideways to, nothing behind hover.
       const cells = await first.locator('td').evaluateAll((tds) => tds.map((td) => ({ label: getComputedStyle(td, '::before').content, right: td.getBoundingClientRect().right, left: td.getBoundingClientRect().left })));
-      expect(cells).toHaveLength(12); // with sync wait and raised again (fair ranking)
+      expect(cells).toHaveLength(14); // with sync wait and raised again (fair ranking), called back and passed review (质检)
       for (const c of cells) expect(c.left >= 0 && c.right <= 360, `${c.label} at ${c.left}–${c.right}`).toBe(true);
       expect(cells.map((c) => c.label).join()).toMatch(/退回.*改派.*派单用时/);
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
       // The column headers wrap above the cards as sort buttons, all on screen: fewest returns first, again for most.
       const sortButtons = await page.getByTestId('ranking').locator('thead button').evaluateAll((bs) => bs.map((b) => b.getBoundingClientRect().right));
-      expect(sortButtons).toHaveLength(12);
+      expect(sortButtons).toHaveLength(14);
       for (const right of sortButtons) expect(right).toBeLessThanOrEqual(360);
       const returns = async () => (await page.getByTestId('ranking').locator('tbody td.sorted').allTextContents()).map(Number);
       await page.getByTestId('ranking').getByRole('button', { name: '退回' }).click();

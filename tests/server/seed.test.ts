@@ -120,7 +120,7 @@ describe('ensureSeeded for a city (临沂市 371300)', () => {
 
   it('gives demo users at city, county (兰陵), town and village level, each scope fitting its role', async () => {
     const users = new Map((await store.users()).map((u) => [u.username, u]));
-    expect([...users.keys()].sort()).toEqual(['admin', 'bench', 'city', 'cityleader', 'citywater', 'dept', 'dispatcher', 'grid', 'leader', 'station', 'town']);
+    expect([...users.keys()].sort()).toEqual(['admin', 'bench', 'city', 'cityleader', 'citywater', 'dept', 'dispatcher', 'grid', 'leader', 'mediator', 'reviewer', 'station', 'town']);
     expect(new Set([...users.values()].map((u) => u.role))).toEqual(new Set(ROLES));
     expect(users.get('city')).toMatchObject({ role: 'city_dispatcher', scope: { regions: ['3713'], departments: [] } });
     expect(users.get('cityleader')).toMatchObject({ role: 'leader', scope: { regions: ['3713'] } });
@@ -136,6 +136,8 @@ describe('ensureSeeded for a city (临沂市 371300)', () => {
     expect(userTier(users.get('town')!)).toBe('town');
     expect(users.get('town')!.scope.regions[0]).toMatch(/^371324\d{3}$/);
     for (const name of ['grid', 'bench', 'station']) expect(users.get(name)!.scope.regions[0]).toMatch(/^371324\d{6}$/);
+    expect(users.get('reviewer')).toMatchObject({ role: 'quality_reviewer', scope: { regions: ['371324'] } });
+    expect(users.get('mediator')!.scope.regions).toEqual([users.get('town')!.scope.regions[0]]);
 
     for (const u of users.values()) {
       expect(scopeFitsRole(u.role, u.scope), u.username).toBeNull();
