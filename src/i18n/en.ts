@@ -1011,6 +1011,9 @@ export const en: Record<MessageKey, string> = {
   'reports.mediationRate': "Settled rate",
   'reports.mediationSessions': "Sessions",
   'reports.openWall': "Open the wall screen (for a 1920×1080 screen, full screen)",
+  'admin.grade': "Mediator grade of {name}",
+  'admin.noGrade': "(no grade)",
+  'admin.gradeSaved': "Mediator grade saved",
   // Alerts (issue 28, item 7): src/core/alerts.ts, src/ui/AlertsPage.svelte
   'alerts.title': "Alerts",
   'alerts.bell': "Alerts",

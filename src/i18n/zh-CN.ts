@@ -1010,6 +1010,9 @@ export const zhCN = {
   'reports.mediationRate': "调解成功率",
   'reports.mediationSessions': "调解次数",
   'reports.openWall': "打开指挥大屏（适合 1920×1080 大屏全屏展示）",
+  'admin.grade': "{name} 的调解员等级",
+  'admin.noGrade': "（未评级）",
+  'admin.gradeSaved': "调解员等级已保存",
   // Alerts (issue 28, item 7): src/core/alerts.ts, src/ui/AlertsPage.svelte
   'alerts.title': "提醒",
   'alerts.bell': "提醒",

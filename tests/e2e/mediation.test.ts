@@ -26,10 +26,6 @@ beforeAll(async () => {
   const server = rig.server as unknown as RunningServer;
   grid = await device(server, await login(server, 'grid'));
   town = await device(server, await login(server, 'town'));
-  const mediator = await login(server, 'mediator');
-  const admin = await login(server, 'admin');
-  const graded = await fetch(`${rig.server.url}/api/admin/mediators/${mediator.user.id}`, { method: 'PUT', headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ grade: 'gold' }) });
-  expect(graded.status).toBe(200);
   const village = grid.session.user.scope.regions[0]!;
   const r = await recordAppeal(grid.db, { channel: 'bench_meeting', category: 'disputes.neighbour', kind: 'complaint', urgency: 'orange', villageCode: village, description: DESCRIPTION, citizen: { anonymous: false, name: '张大哥', phone: '13905391111' } }, grid.who);
   if (!r.ok) throw new Error(JSON.stringify(r.errors));
@@ -47,6 +43,17 @@ afterAll(async () => {
 });
 
 describe('a dispute through mediation', { timeout: E2E_TIMEOUT_MS }, () => {
+  it('the administrator awards the mediator gold on the admin page', async () => {
+    const page: Page = await (await rig.browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    await page.goto(rig.proxy.url);
+    await appPage(page).login('admin');
+    await page.goto(`${rig.proxy.url}/#/admin`);
+    const select = page.getByRole('combobox', { name: '调解员 苗长青 的调解员等级' });
+    await select.selectOption('gold');
+    await page.getByTestId('toast').filter({ hasText: '调解员等级已保存' }).waitFor();
+    await page.context().close();
+  });
+
   it('the town sends it to the gold mediator from the roster', async () => {
     const page: Page = await (await rig.browser.newContext({ viewport: { width: 360, height: 640 }, hasTouch: true, isMobile: true })).newPage();
     await page.goto(rig.proxy.url);
