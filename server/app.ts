@@ -26,6 +26,8 @@ import { startReportIssuer } from './jobs/weekly-reports';
 import { createRevocations } from './services/revocations';
 import { createTokenService } from './services/tokens';
 import { reprojectIfPolicyChanged } from './jobs/reproject';
+import { createMetrics } from './metrics';
+import { createHealth } from './http/health';
 
 export interface RunningServer {
   url: string;
@@ -47,7 +49,10 @@ export interface RunningServer {
 
 /** One process: the built PWA, the REST API and the sync hub on one port. */
 export async function startServer(config: Config, given?: Store, hubOptions: HubOptions = {}): Promise<RunningServer> {
-  const store = given ?? (await openStore(config));
+  // MINSHENG_METRICS_TOKEN turns metrics on; then every store call is timed by method (server/metrics.ts).
+  const metrics = config.metricsToken ? createMetrics() : null;
+  const opened = given ?? (await openStore(config));
+  const store = metrics ? metrics.timedStore(opened) : opened;
   const seed = await ensureSeeded(store, config.region.code, config.subcenters);
   const { villages, places } = await regionPlaces(store, config.region.prefix);
   const tickets = createTickets();
@@ -59,18 +64,19 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const uplink = config.upstream ? startUplink({ store, bus, policy: config.policies, config: config.upstream }) : null;
   const relayLinks = createRelayLinks();
   const api = createApi({ store, config, tickets, tokens, revocations, uplink, relayLinks });
-  const uploads = createUploads({ store, dataDir: config.dataDir, authed: bearerAuth(tokens), limits: config.uploads });
+  const uploads = createUploads({ store, dataDir: config.dataDir, authed: bearerAuth(tokens), limits: config.uploads, metrics });
   const serveStatic = config.staticDir ? createStaticHandler(config.staticDir) : null;
   // Each county's policy wherever an appeal's due dates are derived or its steps judged.
   await reprojectIfPolicyChanged(store, config.policies);
-  const hub = createSyncHub({ store, villages, policy: config.policies, tokens, revocations, bus, relayLinks }, { ...hubOptions, preAuth: { ...config.syncPreAuth, ...hubOptions.preAuth } });
+  const hub = createSyncHub({ store, villages, policy: config.policies, tokens, revocations, bus, relayLinks, metrics }, { ...hubOptions, preAuth: { ...config.syncPreAuth, ...hubOptions.preAuth } });
   const rooms = createRooms(store, villages, bus, tickets, config.policies, revocations);
   // Logging out closes that session's sockets on this instance (see server/services/revocations.ts for the others).
   const unsubscribeSessions = revocations.subscribeSessions((sid) => {
     hub.closeSession(sid);
     rooms.closeSession(sid);
   });
-  const stopScanner = startDeadlineScanner(store, bus, config.policies, config.scanIntervalMs);
+  metrics?.watch({ connections: () => hub.connections(), uplink: uplink && (() => ({ live: uplink.status().state === 'live', pendingUp: uplink.status().pendingUp })) });
+  const stopScanner = startDeadlineScanner(store, bus, config.policies, config.scanIntervalMs, metrics);
   const stopSweeper = startUploadSweeper(uploads.sweep, config.uploads.sweepIntervalMs);
   const find = createCodeFinder(store);
   const publicPages = createPublicPages({ store, bus, policy: config.policies, find, places });
@@ -78,8 +84,10 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const civicPages = createCivicPages({ store, bus, policy: config.policies, find, villages, places });
   const open311 = createOpen311({ store, bus, region: config.region.prefix, regionCode: config.region.code, villages, places, policy: config.policies, keys: config.open311Keys, dataDir: config.dataDir, publicReads: config.open311Public });
 
+  let closing = false;
+  const health = createHealth({ store, metrics: metrics && config.metricsToken ? { metrics, token: config.metricsToken } : null, closing: () => closing });
   const headers = Object.entries(securityHeaders(config.tiles?.origin ?? null));
-  const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, requestListener({ headers, open311, pages: [board, civicPages, publicPages], uploads, api, serveStatic }));
+  const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, requestListener({ headers, health, open311, pages: [board, civicPages, publicPages], uploads, api, serveStatic }));
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     if (path === '/sync') return hub.handleUpgrade(req, socket, head);
@@ -106,6 +114,8 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
 
   function stop(closeStore: boolean): Promise<void> {
     return new Promise<void>((resolve) => {
+      // /readyz says 503 from here on, to whoever still reaches it.
+      closing = true;
       stopScanner();
       stopSweeper();
       stopReports();
@@ -135,6 +145,8 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 interface HttpHandlers {
   /** Set on every answer. */
   headers: [string, string][];
+  /** /healthz, /readyz and /metrics (server/http/health.ts). */
+  health: Handler;
   open311: Handler;
   /** The public pages (`/p/…`, `/api/public/…`), asked in turn until one answers. */
   pages: Handler[];
@@ -144,9 +156,17 @@ interface HttpHandlers {
 }
 
 /** Sends each plain HTTP request to the part of the server that answers its path. */
-function requestListener({ headers, open311, pages, uploads, api, serveStatic }: HttpHandlers) {
+function requestListener({ headers, health, open311, pages, uploads, api, serveStatic }: HttpHandlers) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     for (const [k, v] of headers) res.setHeader(k, v);
+    if (/^\/(healthz|readyz|metrics)(\?|$)/.test(req.url ?? '')) {
+      void health(req, res).catch((err: unknown) => {
+        console.error('health check failed', req.url, err);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('internal error');
+      });
+      return;
+    }
     // Everything under /open311 (with or without a slash) is Open311's to answer, unknown paths included.
     if (/^\/open311(\/|\?|$)/.test(req.url ?? '')) {
       void open311(req, res).catch((err: unknown) => {

@@ -56,6 +56,11 @@ export interface Config {
    * seed` (their entry points ask for it); off for anyone else calling loadConfig, tests included.
    */
   demo: boolean;
+  /**
+   * MINSHENG_METRICS_TOKEN: the bearer token /metrics asks for. Unset (the default), /metrics is
+   * off and answers 404; /healthz and /readyz answer whatever it says.
+   */
+  metricsToken: string | null;
 }
 
 export interface ConfigDefaults {
@@ -247,6 +252,17 @@ function loadSubcenters(file: string | undefined, region: DeploymentRegion): Sub
 
 export class ConfigError extends Error {}
 
+/**
+ * MINSHENG_METRICS_TOKEN: unset or empty turns /metrics off; otherwise 16 to 256 printable
+ * characters without spaces (it travels in an Authorization header), e.g. `openssl rand -hex 24`.
+ */
+export function parseMetricsToken(value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  if (value.length < 16) throw new ConfigError(`MINSHENG_METRICS_TOKEN must be at least 16 characters (got ${value.length}); make one with: openssl rand -hex 24`);
+  if (value.length > 256 || !/^[\x21-\x7e]+$/.test(value)) throw new ConfigError('MINSHENG_METRICS_TOKEN must be at most 256 printable ASCII characters, without spaces');
+  return value;
+}
+
 /** Reads configuration from the environment, rejecting anything malformed with a clear message. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: ConfigDefaults = {}): Config {
   const port = Number(env.PORT ?? 8080);
@@ -288,6 +304,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     subcenters: loadSubcenters(env.MINSHENG_SUBCENTERS || undefined, region),
     upstream: loadUpstream(env, region, path.resolve(env.MINSHENG_DATA_DIR ?? 'data')),
     demo: parseDemo(env.MINSHENG_DEMO, defaults.demo ?? false),
+    metricsToken: parseMetricsToken(env.MINSHENG_METRICS_TOKEN),
   };
 }
 

@@ -9,6 +9,7 @@ import type { Store, UserRecord } from '../store/types';
 import { readableVia } from '../sync/attachments';
 import { clientIp } from '../net/address';
 import { HttpError } from './plumbing';
+import type { Metrics } from '../metrics';
 
 // Resumable, content-addressed uploads. A file is named by its SHA-256; the client asks how
 // much of it the server holds (GET), then sends the rest in chunks (PUT ?offset=), each
@@ -31,6 +32,8 @@ export interface UploadDeps {
   dataDir: string;
   authed: (req: IncomingMessage) => Promise<{ user: UserRecord }>;
   limits: Pick<UploadLimits, 'partialTtlMs' | 'maxPartialBytes' | 'maxPartialCount'>;
+  /** Counts finished uploads when metrics are on. */
+  metrics?: Pick<Metrics, 'uploadFinished'> | null;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -93,6 +96,7 @@ interface UploadContext {
    * devices of one user sending the same photo must not interleave.
    */
   busy: Set<string>;
+  metrics: UploadDeps['metrics'];
 }
 
 const busyKey = (hash: string, userId: string) => `${hash}:${userId}`;
@@ -100,7 +104,7 @@ const busyKey = (hash: string, userId: string) => `${hash}:${userId}`;
 /** Where a finished file lives (files/<first two hex>/<hash>): Open311's photos are stored the same way. */
 export const storedFilePath = (dataDir: string, hash: string) => path.join(dataDir, 'files', hash.slice(0, 2), hash);
 
-export function createUploads({ store, dataDir, authed, limits }: UploadDeps) {
+export function createUploads({ store, dataDir, authed, limits, metrics }: UploadDeps) {
   const root = path.join(dataDir, 'files');
   const partial = path.join(root, 'partial');
   const ctx: UploadContext = {
@@ -110,6 +114,7 @@ export function createUploads({ store, dataDir, authed, limits }: UploadDeps) {
     finalPath: (hash) => storedFilePath(dataDir, hash),
     partPath: (hash, userId) => path.join(partial, userDir(userId), hash),
     busy: new Set(),
+    metrics,
   };
   /** Handles /api/uploads/:hash and /api/files/:hash; false for any other path. */
   const handle = (req: IncomingMessage, res: ServerResponse): Promise<boolean> => handleUploadRequest(ctx, authed, req, res);
@@ -169,16 +174,18 @@ async function put(ctx: UploadContext, req: IncomingMessage, user: UserRecord, h
 }
 
 /** Checks a whole upload against its hash and declared type, and stores it under its name (or discards it). */
-async function finish({ store, finalPath, partPath }: UploadContext, user: UserRecord, hash: string, type: string, total: number): Promise<void> {
+async function finish({ store, finalPath, partPath, metrics }: UploadContext, user: UserRecord, hash: string, type: string, total: number): Promise<void> {
   const part = partPath(hash, user.id);
   const got = await sha256(part);
   if (got.hash !== hash || !contentMatches(type, sniffType(got.head))) {
     await rm(part, { force: true });
     await store.dropFileUpload(hash, user.id);
+    metrics?.uploadFinished('discarded');
     const why = got.hash !== hash ? 'The file does not match its hash; it was discarded' : `The content is not ${type}; it was discarded`;
     throw new HttpError(422, got.hash !== hash ? 'hash_mismatch' : 'wrong_type', why);
   }
-  if (await store.file(hash)) {
+  const held = (await store.file(hash)) !== null;
+  if (held) {
     // Someone stored these bytes first: this user has now shown they hold them too.
     await rm(part, { force: true });
   } else {
@@ -187,6 +194,7 @@ async function finish({ store, finalPath, partPath }: UploadContext, user: UserR
     await store.putFile({ hash, type, size: total, uploadedBy: user.id }, Date.now());
   }
   await store.finishFileUpload(hash, user.id, total, Date.now());
+  metrics?.uploadFinished(held ? 'deduplicated' : 'stored');
 }
 
 async function download(ctx: UploadContext, req: IncomingMessage, res: ServerResponse, user: UserRecord, hash: string): Promise<void> {

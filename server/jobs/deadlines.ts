@@ -6,6 +6,7 @@ import type { PushTx, Store } from '../store/types';
 import { appendInTx } from '../services/intake';
 import type { CommitBus, Committed } from '../sync/bus';
 import { startPeriodic } from './periodic';
+import type { Metrics } from '../metrics';
 
 /** The idempotency identity of the scanner's writes in the receipts table. */
 export const SCANNER_DEVICE = 'server:deadline-scanner';
@@ -64,10 +65,17 @@ function appendDuties(tx: PushTx, docId: string, policy: Policies, now: number, 
   });
 }
 
-/** Runs the scanner every `intervalMs` (and once at start); errors are logged, never fatal. */
-export function startDeadlineScanner(store: Store, bus: CommitBus, policy: Policies, intervalMs: number): () => void {
+/** Runs the scanner every `intervalMs` (and once at start); errors are logged, never fatal. Each run is counted when metrics are on. */
+export function startDeadlineScanner(store: Store, bus: CommitBus, policy: Policies, intervalMs: number, metrics?: Pick<Metrics, 'deadlineScan'> | null): () => void {
   return startPeriodic('deadline scan', intervalMs, async () => {
-    const r = await scanDeadlines(store, bus, policy, Date.now());
+    let r: ScanResult;
+    try {
+      r = await scanDeadlines(store, bus, policy, Date.now());
+    } catch (err) {
+      metrics?.deadlineScan('failed');
+      throw err;
+    }
+    metrics?.deadlineScan('ok');
     if (r.warned + r.supervised > 0) console.log(`deadline scan: ${r.scanned} due, ${r.warned} warnings, ${r.supervised} supervision steps`);
   });
 }

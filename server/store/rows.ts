@@ -1,5 +1,6 @@
 import type { HoldingRow } from '../../src/core/holdings';
 import type { MeetingProjection } from '../../src/core/meeting';
+import type { PatrolSummary } from '../../src/core/patrol';
 import type { RankRow } from '../../src/core/metrics';
 import type { AppealProjection } from '../../src/core/projection';
 
@@ -132,6 +133,29 @@ export function meetingFromRow(r: Record<string, unknown>): MeetingProjection {
     ideas: r.ideas,
     adopted: r.adopted,
   } as MeetingProjection;
+}
+
+/** A patrol's columns, in the order both stores write them. */
+export const PATROL_COLUMNS = ['id', 'village', 'town', 'created_by', 'by_name', 'started_at', 'ended_at', 'day', 'points', 'checkins', 'distance_m', 'received_at', 'last_seq'] as const;
+
+export function patrolValues(p: PatrolSummary, lastSeq: number, receivedAt: number): unknown[] {
+  return [p.id, p.village, p.town, p.createdBy, p.by, p.startedAt, p.endedAt, p.day, p.points, p.checkins, p.distanceM, receivedAt, lastSeq];
+}
+
+export function patrolFromRow(r: Record<string, unknown>): PatrolSummary {
+  return {
+    id: String(r.id),
+    village: String(r.village),
+    town: String(r.town),
+    createdBy: String(r.created_by),
+    by: String(r.by_name ?? ''),
+    startedAt: Number(r.started_at),
+    endedAt: r.ended_at === null || r.ended_at === undefined ? null : Number(r.ended_at),
+    day: String(r.day),
+    points: Number(r.points),
+    checkins: Number(r.checkins),
+    distanceM: Number(r.distance_m),
+  };
 }
 
 /** The projection columns the holding rule reads (src/core/holdings.ts), for catch-up and fan-out. */

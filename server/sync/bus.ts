@@ -2,6 +2,7 @@ import type { AppealSnapshot } from '../../src/core/doc';
 import { policyFor, type Policies } from '../../src/core/policy-book';
 import { holdingOf, type HoldingRow } from '../../src/core/holdings';
 import { isMeetingFields, projectMeeting } from '../../src/core/meeting';
+import { isPatrolFields, projectPatrol } from '../../src/core/patrol';
 import { project } from '../../src/core/projection';
 import * as Y from 'yjs';
 import type { PushTx, Store, StoredUpdate } from '../store/types';
@@ -32,6 +33,12 @@ export async function storeUpdate(tx: PushTx, u: StoredUpdate, snapshot: AppealS
     const meeting = projectMeeting(snapshot);
     await tx.upsertMeeting(meeting, seq, now);
     return { docId: u.docId, seq, village: meeting.village, dept: null, anonymous: true, holding: null, update: u.bytes };
+  }
+  if (isPatrolFields(snapshot.fields)) {
+    // The row keeps the counts; the trail itself stays in the document.
+    const { trail: _t, places: _p, ...patrol } = projectPatrol(snapshot);
+    await tx.upsertPatrol(patrol, seq, now);
+    return { docId: u.docId, seq, village: patrol.village, dept: null, anonymous: true, holding: null, update: u.bytes };
   }
   const projection = project(snapshot, policyFor(policy, snapshot.fields.villageCode));
   await tx.upsertProjection(projection, seq, now);

@@ -3,7 +3,7 @@ import type { Contact } from '../../src/core/appeal';
 import { MAX_FRAME_BYTES } from '../../src/core/limits';
 import { holdingBounds, RECENT_MS } from '../../src/core/holdings';
 import type { Store } from '../store/types';
-import { send, type Conn, type Session } from './conn';
+import { sendSized, type Conn, type Session } from './conn';
 import type { FanOut } from './fanout';
 import { shareOf } from './share';
 
@@ -26,6 +26,8 @@ export interface CatchUpInput {
   pageDocs: number;
   /** Takes the connection's backlog once it is live. */
   fanOut: FanOut;
+  /** Told the bytes of each page sent (metrics). */
+  sent?: ((bytes: number) => void) | undefined;
 }
 
 interface Page {
@@ -93,14 +95,15 @@ async function recentWindowStart(store: Store, session: Session, from: number): 
  * change, then makes the connection live and hands what committed meanwhile to the fan-out.
  * Stops as soon as the connection is no longer catching up under `session`.
  */
-export async function catchUp({ store, conn, session, from, resumeAt, pageDocs, fanOut }: CatchUpInput): Promise<void> {
+export async function catchUp({ store, conn, session, from, resumeAt, pageDocs, fanOut, sent }: CatchUpInput): Promise<void> {
   let cursor = resumeAt;
   const recentSince = await recentWindowStart(store, session, from);
   for (;;) {
     if (!stillCatchingUp(conn, session) || conn.ws.readyState !== conn.ws.OPEN) return;
     const page = await readPage(store, session, from, cursor, pageDocs, recentSince);
     if (conn.state.phase !== 'catching-up' || conn.state.session !== session) return;
-    send(conn, { t: 'changes', items: page.items, cursor: page.next, more: page.more });
+    const bytes = sendSized(conn, { t: 'changes', items: page.items, cursor: page.next, more: page.more });
+    if (bytes > 0) sent?.(bytes);
     if (!page.more) {
       // What committed while the pages were read follows them, in commit order, on the
       // fan-out's own queue (some of it may repeat the last page: applying twice is harmless).

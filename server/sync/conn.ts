@@ -58,7 +58,15 @@ export function sidOf(conn: Conn): string | null {
  * compresses every frame whatever the threshold).
  */
 export function send(conn: Conn, msg: ServerMessage): void {
-  if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(encodeFrame(msg), { compress: sessionOf(conn) !== null });
+  sendSized(conn, msg);
+}
+
+/** `send`, saying how many bytes the frame had (0 when the socket was not open). */
+export function sendSized(conn: Conn, msg: ServerMessage): number {
+  if (conn.ws.readyState !== conn.ws.OPEN) return 0;
+  const frame = encodeFrame(msg);
+  conn.ws.send(frame, { compress: sessionOf(conn) !== null });
+  return frame.byteLength;
 }
 
 export function fail(conn: Conn, code: Extract<ServerMessage, { t: 'error' }>['code'], message: string): void {

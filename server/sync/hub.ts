@@ -18,6 +18,7 @@ import { fail, send, sessionOf, sidOf, type Conn, type Session } from './conn';
 import { createFanOut, type FanOut } from './fanout';
 import { storePush, type AckMessage, type PushFault, type PushMessage } from './push';
 import type { RelayLinks } from './relay-links';
+import type { Metrics } from '../metrics';
 
 
 // The server's side of the sync protocol (src/core/protocol.ts; the device's is
@@ -117,6 +118,8 @@ export interface HubDeps {
   bus?: CommitBus;
   /** Where county servers' uplinks are reported (the city admin's page). */
   relayLinks?: RelayLinks;
+  /** Counts pushes, acks and catch-up bytes when metrics are on (server/metrics.ts). */
+  metrics?: Pick<Metrics, 'pushAcked' | 'catchUpSent'> | null;
 }
 
 /** Answers an upgrade with a plain HTTP refusal, so no WebSocket is allocated. */
@@ -165,6 +168,7 @@ interface Hub {
   tokens: TokenService;
   bus: CommitBus;
   relayLinks: RelayLinks | undefined;
+  metrics: HubDeps['metrics'];
   options: HubOptions;
   limits: PreAuthLimits;
   conns: Set<Conn>;
@@ -300,7 +304,7 @@ async function welcome(hub: Hub, conn: Conn, session: Session, sid: string, curs
     conn.ws.once('close', () => hub.relayLinks?.closed(relay.keyId));
   }
   send(conn, { t: 'welcome', user: session.user, serverTime: Date.now(), head: await hub.store.head(), ...welcomePolicies(hub.policy) });
-  const input = { store: hub.store, conn, session, from: cursor, resumeAt: Math.max(cursor, resume ?? cursor), pageDocs: hub.options.pageDocs ?? 200, fanOut: hub.fanOut };
+  const input = { store: hub.store, conn, session, from: cursor, resumeAt: Math.max(cursor, resume ?? cursor), pageDocs: hub.options.pageDocs ?? 200, fanOut: hub.fanOut, sent: hub.metrics?.catchUpSent };
   void catchUp(input).catch((err) => {
     console.error('catch-up failed', err);
     fail(conn, 'server_error', 'catch-up failed; reconnect to resume');
@@ -312,7 +316,9 @@ function queuePush(hub: Hub, conn: Conn, msg: PushMessage): void {
   const session = sessionOf(conn);
   if (!session) return fail(conn, 'not_ready', 'send hello before push');
   if (!session.relay && msg.authors) return fail(conn, 'bad_message', 'only a county server relays the records of its authors');
-  const work = (conn.pushes = conn.pushes.then(() => pushWhileSignedIn(hub, conn, session, msg)).catch((err) => console.error('push failed', err)));
+  // The ack's latency is measured from here: the device waits through the queue too.
+  const arrived = performance.now();
+  const work = (conn.pushes = conn.pushes.then(() => pushWhileSignedIn(hub, conn, session, msg, arrived)).catch((err) => console.error('push failed', err)));
   hub.working.add(work);
   void work.finally(() => hub.working.delete(work));
 }
@@ -321,7 +327,7 @@ function queuePush(hub: Hub, conn: Conn, msg: PushMessage): void {
  * A push is stored only while its session lasts. Logging out here closes the connection at
  * once; another instance's logout or revocation does not reach this one, so the store is asked.
  */
-async function pushWhileSignedIn(hub: Hub, conn: Conn, session: Session, msg: PushMessage): Promise<void> {
+async function pushWhileSignedIn(hub: Hub, conn: Conn, session: Session, msg: PushMessage, arrived: number): Promise<void> {
   if (sessionOf(conn) !== session) return;
   const sid = sidOf(conn);
   if (sid && !(await stillValid(hub.store, session, sid))) return end(hub, conn, CLOSE_UNAUTHORIZED, 'session ended', 'your session has ended: log in again');
@@ -329,7 +335,15 @@ async function pushWhileSignedIn(hub: Hub, conn: Conn, session: Session, msg: Pu
   const { store, policy, villages, options, bus } = hub;
   if (session.relay) msg = await withoutCityAccounts(store, msg);
   const relay = session.relay;
-  const acked = relay && hub.relayLinks ? (ack: AckMessage) => hub.relayLinks!.pushed(relay.keyId, msg.items.reduce((n, i) => n + i.update.byteLength, 0), ack.accepted.length, ack.rejected) : undefined;
+  const linked = relay && hub.relayLinks ? (ack: AckMessage) => hub.relayLinks!.pushed(relay.keyId, msg.items.reduce((n, i) => n + i.update.byteLength, 0), ack.accepted.length, ack.rejected) : undefined;
+  const counted = hub.metrics ? (ack: AckMessage) => hub.metrics!.pushAcked(ack.accepted.length, ack.rejected.map((r) => r.reason), (performance.now() - arrived) / 1000) : undefined;
+  const acked =
+    linked || counted
+      ? (ack: AckMessage) => {
+          linked?.(ack);
+          counted?.(ack);
+        }
+      : undefined;
   return storePush({ store, conn, session, msg, policy, villages, fault: options.fault, compactAfterRows: options.compactAfterRows ?? 64, publish: (committed, from) => bus.publish(committed, from), acked });
 }
 
@@ -383,10 +397,10 @@ function startHeartbeat(conns: ReadonlySet<Conn>, ms: number): ReturnType<typeof
   return heartbeat;
 }
 
-export function createSyncHub({ store, villages, policy, tokens, revocations, bus = createCommitBus(), relayLinks }: HubDeps, options: HubOptions = {}) {
+export function createSyncHub({ store, villages, policy, tokens, revocations, bus = createCommitBus(), relayLinks, metrics }: HubDeps, options: HubOptions = {}) {
   const limits: PreAuthLimits = { ...PRE_AUTH_LIMITS, ...options.preAuth };
   const conns = new Set<Conn>();
-  const hub: Hub = { store, villages, policy, tokens, bus, relayLinks, options, limits, conns, working: new Set(), fanOut: createFanOut({ store, conns }), waiting: createWaitingRoom(limits), revocationCount: 0, closed: false, payloadWarned: false };
+  const hub: Hub = { store, villages, policy, tokens, bus, relayLinks, metrics, options, limits, conns, working: new Set(), fanOut: createFanOut({ store, conns }), waiting: createWaitingRoom(limits), revocationCount: 0, closed: false, payloadWarned: false };
   // permessage-deflate, which browsers negotiate natively: Yjs updates carry text
   // uncompressed, and on 2G the compressed frame is what matters. Context takeover lets
   // a stream of small frames share one window.
@@ -421,6 +435,17 @@ export function createSyncHub({ store, villages, policy, tokens, revocations, bu
     /** Sockets waiting for their welcome, for tests and monitoring. */
     waiting(): { total: number; addresses: number } {
       return hub.waiting.counts();
+    },
+    /** Welcomed connections of devices and of county servers' uplinks, and sockets still waiting (for /metrics). */
+    connections(): { devices: number; relays: number; waiting: number } {
+      let devices = 0;
+      let relays = 0;
+      for (const conn of conns) {
+        const session = sessionOf(conn);
+        if (session?.relay) relays++;
+        else if (session) devices++;
+      }
+      return { devices, relays, waiting: hub.waiting.counts().total };
     },
     /** Stops accepting work; resolves once pushes already under way have finished with the store. */
     close(): Promise<void> {

@@ -1,12 +1,13 @@
 import { recordingDesk } from './intake-desk';
 import * as Y from 'yjs';
 import { validateStoredFields } from './appeal';
-import { ROOT_NAMES, readAppeal, type AppealSnapshot } from './doc';
+import { ROOT_NAMES, ROOT_TRAIL, readAppeal, trailOf, type AppealSnapshot } from './doc';
 import { isAppealEvent } from './events';
 import { MAX_DESCRIPTION_CHARS, MAX_EVENTS_PER_APPEAL, MAX_UPDATE_BYTES } from './limits';
 import { appealInScope, RECORDING_ROLES, regionInScope, type SessionUser } from './roles';
 import { isMeetingEvent, isMeetingFields, meetingRefusal, validateMeetingInput, type MeetingEvent } from './meeting';
 import { fold } from './fold';
+import { isPatrolEvent, isPatrolFields, judgePatrol, PATROL_ROLES, patrolErrors, type PatrolEvent } from './patrol';
 import { historyChange, judgeAppeal, judgeMeeting, matchHistory, type HistoryMatch } from './history';
 import { overBudget } from './budget';
 import { policyFor, type Policies } from './policy-book';
@@ -95,6 +96,8 @@ export function checkUpdate(docId: string, current: Y.Doc | null, update: Uint8A
     for (const name of doc.share.keys()) {
       if (!ROOT_NAMES.includes(name)) return reject('unknown_root', `unexpected root "${name}"`);
     }
+    // Keyed entries in the trail would travel unseen by every check that reads it as a list.
+    if (doc.share.has(ROOT_TRAIL) && trailOf(doc)._map.size > 0) return reject('unknown_root', 'the trail is a list');
     const after = readAppeal(doc, docId);
     const why = checkSnapshots(before, after, ctx);
     return why ?? { ok: true, doc, snapshot: after, changed };
@@ -107,10 +110,13 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+const formOf = (fields: Record<string, unknown>) => (isMeetingFields(fields) ? 'meeting' : isPatrolFields(fields) ? 'patrol' : 'appeal');
+
 export function checkSnapshots(before: AppealSnapshot | null, after: AppealSnapshot, ctx: CheckContext): UpdateCheck | null {
-  const meeting = isMeetingFields(after.fields);
-  if (before && isMeetingFields(before.fields) !== meeting) return reject('fields_rewritten', 'a document never changes form');
-  return meeting ? checkMeeting(before, after, ctx) : checkAppeal(before, after, ctx);
+  const form = formOf(after.fields);
+  if (before && formOf(before.fields) !== form) return reject('fields_rewritten', 'a document never changes form');
+  if (form !== 'patrol' && (after.trail?.length ?? 0) > 0) return reject('unknown_root', 'only a patrol has a trail');
+  return form === 'meeting' ? checkMeeting(before, after, ctx) : form === 'patrol' ? checkPatrol(before, after, ctx) : checkAppeal(before, after, ctx);
 }
 
 function checkAppeal(before: AppealSnapshot | null, after: AppealSnapshot, ctx: CheckContext): UpdateCheck | null {
@@ -181,6 +187,41 @@ function checkMeeting(before: AppealSnapshot | null, after: AppealSnapshot, ctx:
     const denial = meetingRefusal(author, scope, after.events.slice(0, index), after.events[index] as MeetingEvent);
     if (denial) return reject(denial === 'invalid_transition' ? 'invalid_transition' : 'forbidden', `${(after.events[index] as MeetingEvent).type}: ${denial}`);
   }
+  return null;
+}
+
+/**
+ * A patrol (patrol.ts) is its walker's alone: only they create it (a village role, in
+ * scope), add points and check-ins, or end it; where and when it started never change, nor
+ * when it ended once it has.
+ */
+function checkPatrol(before: AppealSnapshot | null, after: AppealSnapshot, ctx: CheckContext): UpdateCheck | null {
+  const { user } = ctx;
+  const errors = patrolErrors(after, ctx.knownVillage);
+  if (errors.length > 0) return reject('invalid_fields', `patrol: ${errors.join(', ')}`);
+  const f = after.fields;
+  if (!regionInScope(user.scope, String(f.villageCode))) return reject('out_of_scope', NOT_YOURS);
+  if (before && !regionInScope(user.scope, String(before.fields.villageCode ?? ''))) return reject('out_of_scope', NOT_YOURS);
+  if (before) {
+    const b = before.fields;
+    if (b.villageCode !== f.villageCode || b.startedAt !== f.startedAt || (b.endedAt !== undefined && b.endedAt !== f.endedAt)) {
+      return reject('fields_rewritten', 'a patrol keeps its village, start and end');
+    }
+  }
+  const authors = authorsOf(ctx);
+  const walker = authors(String(f.createdBy));
+  const history = checkHistory(before, after, authors, judgePatrol);
+  if (!('added' in history)) return history;
+  const first = after.events[0] as PatrolEvent;
+  const created = checkCreation(before, f.createdBy, first.actor, authors);
+  if (created) return created;
+  if (!before && walker && !PATROL_ROLES.includes(walker.role)) return reject('forbidden', 'started: role_not_allowed');
+  const added = addedEvents(after, history, authors, isPatrolEvent);
+  if (!(added instanceof Set)) return added;
+  for (const index of added) {
+    if ((after.events[index] as PatrolEvent).actor !== f.createdBy) return reject('not_creator', 'only the patroller checks in on a patrol');
+  }
+  if (before && walker === undefined && JSON.stringify(before.trail ?? []) !== JSON.stringify(after.trail ?? [])) return reject('not_creator', 'only the patroller changes the trail');
   return null;
 }
 

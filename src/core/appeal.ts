@@ -50,6 +50,8 @@ export interface AppealInput {
   attachments?: AttachmentRef[];
   /** The bench meeting it was raised at (channel `bench_meeting` only). */
   meetingId?: string;
+  /** The grid patrol (patrol.ts) it was raised on (channel `grid_patrol` only). */
+  patrolId?: string;
   /** The answer given on the spot, when the matter was solved there and then. */
   onSpot?: string;
   /** The suggestion campaign (问计) it answers; only suggestions answer one. */
@@ -88,6 +90,7 @@ const STORED_FIELD_KEYS: Record<keyof AppealFields, true> = {
   gps: true,
   attachments: true,
   meetingId: true,
+  patrolId: true,
   campaignId: true,
   createdBy: true,
   createdAt: true,
@@ -129,10 +132,11 @@ export type FieldError =
   | 'unknown_field'
   | 'invalid_attachments'
   | 'meeting_needs_bench_channel'
+  | 'patrol_needs_patrol_channel'
   | 'campaign_needs_suggestion';
 
 export type FieldErrors = Partial<
-  Record<'channel' | 'category' | 'kind' | 'urgency' | 'villageCode' | 'description' | 'citizenName' | 'citizenPhone' | 'gps' | 'attachments' | 'meetingId' | 'campaignId' | 'onSpot' | 'meta', FieldError>
+  Record<'channel' | 'category' | 'kind' | 'urgency' | 'villageCode' | 'description' | 'citizenName' | 'citizenPhone' | 'gps' | 'attachments' | 'meetingId' | 'patrolId' | 'campaignId' | 'onSpot' | 'meta', FieldError>
 >;
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors };
@@ -200,6 +204,8 @@ export function validateAppealInput(raw: unknown, knownVillage: (code: string) =
   if (r.attachments !== undefined && !validAttachmentRefs(r.attachments)) errors.attachments = 'invalid_attachments';
   if (r.meetingId !== undefined && !isUuidV7(r.meetingId)) errors.meetingId = 'invalid_choice';
   else if (r.meetingId !== undefined && r.channel !== 'bench_meeting') errors.meetingId = 'meeting_needs_bench_channel';
+  if (r.patrolId !== undefined && !isUuidV7(r.patrolId)) errors.patrolId = 'invalid_choice';
+  else if (r.patrolId !== undefined && r.channel !== 'grid_patrol') errors.patrolId = 'patrol_needs_patrol_channel';
   if (r.campaignId !== undefined && !isUuidV7(r.campaignId)) errors.campaignId = 'invalid_choice';
   else if (r.campaignId !== undefined && r.kind !== 'suggestion') errors.campaignId = 'campaign_needs_suggestion';
   const onSpot = typeof r.onSpot === 'string' ? r.onSpot.trim() : undefined;
@@ -221,6 +227,7 @@ export function validateAppealInput(raw: unknown, knownVillage: (code: string) =
       gps: (r.gps as Gps | null | undefined) ?? null,
       ...(Array.isArray(r.attachments) && r.attachments.length > 0 && { attachments: r.attachments as AttachmentRef[] }),
       ...(typeof r.meetingId === 'string' && { meetingId: r.meetingId }),
+      ...(typeof r.patrolId === 'string' && { patrolId: r.patrolId }),
       ...(typeof r.campaignId === 'string' && { campaignId: r.campaignId }),
       ...(onSpot && { onSpot }),
     },

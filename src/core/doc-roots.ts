@@ -7,7 +7,9 @@ import type { Role } from './roles';
 export const ROOT_FIELDS = 'fields';
 export const ROOT_TEXT = 'text';
 export const ROOT_EVENTS = 'events';
-export const ROOT_NAMES: readonly string[] = [ROOT_FIELDS, ROOT_TEXT, ROOT_EVENTS];
+/** A patrol's GPS trail (patrol.ts); no other document may have anything in it. */
+export const ROOT_TRAIL = 'trail';
+export const ROOT_NAMES: readonly string[] = [ROOT_FIELDS, ROOT_TEXT, ROOT_EVENTS, ROOT_TRAIL];
 
 export interface Actor {
   id: string;
@@ -24,6 +26,8 @@ export interface AppealSnapshot {
   fields: Record<string, unknown>;
   description: string;
   events: unknown[];
+  /** A patrol's trail points; present only on a document that has a trail root. */
+  trail?: unknown[];
 }
 
 export function fieldsOf(doc: Y.Doc): Y.Map<unknown> {
@@ -34,4 +38,7 @@ export function textOf(doc: Y.Doc): Y.Text {
 }
 export function eventsOf(doc: Y.Doc): Y.Array<unknown> {
   return doc.getArray(ROOT_EVENTS);
+}
+export function trailOf(doc: Y.Doc): Y.Array<unknown> {
+  return doc.getArray(ROOT_TRAIL);
 }

@@ -1,11 +1,11 @@
 import { newEvalCode } from './evalcode';
 import * as Y from 'yjs';
 import type { AppealFields, AppealInput } from './appeal';
-import { eventsOf, fieldsOf, textOf, type Actor, type AppealSnapshot } from './doc-roots';
+import { eventsOf, fieldsOf, ROOT_TRAIL, textOf, trailOf, type Actor, type AppealSnapshot } from './doc-roots';
 import type { AppealEvent } from './events';
 import type { MeetingEvent } from './meeting';
 
-export { ROOT_EVENTS, ROOT_FIELDS, ROOT_NAMES, ROOT_TEXT, eventsOf, fieldsOf, textOf, type Actor, type AppealSnapshot } from './doc-roots';
+export { ROOT_EVENTS, ROOT_FIELDS, ROOT_NAMES, ROOT_TEXT, ROOT_TRAIL, eventsOf, fieldsOf, textOf, trailOf, type Actor, type AppealSnapshot } from './doc-roots';
 
 /** Fills an empty doc with a new appeal and its `recorded` event, in one transaction. */
 export function writeNewAppeal(doc: Y.Doc, input: AppealInput, actor: Actor, at: number, eventId: string): void {
@@ -32,6 +32,8 @@ export function readAppeal(doc: Y.Doc, id: string): AppealSnapshot {
     fields: fieldsOf(doc).toJSON(),
     description: textOf(doc).toString(),
     events: eventsOf(doc).toArray(),
+    // Only a document that has one (a patrol, or a push trying to smuggle one in) reads a trail.
+    ...(doc.share.has(ROOT_TRAIL) && { trail: trailOf(doc).toArray() }),
   };
 }
 

@@ -1,11 +1,11 @@
-import { PUBLISH_ROLES, RECORDING_ROLES, REPORT_ROLES, type Role } from './roles';
+import { PATROL_ROLES, PATROL_VIEWERS, PUBLISH_ROLES, RECORDING_ROLES, REPORT_ROLES, type Role } from './roles';
 
 // The app's places and which of them each role keeps under the thumb. On a phone the first
 // ones sit in the bottom tab bar and the rest in its 更多 sheet; on a wide screen all show in
 // a top bar. The tab bar holds a role's daily work; settings and the account live in the
 // header's menu.
 
-export const NAV_ITEMS = ['home', 'list', 'new', 'meetings', 'map', 'reports', 'civic', 'board', 'admin'] as const;
+export const NAV_ITEMS = ['home', 'list', 'new', 'meetings', 'patrol', 'map', 'reports', 'civic', 'board', 'admin'] as const;
 export type NavItem = (typeof NAV_ITEMS)[number];
 
 /** Roles that land on the key figures of their scope rather than on a work queue. */
@@ -25,6 +25,8 @@ export function navItemsFor(role: Role): NavItem[] {
         return RECORDING_ROLES.includes(role);
       case 'meetings':
         return role !== 'dept_handler' && role !== 'quality_reviewer' && role !== 'mediator';
+      case 'patrol':
+        return PATROL_ROLES.includes(role) || PATROL_VIEWERS.includes(role);
       case 'reports':
         return REPORT_ROLES.includes(role);
       case 'board':

@@ -39,6 +39,10 @@ export const RECORDING_ROLES: readonly Role[] = ['grid_worker', 'bench_facilitat
 export const REPORT_ROLES: readonly Role[] = ['town_official', 'dept_handler', 'county_dispatcher', 'city_dispatcher', 'leader', 'quality_reviewer', 'admin'];
 /** Who speaks for the government in public: publishes on the board and moderates citizens' comments. */
 export const PUBLISH_ROLES: readonly Role[] = ['town_official', 'county_dispatcher', 'city_dispatcher'];
+/** Who walks a grid on patrol (patrol.ts): the village's own recorders. */
+export const PATROL_ROLES: readonly Role[] = ['grid_worker', 'bench_facilitator', 'village_station'];
+/** Who reads patrol coverage of the villages in their scope (their devices hold the patrols). */
+export const PATROL_VIEWERS: readonly Role[] = ['town_official', 'leader', 'admin'];
 /** Who dispatches (派单): each at its own tier's desk. */
 export const DISPATCH_ROLES: readonly Role[] = ['village_station', 'town_official', 'county_dispatcher', 'city_dispatcher'];
 

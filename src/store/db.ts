@@ -4,6 +4,7 @@ import type * as Y from 'yjs';
 import type { AlertFeed } from '../core/alerts';
 import type { Contact } from '../core/appeal';
 import type { MeetingProjection } from '../core/meeting';
+import type { PatrolProjection } from '../core/patrol';
 import type { AppealProjection } from '../core/projection';
 import type { Region } from '../core/regions';
 
@@ -42,6 +43,8 @@ export interface QuarantineRow {
 
 /** A bench meeting's list columns; its document lives in the same updates table as appeals'. */
 export type MeetingRow = MeetingProjection;
+/** A grid patrol's columns with its trail and check-ins (bounded, see core/patrol.ts); its document likewise. */
+export type PatrolRow = PatrolProjection;
 
 /**
  * An attachment's bytes, kept on the device as a Blob. `pending` is 1 until the server holds
@@ -73,6 +76,7 @@ export type MinshengDB = Dexie & {
   contacts: EntityTable<ContactRow, 'appealId'>;
   meetings: EntityTable<MeetingRow, 'id'>;
   files: EntityTable<FileRow, 'hash'>;
+  patrols: EntityTable<PatrolRow, 'id'>;
 };
 
 export const APPEAL_UPDATES_TABLE = '$appeals.doc_updates';
@@ -104,6 +108,8 @@ const SCHEMA: Record<string, string>[] = [
   },
   // The city tier: a county was stored with level 'city'; it is a county now (see UPGRADES).
   {},
+  // Grid patrols (一日双巡): the town's coverage per village and day, a worker's running patrol.
+  { patrols: 'id, village, town, day, createdBy, startedAt' },
 ];
 export const SCHEMA_VERSION = SCHEMA.length;
 

@@ -1,9 +1,11 @@
+import type { Table } from 'dexie';
 import * as Y from 'yjs';
 import type { Contact } from '../core/appeal';
 import { alertFeed } from '../core/alerts';
 import { eventsOf, readAppeal } from '../core/doc';
 import { eventsToResend } from '../core/history';
 import { isMeetingFields, projectMeeting } from '../core/meeting';
+import { isPatrolFields, projectPatrol } from '../core/patrol';
 import { project } from '../core/projection';
 import { updatesTable, type AppealRow, type MinshengDB } from './db';
 import { asStorageError } from './errors';
@@ -28,17 +30,37 @@ export async function scratchDoc(db: MinshengDB, docId: string): Promise<Y.Doc> 
   return doc;
 }
 
-/** Tables a write to any document may touch: appeals and meetings share the updates table. */
+/** Tables a write to any document may touch: appeals, meetings and patrols share the updates table. */
 export function docTables(db: MinshengDB) {
-  return [db.appeals, db.meetings, updatesTable(db)];
+  return [db.appeals, db.meetings, db.patrols, updatesTable(db)];
 }
 
 export async function putProjection(db: MinshengDB, docId: string, doc: Y.Doc): Promise<void> {
   const snapshot = readAppeal(doc, docId);
   if (isMeetingFields(snapshot.fields)) return void (await db.meetings.put(projectMeeting(snapshot)));
+  if (isPatrolFields(snapshot.fields)) return void (await db.patrols.put(projectPatrol(snapshot)));
   // A plain object without `doc`: y-dexie keeps the CRDT rows we wrote ourselves.
   // The alert feed rides on the row, so the alerts reach the device with the sync itself.
   await db.appeals.put({ ...project(snapshot, currentPolicy(db, snapshot.fields.villageCode)), alertFeed: alertFeed(snapshot.events, docId) } as AppealRow);
+}
+
+/**
+ * Keeps a document made on this device (a meeting, a patrol) in one transaction: its projected
+ * row in `table`, its first update, and that update queued for the server. The doc is destroyed.
+ */
+export async function storeNewDoc<R>(db: MinshengDB, table: Table<R>, id: string, doc: Y.Doc, project: (snapshot: ReturnType<typeof readAppeal>) => R, now: number): Promise<void> {
+  const update = Y.encodeStateAsUpdate(doc);
+  try {
+    await db.transaction('rw', [table, updatesTable(db), db.outbox], async () => {
+      await table.add(project(readAppeal(doc, id)));
+      await updatesTable(db).add({ k: id, u: Y.convertUpdateFormatV1ToV2(update), f: 1 });
+      await db.outbox.add({ docId: id, update, createdAt: now } as never);
+    });
+  } catch (err) {
+    throw asStorageError(err);
+  } finally {
+    doc.destroy();
+  }
 }
 
 /** Merges updates from the server. The cursor moves in the same transaction as the data. */
@@ -84,7 +106,7 @@ export async function applyRemoteChanges(db: MinshengDB, items: { docId: string;
 export async function applyLocalChange(db: MinshengDB, docId: string, mutate: (doc: Y.Doc) => void, now = Date.now()): Promise<boolean> {
   try {
     return await db.transaction('rw', [...docTables(db), db.outbox], async () => {
-      if (!(await db.appeals.get(docId)) && !(await db.meetings.get(docId))) throw new Error(`No document ${docId} on this device`);
+      if (!(await db.appeals.get(docId)) && !(await db.meetings.get(docId)) && !(await db.patrols.get(docId))) throw new Error(`No document ${docId} on this device`);
       const doc = await scratchDoc(db, docId);
       const captured: Uint8Array[] = [];
       doc.on('update', (u: Uint8Array) => captured.push(u));
@@ -115,6 +137,7 @@ export async function rebuildDoc(db: MinshengDB, docId: string, base: Uint8Array
     await updatesTable(db).where('k').equals(docId).delete();
     await db.appeals.delete(docId);
     await db.meetings.delete(docId);
+    await db.patrols.delete(docId);
     return;
   }
   const doc = new Y.Doc();

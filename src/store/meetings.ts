@@ -6,9 +6,8 @@ import { isMeetingEvent, meetingRefusal, projectMeeting, validateMeetingInput, w
 import type { SessionUser } from '../core/roles';
 import type { Recorder } from './appeals';
 import { villageChecker } from './appeals';
-import { updatesTable, type MinshengDB } from './db';
-import { applyLocalChange, scratchDoc } from './docs';
-import { asStorageError } from './errors';
+import type { MinshengDB } from './db';
+import { applyLocalChange, scratchDoc, storeNewDoc } from './docs';
 
 /** Records a bench meeting: its document, list row and outbox entry in one transaction. */
 export async function recordMeeting(db: MinshengDB, raw: unknown, who: Recorder, now = deviceNow(db)): Promise<MeetingCheck & { id?: string }> {
@@ -17,18 +16,7 @@ export async function recordMeeting(db: MinshengDB, raw: unknown, who: Recorder,
   const id = newId();
   const doc = new Y.Doc();
   writeNewMeeting(doc, checked.value, who, now, newId());
-  const update = Y.encodeStateAsUpdate(doc);
-  try {
-    await db.transaction('rw', [db.meetings, updatesTable(db), db.outbox], async () => {
-      await db.meetings.add(projectMeeting(readAppeal(doc, id)));
-      await updatesTable(db).add({ k: id, u: Y.convertUpdateFormatV1ToV2(update), f: 1 });
-      await db.outbox.add({ docId: id, update, createdAt: now } as never);
-    });
-  } catch (err) {
-    throw asStorageError(err);
-  } finally {
-    doc.destroy();
-  }
+  await storeNewDoc(db, db.meetings, id, doc, projectMeeting, now);
   return { ...checked, id };
 }
 

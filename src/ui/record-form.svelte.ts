@@ -12,6 +12,7 @@ import { recordAppeal, villageChecker } from '../store/appeals';
 import type { MeetingRow } from '../store/db';
 import { StorageFullError } from '../store/errors';
 import { storeFile } from '../store/files';
+import { runningPatrol } from '../store/patrols';
 import { allRegions, campaigns, keywordLibrary, recordedFixes } from '../store/queries';
 import type { Picked } from './picked';
 import { lastChoices, rememberChoices } from './last-choices';
@@ -101,6 +102,11 @@ export class RecordFormModel {
   readonly #regions = live(allRegions(db), (rows) => this.#loadCountyPoints(rows));
   readonly #library = live(keywordLibrary(db));
   readonly #campaigns = live(campaigns(db));
+  readonly #patrol = live(runningPatrol(db, app.session!.user.id));
+  /** The user's patrol running while the form is open: an appeal on the patrol channel is linked to it. */
+  get patrol() {
+    return this.meeting ? null : (this.#patrol.current ?? null);
+  }
   /**
    * Where appeals were recorded with a fix, by village. Read once, when a point is first set:
    * a city dispatcher's device may hold tens of thousands of appeals, and most forms are
@@ -250,6 +256,7 @@ export class RecordFormModel {
       gps: this.gps,
       citizen: { anonymous: this.anonymous, name: this.citizenName, phone: this.citizenPhone },
       ...(this.meeting && { meetingId: this.meeting.id }),
+      ...(this.patrol && this.channel === 'grid_patrol' && { patrolId: this.patrol.id }),
       ...(this.campaignId && this.campaigns.some((c) => c.id === this.campaignId) && { campaignId: this.campaignId }),
       ...(this.solvedOnSpot && { onSpot: this.onSpot }),
       ...(refs.length > 0 && { attachments: refs }),

@@ -18,6 +18,8 @@ export type Route =
   | { name: 'meetingNew' }
   | { name: 'meeting'; id: string }
   | { name: 'meetingAppeal'; id: string }
+  /** Grid patrols (一日双巡): a worker's patrol control, a town's coverage and trails. */
+  | { name: 'patrol' }
   /** The user's alerts (预警提醒): dispatches, returns, warnings, supervision. */
   | { name: 'alerts' }
   /** The command-center wall screen: full screen, for a kiosk browser in the dispatch hall. */
@@ -54,6 +56,7 @@ function parse(hash: string): Route {
   }
   if (path === '/meetings') return { name: 'meetings' };
   if (path === '/meetings/new') return { name: 'meetingNew' };
+  if (path === '/patrol') return { name: 'patrol' };
   return { name: 'home' };
 }
 

@@ -26,6 +26,7 @@ const PATHS = [
   '/api', '/api/', '/api/nothing', '/api/login', '/api/appeals', `/api/uploads/${HASH}`, `/api/files/${HASH}`, '/api/uploads/not-a-hash', '/api/public/', '/api/public/nothing',
   '/p', '/p/', '/p/nothing', '/p/board', `/p/board/${UUID}`, `/p/board/${UUID}/comment`, '/p/c', '/p/c/NOPE', '/p/ask', '/p/reception', '/p/style.css',
   '/sync', '/room/', `/room/${UUID}`,
+  '/healthz', '/readyz', '/metrics', '/metrics/', '/readyz?x=1',
 ];
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'PROPFIND'];
 

@@ -81,6 +81,8 @@ const ERAS: Era[] = [
   { version: 3, shipped: 'fcdaf76', columns: V2_COLUMNS, contactInDoc: false, eventsBy: true, evalCode: false, policy: { stored: lanling, projectedWith: `2:${JSON.stringify(lanling)}` }, expectedPolicy: POLICY_PRESETS.lanling },
   // The last version of one county per deployment: its county stored with level 'city'.
   { version: 4, shipped: '60a91b9', columns: V8_COLUMNS, contactInDoc: false, eventsBy: true, evalCode: true, policy: { stored: lanling, projectedWith: `8:${JSON.stringify(lanling)}` }, expectedPolicy: POLICY_PRESETS.lanling },
+  // The last version before grid patrols (6): the city tier, rows of an older projection.
+  { version: 5, shipped: '897af75', columns: V7_COLUMNS, contactInDoc: false, eventsBy: true, evalCode: true, policy: { stored: lanling, projectedWith: `7:${JSON.stringify(lanling)}` }, expectedPolicy: POLICY_PRESETS.lanling },
 ];
 /**
  * Today's schema with rows of an older projection version: no Dexie upgrade runs, only the
@@ -154,8 +156,8 @@ async function writeEra(db: MinshengDB, era: Era): Promise<Fixture> {
   const updates = db.table(APPEAL_UPDATES_TABLE);
   const docs = new Map<string, Y.Doc>();
   await db.regions.bulkPut([
-    // Every version before the city tier stored the county with level 'city'.
-    { code: '371324000000', name: '兰陵县', level: 'city' as never, parent: null },
+    // Every version before the city tier (5) stored the county with level 'city'.
+    { code: '371324000000', name: '兰陵县', level: (era.version < 5 ? 'city' : 'county') as never, parent: null },
     { code: TOWN, name: '城关镇', level: 'town', parent: '371324000000' },
     { code: VILLAGE, name: '东村', level: 'village', parent: TOWN },
   ]);
@@ -303,8 +305,8 @@ describe('schema upgrade', () => {
       expect(await db.outbox.toArray()).toEqual(before.outbox);
       expect(await db.quarantine.toArray()).toEqual(before.quarantine);
       // The county is a county now; nothing else about the regions changed.
-      expect(await db.regions.toArray()).toEqual(before.regions.map((r) => (r.code === '371324000000' ? { ...r, level: db.verno === era.version ? r.level : 'county' } : r)));
-      expect(await db.regions.where('level').equals('county').count()).toBe(db.verno === era.version ? 0 : 1);
+      expect(await db.regions.toArray()).toEqual(before.regions.map((r) => (r.code === '371324000000' ? { ...r, level: 'county' } : r)));
+      expect(await db.regions.where('level').equals('county').count()).toBe(1);
       for (const { key, value } of before.meta) {
         if (key !== 'projectedWith') expect(await getMeta(db, key), key).toEqual(value);
       }
@@ -321,6 +323,8 @@ describe('schema upgrade', () => {
       expect(await db.quarantine.where('docId').equals(synced).count()).toBe(1);
       await db.meetings.put({ id: newId(), village: VILLAGE, town: TOWN, heldOn: '2026-03-02' } as never);
       expect(await db.meetings.where('village').equals(VILLAGE).count()).toBe(1);
+      await db.patrols.put({ id: newId(), village: VILLAGE, town: TOWN, day: '2026-03-02', createdBy: 'u', startedAt: 1 } as never);
+      expect(await db.patrols.where('day').equals('2026-03-02').count()).toBe(1);
       await db.files.put({ hash: 'a'.repeat(64), type: 'image/jpeg', size: 3, blob: new Blob([new Uint8Array([1, 2, 3])]), pending: 1, sent: 0, createdAt: 1 });
       expect(await db.files.where('pending').equals(1).count()).toBe(1);
 

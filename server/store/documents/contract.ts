@@ -1,5 +1,6 @@
 import type { Contact } from '../../../src/core/appeal';
 import type { MeetingProjection } from '../../../src/core/meeting';
+import type { PatrolSummary } from '../../../src/core/patrol';
 import type { AppealProjection } from '../../../src/core/projection';
 
 /**
@@ -11,6 +12,8 @@ import type { AppealProjection } from '../../../src/core/projection';
 export interface DocumentStore {
   appealRows(): Promise<AppealProjection[]>;
   meetingRows(): Promise<MeetingProjection[]>;
+  /** Grid patrols (core/patrol.ts), by start. */
+  patrolRows(): Promise<PatrolSummary[]>;
   /** The stored appeals among `ids` (any order; unknown ids are left out). */
   appealsById(ids: string[]): Promise<AppealProjection[]>;
   /** The appeal with this evaluation code, or null. */

@@ -1,5 +1,5 @@
 import type { Contact } from '../../../src/core/appeal';
-import { appealFromRow, meetingFromRow } from '../rows';
+import { appealFromRow, meetingFromRow, patrolFromRow } from '../rows';
 import type { Fragment, Sql } from '../sql';
 import type { DocScope, DocumentStore } from './contract';
 
@@ -10,9 +10,12 @@ interface ContactRow {
 
 const contactFromRow = (r: ContactRow): Contact => ({ ...(r.name && { name: r.name }), ...(r.phone && { phone: r.phone }) });
 
-/** Any runner: inside a push it sees the batch's own projections. Meetings belong to a village, never a department. */
+/** Any runner: inside a push it sees the batch's own projections. Meetings and patrols belong to a village, never a department. */
 export async function appealScope(sql: Sql, docId: string): Promise<DocScope | null> {
-  const r = await sql.get<{ village: string; dept: string | null }>('SELECT village, dept FROM appeals WHERE id = ? UNION ALL SELECT village, NULL FROM meetings WHERE id = ?', [docId, docId]);
+  const r = await sql.get<{ village: string; dept: string | null }>(
+    'SELECT village, dept FROM appeals WHERE id = ? UNION ALL SELECT village, NULL FROM meetings WHERE id = ? UNION ALL SELECT village, NULL FROM patrols WHERE id = ?',
+    [docId, docId, docId],
+  );
   return r ? { villageCode: r.village, dept: r.dept } : null;
 }
 
@@ -20,6 +23,7 @@ export function documentStore(sql: Sql): DocumentStore {
   return {
     appealRows: async () => (await sql.all<Record<string, unknown>>('SELECT * FROM appeals ORDER BY id')).map(appealFromRow),
     meetingRows: async () => (await sql.all<Record<string, unknown>>('SELECT * FROM meetings ORDER BY held_on, id')).map(meetingFromRow),
+    patrolRows: async () => (await sql.all<Record<string, unknown>>('SELECT * FROM patrols ORDER BY started_at, id')).map(patrolFromRow),
     appealsById: async (ids) => {
       const list = sql.dialect.inList('id', ids);
       return (await sql.all<Record<string, unknown>>(`SELECT * FROM appeals WHERE ${list.sql}`, list.args)).map(appealFromRow);

@@ -124,4 +124,14 @@ export const MIGRATIONS: string[] = [
     ADD COLUMN redo_count INTEGER NOT NULL DEFAULT 0, ADD COLUMN mediator TEXT, ADD COLUMN mediation_sessions INTEGER NOT NULL DEFAULT 0,
     ADD COLUMN mediation_outcome TEXT;
   `,
+  // Grid patrols, as in SQLite's migrations.
+  `
+  CREATE TABLE patrols (
+    id TEXT PRIMARY KEY, village TEXT NOT NULL, town TEXT NOT NULL, created_by TEXT NOT NULL, by_name TEXT NOT NULL,
+    started_at BIGINT NOT NULL, ended_at BIGINT, day TEXT NOT NULL, points INTEGER NOT NULL, checkins INTEGER NOT NULL,
+    distance_m BIGINT NOT NULL, received_at BIGINT NOT NULL, last_seq BIGINT NOT NULL
+  );
+  CREATE INDEX patrols_town_day ON patrols(town, day);
+  CREATE INDEX patrols_last_seq ON patrols(last_seq);
+  `,
 ];

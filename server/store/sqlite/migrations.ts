@@ -193,4 +193,15 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE appeals ADD COLUMN mediation_sessions INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE appeals ADD COLUMN mediation_outcome TEXT;
   `,
+  // Grid patrols (一日双巡, core/patrol.ts): their own documents; the row keeps the counts the
+  // town's coverage reads, the trail stays in the document.
+  `
+  CREATE TABLE patrols (
+    id TEXT PRIMARY KEY, village TEXT NOT NULL, town TEXT NOT NULL, created_by TEXT NOT NULL, by_name TEXT NOT NULL,
+    started_at INTEGER NOT NULL, ended_at INTEGER, day TEXT NOT NULL, points INTEGER NOT NULL, checkins INTEGER NOT NULL,
+    distance_m INTEGER NOT NULL, received_at INTEGER NOT NULL, last_seq INTEGER NOT NULL
+  );
+  CREATE INDEX patrols_town_day ON patrols(town, day);
+  CREATE INDEX patrols_last_seq ON patrols(last_seq);
+  `,
 ];

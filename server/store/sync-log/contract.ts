@@ -1,6 +1,7 @@
 import type { HoldingBounds, HoldingRow } from '../../../src/core/holdings';
 import type { Contact } from '../../../src/core/appeal';
 import type { MeetingProjection } from '../../../src/core/meeting';
+import type { PatrolSummary } from '../../../src/core/patrol';
 import type { AppealProjection } from '../../../src/core/projection';
 import type { DocScope } from '../documents/contract';
 import type { AttachmentFacts } from '../files/contract';
@@ -112,6 +113,7 @@ export interface PushTx {
   nextClientSeq(deviceId: string): Promise<number>;
   upsertProjection(p: AppealProjection, lastSeq: number, receivedAt: number): Promise<void>;
   upsertMeeting(m: MeetingProjection, lastSeq: number, receivedAt: number): Promise<void>;
+  upsertPatrol(p: PatrolSummary, lastSeq: number, receivedAt: number): Promise<void>;
   /** Replaces the list of files a document references (read access to a file follows it). */
   linkAttachments(docId: string, hashes: string[]): Promise<void>;
   /** As `DocumentStore.appealScope`, seeing this transaction's own writes. */

@@ -37,12 +37,13 @@ export function sharedSyncLog(sql: Sql): SharedSyncLog {
       const scope = sql.dialect.scope(prefixes, departments);
       const held = holding ? holdingFilter(sql, holding) : null;
       const appeals = `SELECT id, village, dept, anonymous, last_seq, ${HOLDING_COLUMNS} FROM appeals WHERE last_seq > ? AND ${scope.sql}${held ? ` AND ${held.sql}` : ''}`;
-      // Meetings belong to a village, never to a department, and no county or city desk holds them.
+      // Meetings and patrols belong to a village, never to a department, and no county or city desk holds them.
       const rows = await sql.all<Record<string, unknown> & { id: string; village: string; dept: string | null; anonymous: number; last_seq: number }>(
         departments || held
           ? `${appeals} ORDER BY last_seq LIMIT ?`
-          : `${appeals} UNION ALL SELECT id, village, NULL, 1, last_seq, ${HOLDING_NULLS} FROM meetings WHERE last_seq > ? AND ${scope.sql} ORDER BY last_seq LIMIT ?`,
-        departments || held ? [cursor, ...scope.args, ...(held?.args ?? []), limit] : [cursor, ...scope.args, cursor, ...scope.args, limit],
+          : `${appeals} UNION ALL SELECT id, village, NULL, 1, last_seq, ${HOLDING_NULLS} FROM meetings WHERE last_seq > ? AND ${scope.sql}
+             UNION ALL SELECT id, village, NULL, 1, last_seq, ${HOLDING_NULLS} FROM patrols WHERE last_seq > ? AND ${scope.sql} ORDER BY last_seq LIMIT ?`,
+        departments || held ? [cursor, ...scope.args, ...(held?.args ?? []), limit] : [cursor, ...scope.args, cursor, ...scope.args, cursor, ...scope.args, limit],
       );
       return rows.map((r) => ({
         docId: r.id,

@@ -1,11 +1,12 @@
 import type pg from 'pg';
 import type { Contact } from '../../../src/core/appeal';
 import type { MeetingProjection } from '../../../src/core/meeting';
+import type { PatrolSummary } from '../../../src/core/patrol';
 import type { AppealProjection } from '../../../src/core/projection';
 import { appealScope } from '../documents';
 import { attachmentFacts, vouchAttachment } from '../files';
 import { pgRunner } from '../postgres/runner';
-import { APPEAL_COLUMNS, APPEAL_REPLACED, appealValues, bytesOf } from '../rows';
+import { APPEAL_COLUMNS, APPEAL_REPLACED, appealValues, bytesOf, PATROL_COLUMNS, patrolValues } from '../rows';
 import { chunks } from '../sql';
 import type { PushTx, StoredUpdate } from './contract';
 import { docParts, NEXT_CLIENT_SEQ } from './index';
@@ -21,6 +22,7 @@ interface Pending {
   contacts: Map<string, [Contact, string, number]>;
   appeals: Map<string, [AppealProjection, number, number]>;
   meetings: Map<string, [MeetingProjection, number, number]>;
+  patrols: Map<string, [PatrolSummary, number, number]>;
   attachments: Map<string, string[]>;
 }
 
@@ -36,7 +38,7 @@ export interface BufferedPushTx extends PushTx {
 
 /** Sends the held writes as a few multi-row statements, in dependency order. */
 async function writePending(c: pg.PoolClient, pending: Pending): Promise<void> {
-  const { updates, contacts, appeals, meetings, attachments } = pending;
+  const { updates, contacts, appeals, meetings, patrols, attachments } = pending;
   for (const part of chunks(updates)) {
     await c.query(
       `WITH u AS (INSERT INTO updates (seq, doc_id, device_id, client_seq, user_id, bytes, received_at) VALUES ${placeholders(part.length, 7)} RETURNING seq, device_id, client_seq, user_id)
@@ -67,6 +69,14 @@ async function writePending(c: pg.PoolClient, pending: Pending): Promise<void> {
          attendees = excluded.attendees, topics = excluded.topics, ideas = excluded.ideas, adopted = excluded.adopted,
          last_seq = GREATEST(meetings.last_seq, excluded.last_seq)`,
       part.flatMap(([m, lastSeq, receivedAt]) => [m.id, m.village, m.town, m.heldOn, m.place, m.attendees, m.topics, m.createdBy, m.createdAt, m.ideas, m.adopted, receivedAt, lastSeq]),
+    );
+  }
+  for (const part of chunks([...patrols.values()])) {
+    await c.query(
+      `INSERT INTO patrols (${PATROL_COLUMNS.join(', ')}) VALUES ${placeholders(part.length, PATROL_COLUMNS.length)}
+       ON CONFLICT (id) DO UPDATE SET ended_at = excluded.ended_at, points = excluded.points, checkins = excluded.checkins,
+         distance_m = excluded.distance_m, last_seq = GREATEST(patrols.last_seq, excluded.last_seq)`,
+      part.flatMap(([p, lastSeq, receivedAt]) => patrolValues(p, lastSeq, receivedAt)),
     );
   }
   if (attachments.size > 0) {
@@ -109,7 +119,7 @@ async function readAhead(c: pg.PoolClient, known: Known, deviceId: string, clien
 }
 
 export function bufferedPushTx(c: pg.PoolClient): BufferedPushTx {
-  const pending: Pending = { updates: [], contacts: new Map(), appeals: new Map(), meetings: new Map(), attachments: new Map() };
+  const pending: Pending = { updates: [], contacts: new Map(), appeals: new Map(), meetings: new Map(), patrols: new Map(), attachments: new Map() };
   const known: Known = { seenKeys: new Map(), stored: new Map(), seqs: [] };
   const { seenKeys, stored, seqs } = known;
   const inserted: [number, string][] = [];
@@ -117,13 +127,14 @@ export function bufferedPushTx(c: pg.PoolClient): BufferedPushTx {
   const sql = pgRunner(c);
   async function flush(): Promise<void> {
     await writePending(c, pending);
-    const { updates, contacts, appeals, meetings, attachments } = pending;
+    const { updates, contacts, appeals, meetings, patrols, attachments } = pending;
     // What was sent is now part of the stored documents this transaction reads.
     for (const { u } of updates) stored.get(u.docId)?.push(u.bytes);
     pending.updates = [];
     contacts.clear();
     appeals.clear();
     meetings.clear();
+    patrols.clear();
     attachments.clear();
   }
 
@@ -167,6 +178,10 @@ export function bufferedPushTx(c: pg.PoolClient): BufferedPushTx {
     upsertMeeting: async (m, lastSeq, receivedAt) => {
       const before = pending.meetings.get(m.id);
       pending.meetings.set(m.id, [m, Math.max(lastSeq, before?.[1] ?? 0), before?.[2] ?? receivedAt]);
+    },
+    upsertPatrol: async (p, lastSeq, receivedAt) => {
+      const before = pending.patrols.get(p.id);
+      pending.patrols.set(p.id, [p, Math.max(lastSeq, before?.[1] ?? 0), before?.[2] ?? receivedAt]);
     },
     linkAttachments: async (docId, hashes) => void pending.attachments.set(docId, [...new Set(hashes)]),
     appealScope: async (docId) => {

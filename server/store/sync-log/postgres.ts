@@ -56,8 +56,9 @@ export function pgSyncLog({ pool, sql, url, schema }: PgConnection): SyncLog {
       const scopes = new Map(
         (
           await sql.all<Record<string, unknown> & { id: string; village: string; dept: string | null; anonymous: number }>(
-            `SELECT id, village, dept, anonymous, ${HOLDING_COLUMNS} FROM appeals WHERE id = ANY(?) UNION ALL SELECT id, village, NULL, 1, ${HOLDING_NULLS} FROM meetings WHERE id = ANY(?)`,
-            [docIds, docIds],
+            `SELECT id, village, dept, anonymous, ${HOLDING_COLUMNS} FROM appeals WHERE id = ANY(?) UNION ALL SELECT id, village, NULL, 1, ${HOLDING_NULLS} FROM meetings WHERE id = ANY(?)
+             UNION ALL SELECT id, village, NULL, 1, ${HOLDING_NULLS} FROM patrols WHERE id = ANY(?)`,
+            [docIds, docIds, docIds],
           )
         ).map((r) => [r.id, r]),
       );

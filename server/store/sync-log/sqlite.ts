@@ -1,6 +1,6 @@
 import { appealScope } from '../documents';
 import { attachmentFacts, vouchAttachment } from '../files';
-import { APPEAL_COLUMNS, APPEAL_REPLACED, appealValues } from '../rows';
+import { APPEAL_COLUMNS, APPEAL_REPLACED, appealValues, PATROL_COLUMNS, patrolValues } from '../rows';
 import { valueRows, type Sql } from '../sql';
 import type { PushTx, SyncLog } from './contract';
 import { docParts, NEXT_CLIENT_SEQ, sharedSyncLog } from './index';
@@ -15,6 +15,10 @@ const UPSERT_MEETING = `INSERT INTO meetings (id, village, town, held_on, place,
   ON CONFLICT (id) DO UPDATE SET village = excluded.village, town = excluded.town, held_on = excluded.held_on,
     place = excluded.place, attendees = excluded.attendees, topics = excluded.topics, ideas = excluded.ideas,
     adopted = excluded.adopted, last_seq = max(last_seq, excluded.last_seq)`;
+
+const UPSERT_PATROL = `INSERT INTO patrols (${PATROL_COLUMNS.join(', ')}) VALUES ${valueRows(1, PATROL_COLUMNS.length)}
+  ON CONFLICT (id) DO UPDATE SET ended_at = excluded.ended_at, points = excluded.points, checkins = excluded.checkins,
+    distance_m = excluded.distance_m, last_seq = max(last_seq, excluded.last_seq)`;
 
 function sqlitePushTx(tx: Sql): PushTx {
   return {
@@ -37,6 +41,7 @@ function sqlitePushTx(tx: Sql): PushTx {
     upsertProjection: async (p, lastSeq, receivedAt) => void (await tx.run(UPSERT_APPEAL, appealValues(p, lastSeq, receivedAt))),
     upsertMeeting: async (m, lastSeq, receivedAt) =>
       void (await tx.run(UPSERT_MEETING, [m.id, m.village, m.town, m.heldOn, m.place, m.attendees, m.topics, m.createdBy, m.createdAt, m.ideas, m.adopted, receivedAt, lastSeq])),
+    upsertPatrol: async (p, lastSeq, receivedAt) => void (await tx.run(UPSERT_PATROL, patrolValues(p, lastSeq, receivedAt))),
     linkAttachments: async (docId, hashes) => {
       await tx.run('DELETE FROM attachment_refs WHERE doc_id = ?', [docId]);
       for (const h of new Set(hashes)) await tx.run('INSERT INTO attachment_refs (hash, doc_id) VALUES (?, ?) ON CONFLICT DO NOTHING', [h, docId]);
