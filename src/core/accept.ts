@@ -11,7 +11,7 @@ import { isPatrolEvent, isPatrolFields, judgePatrol, PATROL_ROLES, patrolErrors,
 import { historyChange, judgeAppeal, judgeMeeting, matchHistory, type HistoryMatch } from './history';
 import { overBudget } from './budget';
 import { policyFor, type Policies } from './policy-book';
-import { checkNewEvents } from './workflow';
+import { appealContext, checkNewEvents } from './workflow';
 import type { RelayedAuthor } from './relay';
 
 // Whole-update validation: the server applies a pushed update to a scratch copy of the
@@ -149,8 +149,9 @@ function checkAppeal(before: AppealSnapshot | null, after: AppealSnapshot, ctx: 
     const budget = overBudget(after.events, new Set([...added].filter((i) => (after.events[i] as { actor: string }).actor === actor)), actor);
     if (budget) return reject(budget.reason, budget.detail);
   }
-  const { villageCode, kind, urgency, channel, category } = fields.value;
-  const appeal = { villageCode, kind, urgency, channel, category };
+  // The same context the phone builds (workflow.ts), so both judge an event alike.
+  const appeal = appealContext(after.fields);
+  const { villageCode } = appeal;
   const refused = checkNewEvents(after.events, (i) => added.has(i), after.id, (actor) => authors(actor) ?? null, appeal, policyFor(ctx.policy, villageCode));
   if (refused?.kind === 'denied') return reject('forbidden', `${refused.event.type}: ${refused.denial}`);
   if (refused) return reject('invalid_transition', `${refused.event.type}: ${refused.reason}`);

@@ -108,7 +108,8 @@ function foldWithOutcome(snapshot: AppealSnapshot, policy: DeadlinePolicy): { st
     // An answer given on the spot is the reply the reviewers check.
     if (!refused && e.type === 'recorded' && e.onSpot) lastReply = e.onSpot;
     // A mediation settled answers the citizen with its agreement, as a reply does.
-    if (refused || (e.type !== 'replied' && e.type !== 'mediation_closed') || (e.type === 'mediation_closed' && !e.settled)) return;
+    const answers = e.type === 'replied' || (e.type === 'mediation_closed' && e.settled);
+    if (refused || !answers) return;
     replies++;
     first ??= e.at;
     lastReply = e.note;

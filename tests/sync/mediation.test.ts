@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app';
 import { recordAppeal } from '../../src/store/appeals';
 import { seen, step } from '../helpers/appeal-steps';
-import { device, login, type Device } from '../helpers/clients';
+import { addUser, device, login, type Device } from '../helpers/clients';
 import { startTestServer } from '../helpers/server';
 
 // 调解 over the real hub: the roster reaches the town's device, the town sends a dispute to the
@@ -16,7 +16,6 @@ let grid: Device, town: Device, mediator: Device, other: Device;
 beforeAll(async () => {
   server = await startTestServer({ MINSHENG_SCAN_INTERVAL_MS: '0' });
   const townLogin = await login(server, 'town');
-  const { addUser } = await import('../helpers/clients');
   await addUser(server, 'mediator2', 'mediator', townLogin.user.scope.regions);
   [grid, town, mediator, other] = (await Promise.all(['grid', 'town', 'mediator', 'mediator2'].map(async (n) => device(server, await login(server, n))))) as [Device, Device, Device, Device];
   for (const d of [grid, town, mediator, other]) d.engine.start();
