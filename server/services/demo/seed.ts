@@ -480,7 +480,10 @@ export async function seedDemo(deps: DemoSeedDeps): Promise<DemoSummary> {
   const sure = (inputs: AppealInput[], recorderOf: (a: AppealInput) => string, days: [number, number], progress: ReturnType<typeof progressAt>, bureau?: Department) => {
     for (const input of inputs) walk(record(input, recorderOf(input), now - between(days[0], days[1]) * DAY), progress, false, bureau);
   };
-  sure(generate(3, townVillages, 'grid_patrol').map((a, i) => ({ ...a, kind: 'help', category: 'infra.water', description: WATER[i]! })), (a) => gridOf(a.villageCode), [2, 6], 'started', 'water');
+  const water = generate(3, townVillages, 'grid_patrol').map((a, i) => ({ ...a, kind: 'help' as const, category: 'infra.water', description: WATER[i]! }));
+  sure(water.slice(0, 2), (a) => gridOf(a.villageCode), [2, 6], 'started', 'water');
+  // The burst pipe has waited weeks: past any handling deadline, whatever the calendar's holidays.
+  sure(water.slice(2), (a) => gridOf(a.villageCode), [16, 22], 'started', 'water');
   sure(generate(2, [demoVillage], 'grid_patrol'), () => 'grid', [20, 30], 'started');
   sure(generate(2, [demoVillage], 'walk_in'), () => 'station', [5, 7], 'replied');
 
