@@ -7,6 +7,9 @@ import { createUploads } from './http/uploads';
 import { startUplink, type Uplink } from './uplink/client';
 import { createBoard } from './http/board';
 import { createCivicPages } from './http/civic-public';
+import { createInfoPages } from './http/info-public';
+import { createQa } from './http/qa';
+import { createPointsPages } from './http/points';
 import { createCodeFinder, createPublicPages } from './http/public';
 import { createOpen311 } from './http/open311';
 import { securityHeaders } from './http/headers';
@@ -28,6 +31,9 @@ import { createTokenService } from './services/tokens';
 import { reprojectIfPolicyChanged } from './jobs/reproject';
 import { createMetrics } from './metrics';
 import { createHealth } from './http/health';
+import { startSmsGateway, type SmsGateway } from './sms/gateway';
+import { loadOpen311Places } from './http/open311-places';
+import { createDeputies } from './http/deputies';
 
 export interface RunningServer {
   url: string;
@@ -38,6 +44,8 @@ export interface RunningServer {
   hub: SyncHub;
   /** A county server's uplink to its city, when configured (MINSHENG_UPSTREAM). */
   uplink: Uplink | null;
+  /** Replies by SMS over SMPP, when configured (MINSHENG_SMPP_URL). */
+  sms: SmsGateway | null;
   close(): Promise<void>;
   /**
    * Test-only: stops as a killed process would as far as one process can — every socket cut
@@ -63,7 +71,13 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   // A county server with a city above it takes in what the city has of its county (issue 25).
   const uplink = config.upstream ? startUplink({ store, bus, policy: config.policies, config: config.upstream }) : null;
   const relayLinks = createRelayLinks();
-  const api = createApi({ store, config, tickets, tokens, revocations, uplink, relayLinks });
+  // Online Q&A sessions (issue 29): public pages here, staff routes inside the API's table.
+  // Deputies' columns (issue 29): public pages, the report and the body setting.
+  const deputies = createDeputies({ store, region: config.region.prefix, places, authed: bearerAuth(tokens) });
+  const qa = createQa({ store, bus, policy: config.policies, villages, places, authed: bearerAuth(tokens) });
+  // Village points (issue 29): the public board per village, and the report route.
+  const points = createPointsPages({ store, villages, places, authed: bearerAuth(tokens) });
+  const api = createApi({ store, config, tickets, tokens, revocations, uplink, relayLinks, routes: { ...deputies.routes, ...qa.routes, ...points.routes } });
   const uploads = createUploads({ store, dataDir: config.dataDir, authed: bearerAuth(tokens), limits: config.uploads, metrics });
   const serveStatic = config.staticDir ? createStaticHandler(config.staticDir) : null;
   // Each county's policy wherever an appeal's due dates are derived or its steps judged.
@@ -82,12 +96,16 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const publicPages = createPublicPages({ store, bus, policy: config.policies, find, places });
   const board = createBoard({ store, places });
   const civicPages = createCivicPages({ store, bus, policy: config.policies, find, villages, places });
+  // Policy information and the contact cards (issue 29).
+  const infoPages = createInfoPages({ store, places, villages });
   const open311 = createOpen311({ store, bus, region: config.region.prefix, regionCode: config.region.code, villages, places, policy: config.policies, keys: config.open311Keys, dataDir: config.dataDir, publicReads: config.open311Public });
+  // Replies by SMS (issue 29): binds to the SMSC and drains its outbox; off without MINSHENG_SMPP_URL.
+  const sms = config.sms ? await startSmsGateway({ store, bus, policy: config.policies, config: config.sms, where: loadOpen311Places(config.region.code, villages, places) }) : null;
 
   let closing = false;
   const health = createHealth({ store, metrics: metrics && config.metricsToken ? { metrics, token: config.metricsToken } : null, closing: () => closing });
   const headers = Object.entries(securityHeaders(config.tiles?.origin ?? null));
-  const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, requestListener({ headers, health, open311, pages: [board, civicPages, publicPages], uploads, api, serveStatic }));
+  const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, requestListener({ headers, health, open311, pages: [deputies.pages, board, civicPages, qa.pages, infoPages, points.pages, publicPages], uploads, api, serveStatic }));
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     if (path === '/sync') return hub.handleUpgrade(req, socket, head);
@@ -108,6 +126,7 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
     seed,
     hub,
     uplink,
+    sms,
     close: () => stop(true),
     crash: () => stop(false),
   };
@@ -120,7 +139,7 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
       stopSweeper();
       stopReports();
       unsubscribeSessions();
-      const pushing = Promise.all([hub.close(), uplink?.stop()]);
+      const pushing = Promise.all([hub.close(), uplink?.stop(), sms?.stop()]);
       rooms.close();
       server.close(() => void pushing.then(() => bus.close?.()).then(() => (closeStore ? store.close() : undefined)).then(resolve, resolve));
       server.closeAllConnections();

@@ -9,6 +9,7 @@ import { isListedTown, lookupDivision } from './services/divisions';
 import { parseSubcenters, type Subcenter } from '../src/core/subcenters';
 import { isUuidV7 } from '../src/core/id';
 import type { UplinkConfig } from './uplink/client';
+import { loadSmppConfig, type SmppConfig } from './sms/config';
 
 export interface Config {
   host: string;
@@ -61,6 +62,8 @@ export interface Config {
    * off and answers 404; /healthz and /readyz answer whatever it says.
    */
   metricsToken: string | null;
+  /** Replies by SMS (MINSHENG_SMPP_*, server/sms): the SMSC to bind to; null (the default) leaves the SMS channel off. */
+  sms: SmppConfig | null;
 }
 
 export interface ConfigDefaults {
@@ -305,6 +308,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     upstream: loadUpstream(env, region, path.resolve(env.MINSHENG_DATA_DIR ?? 'data')),
     demo: parseDemo(env.MINSHENG_DEMO, defaults.demo ?? false),
     metricsToken: parseMetricsToken(env.MINSHENG_METRICS_TOKEN),
+    sms: loadSmppConfig(env),
   };
 }
 

@@ -13,6 +13,7 @@ import { createRelayRoutes } from './relays';
 import type { Uplink } from '../uplink/client';
 import type { RelayLinks } from '../sync/relay-links';
 import { createCivicRoutes } from './civic';
+import { createArticleRoutes } from './articles';
 import { createModerationRoutes } from './moderation';
 import { createReportRoutes } from './reports';
 import { createWeeklyReportRoutes } from './weekly-report';
@@ -72,6 +73,8 @@ export interface ApiDeps {
   uplink?: Pick<Uplink, 'status'> | null;
   /** County servers' uplinks connected here (a city server). */
   relayLinks?: RelayLinks;
+  /** Routes built beside the API, with what it does not hold (online Q&A needs the commit bus). */
+  routes?: Record<string, Route>;
 }
 
 /** What the API's own handlers share, built once by createApi. */
@@ -86,12 +89,14 @@ export function createApi(deps: ApiDeps) {
   const routes: Record<string, Route> = apiRoutes(ctx);
   const users = createAdminRoutes({ store, revocations, authed, readJson, parse, passwordReset: (username) => throttle.forgive(username) });
   const relays = createRelayRoutes({ store, revocations, authed, readJson, parse, uplink: deps.uplink ?? null, links: deps.relayLinks ?? null });
-  const admin = (method: string, path: string) => users(method, path) ?? relays(method, path);
+  const articles = createArticleRoutes({ store, authed });
+  const admin = (method: string, path: string) => users(method, path) ?? relays(method, path) ?? articles(method, path);
   Object.assign(routes, createModerationRoutes({ store, authed }), createCivicRoutes({ store, authed }));
   Object.assign(routes, createReportRoutes({ store, policy: config.policy, scorecard: config.scorecard, authed }));
   Object.assign(routes, createWeeklyReportRoutes({ store, policy: config.policy, scorecard: config.scorecard, authed }));
   Object.assign(routes, createBrowseRoutes({ store, authed }));
   Object.assign(routes, createWallRoutes({ store, policy: config.policy, authed }));
+  Object.assign(routes, deps.routes ?? {});
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://local').pathname;

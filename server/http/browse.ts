@@ -56,7 +56,7 @@ async function browse({ store, authed }: BrowseDeps, req: IncomingMessage): Prom
     limit,
   });
   // The SQL scope narrows; the rule decides.
-  const shown = rows.filter((r) => appealInScope(user, { villageCode: r.village, dept: r.dept }));
+  const shown = rows.filter((r) => appealInScope(user, { villageCode: r.village, dept: r.dept, createdBy: r.createdBy }));
   const last = rows[rows.length - 1];
   return [200, { rows: shown, next: rows.length === limit && last ? `${last.updatedAt}:${last.id}` : null }];
 }
@@ -77,7 +77,7 @@ async function appealDoc({ store, authed }: BrowseDeps, req: IncomingMessage): P
   const id = searchParams(req).get('id') ?? '';
   if (!isUuidV7(id)) throw bad('id must be an appeal id (UUIDv7)');
   const [row] = await store.appealsById([id]);
-  if (!row || !appealInScope(user, { villageCode: row.village, dept: row.dept })) throw new HttpError(404, 'not_found', 'No such appeal in your scope');
+  if (!row || !appealInScope(user, { villageCode: row.village, dept: row.dept, createdBy: row.createdBy })) throw new HttpError(404, 'not_found', 'No such appeal in your scope');
   const update = Y.mergeUpdates(await store.docParts(id));
   const contact = mayViewContact(user, { villageCode: row.village, dept: row.dept, anonymous: row.anonymous }) ? await store.contact(id) : null;
   return [200, { id, update: Buffer.from(update).toString('base64'), ...(contact && { contact }) }];

@@ -12,7 +12,7 @@ import { openSqliteStore } from '../store/sqlite';
 
 /** Tables in an order that satisfies the foreign keys. */
 export const TABLES = [
-  'meta', 'regions', 'users', 'sessions', 'updates', 'receipts', 'snapshots', 'appeals', 'audit', 'contacts', 'meetings', 'patrols', 'attachment_refs', 'files',
+  'meta', 'regions', 'users', 'sessions', 'updates', 'receipts', 'snapshots', 'appeals', 'audit', 'contacts', 'meetings', 'patrols', 'points_docs', 'attachment_refs', 'files',
   'public_comments', 'campaigns', 'reception_slots', 'file_uploads', 'attachment_backers', 'relay_keys', 'issued_reports',
 ];
 const BATCH = 500;
@@ -79,7 +79,7 @@ export async function migrateSqliteToPg(dataDir: string, url: string, log: (line
   const to = await openPgStore(url);
   const mismatched: string[] = [];
   try {
-    const ids = [...new Set([...(await from.appealRows()).map((r) => r.id), ...(await from.meetingRows()).map((m) => m.id), ...(await from.patrolRows()).map((p) => p.id)])];
+    const ids = [...new Set([...(await from.appealRows()).map((r) => r.id), ...(await from.meetingRows()).map((m) => m.id), ...(await from.patrolRows()).map((p) => p.id), ...(await from.pointsRows([''])).map((p) => p.id)])];
     // A snapshot holds the deletions as well as the state vector: a lost deletion shows here.
     const snapshot = (parts: Uint8Array[]) => {
       const doc = docFromUpdates(parts);

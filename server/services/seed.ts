@@ -45,6 +45,7 @@ function demoUsers(tree: RegionTree): DemoUser[] {
     { username: 'leader', role: 'leader', displayName: '县领导 孙伟', regions: [county], departments: [], scopeName: tree.county.name },
     { username: 'reviewer', role: 'quality_reviewer', displayName: '县质检员 周婷', regions: [county], departments: [], scopeName: tree.county.name },
     { username: 'mediator', role: 'mediator', displayName: '调解员 苗长青', regions: [t], departments: [], scopeName: town.name },
+    { username: 'deputy', role: 'deputy', displayName: '县人大代表 李明德', regions: [county], departments: [], scopeName: tree.county.name },
     { username: 'admin', role: 'admin', displayName: '系统管理员', regions: [county], departments: [], scopeName: tree.county.name },
   ];
 }

@@ -159,7 +159,7 @@ export function patrolFromRow(r: Record<string, unknown>): PatrolSummary {
 }
 
 /** The projection columns the holding rule reads (src/core/holdings.ts), for catch-up and fan-out. */
-export const HOLDING_COLUMNS = 'status, tier, reached, supervision_level, unreasonable, changed_at';
+export const HOLDING_COLUMNS = 'status, tier, reached, supervision_level, unreasonable, created_by, changed_at';
 /** The same number of columns for a meeting's row in a UNION (meetings have no holding row). */
 export const HOLDING_NULLS = HOLDING_COLUMNS.split(',').map(() => 'NULL').join(', ');
 
@@ -170,6 +170,7 @@ export function holdingFromRow(r: Record<string, unknown>): HoldingRow {
     reached: (r.reached as HoldingRow['reached'] | null) ?? (r.tier as HoldingRow['tier']),
     supervisionLevel: Number(r.supervision_level ?? 0),
     unreasonable: (r.unreasonable as HoldingRow['unreasonable']) ?? null,
+    createdBy: String(r.created_by ?? ''),
     changedAt: Number(r.changed_at ?? 0),
   };
 }

@@ -3,6 +3,7 @@ import { policyFor, type Policies } from '../../src/core/policy-book';
 import { holdingOf, type HoldingRow } from '../../src/core/holdings';
 import { isMeetingFields, projectMeeting } from '../../src/core/meeting';
 import { isPatrolFields, projectPatrol } from '../../src/core/patrol';
+import { isPointsFields, projectPoints } from '../../src/core/points';
 import { project } from '../../src/core/projection';
 import * as Y from 'yjs';
 import type { PushTx, Store, StoredUpdate } from '../store/types';
@@ -39,6 +40,11 @@ export async function storeUpdate(tx: PushTx, u: StoredUpdate, snapshot: AppealS
     const { trail: _t, places: _p, ...patrol } = projectPatrol(snapshot);
     await tx.upsertPatrol(patrol, seq, now);
     return { docId: u.docId, seq, village: patrol.village, dept: null, anonymous: true, holding: null, update: u.bytes };
+  }
+  if (isPointsFields(snapshot.fields)) {
+    const points = projectPoints(snapshot);
+    await tx.upsertPoints(points, seq, now);
+    return { docId: u.docId, seq, village: points.village, dept: null, anonymous: true, holding: null, update: u.bytes };
   }
   const projection = project(snapshot, policyFor(policy, snapshot.fields.villageCode));
   await tx.upsertProjection(projection, seq, now);

@@ -128,7 +128,7 @@ async function loadRoom(ctx: Rooms, docId: string): Promise<Room | null> {
   const room: Room = { docId, doc, awareness, conns: new Set(), presence: new Map(), commits: Promise.resolve() };
   doc.on('update', (update: Uint8Array, origin: unknown) => {
     // Whoever this change takes the appeal away from hears nothing more of it.
-    const scope = { villageCode: String(fieldsOf(doc).get('villageCode') ?? ''), dept: fold(eventsOf(doc).toArray(), docId).dept };
+    const scope = { villageCode: String(fieldsOf(doc).get('villageCode') ?? ''), dept: fold(eventsOf(doc).toArray(), docId).dept, createdBy: String(fieldsOf(doc).get('createdBy') ?? '') };
     for (const c of room.conns) if (!appealInScope(c.user, scope)) leave(room, c, ROOM_OUT_OF_SCOPE, 'no longer in your scope');
     const data = frame((e) => {
       encoding.writeVarUint(e, MESSAGE_SYNC);

@@ -1,6 +1,6 @@
 import { boundedTier, holdsDoc, receivesWholeDocs, type HoldingRow } from '../../src/core/holdings';
 import { mayViewContact, type ContactContext } from '../../src/core/privacy';
-import { appealInScope } from '../../src/core/roles';
+import { appealInScope, regionInScope } from '../../src/core/roles';
 import type { Session } from './conn';
 
 // What a connection's device receives of the documents: the rules of src/core for a person's
@@ -27,7 +27,8 @@ export function shareOf({ user, relay }: Session): Share {
     return { inScope: inCounty, holds: () => true, departments: undefined, bounded: null, whole: false, contact: (c) => !c.anonymous && inCounty(c.villageCode) };
   }
   return {
-    inScope: (village, dept) => appealInScope(user, { villageCode: village, dept }),
+    // A deputy's share is their own posts: the holding rule (holdings.ts) narrows the area to them.
+    inScope: (village, dept) => (user.role === 'deputy' ? regionInScope(user.scope, village) : appealInScope(user, { villageCode: village, dept })),
     holds: (row, since) => holdsDoc(user, row, since),
     departments: user.role === 'dept_handler' ? user.scope.departments : undefined,
     bounded: boundedTier(user),

@@ -4,10 +4,12 @@ import { validateStoredFields } from './appeal';
 import { ROOT_NAMES, ROOT_TRAIL, readAppeal, trailOf, type AppealSnapshot } from './doc';
 import { isAppealEvent } from './events';
 import { MAX_DESCRIPTION_CHARS, MAX_EVENTS_PER_APPEAL, MAX_UPDATE_BYTES } from './limits';
-import { appealInScope, RECORDING_ROLES, regionInScope, type SessionUser } from './roles';
+import { appealInScope, RECORDING_ROLES, regionInScope, type Role, type SessionUser } from './roles';
+import { deputyChannelDenial } from './deputy';
 import { isMeetingEvent, isMeetingFields, meetingRefusal, validateMeetingInput, type MeetingEvent } from './meeting';
 import { fold } from './fold';
 import { isPatrolEvent, isPatrolFields, judgePatrol, PATROL_ROLES, patrolErrors, type PatrolEvent } from './patrol';
+import { isPointsEvent, isPointsFields, judgePoints, mayCreatePoints, pointsErrors, pointsRefusal, type PointsEvent, type PointsKind } from './points';
 import { historyChange, judgeAppeal, judgeMeeting, matchHistory, type HistoryMatch } from './history';
 import { overBudget } from './budget';
 import { policyFor, type Policies } from './policy-book';
@@ -110,12 +112,13 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-const formOf = (fields: Record<string, unknown>) => (isMeetingFields(fields) ? 'meeting' : isPatrolFields(fields) ? 'patrol' : 'appeal');
+const formOf = (fields: Record<string, unknown>) => (isMeetingFields(fields) ? 'meeting' : isPatrolFields(fields) ? 'patrol' : isPointsFields(fields) ? 'points' : 'appeal');
 
 export function checkSnapshots(before: AppealSnapshot | null, after: AppealSnapshot, ctx: CheckContext): UpdateCheck | null {
   const form = formOf(after.fields);
   if (before && formOf(before.fields) !== form) return reject('fields_rewritten', 'a document never changes form');
   if (form !== 'patrol' && (after.trail?.length ?? 0) > 0) return reject('unknown_root', 'only a patrol has a trail');
+  if (form === 'points') return checkPoints(before, after, ctx);
   return form === 'meeting' ? checkMeeting(before, after, ctx) : form === 'patrol' ? checkPatrol(before, after, ctx) : checkAppeal(before, after, ctx);
 }
 
@@ -128,7 +131,7 @@ function checkAppeal(before: AppealSnapshot | null, after: AppealSnapshot, ctx: 
 
   if (before) {
     // Moving an appeal into one's scope is no way to reach it.
-    const heldBy = { villageCode: String(before.fields.villageCode ?? ''), dept: fold(before.events, before.id).dept };
+    const heldBy = { villageCode: String(before.fields.villageCode ?? ''), dept: fold(before.events, before.id).dept, createdBy: String(before.fields.createdBy ?? '') };
     if (!appealInScope(user, heldBy)) return reject('out_of_scope', NOT_YOURS);
   }
   const authors = authorsOf(ctx);
@@ -137,9 +140,11 @@ function checkAppeal(before: AppealSnapshot | null, after: AppealSnapshot, ctx: 
 
   const first = after.events[0];
   if (!isAppealEvent(first) || first.type !== 'recorded') return reject('not_recorded', 'the first event must be "recorded"');
-  const created = checkCreation(before, fields.value.createdBy, first.actor, authors);
+  const created = checkCreation(before, fields.value.createdBy, first.actor, authors, APPEAL_RECORDERS);
   if (created) return created;
   const creator = authors(String(fields.value.createdBy));
+  // Deputies post only in their columns, and only deputies post there (deputy.ts).
+  if (!before && creator && deputyChannelDenial(creator.role, fields.value.channel)) return reject('forbidden', 'recorded: role_not_allowed');
   if (!before && creator && first.desk !== undefined && first.desk !== recordingDesk(creator.role)) return reject('forbidden', 'recorded: wrong_desk');
 
   const added = addedEvents(after, history, authors, isAppealEvent);
@@ -227,6 +232,41 @@ function checkPatrol(before: AppealSnapshot | null, after: AppealSnapshot, ctx: 
 }
 
 /**
+ * Village points (points.ts): a sheet is its facilitator's alone; a village's rules document
+ * takes rule lists from the town and the village station. Kind, village and meeting never change.
+ */
+function checkPoints(before: AppealSnapshot | null, after: AppealSnapshot, ctx: CheckContext): UpdateCheck | null {
+  const { user } = ctx;
+  const errors = pointsErrors(after, ctx.knownVillage);
+  if (errors.length > 0) return reject('invalid_fields', `points: ${errors.join(', ')}`);
+  const f = after.fields;
+  if (!regionInScope(user.scope, String(f.villageCode))) return reject('out_of_scope', NOT_YOURS);
+  if (before && !regionInScope(user.scope, String(before.fields.villageCode ?? ''))) return reject('out_of_scope', NOT_YOURS);
+  if (before && (['kind', 'villageCode', 'meetingId'] as const).some((k) => before.fields[k] !== f[k])) return reject('fields_rewritten', 'points: kind, village and meeting never change');
+  const authors = authorsOf(ctx);
+  const history = checkHistory(before, after, authors, judgePoints);
+  if (!('added' in history)) return history;
+  const kind = f.kind as PointsKind;
+  if (!before) {
+    const creator = authors(String(f.createdBy));
+    if (creator === undefined || (after.events[0] as PointsEvent).actor !== f.createdBy) return reject('not_creator', 'a new document must be created by the pushing user');
+    if (creator && !mayCreatePoints(creator.role, kind)) return reject('forbidden', 'opened: role_not_allowed');
+  }
+  const added = addedEvents(after, history, authors, isPointsEvent);
+  if (!(added instanceof Set)) return added;
+  const scope = { kind, villageCode: String(f.villageCode), createdBy: String(f.createdBy) };
+  for (const index of added) {
+    if (index === 0 && !before) continue;
+    const event = after.events[index] as PointsEvent;
+    const author = authors(event.actor);
+    if (!author) return reject('foreign_author', `event ${event.id} has no author the city knows`);
+    const denial = pointsRefusal(author, scope, event);
+    if (denial) return reject(denial === 'invalid_transition' ? 'invalid_transition' : denial === 'not_creator' ? 'not_creator' : denial === 'out_of_scope' ? 'out_of_scope' : 'forbidden', `${event.type}: ${denial}`);
+  }
+  return null;
+}
+
+/**
  * Events are append-only in meaning (see history.ts) and the authorship fields immutable;
  * only the creator edits fields. Returns which events the update adds.
  */
@@ -246,11 +286,14 @@ function checkHistory(before: AppealSnapshot | null, after: AppealSnapshot, auth
   return match;
 }
 
-function checkCreation(before: AppealSnapshot | null, createdBy: unknown, firstActor: string, authors: Authors): UpdateCheck | null {
+/** Who may create an appeal: the recording roles, and deputies (on their own channel only, checked in checkAppeal). */
+const APPEAL_RECORDERS: readonly Role[] = [...RECORDING_ROLES, 'deputy'];
+
+function checkCreation(before: AppealSnapshot | null, createdBy: unknown, firstActor: string, authors: Authors, roles: readonly Role[] = RECORDING_ROLES): UpdateCheck | null {
   if (before) return null;
   const creator = typeof createdBy === 'string' ? authors(createdBy) : undefined;
   if (creator === undefined || firstActor !== createdBy) return reject('not_creator', 'a new document must be created by the pushing user');
-  if (creator && !RECORDING_ROLES.includes(creator.role)) return reject('forbidden', 'recorded: role_not_allowed');
+  if (creator && !roles.includes(creator.role)) return reject('forbidden', 'recorded: role_not_allowed');
   return null;
 }
 

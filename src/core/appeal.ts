@@ -4,6 +4,7 @@ import { isCategory } from './categories';
 import { isUuidV7 } from './id';
 import { MAX_ACTOR_ID_CHARS, MAX_CATEGORY_CHARS, MAX_DESCRIPTION_CHARS, MAX_EVENT_NOTE_CHARS, MAX_NAME_CHARS } from './limits';
 import { isRegionCode, levelOf } from './regions';
+import { deputyFieldErrors, isColumn, type Column, type DeputyFieldError } from './deputy';
 
 export const CHANNELS = [
   'grid_patrol',
@@ -14,6 +15,10 @@ export const CHANNELS = [
   'petition',
   'online_opinion',
   'self_report',
+  /** An SMS to the service number, taken in by the SMPP gateway (server/sms); answered by SMS. */
+  'sms',
+  /** A deputy's post in their columns (deputy.ts). */
+  'deputy',
 ] as const;
 export type Channel = (typeof CHANNELS)[number];
 
@@ -56,6 +61,10 @@ export interface AppealInput {
   onSpot?: string;
   /** The suggestion campaign (问计) it answers; only suggestions answer one. */
   campaignId?: string;
+  /** Deputies' columns (deputy.ts), on the `deputy` channel only: the column, linked appeals, the name shown. */
+  column?: Column;
+  supports?: string[];
+  shownAs?: string;
 }
 
 /**
@@ -92,6 +101,9 @@ const STORED_FIELD_KEYS: Record<keyof AppealFields, true> = {
   meetingId: true,
   patrolId: true,
   campaignId: true,
+  column: true,
+  supports: true,
+  shownAs: true,
   createdBy: true,
   createdAt: true,
   evalCode: true,
@@ -133,10 +145,11 @@ export type FieldError =
   | 'invalid_attachments'
   | 'meeting_needs_bench_channel'
   | 'patrol_needs_patrol_channel'
-  | 'campaign_needs_suggestion';
+  | 'campaign_needs_suggestion'
+  | DeputyFieldError;
 
 export type FieldErrors = Partial<
-  Record<'channel' | 'category' | 'kind' | 'urgency' | 'villageCode' | 'description' | 'citizenName' | 'citizenPhone' | 'gps' | 'attachments' | 'meetingId' | 'patrolId' | 'campaignId' | 'onSpot' | 'meta', FieldError>
+  Record<'channel' | 'category' | 'kind' | 'urgency' | 'villageCode' | 'description' | 'citizenName' | 'citizenPhone' | 'gps' | 'attachments' | 'meetingId' | 'patrolId' | 'campaignId' | 'onSpot' | 'column' | 'supports' | 'shownAs' | 'meta', FieldError>
 >;
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors };
@@ -211,6 +224,7 @@ export function validateAppealInput(raw: unknown, knownVillage: (code: string) =
   const onSpot = typeof r.onSpot === 'string' ? r.onSpot.trim() : undefined;
   if (r.onSpot !== undefined && typeof r.onSpot !== 'string') errors.onSpot = 'invalid_choice';
   else if (onSpot !== undefined && onSpot.length > MAX_EVENT_NOTE_CHARS) errors.onSpot = 'too_long';
+  Object.assign(errors, deputyFieldErrors(r));
 
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   const citizen: Citizen = anonymous ? { anonymous: true } : { anonymous: false, ...(name && { name }), ...(phone && { phone }) };
@@ -230,6 +244,9 @@ export function validateAppealInput(raw: unknown, knownVillage: (code: string) =
       ...(typeof r.patrolId === 'string' && { patrolId: r.patrolId }),
       ...(typeof r.campaignId === 'string' && { campaignId: r.campaignId }),
       ...(onSpot && { onSpot }),
+      ...(isColumn(r.column) && { column: r.column }),
+      ...(Array.isArray(r.supports) && { supports: r.supports as string[] }),
+      ...(typeof r.shownAs === 'string' && { shownAs: r.shownAs }),
     },
   };
 }
@@ -243,6 +260,8 @@ export function validateStoredFields(raw: unknown, description: string, knownVil
   const input = validateAppealInput({ ...r, description, citizen: { anonymous: true } }, knownVillage);
   const errors: FieldErrors = input.ok ? {} : { ...input.errors };
   if (!citizenOk) errors.citizenName = citizen && ('name' in citizen || 'phone' in citizen) ? 'personal_data_in_document' : 'required';
+  // A deputy's post names no citizen: it is the deputy who speaks.
+  else if (r.channel === 'deputy' && citizen!.anonymous !== true) errors.citizenName = 'personal_data_in_document';
   if (typeof r.createdBy !== 'string' || !r.createdBy) errors.meta = 'required';
   else if (r.createdBy.length > MAX_ACTOR_ID_CHARS) errors.meta = 'too_long';
   if (typeof r.createdAt !== 'number' || !Number.isFinite(r.createdAt)) errors.meta = 'required';

@@ -4,6 +4,7 @@ import { CHANNELS, type Channel } from './appeal';
 import { isDepartment } from './departments';
 import { isRole, type Role } from './roles';
 import { QUALITY_RULES, type QualityRule } from './reply-quality';
+import { SMS_PURPOSES, SMS_STATUSES, type SmsPurpose, type SmsStatus } from './sms';
 
 /**
  * Where an appeal is being dispatched or handled: a village, a town, a county platform, the
@@ -126,7 +127,12 @@ export type AppealEvent =
   /** One mediation session as the mediator records it: who sat down, where, and what was said or agreed. */
   | (EventBase & { type: 'mediation_session'; parties: string; place: string; agreed: string })
   /** The mediation's outcome: settled (the agreement is the reply to the citizen) or not (back to its handler, the record kept). */
-  | (EventBase & { type: 'mediation_closed'; settled: boolean; note: string });
+  | (EventBase & { type: 'mediation_closed'; settled: boolean; note: string })
+  /**
+   * Replies by SMS (server/sms): where one message to the citizen's phone stands, by the
+   * system alone. `message` is its outbox id; never the number. `reason` says why it failed.
+   */
+  | (EventBase & { type: 'sms'; message: string; purpose: SmsPurpose; status: SmsStatus; parts?: number; reason?: string });
 
 export type EventType = AppealEvent['type'];
 
@@ -139,6 +145,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'published', 'unpublished', 'adopted', 'reception_booked', 'reception_held',
   'reassigned', 'returned', 'reviewed', 'unreasonable_requested', 'unreasonable_decided', 'quality_reviewed',
   'mediation_requested', 'mediation_session', 'mediation_closed',
+  'sms',
 ];
 
 /** The public board's approved wording is short: a summary and the answer in brief. */
@@ -179,8 +186,8 @@ export function isAppealEvent(v: unknown): v is AppealEvent {
     return false;
   }
   if (!system && (!isRole(v.role) || v.actor === SYSTEM || v.actor === CITIZEN)) return false;
-  if (system && v.type !== 'warned' && v.type !== 'supervised') return false;
-  if (!system && v.type === 'warned') return false;
+  if (system && v.type !== 'warned' && v.type !== 'supervised' && v.type !== 'sms') return false;
+  if (!system && (v.type === 'warned' || v.type === 'sms')) return false;
   if (typeof v.at !== 'number' || !Number.isFinite(v.at)) return false;
   if (v.basis !== undefined && !isUuidV7(v.basis)) return false;
   if (v.by !== undefined && (typeof v.by !== 'string' || v.by.length > MAX_NAME_CHARS)) return false;
@@ -249,6 +256,11 @@ export function isAppealEvent(v: unknown): v is AppealEvent {
       return text(v.parties, true) && text(v.place, true) && text(v.agreed, true);
     case 'mediation_closed':
       return typeof v.settled === 'boolean' && text(v.note, true);
+    case 'sms':
+      return (
+        isUuidV7(v.message) && oneOf(SMS_PURPOSES, v.purpose) && oneOf(SMS_STATUSES, v.status) && text(v.reason, false) &&
+        (v.parts === undefined || (typeof v.parts === 'number' && Number.isInteger(v.parts) && v.parts >= 1 && v.parts <= 255))
+      );
     default:
       return false;
   }

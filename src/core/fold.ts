@@ -145,6 +145,8 @@ const ALLOWED_FROM: Record<Exclude<EventType, 'recorded'>, readonly Status[]> = 
   mediation_requested: ['new', 'accepted', 'assigned', 'in_progress'],
   mediation_session: ['in_progress'],
   mediation_closed: ['in_progress'],
+  // An SMS's progress is recorded whatever the appeal's status: a receipt may come after it closed.
+  sms: STATUSES,
 };
 
 /** Escalation climbs one tier; whether the next tier exists in a deployment is workflow.ts's concern (topTier). */
@@ -453,6 +455,8 @@ function apply(s: AppealState, e: AppealEvent): void {
       break;
     case 'reception_held':
       s.reception = { ...s.reception!, held: true };
+      break;
+    case 'sms':
       break;
     default:
       exhaustive(e);

@@ -15,11 +15,11 @@ import { scopeTier, userTier } from './tiers';
  * What the rule reads of an appeal: projection columns, and `changedAt`, when its latest
  * change reached the holder (the server's commit time; on a device, the change's own time).
  */
-export type HoldingRow = Pick<AppealProjection, 'status' | 'tier' | 'reached' | 'supervisionLevel' | 'unreasonable'> & { changedAt: number };
+export type HoldingRow = Pick<AppealProjection, 'status' | 'tier' | 'reached' | 'supervisionLevel' | 'unreasonable'> & { changedAt: number } & Partial<Pick<AppealProjection, 'createdBy'>>;
 
 /** An appeal's holding row as of a change that reached the holder at `changedAt`. */
 export function holdingOf(p: AppealProjection, changedAt: number): HoldingRow {
-  return { status: p.status, tier: p.tier, reached: p.reached, supervisionLevel: p.supervisionLevel, unreasonable: p.unreasonable, changedAt };
+  return { status: p.status, tier: p.tier, reached: p.reached, supervisionLevel: p.supervisionLevel, unreasonable: p.unreasonable, createdBy: p.createdBy, changedAt };
 }
 
 /** Days an appeal a desk has had stays on its device after its last change. */
@@ -68,7 +68,9 @@ export function holdsAt(tier: 'county' | 'city', row: HoldingRow, recentSince: n
 }
 
 /** Whether an appeal the user may see (scope already checked) is kept on their device. */
-export function holds(user: Pick<SessionUser, 'role' | 'scope'>, row: HoldingRow, recentSince: number): boolean {
+export function holds(user: Pick<SessionUser, 'role' | 'scope'> & { id?: string }, row: HoldingRow, recentSince: number): boolean {
+  // A deputy (deputy.ts) follows their own posts and nothing else of their area.
+  if (user.role === 'deputy') return user.id !== undefined && row.createdBy === user.id;
   const tier = boundedTier(user);
   return tier === null || holdsAt(tier, row, recentSince);
 }
@@ -90,8 +92,8 @@ export function holdingBounds(tier: 'county' | 'city', recentSince: number): Hol
 }
 
 /** `holds` for any document: a meeting (no holding row) stays only where the whole scope does. */
-export function holdsDoc(user: Pick<SessionUser, 'role' | 'scope'>, row: HoldingRow | null, recentSince: number): boolean {
-  return row ? holds(user, row, recentSince) : boundedTier(user) === null;
+export function holdsDoc(user: Pick<SessionUser, 'role' | 'scope'> & { id?: string }, row: HoldingRow | null, recentSince: number): boolean {
+  return row ? holds(user, row, recentSince) : boundedTier(user) === null && user.role !== 'deputy';
 }
 
 /**

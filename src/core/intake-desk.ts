@@ -6,5 +6,6 @@ import type { Role } from './roles';
 // Open311), waits at its village's desk. The server refuses any other desk (accept.ts).
 
 export function recordingDesk(role: Role | string): 'county' | 'city' | null {
-  return role === 'county_dispatcher' ? 'county' : role === 'city_dispatcher' ? 'city' : null;
+  // A deputy's post (deputy.ts) goes straight to the county platform, which assigns it to a department.
+  return role === 'county_dispatcher' || role === 'deputy' ? 'county' : role === 'city_dispatcher' ? 'city' : null;
 }

@@ -1,11 +1,12 @@
 import { PATROL_ROLES, PATROL_VIEWERS, PUBLISH_ROLES, RECORDING_ROLES, REPORT_ROLES, type Role } from './roles';
+import { POINTS_RECORDERS, POINTS_RULE_EDITORS } from './points';
 
 // The app's places and which of them each role keeps under the thumb. On a phone the first
 // ones sit in the bottom tab bar and the rest in its 更多 sheet; on a wide screen all show in
 // a top bar. The tab bar holds a role's daily work; settings and the account live in the
 // header's menu.
 
-export const NAV_ITEMS = ['home', 'list', 'new', 'meetings', 'patrol', 'map', 'reports', 'civic', 'board', 'admin'] as const;
+export const NAV_ITEMS = ['home', 'list', 'new', 'meetings', 'patrol', 'points', 'map', 'reports', 'civic', 'info', 'board', 'admin'] as const;
 export type NavItem = (typeof NAV_ITEMS)[number];
 
 /** Roles that land on the key figures of their scope rather than on a work queue. */
@@ -20,13 +21,18 @@ export function navItemsFor(role: Role): NavItem[] {
       case 'list':
       case 'map':
       case 'civic':
+      // Policy information (为您服务): everyone reads it, a grid worker shows it in the village.
+      case 'info':
         return true;
       case 'new':
-        return RECORDING_ROLES.includes(role);
+        // A deputy's 新建 is a post in their columns (DeputyForm), not an appeal form.
+        return RECORDING_ROLES.includes(role) || role === 'deputy';
       case 'meetings':
-        return role !== 'dept_handler' && role !== 'quality_reviewer' && role !== 'mediator';
+        return role !== 'dept_handler' && role !== 'quality_reviewer' && role !== 'mediator' && role !== 'deputy';
       case 'patrol':
         return PATROL_ROLES.includes(role) || PATROL_VIEWERS.includes(role);
+      case 'points':
+        return POINTS_RECORDERS.includes(role) || POINTS_RULE_EDITORS.includes(role);
       case 'reports':
         return REPORT_ROLES.includes(role);
       case 'board':
@@ -49,6 +55,7 @@ const TABS: Record<Role, readonly NavItem[]> = {
   leader: ['home', 'list', 'map', 'reports'],
   quality_reviewer: ['list', 'reports', 'map', 'civic'],
   mediator: ['list', 'map', 'civic'],
+  deputy: ['new', 'list', 'civic'],
   admin: ['list', 'admin', 'map', 'reports'],
 };
 

@@ -25,6 +25,8 @@ export const ROLE_QUEUES: Record<Role, readonly QueueId[]> = {
   leader: ['supervised', 'overdue', 'special', 'all'],
   quality_reviewer: ['quality', 'redo', 'all'],
   mediator: ['mediation', 'mediated', 'all'],
+  // A deputy's device holds only their own posts (holdings.ts): one list, with each post's status.
+  deputy: ['mine'],
   admin: ['all', 'overdue', 'special'],
 };
 

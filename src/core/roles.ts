@@ -15,6 +15,8 @@ export const ROLES = [
   'quality_reviewer',
   /** 调解员 (老苗调解): settles disputes sent to them, in the field and offline; scope is their area (a town or villages). */
   'mediator',
+  /** 人大代表 / 政协委员: posts in the deputies' columns (deputy.ts) and follows only their own posts. */
+  'deputy',
   'admin',
 ] as const;
 export type Role = (typeof ROLES)[number];
@@ -67,9 +69,11 @@ export function scopeCovers(outer: Scope, inner: Scope): boolean {
 
 /**
  * Whether an appeal lies within what a user may see and touch: their regions, and for a
- * department handler only what is assigned to one of their departments.
+ * department handler only what is assigned to one of their departments. A deputy sees only
+ * their own posts: a caller that does not say who recorded the appeal gets false for them.
  */
-export function appealInScope(user: Pick<SessionUser, 'role' | 'scope'>, appeal: { villageCode: string; dept: string | null }): boolean {
+export function appealInScope(user: Pick<SessionUser, 'role' | 'scope'> & { id?: string }, appeal: { villageCode: string; dept: string | null; createdBy?: string }): boolean {
   if (!regionInScope(user.scope, appeal.villageCode)) return false;
+  if (user.role === 'deputy') return user.id !== undefined && appeal.createdBy === user.id;
   return user.role !== 'dept_handler' || (appeal.dept !== null && user.scope.departments.includes(appeal.dept));
 }

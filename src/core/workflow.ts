@@ -73,7 +73,7 @@ export const MATRIX: Record<Action, { roles: readonly Role[]; rule: 'any' | 'tie
   // Booking is done for the citizen by whoever takes appeals in; the host records the outcome.
   reception_booked: { roles: ['grid_worker', ...DISPATCH_ROLES], rule: 'any' },
   reception_held: { roles: ['town_official', ...CENTERS, 'leader'], rule: 'any' },
-  commented: { roles: ['grid_worker', 'bench_facilitator', ...HANDLERS, 'leader', 'quality_reviewer', 'mediator', 'admin'], rule: 'any' },
+  commented: { roles: ['grid_worker', 'bench_facilitator', ...HANDLERS, 'leader', 'quality_reviewer', 'mediator', 'deputy', 'admin'], rule: 'any' },
   // 质检 is a reviewer's own work, never the handler's: nobody marks their own reply.
   quality_reviewed: { roles: ['quality_reviewer'], rule: 'any' },
   // A desk holding a dispute sends it to a mediator; only that mediator records and closes it.
@@ -153,7 +153,7 @@ export function appealContext(fields: Record<string, unknown>): AppealContext {
 
 /** Why `user` may not append `event` to an appeal in `state`, or null when they may. */
 export function authorize(user: SessionUser, appeal: AppealContext, state: AppealState, event: AppealEvent, policy: DeadlinePolicy): Denial | null {
-  if (event.type === 'recorded' || event.type === 'warned') return 'role_not_allowed';
+  if (event.type === 'recorded' || event.type === 'warned' || event.type === 'sms') return 'role_not_allowed';
   const rule = MATRIX[event.type];
   if (!rule.roles.includes(user.role)) return 'role_not_allowed';
   if (!regionInScope(user.scope, appeal.villageCode)) return 'out_of_scope';

@@ -5,6 +5,7 @@ import type { AlertFeed } from '../core/alerts';
 import type { Contact } from '../core/appeal';
 import type { MeetingProjection } from '../core/meeting';
 import type { PatrolProjection } from '../core/patrol';
+import type { PointsProjection } from '../core/points';
 import type { AppealProjection } from '../core/projection';
 import type { Region } from '../core/regions';
 
@@ -45,6 +46,8 @@ export interface QuarantineRow {
 export type MeetingRow = MeetingProjection;
 /** A grid patrol's columns with its trail and check-ins (bounded, see core/patrol.ts); its document likewise. */
 export type PatrolRow = PatrolProjection;
+/** A village points sheet or rules document with its entries (bounded, see core/points.ts); its document likewise. */
+export type PointsRow = PointsProjection;
 
 /**
  * An attachment's bytes, kept on the device as a Blob. `pending` is 1 until the server holds
@@ -77,6 +80,7 @@ export type MinshengDB = Dexie & {
   meetings: EntityTable<MeetingRow, 'id'>;
   files: EntityTable<FileRow, 'hash'>;
   patrols: EntityTable<PatrolRow, 'id'>;
+  points: EntityTable<PointsRow, 'id'>;
 };
 
 export const APPEAL_UPDATES_TABLE = '$appeals.doc_updates';
@@ -110,6 +114,8 @@ const SCHEMA: Record<string, string>[] = [
   {},
   // Grid patrols (一日双巡): the town's coverage per village and day, a worker's running patrol.
   { patrols: 'id, village, town, day, createdBy, startedAt' },
+  // Village points (积分): sheets and rules documents per village; balances are folded from them.
+  { points: 'id, village, kind, createdBy' },
 ];
 export const SCHEMA_VERSION = SCHEMA.length;
 

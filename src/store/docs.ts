@@ -6,6 +6,7 @@ import { eventsOf, readAppeal } from '../core/doc';
 import { eventsToResend } from '../core/history';
 import { isMeetingFields, projectMeeting } from '../core/meeting';
 import { isPatrolFields, projectPatrol } from '../core/patrol';
+import { isPointsFields, projectPoints } from '../core/points';
 import { project } from '../core/projection';
 import { updatesTable, type AppealRow, type MinshengDB } from './db';
 import { asStorageError } from './errors';
@@ -32,13 +33,14 @@ export async function scratchDoc(db: MinshengDB, docId: string): Promise<Y.Doc> 
 
 /** Tables a write to any document may touch: appeals, meetings and patrols share the updates table. */
 export function docTables(db: MinshengDB) {
-  return [db.appeals, db.meetings, db.patrols, updatesTable(db)];
+  return [db.appeals, db.meetings, db.patrols, db.points, updatesTable(db)];
 }
 
 export async function putProjection(db: MinshengDB, docId: string, doc: Y.Doc): Promise<void> {
   const snapshot = readAppeal(doc, docId);
   if (isMeetingFields(snapshot.fields)) return void (await db.meetings.put(projectMeeting(snapshot)));
   if (isPatrolFields(snapshot.fields)) return void (await db.patrols.put(projectPatrol(snapshot)));
+  if (isPointsFields(snapshot.fields)) return void (await db.points.put(projectPoints(snapshot)));
   // A plain object without `doc`: y-dexie keeps the CRDT rows we wrote ourselves.
   // The alert feed rides on the row, so the alerts reach the device with the sync itself.
   await db.appeals.put({ ...project(snapshot, currentPolicy(db, snapshot.fields.villageCode)), alertFeed: alertFeed(snapshot.events, docId) } as AppealRow);
@@ -106,7 +108,7 @@ export async function applyRemoteChanges(db: MinshengDB, items: { docId: string;
 export async function applyLocalChange(db: MinshengDB, docId: string, mutate: (doc: Y.Doc) => void, now = Date.now()): Promise<boolean> {
   try {
     return await db.transaction('rw', [...docTables(db), db.outbox], async () => {
-      if (!(await db.appeals.get(docId)) && !(await db.meetings.get(docId)) && !(await db.patrols.get(docId))) throw new Error(`No document ${docId} on this device`);
+      if (!(await db.appeals.get(docId)) && !(await db.meetings.get(docId)) && !(await db.patrols.get(docId)) && !(await db.points.get(docId))) throw new Error(`No document ${docId} on this device`);
       const doc = await scratchDoc(db, docId);
       const captured: Uint8Array[] = [];
       doc.on('update', (u: Uint8Array) => captured.push(u));
@@ -138,6 +140,7 @@ export async function rebuildDoc(db: MinshengDB, docId: string, base: Uint8Array
     await db.appeals.delete(docId);
     await db.meetings.delete(docId);
     await db.patrols.delete(docId);
+    await db.points.delete(docId);
     return;
   }
   const doc = new Y.Doc();

@@ -12,6 +12,10 @@ export type Route =
   | { name: 'map' }
   | { name: 'board' }
   | { name: 'civic' }
+  /** Policy information (为您服务): the kept list, or one article; publishers' form on the list. */
+  | { name: 'info'; id?: string }
+  /** Online Q&A sessions (在线访谈): the list and form, or one session's questions. */
+  | { name: 'qa'; id?: string }
   | { name: 'reports'; tab: ReportTab; sort?: string }
   | { name: 'appeal'; id: string }
   | { name: 'meetings' }
@@ -20,12 +24,14 @@ export type Route =
   | { name: 'meetingAppeal'; id: string }
   /** Grid patrols (一日双巡): a worker's patrol control, a town's coverage and trails. */
   | { name: 'patrol' }
+  /** Village points (积分): a facilitator's awards and exchanges, a village's ledger and rules; `meeting` when kept at one. */
+  | { name: 'points'; meeting?: string; village?: string }
   /** The user's alerts (预警提醒): dispatches, returns, warnings, supervision. */
   | { name: 'alerts' }
   /** The command-center wall screen: full screen, for a kiosk browser in the dispatch hall. */
   | { name: 'wall' };
 
-export const REPORT_TABS = ['ranking', 'redblack', 'trends', 'hotspots', 'special', 'weekly', 'mediation'] as const;
+export const REPORT_TABS = ['ranking', 'redblack', 'trends', 'hotspots', 'special', 'weekly', 'mediation', 'points', 'deputies'] as const;
 export type ReportTab = (typeof REPORT_TABS)[number];
 
 const ID = '([0-9a-f-]{36})';
@@ -43,6 +49,10 @@ function parse(hash: string): Route {
   if (path === '/wall') return { name: 'wall' };
   if (path === '/board') return { name: 'board' };
   if (path === '/civic') return { name: 'civic' };
+  m = new RegExp(`^/info(?:/${ID})?$`).exec(path);
+  if (m) return m[1] ? { name: 'info', id: m[1] } : { name: 'info' };
+  m = new RegExp(`^/qa(?:/${ID})?$`).exec(path);
+  if (m) return m[1] ? { name: 'qa', id: m[1] } : { name: 'qa' };
   if (path === '/alerts') return { name: 'alerts' };
   m = /^\/reports(?:\/([a-z]+))?$/.exec(path);
   if (m) {
@@ -57,6 +67,12 @@ function parse(hash: string): Route {
   if (path === '/meetings') return { name: 'meetings' };
   if (path === '/meetings/new') return { name: 'meetingNew' };
   if (path === '/patrol') return { name: 'patrol' };
+  if (path === '/points') {
+    const q = new URLSearchParams(search);
+    const meeting = q.get('meeting');
+    const village = q.get('village');
+    return { name: 'points', ...(meeting && new RegExp(`^${ID}$`).test(meeting) && { meeting }), ...(village && /^\d{12}$/.test(village) && { village }) };
+  }
   return { name: 'home' };
 }
 

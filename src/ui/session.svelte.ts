@@ -11,6 +11,7 @@ import { SyncEngine, type SyncStatus } from '../sync/engine';
 import { createUploader } from '../sync/uploads';
 import { askPersist } from './storage.svelte';
 import { loadSubcenters, refreshSubcenters } from './subcenters.svelte';
+import { refreshArticles } from '../store/articles';
 
 export interface Session {
   /** Short-lived signed access token. */
@@ -135,6 +136,8 @@ async function startEngine(session: Session): Promise<void> {
       void refreshMediators();
       // The sub-centers' names too, for the desks an escalation goes to.
       void refreshSubcenters(db, authFetch);
+      // Policy articles for the user's area, to show in a village with no signal (为您服务).
+      void refreshArticles(db, authFetch);
     }
     wasOnline = online;
   });

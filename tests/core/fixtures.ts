@@ -70,6 +70,7 @@ export const PAYLOAD: { [K in EventType]: Omit<Extract<AppealEvent, { type: K }>
   mediation_requested: { mediator: '01890a5d-ac96-774b-bcce-b302099a805a', mediatorName: '金牌调解员 苗' },
   mediation_session: { parties: '张家、李家', place: '村委会调解室', agreed: '院墙按原址重砌，费用两家平摊' },
   mediation_closed: { settled: true, note: '双方签订调解协议，院墙本月内重砌' },
+  sms: { message: '01890a5d-ac96-774b-bcce-b302099a805b', purpose: 'reply', status: 'delivered', parts: 2 },
 };
 
 let clock = 1_700_000_000_000;
@@ -78,7 +79,7 @@ let clock = 1_700_000_000_000;
 export function ev<T extends EventType>(
   type: T,
   over: Partial<Extract<AppealEvent, { type: T }>> = {},
-  actor: { id: string; role: EventRole } = type === 'warned' ? { id: SYSTEM, role: SYSTEM } : { id: townOfficial.id, role: townOfficial.role },
+  actor: { id: string; role: EventRole } = type === 'warned' || type === 'sms' ? { id: SYSTEM, role: SYSTEM } : { id: townOfficial.id, role: townOfficial.role },
 ): AppealEvent {
   const payload: Record<string, unknown> = { ...PAYLOAD[type] };
   // An assignment names its tier one way: `to` (now) replaces the legacy `tier`.

@@ -47,6 +47,8 @@ const ALLOWED_FROM: Record<Exclude<EventType, 'recorded'>, Status[]> = {
   // Only while a mediation runs (see the mediation tests).
   mediation_session: [],
   mediation_closed: [],
+  // An SMS's progress is recorded whatever the status (a receipt may come after closing).
+  sms: [...OPEN, 'closed', 'merged'],
 };
 /** Statuses the state machine allows an event from, where a plain path still lacks its precondition, and the reason given. */
 const NEEDS: Partial<Record<Exclude<EventType, 'recorded'>, { from: Status[]; reason: string }>> = {
@@ -87,6 +89,7 @@ const NEXT: Record<Exclude<EventType, 'recorded'>, Status | null> = {
   mediation_requested: 'in_progress',
   mediation_session: null,
   mediation_closed: null,
+  sms: null,
 };
 
 /** Events that bring a fresh appeal to `status`. The visit's rating suits the event tried next. */

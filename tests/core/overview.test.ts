@@ -48,7 +48,7 @@ describe('navigation per role', () => {
   it('keeps each role’s daily work under the thumb', () => {
     expect(phoneNav('grid_worker').tabs).toEqual(['new', 'list', 'meetings', 'map']);
     expect(phoneNav('leader').tabs[0]).toBe('home');
-    expect(phoneNav('dept_handler')).toEqual({ tabs: ['list', 'map', 'reports', 'civic'], more: [] });
+    expect(phoneNav('dept_handler')).toEqual({ tabs: ['list', 'map', 'reports', 'civic'], more: ['info'] });
     expect(navItemsFor('grid_worker')).not.toContain('reports');
     expect(navItemsFor('admin')).toContain('admin');
     expect(NAV_ITEMS.filter((i) => ROLES.some((r) => navItemsFor(r).includes(i)))).toEqual([...NAV_ITEMS]);

@@ -29,6 +29,7 @@ function user(role: Role, over: Partial<SessionUser> = {}): SessionUser {
     leader: county,
     quality_reviewer: county,
     mediator: { regions: [TOWN], departments: [] },
+    deputy: county,
     admin: county,
   };
   // Events name a mediator by user id, which must be a UUID.

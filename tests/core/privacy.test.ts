@@ -11,7 +11,7 @@ const appeal = { villageCode: VILLAGE, dept: null as string | null, anonymous: f
 describe('who may see a citizen’s contact', () => {
   it('the village, the town and the hotline desk in scope; not leaders or admins', () => {
     const sees = Object.fromEntries(ROLES.map((r) => [r, mayViewContact(user(r), appeal)]));
-    expect(sees).toEqual({ grid_worker: true, bench_facilitator: true, village_station: true, town_official: true, dept_handler: false, county_dispatcher: true, city_dispatcher: true, leader: false, quality_reviewer: false, mediator: true, admin: false });
+    expect(sees).toEqual({ grid_worker: true, bench_facilitator: true, village_station: true, town_official: true, dept_handler: false, county_dispatcher: true, city_dispatcher: true, leader: false, quality_reviewer: false, mediator: true, deputy: false, admin: false });
   });
 
   it('at every level, from a village to the city: only in scope, never anonymous, never a leader or an admin', () => {

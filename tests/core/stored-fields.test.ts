@@ -41,8 +41,10 @@ describe('appeal fields in the document', () => {
   it('accepts every key the app writes, optional ones included', () => {
     const doc = fullAppeal();
     const fields = fieldsOf(doc).toJSON();
-    // Every key but `patrolId`, which needs the patrol channel (tests/core/patrol.test.ts writes it).
-    expect(Object.keys(fields).sort()).toEqual([...APPEAL_FIELD_KEYS].filter((k) => k !== 'patrolId').sort());
+    // Every key but `patrolId`, which needs the patrol channel (tests/core/patrol.test.ts writes it),
+    // and a deputy's column, links and shown name, which need the deputy channel (tests/core/deputy.test.ts).
+    const elsewhere: readonly string[] = ['patrolId', 'column', 'supports', 'shownAs'];
+    expect(Object.keys(fields).sort()).toEqual([...APPEAL_FIELD_KEYS].filter((k) => !elsewhere.includes(k)).sort());
     expect(validateStoredFields(fields, description, knownVillage).ok).toBe(true);
     expect(reason(checkUpdate(newId(), null, Y.encodeStateAsUpdate(doc), ctx))).toBe('ok');
   });

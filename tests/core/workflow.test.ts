@@ -65,6 +65,7 @@ const SCOPE: Record<Role, SessionUser['scope']> = {
   leader: { regions: [COUNTY], departments: [] },
   quality_reviewer: { regions: [COUNTY], departments: [] },
   mediator: { regions: [TOWN], departments: [] },
+  deputy: { regions: [COUNTY], departments: [] },
   admin: { regions: [COUNTY], departments: [] },
 };
 /** The tier each role works at (roles without one are placed at the village; a department handler is given work at the town). */
@@ -79,6 +80,7 @@ const HOME: Record<Role, Tier> = {
   leader: 'county',
   quality_reviewer: 'village',
   mediator: 'village',
+  deputy: 'village',
   admin: 'village',
 };
 const user = (role: Role, over: Partial<SessionUser> = {}): SessionUser => ({ id: newId(), username: role, displayName: role, role, scope: SCOPE[role], ...over });

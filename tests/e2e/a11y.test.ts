@@ -149,7 +149,7 @@ describe('accessibility', { timeout: 120_000 }, () => {
     await town.go('晾晒');
     await town.page.getByText('没有待审核的评论').waitFor();
     found.push(...(await audit('board moderation')));
-    for (const [name, path] of [['public lookup', '/p/'], ['public board', '/p/board'], ['public campaigns', '/p/ask'], ['public reception days', '/p/reception']] as const) {
+    for (const [name, path] of [['public lookup', '/p/'], ['public board', '/p/board'], ['public campaigns', '/p/ask'], ['public reception days', '/p/reception'], ['public information', '/p/info'], ['deputies’ columns', '/p/deputies']] as const) {
       await town.page.goto(`${rig.server.url}${path}`);
       found.push(...(await audit(name)));
     }

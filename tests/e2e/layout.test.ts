@@ -110,7 +110,7 @@ describe('phone layout', { timeout: E2E_TIMEOUT_MS }, () => {
 
     // A wide screen: every place in one bar under the header line, no 更多, nothing fixed at the bottom.
     await page.setViewportSize({ width: 1024, height: 768 });
-    await expect.poll(() => page.getByTestId('tab-bar').locator('a:visible .label').allInnerTexts()).toEqual(['登记诉求', '我的诉求', '板凳会', '地图', '巡查', '问计·接访']);
+    await expect.poll(() => page.getByTestId('tab-bar').locator('a:visible .label').allInnerTexts()).toEqual(['登记诉求', '我的诉求', '板凳会', '地图', '巡查', '问计·接访', '为您服务']);
     expect(await page.getByTestId('more-button').isVisible()).toBe(false);
     await expect.poll(() => page.evaluate(() => document.documentElement.style.getPropertyValue('--tabbar-h'))).toBe('0px');
     const wideBar = await box(page, 'tab-bar');

@@ -4,7 +4,7 @@ import { inQueue, type QueueId } from '../../src/core/queues';
 import type { SessionUser } from '../../src/core/roles';
 import type { Login } from './clients';
 
-export const DEMO_LOGINS = ['grid', 'bench', 'station', 'town', 'dept', 'dispatcher', 'leader', 'reviewer', 'mediator', 'admin'] as const;
+export const DEMO_LOGINS = ['grid', 'bench', 'station', 'town', 'dept', 'dispatcher', 'leader', 'reviewer', 'mediator', 'deputy', 'admin'] as const;
 export type DemoLogin = (typeof DEMO_LOGINS)[number];
 
 /** The queues each demo login's screens must never show empty. */
@@ -18,6 +18,7 @@ export const DEMO_QUEUES: Record<DemoLogin, QueueId[]> = {
   leader: ['supervised', 'overdue', 'all'],
   reviewer: ['quality', 'redo', 'all'],
   mediator: ['mediation', 'mediated', 'all'],
+  deputy: ['mine'],
   admin: ['all', 'overdue'],
 };
 

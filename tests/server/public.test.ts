@@ -72,7 +72,7 @@ describe('looking up an appeal by its evaluation code', () => {
     expect(Buffer.byteLength(html)).toBeLessThan(4 * 1024);
 
     // Every public answer, raw: the pages, the JSON, the lookup redirect, English, the style sheet.
-    const answers = await Promise.all([`/p/c/${code}`, `/p/c/${code}?lang=en`, `/api/public/code/${code}`, `/p/c?code=${showEvalCode(code).toLowerCase()}`, '/p/', '/p/style.css'].map(async (path) => ({ path, body: await (await get(path)).text() })));
+    const answers = await Promise.all([`/p/c/${code}`, `/p/c/${code}?lang=en`, `/api/public/code/${code}`, `/p/c?code=${showEvalCode(code).toLowerCase()}`, '/p/', '/p/style.css', '/p/info', '/p/info?q=%E8%B7%AF%E7%81%AF&lang=en'].map(async (path) => ({ path, body: await (await get(path)).text() })));
     for (const { path, body } of answers) {
       expect(body, path).not.toContain(NAME);
       expect(body, path).not.toContain(PHONE);
@@ -205,12 +205,24 @@ describe('the public board', () => {
   });
 
   it('never lets a name or phone out of any public page, and slows down comment floods', async () => {
-    const answers = await Promise.all(['/p/', '/p/board', `/p/board/${id}`, `/p/board/${id}?lang=en`, `/p/c/${code}`, `/api/public/code/${code}`, '/p/ask', '/p/reception'].map(async (path) => ({ path, body: await (await get(path)).text() })));
+    const pointsBoard = `/p/points/${(await server.store.regionsUnder(town.user.scope.regions)).find((r) => r.level === 'village')!.code}`;
+    // A deputy's post linking the citizen's appeal, answered (deputies' columns, issue 29): its pages show the link by category and status only.
+    const deputy = await login(server, 'deputy');
+    const post = new Y.Doc();
+    const postId = newId();
+    const village = (await server.store.regionsUnder(town.user.scope.regions)).find((r) => r.level === 'village')!.code;
+    writeNewAppeal(post, { channel: 'deputy', column: 'voice', kind: 'help', category: 'infra.roads', urgency: 'yellow', villageCode: village, description: '代群众反映村口路灯问题', citizen: { anonymous: true }, supports: [id], shownAs: '李代表' }, { id: deputy.user.id, role: 'deputy', desk: 'county' }, Date.now() - 60_000, newId());
+    appendEvent(post, { id: newId(), type: 'assigned', to: 'county', from: 'county', dept: 'transport', at: Date.now() - 30_000, actor: town.user.id, role: 'county_dispatcher' } as never);
+    appendEvent(post, { id: newId(), type: 'replied', note: `已联系${NAME}，路灯已修复，回电${PHONE}`, via: 'deputy', at: Date.now(), actor: town.user.id, role: 'town_official' } as never);
+    await server.store.inPushTx(async (tx) => storeUpdate(tx, { docId: postId, deviceId: 'seed', clientSeq: await tx.nextClientSeq('seed'), userId: deputy.user.id, bytes: Y.encodeStateAsUpdate(post) }, readAppeal(post, postId), Date.now(), POLICY_PRESETS.lanling));
+    const answers = await Promise.all(['/p/', '/p/board', `/p/board/${id}`, `/p/board/${id}?lang=en`, `/p/c/${code}`, `/api/public/code/${code}`, '/p/ask', '/p/reception', '/p/qa', pointsBoard, '/p/deputies', `/p/deputies/${postId}`, `/p/deputies/${postId}?lang=en`].map(async (path) => ({ path, body: await (await get(path)).text() })));
     for (const { path, body } of answers) {
       expect(body, path).not.toContain(NAME);
       expect(body, path).not.toContain(PHONE);
       expect(body, path).not.toContain('村口路灯坏了，'.repeat(2));
+      if (path.startsWith('/p/deputies')) expect(body, path).not.toContain(code);
     }
+    expect(answers.find((a) => a.path === `/p/deputies/${postId}`)!.body).toContain('路灯已修复');
     // Four more comments fill this address's window (one was posted above); the next is refused.
     for (let i = 0; i < 4; i++) expect((await comment(`第${i}条`)).status).toBe(303);
     expect((await comment('再来一条')).status).toBe(429);

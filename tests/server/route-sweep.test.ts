@@ -25,6 +25,9 @@ const PATHS = [
   '/open311/v2/tokens/t.json', '/open311/v2/servicerequestupdates.xml', `/open311/v2/media/${HASH}`, '/open311/v2/nothing', '/open311x',
   '/api', '/api/', '/api/nothing', '/api/login', '/api/appeals', `/api/uploads/${HASH}`, `/api/files/${HASH}`, '/api/uploads/not-a-hash', '/api/public/', '/api/public/nothing',
   '/p', '/p/', '/p/nothing', '/p/board', `/p/board/${UUID}`, `/p/board/${UUID}/comment`, '/p/c', '/p/c/NOPE', '/p/ask', '/p/reception', '/p/style.css',
+  '/p/deputies', '/p/deputies/', `/p/deputies/${UUID}`, '/p/deputies/not-an-id', '/p/deputies/%E0%A4%A', '/api/reports/deputies', '/api/admin/deputies', '/p/qa', '/p/qa/', `/p/qa/${UUID}`, `/p/qa/${UUID}/ask`, '/p/qa/not-an-id',
+  '/p/info', `/p/info/${UUID}`, '/p/info/nope', '/p/info?area=x&cat=y&before=z', '/p/cards/371324101201', '/p/cards/nope', '/p/cards.css',
+  '/p/points/371324101201', '/p/points/nope', '/p/points/', '/p/points', '/api/reports/points', '/api/reports/points?period=x',
   '/sync', '/room/', `/room/${UUID}`,
   '/healthz', '/readyz', '/metrics', '/metrics/', '/readyz?x=1',
 ];

@@ -120,7 +120,7 @@ describe('ensureSeeded for a city (临沂市 371300)', () => {
 
   it('gives demo users at city, county (兰陵), town and village level, each scope fitting its role', async () => {
     const users = new Map((await store.users()).map((u) => [u.username, u]));
-    expect([...users.keys()].sort()).toEqual(['admin', 'bench', 'city', 'cityleader', 'citywater', 'dept', 'dispatcher', 'grid', 'leader', 'mediator', 'reviewer', 'station', 'town']);
+    expect([...users.keys()].sort()).toEqual(['admin', 'bench', 'city', 'cityleader', 'citywater', 'dept', 'deputy', 'dispatcher', 'grid', 'leader', 'mediator', 'reviewer', 'station', 'town']);
     expect(new Set([...users.values()].map((u) => u.role))).toEqual(new Set(ROLES));
     expect(users.get('city')).toMatchObject({ role: 'city_dispatcher', scope: { regions: ['3713'], departments: [] } });
     expect(users.get('cityleader')).toMatchObject({ role: 'leader', scope: { regions: ['3713'] } });

@@ -83,6 +83,8 @@ const ERAS: Era[] = [
   { version: 4, shipped: '60a91b9', columns: V8_COLUMNS, contactInDoc: false, eventsBy: true, evalCode: true, policy: { stored: lanling, projectedWith: `8:${JSON.stringify(lanling)}` }, expectedPolicy: POLICY_PRESETS.lanling },
   // The last version before grid patrols (6): the city tier, rows of an older projection.
   { version: 5, shipped: '897af75', columns: V7_COLUMNS, contactInDoc: false, eventsBy: true, evalCode: true, policy: { stored: lanling, projectedWith: `7:${JSON.stringify(lanling)}` }, expectedPolicy: POLICY_PRESETS.lanling },
+  // The last version before village points (7): grid patrols, rows of an older projection.
+  { version: 6, shipped: 'fe3426a', columns: V7_COLUMNS, contactInDoc: false, eventsBy: true, evalCode: true, policy: { stored: lanling, projectedWith: `7:${JSON.stringify(lanling)}` }, expectedPolicy: POLICY_PRESETS.lanling },
 ];
 /**
  * Today's schema with rows of an older projection version: no Dexie upgrade runs, only the

@@ -24,7 +24,7 @@ type Relation = (typeof RELATIONS)[number];
 const OPS = ['read', 'create', ...ACTIONS, 'edit fields', 'edit text', 'delete event', 'overwrite event', 'forge actor'] as const;
 type Op = (typeof OPS)[number];
 /** The seeded county's demo users: a county deployment has no city dispatcher. */
-const USERNAMES: Partial<Record<Role, string>> = { grid_worker: 'grid', bench_facilitator: 'bench', village_station: 'station', town_official: 'town', dept_handler: 'dept', county_dispatcher: 'dispatcher', leader: 'leader', quality_reviewer: 'reviewer', mediator: 'mediator', admin: 'admin' };
+const USERNAMES: Partial<Record<Role, string>> = { grid_worker: 'grid', bench_facilitator: 'bench', village_station: 'station', town_official: 'town', dept_handler: 'dept', county_dispatcher: 'dispatcher', leader: 'leader', quality_reviewer: 'reviewer', mediator: 'mediator', deputy: 'deputy', admin: 'admin' };
 const TESTED = ROLES.filter((r) => USERNAMES[r] !== undefined);
 const RECORDER = '0190a000-0000-7000-8000-00000000beef';
 /** The server's default for the seeded county (Lanling). */

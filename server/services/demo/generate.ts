@@ -1,4 +1,7 @@
-import { CHANNELS, KINDS, URGENCIES, type AppealInput } from '../../../src/core/appeal';
+import { CHANNELS, KINDS, URGENCIES, type AppealInput, type Channel } from '../../../src/core/appeal';
+
+/** Channels a citizen's appeal arrives by at a desk: not the SMS gateway's or a deputy's own. */
+const PEOPLES_CHANNELS = CHANNELS.filter((c): c is Exclude<Channel, 'sms' | 'deputy'> => c !== 'sms' && c !== 'deputy');
 import { CATEGORY_CLASSES } from '../../../src/core/categories';
 import type { AppealEvent, EventInput, Satisfaction } from '../../../src/core/events';
 import { townOf } from '../../../src/core/regions';
@@ -161,7 +164,7 @@ export function generateAppeals(count: number, villages: VillageRef[], seed = 1)
     const description = [say(OPENERS), say(PROBLEMS[cls.code]!), say(SINCE), say(IMPACTS), say(TRIED), say(ASKS)].map((p) => p(slots)).join('');
     const anonymous = rnd() < 0.2;
     return {
-      channel: pick(CHANNELS),
+      channel: pick(PEOPLES_CHANNELS),
       category: pick(cls.subs),
       kind: pick(KINDS),
       urgency: pick(URGENCIES),

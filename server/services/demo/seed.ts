@@ -12,6 +12,7 @@ import { checkReply } from '../../../src/core/reply-quality';
 import type { AppealEvent, EventInput, Satisfaction } from '../../../src/core/events';
 import { newId } from '../../../src/core/id';
 import { writeNewMeeting, type MeetingEvent } from '../../../src/core/meeting';
+import { awardEvent, DEFAULT_RULES, exchangeEvent, writeNewPoints } from '../../../src/core/points';
 import type { Policies } from '../../../src/core/policy-book';
 import { countyOf, shortVillageName, townOf } from '../../../src/core/regions';
 import { scanDeadlines } from '../../jobs/deadlines';
@@ -22,6 +23,8 @@ import { ensurePerson, inParallel, personOf, pushFrom, type NewPerson, type Pers
 import { generateAppeals, prng, type VillageRef } from './generate';
 import { DEPT_OF } from './hub-seed';
 import { setMediatorGrade } from '../mediators';
+import { setDeputyBody } from '../deputies';
+import { COLUMN_KIND } from '../../../src/core/deputy';
 
 // A lived-in demo county (issue 26): about twelve weeks of a county's work, put in through the
 // running server as its people would have done it. Every appeal, meeting and step is an update
@@ -90,7 +93,7 @@ export interface DemoSummary {
 }
 
 /** The demo logins the script acts as in their own scope. */
-const DEMO_LOGINS = ['grid', 'bench', 'station', 'town', 'dept', 'dispatcher', 'leader', 'reviewer', 'mediator'] as const;
+const DEMO_LOGINS = ['grid', 'bench', 'station', 'town', 'dept', 'dispatcher', 'leader', 'reviewer', 'mediator', 'deputy'] as const;
 type DemoLogin = (typeof DEMO_LOGINS)[number];
 
 /** One step of a document: who takes it (a person key), when, and what it adds. */
@@ -320,6 +323,8 @@ export async function seedDemo(deps: DemoSeedDeps): Promise<DemoSummary> {
 
   const plans: Plan[] = [];
   const meetings: DocPlan[] = [];
+  /** Village points sheets kept at the meetings (积分); apart, so the demo's meeting count stays what it was. */
+  const pointSheets: DocPlan[] = [];
 
   /** An appeal recorded by `recorder` at `time`: its record step; later steps are added by `walk`. */
   const record = (input: AppealInput, recorder: string, time: number, desk = false): Plan => {
@@ -537,6 +542,30 @@ export async function seedDemo(deps: DemoSeedDeps): Promise<DemoSummary> {
       });
     }
     meetings.push(meeting);
+    // 积分 rated at the meeting (乡风板凳评议会): households by number, from fixed arithmetic
+    // (not the seeded random stream, which the rest of the demo depends on); an exchange for
+    // fertiliser every other meeting.
+    const ratedAt = Math.round(heldAt + 90 * MINUTE);
+    if (ratedAt < latest) {
+      pointSheets.push({
+        id: newId(),
+        state: new Uint8Array(),
+        steps: [{
+          who: 'bench',
+          at: ratedAt,
+          apply: (doc, p) => {
+            const actor = { id: p.user.id, role: p.user.role, name: p.user.displayName };
+            writeNewPoints(doc, { kind: 'sheet', villageCode: demoVillage, meetingId: id }, actor, ratedAt, newId());
+            const house = (k: number) => `${1 + (k % 4)}组-${1 + ((k * 7) % 23)}`;
+            for (let i = 0; i < 5; i++) {
+              const rule = DEFAULT_RULES[(w + i * 3) % DEFAULT_RULES.length]!;
+              eventsOf(doc).push([awardEvent({ household: house(w + i), rule: rule.id, label: rule.label, points: rule.points }, actor, ratedAt + (i + 1) * MINUTE, newId())!]);
+            }
+            if (w % 2 === 1) eventsOf(doc).push([exchangeEvent({ household: house(w), goods: '化肥1袋', points: 10 }, actor, ratedAt + 10 * MINUTE, newId())!]);
+          },
+        }],
+      });
+    }
     for (const [i, input] of generate(2 + (w % 2), [demoVillage], 'bench_meeting').entries()) {
       const at = heldAt + (20 + i * 25) * MINUTE;
       const onSpot = i === 0 ? '当场联系村电工，线路已修好，群众表示满意。' : undefined;
@@ -618,9 +647,10 @@ export async function seedDemo(deps: DemoSeedDeps): Promise<DemoSummary> {
   };
 
   // Every person first (each account created once), then meetings (appeals raised at them point to them), then appeals.
-  for (const p of [...plans, ...meetings]) for (const s of p.steps) if (!people.has(s.who)) throw new Error(`no person ${s.who}`);
+  for (const p of [...plans, ...meetings, ...pointSheets]) for (const s of p.steps) if (!people.has(s.who)) throw new Error(`no person ${s.who}`);
   await Promise.all(people.values());
   await run(meetings);
+  await run(pointSheets);
   await run(plans);
 
   // REST, as each would from their screen: a campaign and its answers, reception days, and
@@ -674,6 +704,26 @@ export async function seedDemo(deps: DemoSeedDeps): Promise<DemoSummary> {
   }
   // The second pass: the answers whole, the bookings as one step each on what the server has.
   await run([...campaignPlans, ...bookable]);
+
+  // Deputies' columns (人大监督): the county deputy's posts, at fixed times and drawing no dice,
+  // so nothing above changes. One speaks for the villages short of water and links their
+  // appeals, answered by the water bureau; a proposal the civil affairs bureau is working on;
+  // a criticism still waiting at the county platform.
+  const deputy = logins.get('deputy')!.user;
+  await setDeputyBody(store, deputy.id, 'npc');
+  const waterIds = plans.filter((p) => p.input.category === 'infra.water' && WATER.includes(p.input.description)).map((p) => p.id);
+  const post = (column: keyof typeof COLUMN_KIND, category: string, description: string, daysAgo: number, extra: Partial<AppealInput> = {}) =>
+    record({ channel: 'deputy', column, kind: COLUMN_KIND[column], category, urgency: 'yellow', villageCode: demoVillage, description, citizen: { anonymous: true }, gps: null, shownAs: '李明德代表', ...extra }, 'deputy', now - daysAgo * DAY, true);
+  const voice = post('voice', 'infra.water', '代群众反映：大仲村镇几个村自来水时断时续、管道破裂漏水，群众用水困难，请县水务局统筹排查、限期解决。', 9, { supports: waterIds.slice(0, 3) });
+  voice.steps.push(events('dispatcher', voice.recordedAt + 3 * HOUR, [{ type: 'accepted' }, { type: 'assigned', to: 'county', from: 'county', dept: 'water', note: '代表建议，请限期答复' } as EventInput]));
+  voice.steps.push(events('dept', voice.recordedAt + DAY, [{ type: 'started', note: '已组织各村供水站排查管网' } as EventInput]));
+  voice.steps.push(events('dept', voice.recordedAt + 2 * DAY, [{ type: 'replied', via: 'deputy', note: '已对相关村供水管网全面排查，更换破损管道两处，增设夜间蓄水，供水已恢复正常；下一步纳入农村供水提升工程。' } as EventInput]));
+  const proposal = post('proposal', 'livelihood.social_security', '建议在各镇便民服务中心设立养老保险代办窗口，方便在外务工人员家属就近办理。', 4);
+  const proposalDept = DEPT_OF['livelihood.social_security']!;
+  proposal.steps.push(events('dispatcher', proposal.recordedAt + 2 * HOUR, [{ type: 'accepted' }, { type: 'assigned', to: 'county', from: 'county', dept: proposalDept, note: '请研究代表建议并答复' } as EventInput]));
+  proposal.steps.push(events(handlerOf(proposalDept), proposal.recordedAt + DAY, [{ type: 'started', note: '正在会同各镇研究' } as EventInput]));
+  post('criticism', 'infra.roads', '诤言：镇村公路养护不到位，雨后多处坑洼积水，群众多次反映仍未修复，请交通部门说明原因。', 0.5);
+  await run(plans.slice(-3));
 
   // Citizens' comments as the board takes them (scrubbed and held), then the town's verdicts.
   let comments = 0;

@@ -1,6 +1,7 @@
 import type { Contact } from '../../../src/core/appeal';
 import type { MeetingProjection } from '../../../src/core/meeting';
 import type { PatrolSummary } from '../../../src/core/patrol';
+import type { PointsProjection } from '../../../src/core/points';
 import type { AppealProjection } from '../../../src/core/projection';
 
 /**
@@ -14,6 +15,8 @@ export interface DocumentStore {
   meetingRows(): Promise<MeetingProjection[]>;
   /** Grid patrols (core/patrol.ts), by start. */
   patrolRows(): Promise<PatrolSummary[]>;
+  /** Village points sheets and rules documents (core/points.ts) of villages under `prefixes`. */
+  pointsRows(prefixes: readonly string[]): Promise<PointsProjection[]>;
   /** The stored appeals among `ids` (any order; unknown ids are left out). */
   appealsById(ids: string[]): Promise<AppealProjection[]>;
   /** The appeal with this evaluation code, or null. */
@@ -44,4 +47,6 @@ export interface BrowseQuery {
 export interface DocScope {
   villageCode: string;
   dept: string | null;
+  /** Who recorded an appeal (absent for meetings and the like). */
+  createdBy?: string;
 }

@@ -1,6 +1,7 @@
 import type { Contact } from '../../../src/core/appeal';
 import { appealFromRow, meetingFromRow, patrolFromRow } from '../rows';
 import type { Fragment, Sql } from '../sql';
+import { pointsRows } from '../points';
 import type { DocScope, DocumentStore } from './contract';
 
 interface ContactRow {
@@ -12,11 +13,12 @@ const contactFromRow = (r: ContactRow): Contact => ({ ...(r.name && { name: r.na
 
 /** Any runner: inside a push it sees the batch's own projections. Meetings and patrols belong to a village, never a department. */
 export async function appealScope(sql: Sql, docId: string): Promise<DocScope | null> {
-  const r = await sql.get<{ village: string; dept: string | null }>(
-    'SELECT village, dept FROM appeals WHERE id = ? UNION ALL SELECT village, NULL FROM meetings WHERE id = ? UNION ALL SELECT village, NULL FROM patrols WHERE id = ?',
-    [docId, docId, docId],
+  const r = await sql.get<{ village: string; dept: string | null; created_by: string | null }>(
+    'SELECT village, dept, created_by FROM appeals WHERE id = ? UNION ALL SELECT village, NULL, NULL FROM meetings WHERE id = ? UNION ALL SELECT village, NULL, NULL FROM patrols WHERE id = ? UNION ALL SELECT village, NULL, NULL FROM points_docs WHERE id = ?',
+    [docId, docId, docId, docId],
   );
-  return r ? { villageCode: r.village, dept: r.dept } : null;
+  // Who recorded it: a deputy reaches only their own posts (roles.ts).
+  return r ? { villageCode: r.village, dept: r.dept, ...(r.created_by && { createdBy: r.created_by }) } : null;
 }
 
 export function documentStore(sql: Sql): DocumentStore {
@@ -24,6 +26,7 @@ export function documentStore(sql: Sql): DocumentStore {
     appealRows: async () => (await sql.all<Record<string, unknown>>('SELECT * FROM appeals ORDER BY id')).map(appealFromRow),
     meetingRows: async () => (await sql.all<Record<string, unknown>>('SELECT * FROM meetings ORDER BY held_on, id')).map(meetingFromRow),
     patrolRows: async () => (await sql.all<Record<string, unknown>>('SELECT * FROM patrols ORDER BY started_at, id')).map(patrolFromRow),
+    pointsRows: (prefixes) => pointsRows(sql, prefixes),
     appealsById: async (ids) => {
       const list = sql.dialect.inList('id', ids);
       return (await sql.all<Record<string, unknown>>(`SELECT * FROM appeals WHERE ${list.sql}`, list.args)).map(appealFromRow);

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { accountStore } from '../accounts';
+import { articleStore } from '../articles';
 import { auditLog } from '../audit';
 import { civicStore } from '../civic';
 import { documentStore } from '../documents';
@@ -9,7 +10,10 @@ import { regionStore } from '../regions';
 import { relayKeyStore } from '../relays';
 import { issuedReportStore } from '../issued-reports';
 import { reportStore } from '../reports';
+import { smsStore } from '../sms';
+import { qaStore } from '../qa';
 import { pgSyncLog } from '../sync-log/postgres';
+import { deputyStore } from '../deputies';
 import type { Store } from '../types';
 import { MIGRATIONS } from './migrations';
 import { MIGRATE_LOCK, PG_TYPES, pgRunner } from './runner';
@@ -69,6 +73,10 @@ export async function openPgStore(url: string, schema?: string): Promise<Store> 
     ...fileStore(sql),
     ...relayKeyStore(sql),
     ...issuedReportStore(sql),
+    ...smsStore(sql),
+    ...deputyStore(sql),
+    ...qaStore(sql),
+    ...articleStore(sql),
   };
 }
 

@@ -1,4 +1,8 @@
+import { QA_DDL } from '../qa/ddl';
+import { ARTICLES_DDL } from '../articles/ddl';
 import { SHARED_DDL } from '../shared-ddl';
+import { SMS_DDL } from '../sms/ddl';
+import { POINTS_DDL } from '../points/ddl';
 
 // Versioned migrations, applied in order at start under an advisory lock (instances starting
 // together migrate once); never edit one that has shipped.
@@ -133,5 +137,21 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX patrols_town_day ON patrols(town, day);
   CREATE INDEX patrols_last_seq ON patrols(last_seq);
+  `,
+  // Online Q&A sessions, as in SQLite's migrations.
+  `
+  ${QA_DDL}
+  `,
+  // Policy articles and published work numbers, as in SQLite's migrations.
+  `
+  ${ARTICLES_DDL}
+  `,
+  // Village points, as in SQLite's migrations.
+  `
+  ${POINTS_DDL}
+  `,
+  // The SMS gateway's outbox, parts and opt-outs, as in SQLite's migrations.
+  `
+  ${SMS_DDL}
   `,
 ];

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { accountStore } from '../accounts';
+import { articleStore } from '../articles';
 import { auditLog } from '../audit';
 import { civicStore } from '../civic';
 import { documentStore } from '../documents';
@@ -11,7 +12,10 @@ import { regionStore } from '../regions';
 import { relayKeyStore } from '../relays';
 import { issuedReportStore } from '../issued-reports';
 import { reportStore } from '../reports';
+import { smsStore } from '../sms';
+import { qaStore } from '../qa';
 import { sqliteSyncLog } from '../sync-log/sqlite';
+import { deputyStore } from '../deputies';
 import type { Store } from '../types';
 import { MIGRATIONS } from './migrations';
 import { sqliteRunner } from './runner';
@@ -61,5 +65,9 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     ...fileStore(sql),
     ...relayKeyStore(sql),
     ...issuedReportStore(sql),
+    ...smsStore(sql),
+    ...deputyStore(sql),
+    ...qaStore(sql),
+    ...articleStore(sql),
   };
 }

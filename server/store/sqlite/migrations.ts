@@ -1,4 +1,8 @@
+import { QA_DDL } from '../qa/ddl';
+import { ARTICLES_DDL } from '../articles/ddl';
 import { SHARED_DDL } from '../shared-ddl';
+import { SMS_DDL } from '../sms/ddl';
+import { POINTS_DDL } from '../points/ddl';
 
 // Versioned migrations, applied in order at start; never edit one that has shipped.
 export const MIGRATIONS: string[] = [
@@ -203,5 +207,21 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX patrols_town_day ON patrols(town, day);
   CREATE INDEX patrols_last_seq ON patrols(last_seq);
+  `,
+  // Online Q&A sessions (在线访谈, issue 29): sessions and the questions citizens post to them.
+  `
+  ${QA_DDL}
+  `,
+  // Policy information (为您服务, issue 29): officials' articles; work numbers published on the contact cards (干群连心卡).
+  `
+  ${ARTICLES_DDL}
+  `,
+  // Village points (积分, issue 29): one row per points sheet or rules document (server/store/points).
+  `
+  ${POINTS_DDL}
+  `,
+  // Replies by SMS (issue 29): the gateway's durable outbox, the parts the SMSC accepted, the opt-out list (server/store/sms).
+  `
+  ${SMS_DDL}
   `,
 ];

@@ -2,6 +2,7 @@ import type { HoldingBounds, HoldingRow } from '../../../src/core/holdings';
 import type { Contact } from '../../../src/core/appeal';
 import type { MeetingProjection } from '../../../src/core/meeting';
 import type { PatrolSummary } from '../../../src/core/patrol';
+import type { PointsProjection } from '../../../src/core/points';
 import type { AppealProjection } from '../../../src/core/projection';
 import type { DocScope } from '../documents/contract';
 import type { AttachmentFacts } from '../files/contract';
@@ -114,6 +115,8 @@ export interface PushTx {
   upsertProjection(p: AppealProjection, lastSeq: number, receivedAt: number): Promise<void>;
   upsertMeeting(m: MeetingProjection, lastSeq: number, receivedAt: number): Promise<void>;
   upsertPatrol(p: PatrolSummary, lastSeq: number, receivedAt: number): Promise<void>;
+  /** A village points sheet or rules document (core/points.ts). */
+  upsertPoints(p: PointsProjection, lastSeq: number, receivedAt: number): Promise<void>;
   /** Replaces the list of files a document references (read access to a file follows it). */
   linkAttachments(docId: string, hashes: string[]): Promise<void>;
   /** As `DocumentStore.appealScope`, seeing this transaction's own writes. */

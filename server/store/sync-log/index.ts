@@ -42,8 +42,9 @@ export function sharedSyncLog(sql: Sql): SharedSyncLog {
         departments || held
           ? `${appeals} ORDER BY last_seq LIMIT ?`
           : `${appeals} UNION ALL SELECT id, village, NULL, 1, last_seq, ${HOLDING_NULLS} FROM meetings WHERE last_seq > ? AND ${scope.sql}
-             UNION ALL SELECT id, village, NULL, 1, last_seq, ${HOLDING_NULLS} FROM patrols WHERE last_seq > ? AND ${scope.sql} ORDER BY last_seq LIMIT ?`,
-        departments || held ? [cursor, ...scope.args, ...(held?.args ?? []), limit] : [cursor, ...scope.args, cursor, ...scope.args, cursor, ...scope.args, limit],
+             UNION ALL SELECT id, village, NULL, 1, last_seq, ${HOLDING_NULLS} FROM patrols WHERE last_seq > ? AND ${scope.sql}
+             UNION ALL SELECT id, village, NULL, 1, last_seq, ${HOLDING_NULLS} FROM points_docs WHERE last_seq > ? AND ${scope.sql} ORDER BY last_seq LIMIT ?`,
+        departments || held ? [cursor, ...scope.args, ...(held?.args ?? []), limit] : [cursor, ...scope.args, cursor, ...scope.args, cursor, ...scope.args, cursor, ...scope.args, limit],
       );
       return rows.map((r) => ({
         docId: r.id,

@@ -2,6 +2,8 @@ import type pg from 'pg';
 import type { Contact } from '../../../src/core/appeal';
 import type { MeetingProjection } from '../../../src/core/meeting';
 import type { PatrolSummary } from '../../../src/core/patrol';
+import type { PointsProjection } from '../../../src/core/points';
+import { POINTS_COLUMNS, POINTS_UPDATED, pointsValues } from '../points';
 import type { AppealProjection } from '../../../src/core/projection';
 import { appealScope } from '../documents';
 import { attachmentFacts, vouchAttachment } from '../files';
@@ -23,6 +25,7 @@ interface Pending {
   appeals: Map<string, [AppealProjection, number, number]>;
   meetings: Map<string, [MeetingProjection, number, number]>;
   patrols: Map<string, [PatrolSummary, number, number]>;
+  points: Map<string, [PointsProjection, number, number]>;
   attachments: Map<string, string[]>;
 }
 
@@ -38,7 +41,7 @@ export interface BufferedPushTx extends PushTx {
 
 /** Sends the held writes as a few multi-row statements, in dependency order. */
 async function writePending(c: pg.PoolClient, pending: Pending): Promise<void> {
-  const { updates, contacts, appeals, meetings, patrols, attachments } = pending;
+  const { updates, contacts, appeals, meetings, patrols, points, attachments } = pending;
   for (const part of chunks(updates)) {
     await c.query(
       `WITH u AS (INSERT INTO updates (seq, doc_id, device_id, client_seq, user_id, bytes, received_at) VALUES ${placeholders(part.length, 7)} RETURNING seq, device_id, client_seq, user_id)
@@ -77,6 +80,13 @@ async function writePending(c: pg.PoolClient, pending: Pending): Promise<void> {
        ON CONFLICT (id) DO UPDATE SET ended_at = excluded.ended_at, points = excluded.points, checkins = excluded.checkins,
          distance_m = excluded.distance_m, last_seq = GREATEST(patrols.last_seq, excluded.last_seq)`,
       part.flatMap(([p, lastSeq, receivedAt]) => patrolValues(p, lastSeq, receivedAt)),
+    );
+  }
+  for (const part of chunks([...points.values()])) {
+    await c.query(
+      `INSERT INTO points_docs (${POINTS_COLUMNS.join(', ')}) VALUES ${placeholders(part.length, POINTS_COLUMNS.length)}
+       ON CONFLICT (id) DO UPDATE SET ${POINTS_UPDATED}, last_seq = GREATEST(points_docs.last_seq, excluded.last_seq)`,
+      part.flatMap(([p, lastSeq, receivedAt]) => pointsValues(p, lastSeq, receivedAt)),
     );
   }
   if (attachments.size > 0) {
@@ -119,7 +129,7 @@ async function readAhead(c: pg.PoolClient, known: Known, deviceId: string, clien
 }
 
 export function bufferedPushTx(c: pg.PoolClient): BufferedPushTx {
-  const pending: Pending = { updates: [], contacts: new Map(), appeals: new Map(), meetings: new Map(), patrols: new Map(), attachments: new Map() };
+  const pending: Pending = { updates: [], contacts: new Map(), appeals: new Map(), meetings: new Map(), patrols: new Map(), points: new Map(), attachments: new Map() };
   const known: Known = { seenKeys: new Map(), stored: new Map(), seqs: [] };
   const { seenKeys, stored, seqs } = known;
   const inserted: [number, string][] = [];
@@ -127,7 +137,7 @@ export function bufferedPushTx(c: pg.PoolClient): BufferedPushTx {
   const sql = pgRunner(c);
   async function flush(): Promise<void> {
     await writePending(c, pending);
-    const { updates, contacts, appeals, meetings, patrols, attachments } = pending;
+    const { updates, contacts, appeals, meetings, patrols, points, attachments } = pending;
     // What was sent is now part of the stored documents this transaction reads.
     for (const { u } of updates) stored.get(u.docId)?.push(u.bytes);
     pending.updates = [];
@@ -135,6 +145,7 @@ export function bufferedPushTx(c: pg.PoolClient): BufferedPushTx {
     appeals.clear();
     meetings.clear();
     patrols.clear();
+    points.clear();
     attachments.clear();
   }
 
@@ -182,6 +193,10 @@ export function bufferedPushTx(c: pg.PoolClient): BufferedPushTx {
     upsertPatrol: async (p, lastSeq, receivedAt) => {
       const before = pending.patrols.get(p.id);
       pending.patrols.set(p.id, [p, Math.max(lastSeq, before?.[1] ?? 0), before?.[2] ?? receivedAt]);
+    },
+    upsertPoints: async (p, lastSeq, receivedAt) => {
+      const before = pending.points.get(p.id);
+      pending.points.set(p.id, [p, Math.max(lastSeq, before?.[1] ?? 0), before?.[2] ?? receivedAt]);
     },
     linkAttachments: async (docId, hashes) => void pending.attachments.set(docId, [...new Set(hashes)]),
     appealScope: async (docId) => {

@@ -57,8 +57,9 @@ export function pgSyncLog({ pool, sql, url, schema }: PgConnection): SyncLog {
         (
           await sql.all<Record<string, unknown> & { id: string; village: string; dept: string | null; anonymous: number }>(
             `SELECT id, village, dept, anonymous, ${HOLDING_COLUMNS} FROM appeals WHERE id = ANY(?) UNION ALL SELECT id, village, NULL, 1, ${HOLDING_NULLS} FROM meetings WHERE id = ANY(?)
-             UNION ALL SELECT id, village, NULL, 1, ${HOLDING_NULLS} FROM patrols WHERE id = ANY(?)`,
-            [docIds, docIds, docIds],
+             UNION ALL SELECT id, village, NULL, 1, ${HOLDING_NULLS} FROM patrols WHERE id = ANY(?)
+             UNION ALL SELECT id, village, NULL, 1, ${HOLDING_NULLS} FROM points_docs WHERE id = ANY(?)`,
+            [docIds, docIds, docIds, docIds],
           )
         ).map((r) => [r.id, r]),
       );

@@ -2,6 +2,7 @@ import { appealScope } from '../documents';
 import { attachmentFacts, vouchAttachment } from '../files';
 import { APPEAL_COLUMNS, APPEAL_REPLACED, appealValues, PATROL_COLUMNS, patrolValues } from '../rows';
 import { valueRows, type Sql } from '../sql';
+import { POINTS_COLUMNS, POINTS_UPDATED, pointsValues } from '../points';
 import type { PushTx, SyncLog } from './contract';
 import { docParts, NEXT_CLIENT_SEQ, sharedSyncLog } from './index';
 
@@ -19,6 +20,9 @@ const UPSERT_MEETING = `INSERT INTO meetings (id, village, town, held_on, place,
 const UPSERT_PATROL = `INSERT INTO patrols (${PATROL_COLUMNS.join(', ')}) VALUES ${valueRows(1, PATROL_COLUMNS.length)}
   ON CONFLICT (id) DO UPDATE SET ended_at = excluded.ended_at, points = excluded.points, checkins = excluded.checkins,
     distance_m = excluded.distance_m, last_seq = max(last_seq, excluded.last_seq)`;
+
+const UPSERT_POINTS = `INSERT INTO points_docs (${POINTS_COLUMNS.join(', ')}) VALUES ${valueRows(1, POINTS_COLUMNS.length)}
+  ON CONFLICT (id) DO UPDATE SET ${POINTS_UPDATED}, last_seq = max(last_seq, excluded.last_seq)`;
 
 function sqlitePushTx(tx: Sql): PushTx {
   return {
@@ -42,6 +46,7 @@ function sqlitePushTx(tx: Sql): PushTx {
     upsertMeeting: async (m, lastSeq, receivedAt) =>
       void (await tx.run(UPSERT_MEETING, [m.id, m.village, m.town, m.heldOn, m.place, m.attendees, m.topics, m.createdBy, m.createdAt, m.ideas, m.adopted, receivedAt, lastSeq])),
     upsertPatrol: async (p, lastSeq, receivedAt) => void (await tx.run(UPSERT_PATROL, patrolValues(p, lastSeq, receivedAt))),
+    upsertPoints: async (p, lastSeq, receivedAt) => void (await tx.run(UPSERT_POINTS, pointsValues(p, lastSeq, receivedAt))),
     linkAttachments: async (docId, hashes) => {
       await tx.run('DELETE FROM attachment_refs WHERE doc_id = ?', [docId]);
       for (const h of new Set(hashes)) await tx.run('INSERT INTO attachment_refs (hash, doc_id) VALUES (?, ?) ON CONFLICT DO NOTHING', [h, docId]);

@@ -20,7 +20,8 @@ eachStore('documents', (use) => {
       expect(await store.appealsById([])).toEqual([]);
       expect((await store.appealByEvalCode('K7Q2M9'))?.id).toBe(a.id);
       expect(await store.appealByEvalCode('NOPE00')).toBeNull();
-      expect(await store.appealScope(b.id)).toEqual({ villageCode: OTHER, dept: 'water' });
+      // With who recorded it: a deputy reaches only their own posts.
+      expect(await store.appealScope(b.id)).toEqual({ villageCode: OTHER, dept: 'water', createdBy: b.createdBy });
       expect(await store.appealScope(newId())).toBeNull();
       // A projection reads back as it was written.
       expect((await store.appealsById([a.id]))[0]).toEqual(a);
@@ -75,7 +76,7 @@ eachStore('files', (use) => {
       await store.inPushTx(async (tx) => {
         await storeUpdate(tx, { docId: a.id, deviceId: 'd', clientSeq: 1, userId: user.id, bytes: Y.encodeStateAsUpdate(a.doc) }, readAppeal(a.doc, a.id), Date.now(), POLICY);
         // Inside the transaction, its own writes are visible.
-        expect(await tx.appealScope(a.id)).toEqual({ villageCode: VILLAGE, dept: null });
+        expect(await tx.appealScope(a.id)).toEqual({ villageCode: VILLAGE, dept: null, createdBy: user.id });
         expect((await tx.attachmentFacts(hash, user.id)).listings).toMatchObject([{ docId: a.id, valid: false, backers: [] }]);
       });
       expect(await store.attachmentScopes(hash)).toEqual([{ villageCode: VILLAGE, dept: null }]);
