@@ -215,7 +215,7 @@ describe('the public board', () => {
     appendEvent(post, { id: newId(), type: 'assigned', to: 'county', from: 'county', dept: 'transport', at: Date.now() - 30_000, actor: town.user.id, role: 'county_dispatcher' } as never);
     appendEvent(post, { id: newId(), type: 'replied', note: `已联系${NAME}，路灯已修复，回电${PHONE}`, via: 'deputy', at: Date.now(), actor: town.user.id, role: 'town_official' } as never);
     await server.store.inPushTx(async (tx) => storeUpdate(tx, { docId: postId, deviceId: 'seed', clientSeq: await tx.nextClientSeq('seed'), userId: deputy.user.id, bytes: Y.encodeStateAsUpdate(post) }, readAppeal(post, postId), Date.now(), POLICY_PRESETS.lanling));
-    const answers = await Promise.all(['/p/', '/p/board', `/p/board/${id}`, `/p/board/${id}?lang=en`, `/p/c/${code}`, `/api/public/code/${code}`, '/p/ask', '/p/reception', '/p/qa', pointsBoard, '/p/deputies', `/p/deputies/${postId}`, `/p/deputies/${postId}?lang=en`].map(async (path) => ({ path, body: await (await get(path)).text() })));
+    const answers = await Promise.all(['/p/', '/p/board', `/p/board/${id}`, `/p/board/${id}?lang=en`, `/p/c/${code}`, `/api/public/code/${code}`, '/p/ask', '/p/reception', '/p/qa', pointsBoard, `/p/cards/${village}`, '/p/deputies', `/p/deputies/${postId}`, `/p/deputies/${postId}?lang=en`].map(async (path) => ({ path, body: await (await get(path)).text() })));
     for (const { path, body } of answers) {
       expect(body, path).not.toContain(NAME);
       expect(body, path).not.toContain(PHONE);
