@@ -2,16 +2,22 @@ import { startServer } from '../app';
 import { ConfigError, loadConfig } from '../config';
 import { faultFromEnv } from '../testing/fault';
 import { formatLogins } from '../services/seed';
+import { scheduleBackups } from '../backup/schedule';
 
 try {
   // The first start of an empty data directory seeds a demo county unless MINSHENG_DEMO=0.
   const config = loadConfig(process.env, { demo: true });
   const fault = faultFromEnv(process.env.MINSHENG_FAULT);
+  // Checked before the server starts: a wrong backup setting stops it (the first run is one interval later).
+  const backups = scheduleBackups(process.env, config);
   const server = await startServer(config, undefined, fault ? { fault } : {});
   if (server.seed.seededNow) console.log(`Seeded ${config.dataDir}`);
   console.log(formatLogins(server.seed));
   console.log(`Minsheng is running at ${server.url}  (data: ${config.databaseUrl ? 'PostgreSQL' : config.dataDir})`);
-  const stop = () => void server.close().then(() => process.exit(0));
+  const stop = () => {
+    backups?.stop();
+    void server.close().then(() => process.exit(0));
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 } catch (err) {

@@ -1,8 +1,5 @@
-export const toasts = $state({ message: null as string | null });
-let timer: ReturnType<typeof setTimeout> | undefined;
+import { toastQueue } from './toast-queue';
 
-export function toast(message: string, ms = 4000): void {
-  toasts.message = message;
-  clearTimeout(timer);
-  timer = setTimeout(() => (toasts.message = null), ms);
-}
+export const toasts = $state({ message: null as string | null });
+
+export const toast = toastQueue((message) => (toasts.message = message));

@@ -244,7 +244,7 @@ describe('a bench meeting with no signal', { timeout: E2E_TIMEOUT_MS }, () => {
     await expect.poll(() => first.evaluate((el) => el === document.activeElement)).toBe(true);
     await expect.poll(async () => inStrip(await first.boundingBox())).toBe(true);
     const toast = phone.getByTestId('toast');
-    expect(await toast.textContent()).toContain('已保存第 1 件');
+    await expect.poll(() => toast.textContent()).toContain('已保存第 1 件');
     // The toast is fixed on the screen: it covers neither the first field nor, with the page
     // scrolled to its end, 记录完毕.
     const toastBox = (await toast.boundingBox())!;
