@@ -1,5 +1,8 @@
-import { toastQueue } from './toast-queue';
-
 export const toasts = $state({ message: null as string | null });
+let timer: ReturnType<typeof setTimeout> | undefined;
 
-export const toast = toastQueue((message) => (toasts.message = message));
+export function toast(message: string, ms = 4000): void {
+  toasts.message = message;
+  clearTimeout(timer);
+  timer = setTimeout(() => (toasts.message = null), ms);
+}
