@@ -1,25 +1,14 @@
 import { isMediatorGrade, type MediatorGrade, type RosterEntry } from '../../src/core/mediation';
 import type { Scope } from '../../src/core/roles';
 import type { Store } from '../store/types';
+import { userMarks } from './user-marks';
 
 // The roster of mediators (老苗调解): users with the mediator role, their areas, and the grade
 // the county awarded each (gold, excellent), kept in the meta table by user id.
 
-const GRADES_KEY = 'mediator_grades';
-
-export async function mediatorGrades(store: Store): Promise<Record<string, MediatorGrade>> {
-  const stored = await store.getMeta(GRADES_KEY);
-  if (!stored) return {};
-  const parsed = JSON.parse(stored) as Record<string, unknown>;
-  return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, MediatorGrade] => isMediatorGrade(e[1])));
-}
-
-export async function setMediatorGrade(store: Store, id: string, grade: MediatorGrade | null): Promise<void> {
-  const grades = await mediatorGrades(store);
-  if (grade === null) delete grades[id];
-  else grades[id] = grade;
-  await store.setMeta(GRADES_KEY, JSON.stringify(grades));
-}
+const gradeMarks = userMarks<MediatorGrade>('mediator_grades', isMediatorGrade);
+export const mediatorGrades = gradeMarks.read;
+export const setMediatorGrade = gradeMarks.set;
 
 /** Regions overlap when one is inside the other: a town's mediator serves a village's appeal, a county's reader sees the town's mediator. */
 const overlaps = (a: string, b: string) => a.startsWith(b) || b.startsWith(a);

@@ -5,7 +5,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app';
 import { until } from '../helpers/clients';
-import { startFakeSmsc, type FakeSmsc } from '../helpers/smsc';
+import { gatewayEnv, SERVICE, startFakeSmsc, type FakeSmsc } from '../helpers/smsc';
 import { E2E_TIMEOUT_MS, OUT, startAppAndBrowser } from './rig';
 import { phoneAs } from './app-page';
 
@@ -13,7 +13,6 @@ import { phoneAs } from './app-page';
 // the SMS channel, and its timeline says what was texted back and whether it arrived, never
 // to which number.
 
-const SERVICE = '106901234';
 const NUMBER = '13900009999';
 let smsc: FakeSmsc;
 let server: RunningServer;
@@ -21,14 +20,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   smsc = await startFakeSmsc();
-  ({ server, browser } = await startAppAndBrowser({
-    MINSHENG_SMPP_URL: `smpp://127.0.0.1:${smsc.port}`,
-    MINSHENG_SMPP_SYSTEM_ID: 'minsheng',
-    MINSHENG_SMPP_PASSWORD: 'secret1',
-    MINSHENG_SMPP_SOURCE_ADDR: SERVICE,
-    MINSHENG_PUBLIC_URL: 'https://ms.example.cn',
-    MINSHENG_SMPP_RETRY_MS: '50',
-  }));
+  ({ server, browser } = await startAppAndBrowser(gatewayEnv(smsc)));
 }, 120_000);
 
 afterAll(async () => {

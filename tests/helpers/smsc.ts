@@ -21,6 +21,21 @@ export interface FakeSmsc {
   sessions(): number;
 }
 
+/** The service number the gateway's tests bind as. */
+export const SERVICE = '106901234';
+
+/** The environment that turns the gateway on against this SMSC, retrying quickly. */
+export function gatewayEnv(smsc: Pick<FakeSmsc, 'port'>): Record<string, string> {
+  return {
+    MINSHENG_SMPP_URL: `smpp://127.0.0.1:${smsc.port}`,
+    MINSHENG_SMPP_SYSTEM_ID: 'minsheng',
+    MINSHENG_SMPP_PASSWORD: 'secret1',
+    MINSHENG_SMPP_SOURCE_ADDR: SERVICE,
+    MINSHENG_PUBLIC_URL: 'https://ms.example.cn',
+    MINSHENG_SMPP_RETRY_MS: '50',
+  };
+}
+
 export async function startFakeSmsc(port = 0): Promise<FakeSmsc> {
   const received: PDU[] = [];
   let ids = 0;

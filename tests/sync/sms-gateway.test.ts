@@ -13,7 +13,7 @@ import { device, login, until, type Device } from '../helpers/clients';
 import { seen, step } from '../helpers/appeal-steps';
 import { onPostgres, PG_URL, startTestServer, tempDir } from '../helpers/server';
 import { dropPgSchema, openPgStore } from '../../server/store/postgres';
-import { bodyOf, startFakeSmsc, type FakeSmsc } from '../helpers/smsc';
+import { bodyOf, gatewayEnv, SERVICE, startFakeSmsc, type FakeSmsc } from '../helpers/smsc';
 
 // Replies by SMS through a real SMPP session: the server binds to an SMSC on loopback (the
 // smpp package's own server), takes in a citizen's SMS as an appeal and answers with its code
@@ -21,16 +21,10 @@ import { bodyOf, startFakeSmsc, type FakeSmsc } from '../helpers/smsc';
 // rating request; receipts land on the timeline; TD stops it all; throttling and a vanished
 // SMSC only delay messages, which wait in the outbox until they can go.
 
-const SERVICE = '106901234';
 const CITIZEN = '13900001111';
 const env = (smsc: FakeSmsc, over: Record<string, string> = {}) => ({
   MINSHENG_SCAN_INTERVAL_MS: '0',
-  MINSHENG_SMPP_URL: `smpp://127.0.0.1:${smsc.port}`,
-  MINSHENG_SMPP_SYSTEM_ID: 'minsheng',
-  MINSHENG_SMPP_PASSWORD: 'secret1',
-  MINSHENG_SMPP_SOURCE_ADDR: SERVICE,
-  MINSHENG_PUBLIC_URL: 'https://ms.example.cn',
-  MINSHENG_SMPP_RETRY_MS: '50',
+  ...gatewayEnv(smsc),
   MINSHENG_SMPP_ENQUIRE_MS: '200',
   MINSHENG_SMPP_RATE: '200',
   ...over,
