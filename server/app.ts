@@ -34,6 +34,7 @@ import { createHealth } from './http/health';
 import { startSmsGateway, type SmsGateway } from './sms/gateway';
 import { loadOpen311Places } from './http/open311-places';
 import { createDeputies } from './http/deputies';
+import { stampClientIp } from './net/address';
 
 export interface RunningServer {
   url: string;
@@ -105,8 +106,13 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   let closing = false;
   const health = createHealth({ store, metrics: metrics && config.metricsToken ? { metrics, token: config.metricsToken } : null, closing: () => closing });
   const headers = Object.entries(securityHeaders(config.tiles?.origin ?? null));
-  const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, requestListener({ headers, health, open311, pages: [deputies.pages, board, civicPages, qa.pages, infoPages, points.pages, publicPages], uploads, api, serveStatic }));
+  const listener = requestListener({ headers, health, open311, pages: [deputies.pages, board, civicPages, qa.pages, infoPages, points.pages, publicPages], uploads, api, serveStatic });
+  const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
+    stampClientIp(req, config.trustedProxies);
+    listener(req, res);
+  });
   server.on('upgrade', (req, socket, head) => {
+    stampClientIp(req, config.trustedProxies);
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     if (path === '/sync') return hub.handleUpgrade(req, socket, head);
     if (path.startsWith('/room/')) return void rooms.handleUpgrade(req, socket, head);

@@ -10,6 +10,7 @@ import { parseSubcenters, type Subcenter } from '../src/core/subcenters';
 import { isUuidV7 } from '../src/core/id';
 import type { UplinkConfig } from './uplink/client';
 import { loadSmppConfig, type SmppConfig } from './sms/config';
+import { parseTrustedProxies, type TrustedProxies } from './net/address';
 
 export interface Config {
   host: string;
@@ -64,6 +65,11 @@ export interface Config {
   metricsToken: string | null;
   /** Replies by SMS (MINSHENG_SMPP_*, server/sms): the SMSC to bind to; null (the default) leaves the SMS channel off. */
   sms: SmppConfig | null;
+  /**
+   * MINSHENG_TRUSTED_PROXIES: reverse proxies (addresses, CIDR ranges) whose X-Forwarded-For
+   * names the client for per-address limits and the audit log; none by default.
+   */
+  trustedProxies: TrustedProxies;
 }
 
 export interface ConfigDefaults {
@@ -309,7 +315,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     demo: parseDemo(env.MINSHENG_DEMO, defaults.demo ?? false),
     metricsToken: parseMetricsToken(env.MINSHENG_METRICS_TOKEN),
     sms: loadSmppConfig(env),
+    trustedProxies: loadTrustedProxies(env.MINSHENG_TRUSTED_PROXIES),
   };
+}
+
+function loadTrustedProxies(value: string | undefined): TrustedProxies {
+  try {
+    return parseTrustedProxies(value);
+  } catch (err) {
+    throw new ConfigError(`MINSHENG_TRUSTED_PROXIES: ${(err as Error).message}`);
+  }
 }
 
 /**
