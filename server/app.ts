@@ -62,7 +62,7 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const metrics = config.metricsToken ? createMetrics() : null;
   const opened = given ?? (await openStore(config));
   const store = metrics ? metrics.timedStore(opened) : opened;
-  const seed = await ensureSeeded(store, config.region.code, config.subcenters);
+  const seed = await ensureSeeded(store, config.region.code, config.subcenters, config.seedAccounts);
   const { villages, places } = await regionPlaces(store, config.region.prefix);
   const tickets = createTickets();
   // Instances sharing PostgreSQL hear each other's commits through it; alone, in process.

@@ -11,6 +11,7 @@ import { isUuidV7 } from '../src/core/id';
 import type { UplinkConfig } from './uplink/client';
 import { loadSmppConfig, type SmppConfig } from './sms/config';
 import { parseTrustedProxies, type TrustedProxies } from './net/address';
+import type { SeedAccounts } from './services/seed';
 
 export interface Config {
   host: string;
@@ -70,9 +71,17 @@ export interface Config {
    * names the client for per-address limits and the audit log; none by default.
    */
   trustedProxies: TrustedProxies;
+  /**
+   * Who an empty data directory gets (server/services/seed.ts): the demo accounts when the demo
+   * is on or MINSHENG_DEMO_ACCOUNTS=1; otherwise what the entry point says (production: only an
+   * administrator with a one-time password).
+   */
+  seedAccounts: SeedAccounts;
 }
 
 export interface ConfigDefaults {
+  /** Accounts for an empty data directory without the demo: `npm start` and `npm run seed` say 'admin'; tests keep the demo people as fixtures. */
+  accountsWithoutDemo?: SeedAccounts;
   /** Whether the demo is seeded when MINSHENG_DEMO is unset: the server's own entry points say yes. */
   demo?: boolean;
 }
@@ -316,7 +325,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     metricsToken: parseMetricsToken(env.MINSHENG_METRICS_TOKEN),
     sms: loadSmppConfig(env),
     trustedProxies: loadTrustedProxies(env.MINSHENG_TRUSTED_PROXIES),
+    seedAccounts: loadSeedAccounts(env, defaults),
   };
+}
+
+function loadSeedAccounts(env: NodeJS.ProcessEnv, defaults: ConfigDefaults): SeedAccounts {
+  const forced = env.MINSHENG_DEMO_ACCOUNTS;
+  if (forced !== undefined && forced !== '' && forced !== '0' && forced !== '1') throw new ConfigError(`MINSHENG_DEMO_ACCOUNTS must be 1 (the demo accounts, password demo1234, even without the demo data) or 0, got "${forced}"`);
+  if (forced === '1' || parseDemo(env.MINSHENG_DEMO, defaults.demo ?? false)) return 'demo';
+  return defaults.accountsWithoutDemo ?? 'demo';
 }
 
 function loadTrustedProxies(value: string | undefined): TrustedProxies {

@@ -6,7 +6,7 @@ import { scheduleBackups } from '../backup/schedule';
 
 try {
   // The first start of an empty data directory seeds a demo county unless MINSHENG_DEMO=0.
-  const config = loadConfig(process.env, { demo: true });
+  const config = loadConfig(process.env, { demo: true, accountsWithoutDemo: 'admin' });
   const fault = faultFromEnv(process.env.MINSHENG_FAULT);
   // Checked before the server starts: a wrong backup setting stops it (the first run is one interval later).
   const backups = scheduleBackups(process.env, config);

@@ -7,7 +7,7 @@ import { ensureSeeded, formatLogins, type SeedResult } from '../services/seed';
 import { openStore } from '../store';
 
 try {
-  const config = loadConfig(process.env, { demo: true });
+  const config = loadConfig(process.env, { demo: true, accountsWithoutDemo: 'admin' });
   let result: SeedResult;
   if (config.demo) {
     const server = await startServer({ ...config, host: '127.0.0.1', port: 0, staticDir: null, scanIntervalMs: 0, reportIntervalMs: 0, upstream: null });
@@ -16,7 +16,7 @@ try {
   } else {
     const store = await openStore(config);
     try {
-      result = await ensureSeeded(store, config.region.code, config.subcenters);
+      result = await ensureSeeded(store, config.region.code, config.subcenters, config.seedAccounts);
     } finally {
       await store.close();
     }

@@ -1,4 +1,5 @@
 import { buildRegionTree, codePrefix, fullCode, levelOf, shortVillageName, townOf, type Region, type RegionTree } from '../../src/core/regions';
+import { randomBytes } from 'node:crypto';
 import { newId } from '../../src/core/id';
 import type { Role } from '../../src/core/roles';
 import type { Subcenter } from '../../src/core/subcenters';
@@ -108,7 +109,16 @@ export interface SeedResult {
   seededNow: boolean;
   /** What the demo seed put in, when this start seeded it (MINSHENG_DEMO). */
   demo?: DemoSummary | null;
+  /** With `accounts: 'admin'`, the administrator's one-time password, on the start that made it. */
+  adminPassword?: string;
 }
+
+/**
+ * Who an empty data directory gets: one person per role with the demo password (the demo, and
+ * tests), or only an administrator with a password made now and printed once (production: a
+ * known password on every role would open a real county to anyone who read the README).
+ */
+export type SeedAccounts = 'demo' | 'admin';
 
 /** A 6-digit deployment code names a city when it ends in 00 (config has checked it against the package). */
 const levelOfRegion = (region: string): 'city' | 'county' => (region.endsWith('00') ? 'city' : 'county');
@@ -149,7 +159,7 @@ function subcenterUsers(subcenters: readonly Subcenter[]): DemoUser[] {
  * seeded store is left alone, but a store seeded for another region is an error. The meta key
  * keeps its old name, 'county', so data directories seeded before cities existed keep working.
  */
-export async function ensureSeeded(store: Store, region: string, subcenters: readonly Subcenter[] = []): Promise<SeedResult> {
+export async function ensureSeeded(store: Store, region: string, subcenters: readonly Subcenter[] = [], accounts: SeedAccounts = 'demo'): Promise<SeedResult> {
   let existing = await store.getMeta('county');
   // Several instances may start together on one empty database: one seeds, the others wait.
   const claim = newId();
@@ -167,19 +177,20 @@ export async function ensureSeeded(store: Store, region: string, subcenters: rea
   }
   if (existing) return { ...(await describeSeeded(store, region)), seededNow: false };
   const { regions, users: regionUsers, summary } = await loadSeed(region);
-  const users = [...regionUsers, ...subcenterUsers(subcenters)];
+  const users = accounts === 'demo' ? [...regionUsers, ...subcenterUsers(subcenters)] : regionUsers.filter((u) => u.role === 'admin');
   const logins = users.map(({ username, role, displayName, scopeName }) => ({ username, role, displayName, scopeName }));
+  const password = accounts === 'demo' ? DEMO_PASSWORD : randomBytes(12).toString('base64url');
 
   await store.insertRegions(regions);
   const now = Date.now();
   for (const u of users) {
     await store.insertUser(
-      { id: newId(), username: u.username, displayName: u.displayName, role: u.role, scope: { regions: u.regions, departments: u.departments }, passwordHash: await hashPassword(DEMO_PASSWORD) },
+      { id: newId(), username: u.username, displayName: u.displayName, role: u.role, scope: { regions: u.regions, departments: u.departments }, passwordHash: await hashPassword(password) },
       now,
     );
   }
   await store.setMeta('county', region);
-  return { ...summary, logins, seededNow: true };
+  return { ...summary, logins, seededNow: true, ...(accounts === 'admin' && { adminPassword: password }) };
 }
 
 function regionLabel(names: Map<string, string>, prefix: string): string {
@@ -216,11 +227,15 @@ async function describeSeeded(store: Store, region: string): Promise<Omit<SeedRe
  * password may no longer be the demo one.
  */
 export function formatLogins(r: SeedResult): string {
+  const kind = r.adminPassword ? '' : 'Demo ';
   const head =
     r.level === 'city'
-      ? `Demo city: ${r.name} ${r.region} — ${r.counties} counties, ${r.towns} towns, ${r.villages} villages`
-      : `Demo county: ${r.name} ${r.region} — ${r.towns} towns, ${r.villages} villages`;
+      ? `${kind}city: ${r.name} ${r.region} — ${r.counties} counties, ${r.towns} towns, ${r.villages} villages`
+      : `${kind}county: ${r.name} ${r.region} — ${r.towns} towns, ${r.villages} villages`;
   if (!r.seededNow) return `${head}\n${r.logins.length} active accounts (demo logins are printed only when the data is first seeded)`;
+  if (r.adminPassword) {
+    return [head, `Administrator: admin / ${r.adminPassword}`, 'This password is shown only now: log in, change it, and add the people who work here on the admin page.'].join('\n');
+  }
   const rows = r.logins.map((l) => `  ${l.username.padEnd(11)} ${DEMO_PASSWORD}   ${l.role.padEnd(18)} ${l.displayName} (${l.scopeName})`);
   const d = r.demo;
   const demo = d

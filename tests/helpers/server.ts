@@ -28,7 +28,7 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Ser
   const dataDir = env.MINSHENG_DATA_DIR ?? tempDir();
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/bin/main.ts'], {
     cwd: path.resolve(import.meta.dirname, '../..'),
-    env: { ...process.env, PORT: '0', MINSHENG_DATA_DIR: dataDir, MINSHENG_DEMO: '0', ...env },
+    env: { ...process.env, PORT: '0', MINSHENG_DATA_DIR: dataDir, MINSHENG_DEMO: '0', MINSHENG_DEMO_ACCOUNTS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
