@@ -4,6 +4,9 @@ import { faultFromEnv } from '../testing/fault';
 import { formatLogins } from '../services/seed';
 import { scheduleBackups } from '../backup/schedule';
 
+/** How long a SIGTERM may take; systemd's TimeoutStopSec (docs/deploy.md) is longer. */
+const SHUTDOWN_BOUND_MS = 15_000;
+
 try {
   // The first start of an empty data directory seeds a demo county unless MINSHENG_DEMO=0.
   const config = loadConfig(process.env, { demo: true, accountsWithoutDemo: 'admin' });
@@ -14,7 +17,17 @@ try {
   if (server.seed.seededNow) console.log(`Seeded ${config.dataDir}`);
   console.log(formatLogins(server.seed));
   console.log(`Minsheng is running at ${server.url}  (data: ${config.databaseUrl ? 'PostgreSQL' : config.dataDir})`);
-  const stop = () => {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    // A second signal, or pushes that do not finish in time (a database that stopped
+    // answering), end the process anyway: what was not acked is sent again by the phones.
+    if (stopping) process.exit(1);
+    stopping = true;
+    console.log(`${signal}: finishing the pushes under way, then stopping`);
+    setTimeout(() => {
+      console.error(`still stopping after ${SHUTDOWN_BOUND_MS / 1000} s: exiting; un-acked pushes will be sent again`);
+      process.exit(1);
+    }, SHUTDOWN_BOUND_MS).unref();
     backups?.stop();
     void server.close().then(() => process.exit(0));
   };

@@ -81,6 +81,8 @@ const MAX_PAYLOAD = MAX_FRAME_BYTES + 64 * 1024;
 export const CLOSE_HELLO_TIMEOUT = 4408;
 /** Close code when the session or the user's access ended (token refused, revoked, logged out). */
 export const CLOSE_UNAUTHORIZED = 4401;
+/** Close code when the server is stopping (RFC 6455 "service restart"): the phone comes back soon. */
+export const CLOSE_RESTARTING = 1012;
 /** Closing waits this long for the peer's close frame before dropping the socket. */
 const CLOSE_GRACE_MS = 2_000;
 
@@ -447,16 +449,23 @@ export function createSyncHub({ store, villages, policy, tokens, revocations, bu
       }
       return { devices, relays, waiting: hub.waiting.counts().total };
     },
-    /** Stops accepting work; resolves once pushes already under way have finished with the store. */
+    /**
+     * Stops taking work (frames that arrive from here on are not read, so they are not acked
+     * and the phone sends them again); pushes already under way finish and are acked; then every
+     * socket is told the server is restarting. Resolves once the store has nothing in flight.
+     */
     close(): Promise<void> {
       hub.closed = true;
       unsubscribe();
       unrevoke();
       clearInterval(heartbeat);
       clearInterval(keyWatch);
-      for (const ws of wss.clients) ws.terminate();
       wss.close();
-      return Promise.all([...hub.working]).then(() => hub.fanOut.settled());
+      return Promise.all([...hub.working])
+        .then(() => hub.fanOut.settled())
+        .then(() => {
+          for (const conn of conns) end(hub, conn, CLOSE_RESTARTING, 'server restarting: retry');
+        });
     },
   };
 }

@@ -1,16 +1,9 @@
 import 'fake-indexeddb/auto';
-import Database from 'better-sqlite3';
-import path from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropPgSchema } from '../../server/store/postgres';
-import type { Region } from '../../src/core/regions';
-import type { SessionUser } from '../../src/core/roles';
-import { loadAppeal, recordAppeal } from '../../src/store/appeals';
-import { openDb, type MinshengDB } from '../../src/store/db';
-import { deviceId } from '../../src/store/meta';
-import { SyncEngine, type SyncStatus } from '../../src/sync/engine';
-import { sniffingWebSocket, until } from '../helpers/clients';
+import { loadAppeal } from '../../src/store/appeals';
+import { until } from '../helpers/clients';
+import { freshPgSchema, gridWorkerPhones, pushingPhone, recordSteadily, storedCounts, type PushingPhone } from '../helpers/pushing-phones';
 import { PG_URL, spawnServer, tempDir, type ServerProcess } from '../helpers/server';
 import { scale } from './scale';
 
@@ -30,60 +23,8 @@ afterAll(async () => {
   for (const s of schemas) await dropPgSchema(PG_URL, s);
 });
 
-interface Phone {
-  db: MinshengDB;
-  engine: SyncEngine;
-  status: () => SyncStatus;
-  who: SessionUser;
-  village: string;
-}
-
-async function post<T>(url: string, body: object, token?: string): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) }, body: JSON.stringify(body) });
-  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
 /** Pushes the server acknowledged, counted on the wire as each ack arrives: `${device}:${seq}`. */
 const acks = new Set<string>();
-
-async function phone(url: string, username: string, password: string, name: string): Promise<Phone> {
-  const auth = await post<{ token: string; user: SessionUser }>(`${url}/api/login`, { username, password });
-  const { regions } = (await (await fetch(`${url}/api/regions`, { headers: { authorization: `Bearer ${auth.token}` } })).json()) as { regions: Region[] };
-  const db = openDb(`${name}-${Date.now()}-${Math.random()}`);
-  await db.regions.bulkPut(regions);
-  let status!: SyncStatus;
-  const device = await deviceId(db);
-  const Sniffing = sniffingWebSocket((msg) => msg.t === 'ack' && msg.accepted.forEach((seq) => acks.add(`${device}:${seq}`)));
-  const engine = new SyncEngine({ db, url: `${url.replace('http', 'ws')}/sync`, token: auth.token, deviceId: device, WebSocketImpl: Sniffing as never, retryBaseMs: 50, ackTimeoutMs: 5_000 });
-  engine.subscribe((s) => (status = s));
-  engine.start();
-  return { db, engine, status: () => status, who: auth.user, village: auth.user.scope.regions[0]!.padEnd(12, '0').slice(0, 12) };
-}
-
-/** What the store holds, counted in its own database. */
-async function counts(kind: string, dataDir: string, url: string): Promise<{ appeals: number; updates: number; receipts: number; ids: string[] }> {
-  const sql = { appeals: 'SELECT count(*) AS n FROM appeals', updates: 'SELECT count(*) AS n FROM updates', receipts: 'SELECT count(*) AS n FROM receipts' };
-  if (kind === 'sqlite') {
-    const db = new Database(path.join(dataDir, 'minsheng.sqlite'), { readonly: true });
-    try {
-      const out = Object.fromEntries(Object.entries(sql).map(([k, q]) => [k, (db.prepare(q).get() as { n: number }).n]));
-      return { ...out, ids: (db.prepare('SELECT id FROM appeals').all() as { id: string }[]).map((r) => r.id) } as never;
-    } finally {
-      db.close();
-    }
-  }
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const out: Record<string, unknown> = {};
-    for (const [k, q] of Object.entries(sql)) out[k] = Number((await client.query<{ n: string }>(q)).rows[0]!.n);
-    out.ids = (await client.query<{ id: string }>('SELECT id FROM appeals')).rows.map((r) => r.id);
-    return out as never;
-  } finally {
-    await client.end();
-  }
-}
 
 describe.each(['sqlite', ...(pgUp ? ['postgres'] : [])])('the server killed at random on %s', (kind) => {
   it(`loses nothing acknowledged and stores nothing twice (${APPEALS} appeals from ${PHONES} phones)`, async () => {
@@ -91,41 +32,21 @@ describe.each(['sqlite', ...(pgUp ? ['postgres'] : [])])('the server killed at r
     const dataDir = tempDir();
     let dbUrl = '';
     if (kind === 'postgres') {
-      const schema = `chaos_${process.pid}_${Date.now() % 100000}`;
-      schemas.push(schema);
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`CREATE SCHEMA ${schema}`);
-      await c.end();
-      dbUrl = `${PG_URL}?options=-c%20search_path%3D${schema}`;
+      const fresh = await freshPgSchema(PG_URL, 'chaos');
+      schemas.push(fresh.schema);
+      dbUrl = fresh.url;
     }
     const env = (port = '0') => ({ MINSHENG_DATA_DIR: dataDir, MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0', MINSHENG_ACCESS_MINUTES: '600', PORT: port, ...(dbUrl && { DATABASE_URL: dbUrl }) });
     let server: ServerProcess = await spawnServer(env());
     const port = String(server.port);
-    const phones: Phone[] = [];
+    const phones: PushingPhone[] = [];
     try {
       // One grid worker per village of one town, so each phone holds only its own appeals.
-      const admin = await post<{ token: string }>(`${server.url}/api/login`, { username: 'admin', password: 'demo1234' });
-      const town = await post<{ token: string; user: SessionUser }>(`${server.url}/api/login`, { username: 'town', password: 'demo1234' });
-      const { regions } = (await (await fetch(`${server.url}/api/regions`, { headers: { authorization: `Bearer ${town.token}` } })).json()) as { regions: Region[] };
-      const villages = regions.filter((r) => r.level === 'village').slice(0, PHONES);
-      for (const [i, v] of villages.entries()) {
-        await post(`${server.url}/api/admin/users`, { username: `chaos${i}`, displayName: `网格员${i}`, role: 'grid_worker', password: 'chaos-pass-123', regions: [v.code], departments: [] }, admin.token);
-        phones.push(await phone(server.url, `chaos${i}`, 'chaos-pass-123', `chaos${i}`));
-      }
-
+      phones.push(...(await gridWorkerPhones(server.url, PHONES, acks)));
       let recording = true;
       const per = Math.ceil(APPEALS / PHONES);
       const recordedIds: string[] = [];
-      const recorded = phones.map(async (p, i) => {
-        for (let n = 0; n < per && i * per + n < APPEALS; n++) {
-          const r = await recordAppeal(p.db, { channel: 'grid_patrol', category: 'infra.roads', kind: 'help', urgency: 'yellow', villageCode: p.village, description: `网格员${i}第${n}件：村道坑洼`, citizen: { anonymous: true } }, p.who);
-          if (!r.ok) throw new Error(JSON.stringify(r.errors));
-          recordedIds.push(r.value.id);
-          p.engine.kick();
-          await new Promise((res) => setTimeout(res, PACE_MS * (0.5 + Math.random())));
-        }
-      });
+      const recorded = phones.map(async (p, i) => recordedIds.push(...(await recordSteadily(p, `网格员${i}`, Math.max(0, Math.min(per, APPEALS - i * per)), PACE_MS))));
       let kills = 0;
       const killer = (async () => {
         while (recording) {
@@ -150,7 +71,7 @@ describe.each(['sqlite', ...(pgUp ? ['postgres'] : [])])('the server killed at r
       for (const p of phones) await until(async () => p.status().link === 'online' && (await p.db.outbox.count()) === 0, scale(60_000, 600_000), 'every outbox drained');
       const drainMs = Date.now() - started;
 
-      const { ids, ...stored } = await counts(kind, dataDir, dbUrl);
+      const { ids, ...stored } = await storedCounts(kind, dataDir, dbUrl);
       const acked = acks.size;
       const lost = recordedIds.filter((id) => !ids.includes(id)).length;
       console.log(`server crash (${kind}): pushes ${APPEALS} from ${PHONES} phones, kills ${kills}, acked ${acked} (counted on the wire), stored ${stored.appeals} (updates ${stored.updates}, receipts ${stored.receipts}), lost ${lost}, duplicates ${stored.updates - APPEALS}; outboxes drained ${drainMs} ms after the last record`);
@@ -161,7 +82,7 @@ describe.each(['sqlite', ...(pgUp ? ['postgres'] : [])])('the server killed at r
       expect(stored).toEqual({ appeals: APPEALS, updates: APPEALS, receipts: APPEALS });
 
       // A town official's phone catching up from nothing holds exactly what each pusher holds.
-      const observer = await phone(server.url, 'town', 'demo1234', 'observer');
+      const observer = await pushingPhone(server.url, 'town', 'demo1234', 'observer', acks);
       phones.push(observer);
       await until(async () => (await observer.db.appeals.count()) === APPEALS && observer.status().catchUp === null, scale(60_000, 900_000), 'observer caught up');
       let compared = 0;
