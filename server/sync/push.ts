@@ -7,6 +7,7 @@ import type { ClientMessage, Rejection, ServerMessage } from '../../src/core/pro
 import { relayedAuthors } from '../../src/core/relay';
 import { appealInScope } from '../../src/core/roles';
 import type { Store } from '../store/types';
+import { isStorageFull, STORAGE_FULL_MESSAGE } from '../store/full';
 import { planAttachments, recordVouches } from './attachments';
 import { storeUpdate, type Committed } from './bus';
 import { fail, send, type Conn, type Session } from './conn';
@@ -136,6 +137,10 @@ export async function storePush({ store, conn, session, msg, policy, villages, f
     fault?.('after-commit');
   } catch (err) {
     // Nothing was committed: the client keeps the batch and resends it.
+    if (isStorageFull(err)) {
+      console.error('push refused: the disk is full');
+      return void fail(conn, 'server_error', STORAGE_FULL_MESSAGE);
+    }
     console.error('push failed', err);
     return void fail(conn, 'server_error', 'the server could not store this batch; it will be retried');
   }
