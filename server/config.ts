@@ -12,6 +12,7 @@ import type { UplinkConfig } from './uplink/client';
 import { loadSmppConfig, type SmppConfig } from './sms/config';
 import { parseTrustedProxies, type TrustedProxies } from './net/address';
 import type { SeedAccounts } from './services/seed';
+import { DEFAULT_POOL, type PoolLimits } from './store/postgres';
 
 export interface Config {
   host: string;
@@ -77,6 +78,8 @@ export interface Config {
    * administrator with a one-time password).
    */
   seedAccounts: SeedAccounts;
+  /** MINSHENG_PG_POOL_MAX / MINSHENG_PG_POOL_WAIT_MS: PostgreSQL connections per instance, and the wait for one before a request fails as busy. */
+  pgPool: PoolLimits;
 }
 
 export interface ConfigDefaults {
@@ -326,7 +329,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     sms: loadSmppConfig(env),
     trustedProxies: loadTrustedProxies(env.MINSHENG_TRUSTED_PROXIES),
     seedAccounts: loadSeedAccounts(env, defaults),
+    pgPool: loadPoolLimits(env),
   };
+}
+
+function loadPoolLimits(env: NodeJS.ProcessEnv): PoolLimits {
+  const max = Number(env.MINSHENG_PG_POOL_MAX || DEFAULT_POOL.max);
+  if (!Number.isInteger(max) || max < 2 || max > 500) throw new ConfigError(`MINSHENG_PG_POOL_MAX must be a whole number from 2 to 500 (PostgreSQL connections per instance), got "${env.MINSHENG_PG_POOL_MAX}"`);
+  const waitMs = Number(env.MINSHENG_PG_POOL_WAIT_MS || DEFAULT_POOL.waitMs);
+  if (!Number.isInteger(waitMs) || waitMs < 100 || waitMs > 120_000) throw new ConfigError(`MINSHENG_PG_POOL_WAIT_MS must be a whole number of milliseconds from 100 to 120000, got "${env.MINSHENG_PG_POOL_WAIT_MS}"`);
+  return { max, waitMs };
 }
 
 function loadSeedAccounts(env: NodeJS.ProcessEnv, defaults: ConfigDefaults): SeedAccounts {

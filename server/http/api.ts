@@ -23,6 +23,7 @@ import { keywordsOf, placeCorrections } from '../services/settings';
 import { rosterFor } from '../services/mediators';
 import { publicUser } from '../services/users';
 import { clientIp } from '../net/address';
+import { storeTrouble, TROUBLE_HTTP } from '../store/trouble';
 import { createLoginThrottle, type LoginLimits, type LoginThrottle } from '../net/ratelimit';
 import type { Tickets } from '../sync/tickets';
 import { isUuidV7 } from '../../src/core/id';
@@ -107,6 +108,12 @@ export function createApi(deps: ApiDeps) {
       send(res, status, body);
     } catch (err) {
       if (err instanceof HttpError) return send(res, err.status, { error: err.code, message: err.message }, err.headers);
+      const trouble = storeTrouble(err);
+      if (trouble) {
+        const { status, retryAfter, message } = TROUBLE_HTTP[trouble];
+        console.error(`API refused: store ${trouble}`);
+        return send(res, status, { error: `store_${trouble}`, message }, { 'retry-after': String(retryAfter) });
+      }
       console.error('API error', err);
       send(res, 500, { error: 'server_error', message: 'Internal error' });
     }

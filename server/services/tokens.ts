@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { jwtVerify, SignJWT } from 'jose';
+import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { newSessionToken, tokenHash } from './auth';
 import type { Store, UserRecord } from '../store/types';
 
@@ -62,15 +62,19 @@ export function createTokenService(store: Store, config: TokenConfig) {
 
     /** The active user an access token stands for, or null (bad signature, expired, revoked). */
     async verify(token: string, now = Date.now()): Promise<{ user: UserRecord; sid: string } | null> {
+      const secret = await secretOnce;
+      let payload: JWTPayload;
       try {
-        const { payload } = await jwtVerify(token, await secretOnce, { issuer: ISSUER, algorithms: [ALG], currentDate: new Date(now) });
-        if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.ver !== 'number') return null;
-        const user = await store.userById(payload.sub);
-        if (!user || user.disabled || user.tokenVersion !== payload.ver || !(await store.sessionAlive(payload.sid, now))) return null;
-        return { user, sid: payload.sid };
+        ({ payload } = await jwtVerify(token, secret, { issuer: ISSUER, algorithms: [ALG], currentDate: new Date(now) }));
       } catch {
         return null;
       }
+      if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.ver !== 'number') return null;
+      // A store that does not answer throws from here: that is not a bad token, and the client
+      // must not be told to log in again (a restarting database would sign out every phone).
+      const user = await store.userById(payload.sub);
+      if (!user || user.disabled || user.tokenVersion !== payload.ver || !(await store.sessionAlive(payload.sid, now))) return null;
+      return { user, sid: payload.sid };
     },
 
     close(sid: string): Promise<void> {

@@ -6,6 +6,7 @@ import { exhaustive } from '../../src/core/exhaustive';
 import { MAX_FRAME_BYTES } from '../../src/core/limits';
 import { decodeClientFrame, FrameError, type ClientMessage, type ServerMessage } from '../../src/core/protocol';
 import { clientIp } from '../net/address';
+import { storeTrouble, TROUBLE_MESSAGE } from '../store/trouble';
 import { publicUser } from '../services/users';
 import { isRelayToken, relaySid, verifyRelayToken } from '../services/relay-keys';
 import { createBucket } from '../net/ratelimit';
@@ -286,8 +287,9 @@ function onHello(hub: Hub, conn: Conn, msg: HelloMessage): void {
     })
     .catch((err) => {
       // The store did not answer (a database restarting): the client retries with backoff.
-      console.error('hello failed', err);
-      fail(conn, 'server_error', 'the server could not start this session; it will be retried');
+      const trouble = storeTrouble(err);
+      if (!trouble) console.error('hello failed', err);
+      fail(conn, 'server_error', trouble ? TROUBLE_MESSAGE[trouble] : 'the server could not start this session; it will be retried');
       conn.ws.close(1011, 'server error');
     });
 }
@@ -320,7 +322,14 @@ function queuePush(hub: Hub, conn: Conn, msg: PushMessage): void {
   if (!session.relay && msg.authors) return fail(conn, 'bad_message', 'only a county server relays the records of its authors');
   // The ack's latency is measured from here: the device waits through the queue too.
   const arrived = performance.now();
-  const work = (conn.pushes = conn.pushes.then(() => pushWhileSignedIn(hub, conn, session, msg, arrived)).catch((err) => console.error('push failed', err)));
+  const work = (conn.pushes = conn.pushes
+    .then(() => pushWhileSignedIn(hub, conn, session, msg, arrived))
+    .catch((err) => {
+      // Checking the session can meet a store in trouble too; the phone keeps the batch either way.
+      const trouble = storeTrouble(err);
+      if (trouble) return fail(conn, 'server_error', TROUBLE_MESSAGE[trouble]);
+      console.error('push failed', err);
+    }));
   hub.working.add(work);
   void work.finally(() => hub.working.delete(work));
 }

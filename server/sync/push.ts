@@ -7,7 +7,7 @@ import type { ClientMessage, Rejection, ServerMessage } from '../../src/core/pro
 import { relayedAuthors } from '../../src/core/relay';
 import { appealInScope } from '../../src/core/roles';
 import type { Store } from '../store/types';
-import { isStorageFull, STORAGE_FULL_MESSAGE } from '../store/full';
+import { storeTrouble, TROUBLE_MESSAGE } from '../store/trouble';
 import { planAttachments, recordVouches } from './attachments';
 import { storeUpdate, type Committed } from './bus';
 import { fail, send, type Conn, type Session } from './conn';
@@ -137,9 +137,10 @@ export async function storePush({ store, conn, session, msg, policy, villages, f
     fault?.('after-commit');
   } catch (err) {
     // Nothing was committed: the client keeps the batch and resends it.
-    if (isStorageFull(err)) {
-      console.error('push refused: the disk is full');
-      return void fail(conn, 'server_error', STORAGE_FULL_MESSAGE);
+    const trouble = storeTrouble(err);
+    if (trouble) {
+      console.error(`push refused: store ${trouble}`);
+      return void fail(conn, 'server_error', TROUBLE_MESSAGE[trouble]);
     }
     console.error('push failed', err);
     return void fail(conn, 'server_error', 'the server could not store this batch; it will be retried');

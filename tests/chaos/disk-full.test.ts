@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../../server/app';
 import { loadConfig } from '../../server/config';
-import { STORAGE_FULL_MESSAGE } from '../../server/store/full';
+import { TROUBLE_MESSAGE } from '../../server/store/trouble';
 import { until } from '../helpers/clients';
 import { pushingPhone, recordSteadily } from '../helpers/pushing-phones';
 import { tempDir } from '../helpers/server';
@@ -60,7 +60,7 @@ describe('the data disk fills up', () => {
 
       fill(filler);
       const late = await recordSteadily(phone, '满', WHILE_FULL, 20);
-      await until(() => phone.status().error?.includes(STORAGE_FULL_MESSAGE) ?? false, 30_000, 'the phone told the disk is full');
+      await until(() => phone.status().error?.includes(TROUBLE_MESSAGE.full) ?? false, 30_000, 'the phone told the disk is full');
       expect(await phone.db.outbox.count()).toBe(WHILE_FULL);
       expect(await phone.db.quarantine.count()).toBe(0);
       expect(acks.size).toBe(BEFORE);

@@ -48,13 +48,22 @@ async function migrate(pool: pg.Pool): Promise<void> {
   }
 }
 
+/** Connections one instance keeps (MINSHENG_PG_POOL_MAX) and how long a request waits for one (MINSHENG_PG_POOL_WAIT_MS). */
+export interface PoolLimits {
+  max: number;
+  waitMs: number;
+}
+
+export const DEFAULT_POOL: PoolLimits = { max: 10, waitMs: 10_000 };
+
 /**
  * Opens (and migrates) the store at `url`. `schema`, when given, is created if missing and
  * used for every table: tests run side by side in one database this way.
  */
-export async function openPgStore(url: string, schema?: string): Promise<Store> {
+export async function openPgStore(url: string, schema?: string, limits: PoolLimits = DEFAULT_POOL): Promise<Store> {
   if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`schema must be a plain lower-case identifier, got "${schema}"`);
-  const pool = new pg.Pool({ connectionString: url, max: 10, types: PG_TYPES, ...(schema && { options: `-c search_path=${schema}` }) });
+  // A request waits at most `waitMs` for a connection, then fails as "busy" (server/store/trouble.ts), never hangs.
+  const pool = new pg.Pool({ connectionString: url, max: limits.max, connectionTimeoutMillis: limits.waitMs, types: PG_TYPES, ...(schema && { options: `-c search_path=${schema}` }) });
   pool.on('error', (err) => console.error('postgres pool error', err));
   if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   await migrate(pool);

@@ -53,6 +53,12 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
  */
 export async function pgTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>, options?: { withPushes?: boolean }): Promise<T> {
   const c = await pool.connect();
+  // A connection lost mid-transaction (PostgreSQL restarting) fails the query and also emits
+  // 'error' on the client: unheard, that event would end the process. The broken connection is
+  // then discarded rather than handed to the next request.
+  let broken: Error | undefined;
+  const onError = (err: Error) => (broken = err);
+  c.on('error', onError);
   try {
     await c.query('BEGIN');
     if (options?.withPushes) await c.query('SELECT pg_advisory_xact_lock($1)', [PUSH_LOCK]);
@@ -60,10 +66,11 @@ export async function pgTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
     await c.query('COMMIT');
     return out;
   } catch (err) {
-    await c.query('ROLLBACK').catch(() => undefined);
+    if (!broken) await c.query('ROLLBACK').catch((e: Error) => (broken = e));
     throw err;
   } finally {
-    c.release();
+    c.removeListener('error', onError);
+    c.release(broken);
   }
 }
 
