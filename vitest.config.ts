@@ -45,7 +45,7 @@ export default defineConfig(async () => {
         // The sync integration suites again, with the server on PostgreSQL (the restart test
         // copies a SQLite data directory, so it stays with SQLite).
         ...(pgUp
-          ? [{ test: { ...shared, name: 'postgres', include: ['tests/sync/**/*.test.ts', 'tests/server/reports-api.test.ts', 'tests/server/wall-api.test.ts', 'tests/server/weekly-report-api.test.ts', 'tests/server/export-api.test.ts', 'tests/server/open311*.test.ts', 'tests/server/public.test.ts', 'tests/server/qa.test.ts', 'tests/server/health-metrics.test.ts'], exclude: ['tests/sync/convergence.test.ts', 'tests/sync/crash.test.ts'], env: { MINSHENG_TEST_STORE: 'postgres' } } }]
+          ? [{ test: { ...shared, name: 'postgres', include: ['tests/sync/**/*.test.ts', 'tests/server/reports-api.test.ts', 'tests/server/wall-api.test.ts', 'tests/server/weekly-report-api.test.ts', 'tests/server/export-api.test.ts', 'tests/server/open311*.test.ts', 'tests/server/public.test.ts', 'tests/server/qa.test.ts', 'tests/server/health-metrics.test.ts', 'tests/server/ops-status.test.ts'], exclude: ['tests/sync/convergence.test.ts', 'tests/sync/crash.test.ts'], env: { MINSHENG_TEST_STORE: 'postgres' } } }]
           : []),
       ],
     },

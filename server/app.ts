@@ -35,6 +35,8 @@ import { startSmsGateway, type SmsGateway } from './sms/gateway';
 import { loadOpen311Places } from './http/open311-places';
 import { createDeputies } from './http/deputies';
 import { stampClientIp } from './net/address';
+import { createOpsStatusRoutes } from './http/ops-status';
+import { errorSeen } from './ops/journal';
 
 export interface RunningServer {
   url: string;
@@ -78,7 +80,9 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const qa = createQa({ store, bus, policy: config.policies, villages, places, authed: bearerAuth(tokens) });
   // Village points (issue 29): the public board per village, and the report route.
   const points = createPointsPages({ store, villages, places, authed: bearerAuth(tokens) });
-  const api = createApi({ store, config, tickets, tokens, revocations, uplink, relayLinks, routes: { ...deputies.routes, ...qa.routes, ...points.routes } });
+  // The administrator's status page (issue 31); the hub it counts starts below.
+  const opsStatus = createOpsStatusRoutes({ store, config, authed: bearerAuth(tokens), connections: () => hub.connections() });
+  const api = createApi({ store, config, tickets, tokens, revocations, uplink, relayLinks, routes: { ...deputies.routes, ...qa.routes, ...points.routes, ...opsStatus } });
   const uploads = createUploads({ store, dataDir: config.dataDir, authed: bearerAuth(tokens), limits: config.uploads, metrics });
   const serveStatic = config.staticDir ? createStaticHandler(config.staticDir) : null;
   // Each county's policy wherever an appeal's due dates are derived or its steps judged.
@@ -187,6 +191,7 @@ function requestListener({ headers, health, open311, pages, uploads, api, serveS
     if (/^\/(healthz|readyz|metrics)(\?|$)/.test(req.url ?? '')) {
       void health(req, res).catch((err: unknown) => {
         console.error('health check failed', req.url, err);
+        errorSeen('health');
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
         res.end('internal error');
       });
@@ -196,6 +201,7 @@ function requestListener({ headers, health, open311, pages, uploads, api, serveS
     if (/^\/open311(\/|\?|$)/.test(req.url ?? '')) {
       void open311(req, res).catch((err: unknown) => {
         console.error('open311 failed', req.url, err);
+        errorSeen('open311');
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
         res.end('internal error');
       });
@@ -205,6 +211,7 @@ function requestListener({ headers, health, open311, pages, uploads, api, serveS
       void publicPage(pages, req, res).catch((err: unknown) => {
         // A page that fails answers 500; it must never take the process down with it.
         console.error('public page failed', req.url, err);
+        errorSeen('public');
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
         res.end('internal error');
       });

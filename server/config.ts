@@ -80,6 +80,8 @@ export interface Config {
   seedAccounts: SeedAccounts;
   /** MINSHENG_PG_POOL_MAX / MINSHENG_PG_POOL_WAIT_MS: PostgreSQL connections per instance, and the wait for one before a request fails as busy. */
   pgPool: PoolLimits;
+  /** MINSHENG_BACKUP_DIR, for the status page's last backup (npm run backup checks it fully); null when unset. */
+  backupDir: string | null;
 }
 
 export interface ConfigDefaults {
@@ -330,6 +332,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     trustedProxies: loadTrustedProxies(env.MINSHENG_TRUSTED_PROXIES),
     seedAccounts: loadSeedAccounts(env, defaults),
     pgPool: loadPoolLimits(env),
+    backupDir: env.MINSHENG_BACKUP_DIR ? path.resolve(env.MINSHENG_BACKUP_DIR) : null,
   };
 }
 

@@ -16,6 +16,8 @@ import * as Y from 'yjs';
 
 export const DB_FILE = 'minsheng.sqlite';
 export const MANIFEST = 'manifest.json';
+/** Written beside the manifest after the self-check: { at, ok, problems }. */
+export const VERIFIED = 'verified.json';
 /** Backup folders are named by their UTC time, so they sort oldest first. */
 const FOLDER = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z$/;
 const HASH = /^[0-9a-f]{64}$/;
@@ -145,9 +147,39 @@ export async function backupSqlite({ dataDir, backupDir, keep, now = new Date() 
   }
   await rename(staging, folder);
   const verify = await verifyBackup(folder);
+  // The status page reads what the verification found from here, however the backup was started.
+  await writeFile(path.join(folder, VERIFIED), JSON.stringify({ at: new Date().toISOString(), ok: verify.ok, problems: verify.problems.slice(0, 20) }));
   // Retention only after a good backup: a failing one never pushes a good one out.
   const removed = verify.ok ? await prune(backupDir, keep) : [];
   return { folder, ...written, removed, verify };
+}
+
+export interface LatestBackup {
+  name: string;
+  createdAt: string;
+  databaseBytes: number;
+  documents: number;
+  files: number;
+  /** What the verification right after writing found; null when the backup predates the record. */
+  verified: { at: string; ok: boolean; problems: string[] } | null;
+}
+
+/** The newest backup under `backupDir` and how its verification went, or null when there is none. */
+export async function latestBackup(backupDir: string): Promise<LatestBackup | null> {
+  const name = (await listBackups(backupDir)).at(-1);
+  if (!name) return null;
+  const folder = path.join(backupDir, name);
+  const m = await readManifest(folder);
+  if (!m.ok) return { name, createdAt: '', databaseBytes: 0, documents: 0, files: 0, verified: { at: '', ok: false, problems: [m.problem] } };
+  let verified: LatestBackup['verified'] = null;
+  try {
+    const raw = JSON.parse(await readFile(path.join(folder, VERIFIED), 'utf8')) as { at?: unknown; ok?: unknown; problems?: unknown };
+    verified = { at: String(raw.at ?? ''), ok: raw.ok === true, problems: Array.isArray(raw.problems) ? raw.problems.map(String) : [] };
+  } catch {
+    verified = null;
+  }
+  const { manifest } = m;
+  return { name, createdAt: manifest.createdAt, databaseBytes: manifest.database.bytes, documents: manifest.documents.count, files: manifest.files.length, verified };
 }
 
 /** The database copy, the new files and the manifest, into the staging folder. */

@@ -24,6 +24,7 @@ import { rosterFor } from '../services/mediators';
 import { publicUser } from '../services/users';
 import { clientIp } from '../net/address';
 import { storeTrouble, TROUBLE_HTTP } from '../store/trouble';
+import { errorSeen } from '../ops/journal';
 import { createLoginThrottle, type LoginLimits, type LoginThrottle } from '../net/ratelimit';
 import type { Tickets } from '../sync/tickets';
 import { isUuidV7 } from '../../src/core/id';
@@ -112,9 +113,11 @@ export function createApi(deps: ApiDeps) {
       if (trouble) {
         const { status, retryAfter, message } = TROUBLE_HTTP[trouble];
         console.error(`API refused: store ${trouble}`);
+        errorSeen(`store ${trouble}`);
         return send(res, status, { error: `store_${trouble}`, message }, { 'retry-after': String(retryAfter) });
       }
       console.error('API error', err);
+      errorSeen('api');
       send(res, 500, { error: 'server_error', message: 'Internal error' });
     }
   };

@@ -1,3 +1,5 @@
+import { errorSeen, jobRan } from '../ops/journal';
+
 /**
  * Runs `task` every `intervalMs` and once at start, never one run under another; a failure is
  * logged as `what failed`, never fatal. 0 turns it off. Returns the stop function.
@@ -9,12 +11,17 @@ export function startPeriodic(what: string, intervalMs: number, task: () => Prom
     // A slow run is not started again under itself.
     if (running) return;
     running = true;
+    const at = Date.now();
+    let ok = false;
     try {
       await task();
+      ok = true;
     } catch (err) {
       console.error(`${what} failed`, err);
+      errorSeen(what);
     } finally {
       running = false;
+      jobRan(what, { at, ok, ms: Date.now() - at });
     }
   };
   const first = setTimeout(() => void run(), 0);

@@ -38,4 +38,6 @@ export type { NewSms, OutboxSms, SmsStore } from './sms/contract';
  */
 export interface Store extends SmsStore, DeputyStore, MetaStore, RegionStore, AccountStore, AuditLog, SyncLog, DocumentStore, CivicStore, ReportStore, FileStore, RelayKeyStore, IssuedReportStore, QaStore, ArticleStore {
   close(): Promise<void>;
+  /** The database's size on disk, where the store can tell (PostgreSQL; SQLite's files are measured directly). */
+  databaseBytes?(): Promise<number>;
 }

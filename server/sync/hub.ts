@@ -7,6 +7,7 @@ import { MAX_FRAME_BYTES } from '../../src/core/limits';
 import { decodeClientFrame, FrameError, type ClientMessage, type ServerMessage } from '../../src/core/protocol';
 import { clientIp } from '../net/address';
 import { storeTrouble, TROUBLE_MESSAGE } from '../store/trouble';
+import { errorSeen } from '../ops/journal';
 import { publicUser } from '../services/users';
 import { isRelayToken, relaySid, verifyRelayToken } from '../services/relay-keys';
 import { createBucket } from '../net/ratelimit';
@@ -216,6 +217,7 @@ function onConnection(hub: Hub, ws: WebSocket, req: IncomingMessage): void {
       onMessage(hub, conn, data, isBinary);
     } catch (err) {
       console.error('sync message failed', err);
+      errorSeen('sync');
       fail(conn, 'server_error', 'internal error');
     }
   });
@@ -289,6 +291,7 @@ function onHello(hub: Hub, conn: Conn, msg: HelloMessage): void {
       // The store did not answer (a database restarting): the client retries with backoff.
       const trouble = storeTrouble(err);
       if (!trouble) console.error('hello failed', err);
+      errorSeen(trouble ? `store ${trouble}` : 'hello');
       fail(conn, 'server_error', trouble ? TROUBLE_MESSAGE[trouble] : 'the server could not start this session; it will be retried');
       conn.ws.close(1011, 'server error');
     });
@@ -327,6 +330,7 @@ function queuePush(hub: Hub, conn: Conn, msg: PushMessage): void {
     .catch((err) => {
       // Checking the session can meet a store in trouble too; the phone keeps the batch either way.
       const trouble = storeTrouble(err);
+      errorSeen(trouble ? `store ${trouble}` : 'push');
       if (trouble) return fail(conn, 'server_error', TROUBLE_MESSAGE[trouble]);
       console.error('push failed', err);
     }));

@@ -8,6 +8,7 @@ import { relayedAuthors } from '../../src/core/relay';
 import { appealInScope } from '../../src/core/roles';
 import type { Store } from '../store/types';
 import { storeTrouble, TROUBLE_MESSAGE } from '../store/trouble';
+import { errorSeen } from '../ops/journal';
 import { planAttachments, recordVouches } from './attachments';
 import { storeUpdate, type Committed } from './bus';
 import { fail, send, type Conn, type Session } from './conn';
@@ -140,9 +141,11 @@ export async function storePush({ store, conn, session, msg, policy, villages, f
     const trouble = storeTrouble(err);
     if (trouble) {
       console.error(`push refused: store ${trouble}`);
+      errorSeen(`store ${trouble}`);
       return void fail(conn, 'server_error', TROUBLE_MESSAGE[trouble]);
     }
     console.error('push failed', err);
+    errorSeen('push');
     return void fail(conn, 'server_error', 'the server could not store this batch; it will be retried');
   }
   const { ack, committed } = result;

@@ -1419,6 +1419,27 @@ export const zhCN = {
   'points.draftKept': "未保存的内容已保留在本机",
   'points.fromMeeting': "本次板凳会",
   'points.openPoints': "记积分",
+  // The administrator's server status (issue 31).
+  'ops.title': "服务器状态",
+  'ops.refresh': "刷新",
+  'ops.failed': "读取服务器状态失败：{message}",
+  'ops.version': "版本",
+  'ops.since': "自 {at} 起运行",
+  'ops.database': "数据库",
+  'ops.devices': "在线设备",
+  'ops.devicesValue': "手机 {devices} 台 · 县级服务器 {relays} 个 · 等待登录 {waiting} 个",
+  'ops.backup': "最近备份",
+  'ops.backupOff': "未配置备份目录（MINSHENG_BACKUP_DIR）",
+  'ops.backupNone': "备份目录中还没有备份",
+  'ops.backupCounts': "{documents} 份文档，{files} 个附件",
+  'ops.backupVerified': "写入后校验通过",
+  'ops.backupBad': "校验未通过",
+  'ops.backupUnverified': "没有校验记录",
+  'ops.backupStale': "已超过两天没有新备份",
+  'ops.jobs': "定时任务",
+  'ops.jobsNone': "本次启动后尚未运行",
+  'ops.jobRuns': "共 {runs} 次，失败 {failures} 次",
+  'ops.errors': "近 24 小时错误",
 } as const;
 
 export type MessageKey = keyof typeof zhCN;

@@ -71,6 +71,7 @@ export async function openPgStore(url: string, schema?: string, limits: PoolLimi
   const sql = pgRunner(pool);
   return {
     close: () => pool.end(),
+    databaseBytes: async () => Number((await pool.query<{ n: string }>('SELECT pg_database_size(current_database()) AS n')).rows[0]!.n),
     ...metaStore(sql),
     ...regionStore(sql),
     ...accountStore(sql),
