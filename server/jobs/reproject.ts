@@ -3,7 +3,7 @@ import { countyPolicies, defaultPolicy, policyFor, type Policies } from '../../s
 import { project } from '../../src/core/projection';
 import type { Store } from '../store/types';
 
-const META_KEY = 'projection_policy';
+export const PROJECTION_META_KEY = 'projection_policy';
 /** Bumped when the projection gains columns: every row is derived again once, at start. */
 const PROJECTION_COLUMNS = 8;
 
@@ -12,7 +12,7 @@ const PROJECTION_COLUMNS = 8;
  * was, so a county deployment is not re-derived for nothing. County codes are integer-like
  * keys, which JSON lists in ascending order whatever order the book was built in.
  */
-function fingerprint(policy: Policies): string {
+export function fingerprint(policy: Policies): string {
   const base = `${PROJECTION_COLUMNS}:${JSON.stringify(defaultPolicy(policy))}`;
   const counties = countyPolicies(policy);
   return Object.keys(counties).length === 0 ? base : `${base}:${JSON.stringify(counties)}`;
@@ -24,7 +24,7 @@ function fingerprint(policy: Policies): string {
  */
 export async function reprojectIfPolicyChanged(store: Store, policy: Policies): Promise<number> {
   const print = fingerprint(policy);
-  if ((await store.getMeta(META_KEY)) === print) return 0;
+  if ((await store.getMeta(PROJECTION_META_KEY)) === print) return 0;
   const ids = (await store.appealRows()).map((r) => r.id);
   await store.inPushTx(async (tx) => {
     for (const id of ids) {
@@ -34,6 +34,6 @@ export async function reprojectIfPolicyChanged(store: Store, policy: Policies): 
       doc.destroy();
     }
   });
-  await store.setMeta(META_KEY, print);
+  await store.setMeta(PROJECTION_META_KEY, print);
   return ids.length;
 }
