@@ -21,6 +21,10 @@ import { federation } from './federation';
 import { classifyBench } from './classify';
 import { wall } from './wall';
 import { alerts } from './alerts';
+import { handoverQr } from './handover-qr';
+import { handoverBundle } from './handover-bundle';
+import { mediaBudget } from './media-budget';
+import { retention } from './retention';
 import { printTable, type BenchRow } from './table';
 import type { BenchResults } from './results-file';
 
@@ -36,6 +40,10 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   classify: classifyBench,
   wall,
   alerts,
+  'handover-qr': handoverQr,
+  'handover-bundle': handoverBundle,
+  'media-budget': mediaBudget,
+  retention,
 };
 /** Run only when named: they take many minutes. */
 const OPT_IN: Record<string, () => Promise<BenchRow[]>> = { city, federation };

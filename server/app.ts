@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config';
@@ -34,9 +35,11 @@ import { createHealth } from './http/health';
 import { startSmsGateway, type SmsGateway } from './sms/gateway';
 import { loadOpen311Places } from './http/open311-places';
 import { createDeputies } from './http/deputies';
+import { createHandoverRoutes } from './http/handover';
 import { stampClientIp } from './net/address';
 import { createOpsStatusRoutes } from './http/ops-status';
 import { errorSeen } from './ops/journal';
+import { log, pathShape } from './log';
 
 export interface RunningServer {
   url: string;
@@ -80,9 +83,11 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const qa = createQa({ store, bus, policy: config.policies, villages, places, authed: bearerAuth(tokens) });
   // Village points (issue 29): the public board per village, and the report route.
   const points = createPointsPages({ store, villages, places, authed: bearerAuth(tokens) });
+  // Hand-over without a network (issue 30, item 2): device keys, relayed bundles, what they came to.
+  const handover = createHandoverRoutes({ store, bus, policy: config.policies, villages, authed: bearerAuth(tokens), ...(hubOptions.compactAfterRows !== undefined && { compactAfterRows: hubOptions.compactAfterRows }) });
   // The administrator's status page (issue 31); the hub it counts starts below.
   const opsStatus = createOpsStatusRoutes({ store, config, authed: bearerAuth(tokens), connections: () => hub.connections() });
-  const api = createApi({ store, config, tickets, tokens, revocations, uplink, relayLinks, routes: { ...deputies.routes, ...qa.routes, ...points.routes, ...opsStatus } });
+  const api = createApi({ store, config, tickets, tokens, revocations, uplink, relayLinks, routes: { ...deputies.routes, ...qa.routes, ...points.routes, ...handover, ...opsStatus } });
   const uploads = createUploads({ store, dataDir: config.dataDir, authed: bearerAuth(tokens), limits: config.uploads, metrics });
   const serveStatic = config.staticDir ? createStaticHandler(config.staticDir) : null;
   // Each county's policy wherever an appeal's due dates are derived or its steps judged.
@@ -113,6 +118,7 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const listener = requestListener({ headers, health, open311, pages: [deputies.pages, board, civicPages, qa.pages, infoPages, points.pages, publicPages], uploads, api, serveStatic });
   const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
     stampClientIp(req, config.trustedProxies);
+    logRequest(req, res);
     listener(req, res);
   });
   server.on('upgrade', (req, socket, head) => {
@@ -168,6 +174,28 @@ async function regionPlaces(store: Store, prefix: string): Promise<{ villages: S
   return { villages, places };
 }
 
+const requestIds = new WeakMap<IncomingMessage, string>();
+
+/** The id a request is logged under, also sent back as X-Request-Id so a user's report can be matched to the log. */
+function requestId(req: IncomingMessage): string {
+  let id = requestIds.get(req);
+  if (!id) requestIds.set(req, (id = randomBytes(6).toString('hex')));
+  return id;
+}
+
+/**
+ * One line per API, public-page and Open311 request when it finishes: method, path shape,
+ * status, time. Static files and health probes are not logged (noise); nothing that names a
+ * person is (see server/log.ts).
+ */
+function logRequest(req: IncomingMessage, res: ServerResponse): void {
+  const reqId = requestId(req);
+  res.setHeader('x-request-id', reqId);
+  if (!/^\/(api|p|open311)(\/|\?|$)/.test(req.url ?? '')) return;
+  const started = performance.now();
+  res.once('finish', () => log.info({ reqId, method: req.method, path: pathShape(req.url), status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request'));
+}
+
 /** A handler that answers the requests it knows, and says whether it did. */
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
@@ -190,7 +218,7 @@ function requestListener({ headers, health, open311, pages, uploads, api, serveS
     for (const [k, v] of headers) res.setHeader(k, v);
     if (/^\/(healthz|readyz|metrics)(\?|$)/.test(req.url ?? '')) {
       void health(req, res).catch((err: unknown) => {
-        console.error('health check failed', req.url, err);
+        log.error({ err, reqId: requestId(req) }, 'health check failed');
         errorSeen('health');
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
         res.end('internal error');
@@ -200,7 +228,7 @@ function requestListener({ headers, health, open311, pages, uploads, api, serveS
     // Everything under /open311 (with or without a slash) is Open311's to answer, unknown paths included.
     if (/^\/open311(\/|\?|$)/.test(req.url ?? '')) {
       void open311(req, res).catch((err: unknown) => {
-        console.error('open311 failed', req.url, err);
+        log.error({ err, reqId: requestId(req) }, 'open311 failed');
         errorSeen('open311');
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
         res.end('internal error');
@@ -210,7 +238,7 @@ function requestListener({ headers, health, open311, pages, uploads, api, serveS
     if (/^\/(p(\/|\?|$)|api\/public\/)/.test(req.url ?? '')) {
       void publicPage(pages, req, res).catch((err: unknown) => {
         // A page that fails answers 500; it must never take the process down with it.
-        console.error('public page failed', req.url, err);
+        log.error({ err, reqId: requestId(req) }, 'public page failed');
         errorSeen('public');
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
         res.end('internal error');

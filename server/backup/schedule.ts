@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { ConfigError, type Config } from '../config';
 import { loadBackupConfig } from './sqlite';
+import { log as serverLog } from '../log';
 
 export interface BackupRun {
   at: number;
@@ -22,7 +23,7 @@ export interface BackupSchedule {
 }
 
 /** Checked at startup, so a wrong setting stops the server rather than silently skipping backups. */
-export function scheduleBackups(env: NodeJS.ProcessEnv, config: Pick<Config, 'dataDir' | 'databaseUrl'>, log: (line: string) => void = console.log): BackupSchedule | null {
+export function scheduleBackups(env: NodeJS.ProcessEnv, config: Pick<Config, 'dataDir' | 'databaseUrl'>, log: (line: string) => void = (line) => serverLog.info({ job: 'backup' }, line)): BackupSchedule | null {
   const raw = env.MINSHENG_BACKUP_INTERVAL_MS?.trim() ?? '';
   if (raw === '' || raw === '0') return null;
   const every = Number(raw);

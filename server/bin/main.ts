@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../config';
 import { faultFromEnv } from '../testing/fault';
 import { formatLogins } from '../services/seed';
 import { scheduleBackups } from '../backup/schedule';
+import { log } from '../log';
 
 /** How long a SIGTERM may take; systemd's TimeoutStopSec (docs/deploy.md) is longer. */
 const SHUTDOWN_BOUND_MS = 15_000;
@@ -23,9 +24,9 @@ try {
     // answering), end the process anyway: what was not acked is sent again by the phones.
     if (stopping) process.exit(1);
     stopping = true;
-    console.log(`${signal}: finishing the pushes under way, then stopping`);
+    log.info({ signal }, 'finishing the pushes under way, then stopping');
     setTimeout(() => {
-      console.error(`still stopping after ${SHUTDOWN_BOUND_MS / 1000} s: exiting; un-acked pushes will be sent again`);
+      log.error({ boundMs: SHUTDOWN_BOUND_MS }, 'still stopping at the bound: exiting; un-acked pushes will be sent again');
       process.exit(1);
     }, SHUTDOWN_BOUND_MS).unref();
     backups?.stop();

@@ -31,6 +31,7 @@ import { isUuidV7 } from '../../src/core/id';
 import { appealInScope } from '../../src/core/roles';
 import { bearerAuth, HttpError, parse, readJson, send, type Route } from './plumbing';
 import { mapTallyQuery, narrowScope } from './map';
+import { log } from '../log';
 
 const TicketBody = v.object({ docId: v.pipe(v.string(), v.check((s: string) => isUuidV7(s), 'docId must be a UUIDv7')) });
 
@@ -112,11 +113,11 @@ export function createApi(deps: ApiDeps) {
       const trouble = storeTrouble(err);
       if (trouble) {
         const { status, retryAfter, message } = TROUBLE_HTTP[trouble];
-        console.error(`API refused: store ${trouble}`);
+        log.warn({ trouble }, 'API refused: store in trouble');
         errorSeen(`store ${trouble}`);
         return send(res, status, { error: `store_${trouble}`, message }, { 'retry-after': String(retryAfter) });
       }
-      console.error('API error', err);
+      log.error({ err }, 'API error');
       errorSeen('api');
       send(res, 500, { error: 'server_error', message: 'Internal error' });
     }

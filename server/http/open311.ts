@@ -23,6 +23,7 @@ import { requestUpdates } from './open311-updates';
 import { toXml, type XmlValue } from './open311-xml';
 import { newId } from '../../src/core/id';
 import { MAX_EVENT_NOTE_CHARS } from '../../src/core/limits';
+import { log } from '../log';
 
 // Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2) with Service Discovery and
 // mySociety's servicerequestupdates, so FixMyStreet, GeoReporter and civic dashboards can file
@@ -152,7 +153,7 @@ async function handleOpen311(ctx: Open311Context, req: IncomingMessage, res: Ser
     if (err instanceof Open311Error) reply(req, res, err.status, format, 'errors', [{ code: err.status, description: err.message }]);
     else if (req.destroyed) res.destroy();
     else {
-      console.error('open311 failed', err);
+      log.error({ err }, 'open311 failed');
       reply(req, res, 500, format, 'errors', [{ code: 500, description: 'internal error' }]);
     }
   }

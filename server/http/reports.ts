@@ -11,6 +11,7 @@ import { findRepeats } from '../../src/core/repeats';
 import { countyOf, townOf } from '../../src/core/regions';
 import { REPORT_ROLES } from '../../src/core/roles';
 import { mediationTallies } from '../../src/core/mediation';
+import { delayByUnit, WAITED_MS } from '../../src/core/sync-delay';
 import { rosterFor } from '../services/mediators';
 import { redBlack, type Scorecard } from '../../src/core/scorecard';
 import { AREA_KEYS, areaTrends, DEFAULT_TREND_RULE, forecast, rising, trendWeeks, weeklyCounts } from '../../src/core/trends';
@@ -96,6 +97,7 @@ export function createReportRoutes(deps: ReportDeps): Record<string, Route> {
     'GET /api/reports/trends': (req) => trends(deps, req),
     'GET /api/reports/special': (req) => specialGovernance(deps, req),
     'GET /api/reports/mediation': (req) => mediation(deps, req),
+    'GET /api/reports/delay': (req) => syncDelay(deps, req),
   };
 }
 
@@ -113,6 +115,24 @@ async function mediation(deps: ReportDeps, req: IncomingMessage): Promise<[numbe
   const roster = await rosterFor(deps.store, { regions, departments: [] });
   const names = Object.fromEntries(roster.map((m) => [m.id, { name: m.name, grade: m.grade }]));
   return [200, { period: { from: period.from, to: period.to, label: period.label }, byMediator: mediationTallies(rows, 'mediator'), byTown: mediationTallies(rows, 'town'), mediators: names }];
+}
+
+/**
+ * `?by=town|village&period=week|month&at=YYYY-MM-DD[&county=NNNNNN]`: the time appeals recorded
+ * in the period waited on a phone before the server had them, per town or village (how many
+ * waited, the median and longest wait), beside the handling time counted from capture
+ * (src/core/sync-delay.ts).
+ */
+async function syncDelay(deps: ReportDeps, req: IncomingMessage): Promise<[number, unknown]> {
+  const user = await reader(deps, req);
+  const params = searchParams(req);
+  const by = params.get('by') ?? 'town';
+  if (by !== 'town' && by !== 'village') throw new HttpError(400, 'invalid_query', 'by must be town or village');
+  const period = periodFrom(params, Date.now());
+  const { regions, level } = regionsParam(user, params);
+  const rows = await deps.store.rankRows(regions, departmentsOf(user), period.from);
+  const units = delayByUnit(rows, by === 'town' ? (r) => r.town : (r) => r.village, period, deps.policy.hours);
+  return [200, { by, level, period, waitedMinutes: WAITED_MS / 60_000, units }];
 }
 
 /** The signed-in user, when their role may read reports. */

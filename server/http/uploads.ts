@@ -10,6 +10,7 @@ import { readableVia } from '../sync/attachments';
 import { clientIp } from '../net/address';
 import { HttpError } from './plumbing';
 import type { Metrics } from '../metrics';
+import { log } from '../log';
 
 // Resumable, content-addressed uploads. A file is named by its SHA-256; the client asks how
 // much of it the server holds (GET), then sends the rest in chunks (PUT ?offset=), each
@@ -297,7 +298,7 @@ function answerFailure(req: IncomingMessage, res: ServerResponse, err: unknown):
   else if (err instanceof HttpError) sendJson(res, err.status, { error: err.code, message: err.message });
   else if (req.destroyed) res.destroy();
   else {
-    console.error('upload failed', err);
+    log.error({ err }, 'upload failed');
     sendJson(res, 500, { error: 'server_error', message: 'Internal error' });
   }
 }

@@ -7,6 +7,7 @@ import { appendInTx } from '../services/intake';
 import type { CommitBus, Committed } from '../sync/bus';
 import { startPeriodic } from './periodic';
 import type { Metrics } from '../metrics';
+import { log } from '../log';
 
 /** The idempotency identity of the scanner's writes in the receipts table. */
 export const SCANNER_DEVICE = 'server:deadline-scanner';
@@ -76,6 +77,6 @@ export function startDeadlineScanner(store: Store, bus: CommitBus, policy: Polic
       throw err;
     }
     metrics?.deadlineScan('ok');
-    if (r.warned + r.supervised > 0) console.log(`deadline scan: ${r.scanned} due, ${r.warned} warnings, ${r.supervised} supervision steps`);
+    if (r.warned + r.supervised > 0) log.info({ job: 'deadline scan', due: r.scanned, warned: r.warned, supervised: r.supervised }, 'deadline scan');
   });
 }

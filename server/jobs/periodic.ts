@@ -1,4 +1,5 @@
 import { errorSeen, jobRan } from '../ops/journal';
+import { log } from '../log';
 
 /**
  * Runs `task` every `intervalMs` and once at start, never one run under another; a failure is
@@ -17,7 +18,7 @@ export function startPeriodic(what: string, intervalMs: number, task: () => Prom
       await task();
       ok = true;
     } catch (err) {
-      console.error(`${what} failed`, err);
+      log.error({ err, job: what }, `${what} failed`);
       errorSeen(what);
     } finally {
       running = false;

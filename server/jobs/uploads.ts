@@ -1,4 +1,5 @@
 import { startPeriodic } from './periodic';
+import { log } from '../log';
 
 // Unfinished uploads left behind (a phone that gave up, a hash sent by someone without the
 // bytes) are removed once older than MINSHENG_UPLOAD_PARTIAL_TTL_HOURS, so they neither fill
@@ -8,6 +9,6 @@ import { startPeriodic } from './periodic';
 export function startUploadSweeper(sweep: (now: number) => Promise<number>, intervalMs: number): () => void {
   return startPeriodic('upload sweep', intervalMs, async () => {
     const removed = await sweep(Date.now());
-    if (removed > 0) console.log(`upload sweep: ${removed} expired unfinished uploads removed`);
+    if (removed > 0) log.info({ job: 'upload sweep', removed }, 'expired unfinished uploads removed');
   });
 }

@@ -15,6 +15,7 @@ export const TABLES = [
   'meta', 'regions', 'users', 'sessions', 'updates', 'receipts', 'snapshots', 'appeals', 'audit', 'contacts', 'meetings', 'patrols', 'points_docs', 'attachment_refs', 'files',
   'public_comments', 'campaigns', 'reception_slots', 'file_uploads', 'attachment_backers', 'relay_keys', 'issued_reports',
   'qa_sessions', 'qa_questions', 'articles', 'work_phones', 'sms_outbox', 'sms_parts', 'sms_optouts',
+  'device_keys', 'handover_entries', 'handover_relays',
 ];
 const BATCH = 500;
 

@@ -20,6 +20,7 @@ import { queueOptOutConfirmation, queueOwed, settle, type OutboxDeps } from './o
 import { startSender } from './sender';
 import { ESME_ROK } from './status';
 import { SMS_DEVICE } from './timeline';
+import { log } from '../log';
 
 // Replies by SMS (按原信息收集渠道反馈, issue 29): the SMPP gateway. An SMS to the service
 // number becomes an appeal on the `sms` channel, filed at the top desk for a dispatcher to
@@ -65,7 +66,7 @@ export async function startSmsGateway(deps: SmsGatewayDeps): Promise<SmsGateway>
   const consider = (appealId: string) =>
     serial(`appeal:${appealId}`, () => queueOwed(ctx, appealId)).then(
       (n) => (n > 0 ? sender.kick() : undefined),
-      (err: unknown) => console.error(`sms: could not queue the messages of appeal ${appealId}`, err instanceof Error ? err.message : err),
+      (err: unknown) => log.error({ appeal: appealId, err: err instanceof Error ? err.message : String(err) }, 'sms: could not queue the messages of an appeal'),
     );
 
   // Every committed change of an appeal may owe a message (its own `sms` events find nothing new).
@@ -91,7 +92,7 @@ export async function startSmsGateway(deps: SmsGatewayDeps): Promise<SmsGateway>
     const description = text.trim().slice(0, MAX_DESCRIPTION_CHARS);
     if (!description) return;
     if (inbound.blockedFor(hash) > 0) {
-      console.warn('sms: a number sent more appeals today than MINSHENG_SMPP_INBOUND_PER_NUMBER_DAY allows; message dropped');
+      log.warn('sms: a number sent more appeals today than MINSHENG_SMPP_INBOUND_PER_NUMBER_DAY allows; message dropped');
       return;
     }
     inbound.hit(hash);
@@ -126,7 +127,7 @@ export async function startSmsGateway(deps: SmsGatewayDeps): Promise<SmsGateway>
       });
       return;
     }
-    console.warn('sms: a delivery receipt names no message we sent; ignored');
+    log.warn('sms: a delivery receipt names no message we sent; ignored');
   }
 
   const read = createReader();
@@ -137,8 +138,8 @@ export async function startSmsGateway(deps: SmsGatewayDeps): Promise<SmsGateway>
       if (got.kind === 'receipt') await receipt(got.receipt.id, got.receipt.stat, got.receipt.err);
       // Only what was sent to the service number (or an extension of it) is the channel's.
       else if (got.kind === 'text' && got.to.replace(/\D/g, '').startsWith(config.sourceAddr)) await takeIn(got.from, got.text);
-      else if (got.kind === 'text') console.warn('sms: a message to another number than MINSHENG_SMPP_SOURCE_ADDR was ignored');
-      else if (got.kind === 'ignored') console.warn(`sms: an incoming message was ignored: ${got.why}`);
+      else if (got.kind === 'text') log.warn('sms: a message to another number than MINSHENG_SMPP_SOURCE_ADDR was ignored');
+      else if (got.kind === 'ignored') log.warn({ why: got.why }, 'sms: an incoming message was ignored');
       return ESME_ROK;
     },
   });

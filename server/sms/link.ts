@@ -1,6 +1,7 @@
 import smpp, { type PDU, type Session } from 'smpp';
 import { ESME_RX_R_APPN, ESME_RX_T_APPN } from './status';
 import type { SmppConfig } from './config';
+import { log } from '../log';
 
 // One SMPP 3.4 session to the SMSC, bound as a transceiver (it sends and receives on the same
 // connection). It keeps itself up: enquire_link every `enquireLinkMs`, a link that stops
@@ -79,7 +80,7 @@ export function openSmppLink(config: SmppConfig, handlers: LinkHandlers): SmppLi
       state = 'down';
       failures++;
       const delay = Math.min(MAX_BACKOFF_MS, config.retryMs * 2 ** Math.min(failures - 1, 16));
-      console.warn(`sms: SMSC link down, reconnecting in ${delay} ms (attempt ${failures})`);
+      log.warn({ delay, attempt: failures }, 'sms: SMSC link down, reconnecting');
       reconnectTimer = setTimeout(connect, delay);
       reconnectTimer.unref();
     };
@@ -92,7 +93,7 @@ export function openSmppLink(config: SmppConfig, handlers: LinkHandlers): SmppLi
       void request(s, 'bind_transceiver', { system_id: config.systemId, password: config.password, system_type: config.systemType, interface_version: 0x34 }).then(
         (resp) => {
           if (resp.command_status !== 0) {
-            console.error(`sms: the SMSC refused the bind (status 0x${resp.command_status.toString(16)}): check MINSHENG_SMPP_SYSTEM_ID and MINSHENG_SMPP_PASSWORD`);
+            log.error(`sms: the SMSC refused the bind (status 0x${resp.command_status.toString(16)}): check MINSHENG_SMPP_SYSTEM_ID and MINSHENG_SMPP_PASSWORD`);
             s.destroy();
             return;
           }
@@ -117,7 +118,7 @@ export function openSmppLink(config: SmppConfig, handlers: LinkHandlers): SmppLi
       handlers.onDeliver(pdu).then(
         (status) => s.send(pdu.response({ command_status: status })),
         (err: unknown) => {
-          console.error('sms: an incoming message could not be taken in; the SMSC will resend it', err instanceof Error ? err.message : err);
+          log.error({ err: err instanceof Error ? err.message : String(err) }, 'sms: an incoming message could not be taken in; the SMSC will resend it');
           s.send(pdu.response({ command_status: ESME_RX_T_APPN }));
         },
       );

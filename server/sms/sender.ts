@@ -7,6 +7,7 @@ import type { NumberHasher } from './numbers';
 import { settle, type OutboxDeps } from './outbox';
 import { ESM_UDHI, SLOW_DOWN, TRANSIENT } from './status';
 import { noteSms } from './timeline';
+import { log } from '../log';
 
 // Drains the outbox while the link is bound: one message at a time, its parts in order,
 // paced to the SMSC's rate, each number limited per hour. Throttling from the SMSC slows the
@@ -77,7 +78,7 @@ export function startSender(d: SenderDeps): Sender {
         await d.serial(m.id, () => send(m));
       }
     } catch (err) {
-      console.error('sms: the outbox could not be drained', err instanceof Error ? err.message : err);
+      log.error({ err: err instanceof Error ? err.message : String(err) }, 'sms: the outbox could not be drained');
     }
   }
 
@@ -87,7 +88,7 @@ export function startSender(d: SenderDeps): Sender {
   async function fail(m: OutboxSms, reason: string, parts?: number): Promise<void> {
     await d.store.updateSms(m.id, { state: 'failed', reason, forget: true, ...(parts !== undefined && { parts }) }, Date.now());
     if (m.appealId) await noteSms(d, m.appealId, m.id, m.purpose, 'failed', { reason });
-    console.warn(`sms: message ${m.id} (${m.purpose}) failed: ${reason}`);
+    log.warn({ message: m.id, purpose: m.purpose, reason }, 'sms: message failed');
   }
 
   async function send(m: OutboxSms): Promise<void> {
@@ -138,7 +139,7 @@ export function startSender(d: SenderDeps): Sender {
       if (SLOW_DOWN.has(status)) {
         slow++;
         pausedUntil = Date.now() + Math.min(MAX_PAUSE_MS, d.config.retryMs * 2 ** Math.min(slow - 1, 10));
-        console.warn(`sms: the SMSC asks us to slow down (status ${code}); pausing until ${new Date(pausedUntil).toISOString()}`);
+        log.warn({ status: code, until: new Date(pausedUntil).toISOString() }, 'sms: the SMSC asks us to slow down; pausing');
         return requeue(m, pausedUntil, `throttled (${code})`, { sentParts: sent, parts: total });
       }
       if (TRANSIENT.has(status) && m.attempts + 1 < d.config.maxAttempts) {

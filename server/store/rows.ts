@@ -9,7 +9,7 @@ import type { AppealProjection } from '../../src/core/projection';
 /** The appeals table's columns, in the order `appealValues` gives an appeal's. */
 export const APPEAL_COLUMNS = [
   'id', 'status', 'tier', 'village', 'town', 'urgency', 'category', 'channel', 'kind', 'dept', 'handler', 'created_by', 'created_at', 'updated_at',
-  'due_at', 'stage', 'supervision_level', 'satisfaction', 'merged_into', 'title', 'anonymous', 'conflicts', 'reopen_count', 'meeting_id', 'on_spot',
+  'due_at', 'stage', 'supervision_level', 'satisfaction', 'merged_into', 'repeat_of', 'title', 'anonymous', 'conflicts', 'reopen_count', 'meeting_id', 'on_spot',
   'attachments', 'lat', 'lng', 'replied_at', 'closed_at', 'on_time', 'handling_minutes', 'eval_code', 'published_at', 'public_summary', 'public_reply', 'campaign_id', 'adopted', 'reception_slot',
   'returns', 'reassigns', 'review', 'unreasonable', 'lead_tier', 'dispatch_minutes', 'reached', 'quality_flags', 'reply_id', 'quality', 'redo_count',
   'mediator', 'mediation_sessions', 'mediation_outcome', 'received_at', 'changed_at', 'last_seq',
@@ -23,7 +23,7 @@ export const APPEAL_REPLACED = APPEAL_COLUMNS.filter((k) => !APPEAL_KEPT.has(k))
 export function appealValues(p: AppealProjection, lastSeq: number, receivedAt: number): unknown[] {
   return [
     p.id, p.status, p.tier, p.village, p.town, p.urgency, p.category, p.channel, p.kind, p.dept, p.handler, p.createdBy, p.createdAt, p.updatedAt,
-    p.dueAt, p.stage, p.supervisionLevel, p.satisfaction, p.mergedInto, p.title, p.anonymous ? 1 : 0, p.conflicts, p.reopenCount, p.meetingId,
+    p.dueAt, p.stage, p.supervisionLevel, p.satisfaction, p.mergedInto, p.repeatOf ?? null, p.title, p.anonymous ? 1 : 0, p.conflicts, p.reopenCount, p.meetingId,
     p.onSpot ? 1 : 0, p.attachments, p.lat, p.lng, p.repliedAt, p.closedAt, p.onTime === null ? null : p.onTime ? 1 : 0, p.handlingMinutes, p.evalCode, p.publishedAt, p.publicSummary, p.publicReply, p.campaignId, p.adopted ? 1 : 0, p.receptionSlot,
     p.returns, p.reassigns, p.review, p.unreasonable, p.leadTier, p.dispatchMinutes, p.reached, p.qualityFlags.join(','), p.replyId, p.quality, p.redoCount,
     p.mediator, p.mediationSessions, p.mediationOutcome, receivedAt, receivedAt, lastSeq,
@@ -55,6 +55,7 @@ export function appealFromRow(r: Record<string, unknown>): AppealProjection {
     supervisionLevel: r.supervision_level,
     satisfaction: r.satisfaction,
     mergedInto: r.merged_into,
+    repeatOf: r.repeat_of ?? null,
     title: r.title,
     anonymous: r.anonymous === 1,
     conflicts: r.conflicts,
@@ -107,6 +108,7 @@ export function rankFromRow(r: Record<string, unknown>): RankRow {
     satisfaction: (r.satisfaction as RankRow['satisfaction']) ?? null,
     reopenCount: r.reopen_count as number,
     mergedInto: (r.merged_into as string | null) ?? null,
+    repeatOf: (r.repeat_of as string | null | undefined) ?? null,
     returns: Number(r.returns ?? 0),
     reassigns: Number(r.reassigns ?? 0),
     dispatchMinutes: r.dispatch_minutes === null || r.dispatch_minutes === undefined ? null : Number(r.dispatch_minutes),
@@ -117,7 +119,7 @@ export function rankFromRow(r: Record<string, unknown>): RankRow {
 }
 
 /** The projection columns the rankings read. */
-export const RANK_COLUMNS = 'id, town, dept, tier, village, category, created_at, replied_at, on_time, handling_minutes, satisfaction, reopen_count, merged_into, returns, reassigns, dispatch_minutes, received_at, quality, redo_count';
+export const RANK_COLUMNS = 'id, town, dept, tier, village, category, created_at, replied_at, on_time, handling_minutes, satisfaction, reopen_count, merged_into, repeat_of, returns, reassigns, dispatch_minutes, received_at, quality, redo_count';
 
 export function meetingFromRow(r: Record<string, unknown>): MeetingProjection {
   return {

@@ -13,6 +13,7 @@ import type { ReportStore } from './reports/contract';
 import type { QaStore } from './qa/contract';
 import type { SyncLog } from './sync-log/contract';
 import type { SmsStore } from './sms/contract';
+import type { HandoverStore } from './handover/contract';
 
 export type { AccountStore, NewUser, UserChange, UserRecord } from './accounts/contract';
 export type { ArticleQuery, ArticleStore } from './articles/contract';
@@ -28,6 +29,7 @@ export type { ReportStore } from './reports/contract';
 export type { QaStore } from './qa/contract';
 export type { ChangedDoc, CommitRow, PushTx, StoredUpdate, SyncLog } from './sync-log/contract';
 export type { NewSms, OutboxSms, SmsStore } from './sms/contract';
+export type { DeviceKey, HandoverStore, NewDeviceKey, RelayRecord } from './handover/contract';
 
 /**
  * The server's storage: SQLite (server/store/sqlite) by default, PostgreSQL (postgres/) with
@@ -36,7 +38,7 @@ export type { NewSms, OutboxSms, SmsStore } from './sms/contract';
  * push transaction, which each dialect writes its own way. A module that needs only one
  * capability should take that contract, not the whole store.
  */
-export interface Store extends SmsStore, DeputyStore, MetaStore, RegionStore, AccountStore, AuditLog, SyncLog, DocumentStore, CivicStore, ReportStore, FileStore, RelayKeyStore, IssuedReportStore, QaStore, ArticleStore {
+export interface Store extends SmsStore, DeputyStore, MetaStore, RegionStore, AccountStore, AuditLog, SyncLog, DocumentStore, CivicStore, ReportStore, FileStore, RelayKeyStore, IssuedReportStore, QaStore, ArticleStore, HandoverStore {
   close(): Promise<void>;
   /** The database's size on disk, where the store can tell (PostgreSQL; SQLite's files are measured directly). */
   databaseBytes?(): Promise<number>;

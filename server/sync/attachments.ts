@@ -1,4 +1,5 @@
 import type { RejectReason } from '../../src/core/accept';
+import { refHashes } from '../../src/core/attachments';
 import { appealInScope, type SessionUser } from '../../src/core/roles';
 import type { AttachmentListing, PushTx } from '../store/types';
 
@@ -11,11 +12,9 @@ import type { AttachmentListing, PushTx } from '../store/types';
 // before their first chunk): its listing waits, vouched by its own upload, which proves
 // possession when the last chunk matches the hash. Someone who only knows the hash never can.
 
-/** The hashes a document's fields list. */
+/** The hashes a document's fields list, photos' previews included: each is vouched for as a file of its own. */
 export function listedHashes(fields: Record<string, unknown> | null | undefined): string[] {
-  const files = fields?.attachments;
-  if (!Array.isArray(files)) return [];
-  return files.map((a) => (a as { hash?: unknown } | null)?.hash).filter((h): h is string => typeof h === 'string');
+  return refHashes(fields?.attachments);
 }
 
 /** A listing lets `user` download the file. */

@@ -7,6 +7,8 @@ import { isPointsFields, projectPoints } from '../../src/core/points';
 import { project } from '../../src/core/projection';
 import * as Y from 'yjs';
 import type { PushTx, Store, StoredUpdate } from '../store/types';
+import { listedHashes } from './attachments';
+import { log } from '../log';
 
 /** A committed update, as fan-out needs it. */
 export interface Committed {
@@ -19,6 +21,8 @@ export interface Committed {
   /** What decides whether a county or city desk holds it after this commit; null for a meeting. */
   holding: HoldingRow | null;
   update: Uint8Array;
+  /** The server's first receipt of the document, set when this update began it (fan-out tells the devices once). */
+  receivedAt?: number;
 }
 
 /**
@@ -28,8 +32,8 @@ export interface Committed {
  */
 export async function storeUpdate(tx: PushTx, u: StoredUpdate, snapshot: AppealSnapshot, now: number, policy: Policies): Promise<Committed> {
   const seq = await tx.insertUpdate(u, now);
-  const files = snapshot.fields.attachments;
-  await tx.linkAttachments(u.docId, Array.isArray(files) ? files.map((a: { hash: string }) => a.hash) : []);
+  // Previews are linked like originals: a document's readers may download both.
+  await tx.linkAttachments(u.docId, listedHashes(snapshot.fields));
   if (isMeetingFields(snapshot.fields)) {
     const meeting = projectMeeting(snapshot);
     await tx.upsertMeeting(meeting, seq, now);
@@ -96,13 +100,13 @@ export async function createNotifiedBus(store: Store): Promise<CommitBus> {
         for (const r of rows) {
           // A row compaction already folded away: the whole document carries the same change.
           const update = r.update ?? Y.mergeUpdates(await store.docParts(r.docId));
-          committed.push({ docId: r.docId, seq: r.seq, village: r.village, dept: r.dept, anonymous: r.anonymous, holding: r.holding, update });
+          committed.push({ docId: r.docId, seq: r.seq, village: r.village, dept: r.dept, anonymous: r.anonymous, holding: r.holding, update, ...(r.receivedAt !== undefined && { receivedAt: r.receivedAt }) });
         }
         const origin = origins.get(commits[0]!.seq) ?? null;
         origins.delete(commits[0]!.seq);
         if (committed.length > 0) for (const l of listeners) l(committed, origin);
       })
-      .catch((err) => console.error('commit notification failed', err));
+      .catch((err) => log.error({ err }, 'commit notification failed'));
   });
   return {
     publish(committed: Committed[], origin: unknown): void {

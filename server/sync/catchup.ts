@@ -31,7 +31,7 @@ export interface CatchUpInput {
 }
 
 interface Page {
-  items: { docId: string; update: Uint8Array; contact?: Contact }[];
+  items: { docId: string; update: Uint8Array; contact?: Contact; receivedAt?: number }[];
   next: number;
   more: boolean;
 }
@@ -50,7 +50,7 @@ function drained(conn: Conn): Promise<void> {
 }
 
 /** Reads one page of documents last changed after `cursor`, at most PAGE_BYTES (but never empty). */
-async function readPage(store: Store, session: Session, from: number, cursor: number, pageDocs: number, recentSince: number): Promise<Page> {
+async function readPage(store: Store, session: Session, from: number, cursor: number, pageDocs: number, recentSince: number, beganAfter: number): Promise<Page> {
   const share = shareOf(session);
   const docs = await store.changedDocs(cursor, session.user.scope.regions, pageDocs, {
     ...(share.departments && { departments: share.departments }),
@@ -71,7 +71,10 @@ async function readPage(store: Store, session: Session, from: number, cursor: nu
         break;
       }
       const contact = share.contact({ villageCode: d.village, dept: d.dept, anonymous: d.anonymous }) ? await store.contact(d.docId) : null;
-      items.push({ docId: d.docId, update, ...(contact && { contact }) });
+      // An appeal first received after the device's cursor is new to it: its receipt goes with it, once.
+      // A desk sent documents whole gets it with each (a few bytes beside the whole document).
+      const receipt = d.receivedAt !== null && d.receivedAt !== undefined && (share.whole || d.receivedAt >= beganAfter) ? { receivedAt: d.receivedAt } : null;
+      items.push({ docId: d.docId, update, ...(contact && { contact }), ...receipt });
       bytes += update.byteLength;
     }
     next = d.lastSeq;
@@ -98,9 +101,11 @@ async function recentWindowStart(store: Store, session: Session, from: number): 
 export async function catchUp({ store, conn, session, from, resumeAt, pageDocs, fanOut, sent }: CatchUpInput): Promise<void> {
   let cursor = resumeAt;
   const recentSince = await recentWindowStart(store, session, from);
+  // When the change at the device's cursor was stored (or a little earlier: a receipt sent twice is harmless).
+  const beganAfter = from === 0 ? 0 : ((await store.committedAt(from)) ?? 0);
   for (;;) {
     if (!stillCatchingUp(conn, session) || conn.ws.readyState !== conn.ws.OPEN) return;
-    const page = await readPage(store, session, from, cursor, pageDocs, recentSince);
+    const page = await readPage(store, session, from, cursor, pageDocs, recentSince, beganAfter);
     if (conn.state.phase !== 'catching-up' || conn.state.session !== session) return;
     const bytes = sendSized(conn, { t: 'changes', items: page.items, cursor: page.next, more: page.more });
     if (bytes > 0) sent?.(bytes);

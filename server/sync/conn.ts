@@ -33,6 +33,8 @@ export type ConnState =
   | { phase: 'closing' };
 
 export interface Conn {
+  /** A random id for the log: a connection's lines can be followed without naming who it is. */
+  id: string;
   ws: WebSocket;
   ip: string;
   rate: ReturnType<typeof createBucket>;

@@ -5,6 +5,7 @@ import type { Store } from '../store/types';
 import type { Committed } from './bus';
 import { send, type Conn } from './conn';
 import { shareOf } from './share';
+import { log } from '../log';
 
 // Live fan-out: commit batches are delivered one at a time, on one queue, so every client sees
 // commits in sequence order. A connection still catching up keeps them in its backlog; its
@@ -27,7 +28,7 @@ export interface DeliverInput {
 export function createFanOut({ store, conns }: FanOutInput) {
   let queue: Promise<void> = Promise.resolve();
   const enqueue = (targets: Conn[], committed: Committed[], from: unknown): void => {
-    queue = queue.then(() => deliver({ store, targets, committed, from })).catch((err) => console.error('fan-out failed', err));
+    queue = queue.then(() => deliver({ store, targets, committed, from })).catch((err) => log.error({ err }, 'fan-out failed'));
   };
   return {
     /** A commit batch from the bus: queued for live connections, kept for those catching up. */
@@ -84,7 +85,7 @@ export async function deliver({ store, targets, committed, from }: DeliverInput)
       // A department or a county desk holds an appeal only from the moment its state puts it
       // there, so the device may lack the history: it gets the whole document, not this change.
       const update = share.whole ? await wholeDoc(c.docId) : c.update;
-      items.push({ docId: c.docId, update, ...(contact && { contact }) });
+      items.push({ docId: c.docId, update, ...(contact && { contact }), ...(c.receivedAt !== undefined && { receivedAt: c.receivedAt }) });
     }
     // Commits are published in sequence order, so `top` skips only updates this client may not see.
     if (items.length > 0) send(conn, { t: 'changes', items, cursor: top, more: false });

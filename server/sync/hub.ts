@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
@@ -21,6 +22,7 @@ import { createFanOut, type FanOut } from './fanout';
 import { storePush, type AckMessage, type PushFault, type PushMessage } from './push';
 import type { RelayLinks } from './relay-links';
 import type { Metrics } from '../metrics';
+import { log } from '../log';
 
 
 // The server's side of the sync protocol (src/core/protocol.ts; the device's is
@@ -196,16 +198,18 @@ function end(hub: Hub, conn: Conn, code: number, reason: string, message?: strin
 }
 
 function onConnection(hub: Hub, ws: WebSocket, req: IncomingMessage): void {
-  const conn: Conn = { ws, ip: clientIp(req), rate: createBucket(SYNC_RATE.perSecond, SYNC_RATE.burst), state: { phase: 'awaiting-hello' }, pushes: Promise.resolve(), alive: true };
+  const conn: Conn = { id: randomBytes(6).toString('hex'), ws, ip: clientIp(req), rate: createBucket(SYNC_RATE.perSecond, SYNC_RATE.burst), state: { phase: 'awaiting-hello' }, pushes: Promise.resolve(), alive: true };
   hub.conns.add(conn);
   // Until the welcome: a deadline for the hello, a place among the waiting, and frames no bigger than a hello.
   hub.waiting.enter(conn, () => end(hub, conn, CLOSE_HELLO_TIMEOUT, `no valid hello within ${Math.round(hub.limits.helloMs / 1000)} s`));
   if (!setMaxPayload(ws, PRE_AUTH_MAX_PAYLOAD) && !hub.payloadWarned) {
     hub.payloadWarned = true;
-    console.warn('ws internals changed: frames before the hello are limited only by maxPayload');
+    log.warn('ws internals changed: frames before the hello are limited only by maxPayload');
   }
   ws.on('pong', () => (conn.alive = true));
-  ws.on('close', () => {
+  log.debug({ conn: conn.id }, 'sync socket opened');
+  ws.on('close', (code) => {
+    log.debug({ conn: conn.id, code }, 'sync socket closed');
     hub.waiting.leave(conn);
     hub.conns.delete(conn);
   });
@@ -216,7 +220,7 @@ function onConnection(hub: Hub, ws: WebSocket, req: IncomingMessage): void {
     try {
       onMessage(hub, conn, data, isBinary);
     } catch (err) {
-      console.error('sync message failed', err);
+      log.error({ err, conn: conn.id }, 'sync message failed');
       errorSeen('sync');
       fail(conn, 'server_error', 'internal error');
     }
@@ -290,7 +294,7 @@ function onHello(hub: Hub, conn: Conn, msg: HelloMessage): void {
     .catch((err) => {
       // The store did not answer (a database restarting): the client retries with backoff.
       const trouble = storeTrouble(err);
-      if (!trouble) console.error('hello failed', err);
+      if (!trouble) log.error({ err, conn: conn.id }, 'hello failed');
       errorSeen(trouble ? `store ${trouble}` : 'hello');
       fail(conn, 'server_error', trouble ? TROUBLE_MESSAGE[trouble] : 'the server could not start this session; it will be retried');
       conn.ws.close(1011, 'server error');
@@ -313,7 +317,7 @@ async function welcome(hub: Hub, conn: Conn, session: Session, sid: string, curs
   send(conn, { t: 'welcome', user: session.user, serverTime: Date.now(), head: await hub.store.head(), ...welcomePolicies(hub.policy) });
   const input = { store: hub.store, conn, session, from: cursor, resumeAt: Math.max(cursor, resume ?? cursor), pageDocs: hub.options.pageDocs ?? 200, fanOut: hub.fanOut, sent: hub.metrics?.catchUpSent };
   void catchUp(input).catch((err) => {
-    console.error('catch-up failed', err);
+    log.error({ err, conn: conn.id }, 'catch-up failed');
     fail(conn, 'server_error', 'catch-up failed; reconnect to resume');
   });
 }
@@ -332,7 +336,7 @@ function queuePush(hub: Hub, conn: Conn, msg: PushMessage): void {
       const trouble = storeTrouble(err);
       errorSeen(trouble ? `store ${trouble}` : 'push');
       if (trouble) return fail(conn, 'server_error', TROUBLE_MESSAGE[trouble]);
-      console.error('push failed', err);
+      log.error({ err, conn: conn.id }, 'push failed');
     }));
   hub.working.add(work);
   void work.finally(() => hub.working.delete(work));

@@ -12,6 +12,7 @@ import { errorSeen } from '../ops/journal';
 import { planAttachments, recordVouches } from './attachments';
 import { storeUpdate, type Committed } from './bus';
 import { fail, send, type Conn, type Session } from './conn';
+import { log } from '../log';
 
 // One push batch: checked and stored in one transaction (applyPush), then acknowledged,
 // audited, published to the fan-out and compacted (storePush).
@@ -47,6 +48,7 @@ export async function applyPush({ store, session, msg, now, policy, villages, fa
   const accepted: number[] = [];
   const rejected: Rejection[] = [];
   const committed: Committed[] = [];
+  const began: number[] = [];
   const { user, relay } = session;
   // A county server's uplink speaks for the people of its county, each event as its author (relay.ts).
   const authorOf = relay ? relayedAuthors(msg.authors ?? [], relay.county).authorOf : undefined;
@@ -82,7 +84,13 @@ export async function applyPush({ store, session, msg, now, policy, villages, fa
         continue;
       }
       if (item.contact) await tx.putContact(item.docId, item.contact, user.id, now);
-      committed.push(await storeUpdate(tx, { docId: item.docId, deviceId: session.deviceId, clientSeq: item.seq, userId: user.id, bytes: item.update }, check.snapshot, now, policy));
+      const stored = await storeUpdate(tx, { docId: item.docId, deviceId: session.deviceId, clientSeq: item.seq, userId: user.id, bytes: item.update }, check.snapshot, now, policy);
+      // The document begins here: now is its first receipt, told to the sender (ack) and to the fan-out.
+      if (current === null) {
+        stored.receivedAt = now;
+        began.push(item.seq);
+      }
+      committed.push(stored);
       await recordVouches(tx, item.docId, files);
       accepted.push(item.seq);
     }
@@ -95,7 +103,7 @@ export async function applyPush({ store, session, msg, now, policy, villages, fa
       r.base = Y.mergeUpdates(await tx.docParts(r.docId));
     }
   });
-  return { ack: { t: 'ack', batch: msg.batch, accepted, rejected }, committed };
+  return { ack: { t: 'ack', batch: msg.batch, accepted, rejected, ...(began.length > 0 && { received: { at: now, seqs: began } }) }, committed };
 }
 
 /** A contact travels only with an appeal its sender (or, relayed, someone of the county) recorded, and never with an anonymous one. */
@@ -140,11 +148,11 @@ export async function storePush({ store, conn, session, msg, policy, villages, f
     // Nothing was committed: the client keeps the batch and resends it.
     const trouble = storeTrouble(err);
     if (trouble) {
-      console.error(`push refused: store ${trouble}`);
+      log.warn({ trouble, conn: conn.id }, 'push refused: store in trouble');
       errorSeen(`store ${trouble}`);
       return void fail(conn, 'server_error', TROUBLE_MESSAGE[trouble]);
     }
-    console.error('push failed', err);
+    log.error({ err, conn: conn.id }, 'push failed');
     errorSeen('push');
     return void fail(conn, 'server_error', 'the server could not store this batch; it will be retried');
   }
@@ -161,7 +169,7 @@ export async function storePush({ store, conn, session, msg, policy, villages, f
     try {
       await store.compact(docId, compactAfterRows, compactParts);
     } catch (err) {
-      console.error('compaction failed', docId, err);
+      log.error({ err }, 'compaction failed');
     }
   }
 }

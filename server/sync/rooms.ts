@@ -20,6 +20,7 @@ import type { Store } from '../store/types';
 import { storeUpdate, type CommitBus } from './bus';
 import { planAttachments, recordVouches } from './attachments';
 import type { Tickets } from './tickets';
+import { log } from '../log';
 
 // Live rooms speak y-websocket's protocol (y-protocols sync + awareness) so an appeal open
 // on two screens co-edits with presence. Every update a room receives is validated and
@@ -197,7 +198,7 @@ function onMessage(ctx: Rooms, room: Room, conn: RoomConn, data: Uint8Array): vo
       room.commits = room.commits
         .then(() => commit(ctx, room, conn, update))
         .catch((err) => {
-          console.error('room commit failed', room.docId, err);
+          log.error({ err }, 'room commit failed');
           conn.ws.close(1011, 'could not store the change; reopen to resume');
         });
     }
@@ -296,7 +297,7 @@ export function createRooms(store: Store, villages: ReadonlySet<string>, bus: Co
         if (!room) return refuse(socket, '404 Not Found');
         wss.handleUpgrade(req, socket, head, (ws) => join(ctx, room, ws, publicUser(user), ticket.sid));
       } catch (err) {
-        console.error('room upgrade failed', err);
+        log.error({ err }, 'room upgrade failed');
         refuse(socket, '500 Internal Server Error');
       }
     },

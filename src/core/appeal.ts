@@ -61,6 +61,8 @@ export interface AppealInput {
   onSpot?: string;
   /** The suggestion campaign (问计) it answers; only suggestions answer one. */
   campaignId?: string;
+  /** An earlier appeal this one repeats (the recorder's link from the duplicate hints); counted with it by special governance. */
+  repeatOf?: string;
   /** Deputies' columns (deputy.ts), on the `deputy` channel only: the column, linked appeals, the name shown. */
   column?: Column;
   supports?: string[];
@@ -101,6 +103,7 @@ const STORED_FIELD_KEYS: Record<keyof AppealFields, true> = {
   meetingId: true,
   patrolId: true,
   campaignId: true,
+  repeatOf: true,
   column: true,
   supports: true,
   shownAs: true,
@@ -149,7 +152,7 @@ export type FieldError =
   | DeputyFieldError;
 
 export type FieldErrors = Partial<
-  Record<'channel' | 'category' | 'kind' | 'urgency' | 'villageCode' | 'description' | 'citizenName' | 'citizenPhone' | 'gps' | 'attachments' | 'meetingId' | 'patrolId' | 'campaignId' | 'onSpot' | 'column' | 'supports' | 'shownAs' | 'meta', FieldError>
+  Record<'channel' | 'category' | 'kind' | 'urgency' | 'villageCode' | 'description' | 'citizenName' | 'citizenPhone' | 'gps' | 'attachments' | 'meetingId' | 'patrolId' | 'campaignId' | 'repeatOf' | 'onSpot' | 'column' | 'supports' | 'shownAs' | 'meta', FieldError>
 >;
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors };
@@ -221,6 +224,7 @@ export function validateAppealInput(raw: unknown, knownVillage: (code: string) =
   else if (r.patrolId !== undefined && r.channel !== 'grid_patrol') errors.patrolId = 'patrol_needs_patrol_channel';
   if (r.campaignId !== undefined && !isUuidV7(r.campaignId)) errors.campaignId = 'invalid_choice';
   else if (r.campaignId !== undefined && r.kind !== 'suggestion') errors.campaignId = 'campaign_needs_suggestion';
+  if (r.repeatOf !== undefined && !isUuidV7(r.repeatOf)) errors.repeatOf = 'invalid_choice';
   const onSpot = typeof r.onSpot === 'string' ? r.onSpot.trim() : undefined;
   if (r.onSpot !== undefined && typeof r.onSpot !== 'string') errors.onSpot = 'invalid_choice';
   else if (onSpot !== undefined && onSpot.length > MAX_EVENT_NOTE_CHARS) errors.onSpot = 'too_long';
@@ -243,6 +247,7 @@ export function validateAppealInput(raw: unknown, knownVillage: (code: string) =
       ...(typeof r.meetingId === 'string' && { meetingId: r.meetingId }),
       ...(typeof r.patrolId === 'string' && { patrolId: r.patrolId }),
       ...(typeof r.campaignId === 'string' && { campaignId: r.campaignId }),
+      ...(typeof r.repeatOf === 'string' && { repeatOf: r.repeatOf }),
       ...(onSpot && { onSpot }),
       ...(isColumn(r.column) && { column: r.column }),
       ...(Array.isArray(r.supports) && { supports: r.supports as string[] }),

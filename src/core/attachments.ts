@@ -42,7 +42,24 @@ export interface AttachmentRef {
   hash: string;
   type: string;
   size: number;
+  /**
+   * A photo's small copy (src/core/media-budget.ts): it goes up with the record at once, the
+   * original when the link allows. Refs made before previews existed have none.
+   */
+  preview?: PreviewRef;
 }
+
+export interface PreviewRef {
+  hash: string;
+  type: string;
+  size: number;
+}
+
+/** Longest side of a preview, and the most it may weigh (its target is about 15 KB). */
+export const PREVIEW_MAX_SIDE = 320;
+export const PREVIEW_MAX_BYTES = 40 * 1024;
+/** Types a preview may be: what every browser encodes on a canvas. */
+export const PREVIEW_TYPES: readonly string[] = ['image/jpeg', 'image/webp'];
 
 export type AttachmentProblem = 'wrong_type' | 'too_large' | 'empty';
 
@@ -70,18 +87,52 @@ export function attachmentProblem(type: string, size: number, stage: 'picked' | 
   return size > max ? 'too_large' : null;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A preview as listed: a small JPEG or WebP under its own hash. */
+export function validPreviewRef(v: unknown): v is PreviewRef {
+  if (!isObject(v) || Object.keys(v).length !== 3) return false;
+  const { hash, type, size } = v;
+  return isHash(hash) && typeof type === 'string' && PREVIEW_TYPES.includes(type) && typeof size === 'number' && Number.isInteger(size) && size > 0 && size <= PREVIEW_MAX_BYTES;
+}
+
 /** Checks an attachment list read from a document. */
 export function validAttachmentRefs(v: unknown): v is AttachmentRef[] {
   if (!Array.isArray(v) || v.length > MAX_ATTACHMENTS) return false;
   const seen = new Set<string>();
   for (const a of v) {
-    if (typeof a !== 'object' || a === null || Array.isArray(a)) return false;
-    const { hash, type, size } = a as Record<string, unknown>;
-    if (Object.keys(a).length !== 3 || !isHash(hash) || typeof type !== 'string' || type.length > MAX_MEDIA_TYPE_CHARS || typeof size !== 'number') return false;
+    if (!isObject(a)) return false;
+    const { hash, type, size, preview } = a;
+    const keys = Object.keys(a).length;
+    if (keys !== (preview === undefined ? 3 : 4) || !isHash(hash) || typeof type !== 'string' || type.length > MAX_MEDIA_TYPE_CHARS || typeof size !== 'number') return false;
     if (seen.has(hash) || attachmentProblem(type, size) !== null) return false;
     seen.add(hash);
+    if (preview === undefined) continue;
+    // Only a photo has a preview, never itself nor a file listed elsewhere in the list.
+    if (kindOf(type) !== 'photo' || !validPreviewRef(preview) || seen.has(preview.hash)) return false;
+    seen.add(preview.hash);
   }
   return true;
+}
+
+/**
+ * Every file a list names, previews included: the server links, vouches for and authorises a
+ * preview's hash exactly as an original's. Tolerant of malformed entries (it reads stored fields).
+ */
+export function refHashes(refs: unknown): string[] {
+  if (!Array.isArray(refs)) return [];
+  const out: string[] = [];
+  for (const a of refs) {
+    if (!isObject(a)) continue;
+    if (typeof a.hash === 'string') out.push(a.hash);
+    if (isObject(a.preview) && typeof a.preview.hash === 'string') out.push(a.preview.hash);
+  }
+  return out;
+}
+
+/** The originals a list names (previews left out): what may be requested from the recording phone. */
+export function listedOriginals(refs: unknown): string[] {
+  return Array.isArray(refs) ? refs.filter(isObject).map((a) => a.hash).filter((h): h is string => typeof h === 'string') : [];
 }
 
 /**

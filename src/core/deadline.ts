@@ -4,6 +4,7 @@ import { addWorkingMinutes, dayLength, workingMinutesBetween, type WorkingHours 
 import { MAX_EXTENSION_DAYS, SUPERVISION_LADDER, type WarningStage } from './events';
 import type { AppealState, Stage } from './fold';
 import { DEFAULT_REPEAT_RULE, type RepeatRule } from './repeats';
+import { RetentionSchema, type RetentionOverrides } from './retention';
 
 /**
  * How long each stage may take, in working days (fractions allowed: Lanling answers a
@@ -36,6 +37,8 @@ export interface DeadlinePolicy {
    * the server flag the same replies offline and online.
    */
   replyPhrases?: string[];
+  /** Days a closed appeal stays on a device, by role (retention.ts); roles not listed keep the default. */
+  retention?: RetentionOverrides;
 }
 
 /** A county's own boilerplate library: bounded, so the welcome frame and each check stay small. */
@@ -116,6 +119,7 @@ export const DeadlinePolicySchema = v.pipe(
         v.maxLength(MAX_REPLY_PHRASES),
       ),
     ),
+    retention: v.optional(RetentionSchema),
   }),
 );
 

@@ -1,3 +1,4 @@
+import { isHash } from './attachments';
 import { isUuidV7 } from './id';
 import { MAX_EVENT_NOTE_CHARS, MAX_NAME_CHARS } from './limits';
 import { CHANNELS, type Channel } from './appeal';
@@ -132,7 +133,12 @@ export type AppealEvent =
    * Replies by SMS (server/sms): where one message to the citizen's phone stands, by the
    * system alone. `message` is its outbox id; never the number. `reason` says why it failed.
    */
-  | (EventBase & { type: 'sms'; message: string; purpose: SmsPurpose; status: SmsStatus; parts?: number; reason?: string });
+  | (EventBase & { type: 'sms'; message: string; purpose: SmsPurpose; status: SmsStatus; parts?: number; reason?: string })
+  /**
+   * 调原图: someone who works the appeal asks for a photo's original (`hash`, one the appeal
+   * lists); the recording phone sees it after sync and sends it first, even on a metered link.
+   */
+  | (EventBase & { type: 'original_requested'; hash: string });
 
 export type EventType = AppealEvent['type'];
 
@@ -145,7 +151,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'published', 'unpublished', 'adopted', 'reception_booked', 'reception_held',
   'reassigned', 'returned', 'reviewed', 'unreasonable_requested', 'unreasonable_decided', 'quality_reviewed',
   'mediation_requested', 'mediation_session', 'mediation_closed',
-  'sms',
+  'sms', 'original_requested',
 ];
 
 /** The public board's approved wording is short: a summary and the answer in brief. */
@@ -261,6 +267,8 @@ export function isAppealEvent(v: unknown): v is AppealEvent {
         isUuidV7(v.message) && oneOf(SMS_PURPOSES, v.purpose) && oneOf(SMS_STATUSES, v.status) && text(v.reason, false) &&
         (v.parts === undefined || (typeof v.parts === 'number' && Number.isInteger(v.parts) && v.parts >= 1 && v.parts <= 255))
       );
+    case 'original_requested':
+      return isHash(v.hash);
     default:
       return false;
   }

@@ -26,7 +26,8 @@ export type ConflictReason =
   | 'stale_reply'
   | 'already_reviewed'
   | 'mediation_open'
-  | 'no_mediation';
+  | 'no_mediation'
+  | 'already_requested';
 
 export interface Conflict {
   /** Position in the events array. */
@@ -98,6 +99,8 @@ export interface AppealState {
   mediation: { mediator: string; name: string; sessions: number; outcome: 'settled' | 'not_settled' | null } | null;
   /** Warnings already given, as `${stage}@${dueAt}`, so the scanner never repeats one. */
   warned: string[];
+  /** Originals asked for (original_requested), once each: a repeat would only eat the appeal's step budget. */
+  originalsRequested: string[];
   recordedAt: number | null;
   repliedAt: number | null;
   closedAt: number | null;
@@ -147,6 +150,8 @@ const ALLOWED_FROM: Record<Exclude<EventType, 'recorded'>, readonly Status[]> = 
   mediation_closed: ['in_progress'],
   // An SMS's progress is recorded whatever the appeal's status: a receipt may come after it closed.
   sms: STATUSES,
+  // An original may be wanted at any time, even after the case closed (a review, a complaint).
+  original_requested: STATUSES,
 };
 
 /** Escalation climbs one tier; whether the next tier exists in a deployment is workflow.ts's concern (topTier). */
@@ -192,6 +197,7 @@ export function initialState(id: string | null = null): AppealState {
     handleSpent: [],
     mediation: null,
     warned: [],
+    originalsRequested: [],
     recordedAt: null,
     repliedAt: null,
     closedAt: null,
@@ -255,6 +261,8 @@ export function refusal(state: AppealState, event: AppealEvent): ConflictReason 
     case 'mediation_session':
     case 'mediation_closed':
       return state.mediation === null || state.mediation.outcome !== null ? 'no_mediation' : null;
+    case 'original_requested':
+      return state.originalsRequested.includes(event.hash) ? 'already_requested' : null;
     case 'quality_reviewed':
       // A verdict on a reply that has since been replaced judges nothing the citizen now has.
       if (event.reply !== state.lastReplyId) return 'stale_reply';
@@ -457,6 +465,9 @@ function apply(s: AppealState, e: AppealEvent): void {
       s.reception = { ...s.reception!, held: true };
       break;
     case 'sms':
+      break;
+    case 'original_requested':
+      s.originalsRequested = [...s.originalsRequested, e.hash];
       break;
     default:
       exhaustive(e);

@@ -18,3 +18,7 @@ export const MAX_CATEGORY_CHARS = 64;
 export const MAX_ACTOR_ID_CHARS = 64;
 /** An attachment's media type, parameters included ("audio/webm;codecs=opus"). */
 export const MAX_MEDIA_TYPE_CHARS = 100;
+/** A hand-over bundle (handover.ts): a whole file or QR sequence; a bigger outbox goes as several. */
+export const MAX_BUNDLE_BYTES = MAX_FRAME_BYTES;
+/** Records in one hand-over bundle. */
+export const MAX_BUNDLE_ENTRIES = 1_000;

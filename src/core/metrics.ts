@@ -34,6 +34,8 @@ export interface RankRow {
   satisfaction: Satisfaction | null;
   reopenCount: number;
   mergedInto: string | null;
+  /** The recorder's repeat link (repeats.ts follows it within the village); absent where not read. */
+  repeatOf?: string | null;
   returns: number;
   reassigns: number;
   dispatchMinutes: number | null;

@@ -33,6 +33,8 @@ export interface AppealProjection {
   supervisionLevel: number;
   satisfaction: Satisfaction | null;
   mergedInto: string | null;
+  /** The earlier appeal its recorder linked it to as a repeat (duplicate-hints.ts); null when none. */
+  repeatOf: string | null;
   /** First line of the description, for lists. */
   title: string;
   anonymous: boolean;
@@ -171,6 +173,7 @@ export function project(snapshot: AppealSnapshot, policy: DeadlinePolicy, given?
     supervisionLevel: state.supervisionLevel,
     satisfaction: state.satisfaction,
     mergedInto: state.mergedInto,
+    repeatOf: typeof f.repeatOf === 'string' ? f.repeatOf : null,
     title: titleOf(snapshot.description),
     anonymous: citizen?.anonymous === true,
     conflicts: state.conflicts.length,

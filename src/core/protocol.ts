@@ -24,6 +24,8 @@ const bytes = (max: number) =>
   );
 const seq = v.pipe(v.number(), v.integer(), v.minValue(1));
 const cursor = v.pipe(v.number(), v.integer(), v.minValue(0));
+/** A server time (Unix ms, before 2200): anything else is a broken or forged frame. */
+const instant = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(7_258_118_400_000));
 /** A citizen's contact, beside (never inside) the appeal's document; checked again by validateContact. */
 const contact = v.strictObject({ name: v.optional(v.pipe(v.string(), v.maxLength(MAX_NAME_CHARS))), phone: v.optional(v.pipe(v.string(), v.maxLength(32))) });
 
@@ -83,6 +85,12 @@ export const ServerMessage = v.variant('t', [
     cursor: v.optional(cursor),
     /** `base`: the server's state of the document, so the client can rebuild without the rejected update. */
     rejected: v.array(v.object({ seq, docId, reason: v.string(), detail: v.string(), base: v.optional(bytes(MAX_FRAME_BYTES)) })),
+    /**
+     * The server's clock when it stored the batch and the items whose update began their
+     * document: the documents' first receipt (src/core/sync-delay.ts). Absent when the batch
+     * began none, so an ack of a status change does not grow.
+     */
+    received: v.optional(v.object({ at: instant, seqs: v.pipe(v.array(seq), v.minLength(1), v.maxLength(MAX_PUSH_ITEMS)) })),
   }),
   /**
    * Catch-up pages (`more` until the last) and live fan-out. Only a frame with a cursor
@@ -90,7 +98,8 @@ export const ServerMessage = v.variant('t', [
    */
   v.object({
     t: v.literal('changes'),
-    items: v.array(v.object({ docId, update: bytes(MAX_FRAME_BYTES), contact: v.optional(contact) })),
+    /** `receivedAt`: the document's first receipt by the server, only with the frame that brings the document's beginning. */
+    items: v.array(v.object({ docId, update: bytes(MAX_FRAME_BYTES), contact: v.optional(contact), receivedAt: v.optional(instant) })),
     cursor: v.optional(cursor),
     more: v.boolean(),
   }),

@@ -1,5 +1,6 @@
 // Special governance (专项治理): the same problem raised again and again. "Same" means the
-// same village and category, or an appeal merged into another as its duplicate.
+// same village and category, or an appeal merged into another as its duplicate, or one its
+// recorder linked to an earlier appeal of the same village as a repeat (duplicate-hints.ts).
 
 export interface RepeatCandidate {
   id: string;
@@ -7,6 +8,8 @@ export interface RepeatCandidate {
   category: string;
   createdAt: number;
   mergedInto: string | null;
+  /** The recorder's repeat link; followed only to an appeal of the same village, so no one can move a count elsewhere. */
+  repeatOf?: string | null;
 }
 
 export interface RepeatRule {
@@ -30,11 +33,14 @@ export interface RepeatGroup {
 /** The groups that reached the threshold, biggest first. */
 export function findRepeats(appeals: readonly RepeatCandidate[], rule: RepeatRule, now: number): RepeatGroup[] {
   const byId = new Map(appeals.map((a) => [a.id, a]));
-  // A duplicate counts towards the problem it was merged into, following merge chains.
+  // A duplicate counts towards the problem it was merged into (or linked to as a repeat),
+  // following chains.
   const root = (a: RepeatCandidate): RepeatCandidate => {
     let at = a;
-    for (let hops = 0; at.mergedInto && hops < 32; hops++) {
-      const next = byId.get(at.mergedInto);
+    for (let hops = 0; hops < 32; hops++) {
+      const merged = at.mergedInto ? byId.get(at.mergedInto) : undefined;
+      const repeated = !merged && at.repeatOf ? byId.get(at.repeatOf) : undefined;
+      const next = merged ?? (repeated && repeated.village === at.village ? repeated : undefined);
       if (!next) break;
       at = next;
     }

@@ -1,4 +1,5 @@
 import type { Channel, Kind, Urgency } from './appeal';
+import { listedOriginals } from './attachments';
 import { extensionRoom, type AppealTerms, type DeadlinePolicy } from './deadline';
 import { assignedTier, TIERS, type AppealEvent, type EventType, type Tier } from './events';
 import { fold, NEXT_TIER, refusal, RETURNS_BEFORE_REVIEW, step, TIER_RANK, type AppealState, type ConflictReason } from './fold';
@@ -25,7 +26,8 @@ export type Denial =
   | 'not_above'
   | 'wrong_desk'
   | 'not_dispute'
-  | 'not_mediator';
+  | 'not_mediator'
+  | 'not_attachment';
 
 /** Actions a person takes (the scanner's `warned` is the system's alone). */
 export const ACTIONS = [
@@ -140,6 +142,8 @@ export function returnTarget(state: AppealState, policy: DeadlinePolicy): Tier |
 
 export interface AppealContext extends AppealTerms {
   villageCode: string;
+  /** The files the appeal lists (originals' hashes): an original may be requested only of these. */
+  files?: string[];
   /** Sub-category code (e.g. disputes.land): mediation takes disputes only. */
   category?: string;
   /** Replies go back through the channel the appeal came in by. */
@@ -148,12 +152,13 @@ export interface AppealContext extends AppealTerms {
 
 /** The parts of an appeal's fields the rules read. */
 export function appealContext(fields: Record<string, unknown>): AppealContext {
-  return { villageCode: String(fields.villageCode ?? ''), kind: fields.kind as Kind, urgency: fields.urgency as Urgency, channel: fields.channel as Channel, category: String(fields.category ?? '') };
+  return { villageCode: String(fields.villageCode ?? ''), kind: fields.kind as Kind, urgency: fields.urgency as Urgency, channel: fields.channel as Channel, category: String(fields.category ?? ''), files: listedOriginals(fields.attachments) };
 }
 
 /** Why `user` may not append `event` to an appeal in `state`, or null when they may. */
 export function authorize(user: SessionUser, appeal: AppealContext, state: AppealState, event: AppealEvent, policy: DeadlinePolicy): Denial | null {
   if (event.type === 'recorded' || event.type === 'warned' || event.type === 'sms') return 'role_not_allowed';
+  if (event.type === 'original_requested') return originalRequestDenial(user, appeal, state, event.hash);
   const rule = MATRIX[event.type];
   if (!rule.roles.includes(user.role)) return 'role_not_allowed';
   if (!regionInScope(user.scope, appeal.villageCode)) return 'out_of_scope';
@@ -192,6 +197,20 @@ export function authorize(user: SessionUser, appeal: AppealContext, state: Appea
     if (room === 0) return 'extension_not_allowed';
     if (event.days > room) return 'extension_too_long';
   }
+  return null;
+}
+
+/** Who may ask the recording phone for a photo's original (调原图): whoever works the appeal. Not a pipeline action. */
+export const ORIGINAL_REQUEST_ROLES: readonly Role[] = [...DISPATCH_ROLES, 'dept_handler', 'leader', 'quality_reviewer', 'mediator'];
+
+/** Why `user` may not request the original of `hash` on this appeal, or null. */
+export function originalRequestDenial(user: SessionUser, appeal: AppealContext, state: AppealState, hash: string): Denial | null {
+  if (!ORIGINAL_REQUEST_ROLES.includes(user.role)) return 'role_not_allowed';
+  if (!regionInScope(user.scope, appeal.villageCode)) return 'out_of_scope';
+  // A department sees the cases it was given, a mediator the disputes sent to them.
+  if (user.role === 'dept_handler' && !isAssignee(user, state)) return 'not_assignee';
+  if (user.role === 'mediator' && state.mediation?.mediator !== user.id) return 'not_mediator';
+  if (!(appeal.files ?? []).includes(hash)) return 'not_attachment';
   return null;
 }
 

@@ -70,7 +70,8 @@ export function myAppeals(db: MinshengDB): Promise<AppealRow[]> {
   return db.appeals.orderBy('updatedAt').reverse().toArray();
 }
 
-export type ActionInput = EventInput<Extract<AppealEvent, { type: Action }>>;
+/** A pipeline action, or a request for a photo's original (not a pipeline step, same rules path). */
+export type ActionInput = EventInput<Extract<AppealEvent, { type: Action | 'original_requested' }>>;
 export type ActResult = { ok: true } | { ok: false; reason: string };
 
 /**

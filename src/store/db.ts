@@ -14,6 +14,10 @@ export interface AppealRow extends AppealProjection {
   doc: Y.Doc;
   /** The document's alert-worthy events (core/alerts.ts), derived with the projection; absent on rows not re-derived since. Not indexed. */
   alertFeed?: AlertFeed;
+  /** Originals someone working the appeal asked for (original_requested): this phone sends them first. Not indexed. */
+  originalsRequested?: string[];
+  /** When the server first received it (server clock, Unix ms); absent until the device is told (src/store/receipts.ts). Not indexed. */
+  receivedAt?: number;
 }
 
 /** A local change not yet acknowledged by the server. `seq` only grows on this device. */
@@ -63,6 +67,36 @@ export interface FileRow {
   sent: number;
   failed?: string;
   createdAt: number;
+  /** A photo's preview (media budget): sent before any original. */
+  preview?: 1;
+  /** An original with a preview: it waits for the link, the user or a request (src/core/media-budget.ts). */
+  hold?: 1;
+  /** The user asked for this original to go now (现在上传原图), whatever the link. */
+  forced?: 1;
+}
+
+/**
+ * A hand-over bundle this phone carries for another (src/store/handover.ts): kept, bytes and
+ * all, from import until the server has answered; a refused one stays with its reason.
+ */
+export interface CarriedBundleRow {
+  /** Hex SHA-256 of the bundle: the same file imported twice is one row. */
+  id: string;
+  bytes: Uint8Array;
+  state: 'waiting' | 'relayed' | 'refused';
+  receivedAt: number;
+  /** From the bundle, when it could be read. */
+  keyId?: string;
+  authorId?: string;
+  createdAt?: number;
+  records: number;
+  relayedAt?: number;
+  accepted?: number;
+  rejected?: { seq: number; docId: string; reason: string; detail: string }[];
+  /** Why the whole bundle was refused (at import or by the server). */
+  refused?: { reason: string; detail: string };
+  /** The last relay attempt that did not reach the server (it stays waiting). */
+  lastError?: string;
 }
 
 export interface MetaRow {
@@ -81,6 +115,7 @@ export type MinshengDB = Dexie & {
   files: EntityTable<FileRow, 'hash'>;
   patrols: EntityTable<PatrolRow, 'id'>;
   points: EntityTable<PointsRow, 'id'>;
+  carried: EntityTable<CarriedBundleRow, 'id'>;
 };
 
 export const APPEAL_UPDATES_TABLE = '$appeals.doc_updates';
@@ -116,6 +151,8 @@ const SCHEMA: Record<string, string>[] = [
   { patrols: 'id, village, town, day, createdBy, startedAt' },
   // Village points (积分): sheets and rules documents per village; balances are folded from them.
   { points: 'id, village, kind, createdBy' },
+  // Hand-over (issue 30, item 2): bundles this phone carries for others until it relays them.
+  { carried: 'id, state, receivedAt' },
 ];
 export const SCHEMA_VERSION = SCHEMA.length;
 

@@ -2,6 +2,7 @@ import type { Table } from 'dexie';
 import * as Y from 'yjs';
 import type { Contact } from '../core/appeal';
 import { alertFeed } from '../core/alerts';
+import { requestedOriginals } from '../core/media-budget';
 import { eventsOf, readAppeal } from '../core/doc';
 import { eventsToResend } from '../core/history';
 import { isMeetingFields, projectMeeting } from '../core/meeting';
@@ -12,6 +13,7 @@ import { updatesTable, type AppealRow, type MinshengDB } from './db';
 import { asStorageError } from './errors';
 import { getMeta, setMeta } from './meta';
 import { currentPolicy } from './policy-cache';
+import { keepReceipts } from './receipts';
 
 // Writes to appeal documents that bypass a live Y.Doc: each builds a scratch doc from
 // y-dexie's stored updates, changes it, and writes the update row, the outbox entry
@@ -43,7 +45,11 @@ export async function putProjection(db: MinshengDB, docId: string, doc: Y.Doc): 
   if (isPointsFields(snapshot.fields)) return void (await db.points.put(projectPoints(snapshot)));
   // A plain object without `doc`: y-dexie keeps the CRDT rows we wrote ourselves.
   // The alert feed rides on the row, so the alerts reach the device with the sync itself.
-  await db.appeals.put({ ...project(snapshot, currentPolicy(db, snapshot.fields.villageCode)), alertFeed: alertFeed(snapshot.events, docId) } as AppealRow);
+  // Requests for originals ride on the row too, for the uploader to find without opening documents.
+  const requested = requestedOriginals(snapshot.events);
+  // The server's first receipt is not derived from the document: the row keeps it.
+  const receivedAt = (await db.appeals.get(docId))?.receivedAt;
+  await db.appeals.put({ ...project(snapshot, currentPolicy(db, snapshot.fields.villageCode)), alertFeed: alertFeed(snapshot.events, docId), ...(requested.length > 0 && { originalsRequested: requested }), ...(receivedAt !== undefined && { receivedAt }) } as AppealRow);
 }
 
 /**
@@ -77,10 +83,10 @@ export interface CatchUpResume {
   at: number;
 }
 
-export async function applyRemoteChanges(db: MinshengDB, items: { docId: string; update: Uint8Array; contact?: Contact }[], position?: SyncPosition): Promise<void> {
+export async function applyRemoteChanges(db: MinshengDB, items: { docId: string; update: Uint8Array; contact?: Contact; receivedAt?: number }[], position?: SyncPosition): Promise<void> {
   try {
     await db.transaction('rw', [...docTables(db), db.meta, db.contacts], async () => {
-      for (const { docId, update, contact } of items) {
+      for (const { docId, update, contact, receivedAt } of items) {
         if (contact) await db.contacts.put({ appealId: docId, ...contact });
         // Stored even when it adds nothing visible: a pure deletion leaves the state vector
         // unchanged, and an update waiting on missing parts must be kept until they arrive.
@@ -89,6 +95,7 @@ export async function applyRemoteChanges(db: MinshengDB, items: { docId: string;
         await updatesTable(db).add({ k: docId, u: Y.convertUpdateFormatV1ToV2(update) });
         if (doc.getMap('fields').size > 0) await putProjection(db, docId, doc);
         doc.destroy();
+        if (receivedAt !== undefined) await keepReceipts(db, [[docId, receivedAt]]);
       }
       if (position && 'resume' in position) await setMeta(db, 'catchUpResume', position.resume);
       else if (position) {

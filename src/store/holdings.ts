@@ -12,6 +12,8 @@ import { getMeta, setMeta } from './meta';
 // what the desk opens from the server is kept for a while after, then dropped the same way.
 
 const BROWSED = 'browsed';
+/** Appeals let go of by retention (store/retention.ts): incoming changes to them are held back until fetched whole. */
+export const PURGED = 'purged';
 
 type Fetcher = (path: string) => Promise<Response>;
 
@@ -82,6 +84,9 @@ export async function fetchAppeal(db: MinshengDB, id: string, fetcher: Fetcher, 
   }
   await applyRemoteChanges(db, [{ docId: id, update, ...(body.contact && { contact: body.contact }) }]);
   await setMeta(db, BROWSED, { ...(await browsedAt(db)), [id]: now });
+  // Whole on the device again: its next changes apply as increments (see store/retention.ts).
+  const purged = await getMeta<string[]>(db, PURGED);
+  if (purged?.includes(id)) await setMeta(db, PURGED, purged.filter((p) => p !== id));
   return { ok: true };
 }
 

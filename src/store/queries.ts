@@ -217,6 +217,8 @@ export function keywordLibrary(db: MinshengDB): Observable<KeywordRule[] | undef
 
 // The user's alerts, the bell's unread count, and marking them read (store/alerts.ts).
 export { alertList, markAlertsRead, unreadAlertCount, type AlertItem } from './alerts';
+/** What the phone keeps (bounded storage, Settings). */
+export { storageSummary, type StorageSummary } from './retention';
 
 // ---- Sync state ----------------------------------------------------------------------------
 
@@ -232,6 +234,11 @@ export function quarantined(db: MinshengDB): Observable<QuarantineRow[]> {
 
 export function quarantinedCount(db: MinshengDB): Observable<number> {
   return liveQuery(() => db.quarantine.count());
+}
+
+/** Changes of one document this device still holds for the server (its page says "not yet on the server"). */
+export function unsentChanges(db: MinshengDB, docId: string): Observable<number> {
+  return liveQuery(() => db.outbox.where('docId').equals(docId).count());
 }
 
 /** Drops a refused change the user chose to give up. */

@@ -8,7 +8,9 @@ import { applyRemoteChanges, docTables, rebaseDoc, rebuildDoc, type CatchUpResum
 import { getMeta, setMeta } from '../store/meta';
 import { backoffDelay } from './backoff';
 import { pruneHoldings } from '../store/holdings';
+import { purgeExpired, refetchPending, refetchPurged, screenPurged } from '../store/retention';
 import { adoptPolicy } from '../store/policy';
+import { keepReceipts } from '../store/receipts';
 import type { DeadlinePolicy } from '../core/deadline';
 
 // The device's side of the sync protocol (src/core/protocol.ts; the server's is
@@ -62,6 +64,10 @@ export interface SyncOptions {
   heartbeatMs?: number;
   /** Whether anyone is looking: the heartbeat costs data, so it runs only then (default: always). */
   attentive?: () => boolean;
+  /** Frame bytes sent and received, for the month's data usage (store/data-usage.ts). */
+  onBytes?: (sent: number, received: number) => void;
+  /** Authorized REST, to bring purged appeals whole again when they change (store/retention.ts); without it they wait to be opened. */
+  fetcher?: (path: string) => Promise<Response>;
 }
 
 type Listener = (s: SyncStatus) => void;
@@ -117,6 +123,12 @@ export class SyncEngine {
 
   get current(): SyncStatus {
     return this.status;
+  }
+
+  /** A frame about to leave, counted for the month's data usage. */
+  private counted(frame: Uint8Array): Uint8Array {
+    this.opts.onBytes?.(frame.byteLength, 0);
+    return frame;
   }
 
   private set(patch: Partial<SyncStatus>): void {
@@ -194,7 +206,7 @@ export class SyncEngine {
         return;
       }
       if (now - this.lastHeardAt >= quiet && (this.opts.attentive?.() ?? true)) {
-        ws.send(encodeFrame({ t: 'ping', n: ++this.pings }));
+        ws.send(this.counted(encodeFrame({ t: 'ping', n: ++this.pings })));
         this.pingSentAt = now;
       }
     }, Math.min(HEARTBEAT_TICK_MS, quiet));
@@ -238,11 +250,12 @@ export class SyncEngine {
       this.catchUpFrom = cursor;
       this.catchUpAt = resume?.from === cursor ? resume.at : cursor;
       this.helloSentAt = Date.now();
-      if (this.ws === ws) ws.send(encodeFrame({ t: 'hello', token: this.opts.token, deviceId: this.opts.deviceId, cursor, ...(this.catchUpAt > cursor && { resume: this.catchUpAt }) }));
+      if (this.ws === ws) ws.send(this.counted(encodeFrame({ t: 'hello', token: this.opts.token, deviceId: this.opts.deviceId, cursor, ...(this.catchUpAt > cursor && { resume: this.catchUpAt }) })));
     };
     ws.onmessage = (ev) => {
       if (this.ws !== ws) return;
       if (!(ev.data instanceof ArrayBuffer)) return this.set({ error: 'server sent a text frame' });
+      this.opts.onBytes?.(0, ev.data.byteLength);
       let msg: ServerMessage;
       try {
         msg = decodeServerFrame(new Uint8Array(ev.data));
@@ -303,8 +316,10 @@ export class SyncEngine {
         return this.onAck(msg);
       case 'pong':
         return;
-      case 'changes':
-        await applyRemoteChanges(this.opts.db, msg.items, msg.cursor === undefined ? undefined : msg.more ? { resume: { from: this.catchUpFrom, at: msg.cursor } } : { cursor: msg.cursor });
+      case 'changes': {
+        // Changes to appeals this device purged are held back and the appeals fetched whole (store/retention.ts).
+        const { apply, held } = await screenPurged(this.opts.db, msg.items);
+        await applyRemoteChanges(this.opts.db, apply, msg.cursor === undefined ? undefined : msg.more ? { resume: { from: this.catchUpFrom, at: msg.cursor } } : { cursor: msg.cursor });
         if (this.status.catchUp) {
           const done = (msg.cursor ?? this.catchUpFrom) - this.catchUpFrom;
           this.set({ catchUp: msg.more ? { ...this.status.catchUp, done: Math.max(this.status.catchUp.done, done) } : null, lastSyncedAt: Date.now() });
@@ -312,7 +327,9 @@ export class SyncEngine {
           this.set({ lastSyncedAt: Date.now() });
         }
         if (!msg.more) await this.prune();
+        if (held.length > 0) void this.refetch();
         return;
+      }
       case 'error':
         if (msg.code === 'unauthorized') {
           // Access tokens are short-lived: try the refresh token before asking for a login.
@@ -343,6 +360,26 @@ export class SyncEngine {
     if (!this.user || now - this.prunedAt < PRUNE_EVERY_MS) return;
     this.prunedAt = now;
     await pruneHoldings(this.opts.db, this.user, now);
+    await purgeExpired(this.opts.db, this.user.role, now);
+    void this.refetch();
+  }
+
+  private refetching = false;
+
+  /** Brings purged appeals that changed again whole, one pass at a time, off the frame queue (it is REST). */
+  private async refetch(): Promise<void> {
+    const fetcher = this.opts.fetcher;
+    if (!fetcher || this.refetching) return;
+    this.refetching = true;
+    try {
+      while ((await refetchPending(this.opts.db)).length > 0 && this.status.link === 'online') {
+        if ((await refetchPurged(this.opts.db, fetcher)) === 0) break;
+      }
+    } catch {
+      // Offline or a storage error: the queue is kept and tried again at the next prune or held change.
+    } finally {
+      this.refetching = false;
+    }
   }
 
   private async onAck(msg: Extract<ServerMessage, { t: 'ack' }>): Promise<void> {
@@ -362,6 +399,11 @@ export class SyncEngine {
         }
       };
       await quarantine((docId) => !rebase.has(docId));
+      // The pushes that began their documents: the server's clock then is each one's first receipt.
+      if (msg.received) {
+        const began = await db.outbox.bulkGet(msg.received.seqs.filter((s) => inflight.seqs.includes(s)));
+        await keepReceipts(db, began.flatMap((row) => (row ? [[row.docId, msg.received!.at] as const] : [])));
+      }
       // Only what the server named is settled; anything it skipped stays and is resent.
       await db.outbox.bulkDelete([...msg.accepted, ...rejected.keys()].filter((s) => inflight.seqs.includes(s)));
       for (const [docId, base] of rebase) {
@@ -393,7 +435,7 @@ export class SyncEngine {
       if (rows.length === 0 || this.ws !== ws) return;
       const batch = this.nextBatch++;
       this.inflight = { batch, seqs: rows.map((r) => r.seq) };
-      ws.send(encodeFrame({ t: 'push', batch, items: rows.map((r) => ({ docId: r.docId, seq: r.seq, update: r.update, ...(r.contact && { contact: r.contact }) })) }));
+      ws.send(this.counted(encodeFrame({ t: 'push', batch, items: rows.map((r) => ({ docId: r.docId, seq: r.seq, update: r.update, ...(r.contact && { contact: r.contact }) })) })));
       // A silent link (2G dead zone) never closes by itself: give up on it and reconnect.
       this.ackTimer = setTimeout(() => this.ws === ws && this.dropLink(), this.opts.ackTimeoutMs ?? 30_000);
     } finally {

@@ -1,4 +1,5 @@
-import { PHOTO_MAX_SIDE, PHOTO_QUALITY } from '../core/attachments';
+import { PHOTO_MAX_SIDE, PHOTO_QUALITY, PREVIEW_TYPES } from '../core/attachments';
+import { choosePreview, PREVIEW_QUALITIES, PREVIEW_TARGET_BYTES, previewSize, wantsPreview } from '../core/media-budget';
 
 // Photos shrink on the phone before they are stored: a 12 MP camera JPEG of 3–5 MB becomes
 // a 1600 px JPEG of a few hundred KB, still legible for a document or a broken pipe.
@@ -23,6 +24,34 @@ export async function compressPhoto(file: Blob): Promise<Blob> {
     ctx.drawImage(bitmap, 0, 0, w, h);
     const jpeg = await toBlob(canvas, 'image/jpeg', PHOTO_QUALITY);
     return file.type === 'image/jpeg' && file.size <= jpeg.size ? file : jpeg;
+  } finally {
+    bitmap.close();
+  }
+}
+
+/**
+ * A photo's small copy (about 320 px, ~15 KB) that travels with the record at once; null when
+ * the photo is small enough to be its own preview, or no encoding fits (src/core/media-budget.ts).
+ */
+export async function makePreview(photo: Blob): Promise<Blob | null> {
+  if (!wantsPreview(photo.size)) return null;
+  const bitmap = await createImageBitmap(photo, { imageOrientation: 'from-image' });
+  try {
+    const { width, height } = previewSize(bitmap.width, bitmap.height);
+    const canvas = typeof OffscreenCanvas === 'function' ? new OffscreenCanvas(width, height) : Object.assign(document.createElement('canvas'), { width, height });
+    const ctx = canvas.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, width, height);
+    ctx.drawImage(bitmap, 0, 0, width, height);
+    const attempts: Blob[] = [];
+    for (const q of PREVIEW_QUALITIES) {
+      const b = await toBlob(canvas, 'image/jpeg', q);
+      attempts.push(b);
+      if (b.size <= PREVIEW_TARGET_BYTES) break;
+    }
+    const i = choosePreview(attempts.map((a) => a.size), photo.size);
+    const chosen = i === null ? null : attempts[i]!;
+    return chosen && PREVIEW_TYPES.includes(chosen.type) ? chosen : null;
   } finally {
     bitmap.close();
   }

@@ -5,4 +5,6 @@ export interface Picked {
   /** Size as picked, before the photo was compressed. */
   originalSize: number;
   url: string;
+  /** A photo's small copy, sent with the record at once (src/core/media-budget.ts). */
+  preview?: Blob | null;
 }

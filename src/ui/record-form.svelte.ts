@@ -13,7 +13,9 @@ import type { MeetingRow } from '../store/db';
 import { StorageFullError } from '../store/errors';
 import { storeFile } from '../store/files';
 import { runningPatrol } from '../store/patrols';
-import { allRegions, campaigns, keywordLibrary, recordedFixes } from '../store/queries';
+import { allRegions, campaigns, deadlinePolicy, keywordLibrary, recordedFixes } from '../store/queries';
+import { DEFAULT_HINT_RULE, duplicateHints, prepare, type HintResult, type PreparedCandidate } from '../core/duplicate-hints';
+import { hintCandidates } from '../store/duplicate-hints';
 import type { Picked } from './picked';
 import { lastChoices, rememberChoices } from './last-choices';
 import { live } from './live.svelte';
@@ -64,7 +66,14 @@ interface RecordDraft {
   onSpot: string;
   gps: Gps | null;
   attachments: Picked[];
+  /** The duplicate hints' state (absent in drafts kept before them). */
+  repeatOf?: string;
+  dupesDismissed?: boolean;
 }
+
+const DAY = 86_400_000;
+/** Hints follow the text once typing pauses: no work on every key. */
+const HINT_DEBOUNCE_MS = 300;
 
 export class RecordFormModel {
   /** Set when recording from a bench meeting: channel and village are the meeting's, and the form stays for the next appeal. */
@@ -88,6 +97,10 @@ export class RecordFormModel {
   onSpot = $state('');
   attachments = $state<Picked[]>([]);
   #gps = $state<Gps | null>(null);
+  /** The earlier appeal this one repeats, linked from the duplicate hints ('' for none). */
+  repeatOf = $state('');
+  /** The worker said the hints are not the same problem: they stay closed for this appeal. */
+  dupesDismissed = $state(false);
 
   // How it went.
   gpsFailed = $state(false);
@@ -147,6 +160,22 @@ export class RecordFormModel {
   /** Whether anything the villager said would be lost if the page went away. */
   readonly unsaved = $derived(RecordFormModel.#hasInput(this));
 
+  // Duplicate hints (查重提示): appeals on the device of this village and category within the
+  // repeat window, read once per village and category (and again after each save here), and
+  // compared with the text once typing pauses.
+  #hintPool = $state.raw<{ key: string; list: PreparedCandidate[] }>({ key: '', list: [] });
+  #hintText = $state('');
+  #hintEpoch = $state(0);
+  readonly #hintKey = $derived(`${this.villageCode}|${this.category}`);
+  readonly #windowDays = $derived(this.villageCode ? deadlinePolicy(db, this.villageCode).repeat.windowDays : DEFAULT_HINT_RULE.windowDays);
+  readonly dupes: HintResult = $derived(
+    this.#hintPool.key === this.#hintKey
+      ? duplicateHints({ village: this.villageCode, category: this.category, text: this.#hintText, now: Date.now() }, this.#hintPool.list, { ...DEFAULT_HINT_RULE, windowDays: this.#windowDays })
+      : { count: 0, hints: [] },
+  );
+  /** The linked appeal's title, from the pool (the link stays even when the text moves on). */
+  readonly repeatTitle = $derived(this.#hintPool.list.find((c) => c.id === this.repeatOf)?.title ?? '');
+
   constructor(meeting: MeetingRow | null) {
     this.meeting = meeting;
     this.user = app.session!.user;
@@ -160,6 +189,7 @@ export class RecordFormModel {
     onDestroy(() => markUnsaved('record', false));
     // Nor to leaving the form: what was typed is kept as a draft and is back on return.
     this.draft = keepDraft(`record:${this.user.id}:${meeting?.id ?? ''}`, () => this.#draftOf(), (d) => RecordFormModel.#hasInput(d), (d) => this.#restore(d));
+    this.#followDuplicates();
     // With a single town or village in scope, there is nothing to choose.
     $effect(() => {
       if (!this.town && this.towns.length === 1) this.town = this.towns[0]!.code;
@@ -169,11 +199,39 @@ export class RecordFormModel {
 
   readonly draft: Draft;
 
+  #followDuplicates(): void {
+    $effect(() => {
+      const text = this.description;
+      const timer = setTimeout(() => (this.#hintText = text), HINT_DEBOUNCE_MS);
+      return () => clearTimeout(timer);
+    });
+    $effect(() => {
+      const [key, village, category, since] = [this.#hintKey, this.villageCode, this.category, Date.now() - this.#windowDays * DAY];
+      void this.#hintEpoch;
+      let current = true;
+      void hintCandidates(db, village, category, since).then((rows) => {
+        if (current) this.#hintPool = { key, list: rows.map(prepare) };
+      });
+      return () => (current = false);
+    });
+    // A link belongs to an appeal of this village and category: another choice drops it.
+    $effect(() => {
+      const pool = this.#hintPool;
+      if (this.repeatOf && pool.key === this.#hintKey && !pool.list.some((c) => c.id === this.repeatOf)) this.repeatOf = '';
+    });
+  }
+
+  /** Links this appeal as a repeat of an earlier one ('' unlinks). */
+  linkRepeat(id: string): void {
+    this.repeatOf = id;
+  }
+
   #draftOf(): RecordDraft {
     return {
       channel: this.channel, category: this.category, kind: this.kind, urgency: this.urgency, town: this.town, villageCode: this.villageCode,
       campaignId: this.campaignId, description: this.description, anonymous: this.anonymous, citizenName: this.citizenName, citizenPhone: this.citizenPhone,
       solvedOnSpot: this.solvedOnSpot, onSpot: this.onSpot, gps: $state.snapshot(this.gps), attachments: $state.snapshot(this.attachments) as Picked[],
+      repeatOf: this.repeatOf, dupesDismissed: this.dupesDismissed,
     };
   }
 
@@ -259,6 +317,7 @@ export class RecordFormModel {
       ...(this.patrol && this.channel === 'grid_patrol' && { patrolId: this.patrol.id }),
       ...(this.campaignId && this.campaigns.some((c) => c.id === this.campaignId) && { campaignId: this.campaignId }),
       ...(this.solvedOnSpot && { onSpot: this.onSpot }),
+      ...(this.repeatOf && { repeatOf: this.repeatOf }),
       ...(refs.length > 0 && { attachments: refs }),
     };
   }
@@ -266,9 +325,12 @@ export class RecordFormModel {
   /** The next villager at a meeting is already waiting: clear what is theirs, keep the meeting's. */
   #clearForNext(): void {
     this.description = this.category = this.kind = this.campaignId = this.citizenName = this.citizenPhone = this.onSpot = '';
-    this.anonymous = this.solvedOnSpot = false;
+    this.anonymous = this.solvedOnSpot = this.dupesDismissed = false;
     this.urgency = 'yellow';
     this.attachments = [];
+    this.repeatOf = '';
+    // What was just saved here is a candidate for the next villager's hints.
+    this.#hintEpoch++;
   }
 
   async submit(): Promise<void> {
@@ -289,7 +351,7 @@ export class RecordFormModel {
       const refs: AttachmentRef[] = [];
       const lost: string[] = [];
       for (const a of this.attachments) {
-        const stored = await storeFile(db, a.blob);
+        const stored = await storeFile(db, a.blob, Date.now(), a.preview);
         if (stored.ok) refs.push(stored.ref);
         else lost.push(a.name);
       }

@@ -29,9 +29,11 @@ export type Route =
   /** The user's alerts (预警提醒): dispatches, returns, warnings, supervision. */
   | { name: 'alerts' }
   /** The command-center wall screen: full screen, for a kiosk browser in the dispatch hall. */
-  | { name: 'wall' };
+  | { name: 'wall' }
+  /** Hand-over without a network (离线交接): send pending records as a file or QR, take in and relay others'. */
+  | { name: 'handover' };
 
-export const REPORT_TABS = ['ranking', 'redblack', 'trends', 'hotspots', 'special', 'weekly', 'mediation', 'points', 'deputies'] as const;
+export const REPORT_TABS = ['ranking', 'redblack', 'trends', 'hotspots', 'special', 'weekly', 'mediation', 'points', 'deputies', 'delay'] as const;
 export type ReportTab = (typeof REPORT_TABS)[number];
 
 const ID = '([0-9a-f-]{36})';
@@ -67,6 +69,7 @@ function parse(hash: string): Route {
   if (path === '/meetings') return { name: 'meetings' };
   if (path === '/meetings/new') return { name: 'meetingNew' };
   if (path === '/patrol') return { name: 'patrol' };
+  if (path === '/handover') return { name: 'handover' };
   if (path === '/points') {
     const q = new URLSearchParams(search);
     const meeting = q.get('meeting');

@@ -9,6 +9,9 @@ import { parsePolicy } from '../core/deadline';
 import { parseKeywords } from '../core/classify';
 import { SyncEngine, type SyncStatus } from '../sync/engine';
 import { createUploader } from '../sync/uploads';
+import { createUsageCounter, readUsage } from '../store/data-usage';
+import { originalUploadSetting } from '../store/files';
+import { linkInfo, onLinkChange } from './link-info';
 import { askPersist } from './storage.svelte';
 import { loadSubcenters, refreshSubcenters } from './subcenters.svelte';
 import { refreshArticles } from '../store/articles';
@@ -34,7 +37,15 @@ export const app = $state({
 
 let engine: SyncEngine | null = null;
 /** Attachments go up over HTTP beside the socket, whenever the socket says the link is up. */
-const uploader = createUploader(db, (path, init) => authFetch(path, init));
+/** Bytes moved this month (Settings shows them): sync frames, file chunks, downloads. */
+export const dataUsage = createUsageCounter(db);
+/** This month's and last month's bytes, with what is counted so far written first. */
+export async function dataUsageByMonth() {
+  await dataUsage.flush();
+  return readUsage(db);
+}
+// Originals wait for a link the budget allows (core/media-budget.ts); previews go at once.
+const uploader = createUploader(db, (path, init) => authFetch(path, init), { link: linkInfo, setting: () => originalUploadSetting(db), onBytes: dataUsage.count });
 
 function syncUrl(): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/sync`;
@@ -123,9 +134,11 @@ const attentive = () => document.visibilityState === 'visible' && (Date.now() - 
 
 async function startEngine(session: Session): Promise<void> {
   engine?.stop();
-  engine = new SyncEngine({ db, url: syncUrl(), token: session.token, deviceId: await deviceId(db), refresh: refreshSession, heartbeatMs: HEARTBEAT_MS, attentive });
+  engine = new SyncEngine({ db, url: syncUrl(), token: session.token, deviceId: await deviceId(db), refresh: refreshSession, heartbeatMs: HEARTBEAT_MS, attentive, onBytes: dataUsage.count, fetcher: authFetch });
   let wasOnline = false;
   engine.subscribe((s) => {
+    // Changes came in: one may ask for an original this phone holds (original_requested).
+    if (s.link === 'online' && wasOnline && s.lastSyncedAt !== app.sync.lastSyncedAt) void uploader.kick();
     app.sync = s;
     // Each time the link comes up: send waiting attachments, refresh the keyword library.
     const online = s.link === 'online';
@@ -138,6 +151,8 @@ async function startEngine(session: Session): Promise<void> {
       void refreshSubcenters(db, authFetch);
       // Policy articles for the user's area, to show in a village with no signal (为您服务).
       void refreshArticles(db, authFetch);
+      // Hand-over: this phone's signing key registered (once), carried bundles relayed; loaded only now, off the first page.
+      void import('./handover.svelte').then((h) => h.handoverOnline(session.user.id)).catch(() => undefined);
     }
     wasOnline = online;
   });
@@ -153,6 +168,8 @@ export async function boot(): Promise<void> {
   // Ask the browser not to evict our data under storage pressure.
   void askPersist();
   window.addEventListener('online', () => engine?.kick());
+  // Walking into WLAN may let held originals go.
+  onLinkChange(() => app.sync.link === 'online' && void uploader.kick());
   // The phone knows it lost its network before any socket does: say so at once.
   window.addEventListener('offline', () => engine?.dropLink());
 }

@@ -9,7 +9,7 @@ import { loadConfig } from '../../server/config';
 import { dropPgSchema } from '../../server/store/postgres';
 import { TROUBLE_HTTP, TROUBLE_MESSAGE } from '../../server/store/trouble';
 import { until } from '../helpers/clients';
-import { freshPgSchema, gridWorkerPhones, pushingPhone, recordSteadily, storedCounts, type PushingPhone } from '../helpers/pushing-phones';
+import { freshPgSchema, gridWorkerPhones, pushingPhone, recordAcross, recordSteadily, storedCounts, type PushingPhone } from '../helpers/pushing-phones';
 import { PG_URL, tempDir } from '../helpers/server';
 import { startTcpProxy } from '../helpers/tcp-proxy';
 import { scale } from './scale';
@@ -55,10 +55,8 @@ describe.skipIf(!pgUp)('PostgreSQL faults', () => {
     const phones: PushingPhone[] = [];
     try {
       phones.push(...(await gridWorkerPhones(server.url, PHONES, acks)));
-      const per = Math.ceil(APPEALS / PHONES);
-      const recordedIds: string[] = [];
       let recording = true;
-      const recorded = phones.map(async (p, i) => recordedIds.push(...(await recordSteadily(p, `网格员${i}`, Math.max(0, Math.min(per, APPEALS - i * per)), PACE_MS))));
+      const recorded = recordAcross(phones, APPEALS, PACE_MS);
       let restarts = 0;
       const restarter = (async () => {
         while (recording) {
@@ -70,7 +68,7 @@ describe.skipIf(!pgUp)('PostgreSQL faults', () => {
           restarts++;
         }
       })();
-      await Promise.all(recorded);
+      const recordedIds = await recorded;
       recording = false;
       await restarter;
       for (const p of phones) p.engine.kick();

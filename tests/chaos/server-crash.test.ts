@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { dropPgSchema } from '../../server/store/postgres';
 import { loadAppeal } from '../../src/store/appeals';
 import { until } from '../helpers/clients';
-import { freshPgSchema, gridWorkerPhones, pushingPhone, recordSteadily, storedCounts, type PushingPhone } from '../helpers/pushing-phones';
+import { freshPgSchema, gridWorkerPhones, pushingPhone, recordAcross, storedCounts, type PushingPhone } from '../helpers/pushing-phones';
 import { PG_URL, spawnServer, tempDir, type ServerProcess } from '../helpers/server';
 import { scale } from './scale';
 
@@ -44,9 +44,7 @@ describe.each(['sqlite', ...(pgUp ? ['postgres'] : [])])('the server killed at r
       // One grid worker per village of one town, so each phone holds only its own appeals.
       phones.push(...(await gridWorkerPhones(server.url, PHONES, acks)));
       let recording = true;
-      const per = Math.ceil(APPEALS / PHONES);
-      const recordedIds: string[] = [];
-      const recorded = phones.map(async (p, i) => recordedIds.push(...(await recordSteadily(p, `网格员${i}`, Math.max(0, Math.min(per, APPEALS - i * per)), PACE_MS))));
+      const recorded = recordAcross(phones, APPEALS, PACE_MS);
       let kills = 0;
       const killer = (async () => {
         while (recording) {
@@ -57,7 +55,7 @@ describe.each(['sqlite', ...(pgUp ? ['postgres'] : [])])('the server killed at r
           server = await spawnServer(env(port));
         }
       })();
-      await Promise.all(recorded);
+      const recordedIds = await recorded;
       recording = false;
       await killer;
       // A last kill once everything is recorded, so the last pushes in flight meet one too.

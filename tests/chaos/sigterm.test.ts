@@ -6,7 +6,7 @@ import { encodeFrame } from '../../src/core/protocol';
 import { newId } from '../../src/core/id';
 import { CLOSE_RESTARTING } from '../../server/sync/hub';
 import { until } from '../helpers/clients';
-import { freshPgSchema, gridWorkerPhones, post, recordSteadily, storedCounts, type PushingPhone } from '../helpers/pushing-phones';
+import { freshPgSchema, gridWorkerPhones, post, recordAcross, storedCounts, type PushingPhone } from '../helpers/pushing-phones';
 import { PG_URL, spawnServer, tempDir, type ServerProcess } from '../helpers/server';
 import { scale } from './scale';
 
@@ -59,10 +59,8 @@ describe.each(['sqlite', ...(pgUp ? ['postgres'] : [])])('SIGTERM under load on 
     const stops: { ms: number; code: number | null; signal: string | null; closeCode: number }[] = [];
     try {
       phones.push(...(await gridWorkerPhones(server.url, PHONES, acks)));
-      const per = Math.ceil(APPEALS / PHONES);
-      const recordedIds: string[] = [];
       let recording = true;
-      const recorded = phones.map(async (p, i) => recordedIds.push(...(await recordSteadily(p, `网格员${i}`, Math.max(0, Math.min(per, APPEALS - i * per)), PACE_MS))));
+      const recorded = recordAcross(phones, APPEALS, PACE_MS);
       const stopOnce = async () => {
         const closeCode = await closeCodeSeenBy(server.url, 'town');
         const started = Date.now();
@@ -76,7 +74,7 @@ describe.each(['sqlite', ...(pgUp ? ['postgres'] : [])])('SIGTERM under load on 
           if (recording) await stopOnce();
         }
       })();
-      await Promise.all(recorded);
+      const recordedIds = await recorded;
       recording = false;
       await stopper;
       await stopOnce();

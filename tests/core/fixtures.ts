@@ -71,6 +71,7 @@ export const PAYLOAD: { [K in EventType]: Omit<Extract<AppealEvent, { type: K }>
   mediation_session: { parties: '张家、李家', place: '村委会调解室', agreed: '院墙按原址重砌，费用两家平摊' },
   mediation_closed: { settled: true, note: '双方签订调解协议，院墙本月内重砌' },
   sms: { message: '01890a5d-ac96-774b-bcce-b302099a805b', purpose: 'reply', status: 'delivered', parts: 2 },
+  original_requested: { hash: 'a'.repeat(64) },
 };
 
 let clock = 1_700_000_000_000;

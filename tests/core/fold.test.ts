@@ -49,6 +49,8 @@ const ALLOWED_FROM: Record<Exclude<EventType, 'recorded'>, Status[]> = {
   mediation_closed: [],
   // An SMS's progress is recorded whatever the status (a receipt may come after closing).
   sms: [...OPEN, 'closed', 'merged'],
+  // An original may be asked for whatever the status.
+  original_requested: [...OPEN, 'closed', 'merged'],
 };
 /** Statuses the state machine allows an event from, where a plain path still lacks its precondition, and the reason given. */
 const NEEDS: Partial<Record<Exclude<EventType, 'recorded'>, { from: Status[]; reason: string }>> = {
@@ -90,6 +92,7 @@ const NEXT: Record<Exclude<EventType, 'recorded'>, Status | null> = {
   mediation_session: null,
   mediation_closed: null,
   sms: null,
+  original_requested: null,
 };
 
 /** Events that bring a fresh appeal to `status`. The visit's rating suits the event tried next. */

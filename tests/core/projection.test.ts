@@ -95,6 +95,7 @@ describe('project', () => {
       supervisionLevel: 0,
       satisfaction: null,
       mergedInto: null,
+      repeatOf: null,
       title: '村东头的路坏了。',
       anonymous: false,
       conflicts: 0,

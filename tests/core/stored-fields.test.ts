@@ -29,6 +29,7 @@ function fullAppeal(): Y.Doc {
     attachments: Array.from({ length: MAX_ATTACHMENTS }, (_, i) => ref(i + 1)),
     meetingId: newId(),
     campaignId: newId(),
+    repeatOf: newId(),
   });
   writeNewAppeal(doc, input, { id: gridWorker.id, role: gridWorker.role }, 1_700_000_000_000, newId());
   return doc;

@@ -67,6 +67,10 @@ describe('accessibility', { timeout: 120_000 }, () => {
     await rig.app.go('设置');
     await page.getByTestId('storage').waitFor();
     found.push(...(await audit('settings')));
+    // Hand-over without a network, from its link in Settings.
+    await page.getByTestId('settings-handover').click();
+    await page.locator('[data-testid=handover][data-registered=true]').waitFor();
+    found.push(...(await audit('handover')));
     expect(found).toEqual([]);
   });
 

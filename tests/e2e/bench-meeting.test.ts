@@ -22,7 +22,7 @@ let server: OfflineRig['server'];
 let browser: Browser;
 let page: Page;
 let app: OfflineRig['app'];
-const photo = { before: 0, after: 0 };
+const photo = { before: 0, after: 0, preview: 0 };
 
 /** A camera-like photo: a JPEG (4000×3000 unless `scale` shrinks it) with gradients, shapes and sensor noise, made by Chromium itself. */
 async function cameraPhoto(browser: Browser, seed = 7, scale = 1): Promise<Buffer> {
@@ -88,6 +88,8 @@ describe('a bench meeting with no signal', { timeout: E2E_TIMEOUT_MS }, () => {
     await item.waitFor({ timeout: 30_000 });
     photo.before = Number(await item.getAttribute('data-original'));
     photo.after = Number(await item.getAttribute('data-size'));
+    // The small preview made beside it (photos on a data budget): it travels too.
+    photo.preview = Number(await item.getAttribute('data-preview'));
     console.log(`photo: ${photo.before} bytes as taken → ${photo.after} bytes stored (${((1 - photo.after / photo.before) * 100).toFixed(0)}% smaller)`);
     expect(photo.after).toBeLessThan(photo.before / 4);
     await page.getByRole('button', { name: '保存并开始记录诉求' }).click();
@@ -116,7 +118,7 @@ describe('a bench meeting with no signal', { timeout: E2E_TIMEOUT_MS }, () => {
     expect(await page.getByTestId('meeting-appeals').locator('a.row').count()).toBe(3);
     // The meeting, three appeals and the idea wait in the outbox; the photo's bytes wait beside.
     await expect.poll(() => app.pendingCount()).toBe(5);
-    expect(Number(await page.getByTestId('sync-upload').getAttribute('data-bytes'))).toBe(photo.after);
+    expect(Number(await page.getByTestId('sync-upload').getAttribute('data-bytes'))).toBe(photo.after + photo.preview);
     await page.screenshot({ path: path.join(OUT, 'e2e-bench-meeting-offline.png'), fullPage: true });
   });
 
@@ -136,7 +138,7 @@ describe('a bench meeting with no signal', { timeout: E2E_TIMEOUT_MS }, () => {
         { status: 'new', on_spot: 0, channel: 'bench_meeting' },
         { status: 'replied', on_spot: 1, channel: 'bench_meeting' },
       ]);
-      expect(db.prepare('SELECT size FROM files').all()).toEqual([{ size: photo.after }]);
+      expect(db.prepare('SELECT size FROM files ORDER BY size').all()).toEqual([{ size: photo.preview }, { size: photo.after }]);
     } finally {
       db.close();
     }

@@ -53,6 +53,8 @@ export interface DeviceOptions {
   ackTimeoutMs?: number;
   retryBaseMs?: number;
   heartbeatMs?: number;
+  /** Gives the engine authorized REST (it fetches purged appeals whole again, store/retention.ts). */
+  rest?: boolean;
 }
 
 export async function fetchRegions(url: string, session: Login): Promise<Region[]> {
@@ -74,6 +76,7 @@ export async function device(server: RunningServer, session: Login, options: Dev
     ...(options.ackTimeoutMs && { ackTimeoutMs: options.ackTimeoutMs }),
     ...(options.retryBaseMs && { retryBaseMs: options.retryBaseMs }),
     ...(options.heartbeatMs && { heartbeatMs: options.heartbeatMs }),
+    ...(options.rest && { fetcher: (path: string) => fetch(`${url}${path}`, { headers: { authorization: `Bearer ${session.token}` } }) }),
   });
   let status!: SyncStatus;
   engine.subscribe((s) => (status = s));

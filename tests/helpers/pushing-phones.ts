@@ -102,3 +102,10 @@ export async function freshPgSchema(pgUrl: string, prefix: string): Promise<{ sc
   await c.end();
   return { schema, url: `${pgUrl}?options=-c%20search_path%3D${schema}` };
 }
+
+/** `total` appeals spread over the phones, each recording steadily; resolves with every id once all are recorded. */
+export async function recordAcross(phones: PushingPhone[], total: number, paceMs: number): Promise<string[]> {
+  const per = Math.ceil(total / phones.length);
+  const ids = await Promise.all(phones.map((p, i) => recordSteadily(p, `网格员${i}`, Math.max(0, Math.min(per, total - i * per)), paceMs)));
+  return ids.flat();
+}

@@ -236,7 +236,8 @@ describe('backups and restore (SQLite)', () => {
     const backupDir = tempDir('minsheng-bk-sched-');
     const server = await spawnServer({ MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0', MINSHENG_BACKUP_DIR: backupDir, MINSHENG_BACKUP_INTERVAL_MS: '1500', MINSHENG_BACKUP_KEEP: '1' });
     servers.push(server);
-    await until(() => /^backup verified .*\n[\s\S]*backup verified /m.test(server.output()), 60_000, 'two scheduled backups');
+    // The server logs each run as a JSON line whose msg is the backup's summary.
+    await until(() => /"msg":"backup verified [\s\S]*"msg":"backup verified /.test(server.output()), 60_000, 'two scheduled backups');
     const kept = await listBackups(backupDir);
     expect(kept).toHaveLength(1);
     expect((await verifyBackup(path.join(backupDir, kept[0]!))).ok).toBe(true);

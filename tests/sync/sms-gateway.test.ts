@@ -14,6 +14,7 @@ import { seen, step } from '../helpers/appeal-steps';
 import { onPostgres, PG_URL, startTestServer, tempDir } from '../helpers/server';
 import { dropPgSchema, openPgStore } from '../../server/store/postgres';
 import { bodyOf, gatewayEnv, SERVICE, startFakeSmsc, type FakeSmsc } from '../helpers/smsc';
+import { tapLog } from '../../server/log';
 
 // Replies by SMS through a real SMPP session: the server binds to an SMSC on loopback (the
 // smpp package's own server), takes in a citizen's SMS as an appeal and answers with its code
@@ -47,7 +48,9 @@ const octets = (pdu: PDU) => {
 };
 
 const logged: string[] = [];
+let untap: () => void = () => undefined;
 beforeAll(() => {
+  untap = tapLog((line) => logged.push(line));
   for (const level of ['log', 'warn', 'error'] as const) {
     const original = console[level];
     vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
@@ -56,7 +59,10 @@ beforeAll(() => {
     });
   }
 });
-afterAll(() => vi.restoreAllMocks());
+afterAll(() => {
+  untap();
+  vi.restoreAllMocks();
+});
 
 describe('without MINSHENG_SMPP_URL', () => {
   it('the channel is off and nothing connects to any SMSC', async () => {

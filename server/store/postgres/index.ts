@@ -12,11 +12,13 @@ import { issuedReportStore } from '../issued-reports';
 import { reportStore } from '../reports';
 import { smsStore } from '../sms';
 import { qaStore } from '../qa';
+import { handoverStore } from '../handover';
 import { pgSyncLog } from '../sync-log/postgres';
 import { deputyStore } from '../deputies';
 import type { Store } from '../types';
 import { MIGRATIONS } from './migrations';
 import { MIGRATE_LOCK, PG_TYPES, pgRunner } from './runner';
+import { log } from '../../log';
 
 // The scale-out store: several server instances share one PostgreSQL. Same tables and
 // columns as SQLite (so rows read back alike), in PostgreSQL's types.
@@ -64,7 +66,7 @@ export async function openPgStore(url: string, schema?: string, limits: PoolLimi
   if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`schema must be a plain lower-case identifier, got "${schema}"`);
   // A request waits at most `waitMs` for a connection, then fails as "busy" (server/store/trouble.ts), never hangs.
   const pool = new pg.Pool({ connectionString: url, max: limits.max, connectionTimeoutMillis: limits.waitMs, types: PG_TYPES, ...(schema && { options: `-c search_path=${schema}` }) });
-  pool.on('error', (err) => console.error('postgres pool error', err));
+  pool.on('error', (err) => log.error({ err }, 'postgres pool error'));
   if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   await migrate(pool);
 
@@ -87,6 +89,7 @@ export async function openPgStore(url: string, schema?: string, limits: PoolLimi
     ...deputyStore(sql),
     ...qaStore(sql),
     ...articleStore(sql),
+    ...handoverStore(sql),
   };
 }
 

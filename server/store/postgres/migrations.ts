@@ -3,6 +3,7 @@ import { ARTICLES_DDL } from '../articles/ddl';
 import { SHARED_DDL } from '../shared-ddl';
 import { SMS_DDL } from '../sms/ddl';
 import { POINTS_DDL } from '../points/ddl';
+import { HANDOVER_DDL } from '../handover/ddl';
 
 // Versioned migrations, applied in order at start under an advisory lock (instances starting
 // together migrate once); never edit one that has shipped.
@@ -153,5 +154,13 @@ export const MIGRATIONS: string[] = [
   // The SMS gateway's outbox, parts and opt-outs, as in SQLite's migrations.
   `
   ${SMS_DDL}
+  `,
+  // Hand-over device keys, digests and relays, as in SQLite's migrations.
+  `
+  ${HANDOVER_DDL}
+  `,
+  // The recorder's repeat link, as in SQLite's migrations.
+  `
+  ALTER TABLE appeals ADD COLUMN repeat_of TEXT;
   `,
 ];

@@ -14,6 +14,7 @@ import { issuedReportStore } from '../issued-reports';
 import { reportStore } from '../reports';
 import { smsStore } from '../sms';
 import { qaStore } from '../qa';
+import { handoverStore } from '../handover';
 import { sqliteSyncLog } from '../sync-log/sqlite';
 import { deputyStore } from '../deputies';
 import type { Store } from '../types';
@@ -69,5 +70,6 @@ export function openSqliteStore(dataDir: string | ':memory:'): Store {
     ...deputyStore(sql),
     ...qaStore(sql),
     ...articleStore(sql),
+    ...handoverStore(sql),
   };
 }

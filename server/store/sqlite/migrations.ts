@@ -3,6 +3,7 @@ import { ARTICLES_DDL } from '../articles/ddl';
 import { SHARED_DDL } from '../shared-ddl';
 import { SMS_DDL } from '../sms/ddl';
 import { POINTS_DDL } from '../points/ddl';
+import { HANDOVER_DDL } from '../handover/ddl';
 
 // Versioned migrations, applied in order at start; never edit one that has shipped.
 export const MIGRATIONS: string[] = [
@@ -223,5 +224,14 @@ export const MIGRATIONS: string[] = [
   // Replies by SMS (issue 29): the gateway's durable outbox, the parts the SMSC accepted, the opt-out list (server/store/sms).
   `
   ${SMS_DDL}
+  `,
+  // Hand-over without a network (issue 30, item 2): device keys, applied records' digests, relays (server/store/handover).
+  `
+  ${HANDOVER_DDL}
+  `,
+  // Duplicate hints (issue 30, item 4): the recorder's link to the earlier appeal a new one repeats;
+  // special governance follows it (src/core/repeats.ts). Null on every appeal recorded before.
+  `
+  ALTER TABLE appeals ADD COLUMN repeat_of TEXT;
   `,
 ];

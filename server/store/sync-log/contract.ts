@@ -68,6 +68,8 @@ export interface ChangedDoc {
   dept: string | null;
   anonymous: boolean;
   lastSeq: number;
+  /** The server's first receipt of an appeal (null for other documents). */
+  receivedAt?: number | null;
   /** What the holding rule reads; null for a meeting. */
   holding: HoldingRow | null;
 }
@@ -89,6 +91,8 @@ export interface CommitRow {
   dept: string | null;
   anonymous: boolean;
   holding: HoldingRow | null;
+  /** The appeal's first receipt, when this commit was stored with it. */
+  receivedAt?: number;
 }
 
 /**

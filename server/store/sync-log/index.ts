@@ -36,14 +36,14 @@ export function sharedSyncLog(sql: Sql): SharedSyncLog {
       if (prefixes.length === 0 || departments?.length === 0) return [];
       const scope = sql.dialect.scope(prefixes, departments);
       const held = holding ? holdingFilter(sql, holding) : null;
-      const appeals = `SELECT id, village, dept, anonymous, last_seq, ${HOLDING_COLUMNS} FROM appeals WHERE last_seq > ? AND ${scope.sql}${held ? ` AND ${held.sql}` : ''}`;
+      const appeals = `SELECT id, village, dept, anonymous, last_seq, received_at, ${HOLDING_COLUMNS} FROM appeals WHERE last_seq > ? AND ${scope.sql}${held ? ` AND ${held.sql}` : ''}`;
       // Meetings and patrols belong to a village, never to a department, and no county or city desk holds them.
-      const rows = await sql.all<Record<string, unknown> & { id: string; village: string; dept: string | null; anonymous: number; last_seq: number }>(
+      const rows = await sql.all<Record<string, unknown> & { id: string; village: string; dept: string | null; anonymous: number; last_seq: number; received_at: number | null }>(
         departments || held
           ? `${appeals} ORDER BY last_seq LIMIT ?`
-          : `${appeals} UNION ALL SELECT id, village, NULL, 1, last_seq, ${HOLDING_NULLS} FROM meetings WHERE last_seq > ? AND ${scope.sql}
-             UNION ALL SELECT id, village, NULL, 1, last_seq, ${HOLDING_NULLS} FROM patrols WHERE last_seq > ? AND ${scope.sql}
-             UNION ALL SELECT id, village, NULL, 1, last_seq, ${HOLDING_NULLS} FROM points_docs WHERE last_seq > ? AND ${scope.sql} ORDER BY last_seq LIMIT ?`,
+          : `${appeals} UNION ALL SELECT id, village, NULL, 1, last_seq, NULL, ${HOLDING_NULLS} FROM meetings WHERE last_seq > ? AND ${scope.sql}
+             UNION ALL SELECT id, village, NULL, 1, last_seq, NULL, ${HOLDING_NULLS} FROM patrols WHERE last_seq > ? AND ${scope.sql}
+             UNION ALL SELECT id, village, NULL, 1, last_seq, NULL, ${HOLDING_NULLS} FROM points_docs WHERE last_seq > ? AND ${scope.sql} ORDER BY last_seq LIMIT ?`,
         departments || held ? [cursor, ...scope.args, ...(held?.args ?? []), limit] : [cursor, ...scope.args, cursor, ...scope.args, cursor, ...scope.args, cursor, ...scope.args, limit],
       );
       return rows.map((r) => ({
@@ -52,6 +52,7 @@ export function sharedSyncLog(sql: Sql): SharedSyncLog {
         dept: r.dept,
         anonymous: Number(r.anonymous) === 1,
         lastSeq: Number(r.last_seq),
+        receivedAt: r.received_at === null || r.received_at === undefined ? null : Number(r.received_at),
         holding: r.status === null || r.status === undefined ? null : holdingFromRow(r),
       }));
     },

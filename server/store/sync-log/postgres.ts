@@ -5,6 +5,7 @@ import type { Sql } from '../sql';
 import type { CommitRow, SyncLog } from './contract';
 import { sharedSyncLog } from './index';
 import { bufferedPushTx } from './pg-push-tx';
+import { log } from '../../log';
 
 // PostgreSQL's sync log: several instances share it, so pushes take one advisory lock (the
 // sequence stays the commit order across instances) and each commit is announced on a
@@ -51,21 +52,25 @@ export function pgSyncLog({ pool, sql, url, schema }: PgConnection): SyncLog {
     head: async () => (await sql.get<{ n: number | null }>("SELECT pg_sequence_last_value(pg_get_serial_sequence('updates', 'seq')) AS n"))?.n ?? 0,
     subscribeCommits: async (fn) => listen(url, schema, channel, fn),
     commitsBySeq: async (commits) => {
-      const found = new Map((await sql.all<{ seq: number; bytes: Buffer }>('SELECT seq, bytes FROM updates WHERE seq = ANY(?)', [commits.map((c) => c.seq)])).map((r) => [r.seq, bytesOf(r.bytes)]));
+      const rows = await sql.all<{ seq: number; bytes: Buffer; received_at: number }>('SELECT seq, bytes, received_at FROM updates WHERE seq = ANY(?)', [commits.map((c) => c.seq)]);
+      const found = new Map(rows.map((r) => [r.seq, bytesOf(r.bytes)]));
+      const storedAt = new Map(rows.map((r) => [r.seq, Number(r.received_at)]));
       const docIds = [...new Set(commits.map((c) => c.docId))];
       const scopes = new Map(
         (
-          await sql.all<Record<string, unknown> & { id: string; village: string; dept: string | null; anonymous: number }>(
-            `SELECT id, village, dept, anonymous, ${HOLDING_COLUMNS} FROM appeals WHERE id = ANY(?) UNION ALL SELECT id, village, NULL, 1, ${HOLDING_NULLS} FROM meetings WHERE id = ANY(?)
-             UNION ALL SELECT id, village, NULL, 1, ${HOLDING_NULLS} FROM patrols WHERE id = ANY(?)
-             UNION ALL SELECT id, village, NULL, 1, ${HOLDING_NULLS} FROM points_docs WHERE id = ANY(?)`,
+          await sql.all<Record<string, unknown> & { id: string; village: string; dept: string | null; anonymous: number; received_at: number | null }>(
+            `SELECT id, village, dept, anonymous, received_at, ${HOLDING_COLUMNS} FROM appeals WHERE id = ANY(?) UNION ALL SELECT id, village, NULL, 1, NULL, ${HOLDING_NULLS} FROM meetings WHERE id = ANY(?)
+             UNION ALL SELECT id, village, NULL, 1, NULL, ${HOLDING_NULLS} FROM patrols WHERE id = ANY(?)
+             UNION ALL SELECT id, village, NULL, 1, NULL, ${HOLDING_NULLS} FROM points_docs WHERE id = ANY(?)`,
             [docIds, docIds, docIds, docIds],
           )
         ).map((r) => [r.id, r]),
       );
       return commits.flatMap((c): CommitRow[] => {
         const scope = scopes.get(c.docId);
-        return scope ? [{ seq: c.seq, docId: c.docId, update: found.get(c.seq) ?? null, village: scope.village, dept: scope.dept, anonymous: scope.anonymous === 1, holding: scope.status === null ? null : holdingFromRow(scope) }] : [];
+        // Stored in the batch that first received the appeal: its receipt goes with it (src/core/sync-delay.ts).
+        const first = scope?.received_at !== null && scope?.received_at !== undefined && storedAt.get(c.seq) === Number(scope.received_at);
+        return scope ? [{ seq: c.seq, docId: c.docId, update: found.get(c.seq) ?? null, village: scope.village, dept: scope.dept, anonymous: scope.anonymous === 1, holding: scope.status === null ? null : holdingFromRow(scope), ...(first && { receivedAt: Number(scope.received_at) }) }] : [];
       });
     },
   };
@@ -86,10 +91,10 @@ async function listen(url: string, schema: string | undefined, channel: string, 
       try {
         fn((JSON.parse(n.payload) as [number, string][]).map(([seq, docId]) => ({ seq, docId })));
       } catch (err) {
-        console.error('unreadable commit notification', err);
+        log.error({ err }, 'unreadable commit notification');
       }
     });
-    c.on('error', (err) => console.error('commit listener lost its connection', err.message));
+    c.on('error', (err) => log.warn({ err: err.message }, 'commit listener lost its connection'));
     c.on('end', () => {
       if (stopped) return;
       client = null;
