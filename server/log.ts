@@ -7,7 +7,9 @@ import pino from 'pino';
 // level (default info; debug adds every sync connection's open and close).
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const level = process.env.MINSHENG_LOG_LEVEL || 'info';
+// Test runs keep to warnings unless told otherwise: a line per request of thousands of tests
+// would bury their results.
+const level = process.env.MINSHENG_LOG_LEVEL || (process.env.VITEST ? 'warn' : 'info');
 if (!LEVELS.includes(level)) throw new Error(`MINSHENG_LOG_LEVEL must be one of ${LEVELS.join(', ')}, got "${level}"`);
 
 // Synchronous: a line logged just before the process exits is not lost.

@@ -20,7 +20,11 @@ export interface Draft {
   saved(next?: boolean): Promise<void>;
 }
 
-export function keepDraft<T>(key: string, read: () => T, hasInput: (value: T) => boolean, restore: (value: T) => void): Draft {
+/**
+ * `inline`: the form says "restored" on itself (Draft.restored) instead of a toast, which a
+ * later notice (e.g. "ready for offline use") could replace before anyone read it.
+ */
+export function keepDraft<T>(key: string, read: () => T, hasInput: (value: T) => boolean, restore: (value: T) => void, options: { inline?: boolean } = {}): Draft {
   const state = $state({ ready: false, restored: false });
   let pending: T | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -42,7 +46,7 @@ export function keepDraft<T>(key: string, read: () => T, hasInput: (value: T) =>
       if (found !== null && hasInput(found)) {
         restore(found);
         state.restored = true;
-        toast(t('draft.restored'));
+        if (!options.inline) toast(t('draft.restored'));
       }
     })
     .catch(() => undefined)
@@ -77,6 +81,8 @@ export function keepDraft<T>(key: string, read: () => T, hasInput: (value: T) =>
     async saved(next = false) {
       done = !next;
       holding = false;
+      // What was restored is saved: the next form (a bench meeting's next villager) starts anew.
+      state.restored = false;
       clearTimeout(timer);
       pending = null;
       await clearDraft(db, key).catch(() => undefined);

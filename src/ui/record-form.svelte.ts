@@ -188,7 +188,7 @@ export class RecordFormModel {
     $effect(() => markUnsaved('record', this.unsaved));
     onDestroy(() => markUnsaved('record', false));
     // Nor to leaving the form: what was typed is kept as a draft and is back on return.
-    this.draft = keepDraft(`record:${this.user.id}:${meeting?.id ?? ''}`, () => this.#draftOf(), (d) => RecordFormModel.#hasInput(d), (d) => this.#restore(d));
+    this.draft = keepDraft(`record:${this.user.id}:${meeting?.id ?? ''}`, () => this.#draftOf(), (d) => RecordFormModel.#hasInput(d), (d) => this.#restore(d), { inline: true });
     this.#followDuplicates();
     // With a single town or village in scope, there is nothing to choose.
     $effect(() => {

@@ -28,7 +28,8 @@ describe('drafts', { timeout: E2E_TIMEOUT_MS }, () => {
     await expect.poll(() => field(page, 'description').inputValue()).toBe(DESCRIPTION);
     expect(await field(page, 'citizenName').inputValue()).toBe('赵大娘');
     expect(await field(page, 'kind').inputValue()).toBe('help');
-    await page.getByText('已恢复上次未保存的内容').waitFor();
+    // Said on the form itself (a toast could be replaced by a later notice before anyone read it).
+    await expect.poll(() => page.getByTestId('draft-restored').textContent()).toBe('已恢复上次未保存的内容');
     // A reload (or the app killed and opened again).
     await field(page, 'citizenPhone').fill('13905395678');
     // The draft is written a moment after the last keystroke (and at once when the page hides).

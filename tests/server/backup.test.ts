@@ -234,7 +234,7 @@ describe('backups and restore (SQLite)', () => {
 
   it('takes scheduled backups inside the running server, verified, and refuses a bad schedule at startup', { timeout: 120_000 }, async () => {
     const backupDir = tempDir('minsheng-bk-sched-');
-    const server = await spawnServer({ MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0', MINSHENG_BACKUP_DIR: backupDir, MINSHENG_BACKUP_INTERVAL_MS: '1500', MINSHENG_BACKUP_KEEP: '1' });
+    const server = await spawnServer({ MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0', MINSHENG_BACKUP_DIR: backupDir, MINSHENG_BACKUP_INTERVAL_MS: '1500', MINSHENG_BACKUP_KEEP: '1', MINSHENG_LOG_LEVEL: 'info' });
     servers.push(server);
     // The server logs each run as a JSON line whose msg is the backup's summary.
     await until(() => /"msg":"backup verified [\s\S]*"msg":"backup verified /.test(server.output()), 60_000, 'two scheduled backups');

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app';
-import { pathShape, tapLog } from '../../server/log';
+import { log, pathShape, tapLog } from '../../server/log';
 import { recordAppeal } from '../../src/store/appeals';
 import { device, login } from '../helpers/clients';
 import { startTestServer } from '../helpers/server';
@@ -19,12 +19,18 @@ let server: RunningServer;
 const lines: string[] = [];
 let untap: () => void;
 
+let levelBefore: string;
+
 beforeAll(async () => {
+  // Test runs log warnings only (server/log.ts); this test reads what production logs.
+  levelBefore = log.level;
+  log.level = 'info';
   untap = tapLog((line) => lines.push(line));
   server = await startTestServer({ MINSHENG_SCAN_INTERVAL_MS: '0' });
 });
 afterAll(async () => {
   untap();
+  log.level = levelBefore;
   await server.close();
 });
 
