@@ -3,8 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { dropPgSchema } from '../../server/store/postgres';
 import { loadAppeal } from '../../src/store/appeals';
 import { until } from '../helpers/clients';
-import { freshPgSchema, gridWorkerPhones, pushingPhone, recordAcross, storedCounts, type PushingPhone } from '../helpers/pushing-phones';
-import { PG_URL, spawnServer, tempDir, type ServerProcess } from '../helpers/server';
+import { gridWorkerPhones, processStore, pushingPhone, recordAcross, storedCounts, type PushingPhone } from '../helpers/pushing-phones';
+import { PG_URL, spawnServer, type ServerProcess } from '../helpers/server';
 import { scale } from './scale';
 
 // Many phones push appeals while the server is SIGKILLed at random moments and restarted on
@@ -29,14 +29,7 @@ const acks = new Set<string>();
 describe.each(['sqlite', ...(pgUp ? ['postgres'] : [])])('the server killed at random on %s', (kind) => {
   it(`loses nothing acknowledged and stores nothing twice (${APPEALS} appeals from ${PHONES} phones)`, async () => {
     acks.clear();
-    const dataDir = tempDir();
-    let dbUrl = '';
-    if (kind === 'postgres') {
-      const fresh = await freshPgSchema(PG_URL, 'chaos');
-      schemas.push(fresh.schema);
-      dbUrl = fresh.url;
-    }
-    const env = (port = '0') => ({ MINSHENG_DATA_DIR: dataDir, MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0', MINSHENG_ACCESS_MINUTES: '600', PORT: port, ...(dbUrl && { DATABASE_URL: dbUrl }) });
+    const { dataDir, dbUrl, env } = await processStore(kind, 'chaos', schemas);
     let server: ServerProcess = await spawnServer(env());
     const port = String(server.port);
     const phones: PushingPhone[] = [];

@@ -6,8 +6,8 @@ import { encodeFrame } from '../../src/core/protocol';
 import { newId } from '../../src/core/id';
 import { CLOSE_RESTARTING } from '../../server/sync/hub';
 import { until } from '../helpers/clients';
-import { freshPgSchema, gridWorkerPhones, post, recordAcross, storedCounts, type PushingPhone } from '../helpers/pushing-phones';
-import { PG_URL, spawnServer, tempDir, type ServerProcess } from '../helpers/server';
+import { gridWorkerPhones, post, processStore, recordAcross, storedCounts, type PushingPhone } from '../helpers/pushing-phones';
+import { PG_URL, spawnServer, type ServerProcess } from '../helpers/server';
 import { scale } from './scale';
 
 // A clean shutdown (issue 31): SIGTERM while phones push. The server stops taking frames,
@@ -45,14 +45,7 @@ async function closeCodeSeenBy(url: string, username: string): Promise<{ closed:
 describe.each(['sqlite', ...(pgUp ? ['postgres'] : [])])('SIGTERM under load on %s', (kind) => {
   it(`finishes what it took, tells phones to retry, exits in time, and loses nothing (${APPEALS} appeals from ${PHONES} phones)`, async () => {
     const acks = new Set<string>();
-    const dataDir = tempDir();
-    let dbUrl = '';
-    if (kind === 'postgres') {
-      const fresh = await freshPgSchema(PG_URL, 'sigterm');
-      schemas.push(fresh.schema);
-      dbUrl = fresh.url;
-    }
-    const env = (port = '0') => ({ MINSHENG_DATA_DIR: dataDir, MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0', MINSHENG_ACCESS_MINUTES: '600', PORT: port, ...(dbUrl && { DATABASE_URL: dbUrl }) });
+    const { dataDir, dbUrl, env } = await processStore(kind, 'sigterm', schemas);
     let server: ServerProcess = await spawnServer(env());
     const port = String(server.port);
     const phones: PushingPhone[] = [];

@@ -9,6 +9,7 @@ import { openDb, type MinshengDB } from '../../src/store/db';
 import { deviceId } from '../../src/store/meta';
 import { SyncEngine, type SyncStatus } from '../../src/sync/engine';
 import { sniffingWebSocket } from './clients';
+import { PG_URL, tempDir } from './server';
 
 // Phones that record appeals against a server in its own process, for the suites that stop
 // that process under them (SIGKILL, SIGTERM) and count what it kept.
@@ -108,4 +109,21 @@ export async function recordAcross(phones: PushingPhone[], total: number, paceMs
   const per = Math.ceil(total / phones.length);
   const ids = await Promise.all(phones.map((p, i) => recordSteadily(p, `网格员${i}`, Math.max(0, Math.min(per, total - i * per)), paceMs)));
   return ids.flat();
+}
+
+/**
+ * Where a server process the test stops and starts again keeps its data: a data directory and,
+ * on PostgreSQL, a fresh schema (added to `schemas`, for the test to drop). `env(port)` starts it
+ * there, on `port` once the first start has picked one.
+ */
+export async function processStore(kind: string, prefix: string, schemas: string[]): Promise<{ dataDir: string; dbUrl: string; env: (port?: string) => Record<string, string> }> {
+  const dataDir = tempDir();
+  let dbUrl = '';
+  if (kind === 'postgres') {
+    const fresh = await freshPgSchema(PG_URL, prefix);
+    schemas.push(fresh.schema);
+    dbUrl = fresh.url;
+  }
+  const env = (port = '0') => ({ MINSHENG_DATA_DIR: dataDir, MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0', MINSHENG_ACCESS_MINUTES: '600', PORT: port, ...(dbUrl && { DATABASE_URL: dbUrl }) });
+  return { dataDir, dbUrl, env };
 }
