@@ -16,6 +16,7 @@ import { deviceId } from '../src/store/meta';
 import { SyncEngine, type SyncStatus } from '../src/sync/engine';
 import { createUploader } from '../src/sync/uploads';
 import { launchChromium } from '../tests/helpers/browser';
+import { cameraPhoto } from '../tests/helpers/camera-photo';
 import { startSlowLink } from './link';
 import type { BenchRow } from './table';
 
@@ -37,30 +38,10 @@ async function photoAndPreview(): Promise<{ photo: Buffer; preview: Buffer }> {
     // tsx keeps function names with a helper the page does not have.
     await page.evaluate('globalThis.__name = (f) => f');
     const target = previewSize(4000, 3000);
+    const shot = (await cameraPhoto(page)).toString('base64');
     const [photo, previews] = await page.evaluate(
-      async ([maxSide, quality, pw, ph, qualities]) => {
-        const c = new OffscreenCanvas(4000, 3000);
-        const g = c.getContext('2d')!;
-        const sky = g.createLinearGradient(0, 0, 0, 3000);
-        sky.addColorStop(0, '#87a9d6');
-        sky.addColorStop(0.55, '#dfe8ef');
-        sky.addColorStop(0.56, '#6b7f3a');
-        sky.addColorStop(1, '#3d4a1f');
-        g.fillStyle = sky;
-        g.fillRect(0, 0, 4000, 3000);
-        for (let i = 0; i < 400; i++) {
-          g.fillStyle = `hsl(${(i * 37) % 360} 40% ${30 + (i % 40)}%)`;
-          g.fillRect((i * 997) % 4000, 1500 + ((i * 613) % 1500), 40 + (i % 120), 30 + (i % 90));
-        }
-        const img = g.getImageData(0, 0, 4000, 3000);
-        let seed = 7;
-        for (let i = 0; i < img.data.length; i += 4) {
-          seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-          const n = (seed % 25) - 12;
-          for (let k = 0; k < 3; k++) img.data[i + k] = img.data[i + k]! + n;
-        }
-        g.putImageData(img, 0, 0);
-        const camera = await c.convertToBlob({ type: 'image/jpeg', quality: 0.92 });
+      async ([cameraB64, maxSide, quality, pw, ph, qualities]) => {
+        const camera = new Blob([Uint8Array.from(atob(cameraB64), (ch) => ch.charCodeAt(0))], { type: 'image/jpeg' });
         const bitmap = await createImageBitmap(camera);
         const scale = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
         const s = new OffscreenCanvas(Math.round(bitmap.width * scale), Math.round(bitmap.height * scale));
@@ -78,7 +59,7 @@ async function photoAndPreview(): Promise<{ photo: Buffer; preview: Buffer }> {
         for (const q of qualities) attempts.push(await b64(await p.convertToBlob({ type: 'image/jpeg', quality: q })));
         return [await b64(stored), attempts] as const;
       },
-      [PHOTO_MAX_SIDE, PHOTO_QUALITY, target.width, target.height, [...PREVIEW_QUALITIES]] as const,
+      [shot, PHOTO_MAX_SIDE, PHOTO_QUALITY, target.width, target.height, [...PREVIEW_QUALITIES]] as const,
     );
     const stored = Buffer.from(photo, 'base64');
     const attempts = previews.map((p) => Buffer.from(p, 'base64'));

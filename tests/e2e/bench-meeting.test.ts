@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appPage, phoneAs } from './app-page';
 import { OUT, startOfflineRig, type OfflineRig, E2E_TIMEOUT_MS } from './rig';
+import { cameraPhoto as cameraPhotoOn } from '../helpers/camera-photo';
 
 // A facilitator holds a bench meeting where there is no signal: records the meeting with a
 // photo, three appeals in a row (one solved on the spot) and a good idea. When the link
@@ -24,40 +25,14 @@ let page: Page;
 let app: OfflineRig['app'];
 const photo = { before: 0, after: 0, preview: 0 };
 
-/** A camera-like photo: a JPEG (4000×3000 unless `scale` shrinks it) with gradients, shapes and sensor noise, made by Chromium itself. */
+/** A camera-like photo (tests/helpers/camera-photo.ts) made on a page of its own. */
 async function cameraPhoto(browser: Browser, seed = 7, scale = 1): Promise<Buffer> {
   const scratch = await browser.newPage();
-  const b64 = await scratch.evaluate(async ([start, k]) => {
-    const c = new OffscreenCanvas(4000 * k, 3000 * k);
-    c.getContext('2d')!.scale(k, k);
-    const g = c.getContext('2d')!;
-    const sky = g.createLinearGradient(0, 0, 0, 3000);
-    sky.addColorStop(0, '#87a9d6');
-    sky.addColorStop(0.55, '#dfe8ef');
-    sky.addColorStop(0.56, '#6b7f3a');
-    sky.addColorStop(1, '#3d4a1f');
-    g.fillStyle = sky;
-    g.fillRect(0, 0, 4000, 3000);
-    for (let i = 0; i < 400; i++) {
-      g.fillStyle = `hsl(${(i * 37) % 360} 40% ${30 + (i % 40)}%)`;
-      g.fillRect((i * 997) % 4000, 1500 + ((i * 613) % 1500), 40 + (i % 120), 30 + (i % 90));
-    }
-    const img = g.getImageData(0, 0, c.width, c.height);
-    let seed = start;
-    for (let i = 0; i < img.data.length; i += 4) {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      const n = (seed % 25) - 12;
-      for (let c = 0; c < 3; c++) img.data[i + c] = img.data[i + c]! + n;
-    }
-    g.putImageData(img, 0, 0);
-    const blob = await c.convertToBlob({ type: 'image/jpeg', quality: 0.92 });
-    const bytes = new Uint8Array(await blob.arrayBuffer());
-    let s = '';
-    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-    return btoa(s);
-  }, [seed, scale] as const);
-  await scratch.close();
-  return Buffer.from(b64, 'base64');
+  try {
+    return await cameraPhotoOn(scratch, { seed, scale });
+  } finally {
+    await scratch.close();
+  }
 }
 
 beforeAll(async () => {

@@ -4,6 +4,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appPage, phoneAs } from './app-page';
 import { OUT, startOfflineRig, type OfflineRig, E2E_TIMEOUT_MS } from './rig';
+import { cameraPhoto as cameraPhotoOn } from '../helpers/camera-photo';
 
 // Photos on a data budget, on a 360×640 phone: a photo attached with no signal keeps a small
 // preview beside it; online, the preview reaches the server with the appeal while the
@@ -19,32 +20,7 @@ let appealPath = '';
 const hashes = { original: '', preview: '' };
 
 /** A camera-like JPEG (2000×1500, noisy), made by Chromium itself. */
-async function cameraPhoto(p: Page): Promise<Buffer> {
-  const b64 = await p.evaluate(async () => {
-    const c = new OffscreenCanvas(2000, 1500);
-    const g = c.getContext('2d')!;
-    const sky = g.createLinearGradient(0, 0, 0, 1500);
-    sky.addColorStop(0, '#87a9d6');
-    sky.addColorStop(0.55, '#dfe8ef');
-    sky.addColorStop(0.56, '#6b7f3a');
-    sky.addColorStop(1, '#3d4a1f');
-    g.fillStyle = sky;
-    g.fillRect(0, 0, 2000, 1500);
-    const img = g.getImageData(0, 0, 2000, 1500);
-    let seed = 7;
-    for (let i = 0; i < img.data.length; i += 4) {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      const n = (seed % 25) - 12;
-      for (let k = 0; k < 3; k++) img.data[i + k] = img.data[i + k]! + n;
-    }
-    g.putImageData(img, 0, 0);
-    const bytes = new Uint8Array(await (await c.convertToBlob({ type: 'image/jpeg', quality: 0.92 })).arrayBuffer());
-    let s = '';
-    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-    return btoa(s);
-  });
-  return Buffer.from(b64, 'base64');
-}
+const cameraPhoto = (p: Page) => cameraPhotoOn(p, { scale: 0.5, shapes: false });
 
 /** What the server answers a town official for a file (200: there and theirs to see; 404: not there). */
 async function townDownload(hash: string): Promise<number> {
