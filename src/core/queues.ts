@@ -1,5 +1,5 @@
 import { URGENCIES } from './appeal';
-import { isOpen, type Status } from './fold';
+import { isOpen, OPEN_STATUSES, type Status } from './fold';
 import type { AppealProjection } from './projection';
 import { awaitsReview } from './reply-quality';
 import type { Role, SessionUser } from './roles';
@@ -91,6 +91,53 @@ export function inQueue(queue: QueueId, row: Row, user: SessionUser, now: number
     case 'all':
       return user.role !== 'dept_handler' || deptRow(row, user);
   }
+}
+
+/**
+ * The statuses a queue's rows can have, or null where closed appeals belong too. A phone keeps
+ * months of closed appeals and few open ones: queues with statuses read only the open rows,
+ * through the status index, so they open as fast however much history the phone holds.
+ */
+export function queueStatuses(queue: QueueId): readonly Status[] | null {
+  switch (queue) {
+    case 'new':
+    case 'unassigned':
+    case 'returned':
+      return WAITING;
+    case 'assigned':
+    case 'dept_todo':
+    case 'redo':
+      return WORKING;
+    case 'village_todo':
+      return [...WAITING, ...WORKING];
+    case 'awaiting_visit':
+      return ['replied', 'visited'];
+    case 'mediation':
+      return ['in_progress'];
+    case 'village_open':
+    case 'overdue':
+    case 'escalated':
+    case 'supervised':
+      return OPEN_STATUSES;
+    case 'special':
+      return [];
+    case 'mine':
+    case 'dept_done':
+    case 'review':
+    case 'quality':
+    case 'mediated':
+    case 'all':
+      return null;
+  }
+}
+
+/**
+ * Whether a role's tabs need every row on the device to be counted. 'all' and 'mine' are
+ * counted through indexes and read only when opened; any other queue that holds closed
+ * appeals (a handler's done list, a reviewer's sample) makes the role read every row.
+ */
+export function readsEveryRow(queues: readonly QueueId[]): boolean {
+  return queues.some((q) => q !== 'all' && q !== 'mine' && q !== 'special' && queueStatuses(q) === null);
 }
 
 export const SORTS = ['due', 'urgency', 'updated', 'village'] as const;

@@ -3,7 +3,7 @@ import { liveQuery, type Observable } from 'dexie';
 import type { CampaignWithCounts } from '../core/campaign';
 import type { KeywordRule } from '../core/classify';
 import type { DeadlinePolicy } from '../core/deadline';
-import { isOpen } from '../core/fold';
+import { isOpen, OPEN_STATUSES } from '../core/fold';
 import { gpsFixes, type LatLng, type PointCorrections } from '../core/geo';
 import { regionInScope, type Scope } from '../core/roles';
 import type { SlotWithBookings } from '../core/reception';
@@ -58,9 +58,33 @@ export function countyRegion(db: MinshengDB): Promise<Region | undefined> {
 
 // ---- Queues --------------------------------------------------------------------------------
 
-/** Every appeal row on the device: the role's queues are filtered from these on screen. */
+/** Every appeal row on the device: the 'all' tab, special governance, and roles whose tabs hold closed appeals. */
 export function queueRows(db: MinshengDB): Observable<AppealRow[]> {
   return liveQuery(() => db.appeals.toArray());
+}
+
+/** The open appeals only, through the status index: most tabs, however much closed history the device keeps. */
+export function openQueueRows(db: MinshengDB): Observable<AppealRow[]> {
+  return liveQuery(() => readOpenRows(db));
+}
+
+/** One index range per status: Dexie's anyOf walks a cursor with jumps, many times slower than a getAll per key. */
+export async function readOpenRows(db: MinshengDB): Promise<AppealRow[]> {
+  return (await Promise.all(OPEN_STATUSES.map((s) => db.appeals.where('status').equals(s).toArray()))).flat();
+}
+
+/** The appeals `userId` recorded ('mine'), through the author index. */
+export function ownQueueRows(db: MinshengDB, userId: string): Observable<AppealRow[]> {
+  return liveQuery(() => db.appeals.where('createdBy').equals(userId).toArray());
+}
+
+/** How many appeals the device holds, and how many of them `userId` recorded, counted on the indexes without reading rows. */
+export function queueTotals(db: MinshengDB, userId: string): Observable<{ all: number; mine: number }> {
+  return liveQuery(() => readQueueTotals(db, userId));
+}
+
+export async function readQueueTotals(db: MinshengDB, userId: string): Promise<{ all: number; mine: number }> {
+  return { all: await db.appeals.count(), mine: await db.appeals.where('createdBy').equals(userId).count() };
 }
 
 /** Ids of documents with changes the server has not acknowledged yet. */

@@ -18,7 +18,10 @@ import {
   meetingWithAppeals,
   quarantined,
   quarantinedCount,
+  openQueueRows,
+  ownQueueRows,
   queueRows,
+  queueTotals,
   regionsAt,
   tileSource,
   unsentCount,
@@ -96,6 +99,19 @@ describe('queues', () => {
     expect(await until(unsentCount(db))).toBe(1);
     await db.outbox.clear();
     expect(await until(unsentDocIds(db))).toEqual(new Set());
+  });
+
+  it('reads the open rows apart and counts the device and its author on the indexes', async () => {
+    const kept = await record();
+    const closed = await record();
+    const other = await record();
+    await db.appeals.update(closed, { status: 'closed' });
+    await db.appeals.update(other, { createdBy: 'someone-else' });
+    expect((await until(openQueueRows(db), (rows) => rows.length === 2)).map((r) => r.id).sort()).toEqual([kept, other].sort());
+    expect((await until(ownQueueRows(db, grid.id))).map((r) => r.id).sort()).toEqual([kept, closed].sort());
+    expect(await until(queueTotals(db, grid.id))).toEqual({ all: 3, mine: 2 });
+    await db.appeals.update(kept, { status: 'merged' });
+    expect((await until(openQueueRows(db), (rows) => rows.length === 1)).map((r) => r.id)).toEqual([other]);
   });
 });
 
