@@ -13,6 +13,8 @@ import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 
 import path from 'node:path';
 import * as v from 'valibot';
 import * as Y from 'yjs';
+import { markRestoredSqlite } from '../ops/store-epoch';
+import type { StoreEpoch } from '../../src/core/store-epoch';
 
 export const DB_FILE = 'minsheng.sqlite';
 export const MANIFEST = 'manifest.json';
@@ -331,6 +333,8 @@ export interface RestoreResult {
   manifest: Manifest;
   files: number;
   after: string[];
+  /** The restored store's new identity (absent when it did not verify). */
+  epoch?: StoreEpoch;
 }
 
 /**
@@ -357,7 +361,15 @@ export async function restoreSqlite(folder: string, dataDir: string, force: bool
   await rm(`${target}-shm`, { force: true });
   await copyAtomic(path.join(folder, DB_FILE), target);
   const after = await verifyAgainst(manifest, target, dataDir);
-  return { manifest, files: manifest.files.length, after };
+  if (after.length > 0) return { manifest, files: manifest.files.length, after };
+  // A new identity, so phones that synced after the backup put back what it lacks.
+  const db = new Database(target);
+  try {
+    const epoch = markRestoredSqlite(db, Date.parse(manifest.createdAt) || 0);
+    return { manifest, files: manifest.files.length, after, epoch };
+  } finally {
+    db.close();
+  }
 }
 
 export class RestoreError extends Error {}

@@ -9,6 +9,8 @@ import { decodeClientFrame, FrameError, type ClientMessage, type ServerMessage }
 import { clientIp } from '../net/address';
 import { storeTrouble, TROUBLE_MESSAGE } from '../store/trouble';
 import { errorSeen } from '../ops/journal';
+import { storeEpoch } from '../ops/store-epoch';
+import { catchUpStart, type StoreEpoch } from '../../src/core/store-epoch';
 import { publicUser } from '../services/users';
 import { isRelayToken, relaySid, verifyRelayToken } from '../services/relay-keys';
 import { createBucket } from '../net/ratelimit';
@@ -186,6 +188,8 @@ interface Hub {
   revocationCount: number;
   closed: boolean;
   payloadWarned: boolean;
+  /** The store's identity, read once (server/ops/store-epoch.ts). */
+  epoch?: Promise<StoreEpoch>;
 }
 
 /** Closes a connection from this side: nothing it still sends is read, and a peer that does not answer the close is dropped. */
@@ -289,7 +293,7 @@ function onHello(hub: Hub, conn: Conn, msg: HelloMessage): void {
       if (!found) return end(hub, conn, CLOSE_UNAUTHORIZED, 'unauthorized', 'session expired or invalid: log in again');
       hub.waiting.leave(conn);
       setMaxPayload(conn.ws, MAX_PAYLOAD);
-      return welcome(hub, conn, found.session, found.sid, msg.cursor, msg.resume);
+      return welcome(hub, conn, found.session, found.sid, msg);
     })
     .catch((err) => {
       // The store did not answer (a database restarting): the client retries with backoff.
@@ -307,15 +311,18 @@ function welcomePolicies(p: Policies): Pick<Extract<ServerMessage, { t: 'welcome
   return Object.keys(counties).length > 0 ? { policy: defaultPolicy(p), countyPolicies: counties } : { policy: defaultPolicy(p) };
 }
 
-async function welcome(hub: Hub, conn: Conn, session: Session, sid: string, cursor: number, resume?: number): Promise<void> {
+async function welcome(hub: Hub, conn: Conn, session: Session, sid: string, hello: HelloMessage): Promise<void> {
   conn.state = { phase: 'catching-up', session, sid, backlog: [] };
   const relay = session.relay;
   if (relay && hub.relayLinks) {
     hub.relayLinks.opened(relay.keyId);
     conn.ws.once('close', () => hub.relayLinks?.closed(relay.keyId));
   }
-  send(conn, { t: 'welcome', user: session.user, serverTime: Date.now(), head: await hub.store.head(), ...welcomePolicies(hub.policy) });
-  const input = { store: hub.store, conn, session, from: cursor, resumeAt: Math.max(cursor, resume ?? cursor), pageDocs: hub.options.pageDocs ?? 200, fanOut: hub.fanOut, sent: hub.metrics?.catchUpSent };
+  const epoch = await (hub.epoch ??= storeEpoch(hub.store));
+  // A phone from before a restore catches up from the restore point, whatever its cursor says.
+  const { from, resumeAt } = catchUpStart(epoch, hello.store, hello.cursor, hello.resume);
+  send(conn, { t: 'welcome', user: session.user, serverTime: Date.now(), head: await hub.store.head(), store: epoch, ...welcomePolicies(hub.policy) });
+  const input = { store: hub.store, conn, session, from, resumeAt, pageDocs: hub.options.pageDocs ?? 200, fanOut: hub.fanOut, sent: hub.metrics?.catchUpSent };
   void catchUp(input).catch((err) => {
     log.error({ err, conn: conn.id }, 'catch-up failed');
     fail(conn, 'server_error', 'catch-up failed; reconnect to resume');

@@ -6,6 +6,7 @@ import type { RejectReason } from './accept';
 import { DeadlinePolicySchema } from './deadline';
 import { CountyPoliciesSchema } from './policy-book';
 import { AuthorRecord } from './relay';
+import { StoreEpochSchema } from './store-epoch';
 
 // The sync protocol: a discriminated union on `t`, sent as binary WebSocket frames.
 //
@@ -50,6 +51,8 @@ export const ClientMessage = v.variant('t', [
      * document not sent yet may hold changes older than any page's position.
      */
     resume: v.optional(cursor),
+    /** The store identity this device last synced with (store-epoch.ts): another means the server was restored since. */
+    store: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(64))),
   }),
   v.object({
     t: v.literal('push'),
@@ -76,7 +79,7 @@ export const ServerMessage = v.variant('t', [
    * has its own) those of the counties that follow another. Optional, so older clients read the
    * frame as before (and drop the field).
    */
-  v.object({ t: v.literal('welcome'), user: User, serverTime: v.number(), head: cursor, policy: DeadlinePolicySchema, countyPolicies: v.optional(CountyPoliciesSchema) }),
+  v.object({ t: v.literal('welcome'), user: User, serverTime: v.number(), head: cursor, policy: DeadlinePolicySchema, countyPolicies: v.optional(CountyPoliciesSchema), store: v.optional(StoreEpochSchema) }),
   v.object({
     t: v.literal('ack'),
     batch: seq,

@@ -29,6 +29,20 @@ export interface OutboxRow {
   /** The citizen's contact, sent with the appeal's first update and never put in the document. */
   contact?: Contact;
   createdAt: number;
+  /** Sent again after the server was restored (store-epoch.ts): when it was queued again. */
+  replay?: number;
+  /** A replay the server could not place yet (it needs someone else's change first): held until the next full catch-up. */
+  deferred?: 1;
+}
+
+/** A push the server acknowledged, kept for JOURNAL_MS in case the server is restored from an older backup. */
+export interface SentRow {
+  seq: number;
+  docId: string;
+  update: Uint8Array;
+  contact?: Contact;
+  /** Server time (corrected clock) of the ack. */
+  ackedAt: number;
 }
 
 /** A citizen's name and phone, kept beside the appeal; only devices allowed to see it have one. */
@@ -67,6 +81,8 @@ export interface FileRow {
   sent: number;
   failed?: string;
   createdAt: number;
+  /** When this phone finished uploading it (device clock): after a server restore, it is sent again if after the backup. */
+  uploadedAt?: number;
   /** A photo's preview (media budget): sent before any original. */
   preview?: 1;
   /** An original with a preview: it waits for the link, the user or a request (src/core/media-budget.ts). */
@@ -116,6 +132,7 @@ export type MinshengDB = Dexie & {
   patrols: EntityTable<PatrolRow, 'id'>;
   points: EntityTable<PointsRow, 'id'>;
   carried: EntityTable<CarriedBundleRow, 'id'>;
+  sent: EntityTable<SentRow, 'seq'>;
 };
 
 export const APPEAL_UPDATES_TABLE = '$appeals.doc_updates';
@@ -153,6 +170,8 @@ const SCHEMA: Record<string, string>[] = [
   { points: 'id, village, kind, createdBy' },
   // Hand-over (issue 30, item 2): bundles this phone carries for others until it relays them.
   { carried: 'id, state, receivedAt' },
+  // Restore-aware sync (issue 31): acknowledged pushes kept a while, to send again to a restored server.
+  { sent: 'seq, ackedAt' },
 ];
 export const SCHEMA_VERSION = SCHEMA.length;
 

@@ -11,6 +11,7 @@ import { pruneHoldings } from '../store/holdings';
 import { purgeExpired, refetchPending, refetchPurged, screenPurged } from '../store/retention';
 import { adoptPolicy } from '../store/policy';
 import { keepReceipts } from '../store/receipts';
+import { holdsBack, journalAcked, knownStore, meetStoreIdentity, releaseDeferred } from '../store/restored';
 import type { DeadlinePolicy } from '../core/deadline';
 
 // The device's side of the sync protocol (src/core/protocol.ts; the server's is
@@ -249,8 +250,9 @@ export class SyncEngine {
       const resume = await getMeta<CatchUpResume | null>(this.opts.db, 'catchUpResume');
       this.catchUpFrom = cursor;
       this.catchUpAt = resume?.from === cursor ? resume.at : cursor;
+      const store = await knownStore(this.opts.db);
       this.helloSentAt = Date.now();
-      if (this.ws === ws) ws.send(this.counted(encodeFrame({ t: 'hello', token: this.opts.token, deviceId: this.opts.deviceId, cursor, ...(this.catchUpAt > cursor && { resume: this.catchUpAt }) })));
+      if (this.ws === ws) ws.send(this.counted(encodeFrame({ t: 'hello', token: this.opts.token, deviceId: this.opts.deviceId, cursor, ...(this.catchUpAt > cursor && { resume: this.catchUpAt }), ...(store && { store }) })));
     };
     ws.onmessage = (ev) => {
       if (this.ws !== ws) return;
@@ -309,6 +311,14 @@ export class SyncEngine {
         this.startHeartbeat();
         this.opts.onWelcome?.(msg.user);
         await adoptServerTime(this.opts.db, msg.serverTime, this.helloSentAt);
+        if (msg.store) {
+          // A restored server: it catches this phone up from its restore point, and gets back what it lost.
+          const met = await meetStoreIdentity(this.opts.db, msg.store);
+          if (met.kind === 'restored') {
+            this.catchUpFrom = this.catchUpAt = met.cursor;
+            this.set({ catchUp: msg.head > met.cursor ? { done: 0, total: msg.head - met.cursor } : null });
+          }
+        }
         // The welcome names every county with its own policy: absent, there is none (or the server predates them).
         await adoptPolicy(this.opts.db, msg.policy as DeadlinePolicy, (msg.countyPolicies ?? {}) as Record<string, DeadlinePolicy>);
         return this.flush();
@@ -326,7 +336,10 @@ export class SyncEngine {
         } else {
           this.set({ lastSyncedAt: Date.now() });
         }
-        if (!msg.more) await this.prune();
+        if (!msg.more) {
+          if ((await releaseDeferred(this.opts.db)) > 0) void this.flush();
+          await this.prune();
+        }
         if (held.length > 0) void this.refetch();
         return;
       }
@@ -390,7 +403,13 @@ export class SyncEngine {
     const rejected = new Map(msg.rejected.filter((r) => inflight.seqs.includes(r.seq)).map((r) => [r.seq, r]));
     // A step Yjs placed before someone's concurrent one is sent again after it, not quarantined.
     const rebase = new Map([...rejected.values()].filter((r) => r.reason === 'history_rewritten' && r.base).map((r) => [r.docId, r.base!]));
-    await db.transaction('rw', [db.outbox, db.quarantine, ...docTables(db), db.meta], async () => {
+    await db.transaction('rw', [db.outbox, db.quarantine, db.sent, ...docTables(db), db.meta], async () => {
+      // A replay waiting for someone else's change to reach the restored server is kept, not refused.
+      for (const row of await db.outbox.bulkGet([...rejected.keys()])) {
+        if (!row || !holdsBack(row, rejected.get(row.seq)!.reason)) continue;
+        rejected.delete(row.seq);
+        await db.outbox.update(row.seq, { deferred: 1 });
+      }
       const rows = await db.outbox.bulkGet([...rejected.keys()]);
       const quarantine = async (docIds: (id: string) => boolean) => {
         for (const row of rows) {
@@ -405,6 +424,8 @@ export class SyncEngine {
         await keepReceipts(db, began.flatMap((row) => (row ? [[row.docId, msg.received!.at] as const] : [])));
       }
       // Only what the server named is settled; anything it skipped stays and is resent.
+      const accepted = msg.accepted.filter((s) => inflight.seqs.includes(s));
+      await journalAcked(db, (await db.outbox.bulkGet(accepted)).filter((row) => row !== undefined));
       await db.outbox.bulkDelete([...msg.accepted, ...rejected.keys()].filter((s) => inflight.seqs.includes(s)));
       for (const [docId, base] of rebase) {
         // Events are carried over; a field or text edit refused with them stays visible in the quarantine.
@@ -427,7 +448,7 @@ export class SyncEngine {
       if (!ws) return;
       const rows: OutboxRow[] = [];
       let bytes = 0;
-      for (const row of await this.opts.db.outbox.orderBy('seq').limit(MAX_PUSH_ITEMS).toArray()) {
+      for (const row of await this.opts.db.outbox.orderBy('seq').filter((r) => r.deferred !== 1).limit(MAX_PUSH_ITEMS).toArray()) {
         if (rows.length > 0 && bytes + row.update.byteLength > BATCH_BYTES) break;
         rows.push(row);
         bytes += row.update.byteLength;

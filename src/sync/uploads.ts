@@ -113,7 +113,7 @@ export function createUploader(db: MinshengDB, fetcher: UploadFetch, opts: Uploa
       };
       try {
         await uploadFile(source, fetcher, { onProgress: (sent) => void db.files.update(file.hash, { sent }), onSent: (n) => opts.onBytes?.(n, 0) });
-        await db.files.update(file.hash, { pending: 0, sent: file.size });
+        await db.files.update(file.hash, { pending: 0, sent: file.size, uploadedAt: Date.now() });
       } catch (err) {
         if (!(err instanceof UploadRefused)) return; // Offline or the server is busy: stop, and resume from the server's offset next time.
         await db.files.update(file.hash, { failed: `${err.code}: ${err.message}` });

@@ -10,9 +10,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { casPath, DB_FILE, listBackups, loadBackupConfig, verifyBackup } from '../../server/backup/sqlite';
 import type { Region } from '../../src/core/regions';
 import type { SessionUser } from '../../src/core/roles';
-import { recordAppeal } from '../../src/store/appeals';
+import { act, recordAppeal } from '../../src/store/appeals';
 import { openDb, type MinshengDB } from '../../src/store/db';
 import { deviceId } from '../../src/store/meta';
+import { createUploader } from '../../src/sync/uploads';
 import { SyncEngine, type SyncStatus } from '../../src/sync/engine';
 import { until } from '../helpers/clients';
 import { PG_URL, spawnServer, tempDir, type ServerProcess } from '../helpers/server';
@@ -106,8 +107,11 @@ describe('backups and restore (SQLite)', () => {
     const { regions } = (await (await fetch(`${server.url}/api/regions`, { headers: { authorization: `Bearer ${town.token}` } })).json()) as { regions: Region[] };
     const village = regions.find((r) => r.level === 'village')!;
     await post(`${server.url}/api/admin/users`, { username: 'bk0', displayName: '网格员', role: 'grid_worker', password: 'backup-pass-123', regions: [village.code], departments: [] }, admin.token);
+    await post(`${server.url}/api/admin/users`, { username: 'bk1', displayName: '网格员二', role: 'grid_worker', password: 'backup-pass-123', regions: [village.code], departments: [] }, admin.token);
     const p = await phone(server.url, 'bk0', 'backup-pass-123');
     phones.push(p);
+    const t = await phone(server.url, 'town', 'demo1234');
+    phones.push(t);
 
     // An uploaded photo, so the backup carries files too.
     const photo = new Uint8Array(96).map((_, i) => (i < 3 ? [0xff, 0xd8, 0xff][i]! : i));
@@ -198,10 +202,23 @@ describe('backups and restore (SQLite)', () => {
     const latest = path.join(backupDir, kept[1]!);
     const latestDocs = new Set(Object.keys((await verifyBackup(latest)).manifest!.documents.byDoc));
 
-    // After the latest backup: one appeal acked (and so purged from the outbox), then the
-    // server goes down and the phone records two more offline.
-    const ackedAfter = await p.record(900);
+    // After the latest backup: appeals acked (and so gone from the outbox), one of them with
+    // a photo and a later change, then the server goes down and the phone records two more offline.
+    const ackedAfter = [await p.record(900), await p.record(903)];
     await p.settled();
+    // The town takes one in: its change builds on the phone's, which the restored server will lack.
+    await until(async () => (await t.db.appeals.get(ackedAfter[0]!)) !== undefined, 30_000, 'town has the appeal');
+    expect(await act(t.db, ackedAfter[0]!, t.who, { type: 'accepted' })).toEqual({ ok: true });
+    t.engine.kick();
+    await t.settled();
+    t.engine.stop();
+    const shot = new Uint8Array(64).map((_, i) => (i < 3 ? [0xff, 0xd8, 0xff][i]! : 255 - i));
+    const shotHash = createHash('sha256').update(shot).digest('hex');
+    await p.db.files.put({ hash: shotHash, type: 'image/jpeg', size: shot.length, blob: new Blob([shot], { type: 'image/jpeg' }), pending: 1, sent: 0, createdAt: Date.now() });
+    const uploads = (url: string) => createUploader(p.db, (rel, init = {}) => fetch(url + rel, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${p.token}` } }));
+    await uploads(server.url).kick();
+    expect((await p.db.files.get(shotHash))?.pending).toBe(0);
+    p.engine.stop();
     await server.stop();
     const offline = [await p.record(901), await p.record(902)];
 
@@ -217,19 +234,54 @@ describe('backups and restore (SQLite)', () => {
     expect(restored.code).toBe(0);
     expect(existsSync(casPath(restoredDir, hash))).toBe(true);
 
+    expect(restored.out).toMatch(/new store identity [0-9a-f-]{36}/);
+    expect(existsSync(casPath(restoredDir, shotHash))).toBe(false);
+
     server = await spawnServer(env(restoredDir, port));
     servers.push(server);
     const ids = appealIds(restoredDir);
     for (const id of [...before, ...during].filter((d) => latestDocs.has(d))) expect(ids.has(id)).toBe(true);
     for (const id of before) expect(ids.has(id)).toBe(true);
+    for (const id of ackedAfter) expect(ids.has(id)).toBe(false);
 
-    // The phone reconnects to the restored server and pushes its outbox.
+    // Another worker records on the restored server first: its sequence runs again from the
+    // backup's point, below the cursor the first phone holds.
+    const q = await phone(server.url, 'bk1', 'backup-pass-123');
+    phones.push(q);
+    const meanwhile = [await q.record(950), await q.record(951)];
+    await q.settled();
+
+    // The town's phone comes back first. Its acceptance is sent again but cannot be placed
+    // before the appeal it accepts is back: it waits, neither refused nor lost.
+    t.engine.start();
+    await until(async () => t.status().link === 'online' && (await t.db.outbox.filter((r) => r.deferred === 1).count()) === 1, 30_000, 'acceptance waits');
+    expect(await t.db.quarantine.count()).toBe(0);
+
+    // The phone comes back: it pushes its outbox, sends again what the server acknowledged
+    // after the backup (its journal) with the photo, and catches up from the restore point.
+    p.engine.start();
     await p.settled();
+    expect((await p.db.files.get(shotHash))?.pending).toBe(1);
+    await uploads(server.url).kick();
+    expect((await p.db.files.get(shotHash))?.pending).toBe(0);
     const after = appealIds(restoredDir);
     for (const id of offline) expect(after.has(id)).toBe(true);
-    // Not recovered (the RPO README states): acked after the backup and purged from the
-    // outbox; the phone still holds it, but nothing sends it again today.
-    expect(after.has(ackedAfter)).toBe(false);
+    for (const id of ackedAfter) expect(after.has(id)).toBe(true);
+    expect(existsSync(casPath(restoredDir, shotHash))).toBe(true);
+    for (const id of meanwhile) expect(await p.db.appeals.get(id), `${id} reaches the phone`).toBeDefined();
+    expect(await p.db.quarantine.count()).toBe(0);
+    // With the appeal back, the town's acceptance goes through.
+    await t.settled();
+    expect(await t.db.quarantine.count()).toBe(0);
+    const statusOf = (id: string) => {
+      const db = new Database(path.join(restoredDir, DB_FILE), { readonly: true });
+      try {
+        return (db.prepare('SELECT status FROM appeals WHERE id = ?').get(id) as { status: string } | undefined)?.status;
+      } finally {
+        db.close();
+      }
+    };
+    expect(statusOf(ackedAfter[0]!)).toBe('accepted');
   });
 
   it('takes scheduled backups inside the running server, verified, and refuses a bad schedule at startup', { timeout: 120_000 }, async () => {
@@ -249,7 +301,7 @@ describe('backups and restore (SQLite)', () => {
 
   // The README's PostgreSQL procedure, run as written: pg_dump -Fc while a phone pushes,
   // pg_restore into a new database, a server on it with the files directory alongside.
-  it.runIf(process.env.MINSHENG_TEST_PG_UP === '1')('PostgreSQL: pg_dump under pushes, pg_restore into a new database, the phone puts back its outbox', { timeout: 240_000 }, async () => {
+  it.runIf(process.env.MINSHENG_TEST_PG_UP === '1')('PostgreSQL: pg_dump under pushes, pg_restore into a new database marked as restored, the phone puts back its outbox and what was acked after the dump', { timeout: 240_000 }, async () => {
     const suffix = `${process.pid}_${Date.now() % 100000}`;
     const [src, dst] = [`bk_src_${suffix}`, `bk_dst_${suffix}`];
     const admin = new pg.Client({ connectionString: PG_URL });
@@ -282,6 +334,7 @@ describe('backups and restore (SQLite)', () => {
         }
       })();
       const dump = path.join(tempDir('minsheng-bk-pgdump-'), 'minsheng.dump');
+      const dumpedAt = new Date().toISOString();
       await run('pg_dump', ['-Fc', '-f', dump, urlOf(src)]);
       pushing = false;
       await pusher;
@@ -292,6 +345,9 @@ describe('backups and restore (SQLite)', () => {
       const offline = await p.record(901);
 
       await run('pg_restore', ['--no-owner', '-d', urlOf(dst), dump]);
+      const marked = await cli('restore', ['--mark-restored', '--taken-at', dumpedAt], env(dst));
+      expect(marked.out).toMatch(/^marked as restored: identity [0-9a-f-]{36}, from sequence \d+/m);
+      expect(marked.code).toBe(0);
       server = await spawnServer(env(dst, port));
       servers.push(server);
       await p.settled();
@@ -300,7 +356,8 @@ describe('backups and restore (SQLite)', () => {
       const got = new Set((await restored.query<{ id: string }>('SELECT id FROM appeals')).rows.map((r) => r.id));
       await restored.end();
       for (const id of [...before, offline]) expect(got.has(id)).toBe(true);
-      expect(got.has(ackedAfter)).toBe(false); // the RPO: acked after the dump, purged from the outbox
+      // Acked after the dump and gone from the outbox: the phone's journal sent it again.
+      expect(got.has(ackedAfter)).toBe(true);
       await server.stop();
     } finally {
       await admin.query(`DROP DATABASE IF EXISTS ${src} WITH (FORCE)`);

@@ -87,6 +87,8 @@ const ERAS: Era[] = [
   { version: 6, shipped: 'fe3426a', columns: V7_COLUMNS, contactInDoc: false, eventsBy: true, evalCode: true, policy: { stored: lanling, projectedWith: `7:${JSON.stringify(lanling)}` }, expectedPolicy: POLICY_PRESETS.lanling },
   // The last version before hand-over bundles (8): village points, rows of an older projection.
   { version: 7, shipped: '976a25d', columns: V7_COLUMNS, contactInDoc: false, eventsBy: true, evalCode: true, policy: { stored: lanling, projectedWith: `7:${JSON.stringify(lanling)}` }, expectedPolicy: POLICY_PRESETS.lanling },
+  // The last version before the journal of acknowledged pushes (9): hand-over bundles carried.
+  { version: 8, shipped: 'bc56bb5', columns: V7_COLUMNS, contactInDoc: false, eventsBy: true, evalCode: true, policy: { stored: lanling, projectedWith: `7:${JSON.stringify(lanling)}` }, expectedPolicy: POLICY_PRESETS.lanling },
 ];
 /**
  * Today's schema with rows of an older projection version: no Dexie upgrade runs, only the
