@@ -1,7 +1,7 @@
 import { mount } from 'svelte';
-import App from './App.svelte';
+import Shell from './Shell.svelte';
 import './app.css';
 import { registerServiceWorker } from './updates.svelte';
 
-mount(App, { target: document.getElementById('app')! });
+mount(Shell, { target: document.getElementById('app')! });
 registerServiceWorker();

@@ -161,9 +161,10 @@ async function startEngine(session: Session): Promise<void> {
 
 /** Restores the last session from IndexedDB: a grid worker offline keeps working with it. */
 export async function boot(): Promise<void> {
-  app.session = (await getMeta<Session>(db, 'session')) ?? null;
+  // A first visit signs in before the app mounts (Shell.svelte): that session is running already.
+  app.session ??= (await getMeta<Session>(db, 'session')) ?? null;
   await Promise.all([loadPolicy(db), loadClockOffset(db), loadSubcenters(db)]);
-  if (app.session) await startEngine(app.session);
+  if (app.session && !engine) await startEngine(app.session);
   app.ready = true;
   // Ask the browser not to evict our data under storage pressure.
   void askPersist();
