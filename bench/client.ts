@@ -162,7 +162,7 @@ async function recording(page: Page, setRate: (rate: number) => Promise<void>, r
     phone
       ? { figure: '   same, p95', minsheng: quantile(saves, 0.95), comparison: 150, against: `issue 33's target on a cheap phone`, kind: 'target', unit: 'ms' }
       : { figure: '   same, p95', minsheng: quantile(saves, 0.95), comparison: 100, against: 'the 100 ms a response may take to feel instant', kind: 'target', unit: 'ms' },
-    { figure: `   longest task on the main thread during the ${RECORDS} saves`, minsheng: longest, comparison: 100, against: 'nothing freezes input for more than 100 ms', kind: 'target', unit: 'ms' },
+    { figure: `   longest long task (≥ 50 ms; 0: none) during the ${RECORDS} saves`, minsheng: longest, comparison: 100, against: 'nothing freezes input for more than 100 ms', kind: 'target', unit: 'ms' },
     ...Object.entries(phases).map(([name, ds]): BenchRow => ({ figure: `   phase ${name.slice('save:'.length)}, p50`, minsheng: quantile(ds, 0.5), comparison: quantile(saves, 0.5), against: 'the whole save, p50', kind: 'peer', unit: 'ms' })),
   ];
 }
@@ -258,43 +258,47 @@ async function openMap(page: Page, url: string, setRate: (rate: number) => Promi
 /**
  * A grid worker's first visit over the 2G link emulator (link.ts: the `2g` profile, a TCP proxy
  * pacing each direction and adding half the round trip each way) on a cheap phone: a fresh
- * browser (no cache, no service worker) opens the address until the login form shows; then
- * from pressing login until the village's queue lists its appeals. The service worker's
- * precache goes over the same link meanwhile, as it does on a real first visit.
+ * browser context (no cache, no service worker) opens the address until the login form shows;
+ * then from pressing login until the village's queue lists its first appeal from the first
+ * sync. The service worker's precache shares the link meanwhile, as on a real first visit.
+ * Beside the same visit at the desktop's CPU over the same link: what the CPU adds.
  */
-export async function firstVisit(): Promise<BenchRow[]> {
-  const server = await spawnServer({ MINSHENG_STATIC_DIR: DIST, MINSHENG_SCAN_INTERVAL_MS: '0' });
+async function firstVisit(): Promise<BenchRow[]> {
+  // The demo county: the grid worker's village has appeals for the first sync to bring.
+  const server = await spawnServer({ MINSHENG_STATIC_DIR: DIST, MINSHENG_SCAN_INTERVAL_MS: '0', MINSHENG_DEMO: '1' });
   const g2 = PROFILES['2g'];
   const link = await startSlowLink(server.port, g2);
   const browser = await launchChromium();
+  const visit = async (rate: number) => {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
+    try {
+      const page = await context.newPage();
+      const setRate = await cpuThrottle(page);
+      await setRate(rate);
+      const t0 = performance.now();
+      await page.goto(link.url, { waitUntil: 'commit', timeout: 120_000 });
+      await setRate(rate);
+      await page.locator('input[name=username]').waitFor({ state: 'visible', timeout: 120_000 });
+      const formMs = performance.now() - t0;
+      await page.locator('input[name=username]').fill('grid');
+      await page.locator('input[name=password]').fill('demo1234');
+      const t1 = performance.now();
+      await page.getByRole('button', { name: '登录' }).click();
+      await page.locator('[data-testid=appeal-list] a.row').first().waitFor({ state: 'visible', timeout: 180_000 });
+      return { formMs, queueMs: performance.now() - t1 };
+    } finally {
+      // Closed, so its service worker's precache stops using the link.
+      await context.close();
+    }
+  };
   try {
-    const page = await (await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' })).newPage();
-    const setRate = await cpuThrottle(page);
-    await setRate(PHONE.rate);
-    link.reset();
-    const t0 = performance.now();
-    await page.goto(link.url, { waitUntil: 'commit', timeout: 120_000 });
-    await setRate(PHONE.rate);
-    await page.locator('input[name=username]').waitFor({ state: 'visible', timeout: 120_000 });
-    const formMs = performance.now() - t0;
-    const formBytes = { ...link.bytes };
-    await page.locator('input[name=username]').fill('grid');
-    await page.locator('input[name=password]').fill('demo1234');
-    link.reset();
-    const t1 = performance.now();
-    await page.getByRole('button', { name: '登录' }).click();
-    await page.locator('[data-testid=appeal-list] a.row').first().waitFor({ state: 'visible', timeout: 300_000 });
-    const queueMs = performance.now() - t1;
-    const queueBytes = { ...link.bytes };
-    // What the link itself needs for those bytes: each direction at its rate, the slower of the
-    // two, plus the round trips no byte count avoids (connect, the page, its scripts; the login).
-    const lineMs = (b: { up: number; down: number }, rtts: number) => Math.max((b.down * 8 * 1000) / g2.downBps, (b.up * 8 * 1000) / g2.upBps) + rtts * g2.rttMs;
-    const kib = (b: { up: number; down: number }) => `${(b.down / 1024).toFixed(0)} KiB down, ${(b.up / 1024).toFixed(0)} KiB up`;
+    const phone = await visit(PHONE.rate);
+    const desktop = await visit(1);
     const where = `over 2G (${g2.downBps / 1000}/${g2.upBps / 1000} kbit/s, ${g2.rttMs} ms RTT, link.ts), ${PHONE.label}`;
     return [
-      { figure: `   first visit ${where}: open → login form`, minsheng: formMs / 1000, comparison: 8, against: `issue 33's target`, kind: 'target', unit: 's' },
-      { figure: '   same', minsheng: formMs / 1000, comparison: lineMs(formBytes, 3) / 1000, against: `its bytes (${kib(formBytes)}) at the link's rates + 3 RTT`, kind: 'target', unit: 's' },
-      { figure: '   then login → the village queue listed', minsheng: queueMs / 1000, comparison: lineMs(queueBytes, 2) / 1000, against: `its bytes (${kib(queueBytes)}, with the precache) at the link's rates + 2 RTT`, kind: 'target', unit: 's' },
+      { figure: `   first visit ${where}: open → login form`, minsheng: phone.formMs / 1000, comparison: 8, against: `issue 33's target`, kind: 'target', unit: 's' },
+      { figure: '   same', minsheng: phone.formMs / 1000, comparison: desktop.formMs / 1000, against: "the same at the desktop's CPU over the same link", kind: 'peer', unit: 's' },
+      { figure: '   then login → the village queue lists its first appeal', minsheng: phone.queueMs / 1000, comparison: desktop.queueMs / 1000, against: "the same at the desktop's CPU over the same link", kind: 'peer', unit: 's' },
     ];
   } finally {
     await browser.close();
