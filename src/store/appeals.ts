@@ -15,6 +15,7 @@ import { updatesTable, type AppealRow, type MinshengDB } from './db';
 import { applyLocalChange } from './docs';
 import { currentPolicy } from './policy';
 import { asStorageError } from './errors';
+import { phaseDone } from './phases';
 
 export interface Recorder extends Actor {
   scope: Scope;
@@ -31,20 +32,24 @@ export async function villageChecker(db: MinshengDB, scope: Scope): Promise<(cod
  * the outbox entry in one transaction, so a crash leaves all of it or none of it.
  */
 export async function recordAppeal(db: MinshengDB, raw: unknown, who: Recorder, now = deviceNow(db)): Promise<Checked<{ id: string; evalCode: string | null }>> {
+  let t = performance.now();
   const checked = validateAppealInput(raw, await villageChecker(db, who.scope));
   if (!checked.ok) return checked;
+  t = phaseDone('save:validate', t);
   const id = newId();
   const doc = new Y.Doc();
   // Taken in at a dispatch desk (the hotline), it waits there; anywhere else, at its village's.
   writeNewAppeal(doc, checked.value as AppealInput, { ...who, desk: recordingDesk(who.role) }, now, newId());
   const row = { ...project(readAppeal(doc, id), currentPolicy(db, (checked.value as AppealInput).villageCode)), doc } as AppealRow;
   const contact = contactOf(checked.value as AppealInput);
+  t = phaseDone('save:build', t);
   try {
     await db.transaction('rw', [db.appeals, updatesTable(db), db.outbox, db.contacts], async () => {
       await db.appeals.add(row);
       if (contact) await db.contacts.put({ appealId: id, ...contact });
       await db.outbox.add({ docId: id, update: Y.encodeStateAsUpdate(doc), ...(contact && { contact }), createdAt: now } as never);
     });
+    phaseDone('save:commit', t);
   } catch (err) {
     throw asStorageError(err);
   } finally {

@@ -27,6 +27,7 @@ import { showFormTop } from './form-top';
 import { go } from './router.svelte';
 import { app, db, kickSync } from './session.svelte';
 import { toast } from './toast.svelte';
+import { phaseDone } from '../store/phases';
 
 // The record form's state and behaviour; RecordForm.svelte renders it. Create it during the
 // component's setup: it follows live queries and effects that end with the component.
@@ -337,8 +338,10 @@ export class RecordFormModel {
     const { user, meeting } = this;
     this.saving = true;
     this.formError = null;
+    let phaseAt = performance.now();
     try {
       const precheck = validateAppealInput(this.#input([]), await villageChecker(db, user.scope));
+      phaseAt = phaseDone('save:precheck', phaseAt);
       const spotMissing = this.solvedOnSpot && !this.onSpot.trim();
       if (!precheck.ok || spotMissing) {
         this.errors = { ...(precheck.ok ? {} : precheck.errors), ...(spotMissing && { onSpot: 'required' as const }) };
@@ -355,6 +358,7 @@ export class RecordFormModel {
         if (stored.ok) refs.push(stored.ref);
         else lost.push(a.name);
       }
+      phaseAt = phaseDone('save:files', phaseAt);
       const result = await whileSaving(() => recordAppeal(db, this.#input(refs), { id: user.id, role: user.role, name: user.displayName, scope: user.scope }));
       if (!result.ok) {
         this.errors = result.errors;
@@ -363,9 +367,11 @@ export class RecordFormModel {
         return;
       }
       this.errors = {};
+      phaseAt = phaseDone('save:record', phaseAt);
       await this.draft.saved(!!meeting);
       if (!meeting) rememberChoices(user.id, { channel: this.channel, town: this.town, village: this.villageCode });
       kickSync();
+      phaseDone('save:after', phaseAt);
       const note = lost.length > 0 ? t('attach.notSaved', { names: lost.join('、') }) : null;
       if (meeting) {
         this.savedHere++;
@@ -379,6 +385,8 @@ export class RecordFormModel {
       // The citizen leaves with the code in hand (the detail page also shows its QR code).
       const saved = result.value.evalCode ? t('form.savedWithCode', { code: showEvalCode(result.value.evalCode) }) : t('form.saved');
       toast(note ?? saved, 10_000);
+      // The list measures from here to its first frame with the new row (AppealList.svelte).
+      performance.mark('save:leave');
       go('/');
     } catch (err) {
       this.formError = err instanceof StorageFullError ? t('form.storageFull') : t('form.saveFailed', { message: err instanceof Error ? err.message : String(err) });
