@@ -117,7 +117,10 @@ describe('the map', { timeout: E2E_TIMEOUT_MS }, () => {
     await admin.locator('.map-pin').first().waitFor();
     await admin.getByTestId('map-filters-toggle').click();
     await admin.locator('input[name=correcting]').check();
-    const box = (await admin.locator('.map-pin').first().boundingBox())!;
+    // Correcting makes the pins draggable, which draws them again: measure the pin once it is back on screen.
+    const pin = admin.locator('.map-pin').first();
+    await expect.poll(async () => (await pin.boundingBox()) !== null).toBe(true);
+    const box = (await pin.boundingBox())!;
     await admin.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await admin.mouse.down();
     await admin.mouse.move(box.x + box.width / 2 + 40, box.y + box.height / 2 + 30, { steps: 8 });
