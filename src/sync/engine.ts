@@ -95,7 +95,10 @@ export class SyncEngine {
   private helloSentAt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private ackTimer: ReturnType<typeof setTimeout> | null = null;
-  private inflight: { batch: number; seqs: number[] } | null = null;
+  /** The batch awaiting its ack, with its rows: accepted ones go to the journal without reading the outbox again. */
+  private inflight: { batch: number; seqs: number[]; rows: OutboxRow[] } | null = null;
+  /** Whether the outbox may hold deferred replays (store/restored.ts): only then is it scanned to release them. */
+  private deferredMaybe = true;
   private nextBatch = 1;
   private stopped = true;
   private flushing = false;
@@ -337,7 +340,10 @@ export class SyncEngine {
           this.set({ lastSyncedAt: Date.now() });
         }
         if (!msg.more) {
-          if ((await releaseDeferred(this.opts.db)) > 0) void this.flush();
+          if (this.deferredMaybe) {
+            this.deferredMaybe = false;
+            if ((await releaseDeferred(this.opts.db)) > 0) void this.flush();
+          }
           await this.prune();
         }
         if (held.length > 0) void this.refetch();
@@ -405,12 +411,16 @@ export class SyncEngine {
     const rebase = new Map([...rejected.values()].filter((r) => r.reason === 'history_rewritten' && r.base).map((r) => [r.docId, r.base!]));
     await db.transaction('rw', [db.outbox, db.quarantine, db.sent, ...docTables(db), db.meta], async () => {
       // A replay waiting for someone else's change to reach the restored server is kept, not refused.
+      const rows: (OutboxRow | undefined)[] = [];
       for (const row of await db.outbox.bulkGet([...rejected.keys()])) {
-        if (!row || !holdsBack(row, rejected.get(row.seq)!.reason)) continue;
+        if (!row || !holdsBack(row, rejected.get(row.seq)!.reason)) {
+          rows.push(row);
+          continue;
+        }
         rejected.delete(row.seq);
         await db.outbox.update(row.seq, { deferred: 1 });
+        this.deferredMaybe = true;
       }
-      const rows = await db.outbox.bulkGet([...rejected.keys()]);
       const quarantine = async (docIds: (id: string) => boolean) => {
         for (const row of rows) {
           const r = row && rejected.get(row.seq);
@@ -424,8 +434,7 @@ export class SyncEngine {
         await keepReceipts(db, began.flatMap((row) => (row ? [[row.docId, msg.received!.at] as const] : [])));
       }
       // Only what the server named is settled; anything it skipped stays and is resent.
-      const accepted = msg.accepted.filter((s) => inflight.seqs.includes(s));
-      await journalAcked(db, (await db.outbox.bulkGet(accepted)).filter((row) => row !== undefined));
+      await journalAcked(db, inflight.rows.filter((row) => msg.accepted.includes(row.seq)));
       await db.outbox.bulkDelete([...msg.accepted, ...rejected.keys()].filter((s) => inflight.seqs.includes(s)));
       for (const [docId, base] of rebase) {
         // Events are carried over; a field or text edit refused with them stays visible in the quarantine.
@@ -455,7 +464,7 @@ export class SyncEngine {
       }
       if (rows.length === 0 || this.ws !== ws) return;
       const batch = this.nextBatch++;
-      this.inflight = { batch, seqs: rows.map((r) => r.seq) };
+      this.inflight = { batch, seqs: rows.map((r) => r.seq), rows };
       ws.send(this.counted(encodeFrame({ t: 'push', batch, items: rows.map((r) => ({ docId: r.docId, seq: r.seq, update: r.update, ...(r.contact && { contact: r.contact }) })) })));
       // A silent link (2G dead zone) never closes by itself: give up on it and reconnect.
       this.ackTimer = setTimeout(() => this.ws === ws && this.dropLink(), this.opts.ackTimeoutMs ?? 30_000);
