@@ -49,9 +49,29 @@ export const until = async (cond: () => Promise<boolean> | boolean) => {
   while (!(await cond())) await new Promise((r) => setTimeout(r, 20));
 };
 
+/**
+ * The benches' phone: Node's `ws`, which offers permessage-deflate as browsers do
+ * (client_max_window_bits, context takeover both ways, zlib's default level, memLevel and
+ * 32 KiB window, as Chromium's) and, with context takeover, compresses every frame whatever
+ * its size. Checked at each connection, so a change of defaults cannot leave the bench
+ * measuring a phone that sends less compressed frames than a browser.
+ */
+export class PhoneSocket extends WebSocket {
+  constructor(url: string) {
+    super(url);
+    this.once('open', () => {
+      // `extensions` names the extension only; its parameters live on ws's instance (ws 8).
+      const deflate = (this as unknown as { _extensions?: Record<string, { params?: Record<string, unknown> }> })._extensions?.['permessage-deflate'];
+      if (!deflate?.params || deflate.params.client_no_context_takeover) {
+        throw new Error(`the bench's phone negotiated ${JSON.stringify(deflate?.params ?? this.extensions)}, not permessage-deflate with the client's context takeover as a browser does`);
+      }
+    });
+  }
+}
+
 export function engineFor(db: MinshengDB, link: SlowLink, token: string, id: string) {
   let status: SyncStatus | null = null;
-  const engine = new SyncEngine({ db, url: link.url.replace('http', 'ws') + '/sync', token, deviceId: id, WebSocketImpl: WebSocket as never });
+  const engine = new SyncEngine({ db, url: link.url.replace('http', 'ws') + '/sync', token, deviceId: id, WebSocketImpl: PhoneSocket as never });
   engine.subscribe((s) => (status = s));
   return { engine, caughtUp: () => status?.link === 'online' && status.catchUp === null };
 }

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { encodeFrame, type ServerMessage } from '../../src/core/protocol';
+import { encodeFrame, type ServerMessage, type WireVersion } from '../../src/core/protocol';
 import type { SessionUser } from '../../src/core/roles';
 import type { RelayPeer } from '../services/relay-keys';
 import type { createBucket } from '../net/ratelimit';
@@ -42,6 +42,8 @@ export interface Conn {
   /** This connection's pushes, one after another. */
   pushes: Promise<void>;
   alive: boolean;
+  /** The frame format sent to it: 1 until the welcome agrees on a newer one its hello offered. */
+  wire?: WireVersion;
 }
 
 /** The session of a welcomed connection, or null before the welcome and once closing. */
@@ -66,7 +68,7 @@ export function send(conn: Conn, msg: ServerMessage): void {
 /** `send`, saying how many bytes the frame had (0 when the socket was not open). */
 export function sendSized(conn: Conn, msg: ServerMessage): number {
   if (conn.ws.readyState !== conn.ws.OPEN) return 0;
-  const frame = encodeFrame(msg);
+  const frame = encodeFrame(msg, conn.wire);
   conn.ws.send(frame, { compress: sessionOf(conn) !== null });
   return frame.byteLength;
 }

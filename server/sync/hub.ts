@@ -5,7 +5,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { countyPolicies, defaultPolicy, type Policies } from '../../src/core/policy-book';
 import { exhaustive } from '../../src/core/exhaustive';
 import { MAX_FRAME_BYTES } from '../../src/core/limits';
-import { decodeClientFrame, FrameError, type ClientMessage, type ServerMessage } from '../../src/core/protocol';
+import { decodeClientFrame, FrameError, WIRE_COMPACT, type ClientMessage, type ServerMessage } from '../../src/core/protocol';
 import { clientIp } from '../net/address';
 import { storeTrouble, TROUBLE_MESSAGE } from '../store/trouble';
 import { errorSeen } from '../ops/journal';
@@ -321,7 +321,10 @@ async function welcome(hub: Hub, conn: Conn, session: Session, sid: string, hell
   const epoch = await (hub.epoch ??= storeEpoch(hub.store));
   // A phone from before a restore catches up from the restore point, whatever its cursor says.
   const { from, resumeAt } = catchUpStart(epoch, hello.store, hello.cursor, hello.resume);
-  send(conn, { t: 'welcome', user: session.user, serverTime: Date.now(), head: await hub.store.head(), store: epoch, ...welcomePolicies(hub.policy) });
+  // A device that reads the compact format gets it from the welcome on, and sends it once told.
+  const compact = (hello.wire ?? 1) >= WIRE_COMPACT;
+  if (compact) conn.wire = WIRE_COMPACT;
+  send(conn, { t: 'welcome', user: session.user, serverTime: Date.now(), head: await hub.store.head(), store: epoch, ...welcomePolicies(hub.policy), ...(compact && { wire: WIRE_COMPACT }) });
   const input = { store: hub.store, conn, session, from, resumeAt, pageDocs: hub.options.pageDocs ?? 200, fanOut: hub.fanOut, sent: hub.metrics?.catchUpSent };
   void catchUp(input).catch((err) => {
     log.error({ err, conn: conn.id }, 'catch-up failed');

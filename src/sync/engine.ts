@@ -1,6 +1,6 @@
 import { adoptServerTime } from '../store/clock';
 import { MAX_FRAME_BYTES, MAX_PUSH_ITEMS } from '../core/limits';
-import { decodeServerFrame, encodeFrame, FrameError, type ServerMessage } from '../core/protocol';
+import { decodeServerFrame, encodeFrame, FrameError, PROTOCOL_VERSION, WIRE_COMPACT, type ServerMessage, type WireVersion } from '../core/protocol';
 import { exhaustive } from '../core/exhaustive';
 import type { SessionUser } from '../core/roles';
 import { updatesTable, type MinshengDB, type OutboxRow } from '../store/db';
@@ -116,6 +116,8 @@ export class SyncEngine {
   private pingSentAt = 0;
   private pings = 0;
   private rttMs = 0;
+  /** The frame format this connection sends: 1 until the welcome agrees on the compact one the hello offered. */
+  private wire: WireVersion = PROTOCOL_VERSION;
 
   constructor(private opts: SyncOptions) {}
 
@@ -210,7 +212,7 @@ export class SyncEngine {
         return;
       }
       if (now - this.lastHeardAt >= quiet && (this.opts.attentive?.() ?? true)) {
-        ws.send(this.counted(encodeFrame({ t: 'ping', n: ++this.pings })));
+        ws.send(this.counted(encodeFrame({ t: 'ping', n: ++this.pings }, this.wire)));
         this.pingSentAt = now;
       }
     }, Math.min(HEARTBEAT_TICK_MS, quiet));
@@ -247,6 +249,7 @@ export class SyncEngine {
     }
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
+    this.wire = PROTOCOL_VERSION;
     ws.onopen = async () => {
       const cursor = (await getMeta<number>(this.opts.db, 'cursor')) ?? 0;
       // A catch-up cut off part way (a drop on 2G) resumes where it got to, not from the start.
@@ -255,7 +258,7 @@ export class SyncEngine {
       this.catchUpAt = resume?.from === cursor ? resume.at : cursor;
       const store = await knownStore(this.opts.db);
       this.helloSentAt = Date.now();
-      if (this.ws === ws) ws.send(this.counted(encodeFrame({ t: 'hello', token: this.opts.token, deviceId: this.opts.deviceId, cursor, ...(this.catchUpAt > cursor && { resume: this.catchUpAt }), ...(store && { store }) })));
+      if (this.ws === ws) ws.send(this.counted(encodeFrame({ t: 'hello', token: this.opts.token, deviceId: this.opts.deviceId, cursor, ...(this.catchUpAt > cursor && { resume: this.catchUpAt }), ...(store && { store }), wire: WIRE_COMPACT })));
     };
     ws.onmessage = (ev) => {
       if (this.ws !== ws) return;
@@ -311,6 +314,8 @@ export class SyncEngine {
           catchUp: msg.head > this.catchUpFrom ? { done: 0, total: msg.head - this.catchUpFrom } : null,
         });
         this.user = msg.user;
+        // A server that predates the compact format says nothing and gets version 1.
+        this.wire = msg.wire === WIRE_COMPACT ? WIRE_COMPACT : PROTOCOL_VERSION;
         this.startHeartbeat();
         this.opts.onWelcome?.(msg.user);
         await adoptServerTime(this.opts.db, msg.serverTime, this.helloSentAt);
@@ -465,7 +470,7 @@ export class SyncEngine {
       if (rows.length === 0 || this.ws !== ws) return;
       const batch = this.nextBatch++;
       this.inflight = { batch, seqs: rows.map((r) => r.seq), rows };
-      ws.send(this.counted(encodeFrame({ t: 'push', batch, items: rows.map((r) => ({ docId: r.docId, seq: r.seq, update: r.update, ...(r.contact && { contact: r.contact }) })) })));
+      ws.send(this.counted(encodeFrame({ t: 'push', batch, items: rows.map((r) => ({ docId: r.docId, seq: r.seq, update: r.update, ...(r.contact && { contact: r.contact }) })) }, this.wire)));
       // A silent link (2G dead zone) never closes by itself: give up on it and reconnect.
       this.ackTimer = setTimeout(() => this.ws === ws && this.dropLink(), this.opts.ackTimeoutMs ?? 30_000);
     } finally {
