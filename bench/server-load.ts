@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
@@ -44,6 +44,10 @@ export async function connect(url: string, token: string): Promise<Conn> {
     const i = waiting.findIndex((w) => w.pred(m));
     if (i >= 0) waiting.splice(i, 1)[0]!.resolve(m);
   });
+  // A socket the server closed answers whatever waits on it with an error (push then throws).
+  ws.on('close', () => {
+    for (const w of waiting.splice(0)) w.resolve({ t: 'error', code: 'server_error', message: 'socket closed' });
+  });
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   const conn: Conn = { ws, next: (pred) => new Promise((resolve) => waiting.push({ pred, resolve })) };
   const caughtUp = conn.next((m) => m.t === 'changes' && !m.more);
@@ -53,10 +57,12 @@ export async function connect(url: string, token: string): Promise<Conn> {
 }
 
 export async function push(conn: Conn, batch: number, items: { docId: string; update: Uint8Array; seq: number }[]): Promise<void> {
-  const ack = conn.next((m) => m.t === 'ack' && m.batch === batch);
+  // A refused batch ends the run loudly rather than leaving it waiting for an ack that never comes.
+  const ack = conn.next((m) => (m.t === 'ack' && m.batch === batch) || m.t === 'error');
   conn.ws.send(encodeFrame({ t: 'push', batch, items }));
-  const m = (await ack) as Extract<ServerMessage, { t: 'ack' }>;
-  if (m.rejected.length > 0) throw new Error(`rejected: ${m.rejected[0]!.reason} ${m.rejected[0]!.detail}`);
+  const m = await ack;
+  if (m.t === 'error') throw new Error(`push refused: ${m.code} ${m.message}`);
+  if (m.t === 'ack' && m.rejected.length > 0) throw new Error(`rejected: ${m.rejected[0]!.reason} ${m.rejected[0]!.detail}`);
 }
 
 /** New-appeal updates by a client, in its village. */
@@ -69,8 +75,37 @@ export function appealUpdates(count: number, { user, village }: Client, seed: nu
   });
 }
 
+/** 0 once the process has exited (its status then has no VmRSS). */
 export function rssOf(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds (user + system) a process has used; 0 once it is gone. */
+function cpuOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds used so far by every PostgreSQL process on this machine (the database is local). */
+function postgresCpu(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('postgres')) total += cpuOf(Number(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
 }
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
@@ -181,7 +216,12 @@ export async function serverLoad(): Promise<BenchRow[]> {
   if (backends.length === 1) console.warn(`PostgreSQL not reachable at ${PG_URL}: figures 4–5 on SQLite only`);
   const sqliteIngest: number[] = [];
   const sqliteAcks: number[][] = [];
-  for (const backend of backends) rows.push(...(await loadOn(backend, sqliteIngest, sqliteAcks)));
+  for (const backend of backends) {
+    const mine = await loadOn(backend, sqliteIngest, sqliteAcks);
+    // Printed as they come too: a run that fails on the second store keeps the first's figures.
+    for (const r of mine) console.log(`${r.figure}: ${r.minsheng.toFixed(2)} ${r.unit} (${r.against}: ${r.comparison.toFixed(2)})`);
+    rows.push(...mine);
+  }
   return rows;
 }
 
@@ -199,6 +239,7 @@ async function loadOn(backend: Backend, sqliteIngest: number[], sqliteAcks: numb
       const meanBytes = updates.flat().reduce((n, u) => n + u.update.byteLength, 0) / INGEST;
       const conns = await Promise.all(clients.map((c) => connect(server.url, c.token)));
       const t = performance.now();
+      const cpu0 = { server: cpuOf(server.child.pid!), pg: postgresCpu() };
       await Promise.all(
         conns.map(async (conn, c) => {
           const mine = updates[c]!;
@@ -209,6 +250,9 @@ async function loadOn(backend: Backend, sqliteIngest: number[], sqliteAcks: numb
         }),
       );
       const perSecond = INGEST / ((performance.now() - t) / 1000);
+      // Where the time went: CPU of the server process and of PostgreSQL (all of it, this machine's), per appeal.
+      const perAppeal = (s: number) => `${((s * 1000) / INGEST).toFixed(2)} ms`;
+      console.log(`4. ingest on ${on}: server CPU ${perAppeal(cpuOf(server.child.pid!) - cpu0.server)} per appeal, PostgreSQL CPU ${perAppeal(postgresCpu() - cpu0.pg)} per appeal, wall ${perAppeal(INGEST / perSecond)} per appeal`);
       for (const c of conns) c.ws.close();
       if (on === 'SQLite') {
         sqliteIngest.push(perSecond);
@@ -244,8 +288,11 @@ async function loadOn(backend: Backend, sqliteIngest: number[], sqliteAcks: numb
       const docs = clients.slice(0, CLIENTS_5).map((c, i) => appealUpdates(1, c, 1000 + i)[0]!);
       const conns: Conn[] = [];
       for (let i = 0; i < CLIENTS_5; i += 50) conns.push(...(await Promise.all(clients.slice(i, Math.min(i + 50, CLIENTS_5)).map((c) => connect(server.url, c.token)))));
-      await Promise.all(conns.map((c, i) => push(c, 1, [{ docId: docs[i]!.docId, update: docs[i]!.update, seq: 1 }])));
+      // Each phone's first appeal, fifty at a time as they connected: the burst is not what is measured.
+      for (let i = 0; i < CLIENTS_5; i += 50) await Promise.all(conns.slice(i, i + 50).map((c, j) => push(c, 1, [{ docId: docs[i + j]!.docId, update: docs[i + j]!.update, seq: 1 }])));
       const latencies: number[] = [];
+      // A refusal (the store busy) is counted, and the phone tries again at its next period, as phones do.
+      let refused = 0;
       let peakRss = rssOf(server.child.pid!);
       const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(server.child.pid!))), 500);
       const end = performance.now() + RUN_MS;
@@ -259,18 +306,24 @@ async function loadOn(backend: Backend, sqliteIngest: number[], sqliteAcks: numb
             const { user } = clients[i]!;
             appendEvent(doc, { id: newId(), type: 'commented', note: `巡查记录 ${n}`, actor: user.id, role: user.role, by: user.displayName, at: Date.now() });
             const t = performance.now();
-            await push(conn, n, [{ docId: docs[i]!.docId, update: Y.encodeStateAsUpdate(doc, sv), seq: n }]);
-            latencies.push(performance.now() - t);
+            try {
+              await push(conn, n, [{ docId: docs[i]!.docId, update: Y.encodeStateAsUpdate(doc, sv), seq: n }]);
+              latencies.push(performance.now() - t);
+            } catch {
+              refused++;
+              if (conn.ws.readyState !== conn.ws.OPEN) return;
+            }
             await new Promise((r) => setTimeout(r, PERIOD_MS - (performance.now() - t)));
           }
         }),
       );
       clearInterval(sampler);
+      if (server.child.exitCode !== null || server.child.signalCode !== null) throw new Error(`the server on ${on} exited during figure 5:\n${server.output().slice(-3000)}`);
       for (const c of conns) c.ws.close();
       const mb = (n: number) => n / 1024 / 1024;
       rows.push(
         { figure: `5. ${CLIENTS_5} clients on ${on}, push every 10 s: ack p50`, minsheng: quantile(latencies, 0.5), comparison: quantile(soloMs, 0.5), against: 'one client alone on the server, p50', kind: 'peer', unit: 'ms' },
-        { figure: `   ack p99 (${latencies.length} pushes in ${RUN_MS / 1000} s)`, minsheng: quantile(latencies, 0.99), comparison: quantile(soloMs, 0.99), against: 'one client alone, p99', kind: 'peer', unit: 'ms' },
+        { figure: `   ack p99 (${latencies.length} pushes in ${RUN_MS / 1000} s${refused > 0 ? `, ${refused} refused` : ''})`, minsheng: quantile(latencies, 0.99), comparison: quantile(soloMs, 0.99), against: 'one client alone, p99', kind: 'peer', unit: 'ms' },
       );
       if (on === 'SQLite') sqliteAcks.push(latencies);
       else if (sqliteAcks[0])

@@ -11,8 +11,9 @@
  * Contract: a transaction commits when `fn` resolves and rolls back when it rejects; a
  * `transaction` called on a transaction's own runner joins it. On SQLite every statement
  * outside a transaction waits until none is running, so no reader ever sees a push's
- * uncommitted rows; `withPushes` also orders a transaction with push transactions on
- * PostgreSQL (SQLite runs every transaction one at a time anyway).
+ * uncommitted rows. `withPushes` marks a transaction that belongs with push transactions
+ * (SQLite runs every transaction one at a time anyway; on PostgreSQL the sync log locks the
+ * documents such a transaction rewrites, see server/store/sync-log/pg-locks.ts).
  */
 export interface Sql {
   readonly dialect: Dialect;

@@ -52,6 +52,10 @@ function drained(conn: Conn): Promise<void> {
 /** Reads one page of documents last changed after `cursor`, at most PAGE_BYTES (but never empty). */
 async function readPage(store: Store, session: Session, from: number, cursor: number, pageDocs: number, recentSince: number, beganAfter: number): Promise<Page> {
   const share = shareOf(session);
+  // Read before the documents: every number up to it is settled, so the page saw them all. A
+  // document changed past it is sent all the same, but the cursor stays at it (PostgreSQL's
+  // pushes commit out of sequence order; see server/store/sync-log/postgres.ts).
+  const safe = Math.max(cursor, await store.head());
   const docs = await store.changedDocs(cursor, session.user.scope.regions, pageDocs, {
     ...(share.departments && { departments: share.departments }),
     ...(share.bounded && { holding: holdingBounds(share.bounded, recentSince) }),
@@ -77,7 +81,7 @@ async function readPage(store: Store, session: Session, from: number, cursor: nu
       items.push({ docId: d.docId, update, ...(contact && { contact }), ...receipt });
       bytes += update.byteLength;
     }
-    next = d.lastSeq;
+    next = Math.min(d.lastSeq, safe);
   }
   return { items, next, more: full || docs.length === pageDocs };
 }
@@ -117,6 +121,8 @@ export async function catchUp({ store, conn, session, from, resumeAt, pageDocs, 
       fanOut.backlog(conn, backlog);
       return;
     }
+    // A full page entirely past the safe head: give the pushes in flight a moment.
+    if (page.next === cursor) await new Promise((r) => setTimeout(r, 10));
     cursor = page.next;
     await drained(conn);
     await new Promise((r) => setImmediate(r));

@@ -58,6 +58,8 @@ export interface OutboxDeps {
 export function createOutbox({ store, policy, county, publish, pageDocs = PAGE_DOCS }: OutboxDeps) {
   /** Reads the next page of documents last changed above `at`, each with what it holds since `from`; null when there are none. */
   const nextPage = async (from: number, at: number): Promise<Page | null> => {
+    // As catch-up: the cursor never passes a number that may still commit (server/sync/catchup.ts).
+    const safe = Math.max(at, await store.head());
     const docs = await store.changedDocs(at, [county], pageDocs);
     if (docs.length === 0) return null;
     const contacts = await store.contacts(docs.filter((d) => !d.anonymous).map((d) => d.docId));
@@ -75,7 +77,7 @@ export function createOutbox({ store, policy, county, publish, pageDocs = PAGE_D
         items.push({ docId: d.docId, seq: d.lastSeq, update, ...(contact && { contact }) });
         for (const id of await authorsOf(store, d.docId, update)) actors.add(id);
       }
-      upTo = d.lastSeq;
+      upTo = Math.min(d.lastSeq, safe);
     }
     const authors = await records(store, actors);
     return { push: { t: 'push', items, ...(authors.length > 0 && { authors }) }, upTo };

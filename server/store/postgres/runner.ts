@@ -4,8 +4,6 @@ import type { Dialect, Sql } from '../sql';
 // PostgreSQL's runner: statements written with `?` are numbered once and cached; reads go
 // through the pool, a transaction holds one connection from BEGIN to COMMIT.
 
-/** Any fixed number: the lock every push transaction takes, so commits follow the sequence. */
-export const PUSH_LOCK = 7_302_401;
 export const MIGRATE_LOCK = 7_302_402;
 
 // Times, sequences and counts are BIGINT: read back as numbers (all stay below 2^53).
@@ -46,12 +44,20 @@ export function numberPlaceholders(text: string): string {
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
+export interface PgTransactionOptions {
+  withPushes?: boolean;
+  /** Parameterless SQL sent with BEGIN, in the same round trip. */
+  begin?: string;
+  /** Parameterless SQL sent with COMMIT, in the same round trip (asked for once `fn` resolved). */
+  commit?: () => string;
+}
+
 /**
  * Runs `fn` on one connection between BEGIN and COMMIT (ROLLBACK when it rejects).
- * `withPushes` takes the push lock first: nothing this transaction reads and rewrites
- * changes under it, and across instances the sequence stays the commit order.
+ * `withPushes` asks for nothing more here: push transactions lock the documents they
+ * rewrite (sync-log/pg-locks.ts).
  */
-export async function pgTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>, options?: { withPushes?: boolean }): Promise<T> {
+export async function pgTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>, options?: PgTransactionOptions): Promise<T> {
   const c = await pool.connect();
   // A connection lost mid-transaction (PostgreSQL restarting) fails the query and also emits
   // 'error' on the client: unheard, that event would end the process. The broken connection is
@@ -60,10 +66,10 @@ export async function pgTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
   const onError = (err: Error) => (broken = err);
   c.on('error', onError);
   try {
-    await c.query('BEGIN');
-    if (options?.withPushes) await c.query('SELECT pg_advisory_xact_lock($1)', [PUSH_LOCK]);
+    await c.query(options?.begin ? `BEGIN; ${options.begin}` : 'BEGIN');
     const out = await fn(c);
-    await c.query('COMMIT');
+    const before = options?.commit?.();
+    await c.query(before ? `${before}; COMMIT` : 'COMMIT');
     return out;
   } catch (err) {
     if (!broken) await c.query('ROLLBACK').catch((e: Error) => (broken = e));

@@ -11,8 +11,9 @@ import type { AttachmentFacts } from '../files/contract';
  * The log every device syncs through. Each stored update gets the next number of one
  * global sequence; a client's catch-up cursor is a number in it.
  *
- * - Ordering: push transactions commit one at a time, so the sequence is also the commit
- *   order, and a cursor never steps over an update that commits later.
+ * - Ordering: a cursor never steps over an update that commits later. SQLite commits push
+ *   transactions one at a time, so its sequence is the commit order; PostgreSQL runs pushes of
+ *   different documents side by side and serves nothing past the safe head (`head`).
  * - Idempotency: an update is keyed by (device, client seq, user); a resend of a stored key
  *   is acknowledged again, never stored twice. Keys outlive the rows compaction folds away.
  * - Durability: what a push transaction wrote is committed (SQLite synchronous=FULL) before
@@ -23,7 +24,10 @@ import type { AttachmentFacts } from '../files/contract';
 export interface SyncLog {
   /** Runs `fn` in one push transaction that commits when its promise resolves and rolls back when it rejects. */
   inPushTx<T>(fn: (tx: PushTx) => Promise<T>): Promise<T>;
-  /** Global sequence of the last committed update (0 when none). */
+  /**
+   * The safe head (0 when none): every sequence number up to it is committed or abandoned, so a
+   * cursor may go that far and no further. Catch-up reads it before the documents it lists.
+   */
   head(): Promise<number>;
   /**
    * Documents in scope changed after `cursor`, in commit order of their last change.
@@ -50,7 +54,9 @@ export interface SyncLog {
   receiptCount(): Promise<number>;
   /**
    * Only where several instances share the store (PostgreSQL): calls `fn` with the updates
-   * of each committed push transaction, from every instance, in commit order. Resolves to a stop function.
+   * of each committed push transaction, from every instance, in sequence order, each once every
+   * smaller number is settled (a transaction split by another's numbers comes in pieces).
+   * Resolves to a stop function.
    */
   subscribeCommits?(fn: (commits: { seq: number; docId: string }[]) => void): Promise<() => Promise<void>>;
   /** The rows behind notified commits, in the order given. */

@@ -29,7 +29,12 @@ export const NEXT_CLIENT_SEQ = 'SELECT coalesce(max(client_seq), 0) + 1 AS n FRO
 
 export type SharedSyncLog = Omit<SyncLog, 'inPushTx' | 'head' | 'subscribeCommits' | 'commitsBySeq'>;
 
-export function sharedSyncLog(sql: Sql): SharedSyncLog {
+export interface SharedHooks {
+  /** Where pushes run side by side (PostgreSQL): makes `tx` wait for, then exclude, the document's pushes. */
+  lockDoc?(tx: Sql, docId: string): Promise<void>;
+}
+
+export function sharedSyncLog(sql: Sql, { lockDoc }: SharedHooks = {}): SharedSyncLog {
   return {
     changedDocs: async (cursor, prefixes, limit, narrow = {}) => {
       const { departments, holding } = narrow;
@@ -73,10 +78,13 @@ export function sharedSyncLog(sql: Sql): SharedSyncLog {
       return (await sql.all<{ bytes: Buffer }>('SELECT bytes FROM updates WHERE doc_id = ? AND seq > ? AND device_id <> ? ORDER BY seq', [docId, cursor, exceptDevice])).map((r) => bytesOf(r.bytes));
     },
     docParts: (docId) => docParts(sql, docId),
-    // Ordered with pushes: a snapshot and the rows it folds change together.
-    compact: (docId, minRows, merge) =>
+    // Ordered with pushes: a snapshot and the rows it folds change together. Most pushes leave
+    // too few rows to fold, which a plain count says without a transaction (the fold counts again).
+    compact: async (docId, minRows, merge) =>
+      Number((await sql.get<{ n: number }>('SELECT count(*) AS n FROM updates WHERE doc_id = ?', [docId]))?.n ?? 0) >= minRows &&
       sql.transaction(
         async (tx) => {
+          await lockDoc?.(tx, docId);
           const updates = await tx.all<{ seq: number; bytes: Buffer }>('SELECT seq, bytes FROM updates WHERE doc_id = ? ORDER BY seq', [docId]);
           if (updates.length < minRows) return false;
           const snap = await tx.get<{ state: Buffer }>('SELECT state FROM snapshots WHERE doc_id = ?', [docId]);

@@ -1,0 +1,63 @@
+import type pg from 'pg';
+
+// Advisory-lock keys of push transactions on PostgreSQL. Each deployment (schema) has a
+// namespace, so several on one database do not meet in pg_locks. Keys are built in SQL
+// (bigint arithmetic), never as JS numbers, which lose bits above 2^53.
+
+/** A schema's namespace, 20 bits (FNV-1a of its name); a collision only delays a safe head. */
+export function namespaceOf(schema: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < schema.length; i++) h = Math.imul(h ^ schema.charCodeAt(i), 0x01000193) >>> 0;
+  return h & 0xfffff;
+}
+
+/**
+ * The in-flight marker's key: a push transaction holds it (shared) from just before it takes
+ * its first sequence number to its end, keyed with a lower bound of every number it takes.
+ * 2^60 + ns·2^40 + seq.
+ */
+const markerBase = (ns: number) => `((1::bigint << 60) + (${ns}::bigint << 40))`;
+
+const LAST_SEQ = "coalesce(pg_sequence_last_value(pg_get_serial_sequence('updates', 'seq')), 0)";
+
+/** The marker, taken in a statement before the transaction's first nextval. */
+export const markInFlight = (ns: number) => `SELECT pg_advisory_xact_lock_shared(${markerBase(ns)} + ${LAST_SEQ} + 1)`;
+
+/**
+ * The safe head: the largest sequence number such that every one up to it is committed or
+ * abandoned. The sequence's last value is read before the markers (the lateral join makes
+ * it so): a transaction that took a number by then already held its marker.
+ */
+export function safeHeadSql(ns: number): string {
+  const classLo = 2 ** 28 + ns * 256;
+  return `SELECT CASE WHEN m.lo IS NULL THEN l.v ELSE LEAST(l.v, m.lo - 1) END AS h
+    FROM (SELECT ${LAST_SEQ} AS v OFFSET 0) l,
+    LATERAL (SELECT min((classid::bigint << 32) + objid::bigint - ${markerBase(ns)}) AS lo FROM pg_locks
+      WHERE l.v IS NOT NULL AND locktype = 'advisory' AND objsubid = 1 AND classid::bigint BETWEEN ${classLo} AND ${classLo + 255}
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())) m`;
+}
+
+/** Documents hash into this many row-less locks: a transaction locking every document holds at most this many. */
+const DOC_BUCKETS = 1024;
+
+function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** A document's lock (2^61 + ns·2^20 + bucket), as a decimal string for a bigint parameter. */
+export const docLockKey = (ns: number, docId: string): string => ((1n << 61n) + (BigInt(ns) << 20n) + BigInt(hash32(docId) % DOC_BUCKETS)).toString();
+/** A device's lock, for server-side writers numbering their own updates (3·2^60 + ns·2^32 + hash). */
+export const deviceLockKey = (ns: number, deviceId: string): string => ((3n << 60n) + (BigInt(ns) << 32n) + BigInt(hash32(deviceId))).toString();
+
+/**
+ * Takes the locks of `keys` this transaction does not hold yet, in ascending order, in one
+ * round trip: two transactions locking overlapping sets this way never wait on each other in a cycle.
+ */
+export async function lockKeys(c: Pick<pg.PoolClient, 'query'>, held: Set<string>, keys: string[]): Promise<void> {
+  const fresh = [...new Set(keys)].filter((k) => !held.has(k)).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+  if (fresh.length === 0) return;
+  await c.query('SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k', [fresh]);
+  for (const k of fresh) held.add(k);
+}
