@@ -145,6 +145,12 @@ export type SortKey = (typeof SORTS)[number];
 
 type SortRow = Pick<AppealProjection, 'id' | 'dueAt' | 'urgency' | 'updatedAt' | 'village'>;
 
+/** `cmp`, except that the row `first` (the appeal just recorded here) goes before all others. */
+export function firstThen<R extends { id: string }>(first: string | null, cmp: (a: R, b: R) => number): (a: R, b: R) => number {
+  if (!first) return cmp;
+  return (a, b) => (a.id === first ? (b.id === first ? 0 : -1) : b.id === first ? 1 : cmp(a, b));
+}
+
 /** Orders rows for a queue; ties fall back to the soonest deadline, then the id. */
 export function compareRows(key: SortKey): (a: SortRow, b: SortRow) => number {
   const due = (a: SortRow, b: SortRow) => (a.dueAt ?? Infinity) - (b.dueAt ?? Infinity) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

@@ -27,6 +27,7 @@ export const en: Record<MessageKey, string> = {
   'list.title': 'My appeals',
   'list.count': '{count} in all',
   'list.pendingTag': 'Not sent',
+  'list.justSaved': 'Just saved',
   'list.conflicts': '{count} conflicts',
   'quarantine.title': 'Changes the server rejected',
   'quarantine.help': 'These changes were not stored on the server, for the reasons shown. They are still on this device.',

@@ -26,6 +26,7 @@ export const zhCN = {
   'list.title': '我的诉求',
   'list.count': '共 {count} 条',
   'list.pendingTag': '待同步',
+  'list.justSaved': '刚保存',
   'list.conflicts': '{count} 个冲突',
   'quarantine.title': '被服务器退回的修改',
   'quarantine.help': '这些修改未被保存到服务器，原因如下。内容仍保留在本机。',

@@ -9,7 +9,7 @@ import type { SessionUser } from '../core/roles';
 import { appendEvent, readAppeal, writeNewAppeal, type Actor, type AppealSnapshot } from '../core/doc';
 import { recordingDesk } from '../core/intake-desk';
 import { newId } from '../core/id';
-import { project } from '../core/projection';
+import { project, type AppealProjection } from '../core/projection';
 import { regionInScope, type Scope } from '../core/roles';
 import { updatesTable, type AppealRow, type MinshengDB } from './db';
 import { applyLocalChange } from './docs';
@@ -31,7 +31,7 @@ export async function villageChecker(db: MinshengDB, scope: Scope): Promise<(cod
  * Records a new appeal: validates, builds its Y.Doc, and writes the row, the CRDT and
  * the outbox entry in one transaction, so a crash leaves all of it or none of it.
  */
-export async function recordAppeal(db: MinshengDB, raw: unknown, who: Recorder, now = deviceNow(db)): Promise<Checked<{ id: string; evalCode: string | null }>> {
+export async function recordAppeal(db: MinshengDB, raw: unknown, who: Recorder, now = deviceNow(db)): Promise<Checked<{ id: string; evalCode: string | null; row: AppealProjection }>> {
   let t = performance.now();
   const checked = validateAppealInput(raw, await villageChecker(db, who.scope));
   if (!checked.ok) return checked;
@@ -40,7 +40,8 @@ export async function recordAppeal(db: MinshengDB, raw: unknown, who: Recorder, 
   const doc = new Y.Doc();
   // Taken in at a dispatch desk (the hotline), it waits there; anywhere else, at its village's.
   writeNewAppeal(doc, checked.value as AppealInput, { ...who, desk: recordingDesk(who.role) }, now, newId());
-  const row = { ...project(readAppeal(doc, id), currentPolicy(db, (checked.value as AppealInput).villageCode)), doc } as AppealRow;
+  const projected = project(readAppeal(doc, id), currentPolicy(db, (checked.value as AppealInput).villageCode));
+  const row = { ...projected, doc } as AppealRow;
   const contact = contactOf(checked.value as AppealInput);
   t = phaseDone('save:build', t);
   try {
@@ -55,7 +56,7 @@ export async function recordAppeal(db: MinshengDB, raw: unknown, who: Recorder, 
   } finally {
     doc.destroy();
   }
-  return { ok: true, value: { id, evalCode: row.evalCode } };
+  return { ok: true, value: { id, evalCode: row.evalCode, row: projected } };
 }
 
 /** Reads an appeal's whole document (fields, text, events) through y-dexie. */

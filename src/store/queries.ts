@@ -73,6 +73,14 @@ export async function readOpenRows(db: MinshengDB): Promise<AppealRow[]> {
   return (await Promise.all(OPEN_STATUSES.map((s) => db.appeals.where('status').equals(s).toArray()))).flat();
 }
 
+/**
+ * The `n` rows due soonest, through the deadline index (one native read): the first screen of
+ * a queue sorted by deadline, shown while all its rows are still being read.
+ */
+export function soonestDue(db: MinshengDB, n: number): Promise<AppealRow[]> {
+  return db.appeals.orderBy('dueAt').limit(n).toArray();
+}
+
 /** The appeals `userId` recorded ('mine'), through the author index. */
 export function ownQueueRows(db: MinshengDB, userId: string): Observable<AppealRow[]> {
   return liveQuery(() => db.appeals.where('createdBy').equals(userId).toArray());

@@ -28,6 +28,7 @@ import { go } from './router.svelte';
 import { app, db, kickSync } from './session.svelte';
 import { toast } from './toast.svelte';
 import { phaseDone } from '../store/phases';
+import { markJustSaved } from './just-saved.svelte';
 
 // The record form's state and behaviour; RecordForm.svelte renders it. Create it during the
 // component's setup: it follows live queries and effects that end with the component.
@@ -340,7 +341,9 @@ export class RecordFormModel {
     this.formError = null;
     let phaseAt = performance.now();
     try {
-      const precheck = validateAppealInput(this.#input([]), await villageChecker(db, user.scope));
+      // The form's own village list once read (live): the store checks again as it writes.
+      const known = this.#regions.current ? new Set(this.villages.map((v) => v.code)) : null;
+      const precheck = validateAppealInput(this.#input([]), known ? (code) => known.has(code) : await villageChecker(db, user.scope));
       phaseAt = phaseDone('save:precheck', phaseAt);
       const spotMissing = this.solvedOnSpot && !this.onSpot.trim();
       if (!precheck.ok || spotMissing) {
@@ -368,12 +371,16 @@ export class RecordFormModel {
       }
       this.errors = {};
       phaseAt = phaseDone('save:record', phaseAt);
-      await this.draft.saved(!!meeting);
+      // The draft's bookkeeping is done at once (leaving the form keeps no draft); its row is
+      // deleted while the list paints.
+      const draftCleared = this.draft.saved(!!meeting);
       if (!meeting) rememberChoices(user.id, { channel: this.channel, town: this.town, village: this.villageCode });
-      kickSync();
+      // The push starts after the next frame: on a slow phone it would hold up the list's.
+      requestAnimationFrame(() => setTimeout(kickSync));
       phaseDone('save:after', phaseAt);
       const note = lost.length > 0 ? t('attach.notSaved', { names: lost.join('、') }) : null;
       if (meeting) {
+        await draftCleared;
         this.savedHere++;
         this.#clearForNext();
         this.formError = note;
@@ -385,9 +392,11 @@ export class RecordFormModel {
       // The citizen leaves with the code in hand (the detail page also shows its QR code).
       const saved = result.value.evalCode ? t('form.savedWithCode', { code: showEvalCode(result.value.evalCode) }) : t('form.saved');
       toast(note ?? saved, 10_000);
-      // The list measures from here to its first frame with the new row (AppealList.svelte).
-      performance.mark('save:leave');
+      // The list shows it first, and measures from here to its first frame with it (AppealList.svelte).
+      markJustSaved(result.value.row);
+      performance.mark('save:leave', { detail: result.value.id });
       go('/');
+      await draftCleared;
     } catch (err) {
       this.formError = err instanceof StorageFullError ? t('form.storageFull') : t('form.saveFailed', { message: err instanceof Error ? err.message : String(err) });
     } finally {

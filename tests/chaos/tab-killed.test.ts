@@ -42,7 +42,8 @@ async function rawState(page: Page) {
         r.onerror = () => reject(r.error);
       });
     const rows = (await all<Record<string, unknown>>('appeals')).map(({ doc: _doc, ...row }) => row);
-    const updates = (await all<{ k: string; u: Uint8Array }>('$appeals.doc_updates')).map((x) => ({ k: x.k, u: [...x.u] }));
+    // y-dexie's compaction keeps a stamp row (i = 0, no update) among the updates.
+    const updates = (await all<{ k: string; u?: Uint8Array }>('$appeals.doc_updates')).flatMap((x) => (x.u ? [{ k: x.k, u: [...x.u] }] : []));
     const outbox = (await all<{ docId: string }>('outbox')).map((o) => o.docId);
     db.close();
     return { rows, updates, outbox };
@@ -66,9 +67,13 @@ describe('the tab killed mid-save', () => {
           confirmed.push(text);
           continue;
         }
+        // The crash lands at a random moment of the save itself (tapped, not yet listed), so
+        // each phase of it (CRDT, rows, outbox, list) gets its turn to be cut.
+        await app.submitRecord(text);
         let settled = false;
-        const save = app.record(text).then(() => confirmed.push(text), () => undefined).finally(() => (settled = true));
-        await new Promise((r) => setTimeout(r, Math.random() * 300));
+        const listed = page.getByTestId('appeal-list').getByText(text.slice(0, 12)).waitFor();
+        const save = listed.then(() => confirmed.push(text), () => undefined).finally(() => (settled = true));
+        await new Promise((r) => setTimeout(r, Math.random() * 10));
         if (!settled) insideBurst++;
         const cdp = await rig.context.newCDPSession(page);
         // The renderer dies at once; the command itself never answers.

@@ -42,6 +42,11 @@ export function appPage(page: Page) {
       await button.click();
     },
     async record(description: string, fill: { category?: string; kind?: string; name?: string; channel?: string } = {}) {
+      await self.submitRecord(description, fill);
+      await page.getByTestId('appeal-list').getByText(description.slice(0, 12)).waitFor();
+    },
+    /** Fills the record form and taps save, without waiting for the save to finish. */
+    async submitRecord(description: string, fill: { category?: string; kind?: string; name?: string; channel?: string } = {}) {
       await self.go(/登记诉求/);
       if (fill.channel) await page.locator('select[name=channel]').selectOption(fill.channel);
       await page.locator('select[name=category]').selectOption(fill.category ?? 'infra.roads');
@@ -49,7 +54,6 @@ export function appPage(page: Page) {
       await page.locator('input[name=citizenName]').fill(fill.name ?? '村民');
       await page.locator('textarea[name=description]').fill(description);
       await page.getByRole('button', { name: '保存' }).click();
-      await page.getByTestId('appeal-list').getByText(description.slice(0, 12)).waitFor();
     },
     /** Titles and statuses of the list, sorted, for comparing two devices. */
     async listRows(): Promise<string[]> {
