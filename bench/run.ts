@@ -18,6 +18,7 @@ import { serverLoad } from './server-load';
 import { sync } from './sync';
 import { city } from './city';
 import { federation } from './federation';
+import { scale } from './scale';
 import { classifyBench } from './classify';
 import { wall } from './wall';
 import { alerts } from './alerts';
@@ -46,7 +47,7 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   retention,
 };
 /** Run only when named: they take many minutes. */
-const OPT_IN: Record<string, () => Promise<BenchRow[]>> = { city, federation };
+const OPT_IN: Record<string, () => Promise<BenchRow[]>> = { city, federation, scale };
 const ALL = { ...BENCHES, ...OPT_IN };
 
 const wanted = process.argv.slice(2);

@@ -255,7 +255,8 @@ export function progressAndShape(rnd: () => number, villageCode: string, at: num
   if (varied) {
     const q = townQuality(townOf(villageCode), seed);
     const r = rnd();
-    shape = { replyAfterMs: 3_600_000 * (1 + rnd() * (1 - q) * 160), satisfaction: r < (1 - q) * 0.4 ? 'unsatisfied' : r < (1 - q) * 0.4 + 0.3 ? 'basically_satisfied' : 'satisfied' };
+    // Whole milliseconds: events carry integer times (PostgreSQL keeps them as BIGINT).
+    shape = { replyAfterMs: Math.round(3_600_000 * (1 + rnd() * (1 - q) * 160)), satisfaction: r < (1 - q) * 0.4 ? 'unsatisfied' : r < (1 - q) * 0.4 + 0.3 ? 'basically_satisfied' : 'satisfied' };
     if ((progress === 'replied' || progress === 'closed') && at + shape.replyAfterMs! + 6 * 3_600_000 > now) progress = 'assigned';
   }
   return { progress, shape };
