@@ -64,3 +64,15 @@ export function lingering<T>(owner: object, key: string, open: () => Subscribabl
 export function isHeld(owner: object, key: string): boolean {
   return shared.get(owner)?.get(key)?.has ?? false;
 }
+
+/** Closes at once the queries of `owner` no screen shows: leaving for a screen that will not lead back to them. */
+export function letGo(owner: object): void {
+  const entries = shared.get(owner);
+  if (!entries) return;
+  for (const [key, entry] of entries) {
+    if (entry.listeners.size > 0) continue;
+    clearTimeout(entry.timer);
+    entry.source?.unsubscribe();
+    entries.delete(key);
+  }
+}

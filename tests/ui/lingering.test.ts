@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { lingering } from '../../src/ui/lingering';
+import { letGo, lingering } from '../../src/ui/lingering';
 
 // A query the list leaves lingers: coming back within the linger shows its last value at once
 // and reads nothing again; past it, the query is closed and its value dropped.
@@ -61,5 +61,23 @@ describe('a lingering query', () => {
     a.s.emit(1);
     expect(seenA).toEqual([undefined, 1]);
     expect(seenB).toEqual([undefined]);
+  });
+});
+
+describe('letting go', () => {
+  it('closes at once the queries no screen shows, and keeps the shown ones', () => {
+    const owner = {};
+    const shown = source();
+    const left = source();
+    lingering(owner, 'shown', shown.open).subscribe(() => undefined);
+    lingering(owner, 'left', left.open).subscribe(() => undefined).unsubscribe();
+    letGo(owner);
+    expect(left.s.closed).toBe(1);
+    expect(shown.s.closed).toBe(0);
+    const back: (number | undefined)[] = [];
+    left.s.emit(5);
+    lingering(owner, 'left', left.open).subscribe((v) => back.push(v));
+    expect(back).toEqual([undefined]);
+    expect(left.s.opened).toBe(2);
   });
 });
