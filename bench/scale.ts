@@ -18,7 +18,7 @@ import { login } from '../tests/helpers/clients';
 import { PG_URL, spawnServer, tempDir, type ServerProcess } from '../tests/helpers/server';
 import type { VillageRef } from './generate';
 import { seedGeneratedAppeals } from './seed-store';
-import { appealUpdates, connect, POSTGRES, prepare, push, rssOf, SQLITE, type Backend, type Client, type Conn } from './server-load';
+import { appealUpdates, connect, POSTGRES, prepare, push, pushInBatches, rssOf, soloPushMs, SQLITE, type Backend, type Client, type Conn } from './server-load';
 import type { BenchRow } from './table';
 
 // `npm run bench -- scale` (opt-in: building the stores takes long; they are cached). Issue 32:
@@ -304,15 +304,7 @@ async function ingest(server: ServerProcess, clients: Client[]): Promise<{ perSe
   const updates = clients.map((c, i) => appealUpdates(INGEST_EACH, c, 70 + i));
   const conns = await Promise.all(clients.map((c) => connect(server.url, c.token)));
   const t = performance.now();
-  await Promise.all(
-    conns.map(async (conn, c) => {
-      const mine = updates[c]!;
-      for (let b = 0; b * BATCH < mine.length; b++) {
-        const items = mine.slice(b * BATCH, (b + 1) * BATCH).map((u, j) => ({ docId: u.docId, update: u.update, seq: b * BATCH + j + 1 }));
-        await push(conn, b + 1, items);
-      }
-    }),
-  );
+  await pushInBatches(conns, updates, BATCH);
   const perSecond = (INGEST_CLIENTS * INGEST_EACH) / ((performance.now() - t) / 1000);
   for (const c of conns) c.ws.close();
   return { perSecond, docIds: updates.flat().map((u) => u.docId) };
@@ -499,15 +491,7 @@ async function phones(backend: Backend) {
   try {
     const pid = server.child.pid!;
     const idleRss = rssOf(pid);
-    const solo = await connect(server.url, clients[PHONES]!.token);
-    const soloDocs = appealUpdates(21, clients[PHONES]!, 6);
-    const soloMs: number[] = [];
-    for (const [i, d] of soloDocs.entries()) {
-      const t = performance.now();
-      await push(solo, i + 1, [{ docId: d.docId, update: d.update, seq: i + 1 }]);
-      if (i > 0) soloMs.push(performance.now() - t);
-    }
-    solo.ws.close();
+    const soloMs = await soloPushMs(server.url, clients[PHONES]!);
 
     const docs = clients.slice(0, PHONES).map((c, i) => appealUpdates(1, c, 1000 + i)[0]!);
     let rssAtTenth = 0;

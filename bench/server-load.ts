@@ -75,6 +75,32 @@ export function appealUpdates(count: number, { user, village }: Client, seed: nu
   });
 }
 
+/** Each connection pushes its own updates in batches of `batch`, one batch in flight each. */
+export async function pushInBatches(conns: Conn[], updates: { docId: string; update: Uint8Array }[][], batch: number): Promise<void> {
+  await Promise.all(
+    conns.map(async (conn, c) => {
+      const mine = updates[c]!;
+      for (let b = 0; b * batch < mine.length; b++) {
+        const items = mine.slice(b * batch, (b + 1) * batch).map((u, j) => ({ docId: u.docId, update: u.update, seq: b * batch + j + 1 }));
+        await push(conn, b + 1, items);
+      }
+    }),
+  );
+}
+
+/** One client alone on the server: twenty pushes' round trips, the first (warming up) left out. */
+export async function soloPushMs(url: string, client: Client): Promise<number[]> {
+  const solo = await connect(url, client.token);
+  const ms: number[] = [];
+  for (const [i, d] of appealUpdates(21, client, 6).entries()) {
+    const t = performance.now();
+    await push(solo, i + 1, [{ docId: d.docId, update: d.update, seq: i + 1 }]);
+    if (i > 0) ms.push(performance.now() - t);
+  }
+  solo.ws.close();
+  return ms;
+}
+
 /** 0 once the process has exited (its status then has no VmRSS). */
 export function rssOf(pid: number): number {
   try {
@@ -240,15 +266,7 @@ async function loadOn(backend: Backend, sqliteIngest: number[], sqliteAcks: numb
       const conns = await Promise.all(clients.map((c) => connect(server.url, c.token)));
       const t = performance.now();
       const cpu0 = { server: cpuOf(server.child.pid!), pg: postgresCpu() };
-      await Promise.all(
-        conns.map(async (conn, c) => {
-          const mine = updates[c]!;
-          for (let b = 0; b * BATCH < mine.length; b++) {
-            const items = mine.slice(b * BATCH, (b + 1) * BATCH).map((u, j) => ({ docId: u.docId, update: u.update, seq: b * BATCH + j + 1 }));
-            await push(conn, b + 1, items);
-          }
-        }),
-      );
+      await pushInBatches(conns, updates, BATCH);
       const perSecond = INGEST / ((performance.now() - t) / 1000);
       // Where the time went: CPU of the server process and of PostgreSQL (all of it, this machine's), per appeal.
       const perAppeal = (s: number) => `${((s * 1000) / INGEST).toFixed(2)} ms`;
@@ -275,15 +293,7 @@ async function loadOn(backend: Backend, sqliteIngest: number[], sqliteAcks: numb
     try {
       const idleRss = rssOf(server.child.pid!);
       // Alone on the server: the round trip a push costs with nothing else going on.
-      const solo = await connect(server.url, clients[CLIENTS_5]!.token);
-      const soloDocs = appealUpdates(21, clients[CLIENTS_5]!, 6);
-      const soloMs: number[] = [];
-      for (const [i, d] of soloDocs.entries()) {
-        const t = performance.now();
-        await push(solo, i + 1, [{ docId: d.docId, update: d.update, seq: i + 1 }]);
-        if (i > 0) soloMs.push(performance.now() - t);
-      }
-      solo.ws.close();
+      const soloMs = await soloPushMs(server.url, clients[CLIENTS_5]!);
 
       const docs = clients.slice(0, CLIENTS_5).map((c, i) => appealUpdates(1, c, 1000 + i)[0]!);
       const conns: Conn[] = [];

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { frameError } from '../helpers/frame-error';
 import { describe, expect, it } from 'vitest';
 import { POLICY_PRESETS } from '../../src/core/deadline';
 import { newId } from '../../src/core/id';
@@ -14,15 +15,6 @@ const allBytes = Uint8Array.from({ length: 256 }, (_, i) => i);
 const text = (s: string) => new TextEncoder().encode(s);
 const v2 = (m: ClientMessage | ServerMessage) => encodeFrame(m, WIRE_COMPACT);
 
-function frameError(fn: () => unknown): FrameError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(FrameError);
-    return err as FrameError;
-  }
-  throw new Error('expected a FrameError, but decoding succeeded');
-}
 
 /** A version 2 frame around a body given as-is (packed, as the wire has it). */
 const frameOf = (body: Uint8Array) => Uint8Array.from([WIRE_COMPACT, ...body]);

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { frameError } from '../helpers/frame-error';
 import { describe, expect, it } from 'vitest';
 import * as v from 'valibot';
 import { DeadlinePolicySchema, POLICY_PRESETS } from '../../src/core/deadline';
@@ -34,15 +35,6 @@ function rawBytes(h: Uint8Array, blobs: Uint8Array[] = [], opts: { version?: num
   return out;
 }
 
-function frameError(fn: () => unknown): FrameError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(FrameError);
-    return err as FrameError;
-  }
-  throw new Error('expected a FrameError, but decoding succeeded');
-}
 const codeOf = (frame: Uint8Array, decode: (f: Uint8Array) => unknown = decodeClientFrame) => frameError(() => decode(frame)).code;
 
 const hello = (): ClientMessage => ({ t: 'hello', token: 'tok-123', deviceId: newId(), cursor: 0 });
