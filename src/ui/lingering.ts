@@ -50,9 +50,7 @@ export function lingering<T>(owner: object, key: string, open: () => Subscribabl
           held.listeners.delete(listener);
           if (held.listeners.size > 0) return;
           held.timer = setTimeout(() => {
-            if (held.listeners.size > 0 || entries.get(key) !== held) return;
-            held.source?.unsubscribe();
-            entries.delete(key);
+            if (held.listeners.size === 0 && entries.get(key) === held) close(entries, key, held);
           }, lingerMs);
         },
       };
@@ -69,10 +67,11 @@ export function isHeld(owner: object, key: string): boolean {
 export function letGo(owner: object): void {
   const entries = shared.get(owner);
   if (!entries) return;
-  for (const [key, entry] of entries) {
-    if (entry.listeners.size > 0) continue;
-    clearTimeout(entry.timer);
-    entry.source?.unsubscribe();
-    entries.delete(key);
-  }
+  for (const [key, entry] of entries) if (entry.listeners.size === 0) close(entries, key, entry);
+}
+
+function close(entries: Map<string, Entry>, key: string, entry: Entry): void {
+  clearTimeout(entry.timer);
+  entry.source?.unsubscribe();
+  entries.delete(key);
 }
