@@ -1,9 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { startServer } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { dropPgSchema, openPgStore } from '../../server/store/postgres';
+import { markInFlight, namespaceOf, RELEASE_MARKERS } from '../../server/store/sync-log/pg-locks';
 import type { Store } from '../../server/store/types';
 import { storeUpdate, type Committed } from '../../server/sync/bus';
 import { POLICY_PRESETS } from '../../src/core/deadline';
@@ -104,6 +106,47 @@ describe.skipIf(!pgUp)('push transactions side by side on PostgreSQL', () => {
       for (const c of open) await c();
       open.clear();
       await stop();
+      await store.close();
+    }
+  });
+
+  it('keeps a committed push past the safe head until its commit is announced', async () => {
+    // The announcement goes in its own transaction after the push's COMMIT (so pushes do not
+    // wait in line for the notification lock): in between, the marker must still hold the head.
+    const schema = freshSchema();
+    const store = await openPgStore(PG_URL, schema);
+    const c = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });
+    await c.connect();
+    try {
+      const ns = namespaceOf(schema);
+      const head = async () => Number((await store.head()) ?? 0);
+      await c.query('BEGIN');
+      await c.query(markInFlight(ns));
+      const seq = Number((await c.query<{ s: string }>("SELECT nextval(pg_get_serial_sequence('updates', 'seq')) AS s")).rows[0]!.s);
+      await c.query('COMMIT');
+      expect(await head()).toBeLessThan(seq);
+      await c.query(RELEASE_MARKERS);
+      expect(await head()).toBeGreaterThanOrEqual(seq);
+    } finally {
+      await c.end();
+      await store.close();
+    }
+  });
+
+  it('lets go of the marker of a push that rolled back', async () => {
+    const store = await openPgStore(PG_URL, freshSchema());
+    try {
+      const author = { id: newId(), role: 'grid_worker' as const };
+      const a = appeal('371324101201', author);
+      let taken = 0;
+      const failed = store.inPushTx(async (tx) => {
+        taken = (await storeUpdate(tx, { docId: a.id, deviceId: 'gone', clientSeq: 1, userId: author.id, bytes: Y.encodeStateAsUpdate(a.doc) }, readAppeal(a.doc, a.id), Date.now(), POLICY_PRESETS.lanling)).seq;
+        throw new Error('refused after taking a number');
+      });
+      await expect(failed).rejects.toThrow('refused after taking a number');
+      // Its number is abandoned: a marker left on its pooled connection would hold the head below it.
+      expect(await store.head()).toBeGreaterThanOrEqual(taken);
+    } finally {
       await store.close();
     }
   });

@@ -50,6 +50,10 @@ export interface PgTransactionOptions {
   begin?: string;
   /** Parameterless SQL sent with COMMIT, in the same round trip (asked for once `fn` resolved). */
   commit?: () => string;
+  /** Parameterless SQL sent after COMMIT, in the same round trip, outside the transaction (asked for once `fn` resolved). */
+  afterCommit?: () => string;
+  /** Parameterless SQL sent after ROLLBACK, in the same round trip; when it fails, the connection is not used again. */
+  afterRollback?: string;
 }
 
 /**
@@ -69,10 +73,11 @@ export async function pgTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
     await c.query(options?.begin ? `BEGIN; ${options.begin}` : 'BEGIN');
     const out = await fn(c);
     const before = options?.commit?.();
-    await c.query(before ? `${before}; COMMIT` : 'COMMIT');
+    const after = options?.afterCommit?.();
+    await c.query([before, 'COMMIT', after].filter(Boolean).join('; '));
     return out;
   } catch (err) {
-    if (!broken) await c.query('ROLLBACK').catch((e: Error) => (broken = e));
+    if (!broken) await c.query(options?.afterRollback ? `ROLLBACK; ${options.afterRollback}` : 'ROLLBACK').catch((e: Error) => (broken = e));
     throw err;
   } finally {
     c.removeListener('error', onError);

@@ -12,16 +12,30 @@ export function namespaceOf(schema: string): number {
 }
 
 /**
- * The in-flight marker's key: a push transaction holds it (shared) from just before it takes
- * its first sequence number to its end, keyed with a lower bound of every number it takes.
- * 2^60 + ns·2^40 + seq.
+ * The in-flight marker's key: a push holds it (shared) from just before it takes its first
+ * sequence number until its commit has been announced (or it rolled back), keyed with a lower
+ * bound of every number it takes. 2^60 + ns·2^40 + seq.
+ *
+ * It is a session lock, not a transaction lock, because the announcement (NOTIFY) goes in a
+ * transaction of its own after the push's COMMIT: a transaction that notifies holds one lock
+ * for the whole database from its commit until its WAL is on disk, so notifying inside the
+ * push made every push's disk flush wait in one line. Held past the COMMIT, the marker keeps
+ * the safe head from passing a commit whose announcement is not queued yet.
  */
 const markerBase = (ns: number) => `((1::bigint << 60) + (${ns}::bigint << 40))`;
 
 const LAST_SEQ = "coalesce(pg_sequence_last_value(pg_get_serial_sequence('updates', 'seq')), 0)";
 
-/** The marker, taken in a statement before the transaction's first nextval. */
-export const markInFlight = (ns: number) => `SELECT pg_advisory_xact_lock_shared(${markerBase(ns)} + ${LAST_SEQ} + 1)`;
+/** The marker, taken in a statement before the push's first nextval. */
+export const markInFlight = (ns: number) => `SELECT pg_advisory_lock_shared(${markerBase(ns)} + ${LAST_SEQ} + 1)`;
+
+/**
+ * Lets go of the marker, after the push's commit is announced or after its rollback. Every
+ * session lock: a failure between taking the marker and learning it was taken leaves nothing
+ * behind, and a pooled connection holds no other session lock (the migration lock has a
+ * connection of its own).
+ */
+export const RELEASE_MARKERS = 'SELECT pg_advisory_unlock_all()';
 
 /**
  * The safe head: the largest sequence number such that every one up to it is committed or

@@ -185,9 +185,9 @@ async function readAhead(c: pg.PoolClient, ns: number, known: Known, deviceId: s
 }
 
 /**
- * `n` sequence numbers, smallest first. The first call marks the transaction in flight until
- * it ends (pg-locks.ts), in the same round trip and before the numbers are taken: none of them
- * is served until every smaller one is settled.
+ * `n` sequence numbers, smallest first. The first call marks the push in flight (pg-locks.ts),
+ * in the same round trip and before the numbers are taken: none of them is served until every
+ * smaller one is settled.
  */
 async function takeSeqs(c: pg.PoolClient, ns: number, known: Known, n: number): Promise<number[]> {
   if (!Number.isInteger(n) || n < 1) return [];

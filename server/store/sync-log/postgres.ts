@@ -5,7 +5,7 @@ import { bytesOf, HOLDING_COLUMNS, HOLDING_NULLS, holdingFromRow } from '../rows
 import type { Sql } from '../sql';
 import type { CommitRow, SyncLog } from './contract';
 import { sharedSyncLog } from './index';
-import { docLockKey, namespaceOf, safeHeadSql } from './pg-locks';
+import { docLockKey, namespaceOf, RELEASE_MARKERS, safeHeadSql } from './pg-locks';
 import { bufferedPushTx } from './pg-push-tx';
 import { log } from '../../log';
 
@@ -80,12 +80,17 @@ export function pgSyncLog({ pool, sql, url, schema }: PgConnection): SyncLog {
           return out;
         },
         {
-          // Delivered to every listening instance at COMMIT, in commit order, or never; sent with it.
-          commit: () => {
+          // Announced in a transaction of its own right after the push's COMMIT, in the same
+          // round trip, and only then is the in-flight marker released (pg-locks.ts). That
+          // transaction writes nothing that must survive a crash, so it does not wait for the
+          // disk; a crash before it leaves the commit to the other instances' catch-up.
+          afterCommit: () => {
             const notices: string[] = [];
             for (let i = 0; i < inserted.length; i += PER_NOTIFY) notices.push(`SELECT pg_notify(${literal(channel)}, ${literal(JSON.stringify(inserted.slice(i, i + PER_NOTIFY)))})`);
-            return notices.join('; ');
+            const announce = notices.length > 0 ? `BEGIN; SET LOCAL synchronous_commit TO off; ${notices.join('; ')}; COMMIT; ` : '';
+            return `${announce}${RELEASE_MARKERS}`;
           },
+          afterRollback: RELEASE_MARKERS,
         },
       );
       for (const [, docId] of inserted) {
@@ -136,9 +141,10 @@ type Commit = { seq: number; docId: string };
  * notified while it was down reach this instance's clients at their next catch-up.
  *
  * Notified commits are held until the safe head reaches them, then handed on in sequence
- * order. Notifications arrive in commit order, not sequence order; a commit settled by the
- * time the safe head is read was queued before this connection's own barrier notification,
- * sent right after that read, so once the barrier is back every commit up to that head is here.
+ * order. Notifications arrive in commit order, not sequence order; a push releases its
+ * in-flight marker only after its announcement is queued, so a commit settled by the time the
+ * safe head is read was queued before this connection's own barrier notification, sent right
+ * after that read, and once the barrier is back every commit up to that head is here.
  */
 async function listen(url: string, schema: string | undefined, channel: string, ns: number, fn: (commits: Commit[]) => void): Promise<() => Promise<void>> {
   let client: pg.Client | null = null;
