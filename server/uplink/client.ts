@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { newId } from '../../src/core/id';
 import type { Policies } from '../../src/core/policy-book';
-import { decodeServerFrame, encodeFrame, type ClientMessage, type ServerMessage } from '../../src/core/protocol';
+import { decodeServerFrame, encodeFrame, PROTOCOL_VERSION, WIRE_COMPACT, type ClientMessage, type ServerMessage, type WireVersion } from '../../src/core/protocol';
 import { relayToken } from '../services/relay-keys';
 import type { Store } from '../store/types';
 import type { CommitBus } from '../sync/bus';
@@ -45,6 +45,8 @@ export interface UplinkStatus {
   lastSyncAt: number | null;
   bytesDown: number;
   bytesUp: number;
+  /** The frame format the city agreed to on the last welcome (2: compact, core/wire.ts). */
+  wire: WireVersion;
   /** Why the last connection ended, when it did. */
   error: string | null;
   /** Changes the city would not take, newest last, with the reason. */
@@ -73,7 +75,7 @@ interface Deps {
 
 export function startUplink({ store, bus, policy, config, retryMs = { base: 1000, max: 60_000 } }: Deps) {
   const privateKeyPem = readFileSync(config.keyFile, 'utf8');
-  const status: Omit<UplinkStatus, 'refused' | 'history' | 'pendingUp'> = { state: 'connecting', cursor: 0, upCursor: 0, pendingDown: 0, lastSyncAt: null, bytesDown: 0, bytesUp: 0, error: null };
+  const status: Omit<UplinkStatus, 'refused' | 'history' | 'pendingUp'> = { state: 'connecting', cursor: 0, upCursor: 0, pendingDown: 0, lastSyncAt: null, bytesDown: 0, bytesUp: 0, wire: PROTOCOL_VERSION, error: null };
   let history: UplinkStatus['history'] = [];
   let refused: UpRefusal[] = [];
   /** Documents changed here since the outbox last drained (what the admin sees as pending up). */
@@ -125,13 +127,15 @@ export function startUplink({ store, bus, policy, config, retryMs = { base: 1000
       socket.ping();
     }, pingMs);
     pinger.unref();
+    // The compact frames once the city's welcome agreed to them (core/wire.ts), JSON until then.
+    status.wire = PROTOCOL_VERSION;
     const sendFrame = (msg: ClientMessage) => {
-      const frame = encodeFrame(msg);
+      const frame = encodeFrame(msg, status.wire);
       status.bytesUp += frame.byteLength;
       socket.send(frame);
     };
     socket.on('open', () => {
-      sendFrame({ t: 'hello', token: relayToken(config.keyId, privateKeyPem), deviceId, cursor, ...(resume?.from === cursor && resume.at > cursor && { resume: resume.at }) });
+      sendFrame({ t: 'hello', token: relayToken(config.keyId, privateKeyPem), deviceId, cursor, ...(resume?.from === cursor && resume.at > cursor && { resume: resume.at }), wire: WIRE_COMPACT });
     });
     socket.on('message', (data: Buffer) => {
       unanswered = 0;
@@ -145,6 +149,7 @@ export function startUplink({ store, bus, policy, config, retryMs = { base: 1000
       }
       if (msg.t === 'ack') return void (waitingAck?.batch === msg.batch && waitingAck.resolve(msg));
       if (msg.t === 'welcome') {
+        status.wire = msg.wire === WIRE_COMPACT ? WIRE_COMPACT : PROTOCOL_VERSION;
         attempt = 0;
         status.error = null;
         status.pendingDown = Math.max(0, msg.head - cursor);

@@ -91,7 +91,8 @@ describe('a county server under its city', () => {
     await hotline.settled();
     expect(await countyHas(away)).toBe(false);
     const status = county.uplink!.status();
-    expect(status).toMatchObject({ state: 'live', error: null });
+    // The compact frames, agreed in the handshake as a phone's are.
+    expect(status).toMatchObject({ state: 'live', error: null, wire: 2 });
     expect(status.cursor).toBeGreaterThan(0);
   });
 
