@@ -83,10 +83,11 @@ async function local(): Promise<BenchRow[]> {
       await seed(page, total);
       for (const [rate, rows] of [[1, desktop], [PHONE.rate, phone]] as const) {
         const n = total.toLocaleString('en-US');
-        const { openMs, getAllMs } = await openQueue(page, server.url, setRate, rate, total);
+        const { openMs, readMs, getAllMs } = await openQueue(page, server.url, setRate, rate, total);
         rows.push({ figure: `6. open the town queue, ${n} appeals on the device`, minsheng: openMs, comparison: getAllMs, against: 'bare IndexedDB getAll() of the same rows', kind: 'peer', unit: 'ms' });
         const queueTarget = rate === PHONE.rate ? { 10_000: 600, 50_000: 1_500 }[total] : undefined;
         if (queueTarget) rows.push({ figure: '   same', minsheng: openMs, comparison: queueTarget, against: `issue 33's target on a cheap phone`, kind: 'target', unit: 'ms' });
+        rows.push({ figure: '   the whole queue read and counted', minsheng: readMs, comparison: getAllMs, against: 'bare IndexedDB getAll() of the same rows', kind: 'peer', unit: 'ms' });
         const mapMs = await openMap(page, server.url, setRate, rate);
         rows.push({ figure: `   open the map, ${n} appeals`, minsheng: mapMs, comparison: getAllMs, against: 'bare IndexedDB getAll() of the same rows', kind: 'peer', unit: 'ms' });
         if (rate === PHONE.rate && total === 50_000) rows.push({ figure: '   same', minsheng: mapMs, comparison: 2_000, against: `issue 33's target on a cheap phone`, kind: 'target', unit: 'ms' });
@@ -217,15 +218,23 @@ async function freshPage(page: Page, url: string, setRate: (rate: number) => Pro
   await page.getByTestId('meetings').waitFor({ state: 'attached' });
 }
 
-/** Opens the queue from another screen: the query, the queue counts and the first page. */
-async function openQueue(page: Page, url: string, setRate: (rate: number) => Promise<void>, rate: number, total: number): Promise<{ openMs: number; getAllMs: number }> {
+/**
+ * Opens the queue from another screen: until its first rows show, and until the whole queue is
+ * read (the list's count replaces its busy mark). The bare read is measured after that, on a
+ * page that has nothing else to do.
+ */
+async function openQueue(page: Page, url: string, setRate: (rate: number) => Promise<void>, rate: number, total: number): Promise<{ openMs: number; readMs: number; getAllMs: number }> {
   await freshPage(page, url, setRate, rate);
-  const openMs = await page.evaluate(async () => {
+  const { openMs, readMs } = await page.evaluate(async () => {
     const t = performance.now();
     location.hash = '#/';
+    // No named helpers in here: the bench's TypeScript loader would wrap them in a function the page lacks.
     while (!document.querySelector('[data-testid=appeal-list] a.row')) await new Promise((r) => requestAnimationFrame(r));
-    return performance.now() - t;
+    const openMs = performance.now() - t;
+    while (document.querySelector('[aria-busy=true]') || !document.querySelector('[data-testid=appeal-list]')) await new Promise((r) => requestAnimationFrame(r));
+    return { openMs, readMs: performance.now() - t };
   });
+  await page.waitForTimeout(500);
   const listed = Number(await page.getByTestId('queue-all').locator('.count').textContent());
   if (listed < total) throw new Error(`the queue lists ${listed} appeals, expected ${total}`);
   const getAllMs = await page.evaluate(async () => {
@@ -238,19 +247,20 @@ async function openQueue(page: Page, url: string, setRate: (rate: number) => Pro
     db.close();
     return performance.now() - t;
   });
-  return { openMs, getAllMs };
+  return { openMs, readMs, getAllMs };
 }
 
 /**
  * The map from another screen of a fresh page: Leaflet's chunk (from the HTTP cache after the
- * first time), the query, placing and counting, and the first town markers.
+ * first time), the query, placing and counting, and the first town markers drawn from the
+ * device's own rows (online, the server's counts may draw pins before them).
  */
 async function openMap(page: Page, url: string, setRate: (rate: number) => Promise<void>, rate: number): Promise<number> {
   await freshPage(page, url, setRate, rate);
   return page.evaluate(async () => {
     const t = performance.now();
     location.hash = '#/map';
-    while (!document.querySelector('.map-pin')) await new Promise((r) => requestAnimationFrame(r));
+    while (!document.querySelector('[data-testid=map][data-local=read] .map-pin')) await new Promise((r) => requestAnimationFrame(r));
     return performance.now() - t;
   });
 }

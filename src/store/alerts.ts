@@ -31,7 +31,7 @@ export interface AlertItem extends Alert {
  */
 export async function userAlerts(db: MinshengDB, user: User, now: number): Promise<AlertItem[]> {
   const since = now - ALERT_WINDOW_MS;
-  const [rows, read] = await Promise.all([db.appeals.where('updatedAt').aboveOrEqual(since).toArray() as Promise<AppealRow[]>, readMap(db, user.id)]);
+  const [rows, read] = await Promise.all([db.appeals.where('updatedAt').aboveOrEqual(since).raw().toArray() as Promise<AppealRow[]>, readMap(db, user.id)]);
   const items: AlertItem[] = [];
   for (const row of rows) {
     if (!row.alertFeed) continue;

@@ -182,7 +182,10 @@ const UPGRADES: Record<number, (tx: Transaction) => Promise<unknown>> = {
 
 /** Opens the device's database; `version` below the latest is for upgrade tests only. */
 export function openDb(name = 'minsheng', version = SCHEMA_VERSION): MinshengDB {
-  const db = new Dexie(name, { addons: [yDexie] }) as MinshengDB;
+  // No shared cache for live queries: in Dexie 4.4 it deep-clones every result row on each read,
+  // which doubled the cost of a long queue or the map on a slow phone; queries re-run after a
+  // write commits instead (the lists share their queries themselves, ui/lingering.ts).
+  const db = new Dexie(name, { addons: [yDexie], cache: 'disabled' }) as MinshengDB;
   SCHEMA.slice(0, version).forEach((stores, i) => {
     const step = db.version(i + 1).stores(stores);
     const upgrade = UPGRADES[i + 1];

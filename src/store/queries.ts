@@ -58,9 +58,12 @@ export function countyRegion(db: MinshengDB): Promise<Region | undefined> {
 
 // ---- Queues --------------------------------------------------------------------------------
 
+// Lists and the map read rows `raw()`: without y-dexie's reading hook, which copies every row
+// into a class only to give it the document property these screens never use.
+
 /** Every appeal row on the device: the 'all' tab, special governance, and roles whose tabs hold closed appeals. */
 export function queueRows(db: MinshengDB): Observable<AppealRow[]> {
-  return liveQuery(() => db.appeals.toArray());
+  return liveQuery(() => db.appeals.toCollection().raw().toArray());
 }
 
 /** The open appeals only, through the status index: most tabs, however much closed history the device keeps. */
@@ -70,7 +73,7 @@ export function openQueueRows(db: MinshengDB): Observable<AppealRow[]> {
 
 /** One index range per status: Dexie's anyOf walks a cursor with jumps, many times slower than a getAll per key. */
 export async function readOpenRows(db: MinshengDB): Promise<AppealRow[]> {
-  return (await Promise.all(OPEN_STATUSES.map((s) => db.appeals.where('status').equals(s).toArray()))).flat();
+  return (await Promise.all(OPEN_STATUSES.map((s) => db.appeals.where('status').equals(s).raw().toArray()))).flat();
 }
 
 /**
@@ -78,12 +81,12 @@ export async function readOpenRows(db: MinshengDB): Promise<AppealRow[]> {
  * a queue sorted by deadline, shown while all its rows are still being read.
  */
 export function soonestDue(db: MinshengDB, n: number): Promise<AppealRow[]> {
-  return db.appeals.orderBy('dueAt').limit(n).toArray();
+  return db.appeals.orderBy('dueAt').limit(n).raw().toArray();
 }
 
 /** The appeals `userId` recorded ('mine'), through the author index. */
 export function ownQueueRows(db: MinshengDB, userId: string): Observable<AppealRow[]> {
-  return liveQuery(() => db.appeals.where('createdBy').equals(userId).toArray());
+  return liveQuery(() => db.appeals.where('createdBy').equals(userId).raw().toArray());
 }
 
 /** How many appeals the device holds, and how many of them `userId` recorded, counted on the indexes without reading rows. */
@@ -191,19 +194,17 @@ export function meetingById(db: MinshengDB, id: string): Promise<MeetingRow | un
 
 // ---- Map -----------------------------------------------------------------------------------
 
-export interface MapPoints {
-  rows: AppealRow[];
-  regions: Region[];
-  /** Administrators' corrections of where towns and villages are. */
-  corrections: PointCorrections;
+/**
+ * What the map draws: every appeal. Apart from the regions (allRegions) and the places'
+ * corrections, so that keeping fresh corrections from the server does not read every appeal again.
+ */
+export function mapAppeals(db: MinshengDB): Observable<AppealRow[]> {
+  return liveQuery(() => db.appeals.toCollection().raw().toArray());
 }
 
-/** What the map draws: every appeal, every region and the places' corrections. */
-export function mapPoints(db: MinshengDB): Observable<MapPoints> {
-  return liveQuery(async () => {
-    const [rows, regions, corrections] = await Promise.all([db.appeals.toArray(), db.regions.toArray(), getMeta<PointCorrections>(db, 'placeCorrections')]);
-    return { rows, regions, corrections: corrections ?? {} };
-  });
+/** Administrators' corrections of where towns and villages are, as last kept on the device. */
+export function placeCorrections(db: MinshengDB): Observable<PointCorrections> {
+  return liveQuery(async () => (await getMeta<PointCorrections>(db, 'placeCorrections')) ?? {});
 }
 
 /** A tile server the county configured under the drawn basemap. */
@@ -219,8 +220,12 @@ export function tileSource(db: MinshengDB): Observable<TileSource | null | undef
 
 /** Keeps the places' corrections (and, when given, the tile source) for offline use. */
 export async function keepPlaces(db: MinshengDB, corrections: PointCorrections, tiles?: TileSource | null): Promise<void> {
-  await setMeta(db, 'placeCorrections', corrections);
-  if (tiles !== undefined) await setMeta(db, 'tiles', tiles);
+  // Written only when changed: every open of the map online asks the server again.
+  const keep = async (key: string, value: unknown) => {
+    if (JSON.stringify(await getMeta(db, key)) !== JSON.stringify(value)) await setMeta(db, key, value);
+  };
+  await keep('placeCorrections', corrections);
+  if (tiles !== undefined) await keep('tiles', tiles);
 }
 
 // ---- Civic: campaigns, reception, keywords -------------------------------------------------

@@ -62,7 +62,7 @@ export async function purgeExpired(db: MinshengDB, role: Role, now: number): Pro
       const browsed = (await getMeta<Record<string, number>>(db, BROWSED)) ?? {};
       for (const [id, at] of Object.entries(browsed)) if (at >= now - RECENT_MS) keep.add(id);
       // The index narrows to what is old enough; the rule decides.
-      const old = (await db.appeals.where('updatedAt').below(now - days * DAY_MS).toArray()) as RetentionRow[];
+      const old = (await db.appeals.where('updatedAt').below(now - days * DAY_MS).raw().toArray()) as RetentionRow[];
       const chosen = choosePurge(
         old.map((r) => ({ id: r.id, status: r.status, updatedAt: r.updatedAt })),
         keep,

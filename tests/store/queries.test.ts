@@ -8,11 +8,13 @@ import { forgetSession, keepLogin } from '../../src/store/device-session';
 import { getMeta } from '../../src/store/meta';
 import { recordMeeting } from '../../src/store/meetings';
 import {
+  allRegions,
   appealWithTimeline,
   countyRegion,
   discardQuarantined,
   keepPlaces,
-  mapPoints,
+  mapAppeals,
+  placeCorrections,
   meetingById,
   meetingsOverview,
   meetingWithAppeals,
@@ -161,14 +163,13 @@ describe('meetings', () => {
 describe('map', () => {
   it('gives rows, regions and kept corrections; keeps the tile source', async () => {
     const id = await record();
-    const empty = await until(mapPoints(db));
-    expect(empty.rows.map((r) => r.id)).toEqual([id]);
-    expect(empty.regions).toHaveLength(5);
-    expect(empty.corrections).toEqual({});
+    expect((await until(mapAppeals(db))).map((r) => r.id)).toEqual([id]);
+    expect(await until(allRegions(db))).toHaveLength(5);
+    expect(await until(placeCorrections(db))).toEqual({});
     expect(await until(tileSource(db))).toBeUndefined();
 
     await keepPlaces(db, { [VILLAGE]: { lat: 34.8, lng: 118.0 } }, null);
-    expect((await until(mapPoints(db))).corrections).toEqual({ [VILLAGE]: { lat: 34.8, lng: 118.0 } });
+    expect(await until(placeCorrections(db))).toEqual({ [VILLAGE]: { lat: 34.8, lng: 118.0 } });
     expect(await until(tileSource(db))).toBeNull();
     // Corrections alone leave the tile source as it was.
     await keepPlaces(db, {}, { url: 'https://tiles.example/{z}/{x}/{y}.png', attribution: 'x' });
