@@ -103,13 +103,19 @@ async function local(): Promise<BenchRow[]> {
 }
 
 /**
- * 30 appeals recorded at `rate`: tap save → in the list, beside one bare IndexedDB put of a
- * row of the same size at the same rate; the longest task on the main thread meanwhile; and
- * the save's phases, if the app marks them (`performance.measure('save:<phase>', …)`).
+ * 30 appeals recorded at `rate`: tap save → in the list (from the click event to the end of
+ * the list's first frame with the appeal), beside one bare IndexedDB put of a row of the same
+ * size at the same rate; the longest task on the main thread meanwhile; and the save's phases,
+ * if the app marks them (`performance.measure('save:<phase>', …)`).
  */
 async function recording(page: Page, setRate: (rate: number) => Promise<void>, rate: number, from: number): Promise<BenchRow[]> {
   await setRate(rate);
   const saves: number[] = [];
+  const driven: number[] = [];
+  // The tap as the page gets it: the save button's click event (its timeStamp is on the same
+  // clock as performance.now()), not the test driver's call, which first queries the page and
+  // waits for the button to hold still, and then polls for the text.
+  await page.evaluate(`window.taps_ = []; if (!window.tapListener_) { window.tapListener_ = true; document.addEventListener('click', (e) => { const b = e.target instanceof Element ? e.target.closest('button') : null; if (b && b.textContent.includes('保存')) window.taps_.push(e.timeStamp); }, true); }`);
   const start = await page.evaluate(() => performance.now());
   for (let i = from; i < from + RECORDS; i++) {
     await page.getByRole('link', { name: /登记诉求/ }).click();
@@ -124,7 +130,19 @@ async function recording(page: Page, setRate: (rate: number) => Promise<void>, r
     const t = await page.evaluate(() => performance.now());
     await page.getByRole('button', { name: '保存' }).click();
     await page.getByTestId('appeal-list').getByText(text.slice(0, 8)).first().waitFor();
-    saves.push((await page.evaluate(() => performance.now())) - t);
+    driven.push((await page.evaluate(() => performance.now())) - t);
+    // From the tap to the end of the list's first frame with the appeal (AppealList's 'save:list' measure).
+    saves.push(
+      (await page.evaluate(`(async () => {
+        const tap = window.taps_.at(-1);
+        for (let i = 0; i < 300; i++) {
+          const m = performance.getEntriesByName('save:list', 'measure').filter((x) => x.startTime >= tap).at(-1);
+          if (m) return m.startTime + m.duration - tap;
+          await new Promise((r) => requestAnimationFrame(r));
+        }
+        throw new Error('no save:list measure after the tap');
+      })()`)) as number,
+    );
   }
   const end = await page.evaluate(() => performance.now());
   const { longest, phases } = (await page.evaluate(`(() => {
@@ -163,6 +181,7 @@ async function recording(page: Page, setRate: (rate: number) => Promise<void>, r
     phone
       ? { figure: '   same, p95', minsheng: quantile(saves, 0.95), comparison: 150, against: `issue 33's target on a cheap phone`, kind: 'target', unit: 'ms' }
       : { figure: '   same, p95', minsheng: quantile(saves, 0.95), comparison: 100, against: 'the 100 ms a response may take to feel instant', kind: 'target', unit: 'ms' },
+    { figure: '   same, p95, as the test driver sees it (its click checks and polling included)', minsheng: quantile(driven, 0.95), comparison: quantile(saves, 0.95), against: 'tap → the frame with the appeal, p95 (above)', kind: 'peer', unit: 'ms' },
     { figure: `   longest long task (≥ 50 ms; 0: none) during the ${RECORDS} saves`, minsheng: longest, comparison: 100, against: 'nothing freezes input for more than 100 ms', kind: 'target', unit: 'ms' },
     ...Object.entries(phases).map(([name, ds]): BenchRow => ({ figure: `   phase ${name.slice('save:'.length)}, p50`, minsheng: quantile(ds, 0.5), comparison: quantile(saves, 0.5), against: 'the whole save, p50', kind: 'peer', unit: 'ms' })),
   ];
