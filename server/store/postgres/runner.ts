@@ -46,10 +46,6 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
 
 export interface PgTransactionOptions {
   withPushes?: boolean;
-  /** Parameterless SQL sent with BEGIN, in the same round trip. */
-  begin?: string;
-  /** Parameterless SQL sent with COMMIT, in the same round trip (asked for once `fn` resolved). */
-  commit?: () => string;
   /** Parameterless SQL sent after COMMIT, in the same round trip, outside the transaction (asked for once `fn` resolved). */
   afterCommit?: () => string;
   /** Parameterless SQL sent after ROLLBACK, in the same round trip; when it fails, the connection is not used again. */
@@ -70,11 +66,10 @@ export async function pgTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
   const onError = (err: Error) => (broken = err);
   c.on('error', onError);
   try {
-    await c.query(options?.begin ? `BEGIN; ${options.begin}` : 'BEGIN');
+    await c.query('BEGIN');
     const out = await fn(c);
-    const before = options?.commit?.();
     const after = options?.afterCommit?.();
-    await c.query([before, 'COMMIT', after].filter(Boolean).join('; '));
+    await c.query(after ? `COMMIT; ${after}` : 'COMMIT');
     return out;
   } catch (err) {
     if (!broken) await c.query(options?.afterRollback ? `ROLLBACK; ${options.afterRollback}` : 'ROLLBACK').catch((e: Error) => (broken = e));
