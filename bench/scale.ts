@@ -505,6 +505,8 @@ async function phones(backend: Backend) {
     const latencies: number[] = [];
     let lost = 0;
     let closed = 0;
+    /** Why pushes were refused or their sockets closed, with how many of each. */
+    const refusals = new Map<string, number>();
     let peakRss = rssOf(pid);
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(pid))), 500);
     const end = performance.now() + RUN_MS;
@@ -529,7 +531,11 @@ async function phones(backend: Backend) {
           const outcome = await Promise.race([
             push(conn, k, [{ docId, update: bytes, seq: k }]).then(
               () => 'acked' as const,
-              () => 'closed' as const,
+              (err: unknown) => {
+                const why = err instanceof Error ? err.message : String(err);
+                refusals.set(why, (refusals.get(why) ?? 0) + 1);
+                return 'closed' as const;
+              },
             ),
             new Promise<'lost'>((r) => (timer = setTimeout(() => r('lost'), Math.max(0, end + GRACE_MS - t)))),
           ]);
@@ -544,6 +550,7 @@ async function phones(backend: Backend) {
     );
     clearInterval(sampler);
     log(`${backend.name}: ${n(PHONES)} phones: ${n(latencies.length)} acked, ack p50 ${quantile(latencies, 0.5).toFixed(0)} ms, p99 ${quantile(latencies, 0.99).toFixed(0)} ms; ${n(lost)} unanswered, ${n(closed)} closed; peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
+    for (const [why, count] of refusals) log(`${backend.name}: ${n(count)} pushes refused: ${why}`);
     return { latencies, lost, closed, soloMs, idleRss, rssAtTenth, connectedRss, peakRss };
   } finally {
     for (const c of conns) c.ws.terminate();
@@ -581,6 +588,7 @@ export async function scale(): Promise<BenchRow[]> {
   for (const b of backends) for (const size of b.sizes) built.set(`${b.name} ${size}`, await b.where(size));
 
   for (const b of backends) {
+    if (b.sizes.length === 0) continue;
     const empty = await ingestEmpty(b.name);
     log(`${b.name}: ingest into an empty store ${empty.toFixed(0)}/s`);
     const at: AtSize[] = [];

@@ -30,12 +30,56 @@ export function createFanOut({ store, conns }: FanOutInput) {
   const enqueue = (targets: Conn[], committed: Committed[], from: unknown): void => {
     queue = queue.then(() => deliver({ store, targets, committed, from })).catch((err) => log.error({ err }, 'fan-out failed'));
   };
+  // Signed-in connections by the region prefixes of their share: a commit is offered to those
+  // whose prefixes its village starts with, not to every connection of the instance. Every
+  // share's rule (share.ts) requires one of its prefixes, so no one else could receive it.
+  const byPrefix = new Map<string, Set<Conn>>();
+  /** The prefix lengths in use, with how many entries have each: a village is probed at these only. */
+  const lengths = new Map<number, number>();
+  const joined = new Map<Conn, readonly string[]>();
+  const reaching = (villages: Iterable<string>): Set<Conn> => {
+    const found = new Set<Conn>();
+    for (const village of villages) for (const length of lengths.keys()) for (const conn of byPrefix.get(village.slice(0, length)) ?? []) found.add(conn);
+    return found;
+  };
   return {
+    /** A connection that has signed in: it is offered the commits its share's regions hold. */
+    join(conn: Conn, regions: readonly string[]): void {
+      if (joined.has(conn)) this.leave(conn);
+      const prefixes = [...new Set(regions)];
+      joined.set(conn, prefixes);
+      for (const prefix of prefixes) {
+        let set = byPrefix.get(prefix);
+        if (!set) byPrefix.set(prefix, (set = new Set()));
+        set.add(conn);
+        lengths.set(prefix.length, (lengths.get(prefix.length) ?? 0) + 1);
+      }
+    },
+    /** A closed connection. */
+    leave(conn: Conn): void {
+      const prefixes = joined.get(conn);
+      if (!prefixes) return;
+      joined.delete(conn);
+      for (const prefix of prefixes) {
+        const set = byPrefix.get(prefix)!;
+        set.delete(conn);
+        if (set.size === 0) byPrefix.delete(prefix);
+        const left = lengths.get(prefix.length)! - 1;
+        if (left === 0) lengths.delete(prefix.length);
+        else lengths.set(prefix.length, left);
+      }
+    },
     /** A commit batch from the bus: queued for live connections, kept for those catching up. */
     publish(committed: Committed[], from: unknown): void {
-      for (const conn of conns) if (conn.state.phase === 'catching-up') conn.state.backlog.push(...committed);
-      const ready = [...conns].filter((conn) => conn.state.phase === 'live');
-      enqueue(ready, committed, from);
+      const targets = reaching(new Set(committed.map((c) => c.village)));
+      // The pusher gets its new cursor whatever its share (deliver).
+      if (conns.has(from as Conn)) targets.add(from as Conn);
+      const ready: Conn[] = [];
+      for (const conn of targets) {
+        if (conn.state.phase === 'catching-up') conn.state.backlog.push(...committed);
+        else if (conn.state.phase === 'live') ready.push(conn);
+      }
+      if (ready.length > 0) enqueue(ready, committed, from);
     },
     /** What committed during a connection's catch-up, sent after it in commit order. */
     backlog(conn: Conn, committed: Committed[]): void {

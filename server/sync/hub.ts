@@ -21,6 +21,7 @@ import { createCommitBus, type CommitBus } from './bus';
 import { catchUp } from './catchup';
 import { fail, send, sessionOf, sidOf, type Conn, type Session } from './conn';
 import { createFanOut, type FanOut } from './fanout';
+import { shareOf } from './share';
 import { storePush, type AckMessage, type PushFault, type PushMessage } from './push';
 import type { RelayLinks } from './relay-links';
 import type { Metrics } from '../metrics';
@@ -216,6 +217,7 @@ function onConnection(hub: Hub, ws: WebSocket, req: IncomingMessage): void {
     log.debug({ conn: conn.id, code }, 'sync socket closed');
     hub.waiting.leave(conn);
     hub.conns.delete(conn);
+    hub.fanOut.leave(conn);
   });
   ws.on('error', () => ws.terminate());
   ws.on('message', (data, isBinary) => {
@@ -313,6 +315,7 @@ function welcomePolicies(p: Policies): Pick<Extract<ServerMessage, { t: 'welcome
 
 async function welcome(hub: Hub, conn: Conn, session: Session, sid: string, hello: HelloMessage): Promise<void> {
   conn.state = { phase: 'catching-up', session, sid, backlog: [] };
+  hub.fanOut.join(conn, shareOf(session).regions);
   const relay = session.relay;
   if (relay && hub.relayLinks) {
     hub.relayLinks.opened(relay.keyId);

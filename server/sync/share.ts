@@ -8,6 +8,8 @@ import type { Session } from './conn';
 // county's documents in its own store and serves its own phones from there.
 
 export interface Share {
+  /** Region prefixes a document's village must start with to reach the device (the fan-out's index). */
+  regions: readonly string[];
   /** The document lies in what the device may receive. */
   inScope(village: string, dept: string | null): boolean;
   /** The device keeps it now (src/core/holdings.ts), given the recent window's start. */
@@ -21,12 +23,23 @@ export interface Share {
   contact(c: ContactContext): boolean;
 }
 
-export function shareOf({ user, relay }: Session): Share {
+// A connection keeps its session: its share is built once, not at each commit it is offered
+// (ten thousand phones, each commit checked against every one of them).
+const shares = new WeakMap<Session, Share>();
+
+export function shareOf(session: Session): Share {
+  let share = shares.get(session);
+  if (!share) shares.set(session, (share = buildShare(session)));
+  return share;
+}
+
+function buildShare({ user, relay }: Session): Share {
   if (relay) {
     const inCounty = (village: string) => village.startsWith(relay.county);
-    return { inScope: inCounty, holds: () => true, departments: undefined, bounded: null, whole: false, contact: (c) => !c.anonymous && inCounty(c.villageCode) };
+    return { regions: [relay.county], inScope: inCounty, holds: () => true, departments: undefined, bounded: null, whole: false, contact: (c) => !c.anonymous && inCounty(c.villageCode) };
   }
   return {
+    regions: user.scope.regions,
     // A deputy's share is their own posts: the holding rule (holdings.ts) narrows the area to them.
     inScope: (village, dept) => (user.role === 'deputy' ? regionInScope(user.scope, village) : appealInScope(user, { villageCode: village, dept })),
     holds: (row, since) => holdsDoc(user, row, since),
