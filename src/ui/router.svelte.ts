@@ -79,8 +79,12 @@ function parse(hash: string): Route {
   return { name: 'home' };
 }
 
-export const router = $state({ route: parse(location.hash) });
-window.addEventListener('hashchange', () => (router.route = parse(location.hash)));
+/** The screen shown, and the one before it (what the record form was opened from). */
+export const router = $state<{ route: Route; from: Route | null }>({ route: parse(location.hash), from: null });
+window.addEventListener('hashchange', () => {
+  router.from = router.route;
+  router.route = parse(location.hash);
+});
 
 export function go(path: string): void {
   location.hash = path;

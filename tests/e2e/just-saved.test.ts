@@ -36,7 +36,19 @@ describe('the appeal just saved', () => {
     const before = await list.locator('a.row').count();
     expect(before).toBeGreaterThan(1);
 
+    // To the form and back without saving: the list is as it was left (its tab and filter).
+    await page.getByTestId('queue-assigned').click();
+    await page.locator('select[name=list-urgency]').selectOption('red');
+    await app.go(/登记诉求/);
+    await page.locator('textarea[name=description]').waitFor();
+    expect(await list.isVisible()).toBe(false);
+    await page.goBack();
+    expect(await page.getByTestId('queue-assigned').getAttribute('aria-selected')).toBe('true');
+    expect(await page.locator('select[name=list-urgency]').inputValue()).toBe('red');
+
+    // After a save the list is the one a fresh screen shows, at its top: first queue, no filter.
     const text = '刚保存的诉求：村口桥面塌了一个坑';
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
     await app.go(/登记诉求/);
     await page.locator('select[name=channel]').selectOption('walk_in');
     await page.locator('select[name=category]').selectOption('infra.roads');
@@ -47,6 +59,9 @@ describe('the appeal just saved', () => {
     await page.getByRole('button', { name: '保存' }).click();
     const first = list.locator('a.row').first();
     await expect.poll(() => first.locator('.title').textContent(), { timeout: 15_000 }).toContain(text.slice(0, 12));
+    expect(await page.getByTestId('queue-new').getAttribute('aria-selected')).toBe('true');
+    expect(await page.locator('select[name=list-urgency]').inputValue()).toBe('');
+    await expect.poll(() => page.evaluate(() => window.scrollY)).toBe(0);
     expect(await first.getByTestId('row-just-saved').textContent()).toBe('刚保存');
     // Only that one is marked, and the rest are all still there.
     expect(await list.getByTestId('row-just-saved').count()).toBe(1);
