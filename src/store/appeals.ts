@@ -21,9 +21,13 @@ export interface Recorder extends Actor {
   scope: Scope;
 }
 
-/** The villages a user may record in: known locally and inside their scope. */
-export async function villageChecker(db: MinshengDB, scope: Scope): Promise<(code: string) => boolean> {
-  const villages = new Set(await db.regions.where('level').equals('village').primaryKeys());
+/**
+ * The villages a user may record in: known locally and inside their scope. Given the codes a
+ * check will ask about, only those are read (a save asks about one; a city holds 4,186).
+ */
+export async function villageChecker(db: MinshengDB, scope: Scope, asked?: readonly unknown[]): Promise<(code: string) => boolean> {
+  const codes = asked?.filter((c): c is string => typeof c === 'string');
+  const villages = new Set(codes ? (await db.regions.bulkGet(codes)).flatMap((r) => (r?.level === 'village' ? [r.code] : [])) : await db.regions.where('level').equals('village').primaryKeys());
   return (code) => villages.has(code) && regionInScope(scope, code);
 }
 
@@ -33,7 +37,8 @@ export async function villageChecker(db: MinshengDB, scope: Scope): Promise<(cod
  */
 export async function recordAppeal(db: MinshengDB, raw: unknown, who: Recorder, now = deviceNow(db)): Promise<Checked<{ id: string; evalCode: string | null; row: AppealProjection }>> {
   let t = performance.now();
-  const checked = validateAppealInput(raw, await villageChecker(db, who.scope));
+  const village = typeof raw === 'object' && raw !== null ? (raw as { villageCode?: unknown }).villageCode : undefined;
+  const checked = validateAppealInput(raw, await villageChecker(db, who.scope, [village]));
   if (!checked.ok) return checked;
   t = phaseDone('save:validate', t);
   const id = newId();

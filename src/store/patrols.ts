@@ -39,7 +39,7 @@ export async function runningPatrolOf(db: MinshengDB, userId: string, now = devi
 /** Starts a patrol of `villageCode`: its document, row and outbox entry in one transaction. */
 export async function startPatrol(db: MinshengDB, villageCode: string, who: Recorder, now = deviceNow(db)): Promise<PatrolResult> {
   if (!PATROL_ROLES.includes(who.role)) return { ok: false, reason: 'role_not_allowed' };
-  if (!(await villageChecker(db, who.scope))(villageCode)) return { ok: false, reason: 'villageCode' };
+  if (!(await villageChecker(db, who.scope, [villageCode]))(villageCode)) return { ok: false, reason: 'villageCode' };
   const running = await runningPatrolOf(db, who.id, now);
   if (running) return { ok: false, reason: 'already_running' };
   const id = newId();

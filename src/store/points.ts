@@ -64,7 +64,7 @@ async function writeEvent(db: MinshengDB, who: Recorder, existing: PointsRow | n
 
 async function mayRecord(db: MinshengDB, who: Recorder, village: string): Promise<string | null> {
   if (!mayCreatePoints(who.role, 'sheet')) return 'role_not_allowed';
-  if (!(await villageChecker(db, who.scope))(village)) return 'villageCode';
+  if (!(await villageChecker(db, who.scope, [village]))(village)) return 'villageCode';
   return null;
 }
 
@@ -91,7 +91,7 @@ export async function recordExchange(db: MinshengDB, who: Recorder, village: str
 /** Sets a village's rule list: appended to its rules document on this device, or to a new one. */
 export async function setVillageRules(db: MinshengDB, who: Recorder, village: string, raw: unknown, now = deviceNow(db)): Promise<PointsResult & { rules?: PointsRule[] }> {
   if (!POINTS_RULE_EDITORS.includes(who.role)) return { ok: false, reason: 'role_not_allowed' };
-  if (!(await villageChecker(db, who.scope))(village)) return { ok: false, reason: 'villageCode' };
+  if (!(await villageChecker(db, who.scope, [village]))(village)) return { ok: false, reason: 'villageCode' };
   const checked = validateRules(raw);
   if (!checked.ok) return { ok: false, reason: checked.errors.map((e) => e.error).join(',') };
   const event = rulesEvent(checked.value, who, now, newId());

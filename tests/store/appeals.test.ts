@@ -112,6 +112,16 @@ describe('recordAppeal', () => {
     expect(await db.table('$appeals.doc_updates').count()).toBe(0);
   });
 
+  it('records only at a village the device knows: not at a town in scope, not at a code that is no string', async () => {
+    const county: Recorder = { ...who, scope: { regions: ['371324'], departments: [] } };
+    for (const villageCode of ['371324101000', 371324101201, null]) {
+      const r = await recordAppeal(db, { ...input, villageCode }, county);
+      expect(r.ok).toBe(false);
+      expect(Object.keys((r as { errors: object }).errors)).toContain('villageCode');
+    }
+    expect((await recordAppeal(db, { ...input, villageCode: OTHER_VILLAGE }, county)).ok).toBe(true);
+  });
+
   it('drops name and phone of an anonymous citizen before anything is stored', async () => {
     const r = await recordAppeal(db, { ...input, citizen: { anonymous: true, name: '张三', phone: '13812345678' } }, who);
     const id = (r as { value: { id: string } }).value.id;
