@@ -163,4 +163,8 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE appeals ADD COLUMN repeat_of TEXT;
   `,
+  // A town desk's catch-up index, as in SQLite's migrations.
+  `
+  CREATE INDEX appeals_town_seq ON appeals(town, last_seq);
+  `,
 ];

@@ -234,4 +234,9 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE appeals ADD COLUMN repeat_of TEXT;
   `,
+  // A town desk's catch-up reads its appeals in sequence order off this index (sync-log's
+  // seekableScope) instead of walking the whole city's sequence.
+  `
+  CREATE INDEX appeals_town_seq ON appeals(town, last_seq);
+  `,
 ];

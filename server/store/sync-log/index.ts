@@ -1,4 +1,5 @@
 import type { HoldingBounds } from '../../../src/core/holdings';
+import { townOf } from '../../../src/core/regions';
 import { bytesOf, HOLDING_COLUMNS, HOLDING_NULLS, holdingFromRow } from '../rows';
 import type { Fragment, Sql } from '../sql';
 import type { SyncLog } from './contract';
@@ -25,6 +26,25 @@ function holdingFilter(sql: Sql, b: HoldingBounds): Fragment {
   };
 }
 
+/**
+ * A catch-up's scope on appeals in a form an index seeks, so that its cost follows the scope,
+ * not the store: a town desk's (9-digit prefixes) as the town column, read in sequence order
+ * off appeals(town, last_seq); a grid worker's (12 digits) as a range of village codes, which
+ * holds exactly the codes starting with the prefix. Any other scope is the dialect's, which
+ * walks the sequence and filters: a county's or a city's appeals are a large part of it anyway.
+ */
+export function seekableScope(sql: Sql, prefixes: readonly string[], departments: readonly string[] | undefined): Fragment {
+  let terms: Fragment[];
+  if (prefixes.every((p) => /^\d{9}$/.test(p))) terms = prefixes.map((p) => ({ sql: 'town = ?', args: [townOf(p)] }));
+  else if (prefixes.every((p) => /^\d{12}$/.test(p))) terms = prefixes.map((p) => ({ sql: '(village >= ? AND village < ?)', args: [p, p.slice(0, -1) + String.fromCharCode(p.charCodeAt(p.length - 1) + 1)] }));
+  else return sql.dialect.scope(prefixes, departments);
+  const depts = departments ? sql.dialect.inList('dept', departments) : null;
+  return {
+    sql: `(${terms.map((t) => t.sql).join(' OR ')})${depts ? ` AND ${depts.sql}` : ''}`,
+    args: [...terms.flatMap((t) => t.args), ...(depts?.args ?? [])],
+  };
+}
+
 export const NEXT_CLIENT_SEQ = 'SELECT coalesce(max(client_seq), 0) + 1 AS n FROM receipts WHERE device_id = ?';
 
 export type SharedSyncLog = Omit<SyncLog, 'inPushTx' | 'head' | 'subscribeCommits' | 'commitsBySeq'>;
@@ -40,8 +60,9 @@ export function sharedSyncLog(sql: Sql, { lockDoc }: SharedHooks = {}): SharedSy
       const { departments, holding } = narrow;
       if (prefixes.length === 0 || departments?.length === 0) return [];
       const scope = sql.dialect.scope(prefixes, departments);
+      const seek = seekableScope(sql, prefixes, departments);
       const held = holding ? holdingFilter(sql, holding) : null;
-      const appeals = `SELECT id, village, dept, anonymous, last_seq, received_at, ${HOLDING_COLUMNS} FROM appeals WHERE last_seq > ? AND ${scope.sql}${held ? ` AND ${held.sql}` : ''}`;
+      const appeals = `SELECT id, village, dept, anonymous, last_seq, received_at, ${HOLDING_COLUMNS} FROM appeals WHERE last_seq > ? AND ${seek.sql}${held ? ` AND ${held.sql}` : ''}`;
       // Meetings and patrols belong to a village, never to a department, and no county or city desk holds them.
       const rows = await sql.all<Record<string, unknown> & { id: string; village: string; dept: string | null; anonymous: number; last_seq: number; received_at: number | null }>(
         departments || held
@@ -49,7 +70,7 @@ export function sharedSyncLog(sql: Sql, { lockDoc }: SharedHooks = {}): SharedSy
           : `${appeals} UNION ALL SELECT id, village, NULL, 1, last_seq, NULL, ${HOLDING_NULLS} FROM meetings WHERE last_seq > ? AND ${scope.sql}
              UNION ALL SELECT id, village, NULL, 1, last_seq, NULL, ${HOLDING_NULLS} FROM patrols WHERE last_seq > ? AND ${scope.sql}
              UNION ALL SELECT id, village, NULL, 1, last_seq, NULL, ${HOLDING_NULLS} FROM points_docs WHERE last_seq > ? AND ${scope.sql} ORDER BY last_seq LIMIT ?`,
-        departments || held ? [cursor, ...scope.args, ...(held?.args ?? []), limit] : [cursor, ...scope.args, cursor, ...scope.args, cursor, ...scope.args, cursor, ...scope.args, limit],
+        departments || held ? [cursor, ...seek.args, ...(held?.args ?? []), limit] : [cursor, ...seek.args, cursor, ...scope.args, cursor, ...scope.args, cursor, ...scope.args, limit],
       );
       return rows.map((r) => ({
         docId: r.id,
