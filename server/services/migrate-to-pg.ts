@@ -79,9 +79,12 @@ export async function migrateSqliteToPg(dataDir: string, url: string, log: (line
   // Every document must have the same state on both sides.
   const from = openSqliteStore(dataDir);
   const to = await openPgStore(url);
+  // The documents' ids are streamed from the file: a city's store holds millions, and reading
+  // their whole projections to list them ran out of memory at a million.
+  const listing = new Database(path.join(dataDir, 'minsheng.sqlite'), { readonly: true });
   const mismatched: string[] = [];
+  let documents = 0;
   try {
-    const ids = [...new Set([...(await from.appealRows()).map((r) => r.id), ...(await from.meetingRows()).map((m) => m.id), ...(await from.patrolRows()).map((p) => p.id), ...(await from.pointsRows([''])).map((p) => p.id)])];
     // A snapshot holds the deletions as well as the state vector: a lost deletion shows here.
     const snapshot = (parts: Uint8Array[]) => {
       const doc = docFromUpdates(parts);
@@ -89,11 +92,16 @@ export async function migrateSqliteToPg(dataDir: string, url: string, log: (line
       doc.destroy();
       return snap;
     };
-    for (const id of ids) if (!Y.equalSnapshots(snapshot(await from.docParts(id)), snapshot(await to.docParts(id)))) mismatched.push(id);
+    const ids = listing.prepare('SELECT id FROM appeals UNION SELECT id FROM meetings UNION SELECT id FROM patrols UNION SELECT id FROM points_docs').pluck().iterate() as Iterable<string>;
+    for (const id of ids) {
+      if (!Y.equalSnapshots(snapshot(await from.docParts(id)), snapshot(await to.docParts(id)))) mismatched.push(id);
+      if (++documents % 100_000 === 0) log(`verified ${documents} documents`);
+    }
     if ((await from.head()) !== (await to.head())) mismatched.push('(global sequence)');
-    log(`verified ${ids.length} documents by snapshot (state and deletions): ${mismatched.length === 0 ? 'all equal' : `${mismatched.length} differ`}`);
-    return { rows, documents: ids.length, mismatched };
+    log(`verified ${documents} documents by snapshot (state and deletions): ${mismatched.length === 0 ? 'all equal' : `${mismatched.length} differ`}`);
+    return { rows, documents, mismatched };
   } finally {
+    listing.close();
     await from.close();
     await to.close();
   }

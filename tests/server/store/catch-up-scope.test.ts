@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
+import type { AppealProjection } from '../../../src/core/projection';
 import { eachStore, storeProjection } from './stores';
 
 // A town desk's and a grid worker's catch-up read their appeals through an index
@@ -14,13 +15,13 @@ const DEPTS = ['water', 'roads', null] as const;
 eachStore('the catch-up scope', (use) => {
   it('lists exactly the appeals under a scope of towns or villages, with or without departments', () =>
     use(async (store) => {
-      const stored = [];
+      const stored: AppealProjection[] = [];
       for (const [i, village] of VILLAGES.entries()) stored.push(await storeProjection(store, { village, town: `${village.slice(0, 9)}000`, dept: DEPTS[i % DEPTS.length]! }));
       const towns = [...new Set(VILLAGES.map((v) => v.slice(0, 9)))].concat('371324108');
       const villages = VILLAGES.concat('371324101211');
       const scope = fc.oneof(fc.uniqueArray(fc.constantFrom(...towns), { minLength: 1, maxLength: 3 }), fc.uniqueArray(fc.constantFrom(...villages), { minLength: 1, maxLength: 3 }));
       await fc.assert(
-        fc.asyncProperty(scope, fc.option(fc.uniqueArray(fc.constantFrom('water', 'roads', 'health'), { maxLength: 2 }), { nil: undefined }), async (prefixes, departments) => {
+        fc.asyncProperty(scope, fc.option(fc.uniqueArray(fc.constantFrom<string>('water', 'roads', 'health'), { maxLength: 2 }), { nil: undefined }), async (prefixes, departments) => {
           const listed = (await store.changedDocs(0, prefixes, 100, departments ? { departments } : {})).map((d) => d.docId).sort();
           const expected = stored
             .filter((a) => prefixes.some((p) => a.village.startsWith(p)) && (!departments || (a.dept !== null && departments.includes(a.dept))))
