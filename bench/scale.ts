@@ -245,7 +245,8 @@ async function pgStore(size: number): Promise<{ url: string; meta: StoreMeta & {
   await pgQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await pgQuery(`CREATE SCHEMA ${schema}`);
   const t = performance.now();
-  const report = await migrateSqliteToPg(source.dir, url);
+  // Its progress, for a copy that takes minutes (tables copied, documents compared).
+  const report = await migrateSqliteToPg(source.dir, url, (line) => log(`PostgreSQL ${n(size)}: ${line}`));
   if (report.mismatched.length > 0) throw new Error(`PostgreSQL ${n(size)}: ${report.mismatched.length} documents differ from SQLite's`);
   const meta = { ...source.meta, builtAt: source.meta.builtAt, migrateMs: performance.now() - t };
   writeFileSync(pgMetaFile(size), JSON.stringify(meta, null, 2));

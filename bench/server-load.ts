@@ -318,7 +318,6 @@ async function loadOn(backend: Backend, sqliteIngest: number[], sqliteAcks: numb
   return rows;
 }
 
-
 /**
  * Figure 5's phones on `instances` servers sharing one store (each phone on instance i mod n):
  * each records an appeal, then adds a comment every 10 s for RUN_MS.
