@@ -16,19 +16,19 @@ import type { BenchRow } from './table';
 const COUNT = 50_000;
 const CHUNK = 5000;
 
+/** The store's reads behind the reports: what a report asks the database for. */
+const REPORT_READS = ['rankRows', 'rankTallies', 'trendCounts', 'appealsById'] as const;
+
 /** Wraps the store's report reads so that the reads one request makes can be replayed. */
 export function recordReads(store: Store) {
   let calls: (() => Promise<unknown>)[] | null = null;
-  const rankRows = store.rankRows.bind(store);
-  const appealsById = store.appealsById.bind(store);
-  store.rankRows = (...a: Parameters<Store['rankRows']>) => {
-    calls?.push(() => rankRows(...a));
-    return rankRows(...a);
-  };
-  store.appealsById = (...a: Parameters<Store['appealsById']>) => {
-    calls?.push(() => appealsById(...a));
-    return appealsById(...a);
-  };
+  for (const name of REPORT_READS) {
+    const read = (store[name] as (...a: unknown[]) => Promise<unknown>).bind(store);
+    (store as unknown as Record<string, unknown>)[name] = (...a: unknown[]) => {
+      calls?.push(() => read(...a));
+      return read(...a);
+    };
+  }
   return {
     async during<T>(f: () => Promise<T>): Promise<{ value: T; reads: (() => Promise<unknown>)[] }> {
       calls = [];

@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { DeadlinePolicy } from '../../src/core/deadline';
 import ExcelJS from 'exceljs';
-import { fairRank, PRIOR_STRENGTH } from '../../src/core/fair-ranking';
+import { fairFromTallies, PRIOR_STRENGTH } from '../../src/core/fair-ranking';
 import { isOpen } from '../../src/core/fold';
 import { CONTACT_COLUMNS, contactCells, csvLines, EXPORT_COLUMNS, geoJson } from '../../src/core/export';
-import { monthOf, rankUnits, repeats, weekOf, type Period, type RankRow } from '../../src/core/metrics';
+import { metricsOf, monthOf, weekOf, type Period } from '../../src/core/metrics';
 import { mayViewContact } from '../../src/core/privacy';
 import type { AppealProjection } from '../../src/core/projection';
 import { findRepeats } from '../../src/core/repeats';
@@ -13,9 +13,10 @@ import { REPORT_ROLES } from '../../src/core/roles';
 import { mediationTallies } from '../../src/core/mediation';
 import { delayByUnit, WAITED_MS } from '../../src/core/sync-delay';
 import { rosterFor } from '../services/mediators';
+import { unitTallies } from '../services/rank-tallies';
 import { redBlack, type Scorecard } from '../../src/core/scorecard';
-import { AREA_KEYS, areaTrends, DEFAULT_TREND_RULE, forecast, rising, trendWeeks, weeklyCounts } from '../../src/core/trends';
-import { reportLevel, reportRegions, unitKindsAt, unitOf, type ReportLevel, type UnitKind } from '../../src/core/units';
+import { DEFAULT_TREND_RULE, trendReport, trendWeeks, WEEK } from '../../src/core/trends';
+import { reportLevel, reportRegions, unitKindsAt, unitOf, type ReportLevel, type UnitKind, type UnitRow } from '../../src/core/units';
 import { en } from '../../src/i18n/en';
 import { zhCN } from '../../src/i18n/zh-CN';
 import type { Store, UserRecord } from '../store/types';
@@ -76,7 +77,7 @@ export function regionsParam(user: UserRecord, params: URLSearchParams): { regio
 }
 
 /** `by=county|town|dept`, the kinds the level ranks (a county's towns first, a city's counties). */
-function unitParam(params: URLSearchParams, level: ReportLevel): { by: UnitKind; unitOf: (r: RankRow) => string | null } {
+function unitParam(params: URLSearchParams, level: ReportLevel): { by: UnitKind; unitOf: (r: UnitRow) => string | null } {
   const kinds = unitKindsAt(level);
   const by = (params.get('by') ?? kinds[0]!) as UnitKind;
   if (!kinds.includes(by)) throw new HttpError(400, 'invalid_query', `by must be ${kinds.join(', ')} for a ${level}`);
@@ -208,10 +209,7 @@ async function ranking(deps: ReportDeps, req: IncomingMessage): Promise<[number,
   const { regions, level } = regionsParam(user, params);
   const { by, unitOf } = unitParam(params, level);
   const period = periodFrom(params, Date.now());
-  // Earlier appeals count too: a repeat is judged against the repeat window before it (and
-  // later ones, which the store returns too, tell a re-complaint after a reply).
-  const rows = await store.rankRows(regions, departmentsOf(user), period.from - policy.repeat.windowDays * DAY);
-  const units = fairRank(rows, unitOf, period, policy.hours, repeats(rows, policy.repeat.windowDays), policy.repeat.windowDays);
+  const units = fairFromTallies(await unitTallies(store, regions, departmentsOf(user), unitOf, period, policy), policy.hours);
   return [200, { by, level, period, priorStrength: PRIOR_STRENGTH, units }];
 }
 
@@ -229,10 +227,11 @@ async function redBlackLists(deps: ReportDeps, req: IncomingMessage): Promise<[n
   const count = intParam(params, 'history', 1, 26, 6);
   const periods = [periodFrom(params, Date.now())];
   while (periods.length < count) periods.push(previous(periods[periods.length - 1]!));
-  const oldest = periods[periods.length - 1]!;
-  const rows = await store.rankRows(regions, departmentsOf(user), oldest.from - policy.repeat.windowDays * DAY);
-  const repeated = repeats(rows, policy.repeat.windowDays);
-  const lists = periods.map((period) => ({ period, ...redBlack(rankUnits(rows, unitOf, period, policy.hours, repeated), scorecard) }));
+  const lists = [];
+  for (const period of periods) {
+    const tallies = await unitTallies(store, regions, departmentsOf(user), unitOf, period, policy, false);
+    lists.push({ period, ...redBlack([...tallies].map(([unit, t]) => metricsOf(unit, t, policy.hours)), scorecard) });
+  }
   return [200, { by, level, scorecard, periods: lists }];
 }
 
@@ -250,26 +249,8 @@ async function trends(deps: ReportDeps, req: IncomingMessage): Promise<[number, 
   const count = intParam(params, 'weeks', DEFAULT_TREND_RULE.baseline + 1, 52, 12);
   const span = trendWeeks(at, now, count);
   const { weeks, next } = span;
-  const rows = (await deps.store.rankRows(regions, departmentsOf(user), weeks[0]!.from)).filter((r) => r.createdAt >= weeks[0]!.from);
-  const rule = DEFAULT_TREND_RULE;
-  const byCategory = [...weeklyCounts(rows, weeks, (r) => r.category)]
-    .map(([key, c]) => ({ key, counts: c, total: c.reduce((a, b) => a + b, 0), ...rising(c, rule) }))
-    .sort((a, b) => Number(b.rising) - Number(a.rising) || b.total - a.total || (a.key < b.key ? -1 : 1));
-  const all = weeklyCounts(rows, weeks, () => 'all').get('all') ?? weeks.map(() => 0);
-  const soFar = rows.filter((r) => r.createdAt >= next.from && r.createdAt < next.to).length;
-  return [
-    200,
-    {
-      rule,
-      level,
-      weeks,
-      next,
-      total: { counts: all, ...rising(all, rule), ...forecast(all, rule), soFar },
-      byCategory,
-      byCounty: level === 'city' ? areaTrends(rows, span, AREA_KEYS.county, rule) : [],
-      byTown: areaTrends(rows, span, AREA_KEYS.town, rule),
-    },
-  ];
+  const counts = await deps.store.trendCounts(regions, departmentsOf(user), weeks[0]!.from, next.to, WEEK);
+  return [200, { rule: DEFAULT_TREND_RULE, level, weeks, next, ...trendReport(counts, span, DEFAULT_TREND_RULE, level === 'city') }];
 }
 
 /**

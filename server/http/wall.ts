@@ -1,13 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { DeadlinePolicy } from '../../src/core/deadline';
 import { readAppeal, docFromUpdates } from '../../src/core/doc';
-import { fairRank } from '../../src/core/fair-ranking';
-import { repeats, weekOf } from '../../src/core/metrics';
+import { fairFromTallies } from '../../src/core/fair-ranking';
+import { weekOf } from '../../src/core/metrics';
 import type { AppealProjection } from '../../src/core/projection';
 import { countyOf } from '../../src/core/regions';
 import { scopeTier } from '../../src/core/tiers';
 import { reportLevel, reportRegions, unitOf } from '../../src/core/units';
 import { FEED_LIMIT, FEED_WINDOW_MS, feedOf, heatTiles, intakeToday, ladderCounts, mergeFeed, openByTier, openByUnit, RANKING_LIMIT, todayOf, WALL_ROLES, type FeedItem, type WallSummary } from '../../src/core/wallboard';
+import { unitTallies } from '../services/rank-tallies';
 import type { Store, UserRecord } from '../store/types';
 import { HttpError, searchParams, type Route } from './plumbing';
 
@@ -15,8 +16,6 @@ import { HttpError, searchParams, type Route } from './plumbing';
 // computed from the relational projection over the reader's scope, as the reports are: a
 // dispatcher's device holds only what needs its action (src/core/holdings.ts), not the scope's
 // every open appeal. The wall refetches it when its sync socket brings anything.
-
-const DAY = 86_400_000;
 
 /** Appeals changed most recently whose histories the feed reads (a feed of 20 needs a few more: not every change is news). */
 const FEED_CANDIDATES = 60;
@@ -51,16 +50,15 @@ async function wall(deps: WallDeps, cache: FeedCache, req: IncomingMessage): Pro
   const areaKind = level === 'city' ? 'county' : 'town';
 
   const week = weekOf(now);
-  const [rows, areas, recent, rankRows] = await Promise.all([
+  const [rows, areas, recent, tallies] = await Promise.all([
     store.wallRows(regions, todayOf(now).from),
     store.regionsUnder(regions),
     store.browseAppeals({ prefixes: regions, limit: FEED_CANDIDATES }),
-    store.rankRows(regions, undefined, week.from - policy.repeat.windowDays * DAY),
+    unitTallies(store, regions, undefined, unitOf(areaKind, level), week, policy),
   ]);
   const areaCodes = areas.filter((r) => r.level === areaKind).map((r) => r.code);
   const areaOf = level === 'city' ? (r: { village: string }) => countyOf(r.village) : (r: { town: string }) => r.town;
-  const by = level === 'city' ? 'county' : 'town';
-  const ranked = fairRank(rankRows, unitOf(by, level), week, policy.hours, repeats(rankRows, policy.repeat.windowDays), policy.repeat.windowDays);
+  const ranked = fairFromTallies(tallies, policy.hours);
 
   const summary: WallSummary = {
     at: now,
@@ -75,7 +73,7 @@ async function wall(deps: WallDeps, cache: FeedCache, req: IncomingMessage): Pro
     feed: await feed(store, cache, recent, now - FEED_WINDOW_MS),
     ranking: {
       period: week,
-      by,
+      by: areaKind,
       units: ranked.slice(0, RANKING_LIMIT).map((u) => ({ unit: u.unit, received: u.received, onTime: u.onTime.shrunk, satisfaction: u.satisfaction.shrunk })),
     },
   };

@@ -1,5 +1,5 @@
-import { dayLength, workingMinutesBetween, type WorkingHours } from './calendar';
-import { rankUnits, rating, unitRows, within, type Period, type RankRow, type UnitMetrics } from './metrics';
+import { dayLength, type WorkingHours } from './calendar';
+import { metricsOf, tallyUnits, type Period, type RankRow, type UnitTally, type UnitMetrics } from './metrics';
 
 // Fair rankings: a unit with two lucky cases should not top the table, and a unit that closes
 // fast but leaves the problem unsolved should show it. On top of the raw figures (metrics.ts)
@@ -82,7 +82,6 @@ export type FairUnit = UnitMetrics & FairFigures;
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-const known = (r: RankRow): number | null => (r.receivedAt !== undefined && r.receivedAt !== null && r.receivedAt > 0 ? r.receivedAt : null);
 
 /** The answered appeals whose problem came back within `windowDays` after their reply. */
 export function recomplained(all: readonly RankRow[], windowDays: number): Set<string> {
@@ -125,45 +124,27 @@ export function recomplained(all: readonly RankRow[], windowDays: number): Set<s
  * the repeat window before the period (for repeats) and those since (for re-complaints).
  */
 export function fairRank(all: readonly RankRow[], unitOf: (r: RankRow) => string | null, period: Period, hours: WorkingHours, repeated: ReadonlySet<string>, windowDays: number, m: number = PRIOR_STRENGTH): FairUnit[] {
-  const perDay = dayLength(hours);
-  const base = new Map(rankUnits(all, unitOf, period, hours, repeated).map((u) => [u.unit, u]));
-  const again = recomplained(all, windowDays);
-  const counts = [...unitRows(all, unitOf, period)].map(([unit, rows]) => {
-    const received = rows.filter((r) => within(r.createdAt, period));
-    const answered = rows.filter((r) => within(r.repliedAt, period));
-    const judged = answered.filter((r) => r.onTime !== null);
-    const rated = answered.filter((r) => rating(r) !== null);
-    const synced = received.filter((r) => known(r) !== null);
-    // Own handling starts when the server (and so the handler) first had it.
-    const timed = answered.filter((r) => r.handlingMinutes !== null);
-    const own = timed.map((r) => {
-      const seen = known(r);
-      const waited = seen === null ? 0 : Math.max(0, workingMinutesBetween(r.createdAt, Math.min(seen, r.repliedAt!), hours));
-      return Math.max(0, r.handlingMinutes! - waited);
-    });
-    return {
-      unit,
-      onTime: [judged.filter((r) => r.onTime).length, judged.length] as const,
-      satisfied: [rated.filter((r) => rating(r) !== 'unsatisfied').length, rated.length] as const,
-      syncWaitHours: synced.length === 0 ? null : synced.reduce((sum, r) => sum + Math.max(0, known(r)! - r.createdAt), 0) / synced.length / HOUR,
-      ownHandlingDays: own.length === 0 ? null : own.reduce((a, b) => a + b, 0) / own.length / perDay,
-      recomplaintRate: answered.length === 0 ? null : answered.filter((r) => again.has(r.id)).length / answered.length,
-    };
-  });
-  const pooled = (pick: (c: (typeof counts)[number]) => readonly [number, number]) => {
-    const [s, n] = counts.reduce(([s, n], c) => [s + pick(c)[0], n + pick(c)[1]], [0, 0]);
-    return n === 0 ? null : s / n;
+  return fairFromTallies(tallyUnits(all, unitOf, period, hours, repeated, recomplained(all, windowDays)), hours, m);
+}
+
+/** The fair ranking from each unit's tally (as fairRank, for tallies a database added up). */
+export function fairFromTallies(tallies: ReadonlyMap<string, UnitTally>, hours: WorkingHours, m: number = PRIOR_STRENGTH): FairUnit[] {
+  const pooled = (successes: keyof UnitTally, n: keyof UnitTally) => {
+    let [s, total] = [0, 0];
+    for (const t of tallies.values()) [s, total] = [s + t[successes], total + t[n]];
+    return total === 0 ? null : s / total;
   };
-  const overallOnTime = pooled((c) => c.onTime);
-  const overallSatisfied = pooled((c) => c.satisfied);
-  return counts
-    .map(({ unit, onTime, satisfied, syncWaitHours, ownHandlingDays, recomplaintRate }) => ({
-      ...base.get(unit)!,
-      onTime: estimate(onTime[0], onTime[1], overallOnTime, m),
-      satisfaction: estimate(satisfied[0], satisfied[1], overallSatisfied, m),
-      syncWaitHours,
-      ownHandlingDays,
-      recomplaintRate,
+  const overallOnTime = pooled('onTime', 'judged');
+  const overallSatisfied = pooled('satisfied', 'rated');
+  return [...tallies]
+    .map(([unit, t]) => ({
+      ...metricsOf(unit, t, hours),
+      onTime: estimate(t.onTime, t.judged, overallOnTime, m),
+      satisfaction: estimate(t.satisfied, t.rated, overallSatisfied, m),
+      syncWaitHours: t.synced === 0 ? null : t.syncWaitMs / t.synced / HOUR,
+      // Own handling starts when the server (and so the handler) first had it.
+      ownHandlingDays: t.timed === 0 ? null : t.ownMinutes / t.timed / dayLength(hours),
+      recomplaintRate: t.answered === 0 ? null : t.recomplained / t.answered,
     }))
     .sort((a, b) => byShrunk(a.onTime, b.onTime) || byShrunk(a.satisfaction, b.satisfaction) || b.received - a.received || (a.unit < b.unit ? -1 : 1));
 }

@@ -1,4 +1,4 @@
-import { cstDate, cstDay, cstInstant, dayLength, weekdayOf, type WorkingHours } from './calendar';
+import { cstDate, cstDay, cstInstant, dayLength, weekdayOf, workingMinutesBetween, type WorkingHours } from './calendar';
 import type { Satisfaction, Tier } from './events';
 
 // The weekly and monthly rankings of towns and departments (as Wuhan's board publishes per
@@ -114,17 +114,151 @@ export function repeats(rows: readonly RankRow[], windowDays: number): Set<strin
   return out;
 }
 
-/** Each unit's rows that were recorded or first answered in the period. */
-export function unitRows(all: readonly RankRow[], unitOf: (r: RankRow) => string | null, period: Period): Map<string, RankRow[]> {
-  const units = new Map<string, RankRow[]>();
-  for (const r of all) {
-    const unit = unitOf(r);
-    if (unit === null || !(within(r.createdAt, period) || within(r.repliedAt, period))) continue;
-    const list = units.get(unit);
-    if (list) list.push(r);
-    else units.set(unit, [r]);
+/**
+ * What a unit's figures are computed from: counts and sums over its appeals received
+ * (recorded) in the period and over those first answered in it. A database adds these up per
+ * group of rows (server/store/reports); `tallyUnits` adds them up from the rows themselves.
+ */
+export interface UnitTally {
+  received: number;
+  /** Of those received: repeats (see `repeats`). */
+  repeated: number;
+  returns: number;
+  reassigns: number;
+  dispatched: number;
+  dispatchMinutes: number;
+  /** Of those received: how many have a known first receipt, and their waits to it, summed. */
+  synced: number;
+  syncWaitMs: number;
+  answered: number;
+  /** Of those answered: with an on-time verdict, and on time. */
+  judged: number;
+  onTime: number;
+  /** Of those answered: with a handling time, its working minutes summed, and the same without the wait to sync. */
+  timed: number;
+  handlingMinutes: number;
+  ownMinutes: number;
+  /** Of those answered: rated (`rating`), and rated other than unsatisfied. */
+  rated: number;
+  satisfied: number;
+  reopened: number;
+  /** Of those answered: judged by a reviewer, and passed the first time. */
+  reviewed: number;
+  passed: number;
+  /** Of those answered: whose problem came back after the reply (fair-ranking.ts). */
+  recomplained: number;
+}
+
+export const TALLY_KEYS = [
+  'received', 'repeated', 'returns', 'reassigns', 'dispatched', 'dispatchMinutes', 'synced', 'syncWaitMs',
+  'answered', 'judged', 'onTime', 'timed', 'handlingMinutes', 'ownMinutes', 'rated', 'satisfied', 'reopened', 'reviewed', 'passed', 'recomplained',
+] as const satisfies readonly (keyof UnitTally)[];
+
+export const emptyTally = (): UnitTally => Object.fromEntries(TALLY_KEYS.map((k) => [k, 0])) as unknown as UnitTally;
+
+/** Adds `more` into `into`. */
+export function addTally(into: UnitTally, more: Partial<UnitTally>): UnitTally {
+  for (const k of TALLY_KEYS) into[k] += more[k] ?? 0;
+  return into;
+}
+
+/** The first receipt, when known (0 and null mean unknown). */
+export const firstReceipt = (r: Pick<RankRow, 'receivedAt'>): number | null => (r.receivedAt !== undefined && r.receivedAt !== null && r.receivedAt > 0 ? r.receivedAt : null);
+
+/**
+ * The handling time the unit itself had: its handling minutes less the working minutes the
+ * appeal waited on a phone before the server (and so the handler) first had it.
+ */
+export function ownHandlingMinutes(r: Pick<RankRow, 'createdAt' | 'repliedAt' | 'handlingMinutes' | 'receivedAt'>, hours: WorkingHours): number {
+  const seen = firstReceipt(r);
+  const waited = seen === null || r.repliedAt === null ? 0 : Math.max(0, workingMinutesBetween(r.createdAt, Math.min(seen, r.repliedAt), hours));
+  return Math.max(0, (r.handlingMinutes ?? 0) - waited);
+}
+
+/** What one appeal adds to its unit's tally for the period: `repeated` and `again` are the repeats and re-complaints. */
+export function rowTally(r: RankRow, period: Period, hours: WorkingHours, repeated: ReadonlySet<string>, again: ReadonlySet<string>): Partial<UnitTally> {
+  const t: Partial<UnitTally> = {};
+  if (within(r.createdAt, period)) {
+    const seen = firstReceipt(r);
+    Object.assign(t, {
+      received: 1,
+      repeated: Number(repeated.has(r.id)),
+      returns: r.returns,
+      reassigns: r.reassigns,
+      dispatched: Number(r.dispatchMinutes !== null),
+      dispatchMinutes: r.dispatchMinutes ?? 0,
+      synced: Number(seen !== null),
+      syncWaitMs: seen === null ? 0 : Math.max(0, seen - r.createdAt),
+    });
+  }
+  if (within(r.repliedAt, period)) {
+    const rated = rating(r);
+    Object.assign(t, {
+      answered: 1,
+      judged: Number(r.onTime !== null),
+      onTime: Number(r.onTime === true),
+      timed: Number(r.handlingMinutes !== null),
+      handlingMinutes: r.handlingMinutes ?? 0,
+      ownMinutes: r.handlingMinutes === null ? 0 : ownHandlingMinutes(r, hours),
+      rated: Number(rated !== null),
+      satisfied: Number(rated !== null && rated !== 'unsatisfied'),
+      reopened: Number(r.reopenCount > 0),
+      reviewed: Number(wasReviewed(r)),
+      passed: Number(passedReview(r)),
+      recomplained: Number(again.has(r.id)),
+    });
+  }
+  return t;
+}
+
+/**
+ * Each unit's tally over the appeals recorded or first answered in the period (`unitOf`
+ * names a town or department; null leaves a row out).
+ */
+export function tallyUnits(
+  all: readonly RankRow[],
+  unitOf: (r: RankRow) => string | null,
+  period: Period,
+  hours: WorkingHours,
+  repeated: ReadonlySet<string>,
+  again: ReadonlySet<string> = new Set(),
+): Map<string, UnitTally> {
+  const inPeriod = all.filter((r) => within(r.createdAt, period) || within(r.repliedAt, period));
+  return mergeTallies(inPeriod.map((r) => [r, rowTally(r, period, hours, repeated, again)] as const), unitOf);
+}
+
+/** Tallies added up per group of appeals (a database's GROUP BY) merged into units. */
+export function mergeTallies<G>(parts: Iterable<readonly [G, Partial<UnitTally>]>, unitOf: (g: G) => string | null): Map<string, UnitTally> {
+  const units = new Map<string, UnitTally>();
+  for (const [group, tally] of parts) {
+    const unit = unitOf(group);
+    if (unit === null) continue;
+    let t = units.get(unit);
+    if (!t) units.set(unit, (t = emptyTally()));
+    addTally(t, tally);
   }
   return units;
+}
+
+/** The ranking figures of one unit from its tally. */
+export function metricsOf(unit: string, t: UnitTally, hours: WorkingHours): UnitMetrics {
+  return {
+    unit,
+    received: t.received,
+    answered: t.answered,
+    onTimeRate: share(t.onTime, t.judged),
+    handlingDays: t.timed === 0 ? null : t.handlingMinutes / t.timed / dayLength(hours),
+    rated: t.rated,
+    satisfactionRate: share(t.satisfied, t.rated),
+    repeatRate: share(t.repeated, t.received),
+    reopenRate: share(t.reopened, t.answered),
+    returns: t.returns,
+    reassigns: t.reassigns,
+    dispatchMinutes: t.dispatched === 0 ? null : t.dispatchMinutes / t.dispatched,
+    visitRate: share(t.rated, t.answered),
+    qualityReviewed: t.reviewed,
+    qualityPassRate: share(t.passed, t.reviewed),
+  };
 }
 
 /**
@@ -133,33 +267,7 @@ export function unitRows(all: readonly RankRow[], unitOf: (r: RankRow) => string
  * periods; `all` must hold the appeals of the repeat window before the period too.
  */
 export function rankUnits(all: readonly RankRow[], unitOf: (r: RankRow) => string | null, period: Period, hours: WorkingHours, repeated: ReadonlySet<string>): UnitMetrics[] {
-  const perDay = dayLength(hours);
-  return [...unitRows(all, unitOf, period)].map(([unit, rows]) => {
-    const received = rows.filter((r) => within(r.createdAt, period));
-    const answered = rows.filter((r) => within(r.repliedAt, period));
-    const judged = answered.filter((r) => r.onTime !== null);
-    const timed = answered.filter((r) => r.handlingMinutes !== null);
-    const rated = answered.filter((r) => rating(r) !== null);
-    const dispatched = received.filter((r) => r.dispatchMinutes !== null);
-    const reviewed = answered.filter(wasReviewed);
-    return {
-      unit,
-      received: received.length,
-      answered: answered.length,
-      onTimeRate: share(judged.filter((r) => r.onTime).length, judged.length),
-      handlingDays: timed.length === 0 ? null : timed.reduce((sum, r) => sum + r.handlingMinutes!, 0) / timed.length / perDay,
-      rated: rated.length,
-      satisfactionRate: share(rated.filter((r) => rating(r) !== 'unsatisfied').length, rated.length),
-      repeatRate: share(received.filter((r) => repeated.has(r.id)).length, received.length),
-      reopenRate: share(answered.filter((r) => r.reopenCount > 0).length, answered.length),
-      returns: received.reduce((sum, r) => sum + r.returns, 0),
-      reassigns: received.reduce((sum, r) => sum + r.reassigns, 0),
-      dispatchMinutes: dispatched.length === 0 ? null : dispatched.reduce((sum, r) => sum + r.dispatchMinutes!, 0) / dispatched.length,
-      visitRate: share(rated.length, answered.length),
-      qualityReviewed: reviewed.length,
-      qualityPassRate: share(reviewed.filter(passedReview).length, reviewed.length),
-    };
-  });
+  return [...tallyUnits(all, unitOf, period, hours, repeated)].map(([unit, t]) => metricsOf(unit, t, hours));
 }
 
 /** A reply a reviewer has judged: a verdict stands on it, or an earlier one was sent back. */

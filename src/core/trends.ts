@@ -10,7 +10,7 @@ import { countyOf } from './regions';
 //   error     that forecast back-tested on each of the `backtest` weeks before: the mean
 //             absolute error, beside the error of the naive guess "same as last week".
 
-const WEEK = 7 * 86_400_000;
+export const WEEK = 7 * 86_400_000;
 
 export interface TrendRule {
   baseline: number;
@@ -38,23 +38,62 @@ export function trendWeeks(at: number, now: number, count: number): TrendWeeks {
   return { weeks, next: weekOf(last.to + 3_600_000) };
 }
 
-/** Counts per key per week (`keyOf` may return null to leave a row out). */
-export function weeklyCounts<R extends { createdAt: number }>(rows: readonly R[], weeks: readonly Period[], keyOf: (r: R) => string | null): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  if (weeks.length === 0) return out;
-  const start = weeks[0]!.from;
-  const end = weeks[weeks.length - 1]!.to;
+/**
+ * Appeals recorded in one week of a span, of one category and one town: what a store counts
+ * with one GROUP BY, and everything the trends are built from. `week` indexes the span's weeks,
+ * and `weeks.length` is the week forecast.
+ */
+export interface TrendCount {
+  week: number;
+  category: string;
+  town: string;
+  n: number;
+}
+
+/** The week of the span (its `weeks.length` being the week forecast) an instant falls in; null outside. */
+export function weekIndex(createdAt: number, { weeks, next }: TrendWeeks): number | null {
+  if (weeks.length === 0 || createdAt < weeks[0]!.from || createdAt >= next.to) return null;
+  // Weeks are a fixed length in China time (no daylight saving), so the index is arithmetic.
+  return Math.floor((createdAt - weeks[0]!.from) / WEEK);
+}
+
+/** `rows` counted as a store counts them (devices and tests; the server asks its database). */
+export function trendCounts(rows: readonly { createdAt: number; category: string; town: string }[], span: TrendWeeks): TrendCount[] {
+  const out = new Map<string, TrendCount>();
   for (const r of rows) {
-    if (r.createdAt < start || r.createdAt >= end) continue;
-    const key = keyOf(r);
-    if (key === null) continue;
-    // Weeks are a fixed length in China time (no daylight saving), so the index is arithmetic.
-    const i = Math.floor((r.createdAt - start) / WEEK);
-    let series = out.get(key);
-    if (!series) out.set(key, (series = new Array<number>(weeks.length).fill(0)));
-    series[i]!++;
+    const week = weekIndex(r.createdAt, span);
+    if (week === null) continue;
+    const key = `${week}|${r.category}|${r.town}`;
+    const c = out.get(key);
+    if (c) c.n++;
+    else out.set(key, { week, category: r.category, town: r.town, n: 1 });
   }
-  return out;
+  return [...out.values()];
+}
+
+export interface Series {
+  key: string;
+  /** The count in each complete week of the span. */
+  counts: number[];
+  total: number;
+  /** Recorded so far in the week forecast. */
+  soFar: number;
+}
+
+/** Per key, its weekly counts and its count so far; a key seen only in the week forecast has no series yet and is left out. */
+function seriesBy(counts: readonly TrendCount[], weeks: number, keyOf: (c: TrendCount) => string): Series[] {
+  const out = new Map<string, number[]>();
+  for (const c of counts) {
+    const key = keyOf(c);
+    let series = out.get(key);
+    if (!series) out.set(key, (series = new Array<number>(weeks + 1).fill(0)));
+    series[c.week]! += c.n;
+  }
+  return [...out].flatMap(([key, withNext]) => {
+    const series = withNext.slice(0, weeks);
+    const total = series.reduce((a, b) => a + b, 0);
+    return total === 0 ? [] : [{ key, counts: series, total, soFar: withNext[weeks]! }];
+  });
 }
 
 const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
@@ -100,29 +139,43 @@ export function forecast(series: readonly number[], rule: TrendRule): Forecast {
   return { next, error: tested ? errors / tested : null, naiveError: tested ? naive / tested : null, tested };
 }
 
-export interface AreaTrend extends Rising, Forecast {
-  key: string;
-  counts: number[];
-  total: number;
-  /** Recorded so far in the week forecast. */
-  soFar: number;
-}
+export interface AreaTrend extends Series, Rising, Forecast {}
 
 /** What an area is, for trends: a town's code, or its county's (12 digits). */
 export const AREA_KEYS = {
-  town: (r: { town: string }) => r.town,
-  county: (r: { village: string }) => countyOf(r.village),
+  town: (c: { town: string }) => c.town,
+  county: (c: { town: string }) => countyOf(c.town),
 } as const;
+
+const byRisingThenBusiest = (a: { key: string; total: number; rising: boolean }, b: { key: string; total: number; rising: boolean }) =>
+  Number(b.rising) - Number(a.rising) || b.total - a.total || (a.key < b.key ? -1 : 1);
 
 /**
  * Per area (`keyOf`: a town or a county), the weekly counts, whether the last week rose,
  * next week's forecast with its back-tested error, and the count so far in that next week;
  * rising areas first, then the busiest.
  */
-export function areaTrends<R extends { createdAt: number }>(rows: readonly R[], { weeks, next }: TrendWeeks, keyOf: (r: R) => string, rule: TrendRule): AreaTrend[] {
-  const soFar = new Map<string, number>();
-  for (const r of rows) if (r.createdAt >= next.from && r.createdAt < next.to) soFar.set(keyOf(r), (soFar.get(keyOf(r)) ?? 0) + 1);
-  return [...weeklyCounts(rows, weeks, keyOf)]
-    .map(([key, counts]) => ({ key, counts, total: counts.reduce((a, b) => a + b, 0), ...rising(counts, rule), ...forecast(counts, rule), soFar: soFar.get(key) ?? 0 }))
-    .sort((a, b) => Number(b.rising) - Number(a.rising) || b.total - a.total || (a.key < b.key ? -1 : 1));
+export function areaTrends(counts: readonly TrendCount[], { weeks }: TrendWeeks, keyOf: (c: TrendCount) => string, rule: TrendRule): AreaTrend[] {
+  return seriesBy(counts, weeks.length, keyOf)
+    .map((s) => ({ ...s, ...rising(s.counts, rule), ...forecast(s.counts, rule) }))
+    .sort(byRisingThenBusiest);
+}
+
+/**
+ * The trends report from the counts: the whole scope's series with its forecast, each
+ * category's series (rising first), and the areas' (counties only for a city's report).
+ */
+export function trendReport(counts: readonly TrendCount[], span: TrendWeeks, rule: TrendRule, withCounties: boolean) {
+  const weeks = span.weeks.length;
+  const all = new Array<number>(weeks + 1).fill(0);
+  for (const c of counts) all[c.week]! += c.n;
+  const total = all.slice(0, weeks);
+  return {
+    total: { counts: total, ...rising(total, rule), ...forecast(total, rule), soFar: all[weeks]! },
+    byCategory: seriesBy(counts, weeks, (c) => c.category)
+      .map(({ soFar: _, ...s }) => ({ ...s, ...rising(s.counts, rule) }))
+      .sort(byRisingThenBusiest),
+    byCounty: withCounties ? areaTrends(counts, span, AREA_KEYS.county, rule) : [],
+    byTown: areaTrends(counts, span, AREA_KEYS.town, rule),
+  };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { weekOf } from '../../src/core/metrics';
-import { AREA_KEYS, areaTrends, DEFAULT_TREND_RULE, forecast, rising, trendWeeks, weeklyCounts } from '../../src/core/trends';
+import { AREA_KEYS, areaTrends, DEFAULT_TREND_RULE, forecast, rising, trendCounts, trendReport, trendWeeks } from '../../src/core/trends';
 
 // The right answers are worked out by hand in the comments.
 
@@ -17,17 +17,29 @@ describe('trend weeks', () => {
     expect(trendWeeks(cst('2026-11-25T12:00:00'), cst('2026-12-02T12:00:00'), 2).weeks.map((p) => p.label)).toEqual(['2026-11-16', '2026-11-23']);
   });
 
-  it('counts rows into their China-time week, leaving out what lies outside or has no key', () => {
-    const weeks = [weekOf(cst('2026-11-09T12:00:00')), weekOf(cst('2026-11-16T12:00:00'))];
+  it('counts rows into their China-time week, the week forecast last, leaving out what lies outside', () => {
+    const span = trendWeeks(cst('2026-11-25T12:00:00'), cst('2026-11-25T12:00:00'), 2); // 9 and 16 Nov, next 23 Nov
+    const row = (at: string, category: string) => ({ createdAt: cst(at), category, town: '371324102000' });
     const rows = [
-      { createdAt: cst('2026-11-09T00:00:00'), k: 'a' }, // Monday 00:00: first week
-      { createdAt: cst('2026-11-15T23:59:59'), k: 'a' }, // Sunday night: first week
-      { createdAt: cst('2026-11-16T00:00:00'), k: 'a' }, // second week
-      { createdAt: cst('2026-11-17T08:00:00'), k: 'b' },
-      { createdAt: cst('2026-11-23T00:00:00'), k: 'a' }, // after the weeks
-      { createdAt: cst('2026-11-10T08:00:00'), k: null },
+      row('2026-11-08T23:59:59', 'a'), // before the weeks
+      row('2026-11-09T00:00:00', 'a'), // Monday 00:00: first week
+      row('2026-11-15T23:59:59', 'a'), // Sunday night: first week
+      row('2026-11-16T00:00:00', 'a'), // second week
+      row('2026-11-17T08:00:00', 'b'),
+      row('2026-11-23T00:00:00', 'a'), // the week forecast
+      row('2026-11-30T00:00:00', 'a'), // after it
     ];
-    expect(Object.fromEntries(weeklyCounts(rows, weeks, (r) => r.k))).toEqual({ a: [2, 1], b: [0, 1] });
+    const counts = trendCounts(rows, span).map(({ week, category, n }) => `${week}:${category}:${n}`);
+    expect(counts.sort()).toEqual(['0:a:2', '1:a:1', '1:b:1', '2:a:1']);
+    const report = trendReport(trendCounts(rows, span), span, rule, false);
+    expect(report.total).toMatchObject({ counts: [2, 2], soFar: 1 });
+    expect(report.byCategory.map((c) => [c.key, c.counts])).toEqual([['a', [2, 1]], ['b', [0, 1]]]);
+  });
+
+  it('leaves out a category or area seen only in the week forecast, but counts it in the total so far', () => {
+    const span = trendWeeks(cst('2026-11-25T12:00:00'), cst('2026-11-25T12:00:00'), 5);
+    const report = trendReport(trendCounts([{ createdAt: span.next.from + 1, category: 'new', town: '371324102000' }], span), span, rule, true);
+    expect(report).toMatchObject({ byCategory: [], byCounty: [], byTown: [], total: { counts: [0, 0, 0, 0, 0], soFar: 1 } });
   });
 });
 
@@ -69,7 +81,7 @@ describe('trends by area', () => {
   it('groups a city’s appeals by county, flags the rising one first, and counts the week forecast so far', () => {
     const span = trendWeeks(cst('2026-11-25T12:00:00'), cst('2026-11-25T12:00:00'), 5); // 19 Oct … 16 Nov, next 23 Nov
     const at = (week: number, village: string, k = 1) =>
-      Array.from({ length: k }, (_, i) => ({ createdAt: span.weeks[week]!.from + 3_600_000 * (i + 1), village, town: `${village.slice(0, 9)}000` }));
+      Array.from({ length: k }, (_, i) => ({ createdAt: span.weeks[week]!.from + 3_600_000 * (i + 1), category: 'infra.roads', town: `${village.slice(0, 9)}000` }));
     const LANLING = '371324102201';
     const LANSHAN = '371302001201';
     const rows = [
@@ -78,14 +90,15 @@ describe('trends by area', () => {
       // 兰山: 5 a week, steady.
       ...[0, 1, 2, 3, 4].flatMap((w) => at(w, LANSHAN, 5)),
       // This week so far: one in 兰山.
-      { createdAt: span.next.from + 3_600_000, village: LANSHAN, town: '371302001000' },
+      { createdAt: span.next.from + 3_600_000, category: 'infra.roads', town: '371302001000' },
     ];
-    const byCounty = areaTrends(rows, span, AREA_KEYS.county, rule);
+    const counts = trendCounts(rows, span);
+    const byCounty = areaTrends(counts, span, AREA_KEYS.county, rule);
     expect(byCounty.map((s) => s.key)).toEqual(['371324000000', '371302000000']);
     expect(byCounty[0]).toMatchObject({ counts: [2, 2, 2, 2, 10], total: 18, rising: true, baseline: 2, next: 4, soFar: 0 });
     // 兰山: forecast (5+5+5+5)/4 = 5, back-tested on the last week: exact, as is "same as last week".
     expect(byCounty[1]).toMatchObject({ counts: [5, 5, 5, 5, 5], rising: false, next: 5, error: 0, naiveError: 0, tested: 1, soFar: 1 });
     // By town the same rows split by town code.
-    expect(areaTrends(rows, span, AREA_KEYS.town, rule).map((s) => s.key)).toEqual(['371324102000', '371302001000']);
+    expect(areaTrends(counts, span, AREA_KEYS.town, rule).map((s) => s.key)).toEqual(['371324102000', '371302001000']);
   });
 });

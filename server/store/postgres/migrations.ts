@@ -167,4 +167,9 @@ export const MIGRATIONS: string[] = [
   `
   CREATE INDEX appeals_town_seq ON appeals(town, last_seq);
   `,
+  // The rankings' repeat and re-complaint indexes, as in SQLite's migrations.
+  `
+  CREATE INDEX appeals_problem ON appeals(village, category, created_at);
+  CREATE INDEX appeals_merged_into ON appeals(merged_into) WHERE merged_into IS NOT NULL;
+  `,
 ];

@@ -1,5 +1,6 @@
 import type { Tally, TallyFilter, TallyLevel } from '../../../src/core/geo';
-import type { RankRow } from '../../../src/core/metrics';
+import type { Period, RankRow, UnitTally } from '../../../src/core/metrics';
+import type { TrendCount } from '../../../src/core/trends';
 import type { AppealProjection } from '../../../src/core/projection';
 import type { WallRow } from '../../../src/core/wallboard';
 
@@ -8,9 +9,38 @@ import type { WallRow } from '../../../src/core/wallboard';
  * the reader's scope: region-code prefixes, and for a department handler its departments
  * (`undefined` means any department; an empty list means none, and reads nothing).
  */
+/** Appeals of one town, department and tier (the city's, or another) that a unit is made of. */
+export interface RankGroup {
+  town: string;
+  dept: string | null;
+  city: boolean;
+}
+
+/**
+ * A period's tallies, added up by the database per group, but for the own handling minutes of
+ * the answered appeals that waited to sync: those need the working calendar, and come as rows.
+ */
+export interface RankTallies {
+  groups: (RankGroup & { tally: Partial<UnitTally> })[];
+  waited: (RankGroup & Pick<RankRow, 'createdAt' | 'receivedAt' | 'repliedAt' | 'handlingMinutes'>)[];
+}
+
 export interface ReportStore {
   /** What the rankings read of the appeals in scope recorded or first answered at or after `since`. */
   rankRows(regionPrefixes: string[], departments: string[] | undefined, since: number): Promise<RankRow[]>;
+  /**
+   * What the rankings count of the appeals in scope received or first answered in `period`:
+   * the same figures `tallyUnits` (src/core/metrics.ts) adds up from `rankRows`, repeats and
+   * re-complaints judged within `windowMs` among the appeals in scope. Without `fair`, the fair
+   * figures' own parts (re-complaints, own handling minutes) are left at 0: the red and black
+   * lists do not use them.
+   */
+  rankTallies(regionPrefixes: string[], departments: string[] | undefined, period: Period, windowMs: number, fair: boolean): Promise<RankTallies>;
+  /**
+   * The appeals in scope recorded in [from, to) counted per week (`weekMs` long, the first
+   * starting at `from`), category and town: what the trends are built from.
+   */
+  trendCounts(regionPrefixes: string[], departments: string[] | undefined, from: number, to: number, weekMs: number): Promise<TrendCount[]>;
   /** Appeals in scope recorded in [from, to), oldest first, for exports. */
   exportRows(regionPrefixes: string[], departments: string[] | undefined, from: number, to: number): Promise<AppealProjection[]>;
   /**

@@ -239,4 +239,10 @@ export const MIGRATIONS: string[] = [
   `
   CREATE INDEX appeals_town_seq ON appeals(town, last_seq);
   `,
+  // The rankings judge a repeat and a re-complaint in the database (server/store/reports): the
+  // same village and category around an appeal's recording or reply, and the duplicates merged into it.
+  `
+  CREATE INDEX appeals_problem ON appeals(village, category, created_at);
+  CREATE INDEX appeals_merged_into ON appeals(merged_into) WHERE merged_into IS NOT NULL;
+  `,
 ];
