@@ -30,6 +30,7 @@ import { startReportIssuer } from './jobs/weekly-reports';
 import { createRevocations } from './services/revocations';
 import { createTokenService } from './services/tokens';
 import { reprojectIfPolicyChanged } from './jobs/reproject';
+import { fillOwnMinutes } from './jobs/own-minutes';
 import { createMetrics } from './metrics';
 import { createHealth } from './http/health';
 import { startSmsGateway, type SmsGateway } from './sms/gateway';
@@ -92,6 +93,8 @@ export async function startServer(config: Config, given?: Store, hubOptions: Hub
   const serveStatic = config.staticDir ? createStaticHandler(config.staticDir) : null;
   // Each county's policy wherever an appeal's due dates are derived or its steps judged.
   await reprojectIfPolicyChanged(store, config.policies);
+  const ownFilled = await fillOwnMinutes(store, config.policies);
+  if (ownFilled > 0) log.info({ job: 'own handling minutes', appeals: ownFilled }, 'own handling minutes filled');
   const hub = createSyncHub({ store, villages, policy: config.policies, tokens, revocations, bus, relayLinks, metrics }, { ...hubOptions, preAuth: { ...config.syncPreAuth, ...hubOptions.preAuth } });
   const rooms = createRooms(store, villages, bus, tickets, config.policies, revocations);
   // Logging out closes that session's sockets on this instance (see server/services/revocations.ts for the others).

@@ -30,7 +30,8 @@ export async function reprojectIfPolicyChanged(store: Store, policy: Policies): 
     for (const id of ids) {
       const doc = docFromUpdates(await tx.docParts(id));
       const snapshot = readAppeal(doc, id);
-      await tx.upsertProjection(project(snapshot, policyFor(policy, snapshot.fields.villageCode)), 0, 0);
+      const county = policyFor(policy, snapshot.fields.villageCode);
+      await tx.upsertProjection(project(snapshot, county), 0, 0, county.hours);
       doc.destroy();
     }
   });

@@ -10,7 +10,7 @@ const unitRowOf = (g: RankGroup): UnitRow => ({ village: g.town, town: g.town, d
 
 /**
  * Each unit's tally for the period over the appeals in scope, added up by the store, with the
- * own handling minutes of those that waited to sync worked out here on the working calendar.
+ * own handling minutes of rows that do not keep them yet worked out here on the calendar.
  * `fair`: with the fair figures' own parts (re-complaints, own handling), which cost the most.
  */
 export async function unitTallies(
@@ -22,9 +22,9 @@ export async function unitTallies(
   policy: DeadlinePolicy,
   fair = true,
 ): Promise<Map<string, UnitTally>> {
-  const { groups, waited } = await store.rankTallies(regions, departments, period, policy.repeat.windowDays * DAY, fair);
+  const { groups, unkept } = await store.rankTallies(regions, departments, period, policy.repeat.windowDays * DAY, fair);
   return mergeTallies(
-    [...groups.map((g) => [unitRowOf(g), g.tally] as const), ...waited.map((w) => [unitRowOf(w), { ownMinutes: ownHandlingMinutes(w, policy.hours) }] as const)],
+    [...groups.map((g) => [unitRowOf(g), g.tally] as const), ...unkept.map((w) => [unitRowOf(w), { ownMinutes: ownHandlingMinutes(w, policy.hours) }] as const)],
     unitOf,
   );
 }

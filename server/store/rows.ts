@@ -3,6 +3,8 @@ import type { MeetingProjection } from '../../src/core/meeting';
 import type { PatrolSummary } from '../../src/core/patrol';
 import type { RankRow } from '../../src/core/metrics';
 import type { AppealProjection } from '../../src/core/projection';
+import type { WorkingHours } from '../../src/core/calendar';
+import { ownHandlingMinutes } from '../../src/core/metrics';
 
 // The projections' rows, the same columns in SQLite and PostgreSQL, written and read back alike.
 
@@ -12,22 +14,31 @@ export const APPEAL_COLUMNS = [
   'due_at', 'stage', 'supervision_level', 'satisfaction', 'merged_into', 'repeat_of', 'title', 'anonymous', 'conflicts', 'reopen_count', 'meeting_id', 'on_spot',
   'attachments', 'lat', 'lng', 'replied_at', 'closed_at', 'on_time', 'handling_minutes', 'eval_code', 'published_at', 'public_summary', 'public_reply', 'campaign_id', 'adopted', 'reception_slot',
   'returns', 'reassigns', 'review', 'unreasonable', 'lead_tier', 'dispatch_minutes', 'reached', 'quality_flags', 'reply_id', 'quality', 'redo_count',
-  'mediator', 'mediation_sessions', 'mediation_outcome', 'received_at', 'changed_at', 'last_seq',
+  'mediator', 'mediation_sessions', 'mediation_outcome', 'own_minutes', 'received_at', 'changed_at', 'last_seq',
 ];
 /** Set by the document on every change; who recorded it, when, and first receipt stay; the last change's time only grows. */
 const APPEAL_KEPT = new Set(['id', 'created_by', 'created_at', 'received_at', 'changed_at', 'last_seq']);
 /** `column = excluded.column` for each column a newer projection replaces (each store keeps the larger last_seq its own way). */
 export const APPEAL_REPLACED = APPEAL_COLUMNS.filter((k) => !APPEAL_KEPT.has(k)).map((k) => `${k} = excluded.${k}`).join(', ');
 
-/** An appeal's projection as the row both stores write. */
-export function appealValues(p: AppealProjection, lastSeq: number, receivedAt: number): unknown[] {
+/** An appeal's projection as the row both stores write, with its own handling minutes (null: not known yet). */
+export function appealValues(p: AppealProjection, lastSeq: number, receivedAt: number, ownMinutes: number | null): unknown[] {
   return [
     p.id, p.status, p.tier, p.village, p.town, p.urgency, p.category, p.channel, p.kind, p.dept, p.handler, p.createdBy, p.createdAt, p.updatedAt,
     p.dueAt, p.stage, p.supervisionLevel, p.satisfaction, p.mergedInto, p.repeatOf ?? null, p.title, p.anonymous ? 1 : 0, p.conflicts, p.reopenCount, p.meetingId,
     p.onSpot ? 1 : 0, p.attachments, p.lat, p.lng, p.repliedAt, p.closedAt, p.onTime === null ? null : p.onTime ? 1 : 0, p.handlingMinutes, p.evalCode, p.publishedAt, p.publicSummary, p.publicReply, p.campaignId, p.adopted ? 1 : 0, p.receptionSlot,
     p.returns, p.reassigns, p.review, p.unreasonable, p.leadTier, p.dispatchMinutes, p.reached, p.qualityFlags.join(','), p.replyId, p.quality, p.redoCount,
-    p.mediator, p.mediationSessions, p.mediationOutcome, receivedAt, receivedAt, lastSeq,
+    p.mediator, p.mediationSessions, p.mediationOutcome, ownMinutes, receivedAt, receivedAt, lastSeq,
   ];
+}
+
+/**
+ * An appeal's own handling minutes as its row keeps them, counted from its first receipt: the
+ * stored one, or this write's when the row is new. Null without a handling time or `hours`.
+ */
+export function ownMinutesOf(p: AppealProjection, stored: { createdAt: number; receivedAt: number | null } | undefined, receivedAt: number, hours: WorkingHours | undefined): number | null {
+  if (!hours || p.handlingMinutes === null) return null;
+  return ownHandlingMinutes({ createdAt: stored?.createdAt ?? p.createdAt, repliedAt: p.repliedAt, handlingMinutes: p.handlingMinutes, receivedAt: stored ? stored.receivedAt : receivedAt }, hours);
 }
 
 export function bytesOf(b: Buffer): Uint8Array {

@@ -50,8 +50,9 @@ export async function storeUpdate(tx: PushTx, u: StoredUpdate, snapshot: AppealS
     await tx.upsertPoints(points, seq, now);
     return { docId: u.docId, seq, village: points.village, dept: null, anonymous: true, holding: null, update: u.bytes };
   }
-  const projection = project(snapshot, policyFor(policy, snapshot.fields.villageCode));
-  await tx.upsertProjection(projection, seq, now);
+  const county = policyFor(policy, snapshot.fields.villageCode);
+  const projection = project(snapshot, county);
+  await tx.upsertProjection(projection, seq, now, county.hours);
   return { docId: u.docId, seq, village: projection.village, dept: projection.dept, anonymous: projection.anonymous, holding: holdingOf(projection, now), update: u.bytes };
 }
 

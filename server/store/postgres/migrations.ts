@@ -1,4 +1,5 @@
 import { QA_DDL } from '../qa/ddl';
+import { recomputeGaps } from '../reports/problem-gaps';
 import { ARTICLES_DDL } from '../articles/ddl';
 import { SHARED_DDL } from '../shared-ddl';
 import { SMS_DDL } from '../sms/ddl';
@@ -171,5 +172,23 @@ export const MIGRATIONS: string[] = [
   `
   CREATE INDEX appeals_problem ON appeals(village, category, created_at);
   CREATE INDEX appeals_merged_into ON appeals(merged_into) WHERE merged_into IS NOT NULL;
+  `,
+  // The gaps behind repeats and re-complaints, as in SQLite's migrations.
+  `
+  ALTER TABLE appeals ADD COLUMN repeat_gap BIGINT;
+  ALTER TABLE appeals ADD COLUMN comeback_gap BIGINT;
+  ALTER TABLE appeals ADD COLUMN merge_gap BIGINT;
+  ${recomputeGaps('1 = 1')};
+  `,
+  // An appeal's own handling minutes, as in SQLite's migrations.
+  `
+  ALTER TABLE appeals ADD COLUMN own_minutes DOUBLE PRECISION;
+  `,
+  // The reports' covering indexes, as in SQLite's migrations (the counted columns included, not keys).
+  `
+  DROP INDEX appeals_created;
+  CREATE INDEX appeals_created ON appeals(created_at) INCLUDE (village, town, dept, tier, category, merged_into, repeat_gap, returns, reassigns, dispatch_minutes, received_at);
+  DROP INDEX appeals_replied;
+  CREATE INDEX appeals_replied ON appeals(replied_at) INCLUDE (village, town, dept, tier, on_time, handling_minutes, own_minutes, reopen_count, satisfaction, quality, redo_count, comeback_gap, merge_gap);
   `,
 ];

@@ -18,11 +18,12 @@ export interface RankGroup {
 
 /**
  * A period's tallies, added up by the database per group, but for the own handling minutes of
- * the answered appeals that waited to sync: those need the working calendar, and come as rows.
+ * answered appeals whose rows do not keep them (written before they did, or without working
+ * hours): those need the working calendar, and come as rows.
  */
 export interface RankTallies {
   groups: (RankGroup & { tally: Partial<UnitTally> })[];
-  waited: (RankGroup & Pick<RankRow, 'createdAt' | 'receivedAt' | 'repliedAt' | 'handlingMinutes'>)[];
+  unkept: (RankGroup & Pick<RankRow, 'createdAt' | 'receivedAt' | 'repliedAt' | 'handlingMinutes'>)[];
 }
 
 export interface ReportStore {
@@ -36,6 +37,10 @@ export interface ReportStore {
    * lists do not use them.
    */
   rankTallies(regionPrefixes: string[], departments: string[] | undefined, period: Period, windowMs: number, fair: boolean): Promise<RankTallies>;
+  /** Up to `limit` appeals after `after` (by id) with a handling time but no own handling minutes kept. */
+  ownMinutesToFill(after: string, limit: number): Promise<({ id: string; village: string } & Pick<RankRow, 'createdAt' | 'receivedAt' | 'repliedAt' | 'handlingMinutes'>)[]>;
+  /** Keeps the own handling minutes of appeals that had none (a push's own value, written since, stays). */
+  fillOwnMinutes(values: readonly (readonly [string, number])[]): Promise<void>;
   /**
    * The appeals in scope recorded in [from, to) counted per week (`weekMs` long, the first
    * starting at `from`), category and town: what the trends are built from.

@@ -1,4 +1,5 @@
 import { QA_DDL } from '../qa/ddl';
+import { recomputeGaps } from '../reports/problem-gaps';
 import { ARTICLES_DDL } from '../articles/ddl';
 import { SHARED_DDL } from '../shared-ddl';
 import { SMS_DDL } from '../sms/ddl';
@@ -239,10 +240,31 @@ export const MIGRATIONS: string[] = [
   `
   CREATE INDEX appeals_town_seq ON appeals(town, last_seq);
   `,
-  // The rankings judge a repeat and a re-complaint in the database (server/store/reports): the
+  // The rankings judge repeats and re-complaints in the database (server/store/reports): the
   // same village and category around an appeal's recording or reply, and the duplicates merged into it.
   `
   CREATE INDEX appeals_problem ON appeals(village, category, created_at);
   CREATE INDEX appeals_merged_into ON appeals(merged_into) WHERE merged_into IS NOT NULL;
+  `,
+  // Each appeal keeps the gaps that decide whether it repeats an earlier problem and whether
+  // its problem came back after its reply (reports/problem-gaps.ts), worked out here once.
+  `
+  ALTER TABLE appeals ADD COLUMN repeat_gap INTEGER;
+  ALTER TABLE appeals ADD COLUMN comeback_gap INTEGER;
+  ALTER TABLE appeals ADD COLUMN merge_gap INTEGER;
+  ${recomputeGaps('1 = 1')};
+  `,
+  // An appeal's own handling minutes (its handling less its wait to sync, src/core/metrics.ts),
+  // kept as it is written; the rows before are filled at start (server/jobs/own-minutes.ts).
+  `
+  ALTER TABLE appeals ADD COLUMN own_minutes REAL;
+  `,
+  // The reports' reads by recording and by reply time carry what the rankings and trends count,
+  // so a city's month is read from the index alone, without a visit to each appeal's row.
+  `
+  DROP INDEX appeals_created;
+  CREATE INDEX appeals_created ON appeals(created_at, village, town, dept, tier, category, merged_into, repeat_gap, returns, reassigns, dispatch_minutes, received_at);
+  DROP INDEX appeals_replied;
+  CREATE INDEX appeals_replied ON appeals(replied_at, village, town, dept, tier, on_time, handling_minutes, own_minutes, reopen_count, satisfaction, quality, redo_count, comeback_gap, merge_gap);
   `,
 ];

@@ -3,6 +3,7 @@ import type { Contact } from '../../../src/core/appeal';
 import type { MeetingProjection } from '../../../src/core/meeting';
 import type { PatrolSummary } from '../../../src/core/patrol';
 import type { PointsProjection } from '../../../src/core/points';
+import type { WorkingHours } from '../../../src/core/calendar';
 import type { AppealProjection } from '../../../src/core/projection';
 import type { DocScope } from '../documents/contract';
 import type { AttachmentFacts } from '../files/contract';
@@ -122,7 +123,12 @@ export interface PushTx {
   putContact(appealId: string, contact: Contact, userId: string, now: number): Promise<void>;
   /** The next unused idempotency seq of a server-side writer (the deadline scanner). */
   nextClientSeq(deviceId: string): Promise<number>;
-  upsertProjection(p: AppealProjection, lastSeq: number, receivedAt: number): Promise<void>;
+  /**
+   * Writes an appeal's projection. With `hours` (its county's working hours), the row also keeps
+   * its own handling minutes (src/core/metrics.ts), worked out from the stored first receipt;
+   * without, they are left for the start-up job to fill (server/jobs/own-minutes.ts).
+   */
+  upsertProjection(p: AppealProjection, lastSeq: number, receivedAt: number, hours?: WorkingHours): Promise<void>;
   upsertMeeting(m: MeetingProjection, lastSeq: number, receivedAt: number): Promise<void>;
   upsertPatrol(p: PatrolSummary, lastSeq: number, receivedAt: number): Promise<void>;
   /** A village points sheet or rules document (core/points.ts). */

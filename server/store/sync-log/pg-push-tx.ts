@@ -8,7 +8,9 @@ import type { AppealProjection } from '../../../src/core/projection';
 import { appealScope } from '../documents';
 import { attachmentFacts, vouchAttachment } from '../files';
 import { pgRunner } from '../postgres/runner';
-import { APPEAL_COLUMNS, APPEAL_REPLACED, appealValues, bytesOf, PATROL_COLUMNS, patrolValues } from '../rows';
+import type { WorkingHours } from '../../../src/core/calendar';
+import { APPEAL_COLUMNS, APPEAL_REPLACED, appealValues, bytesOf, ownMinutesOf, PATROL_COLUMNS, patrolValues } from '../rows';
+import { factsOf, maintainGaps, storedFacts, touchedBy } from '../reports/problem-gaps';
 import { chunks } from '../sql';
 import type { PushTx, StoredUpdate } from './contract';
 import { docParts, NEXT_CLIENT_SEQ } from './index';
@@ -24,7 +26,8 @@ import { deviceLockKey, docLockKey, lockKeys, markInFlight } from './pg-locks';
 interface Pending {
   updates: { seq: number; u: StoredUpdate; receivedAt: number }[];
   contacts: Map<string, [Contact, string, number]>;
-  appeals: Map<string, [AppealProjection, number, number]>;
+  /** Projection, last seq, receipt, working hours; then its own handling minutes, once the stored receipt is read. */
+  appeals: Map<string, [AppealProjection, number, number, WorkingHours | undefined, (number | null)?]>;
   meetings: Map<string, [MeetingProjection, number, number]>;
   patrols: Map<string, [PatrolSummary, number, number]>;
   points: Map<string, [PointsProjection, number, number]>;
@@ -106,7 +109,7 @@ async function writePending(c: pg.PoolClient, pending: Pending): Promise<void> {
       sql: `INSERT INTO appeals (${APPEAL_COLUMNS.join(', ')}) VALUES ${placeholders(part.length, APPEAL_COLUMNS.length)}
        ON CONFLICT (id) DO UPDATE SET ${APPEAL_REPLACED},
          changed_at = GREATEST(appeals.changed_at, excluded.changed_at), last_seq = GREATEST(appeals.last_seq, excluded.last_seq)`,
-      args: part.flatMap(([p, lastSeq, receivedAt]) => appealValues(p, lastSeq, receivedAt)),
+      args: part.flatMap(([p, lastSeq, receivedAt, , own]) => appealValues(p, lastSeq, receivedAt, own ?? null)),
     });
   }
   for (const part of chunks([...meetings.values()])) {
@@ -208,8 +211,12 @@ export function bufferedPushTx(c: pg.PoolClient, ns: number): BufferedPushTx {
   // The same connection as a runner, for the reads both dialects share.
   const sql = pgRunner(c);
   async function flush(): Promise<void> {
+    const ids = [...pending.appeals.keys()];
+    const before = await storedFacts(sql, ids);
+    for (const entry of pending.appeals.values()) entry[4] = ownMinutesOf(entry[0], before.get(entry[0].id), entry[2], entry[3]);
     await writePending(c, pending);
     const { updates, contacts, appeals, meetings, patrols, points, attachments } = pending;
+    await maintainGaps(sql, ids.flatMap((id) => touchedBy(id, before.get(id), factsOf(appeals.get(id)![0], before.get(id))) ?? []));
     // What was sent is now part of the stored documents this transaction reads.
     for (const { u } of updates) stored.get(u.docId)?.push(u.bytes);
     pending.updates = [];
@@ -260,10 +267,10 @@ export function bufferedPushTx(c: pg.PoolClient, ns: number): BufferedPushTx {
       await flush();
       return (await sql.get<{ n: number }>(NEXT_CLIENT_SEQ, [deviceId]))!.n;
     },
-    upsertProjection: async (p, lastSeq, receivedAt) => {
+    upsertProjection: async (p, lastSeq, receivedAt, hours) => {
       // Within a batch the later change of a document wins; its last_seq is the higher.
       const before = pending.appeals.get(p.id);
-      pending.appeals.set(p.id, [p, Math.max(lastSeq, before?.[1] ?? 0), before?.[2] ?? receivedAt]);
+      pending.appeals.set(p.id, [p, Math.max(lastSeq, before?.[1] ?? 0), before?.[2] ?? receivedAt, hours ?? before?.[3]]);
     },
     upsertMeeting: async (m, lastSeq, receivedAt) => {
       const before = pending.meetings.get(m.id);

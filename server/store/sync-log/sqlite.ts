@@ -1,6 +1,7 @@
 import { appealScope } from '../documents';
 import { attachmentFacts, vouchAttachment } from '../files';
-import { APPEAL_COLUMNS, APPEAL_REPLACED, appealValues, PATROL_COLUMNS, patrolValues } from '../rows';
+import { APPEAL_COLUMNS, APPEAL_REPLACED, appealValues, ownMinutesOf, PATROL_COLUMNS, patrolValues } from '../rows';
+import { factsOf, maintainGaps, storedFacts, touchedBy } from '../reports/problem-gaps';
 import { valueRows, type Sql } from '../sql';
 import { POINTS_COLUMNS, POINTS_UPDATED, pointsValues } from '../points';
 import type { PushTx, SyncLog } from './contract';
@@ -42,7 +43,12 @@ function sqlitePushTx(tx: Sql): PushTx {
         [appealId, c.name ?? null, c.phone ?? null, userId, now],
       )),
     nextClientSeq: async (deviceId) => (await tx.get<{ n: number }>(NEXT_CLIENT_SEQ, [deviceId]))!.n,
-    upsertProjection: async (p, lastSeq, receivedAt) => void (await tx.run(UPSERT_APPEAL, appealValues(p, lastSeq, receivedAt))),
+    upsertProjection: async (p, lastSeq, receivedAt, hours) => {
+      const before = (await storedFacts(tx, [p.id])).get(p.id);
+      await tx.run(UPSERT_APPEAL, appealValues(p, lastSeq, receivedAt, ownMinutesOf(p, before, receivedAt, hours)));
+      const touched = touchedBy(p.id, before, factsOf(p, before));
+      if (touched) await maintainGaps(tx, [touched]);
+    },
     upsertMeeting: async (m, lastSeq, receivedAt) =>
       void (await tx.run(UPSERT_MEETING, [m.id, m.village, m.town, m.heldOn, m.place, m.attendees, m.topics, m.createdBy, m.createdAt, m.ideas, m.adopted, receivedAt, lastSeq])),
     upsertPatrol: async (p, lastSeq, receivedAt) => void (await tx.run(UPSERT_PATROL, patrolValues(p, lastSeq, receivedAt))),

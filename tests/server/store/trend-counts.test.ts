@@ -23,10 +23,11 @@ eachStore('the trend counts', (use) => {
       const stored: AppealProjection[] = [];
       // Around each Monday from 19 Oct to 30 Nov: a millisecond before, at midnight, and mid-week.
       for (let w = -2; w <= 4; w++) {
-        for (const [j, offset] of [-1, 0, 3 * 86_400_000 + 5].entries()) {
+        // Twice mid-week in one village and category, hours apart: one count of two.
+        for (const [j, offset] of [-1, 0, 3 * 86_400_000 + 5, 3 * 86_400_000 + 6 * 3_600_000].entries()) {
           const i = stored.length;
-          const village = VILLAGES[i % VILLAGES.length]!;
-          stored.push(await storeProjection(store, { village, town: `${village.slice(0, 9)}000`, category: CATEGORIES[(i + j) % CATEGORIES.length]!, dept: DEPTS[i % DEPTS.length]!, createdAt: MONDAY + w * WEEK + offset }));
+          const village = VILLAGES[(j === 3 ? i - 1 : i) % VILLAGES.length]!;
+          stored.push(await storeProjection(store, { village, town: `${village.slice(0, 9)}000`, category: CATEGORIES[(j === 3 ? i + 1 : i + j) % CATEGORIES.length]!, dept: DEPTS[i % DEPTS.length]!, createdAt: MONDAY + w * WEEK + offset }));
         }
       }
       const scopes = fc.constantFrom<string[][]>(['3713'], ['371324'], ['371324101', '371302'], ['371325101001']);

@@ -1,0 +1,92 @@
+import type { AppealProjection } from '../../../src/core/projection';
+import type { Sql } from '../sql';
+
+// Whether an appeal repeats an earlier problem, and whether its problem came back after its
+// reply, depend on the other appeals of its village and category (src/core/metrics.ts
+// `repeats`, src/core/fair-ranking.ts `recomplained`). Searching for them at every report
+// costs a city's month seconds, so each appeal row keeps the gaps that decide both for any
+// window (the window is policy, and can change):
+//   repeat_gap    its recording − the latest recording before it of the same problem;
+//   comeback_gap  the earliest recording after its reply of the same problem − its reply;
+//   merge_gap     the earliest recording after its reply of a duplicate merged into it − its reply.
+// Null where there is none. A repeat within W is repeat_gap <= W (or a merge); a re-complaint,
+// comeback_gap <= W or merge_gap <= W.
+
+/** The facts of an appeal its own and the others' gaps depend on. */
+export interface ProblemFacts {
+  village: string;
+  category: string;
+  createdAt: number;
+  repliedAt: number | null;
+  mergedInto: string | null;
+}
+
+const SAME_PROBLEM = 'b.village = appeals.village AND b.category = appeals.category';
+const GAPS = {
+  repeat_gap: `appeals.created_at - (SELECT max(b.created_at) FROM appeals b WHERE ${SAME_PROBLEM} AND b.created_at < appeals.created_at)`,
+  comeback_gap: `(SELECT min(b.created_at) FROM appeals b WHERE ${SAME_PROBLEM} AND b.created_at > appeals.replied_at AND b.id <> appeals.id) - appeals.replied_at`,
+  merge_gap: `(SELECT min(b.created_at) FROM appeals b WHERE b.merged_into = appeals.id AND b.created_at > appeals.replied_at) - appeals.replied_at`,
+};
+
+/** Sets the gaps of the appeals `where` selects, writing only the rows whose gaps changed. */
+export function recomputeGaps(where: string): string {
+  const set = Object.entries(GAPS).map(([col, expr]) => `${col} = ${expr}`).join(', ');
+  const changed = Object.entries(GAPS).map(([col, expr]) => `${col} IS DISTINCT FROM (${expr})`).join(' OR ');
+  return `UPDATE appeals SET ${set} WHERE (${where}) AND (${changed})`;
+}
+
+export const FACT_COLUMNS = 'id, village, category, created_at, replied_at, merged_into, received_at';
+
+/** The stored facts of the appeals `ids`, by id, with their first receipts: what an upsert is about to change. */
+export async function storedFacts(tx: Sql, ids: readonly string[]): Promise<Map<string, ProblemFacts & { receivedAt: number | null }>> {
+  if (ids.length === 0) return new Map();
+  const list = tx.dialect.inList('id', ids);
+  const rows = await tx.all<Record<string, unknown>>(`SELECT ${FACT_COLUMNS} FROM appeals WHERE ${list.sql}`, list.args);
+  return new Map(rows.map((r) => [r.id as string, { ...factsFromRow(r), receivedAt: r.received_at === null ? null : Number(r.received_at) }]));
+}
+
+/** The facts a projection is about to write (its recording time stays the stored one, as the upsert keeps it). */
+export function factsOf(p: AppealProjection, before: ProblemFacts | undefined): ProblemFacts {
+  return { village: p.village, category: p.category, createdAt: before?.createdAt ?? p.createdAt, repliedAt: p.repliedAt, mergedInto: p.mergedInto };
+}
+
+export function factsFromRow(r: Record<string, unknown>): ProblemFacts {
+  return {
+    village: r.village as string,
+    category: r.category as string,
+    createdAt: Number(r.created_at),
+    repliedAt: r.replied_at === null || r.replied_at === undefined ? null : Number(r.replied_at),
+    mergedInto: (r.merged_into as string | null) ?? null,
+  };
+}
+
+export interface Touched {
+  /** Villages and categories. */
+  problems: [string, string][];
+  ids: string[];
+}
+
+const sameFacts = (a: ProblemFacts, b: ProblemFacts) =>
+  a.village === b.village && a.category === b.category && a.createdAt === b.createdAt && a.repliedAt === b.repliedAt && a.mergedInto === b.mergedInto;
+
+/**
+ * The appeals whose gaps an upsert of `id` from `before` (absent: new) to `after` can change:
+ * every appeal of its old and new problem, itself, and the appeals it was and is merged into.
+ * Null when none can change.
+ */
+export function touchedBy(id: string, before: ProblemFacts | undefined, after: ProblemFacts): Touched | null {
+  if (before && sameFacts(before, after)) return null;
+  const problems = new Map<string, [string, string]>();
+  for (const f of [before, after]) if (f) problems.set(`${f.village}|${f.category}`, [f.village, f.category]);
+  const ids = new Set([id, ...[before?.mergedInto, after.mergedInto].filter((m): m is string => !!m)]);
+  return { problems: [...problems.values()], ids: [...ids] };
+}
+
+/** Brings the gaps of the appeals the upserts touched up to date, in one statement inside the push's transaction. */
+export async function maintainGaps(tx: Sql, touched: readonly Touched[]): Promise<void> {
+  if (touched.length === 0) return;
+  const problems = new Map(touched.flatMap((t) => t.problems).map((p) => [p.join('|'), p]));
+  const ids = tx.dialect.inList('appeals.id', [...new Set(touched.flatMap((t) => t.ids))]);
+  const where = [...[...problems.values()].map(() => '(appeals.village = ? AND appeals.category = ?)'), ids.sql].join(' OR ');
+  await tx.run(recomputeGaps(where), [...[...problems.values()].flat(), ...ids.args]);
+}
