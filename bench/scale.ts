@@ -11,7 +11,9 @@ import { createTokenService } from '../server/services/tokens';
 import { openPgStore } from '../server/store/postgres';
 import { openSqliteStore } from '../server/store/sqlite';
 import type { Store } from '../server/store/types';
+import { cstDate, cstDay } from '../src/core/calendar';
 import { newId } from '../src/core/id';
+import { monthOf, weekOf } from '../src/core/metrics';
 import { decodeServerFrame, encodeFrame, type ClientMessage } from '../src/core/protocol';
 import type { SessionUser } from '../src/core/roles';
 import { login } from '../tests/helpers/clients';
@@ -44,7 +46,7 @@ const sizesFrom = (s: string | undefined, fallback: number[]) => (s ? s.split(',
 const SIZES = sizesFrom(process.env.MINSHENG_SCALE_SIZES, [10_000, 100_000, 1_000_000, 2_000_000]);
 /** PostgreSQL's sizes (default: the same), each copied from SQLite's store of that size. */
 const PG_SIZES = sizesFrom(process.env.MINSHENG_SCALE_PG_SIZES, SIZES);
-/** Reports ask for this week and month: a store built longer ago than this is built again. */
+/** Reports ask for the last complete week and month, and trends for the 12 weeks before: a store built longer ago than this is built again. */
 const MAX_AGE_MS = Number(process.env.MINSHENG_SCALE_MAX_AGE_DAYS ?? 7) * 86_400_000;
 const PHONES = Number(process.env.MINSHENG_SCALE_PHONES ?? 10_000);
 
@@ -397,10 +399,13 @@ const best = async <T>(times: number, f: () => Promise<T>, key: (x: T) => number
   return out!;
 };
 
+// The last complete month and week: early in a month, "this month" holds a day or two.
+const lastMonth = cstDate(cstDay(monthOf(Date.now()).from) - 1);
+const lastWeek = cstDate(cstDay(weekOf(Date.now()).from) - 1);
 const REPORTS = [
-  { key: 'rankMonth', report: 'ranking', query: 'by=county&period=month', what: 'ranking by county, this month' },
-  { key: 'rankTowns', report: 'ranking', query: 'by=town&period=week', what: 'ranking by town (all towns), this week' },
-  { key: 'redBlack', report: 'redblack', query: 'by=county&period=week&history=6', what: 'red/black lists, this week and 5 before' },
+  { key: 'rankMonth', report: 'ranking', query: `by=county&period=month&at=${lastMonth}`, what: 'ranking by county, last complete month' },
+  { key: 'rankTowns', report: 'ranking', query: `by=town&period=week&at=${lastWeek}`, what: 'ranking by town (all towns), last complete week' },
+  { key: 'redBlack', report: 'redblack', query: `by=county&period=week&history=6&at=${lastWeek}`, what: 'red/black lists, last complete week and 5 before' },
   { key: 'trends', report: 'trends', query: 'weeks=12', what: 'trends, 12 weeks, with forecasts' },
 ] as const;
 

@@ -71,11 +71,13 @@ const sameFacts = (a: ProblemFacts, b: ProblemFacts) =>
 
 /**
  * The appeals whose gaps an upsert of `id` from `before` (absent: new) to `after` can change:
- * every appeal of its old and new problem, itself, and the appeals it was and is merged into.
- * Null when none can change.
+ * every appeal of its old and new problem, itself, and the appeals it was and is merged into;
+ * itself alone when only its reply moved. Null when none can change.
  */
 export function touchedBy(id: string, before: ProblemFacts | undefined, after: ProblemFacts): Touched | null {
   if (before && sameFacts(before, after)) return null;
+  // A reply (the common change) moves only the appeal's own gaps: no other's depends on it.
+  if (before && sameFacts({ ...before, repliedAt: after.repliedAt }, after)) return { problems: [], ids: [id] };
   const problems = new Map<string, [string, string]>();
   for (const f of [before, after]) if (f) problems.set(`${f.village}|${f.category}`, [f.village, f.category]);
   const ids = new Set([id, ...[before?.mergedInto, after.mergedInto].filter((m): m is string => !!m)]);
