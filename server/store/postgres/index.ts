@@ -67,6 +67,9 @@ export async function openPgStore(url: string, schema?: string, limits: PoolLimi
   // A request waits at most `waitMs` for a connection, then fails as "busy" (server/store/trouble.ts), never hangs.
   const pool = new pg.Pool({ connectionString: url, max: limits.max, connectionTimeoutMillis: limits.waitMs, types: PG_TYPES, ...(schema && { options: `-c search_path=${schema}` }) });
   pool.on('error', (err) => log.error({ err }, 'postgres pool error'));
+  // No JIT: its compile (hundreds of ms) is planned for statements whose correlated subqueries only
+  // look costly, like the push's gap upkeep (reports/problem-gaps.ts), and every statement here is short.
+  pool.on('connect', (client) => void client.query('SET jit = off').catch((err: unknown) => log.error({ err }, 'postgres session setup failed')));
   if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   await migrate(pool);
 

@@ -1,5 +1,5 @@
 import type { AppealProjection } from '../../../src/core/projection';
-import type { Sql } from '../sql';
+import { byDialect, type Sql } from '../sql';
 
 // Whether an appeal repeats an earlier problem, and whether its problem came back after its
 // reply, depend on the other appeals of its village and category (src/core/metrics.ts
@@ -25,7 +25,9 @@ const SAME_PROBLEM = 'b.village = appeals.village AND b.category = appeals.categ
 const GAPS = {
   repeat_gap: `appeals.created_at - (SELECT max(b.created_at) FROM appeals b WHERE ${SAME_PROBLEM} AND b.created_at < appeals.created_at)`,
   comeback_gap: `(SELECT min(b.created_at) FROM appeals b WHERE ${SAME_PROBLEM} AND b.created_at > appeals.replied_at AND b.id <> appeals.id) - appeals.replied_at`,
-  merge_gap: `(SELECT min(b.created_at) FROM appeals b WHERE b.merged_into = appeals.id AND b.created_at > appeals.replied_at) - appeals.replied_at`,
+  // `+ 0`: PostgreSQL would otherwise walk the recording-time index for the first later duplicate,
+  // through thousands of appeals, rather than look up the few merged into this one.
+  merge_gap: `(SELECT min(b.created_at + 0) FROM appeals b WHERE b.merged_into = appeals.id AND b.created_at > appeals.replied_at) - appeals.replied_at`,
 };
 
 /** Sets the gaps of the appeals `where` selects, writing only the rows whose gaps changed. */
@@ -84,11 +86,18 @@ export function touchedBy(id: string, before: ProblemFacts | undefined, after: P
   return { problems: [...problems.values()], ids: [...ids] };
 }
 
-/** Brings the gaps of the appeals the upserts touched up to date, in one statement inside the push's transaction. */
+/** Brings the gaps of the appeals the upserts touched up to date inside the push's transaction: a statement for the problems, one for the appeals. */
 export async function maintainGaps(tx: Sql, touched: readonly Touched[]): Promise<void> {
   if (touched.length === 0) return;
-  const problems = new Map(touched.flatMap((t) => t.problems).map((p) => [p.join('|'), p]));
+  const problems = [...new Map(touched.flatMap((t) => t.problems).map((p) => [p.join('|'), p])).values()];
+  if (problems.length > 0) {
+    // PostgreSQL joins a list of pairs through the problem index; a long OR of them, it scans the table for.
+    const where = byDialect(tx, {
+      sqlite: problems.map(() => '(appeals.village = ? AND appeals.category = ?)').join(' OR '),
+      postgres: '(appeals.village, appeals.category) IN (SELECT * FROM unnest(?::text[], ?::text[]))',
+    });
+    await tx.run(recomputeGaps(where), tx.dialect.name === 'postgres' ? [problems.map((p) => p[0]), problems.map((p) => p[1])] : problems.flat());
+  }
   const ids = tx.dialect.inList('appeals.id', [...new Set(touched.flatMap((t) => t.ids))]);
-  const where = [...[...problems.values()].map(() => '(appeals.village = ? AND appeals.category = ?)'), ids.sql].join(' OR ');
-  await tx.run(recomputeGaps(where), [...[...problems.values()].flat(), ...ids.args]);
+  await tx.run(recomputeGaps(ids.sql), ids.args);
 }
