@@ -7,6 +7,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { ConfigError, loadConfig } from '../config';
 import { fingerprint, PROJECTION_META_KEY, reprojectIfPolicyChanged } from '../jobs/reproject';
+import { fillOwnMinutes } from '../jobs/own-minutes';
 import { pendingMigrations, type PendingMigration } from '../store/migration-plan';
 import { openStore } from '../store';
 import { MIGRATIONS as PG_MIGRATIONS } from '../store/postgres/migrations';
@@ -70,6 +71,8 @@ try {
     const store = await openStore(config);
     try {
       await reprojectIfPolicyChanged(store, config.policies);
+      const filled = await fillOwnMinutes(store, config.policies);
+      if (filled > 0) console.log(`filled the own handling minutes of ${filled} appeals`);
     } finally {
       await store.close();
     }

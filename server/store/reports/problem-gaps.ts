@@ -82,7 +82,8 @@ export function touchedBy(id: string, before: ProblemFacts | undefined, after: P
   if (before && sameFacts({ ...before, repliedAt: after.repliedAt }, after)) return { problems: [], ids: [id] };
   const problems = new Map<string, [string, string]>();
   for (const f of [before, after]) if (f) problems.set(`${f.village}|${f.category}`, [f.village, f.category]);
-  const ids = new Set([id, ...[before?.mergedInto, after.mergedInto].filter((m): m is string => !!m)]);
+  // The appeal itself is one of its new problem's.
+  const ids = new Set([before?.mergedInto, after.mergedInto].filter((m): m is string => !!m && m !== id));
   return { problems: [...problems.values()], ids: [...ids] };
 }
 
@@ -98,6 +99,8 @@ export async function maintainGaps(tx: Sql, touched: readonly Touched[]): Promis
     });
     await tx.run(recomputeGaps(where), tx.dialect.name === 'postgres' ? [problems.map((p) => p[0]), problems.map((p) => p[1])] : problems.flat());
   }
-  const ids = tx.dialect.inList('appeals.id', [...new Set(touched.flatMap((t) => t.ids))]);
+  const appeals = [...new Set(touched.flatMap((t) => t.ids))];
+  if (appeals.length === 0) return;
+  const ids = tx.dialect.inList('appeals.id', appeals);
   await tx.run(recomputeGaps(ids.sql), ids.args);
 }

@@ -212,7 +212,8 @@ export function bufferedPushTx(c: pg.PoolClient, ns: number): BufferedPushTx {
   const sql = pgRunner(c);
   async function flush(): Promise<void> {
     const ids = [...pending.appeals.keys()];
-    const before = await storedFacts(sql, ids);
+    // A document this batch found nothing stored of has no row yet: no need to ask.
+    const before = await storedFacts(sql, ids.filter((id) => stored.get(id)?.length !== 0));
     for (const entry of pending.appeals.values()) entry[4] = ownMinutesOf(entry[0], before.get(entry[0].id), entry[2], entry[3]);
     await writePending(c, pending);
     const { updates, contacts, appeals, meetings, patrols, points, attachments } = pending;
