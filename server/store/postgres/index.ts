@@ -59,17 +59,32 @@ export interface PoolLimits {
 export const DEFAULT_POOL: PoolLimits = { max: 10, waitMs: 10_000 };
 
 /**
+ * The connection string and the session's settings: the schema when given, and no JIT. JIT's
+ * compile (100–450 ms) is planned for statements whose correlated subqueries only look costly,
+ * like the push's gap upkeep (reports/problem-gaps.ts), and every statement here is short.
+ * Settings already in the URL's `options` are kept (the URL's would replace the pool's).
+ */
+function sessionOf(url: string, schema: string | undefined): { connectionString: string; options: string } {
+  const settings = [schema && `-c search_path=${schema}`, '-c jit=off'];
+  try {
+    const parsed = new URL(url);
+    const given = parsed.searchParams.get('options');
+    parsed.searchParams.delete('options');
+    return { connectionString: parsed.toString(), options: [given, ...settings].filter(Boolean).join(' ') };
+  } catch {
+    return { connectionString: url, options: settings.filter(Boolean).join(' ') };
+  }
+}
+
+/**
  * Opens (and migrates) the store at `url`. `schema`, when given, is created if missing and
  * used for every table: tests run side by side in one database this way.
  */
 export async function openPgStore(url: string, schema?: string, limits: PoolLimits = DEFAULT_POOL): Promise<Store> {
   if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`schema must be a plain lower-case identifier, got "${schema}"`);
   // A request waits at most `waitMs` for a connection, then fails as "busy" (server/store/trouble.ts), never hangs.
-  const pool = new pg.Pool({ connectionString: url, max: limits.max, connectionTimeoutMillis: limits.waitMs, types: PG_TYPES, ...(schema && { options: `-c search_path=${schema}` }) });
+  const pool = new pg.Pool({ ...sessionOf(url, schema), max: limits.max, connectionTimeoutMillis: limits.waitMs, types: PG_TYPES });
   pool.on('error', (err) => log.error({ err }, 'postgres pool error'));
-  // No JIT: its compile (hundreds of ms) is planned for statements whose correlated subqueries only
-  // look costly, like the push's gap upkeep (reports/problem-gaps.ts), and every statement here is short.
-  pool.on('connect', (client) => void client.query('SET jit = off').catch((err: unknown) => log.error({ err }, 'postgres session setup failed')));
   if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   await migrate(pool);
 
