@@ -8,6 +8,7 @@ import type { PatrolProjection } from '../core/patrol';
 import type { PointsProjection } from '../core/points';
 import type { AppealProjection } from '../core/projection';
 import type { Region } from '../core/regions';
+import { MAP_DELTAS, mapIndexMiddleware, REBUILD, type MapDeltaRow, type MapPackRow } from './map-index';
 
 /** A local appeal row: the indexed projection plus the CRDT, which y-dexie stores apart. */
 export interface AppealRow extends AppealProjection {
@@ -123,6 +124,8 @@ export interface MetaRow {
 export type MinshengDB = Dexie & {
   appeals: EntityTable<AppealRow, 'id'>;
   outbox: EntityTable<OutboxRow, 'seq'>;
+  mapPacks: EntityTable<MapPackRow, 'village'>;
+  mapDeltas: EntityTable<MapDeltaRow, 'id'>;
   quarantine: EntityTable<QuarantineRow, 'seq'>;
   meta: EntityTable<MetaRow, 'key'>;
   regions: EntityTable<Region, 'code'>;
@@ -172,12 +175,16 @@ const SCHEMA: Record<string, string>[] = [
   { carried: 'id, state, receivedAt' },
   // Restore-aware sync (issue 31): acknowledged pushes kept a while, to send again to a restored server.
   { sent: 'seq, ackedAt' },
+  // The map's packs of appeals per village and the changes not yet folded in (map-index.ts).
+  { mapPacks: 'village', mapDeltas: 'id' },
 ];
 export const SCHEMA_VERSION = SCHEMA.length;
 
 /** Data rewritten when a device first opens a version (by 1-based version number). */
 const UPGRADES: Record<number, (tx: Transaction) => Promise<unknown>> = {
   5: (tx) => tx.table('regions').where('level').equals('city').modify({ level: 'county' }),
+  // The device's appeals are packed for the map when it first opens.
+  10: (tx) => tx.table(MAP_DELTAS).put({ id: REBUILD }),
 };
 
 /** Opens the device's database; `version` below the latest is for upgrade tests only. */
@@ -186,6 +193,7 @@ export function openDb(name = 'minsheng', version = SCHEMA_VERSION): MinshengDB 
   // which doubled the cost of a long queue or the map on a slow phone; queries re-run after a
   // write commits instead (the lists share their queries themselves, ui/lingering.ts).
   const db = new Dexie(name, { addons: [yDexie], cache: 'disabled' }) as MinshengDB;
+  db.use(mapIndexMiddleware);
   SCHEMA.slice(0, version).forEach((stores, i) => {
     const step = db.version(i + 1).stores(stores);
     const upgrade = UPGRADES[i + 1];

@@ -12,11 +12,13 @@ import { loadAppeal } from './appeals';
 import type { AppealRow, ContactRow, FileRow, MeetingRow, MinshengDB, QuarantineRow } from './db';
 import { pendingUploadBytes } from './files';
 import { loadMeeting } from './meetings';
+import { mapAppealsQuery, type MapAppeal } from './map-index';
 import { getMeta, setMeta } from './meta';
 import { currentPolicy } from './policy-cache';
 
 // The row shapes the screens are handed, so a screen can name them without reaching into db.ts.
 export type { AppealRow, MeetingRow } from './db';
+export type { MapAppeal } from './map-index';
 
 // What the screens read from the device's store, named for what each screen needs. The
 // live ones are Dexie live queries: they re-run whenever a table they read changes (a local
@@ -198,8 +200,8 @@ export function meetingById(db: MinshengDB, id: string): Promise<MeetingRow | un
  * What the map draws: every appeal. Apart from the regions (allRegions) and the places'
  * corrections, so that keeping fresh corrections from the server does not read every appeal again.
  */
-export function mapAppeals(db: MinshengDB): Observable<AppealRow[]> {
-  return liveQuery(() => db.appeals.toCollection().raw().toArray());
+export function mapAppeals(db: MinshengDB): Observable<MapAppeal[]> {
+  return mapAppealsQuery(db);
 }
 
 /** Administrators' corrections of where towns and villages are, as last kept on the device. */

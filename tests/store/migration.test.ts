@@ -11,6 +11,7 @@ import type { Role, SessionUser } from '../../src/core/roles';
 import { act, loadAppeal, recordAppeal } from '../../src/store/appeals';
 import { APPEAL_UPDATES_TABLE, openDb, SCHEMA_VERSION, type MinshengDB } from '../../src/store/db';
 import { scratchDoc } from '../../src/store/docs';
+import { readMapAppeals } from '../../src/store/map-index';
 import { getMeta } from '../../src/store/meta';
 import { adoptPolicy, loadPolicy } from '../../src/store/policy';
 
@@ -89,6 +90,8 @@ const ERAS: Era[] = [
   { version: 7, shipped: '976a25d', columns: V7_COLUMNS, contactInDoc: false, eventsBy: true, evalCode: true, policy: { stored: lanling, projectedWith: `7:${JSON.stringify(lanling)}` }, expectedPolicy: POLICY_PRESETS.lanling },
   // The last version before the journal of acknowledged pushes (9): hand-over bundles carried.
   { version: 8, shipped: 'bc56bb5', columns: V7_COLUMNS, contactInDoc: false, eventsBy: true, evalCode: true, policy: { stored: lanling, projectedWith: `7:${JSON.stringify(lanling)}` }, expectedPolicy: POLICY_PRESETS.lanling },
+  // The last version before the map's packs (10): the journal of acknowledged pushes.
+  { version: 9, shipped: 'da6fc7f', columns: V7_COLUMNS, contactInDoc: false, eventsBy: true, evalCode: true, policy: { stored: lanling, projectedWith: `7:${JSON.stringify(lanling)}` }, expectedPolicy: POLICY_PRESETS.lanling },
 ];
 /**
  * Today's schema with rows of an older projection version: no Dexie upgrade runs, only the
@@ -317,6 +320,12 @@ describe('schema upgrade', () => {
         if (key !== 'projectedWith') expect(await getMeta(db, key), key).toEqual(value);
       }
       expect(await getMeta(db, 'projectedWith')).not.toBe(era.policy?.projectedWith);
+
+      // The map draws every appeal as re-derived, packed from the rows on its first read.
+      const drawn = await readMapAppeals(db);
+      expect(drawn.map((a) => a.id).sort()).toEqual([synced, unsent].sort());
+      expect(drawn.find((a) => a.id === synced)).toMatchObject({ status: 'assigned', village: VILLAGE, title: '东村自来水停了五天。' });
+      expect(await db.mapDeltas.count()).toBe(0);
 
       // Indexes old and new answer.
       expect(await db.appeals.where('dept').equals('water').primaryKeys()).toEqual([synced]);
