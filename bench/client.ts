@@ -131,9 +131,13 @@ async function recording(page: Page, setRate: (rate: number) => Promise<void>, r
     const text = `第${i + 1}号：村东头道路坑洼积水，雨天电动车无法通行，请尽快修补。`;
     await page.locator('textarea[name=description]').fill(text);
     const t = await page.evaluate(() => performance.now());
+    const listed = (await page.evaluate(() => performance.getEntriesByName('save:list', 'measure').length)) as number;
     await page.getByRole('button', { name: '保存' }).click();
-    await page.getByTestId('appeal-list').getByText(text.slice(0, 8)).first().waitFor();
+    // Waits on the list's own measure, a cheap check each frame: the driver's text search, run
+    // in the page each frame, would take a cheap phone's main thread from the save it times.
+    await page.waitForFunction((n) => performance.getEntriesByName('save:list', 'measure').length > n, listed, { polling: 'raf' });
     driven.push((await page.evaluate(() => performance.now())) - t);
+    await page.getByTestId('appeal-list').getByText(text.slice(0, 8)).first().waitFor();
     // From the tap to the end of the list's first frame with the appeal (AppealList's 'save:list' measure).
     saves.push(
       (await page.evaluate(`(async () => {
@@ -184,7 +188,7 @@ async function recording(page: Page, setRate: (rate: number) => Promise<void>, r
     phone
       ? { figure: '   same, p95', minsheng: quantile(saves, 0.95), comparison: 150, against: `issue 33's target on a cheap phone`, kind: 'target', unit: 'ms' }
       : { figure: '   same, p95', minsheng: quantile(saves, 0.95), comparison: 100, against: 'the 100 ms a response may take to feel instant', kind: 'target', unit: 'ms' },
-    { figure: '   same, p95, as the test driver sees it (its click checks and polling included)', minsheng: quantile(driven, 0.95), comparison: quantile(saves, 0.95), against: 'tap → the frame with the appeal, p95 (above)', kind: 'peer', unit: 'ms' },
+    { figure: '   same, p95, as the test driver sees it (its click checks and waiting included)', minsheng: quantile(driven, 0.95), comparison: quantile(saves, 0.95), against: 'tap → the frame with the appeal, p95 (above)', kind: 'peer', unit: 'ms' },
     { figure: `   longest long task (≥ 50 ms; 0: none) during the ${RECORDS} saves`, minsheng: longest, comparison: 100, against: 'nothing freezes input for more than 100 ms', kind: 'target', unit: 'ms' },
     ...Object.entries(phases).map(([name, ds]): BenchRow => ({ figure: `   phase ${name.slice('save:'.length)}, p50`, minsheng: quantile(ds, 0.5), comparison: quantile(saves, 0.5), against: 'the whole save, p50', kind: 'peer', unit: 'ms' })),
   ];
