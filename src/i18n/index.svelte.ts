@@ -49,7 +49,7 @@ export function t(key: MessageKey | string, params: Record<string, string | numb
 
 /**
  * One formatter per locale and style, made once: building an Intl formatter costs far more than
- * using one (a list of a hundred rows built a hundred, a tenth of a save on a cheap phone).
+ * using one, and every row of a list built its own.
  */
 const formatters = new Map<string, Intl.DateTimeFormat>();
 function dateFormat(style: 'dateTime' | 'date' | 'month'): Intl.DateTimeFormat {

@@ -3,10 +3,10 @@ import type { AppealProjection } from '../core/projection';
 import type { MinshengDB } from './db';
 
 // The map's own copy of the appeals: what it draws of each, packed one IndexedDB row per
-// village. Reading 50,000 appeal rows costs IndexedDB's per-record price 50,000 times (4 s on
-// a cheap phone); reading the same appeals as a town's 60 packs costs it 60 times. Writes to
-// the appeals table leave a small delta per appeal (a Dexie middleware, so no write path can
-// forget it); the map folds the deltas into the packs when it reads them.
+// village. Reading 50,000 appeal rows pays IndexedDB's price per record 50,000 times (the map
+// took 7 s to open on a cheap phone); the same appeals as a town's 60 packs pay it 60 times.
+// Writes to the appeals table leave a small delta per appeal (a Dexie middleware, so no write
+// path can forget it); the map folds the deltas into the packs when it reads them.
 
 /** What the map draws of an appeal. */
 export type MapAppeal = Pick<AppealProjection, 'id' | 'village' | 'status' | 'urgency' | 'dueAt' | 'category' | 'createdAt' | 'lat' | 'lng' | 'title'>;
@@ -23,7 +23,6 @@ export interface MapDeltaRow {
   appeal?: MapAppeal;
 }
 
-export const MAP_PACKS = 'mapPacks';
 export const MAP_DELTAS = 'mapDeltas';
 /** Not an appeal id (those are UUIDs): the packs cannot be patched (a range was deleted, an old device upgraded). */
 export const REBUILD = '*';
