@@ -24,8 +24,12 @@ eachStore('filling the own handling minutes', (use) => {
       expect(await fillOwnMinutes(store, POLICY)).toBe(5);
       expect((await store.rankTallies(['371324'], undefined, period, 90 * DAY, true)).unkept).toHaveLength(0);
       const after = await unitTallies(store, ['371324'], undefined, county, period, POLICY);
-      expect(after).toEqual(before);
-      expect([...after.values()][0]!.ownMinutes).toBeGreaterThan(0);
+      expect([...after.keys()]).toEqual([...before.keys()]);
+      const [was, now] = [[...before.values()][0]!, [...after.values()][0]!];
+      // Summed in SQL after the fill and in JS before it: equal up to the order of the additions.
+      expect(now.ownMinutes).toBeCloseTo(was.ownMinutes, 6);
+      expect({ ...now, ownMinutes: 0 }).toEqual({ ...was, ownMinutes: 0 });
+      expect(now.ownMinutes).toBeGreaterThan(0);
       // Once: a second start finds the job done.
       expect(await fillOwnMinutes(store, POLICY)).toBe(0);
     }));
