@@ -24,6 +24,18 @@ export interface Sql {
   transaction<T>(fn: (tx: Sql) => Promise<T>, options?: { withPushes?: boolean }): Promise<T>;
 }
 
+const plannedOnce = new Set<string>();
+/**
+ * Marks a statement whose text never changes and that runs at every push: PostgreSQL plans
+ * it once per connection (a named prepared statement) instead of at every run. SQLite's
+ * runner prepares every statement once anyway.
+ */
+export function planOnce(text: string): string {
+  plannedOnce.add(text);
+  return text;
+}
+export const isPlannedOnce = (text: string): boolean => plannedOnce.has(text);
+
 /** A piece of SQL with the arguments of its placeholders, in order. */
 export interface Fragment {
   sql: string;

@@ -151,6 +151,38 @@ describe.skipIf(!pgUp)('push transactions side by side on PostgreSQL', () => {
     }
   });
 
+  it('hears only its own deployment\'s commits when two share a database, each schema named only in its URL', async () => {
+    // How an operator runs a county and its city on one database: DATABASE_URL with a search_path.
+    const urlOf = async (schema: string) => {
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`CREATE SCHEMA ${schema}`);
+      await c.end();
+      return `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`;
+    };
+    const county = await openPgStore(await urlOf(freshSchema()));
+    const city = await openPgStore(await urlOf(freshSchema()));
+    const heard = { county: [] as string[], city: [] as string[] };
+    const stops = [await county.subscribeCommits!((cs) => heard.county.push(...cs.map((c) => c.docId))), await city.subscribeCommits!((cs) => heard.city.push(...cs.map((c) => c.docId)))];
+    try {
+      const author = { id: newId(), role: 'grid_worker' as const };
+      // The city's log runs ahead, so the county's sequence numbers are below its safe head.
+      const cityOwn = [appeal('371324101201', author), appeal('371324101201', author), appeal('371324101201', author)];
+      for (const [i, a] of cityOwn.entries()) await store1(city, a, `city-phone-${i}`, author.id);
+      await until(() => heard.city.length === 3, 5_000, 'the city hears its own commits');
+      const countyOwn = appeal('371324102203', author);
+      await store1(county, countyOwn, 'county-phone', author.id);
+      await until(() => heard.county.length === 1, 5_000, 'the county hears its own commit');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(heard.city).toEqual(cityOwn.map((a) => a.id));
+      expect(heard.county).toEqual([countyOwn.id]);
+    } finally {
+      for (const stop of stops) await stop();
+      await county.close();
+      await city.close();
+    }
+  });
+
   it('never gives a catching-up client a cursor past a smaller sequence number that commits later', async () => {
     const schema = freshSchema();
     const server = await startServer(loadConfig({ PORT: '0', MINSHENG_DATA_DIR: tempDir(), MINSHENG_STATIC_DIR: '', MINSHENG_SCAN_INTERVAL_MS: '0' }), await openPgStore(PG_URL, schema));

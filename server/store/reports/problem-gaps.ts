@@ -1,5 +1,5 @@
 import type { AppealProjection } from '../../../src/core/projection';
-import { byDialect, type Sql } from '../sql';
+import { planOnce, type Sql } from '../sql';
 
 // Whether an appeal repeats an earlier problem, and whether its problem came back after its
 // reply, depend on the other appeals of its village and category (src/core/metrics.ts
@@ -30,11 +30,13 @@ const GAPS = {
   merge_gap: `(SELECT min(b.created_at + 0) FROM appeals b WHERE b.merged_into = appeals.id AND b.created_at > appeals.replied_at) - appeals.replied_at`,
 };
 
+/** Whether an appeal row's stored gaps differ from what its problem's appeals now give. */
+export const STALE_GAPS = Object.entries(GAPS).map(([col, expr]) => `${col} IS DISTINCT FROM (${expr})`).join(' OR ');
+
 /** Sets the gaps of the appeals `where` selects, writing only the rows whose gaps changed. */
 export function recomputeGaps(where: string): string {
   const set = Object.entries(GAPS).map(([col, expr]) => `${col} = ${expr}`).join(', ');
-  const changed = Object.entries(GAPS).map(([col, expr]) => `${col} IS DISTINCT FROM (${expr})`).join(' OR ');
-  return `UPDATE appeals SET ${set} WHERE (${where}) AND (${changed})`;
+  return `UPDATE appeals SET ${set} WHERE (${where}) AND (${STALE_GAPS})`;
 }
 
 export const FACT_COLUMNS = 'id, village, category, created_at, replied_at, merged_into, received_at';
@@ -63,8 +65,8 @@ export function factsFromRow(r: Record<string, unknown>): ProblemFacts {
 }
 
 export interface Touched {
-  /** Villages and categories. */
-  problems: [string, string][];
+  /** Villages and categories, each with the recording time the appeal had or has in it. */
+  problems: [string, string, number][];
   ids: string[];
 }
 
@@ -80,24 +82,53 @@ export function touchedBy(id: string, before: ProblemFacts | undefined, after: P
   if (before && sameFacts(before, after)) return null;
   // A reply (the common change) moves only the appeal's own gaps: no other's depends on it.
   if (before && sameFacts({ ...before, repliedAt: after.repliedAt }, after)) return { problems: [], ids: [id] };
-  const problems = new Map<string, [string, string]>();
-  for (const f of [before, after]) if (f) problems.set(`${f.village}|${f.category}`, [f.village, f.category]);
+  const problems: [string, string, number][] = [];
+  for (const f of [before, after]) if (f) problems.push([f.village, f.category, f.createdAt]);
   // The appeal itself is one of its new problem's.
   const ids = new Set([before?.mergedInto, after.mergedInto].filter((m): m is string => !!m && m !== id));
-  return { problems: [...problems.values()], ids: [...ids] };
+  return { problems, ids: [...ids] };
 }
+
+/**
+ * Of a problem's appeals, those whose gaps an appeal recorded at a time between `lo` and `hi`
+ * entering or leaving it can change: the ones recorded at or after it (their latest earlier
+ * recording; the appeal itself among them), and the ones replied before it whose first
+ * recording after the reply is not earlier than it. Recomputing every appeal of the problem
+ * instead cost each new appeal as much as its village's whole history of that problem.
+ */
+const MAY_CHANGE = (lo: string, hi: string) =>
+  `(a.created_at >= ${lo} OR (a.replied_at < ${hi} AND (a.comeback_gap IS NULL OR a.replied_at + a.comeback_gap >= ${lo})))`;
+
+/**
+ * PostgreSQL's, one text for any number of problems (joined through the problem index from a
+ * list of rows; a long OR of them, PostgreSQL scans the table for), planned once per connection:
+ * planning it took longer than running it.
+ */
+const PG_PROBLEMS_GAPS = planOnce(
+  recomputeGaps(`appeals.id IN (SELECT a.id FROM unnest(?::text[], ?::text[], ?::bigint[], ?::bigint[]) AS p(v, c, lo, hi)
+    JOIN appeals a ON a.village = p.v AND a.category = p.c WHERE ${MAY_CHANGE('p.lo', 'p.hi')})`),
+);
 
 /** Brings the gaps of the appeals the upserts touched up to date inside the push's transaction: a statement for the problems, one for the appeals. */
 export async function maintainGaps(tx: Sql, touched: readonly Touched[]): Promise<void> {
   if (touched.length === 0) return;
-  const problems = [...new Map(touched.flatMap((t) => t.problems).map((p) => [p.join('|'), p])).values()];
+  // Per problem, the earliest and latest recording time that entered or left it.
+  const spans = new Map<string, [string, string, number, number]>();
+  for (const [village, category, at] of touched.flatMap((t) => t.problems)) {
+    const key = `${village}|${category}`;
+    const was = spans.get(key);
+    spans.set(key, [village, category, Math.min(at, was?.[2] ?? at), Math.max(at, was?.[3] ?? at)]);
+  }
+  const problems = [...spans.values()];
+  // The candidates are chosen in a subquery by id: as a filter beside the gaps' own test, the
+  // databases worked out the gaps of every appeal of the problem first.
   if (problems.length > 0) {
-    // PostgreSQL joins a list of pairs through the problem index; a long OR of them, it scans the table for.
-    const where = byDialect(tx, {
-      sqlite: problems.map(() => '(appeals.village = ? AND appeals.category = ?)').join(' OR '),
-      postgres: '(appeals.village, appeals.category) IN (SELECT * FROM unnest(?::text[], ?::text[]))',
-    });
-    await tx.run(recomputeGaps(where), tx.dialect.name === 'postgres' ? [problems.map((p) => p[0]), problems.map((p) => p[1])] : problems.flat());
+    if (tx.dialect.name === 'postgres') {
+      await tx.run(PG_PROBLEMS_GAPS, [0, 1, 2, 3].map((k) => problems.map((p) => p[k])));
+    } else {
+      const where = problems.map(() => `(a.village = ? AND a.category = ? AND ${MAY_CHANGE('?', '?')})`).join(' OR ');
+      await tx.run(recomputeGaps(`appeals.id IN (SELECT a.id FROM appeals a WHERE ${where})`), problems.flatMap(([v, c, lo, hi]) => [v, c, lo, hi, lo]));
+    }
   }
   const appeals = [...new Set(touched.flatMap((t) => t.ids))];
   if (appeals.length === 0) return;

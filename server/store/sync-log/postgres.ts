@@ -41,17 +41,21 @@ export interface PgConnection {
 }
 
 export function pgSyncLog({ pool, sql, url, schema }: PgConnection): SyncLog {
-  const channel = channelOf(schema);
-  // The schema the tables live in (a search_path in the URL names it too), asked once.
-  let ns: Promise<number> | undefined;
-  const namespace = (): Promise<number> =>
-    (ns ??= sql.get<{ s: string }>('SELECT current_schema() AS s').then(
-      (r) => namespaceOf(r?.s ?? 'public'),
+  // The schema the tables live in, asked once: a search_path in the URL names it as well as
+  // `schema` does, and both the lock namespace and the channel must follow the tables.
+  let where: Promise<{ ns: number; channel: string }> | undefined;
+  const deployment = (): Promise<{ ns: number; channel: string }> =>
+    (where ??= sql.get<{ s: string }>('SELECT current_schema() AS s').then(
+      (r) => {
+        const current = r?.s ?? 'public';
+        return { ns: namespaceOf(current), channel: channelOf(current === 'public' ? undefined : current) };
+      },
       (err: unknown) => {
-        ns = undefined;
+        where = undefined;
         throw err;
       },
     ));
+  const namespace = async () => (await deployment()).ns;
   const lockDoc = async (tx: Sql, docId: string) => void (await tx.get('SELECT pg_advisory_xact_lock(?::bigint) AS l', [docLockKey(await namespace(), docId)]));
   const shared = sharedSyncLog(sql, { lockDoc });
   // Update rows a document had when this instance's push of it committed (read under its lock,
@@ -66,7 +70,7 @@ export function pgSyncLog({ pool, sql, url, schema }: PgConnection): SyncLog {
       return known !== undefined && known < minRows ? false : shared.compact(docId, minRows, merge);
     },
     inPushTx: async (fn) => {
-      const space = await namespace();
+      const { ns: space, channel } = await deployment();
       let inserted: [number, string][] = [];
       let rows = new Map<string, number>();
       const out = await pgTransaction(
@@ -105,7 +109,10 @@ export function pgSyncLog({ pool, sql, url, schema }: PgConnection): SyncLog {
       return out;
     },
     head: async () => (await sql.get<{ h: number }>(safeHeadSql(await namespace())))?.h ?? 0,
-    subscribeCommits: async (fn) => listen(url, schema, channel, await namespace(), fn),
+    subscribeCommits: async (fn) => {
+      const { ns, channel } = await deployment();
+      return listen(url, schema, channel, ns, fn);
+    },
     commitsBySeq: async (commits) => {
       const rows = await sql.all<{ seq: number; bytes: Buffer; received_at: number }>('SELECT seq, bytes, received_at FROM updates WHERE seq = ANY(?)', [commits.map((c) => c.seq)]);
       const found = new Map(rows.map((r) => [r.seq, bytesOf(r.bytes)]));
