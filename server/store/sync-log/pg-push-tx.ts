@@ -34,8 +34,20 @@ interface Pending {
   attachments: Map<string, string[]>;
 }
 
-/** `($1, $2, …), (…)` for `rows` rows of `width` values. */
-const placeholders = (rows: number, width: number) => Array.from({ length: rows }, (_, r) => `(${Array.from({ length: width }, (__, c) => `$${r * width + c + 1}`).join(', ')})`).join(', ');
+const built = new Map<string, string>();
+/** The same few lists of placeholders every push: built once each (a bound for the unusual ones). */
+function once(key: string, build: () => string): string {
+  let text = built.get(key);
+  if (text === undefined) {
+    if (built.size >= 2_000) built.clear();
+    built.set(key, (text = build()));
+  }
+  return text;
+}
+
+/** `($n+1, $n+2, …), (…)` for `rows` rows of `width` values, after the `from` parameters before them. */
+const placeholders = (rows: number, width: number, from: number) =>
+  once(`${rows},${width},${from}`, () => Array.from({ length: rows }, (_, r) => `(${Array.from({ length: width }, (__, c) => `$${from + r * width + c + 1}`).join(', ')})`).join(', '));
 
 export interface BufferedPushTx extends PushTx {
   /** Sends every write still held; called before COMMIT. */
@@ -47,7 +59,8 @@ export interface BufferedPushTx extends PushTx {
 }
 
 interface Statement {
-  sql: string;
+  /** Its text, numbering its parameters after the `from` of the statements packed before it. */
+  sql: (from: number) => string;
   args: unknown[];
 }
 
@@ -63,13 +76,13 @@ async function sendPacked(c: pg.PoolClient, statements: Statement[]): Promise<vo
   let group: Statement[] = [];
   let params = 0;
   const send = async () => {
-    if (group.length === 1) await c.query(group[0]!.sql, group[0]!.args);
+    if (group.length === 1) await c.query(group[0]!.sql(0), group[0]!.args);
     else if (group.length > 1) {
-      let offset = 0;
+      let from = 0;
       const ctes = group.map((st, i) => {
-        const shifted = st.sql.replace(/\$(\d+)/g, (_, d: string) => `$${Number(d) + offset}`);
-        offset += st.args.length;
-        return `w${i} AS (${shifted})`;
+        const text = `w${i} AS (${st.sql(from)})`;
+        from += st.args.length;
+        return text;
       });
       await c.query(`WITH ${ctes.join(', ')} SELECT 1`, group.flatMap((st) => st.args));
     }
@@ -91,22 +104,22 @@ async function writePending(c: pg.PoolClient, pending: Pending): Promise<void> {
   for (const part of chunks(updates)) {
     writes.push(
       {
-        sql: `INSERT INTO updates (seq, doc_id, device_id, client_seq, user_id, bytes, received_at) VALUES ${placeholders(part.length, 7)}`,
+        sql: (from) => `INSERT INTO updates (seq, doc_id, device_id, client_seq, user_id, bytes, received_at) VALUES ${placeholders(part.length, 7, from)}`,
         args: part.flatMap(({ seq, u, receivedAt }) => [seq, u.docId, u.deviceId, u.clientSeq, u.userId, Buffer.from(u.bytes), receivedAt]),
       },
-      { sql: `INSERT INTO receipts (device_id, client_seq, user_id, seq) VALUES ${placeholders(part.length, 4)}`, args: part.flatMap(({ seq, u }) => [u.deviceId, u.clientSeq, u.userId, seq]) },
+      { sql: (from) => `INSERT INTO receipts (device_id, client_seq, user_id, seq) VALUES ${placeholders(part.length, 4, from)}`, args: part.flatMap(({ seq, u }) => [u.deviceId, u.clientSeq, u.userId, seq]) },
     );
   }
   for (const part of chunks([...contacts])) {
     writes.push({
-      sql: `INSERT INTO contacts (appeal_id, name, phone, updated_by, updated_at) VALUES ${placeholders(part.length, 5)}
+      sql: (from) => `INSERT INTO contacts (appeal_id, name, phone, updated_by, updated_at) VALUES ${placeholders(part.length, 5, from)}
        ON CONFLICT (appeal_id) DO UPDATE SET name = excluded.name, phone = excluded.phone, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
       args: part.flatMap(([id, [ct, by, at]]) => [id, ct.name ?? null, ct.phone ?? null, by, at]),
     });
   }
   for (const part of chunks([...appeals.values()])) {
     writes.push({
-      sql: `INSERT INTO appeals (${APPEAL_COLUMNS.join(', ')}) VALUES ${placeholders(part.length, APPEAL_COLUMNS.length)}
+      sql: (from) => `INSERT INTO appeals (${APPEAL_COLUMNS.join(', ')}) VALUES ${placeholders(part.length, APPEAL_COLUMNS.length, from)}
        ON CONFLICT (id) DO UPDATE SET ${APPEAL_REPLACED},
          changed_at = GREATEST(appeals.changed_at, excluded.changed_at), last_seq = GREATEST(appeals.last_seq, excluded.last_seq)`,
       args: part.flatMap(([p, lastSeq, receivedAt, , own]) => appealValues(p, lastSeq, receivedAt, own ?? null)),
@@ -114,8 +127,8 @@ async function writePending(c: pg.PoolClient, pending: Pending): Promise<void> {
   }
   for (const part of chunks([...meetings.values()])) {
     writes.push({
-      sql: `INSERT INTO meetings (id, village, town, held_on, place, attendees, topics, created_by, created_at, ideas, adopted, received_at, last_seq)
-       VALUES ${placeholders(part.length, 13)}
+      sql: (from) => `INSERT INTO meetings (id, village, town, held_on, place, attendees, topics, created_by, created_at, ideas, adopted, received_at, last_seq)
+       VALUES ${placeholders(part.length, 13, from)}
        ON CONFLICT (id) DO UPDATE SET village = excluded.village, town = excluded.town, held_on = excluded.held_on, place = excluded.place,
          attendees = excluded.attendees, topics = excluded.topics, ideas = excluded.ideas, adopted = excluded.adopted,
          last_seq = GREATEST(meetings.last_seq, excluded.last_seq)`,
@@ -124,7 +137,7 @@ async function writePending(c: pg.PoolClient, pending: Pending): Promise<void> {
   }
   for (const part of chunks([...patrols.values()])) {
     writes.push({
-      sql: `INSERT INTO patrols (${PATROL_COLUMNS.join(', ')}) VALUES ${placeholders(part.length, PATROL_COLUMNS.length)}
+      sql: (from) => `INSERT INTO patrols (${PATROL_COLUMNS.join(', ')}) VALUES ${placeholders(part.length, PATROL_COLUMNS.length, from)}
        ON CONFLICT (id) DO UPDATE SET ended_at = excluded.ended_at, points = excluded.points, checkins = excluded.checkins,
          distance_m = excluded.distance_m, last_seq = GREATEST(patrols.last_seq, excluded.last_seq)`,
       args: part.flatMap(([p, lastSeq, receivedAt]) => patrolValues(p, lastSeq, receivedAt)),
@@ -132,13 +145,13 @@ async function writePending(c: pg.PoolClient, pending: Pending): Promise<void> {
   }
   for (const part of chunks([...points.values()])) {
     writes.push({
-      sql: `INSERT INTO points_docs (${POINTS_COLUMNS.join(', ')}) VALUES ${placeholders(part.length, POINTS_COLUMNS.length)}
+      sql: (from) => `INSERT INTO points_docs (${POINTS_COLUMNS.join(', ')}) VALUES ${placeholders(part.length, POINTS_COLUMNS.length, from)}
        ON CONFLICT (id) DO UPDATE SET ${POINTS_UPDATED}, last_seq = GREATEST(points_docs.last_seq, excluded.last_seq)`,
       args: part.flatMap(([p, lastSeq, receivedAt]) => pointsValues(p, lastSeq, receivedAt)),
     });
   }
   const pairs = [...attachments].flatMap(([doc, hashes]) => hashes.map((h) => [h, doc]));
-  if (attachments.size > 0) writes.push({ sql: 'DELETE FROM attachment_refs WHERE doc_id = ANY($1)', args: [[...attachments.keys()]] });
+  if (attachments.size > 0) writes.push({ sql: (from) => `DELETE FROM attachment_refs WHERE doc_id = ANY($${from + 1})`, args: [[...attachments.keys()]] });
   await sendPacked(c, writes);
   // After the DELETE's statement: within one, this insert would meet the rows it removes.
   if (pairs.length > 0) await c.query('INSERT INTO attachment_refs (hash, doc_id) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING', [pairs.map((p) => p[0]), pairs.map((p) => p[1])]);
