@@ -39,7 +39,7 @@ export function readAppeal(doc: Y.Doc, id: string): AppealSnapshot {
 
 /**
  * Builds a doc from stored updates (V1 encoding, as on the wire). Its guid is fixed: Yjs's
- * default is a random UUID drawn 31 random numbers at a time, dear on a server building many.
+ * default is a random UUID made of 31 separate random draws, dear on a server building many.
  */
 export function docFromUpdates(updates: Iterable<Uint8Array>): Y.Doc {
   const doc = new Y.Doc({ guid: 'minsheng' });

@@ -102,7 +102,7 @@ const MAY_CHANGE = (lo: string, hi: string) =>
 /**
  * PostgreSQL's, one text for any number of problems (joined through the problem index from a
  * list of rows; a long OR of them, PostgreSQL scans the table for), planned once per connection:
- * planning it took longer than running it.
+ * with its six subqueries, planning it took half as long as running it.
  */
 const PG_PROBLEMS_GAPS = planOnce(
   recomputeGaps(`appeals.id IN (SELECT a.id FROM unnest(?::text[], ?::text[], ?::bigint[], ?::bigint[]) AS p(v, c, lo, hi)
