@@ -24,17 +24,18 @@ export interface Sql {
   transaction<T>(fn: (tx: Sql) => Promise<T>, options?: { withPushes?: boolean }): Promise<T>;
 }
 
-const plannedOnce = new Set<string>();
+const plannedOnce = new Map<string, string>();
 /**
  * Marks a statement whose text never changes and that runs at every push: PostgreSQL plans
  * it once per connection (a named prepared statement) instead of at every run. SQLite's
  * runner prepares every statement once anyway.
  */
 export function planOnce(text: string): string {
-  plannedOnce.add(text);
+  if (!plannedOnce.has(text)) plannedOnce.set(text, `minsheng_${plannedOnce.size}`);
   return text;
 }
-export const isPlannedOnce = (text: string): boolean => plannedOnce.has(text);
+/** The prepared statement's name of a `planOnce` text (the same on every connection); undefined for any other. */
+export const plannedName = (text: string): string | undefined => plannedOnce.get(text);
 
 /** A piece of SQL with the arguments of its placeholders, in order. */
 export interface Fragment {

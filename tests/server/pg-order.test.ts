@@ -13,6 +13,7 @@ import { readAppeal, writeNewAppeal } from '../../src/core/doc';
 import { newId } from '../../src/core/id';
 import { decodeServerFrame, encodeFrame, type ServerMessage } from '../../src/core/protocol';
 import { login, until } from '../helpers/clients';
+import { freshPgSchema } from '../helpers/pushing-phones';
 import { PG_URL, tempDir } from '../helpers/server';
 
 // On PostgreSQL push transactions run side by side, so a smaller sequence number can commit
@@ -153,15 +154,13 @@ describe.skipIf(!pgUp)('push transactions side by side on PostgreSQL', () => {
 
   it('hears only its own deployment\'s commits when two share a database, each schema named only in its URL', async () => {
     // How an operator runs a county and its city on one database: DATABASE_URL with a search_path.
-    const urlOf = async (schema: string) => {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`CREATE SCHEMA ${schema}`);
-      await c.end();
-      return `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`;
+    const urlOf = async (prefix: string) => {
+      const { schema, url } = await freshPgSchema(PG_URL, prefix);
+      schemas.push(schema);
+      return url;
     };
-    const county = await openPgStore(await urlOf(freshSchema()));
-    const city = await openPgStore(await urlOf(freshSchema()));
+    const county = await openPgStore(await urlOf('order_county'));
+    const city = await openPgStore(await urlOf('order_city'));
     const heard = { county: [] as string[], city: [] as string[] };
     const stops = [await county.subscribeCommits!((cs) => heard.county.push(...cs.map((c) => c.docId))), await city.subscribeCommits!((cs) => heard.city.push(...cs.map((c) => c.docId)))];
     try {

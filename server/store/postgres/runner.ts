@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { isPlannedOnce, type Dialect, type Sql } from '../sql';
+import { plannedName, type Dialect, type Sql } from '../sql';
 
 // PostgreSQL's runner: statements written with `?` are numbered once and cached; reads go
 // through the pool, a transaction holds one connection from BEGIN to COMMIT.
@@ -42,14 +42,6 @@ export function numberPlaceholders(text: string): string {
   return out;
 }
 
-const names = new Map<string, string>();
-/** The prepared statement's name of a `planOnce` text, the same on every connection. */
-const preparedName = (text: string): string => {
-  let name = names.get(text);
-  if (name === undefined) names.set(text, (name = `minsheng_${names.size}`));
-  return name;
-};
-
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
 export interface PgTransactionOptions {
@@ -90,8 +82,10 @@ export async function pgTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
 
 /** A runner over the pool, or over one connection already inside a transaction (whose `transaction` then joins it). */
 export function pgRunner(db: pg.Pool | Queryable): Sql {
-  const query = (text: string, args: readonly unknown[]) =>
-    isPlannedOnce(text) ? db.query({ name: preparedName(text), text: numberPlaceholders(text), values: [...args] }) : db.query(numberPlaceholders(text), [...args]);
+  const query = (text: string, args: readonly unknown[]) => {
+    const name = plannedName(text);
+    return name ? db.query({ name, text: numberPlaceholders(text), values: [...args] }) : db.query(numberPlaceholders(text), [...args]);
+  };
   const self: Sql = {
     dialect: POSTGRES,
     all: async <T extends object>(text: string, args: readonly unknown[] = []): Promise<T[]> => (await query(text, args)).rows as T[],

@@ -9,6 +9,7 @@ import { openSqliteStore } from '../../../server/store/sqlite';
 import type { Store } from '../../../server/store/types';
 import type { AppealProjection } from '../../../src/core/projection';
 import { townOf } from '../../../src/core/regions';
+import { freshPgSchema } from '../../helpers/pushing-phones';
 import { PG_URL, tempDir } from '../../helpers/server';
 import { storeProjection } from './stores';
 
@@ -56,10 +57,10 @@ const BACKENDS: { name: string; skip: boolean; open(): Promise<Opened> }[] = [
     name: 'PostgreSQL',
     skip: !pgUp,
     open: async () => {
-      const schema = `gaps_${process.pid}_${Date.now() % 100000}`;
+      const { schema, url } = await freshPgSchema(PG_URL, 'gaps');
       schemas.push(schema);
-      const store = await openPgStore(PG_URL, schema);
-      const c = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });
+      const store = await openPgStore(url);
+      const c = new pg.Client({ connectionString: url });
       await c.connect();
       return {
         store,
